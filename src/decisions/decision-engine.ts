@@ -1,0 +1,62 @@
+// Evaluates every decision of a policy against a request's signal matches and picks the winner.
+import { evaluateRule, type RuleNode, type SignalMatches } from './rule-tree.ts';
+
+export type DecisionStrategy = 'priority' | 'confidence';
+
+export interface DecisionRule {
+  readonly name: string;
+  readonly priority: number;
+  /** Lower tiers win before priority and confidence are compared; 0 (untiered) ranks first. */
+  readonly tier: number;
+  readonly rule: RuleNode;
+}
+
+export interface DecisionEvaluation {
+  readonly name: string;
+  readonly priority: number;
+  readonly tier: number;
+  readonly matched: boolean;
+  readonly confidence: number;
+}
+
+/** Orders matched decisions best first: tier, then priority, then confidence (swapped under `confidence`), then name. */
+export function compareDecisions(strategy: DecisionStrategy) {
+  return (a: DecisionEvaluation, b: DecisionEvaluation): number => {
+    if (a.tier !== b.tier) return a.tier - b.tier;
+    const byPriority = b.priority - a.priority;
+    const byConfidence = b.confidence - a.confidence;
+    const first = strategy === 'priority' ? byPriority : byConfidence;
+    if (first !== 0) return first;
+    const second = strategy === 'priority' ? byConfidence : byPriority;
+    if (second !== 0) return second;
+    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  };
+}
+
+export interface DecisionResult<D extends DecisionRule> {
+  readonly winner: D | undefined;
+  readonly winnerEvaluation: DecisionEvaluation | undefined;
+  /** Every decision's outcome, in policy order (for explain and traces). */
+  readonly evaluations: readonly DecisionEvaluation[];
+}
+
+export function selectDecision<D extends DecisionRule>(
+  decisions: readonly D[],
+  matches: SignalMatches,
+  strategy: DecisionStrategy,
+): DecisionResult<D> {
+  const compare = compareDecisions(strategy);
+  const evaluations: DecisionEvaluation[] = [];
+  let winner: D | undefined;
+  let winnerEvaluation: DecisionEvaluation | undefined;
+  for (const decision of decisions) {
+    const outcome = evaluateRule(decision.rule, matches);
+    const evaluation = { name: decision.name, priority: decision.priority, tier: decision.tier, ...outcome };
+    evaluations.push(evaluation);
+    if (evaluation.matched && (!winnerEvaluation || compare(evaluation, winnerEvaluation) < 0)) {
+      winner = decision;
+      winnerEvaluation = evaluation;
+    }
+  }
+  return { winner, winnerEvaluation, evaluations };
+}

@@ -1,0 +1,27 @@
+// Every HTTP header name the router reads or writes, in one place (lower case, as Envoy delivers them).
+
+export const HEADER = {
+  selectedModel: 'x-selected-model',
+  selectedPool: 'x-selected-pool',
+  routerDecision: 'x-router-decision',
+  routerModel: 'x-router-model',
+  routerPool: 'x-router-pool',
+  routerConfidence: 'x-router-confidence',
+  routerResponsePath: 'x-router-response-path',
+  routerSignals: 'x-router-signals',
+  routerDebug: 'x-router-debug',
+  contentLength: 'content-length',
+  contentType: 'content-type',
+  path: ':path',
+  method: ':method',
+  authority: ':authority',
+  traceparent: 'traceparent',
+} as const;
+
+/** Request headers a client must not be able to set: they steer routing or claim to come from the router. */
+export const SPOOFABLE_HEADER_PREFIXES: readonly string[] = ['x-selected-', 'x-router-'];
+
+/** Headers kept despite the prefix rule because clients legitimately send them. */
+export const CLIENT_ALLOWED_ROUTER_HEADERS: ReadonlySet<string> = new Set([HEADER.routerDebug]);
+
+export type ResponsePath = 'upstream' | 'cache' | 'blocked' | 'fast_response' | 'error';

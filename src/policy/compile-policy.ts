@@ -1,0 +1,434 @@
+// Validates a parsed policy document and compiles it into an immutable Policy (signals, decisions, models, pools).
+import type { z } from 'zod';
+import { collectSignalLeaves, type RuleNode, signalKey } from '../decisions/rule-tree.ts';
+import { PolicyError } from '../errors.ts';
+import {
+  type DecisionPlugin,
+  pluginFactories,
+  UNSUPPORTED_PLUGIN_TYPES,
+} from '../plugins/decision-plugin.ts';
+import { selectionAlgorithms } from '../selection/model-selector.ts';
+import { familiesByConditionType, familiesByKey } from '../signals/index.ts';
+import { type FamilyEvaluator, SignalEngine } from '../signals/signal-engine.ts';
+import { RuleConfigError, type SignalFamily, type SignalRule } from '../signals/signal-family.ts';
+import { closest, IssueCollector, type PathSegment, schemaFieldNames } from './issues.ts';
+import type { CompiledDecision, CompiledModel, CompiledModelRef, CompiledPool, Policy } from './policy.ts';
+import { analysePolicy } from './policy-analysis.ts';
+import {
+  type DecisionDocument,
+  type PolicyDocument,
+  policySchema,
+  type RawRuleNode,
+} from './policy-schema.ts';
+import { convertV03, isV03Document, v03DocumentSchema } from './vsr-v03.ts';
+
+/** Families of vLLM Semantic Router's language that need ML models, which arrive in a later version. */
+const ML_FAMILIES = new Set([
+  'embeddings',
+  'domains',
+  'complexity',
+  'jailbreak',
+  'pii',
+  'fact_check',
+  'user_feedbacks',
+  'preferences',
+  'classifiers',
+  'modality',
+  'reasks',
+  'kb',
+  'events',
+  'safety',
+  'input_modality',
+]);
+
+export interface CompileOptions {
+  readonly file: string;
+  readonly policyDir: string;
+  /** 1-based line of a path inside the source YAML, when known. */
+  readonly locate?: (path: readonly PathSegment[]) => number | undefined;
+  /** Time budget per asynchronous signal family. */
+  readonly signalTimeoutMs?: number;
+}
+
+const policyFieldNames = schemaFieldNames(policySchema);
+
+interface SignalCatalogue {
+  /** Parsed rules per family key. */
+  readonly rules: Map<string, SignalRule[]>;
+  /** Names decisions may reference, per condition type. */
+  readonly names: Map<string, Set<string>>;
+}
+
+function parseSignals(doc: PolicyDocument, issues: IssueCollector): SignalCatalogue {
+  const rules = new Map<string, SignalRule[]>();
+  const names = new Map<string, Set<string>>();
+  for (const [key, rawRules] of Object.entries(doc.routing.signals)) {
+    const path: PathSegment[] = ['routing', 'signals', key];
+    const family = familiesByKey.get(key);
+    if (!family) {
+      if (ML_FAMILIES.has(key)) {
+        issues.error(
+          path,
+          `signal family '${key}' needs ML classifiers, which this router version does not ship yet`,
+        );
+      } else {
+        const suggestion = closest(key, familiesByKey.keys());
+        issues.error(
+          path,
+          `unknown signal family '${key}'`,
+          suggestion
+            ? `did you mean '${suggestion}'?`
+            : `use one of: ${[...familiesByKey.keys()].join(', ')}`,
+        );
+      }
+      continue;
+    }
+    const parsed: SignalRule[] = [];
+    const seen = new Set<string>();
+    const fieldNames = schemaFieldNames(family.ruleSchema);
+    rawRules.forEach((raw, index) => {
+      const result = (family.ruleSchema as z.ZodType<SignalRule>).safeParse(raw);
+      if (!result.success) {
+        issues.fromZod(result.error, [...path, index], () => [...fieldNames]);
+        return;
+      }
+      if (seen.has(result.data.name)) {
+        issues.error(
+          [...path, index, 'name'],
+          `duplicate ${key} rule name '${result.data.name}'`,
+          'give each rule its own name',
+        );
+      }
+      seen.add(result.data.name);
+      parsed.push(result.data);
+    });
+    rules.set(key, parsed);
+    names.set(family.conditionType, new Set(family.referenceNames?.(parsed) ?? parsed.map((r) => r.name)));
+  }
+  return { rules, names };
+}
+
+function compileRuleNode(
+  node: RawRuleNode | undefined,
+  path: PathSegment[],
+  signals: SignalCatalogue,
+  issues: IssueCollector,
+): RuleNode {
+  if (node === undefined) return { kind: 'always' };
+  const hasChildren = node.conditions !== undefined;
+  if (node.type !== undefined) {
+    if (node.operator !== undefined || hasChildren) {
+      issues.error(path, 'a condition is either a leaf {type, name} or {operator, conditions}, not both');
+    }
+    const conditionType = node.type.trim().toLowerCase();
+    const name = node.name ?? '';
+    if (!name) issues.error([...path, 'name'], 'a leaf condition needs a name');
+    const family = familiesByConditionType.get(conditionType);
+    if (!family) {
+      const suggestion = closest(conditionType, familiesByConditionType.keys());
+      issues.error(
+        [...path, 'type'],
+        `unknown condition type '${node.type}'`,
+        suggestion
+          ? `did you mean '${suggestion}'?`
+          : `use one of: ${[...familiesByConditionType.keys()].join(', ')}`,
+      );
+    } else if (name) {
+      const defined = signals.names.get(conditionType);
+      if (!defined?.has(name)) {
+        const available = defined ? [...defined] : [];
+        issues.error(
+          [...path, 'name'],
+          `decision references ${conditionType} signal '${name}', which is not defined under routing.signals.${family.family}`,
+          available.length > 0
+            ? `define it, or use one of: ${available.join(', ')}`
+            : `define a rule named '${name}' under routing.signals.${family.family}`,
+        );
+      }
+    }
+    return { kind: 'signal', conditionType, name, key: signalKey(conditionType, name) };
+  }
+  if (node.operator === undefined && !hasChildren && node.name === undefined) return { kind: 'always' };
+  const operator = (node.operator ?? '').toUpperCase();
+  const children = (node.conditions ?? []).map((child, i) =>
+    compileRuleNode(child, [...path, 'conditions', i], signals, issues),
+  );
+  switch (operator) {
+    case 'AND':
+      return children.length === 0 ? { kind: 'always' } : { kind: 'and', children };
+    case 'OR':
+      if (children.length === 0)
+        issues.error([...path, 'conditions'], 'OR with no conditions can never match');
+      return { kind: 'or', children };
+    case 'NOT': {
+      if (children.length !== 1) {
+        issues.error(
+          [...path, 'conditions'],
+          `NOT takes exactly one condition, got ${children.length}`,
+          'wrap several in OR or AND',
+        );
+      }
+      return { kind: 'not', child: children[0] ?? { kind: 'always' } };
+    }
+    default:
+      issues.error([...path, 'operator'], `operator must be AND, OR or NOT, got '${node.operator ?? ''}'`);
+      return { kind: 'always' };
+  }
+}
+
+function compilePlugins(
+  decision: DecisionDocument,
+  path: PathSegment[],
+  issues: IssueCollector,
+): DecisionPlugin[] {
+  const plugins: DecisionPlugin[] = [];
+  decision.plugins.forEach((plugin, index) => {
+    if (plugin.enabled === false) return;
+    const pluginPath = [...path, 'plugins', index];
+    const factory = pluginFactories.get(plugin.type);
+    if (!factory) {
+      if (UNSUPPORTED_PLUGIN_TYPES.has(plugin.type)) {
+        issues.warning(
+          [...pluginPath, 'type'],
+          `plugin '${plugin.type}' is not supported yet and is ignored`,
+        );
+      } else {
+        issues.error(
+          [...pluginPath, 'type'],
+          `unknown plugin type '${plugin.type}'`,
+          `use one of: ${[...pluginFactories.keys()].join(', ')}`,
+        );
+      }
+      return;
+    }
+    const config = (factory.configSchema as z.ZodType<unknown>).safeParse(plugin.configuration);
+    if (!config.success) issues.fromZod(config.error, [...pluginPath, 'configuration']);
+    else plugins.push(factory.create(config.data as never));
+  });
+  return plugins;
+}
+
+function compileModels(doc: PolicyDocument, issues: IssueCollector) {
+  const pools = new Map<string, CompiledPool>();
+  doc.pools.forEach((pool, index) => {
+    if (pools.has(pool.name)) issues.error(['pools', index, 'name'], `duplicate pool name '${pool.name}'`);
+    pools.set(pool.name, {
+      name: pool.name,
+      envoyCluster: pool.envoy_cluster ?? pool.name,
+      maxContextTokens: pool.max_context_tokens,
+      accelerator: pool.accelerator,
+      costPerHour: pool.cost_per_hour,
+      private: pool.private ?? false,
+    });
+  });
+  const models: CompiledModel[] = [];
+  const byName = new Map<string, CompiledModel>();
+  doc.models.forEach((model, index) => {
+    const path: PathSegment[] = ['models', index];
+    if (byName.has(model.name)) issues.error([...path, 'name'], `duplicate model name '${model.name}'`);
+    const modelPools = model.pools.flatMap((name, poolIndex) => {
+      const pool = pools.get(name);
+      if (!pool) {
+        const suggestion = closest(name, pools.keys());
+        issues.error(
+          [...path, 'pools', poolIndex],
+          `model '${model.name}' names pool '${name}', which is not defined under pools`,
+          suggestion
+            ? `did you mean '${suggestion}'?`
+            : `define it under pools or use one of: ${[...pools.keys()].join(', ')}`,
+        );
+        return [];
+      }
+      return [pool];
+    });
+    let reasoningFamily: CompiledModel['reasoningFamily'];
+    if (model.reasoning_family !== undefined) {
+      reasoningFamily = doc.reasoning_families[model.reasoning_family];
+      if (!reasoningFamily) {
+        issues.error(
+          [...path, 'reasoning_family'],
+          `reasoning family '${model.reasoning_family}' is not defined under reasoning_families`,
+        );
+      }
+    }
+    const compiled: CompiledModel = {
+      name: model.name,
+      providerModelId: model.provider_model_id ?? model.name,
+      pools: modelPools,
+      contextWindow: model.context_window,
+      reasoningFamily,
+    };
+    models.push(compiled);
+    byName.set(model.name, compiled);
+  });
+  // Aliases and provider ids resolve too, but never shadow a model's own name.
+  for (const [index, model] of doc.models.entries()) {
+    const compiled = models[index] as CompiledModel;
+    for (const alias of [...(model.aliases ?? []), compiled.providerModelId]) {
+      if (!byName.has(alias)) byName.set(alias, compiled);
+    }
+  }
+  return { pools, models, byName };
+}
+
+function compileDecisions(
+  doc: PolicyDocument,
+  signals: SignalCatalogue,
+  modelNames: ReadonlySet<string>,
+  issues: IssueCollector,
+): CompiledDecision[] {
+  const seen = new Set<string>();
+  return doc.routing.decisions.map((decision, index) => {
+    const path: PathSegment[] = ['routing', 'decisions', index];
+    if (seen.has(decision.name))
+      issues.error([...path, 'name'], `duplicate decision name '${decision.name}'`);
+    seen.add(decision.name);
+    const rule = compileRuleNode(decision.rules, [...path, 'rules'], signals, issues);
+    const modelRefs: CompiledModelRef[] = decision.modelRefs.map((ref, refIndex) => {
+      if (!modelNames.has(ref.model)) {
+        const suggestion = closest(ref.model, modelNames);
+        issues.error(
+          [...path, 'modelRefs', refIndex, 'model'],
+          `decision '${decision.name}' routes to model '${ref.model}', which is not defined under models`,
+          suggestion ? `did you mean '${suggestion}'?` : `use one of: ${[...modelNames].join(', ')}`,
+        );
+      }
+      return {
+        model: ref.model,
+        useReasoning: ref.use_reasoning ?? false,
+        reasoningEffort: ref.reasoning_effort,
+        weight: ref.weight ?? 1,
+        ...(ref.lora_name !== undefined && { loraName: ref.lora_name }),
+      };
+    });
+    const algorithmType = decision.algorithm?.type ?? 'static';
+    const algorithm = selectionAlgorithms.get(algorithmType);
+    let selector = selectionAlgorithms.get('static')?.create({} as never);
+    if (!algorithm) {
+      issues.error(
+        [...path, 'algorithm', 'type'],
+        `model selection algorithm '${algorithmType}' is not supported`,
+        `use one of: ${[...selectionAlgorithms.keys()].join(', ')}`,
+      );
+    } else {
+      const { type: _type, on_error: _onError, ...rest } = decision.algorithm ?? { type: 'static' };
+      const nested = (rest as Record<string, unknown>)[algorithmType];
+      const config = (algorithm.configSchema as z.ZodType<unknown>).safeParse(
+        typeof nested === 'object' && nested !== null ? nested : rest,
+      );
+      if (!config.success) issues.fromZod(config.error, [...path, 'algorithm']);
+      else selector = algorithm.create(config.data as never);
+    }
+    return {
+      name: decision.name,
+      description: decision.description,
+      priority: decision.priority,
+      tier: decision.tier,
+      rule,
+      modelRefs,
+      selector: selector as NonNullable<typeof selector>,
+      plugins: compilePlugins(decision, path, issues),
+    };
+  });
+}
+
+async function buildSignalEngine(
+  doc: PolicyDocument,
+  signals: SignalCatalogue,
+  decisions: readonly CompiledDecision[],
+  options: CompileOptions,
+  issues: IssueCollector,
+): Promise<SignalEngine> {
+  const referencedTypes = new Set(
+    decisions.flatMap((d) => collectSignalLeaves(d.rule).map((leaf) => leaf.conditionType)),
+  );
+  const evaluators: FamilyEvaluator[] = [];
+  for (const [key, rules] of signals.rules) {
+    const family = familiesByKey.get(key) as SignalFamily;
+    if (!referencedTypes.has(family.conditionType) || rules.length === 0) continue;
+    try {
+      const evaluator = await family.create(rules, {
+        policyDir: options.policyDir,
+        identity: {
+          userIdHeader: doc.identity.user_id_header,
+          userGroupsHeader: doc.identity.user_groups_header,
+        },
+      });
+      evaluators.push({ family: key, conditionType: family.conditionType, evaluator });
+    } catch (error) {
+      if (!(error instanceof RuleConfigError)) throw error;
+      for (const problem of error.problems) {
+        issues.error(
+          ['routing', 'signals', key, problem.ruleIndex, ...problem.path.split('.')],
+          problem.message,
+          problem.hint,
+        );
+      }
+    }
+  }
+  return new SignalEngine(evaluators, { timeoutMs: options.signalTimeoutMs ?? 100 });
+}
+
+function toV1Document(raw: unknown, issues: IssueCollector): { raw: unknown; format: 'v1' | 'v0.3' } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { raw, format: 'v1' };
+  if (!isV03Document(raw as Record<string, unknown>)) return { raw, format: 'v1' };
+  const parsed = v03DocumentSchema.safeParse(raw);
+  if (!parsed.success) {
+    issues.fromZod(parsed.error, []);
+    return { raw: undefined, format: 'v0.3' };
+  }
+  return { raw: convertV03(parsed.data), format: 'v0.3' };
+}
+
+/** Validates and compiles; throws PolicyError listing every problem found (never just the first). */
+export async function compilePolicy(raw: unknown, options: CompileOptions): Promise<Policy> {
+  const issues = new IssueCollector(options.file, options.locate ?? (() => undefined));
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    issues.error([], 'a policy file must be a YAML mapping with version, pools, models and routing');
+    throw new PolicyError(issues.issues);
+  }
+  const converted = toV1Document(raw, issues);
+  if (issues.hasErrors) throw new PolicyError(issues.issues);
+  const parsed = policySchema.safeParse(converted.raw);
+  if (!parsed.success) {
+    issues.fromZod(parsed.error, [], () => [...policyFieldNames]);
+    throw new PolicyError(issues.issues);
+  }
+  const doc = parsed.data;
+  const { pools, models, byName } = compileModels(doc, issues);
+  const defaultModel = byName.get(doc.default_model);
+  if (!defaultModel) {
+    issues.error(
+      ['default_model'],
+      `default model '${doc.default_model}' is not defined under models`,
+      `use one of: ${models.map((m) => m.name).join(', ')}`,
+    );
+  }
+  doc.auto_model_names.forEach((name, index) => {
+    if (byName.has(name))
+      issues.error(['auto_model_names', index], `'${name}' is both an auto model name and a model`);
+  });
+  const signals = parseSignals(doc, issues);
+  const decisions = compileDecisions(doc, signals, new Set(models.map((m) => m.name)), issues);
+  analysePolicy({ doc, decisions, signals: signals.names, models, issues });
+  if (issues.hasErrors) throw new PolicyError(issues.issues);
+  const engine = await buildSignalEngine(doc, signals, decisions, options, issues);
+  if (issues.hasErrors) {
+    engine.close();
+    throw new PolicyError(issues.issues);
+  }
+  return Object.freeze({
+    source: { files: [options.file], format: converted.format },
+    autoModelNames: new Set(doc.auto_model_names),
+    defaultModel: defaultModel as CompiledModel,
+    models,
+    modelsByName: byName,
+    pools: [...pools.values()],
+    decisions,
+    strategy: doc.routing.strategy,
+    signals: engine,
+    warnings: issues.issues.filter((i) => i.severity === 'warning'),
+    document: doc,
+    close: () => engine.close(),
+  });
+}

@@ -1,0 +1,93 @@
+// Static checks that find policies which load but do not do what their author meant: shadowed decisions,
+// unused signals, models no request can reach.
+import { collectSignalLeaves, type RuleNode } from '../decisions/rule-tree.ts';
+import { familiesByConditionType } from '../signals/index.ts';
+import type { IssueCollector } from './issues.ts';
+import type { CompiledDecision, CompiledModel } from './policy.ts';
+import type { PolicyDocument } from './policy-schema.ts';
+
+function sameRule(a: RuleNode, b: RuleNode): boolean {
+  if (a.kind !== b.kind) return false;
+  switch (a.kind) {
+    case 'always':
+      return true;
+    case 'signal':
+      return a.key === (b as typeof a).key;
+    case 'not':
+      return sameRule(a.child, (b as typeof a).child);
+    case 'and':
+    case 'or': {
+      const other = b as typeof a;
+      return (
+        a.children.length === other.children.length &&
+        a.children.every((c, i) => sameRule(c, other.children[i] as RuleNode))
+      );
+    }
+  }
+}
+
+/** True when every request matching `b` also matches `a` (sound, not complete). */
+export function implies(b: RuleNode, a: RuleNode): boolean {
+  if (a.kind === 'always' || sameRule(a, b)) return true;
+  if (b.kind === 'or') return b.children.length > 0 && b.children.every((child) => implies(child, a));
+  if (a.kind === 'and') return a.children.every((child) => implies(b, child));
+  if (a.kind === 'or' && a.children.some((child) => implies(b, child))) return true;
+  if (b.kind === 'and') return b.children.some((child) => implies(child, a));
+  return false;
+}
+
+/**
+ * Decision `b` can never win when a decision `a` ranks above it whenever both match and `a` matches every
+ * request `b` does. Under `priority`, a higher tier-priority pair ranks above; under `confidence` only identical
+ * rules decide it (by name), since confidences vary per request.
+ */
+function shadowedBy(a: CompiledDecision, b: CompiledDecision, strategy: 'priority' | 'confidence'): boolean {
+  if (a === b || !implies(b.rule, a.rule)) return false;
+  if (a.tier !== b.tier) return a.tier < b.tier;
+  if (strategy === 'priority' && a.priority !== b.priority) return a.priority > b.priority;
+  // Same rank: a catch-all (confidence 0) loses confidence ties, identical rules fall back to the name.
+  return (
+    sameRule(a.rule, b.rule) && (strategy === 'confidence' || a.priority === b.priority) && a.name < b.name
+  );
+}
+
+export function analysePolicy(input: {
+  doc: PolicyDocument;
+  decisions: readonly CompiledDecision[];
+  signals: ReadonlyMap<string, ReadonlySet<string>>;
+  models: readonly CompiledModel[];
+  issues: IssueCollector;
+}): void {
+  const { doc, decisions, signals, models, issues } = input;
+  decisions.forEach((decision, index) => {
+    const winner = decisions.find((other) => shadowedBy(other, decision, doc.routing.strategy));
+    if (winner) {
+      issues.warning(
+        ['routing', 'decisions', index],
+        `decision '${decision.name}' can never win: '${winner.name}' matches every request it matches and ranks above it`,
+        `raise its priority above ${winner.priority} or make its rules more specific than '${winner.name}'`,
+      );
+    }
+  });
+  const referenced = new Set(decisions.flatMap((d) => collectSignalLeaves(d.rule).map((leaf) => leaf.key)));
+  for (const [conditionType, names] of signals) {
+    for (const name of names) {
+      if (!referenced.has(`${conditionType}:${name}`)) {
+        issues.warning(
+          ['routing', 'signals', familiesByConditionType.get(conditionType)?.family ?? conditionType],
+          `signal ${conditionType}:${name} is defined but no decision uses it`,
+          'reference it in a decision or remove it',
+        );
+      }
+    }
+  }
+  models.forEach((model, index) => {
+    if (model.pools.length === 0) {
+      issues.warning(
+        ['models', index, 'pools'],
+        `model '${model.name}' has no pools: requests routed to it get 503`,
+        'list at least one pool under the model',
+      );
+    }
+  });
+}

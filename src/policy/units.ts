@@ -1,0 +1,22 @@
+// Parses the size notations policies use: token counts like `32K`, `1.5M`, and byte sizes like `4MiB`.
+import { z } from 'zod';
+
+const TOKEN_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$/;
+
+export function parseTokenCount(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.floor(value) : undefined;
+  const match = TOKEN_PATTERN.exec(value);
+  if (!match) return undefined;
+  const scale = { '': 1, k: 1_000, m: 1_000_000 }[(match[2] ?? '').toLowerCase()] ?? 1;
+  return Math.round(Number(match[1]) * scale);
+}
+
+/** A token count written as a number or as `32K` / `1M` (K = 1,000 as in vLLM Semantic Router). */
+export const tokenCountSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const parsed = parseTokenCount(value);
+  if (parsed === undefined) {
+    ctx.addIssue({ code: 'custom', message: `'${value}' is not a token count; write e.g. 8000, 32K or 1M` });
+    return z.NEVER;
+  }
+  return parsed;
+});

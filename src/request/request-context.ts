@@ -1,0 +1,55 @@
+// The typed view of one request that every signal reads: headers, path and the parsed body, with text views cached.
+import type { ParsedRequest } from './openai-request.ts';
+
+export interface RequestContext {
+  readonly method: string;
+  readonly path: string;
+  /** Request headers, lower-case names, routing headers from the client already removed. */
+  readonly headers: ReadonlyMap<string, string>;
+  readonly request: ParsedRequest;
+  /** Text of the last user message: what most signals classify. */
+  readonly lastUserText: string;
+  /** Text of all user messages, oldest first, newline-joined. */
+  readonly allUserText: string;
+  /** Text of every message (system, user, assistant, tool): what the context window must hold. */
+  readonly conversationText: string;
+  /** Estimated prompt tokens of the whole conversation. */
+  readonly promptTokens: number;
+  /** Whether the client asked for debug headers (`x-router-debug: true`). */
+  readonly debug: boolean;
+}
+
+/**
+ * Token estimate without a tokenizer: BPE vocabularies average ~4 characters of English per token, while CJK and
+ * other non-Latin scripts cost about one token per character, so count those apart.
+ */
+export function estimateTokens(text: string): number {
+  let wide = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) >= 0x2e80) wide++;
+  }
+  return Math.ceil((text.length - wide) / 4 + wide);
+}
+
+export function buildRequestContext(options: {
+  method: string;
+  path: string;
+  headers: ReadonlyMap<string, string>;
+  request: ParsedRequest;
+  debug?: boolean;
+}): RequestContext {
+  const { request } = options;
+  const userTexts = request.messages.filter((m) => m.role === 'user').map((m) => m.text);
+  const conversationText = request.messages.map((m) => m.text).join('\n');
+  return {
+    method: options.method,
+    path: options.path,
+    headers: options.headers,
+    request,
+    lastUserText: userTexts.at(-1) ?? '',
+    allUserText: userTexts.join('\n'),
+    conversationText,
+    promptTokens: estimateTokens(conversationText) + request.messages.length * 4,
+    debug: options.debug ?? false,
+  };
+}

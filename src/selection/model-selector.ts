@@ -1,0 +1,68 @@
+// Model selection algorithms: which of a decision's modelRefs serves the request.
+import { z } from 'zod';
+
+export interface ModelCandidate {
+  readonly model: string;
+  readonly useReasoning: boolean;
+  readonly weight: number;
+  readonly loraName?: string;
+}
+
+export interface ModelSelector {
+  readonly algorithm: string;
+  select<C extends ModelCandidate>(candidates: readonly C[]): C;
+}
+
+export interface SelectionAlgorithm<Config> {
+  readonly name: string;
+  readonly configSchema: z.ZodType<Config>;
+  create(config: Config): ModelSelector;
+}
+
+/** Always the first modelRef: the decision author's order is the preference. */
+export const staticSelection: SelectionAlgorithm<Record<string, unknown>> = {
+  name: 'static',
+  configSchema: z.object({}).loose(),
+  create: () => ({
+    algorithm: 'static',
+    select: <C extends ModelCandidate>(candidates: readonly C[]) => candidates[0] as C,
+  }),
+};
+
+/** Small, fast, seedable PRNG (mulberry32) so weighted routing is reproducible in tests. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Picks a modelRef at random in proportion to its `weight` (traffic splitting, canaries). */
+export const weightedSelection: SelectionAlgorithm<{ seed?: number | undefined }> = {
+  name: 'weighted',
+  configSchema: z.object({ seed: z.number().int().optional() }).loose(),
+  create: (config) => {
+    const random = config.seed === undefined ? Math.random : seededRandom(config.seed);
+    return {
+      algorithm: 'weighted',
+      select: <C extends ModelCandidate>(candidates: readonly C[]): C => {
+        const total = candidates.reduce((sum, c) => sum + c.weight, 0);
+        if (total <= 0) return candidates[0] as C;
+        let point = random() * total;
+        for (const candidate of candidates) {
+          point -= candidate.weight;
+          if (point < 0) return candidate;
+        }
+        return candidates.at(-1) as C;
+      },
+    };
+  },
+};
+
+export const selectionAlgorithms: ReadonlyMap<string, SelectionAlgorithm<never>> = new Map(
+  [staticSelection, weightedSelection].map((a) => [a.name, a as SelectionAlgorithm<never>]),
+);

@@ -1,0 +1,26 @@
+// Every signal family the router knows, by YAML key. A family not listed here is a policy error.
+import { contextFamily } from './context-length.ts';
+import { conversationFamily } from './conversation.ts';
+import { keywordsFamily } from './keywords.ts';
+import { languageFamily } from './language.ts';
+import { metadataFamily } from './metadata.ts';
+import { roleBindingsFamily } from './role-bindings.ts';
+import type { SignalFamily } from './signal-family.ts';
+import { structureFamily } from './structure.ts';
+
+export const signalFamilies: readonly SignalFamily[] = [
+  keywordsFamily,
+  contextFamily,
+  languageFamily,
+  structureFamily,
+  conversationFamily,
+  roleBindingsFamily,
+  metadataFamily,
+] as SignalFamily[];
+
+export const familiesByKey: ReadonlyMap<string, SignalFamily> = new Map(
+  signalFamilies.map((f) => [f.family, f]),
+);
+export const familiesByConditionType: ReadonlyMap<string, SignalFamily> = new Map(
+  signalFamilies.map((f) => [f.conditionType, f]),
+);

@@ -1,0 +1,91 @@
+// `language` family: rule names are ISO 639-1 codes matched against the detected language of the user's turn.
+import { z } from 'zod';
+import { defineSignalFamily, type SignalMatch } from './signal-family.ts';
+
+const languageRuleSchema = z.strictObject({
+  /** The language code to match (`en`, `zh`, `es`, …), as in vLLM Semantic Router. */
+  name: z.string().min(1),
+  description: z.string().optional(),
+  /** Minimum detection confidence; 0 or absent means the default 0.3. */
+  threshold: z.number().min(0).max(1).optional(),
+  /** Extension: match any of these codes instead of the rule name. */
+  languages: z.array(z.string().min(2)).optional(),
+});
+
+export type LanguageRule = z.infer<typeof languageRuleSchema>;
+
+export interface DetectedLanguage {
+  readonly code: string;
+  readonly confidence: number;
+}
+
+/** Enough text to be sure of the language; the rest only costs time. */
+const MAX_DETECT_CHARS = 2000;
+const DEFAULT_THRESHOLD = 0.3;
+
+/** Scripts used by (nearly) one language decide short texts that n-gram statistics cannot. */
+const SCRIPT_LANGUAGES: readonly [RegExp, string][] = [
+  [/[\p{Script=Hiragana}\p{Script=Katakana}]/u, 'ja'],
+  [/\p{Script=Hangul}/u, 'ko'],
+  [/\p{Script=Han}/u, 'zh'],
+  [/\p{Script=Thai}/u, 'th'],
+  [/\p{Script=Greek}/u, 'el'],
+  [/\p{Script=Hebrew}/u, 'he'],
+  [/\p{Script=Arabic}/u, 'ar'],
+  [/\p{Script=Devanagari}/u, 'hi'],
+  [/\p{Script=Bengali}/u, 'bn'],
+  [/\p{Script=Cyrillic}/u, 'ru'],
+];
+
+type Detect = (text: string) => {
+  language: string;
+  getScores(): Record<string, number>;
+  isReliable(): boolean;
+};
+
+export function createLanguageDetector(detect: Detect) {
+  return (input: string): DetectedLanguage | undefined => {
+    const text = input.length > MAX_DETECT_CHARS ? input.slice(0, MAX_DETECT_CHARS) : input;
+    if (text.trim().length === 0) return undefined;
+    const result = detect(text);
+    if (result.language && result.isReliable()) {
+      return { code: result.language, confidence: result.getScores()[result.language] ?? 0.5 };
+    }
+    for (const [script, code] of SCRIPT_LANGUAGES) {
+      if (script.test(text)) return { code, confidence: 0.6 };
+    }
+    if (result.language)
+      return { code: result.language, confidence: (result.getScores()[result.language] ?? 0) * 0.5 };
+    return undefined;
+  };
+}
+
+export const languageFamily = defineSignalFamily<LanguageRule>({
+  family: 'language',
+  conditionType: 'language',
+  ruleSchema: languageRuleSchema,
+  async create(rules) {
+    // Loaded only when a policy references the family: the n-gram tables cost tens of MB.
+    const { eld } = await import('eld/extrasmall');
+    const detectLanguage = createLanguageDetector((text) => eld.detect(text));
+    return {
+      evaluate(context) {
+        const detected = detectLanguage(context.lastUserText);
+        if (!detected) return [];
+        const matches: SignalMatch[] = [];
+        for (const rule of rules) {
+          const codes = rule.languages ?? [rule.name];
+          const threshold = rule.threshold || DEFAULT_THRESHOLD;
+          if (codes.includes(detected.code) && detected.confidence >= threshold) {
+            matches.push({
+              name: rule.name,
+              confidence: detected.confidence,
+              detail: `detected=${detected.code}`,
+            });
+          }
+        }
+        return matches;
+      },
+    };
+  },
+});

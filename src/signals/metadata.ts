@@ -1,0 +1,49 @@
+// `metadata` family: predicates over the request body's `metadata` object (client-supplied, so untrusted).
+import { z } from 'zod';
+import { defineSignalFamily, type SignalMatch } from './signal-family.ts';
+
+const metadataRuleSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    key: z.string().min(1),
+    equals: z.string().optional(),
+    in: z.array(z.string()).min(1).optional(),
+    exists: z.boolean().optional(),
+  })
+  .refine((r) => [r.equals, r.in, r.exists].filter((v) => v !== undefined).length === 1, {
+    message: 'set exactly one of equals, in, exists',
+  });
+
+export type MetadataRule = z.infer<typeof metadataRuleSchema>;
+
+function asString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
+}
+
+export const metadataFamily = defineSignalFamily<MetadataRule>({
+  family: 'metadata',
+  conditionType: 'metadata',
+  ruleSchema: metadataRuleSchema,
+  create(rules) {
+    return {
+      evaluate(context) {
+        const metadata = context.request.metadata;
+        const matches: SignalMatch[] = [];
+        for (const rule of rules) {
+          const present = Object.hasOwn(metadata, rule.key) && metadata[rule.key] !== null;
+          const value = present ? asString(metadata[rule.key]) : undefined;
+          const hit =
+            rule.exists !== undefined
+              ? present === rule.exists
+              : value !== undefined &&
+                (rule.equals !== undefined ? value === rule.equals : (rule.in ?? []).includes(value));
+          if (hit) matches.push({ name: rule.name, confidence: 1 });
+        }
+        return matches;
+      },
+    };
+  },
+});

@@ -1,0 +1,69 @@
+// The contract every signal family implements, heuristic or ML: parse its rules at policy load, then evaluate.
+import type { z } from 'zod';
+import type { RequestContext } from '../request/request-context.ts';
+
+/** One rule of a family that matched a request. Heuristic families report confidence 1. */
+export interface SignalMatch {
+  readonly name: string;
+  /** In [0, 1]. */
+  readonly confidence: number;
+  /** Short, prompt-free explanation for `explain` and traces, e.g. `tokens=41234`. */
+  readonly detail?: string;
+}
+
+export interface SignalEvaluator {
+  /** Evaluates every rule of the family against one request and returns the rules that matched. */
+  evaluate(context: RequestContext): readonly SignalMatch[] | Promise<readonly SignalMatch[]>;
+  /** Releases resources (models, workers) when the policy generation holding it is dropped. */
+  close?(): void;
+}
+
+/** A problem found while building a family's evaluator, located relative to the family's list of rules. */
+export interface RuleProblem {
+  /** Index of the offending rule in the family's list. */
+  readonly ruleIndex: number;
+  /** Path inside that rule, e.g. `keywords[3]`. */
+  readonly path: string;
+  readonly message: string;
+  readonly hint?: string;
+}
+
+export class RuleConfigError extends Error {
+  readonly problems: readonly RuleProblem[];
+  constructor(problems: readonly RuleProblem[]) {
+    super(problems.map((p) => p.message).join('; '));
+    this.problems = problems;
+  }
+}
+
+/** Settings from outside the policy that some families need (e.g. which headers carry identity). */
+export interface SignalDeps {
+  /** Base directory of the policy file, for families that load files relative to it. */
+  readonly policyDir: string;
+  /** Trusted identity headers (lower case) that Envoy's authentication filters set. */
+  readonly identity: { readonly userIdHeader: string; readonly userGroupsHeader: string };
+}
+
+export interface SignalRule {
+  readonly name: string;
+}
+
+/**
+ * A signal family: the YAML key it lives under in `routing.signals`, the condition `type` decisions use to
+ * reference its rules, a schema that parses one rule, and a factory for its evaluator.
+ */
+export interface SignalFamily<Rule extends SignalRule = SignalRule> {
+  /** Key under `routing.signals`, e.g. `keywords`. */
+  readonly family: string;
+  /** Value of `type` in a decision condition that refers to this family, e.g. `keyword`. */
+  readonly conditionType: string;
+  readonly ruleSchema: z.ZodType<Rule>;
+  /** Names decisions may reference; defaults to the rules' names (role_bindings emits roles instead). */
+  referenceNames?(rules: readonly Rule[]): readonly string[];
+  /** Builds the evaluator; throws RuleConfigError for semantic problems (bad regex, …). */
+  create(rules: readonly Rule[], deps: SignalDeps): SignalEvaluator | Promise<SignalEvaluator>;
+}
+
+export function defineSignalFamily<Rule extends SignalRule>(family: SignalFamily<Rule>): SignalFamily<Rule> {
+  return family;
+}

@@ -1,0 +1,116 @@
+// Finds many keywords (literal, word-bounded, optionally case-sensitive) and regexes in one pass per text.
+import { AhoCorasick } from './aho-corasick.ts';
+
+export interface MatcherTerm {
+  readonly text: string;
+  readonly caseSensitive: boolean;
+  /** Treat `text` as a regular expression rather than a literal. */
+  readonly regex: boolean;
+}
+
+const WORD_CHAR = /[\p{L}\p{N}_]/u;
+const HAN = /\p{Script=Han}/u;
+
+/**
+ * vLLM Semantic Router wraps a literal keyword in `\b…\b` when it contains word characters and no Han
+ * characters; Han text has no spaces between words, so those keywords match anywhere.
+ */
+function needsWordBoundary(text: string): boolean {
+  return WORD_CHAR.test(text) && !HAN.test(text);
+}
+
+function isWordCharAt(text: string, index: number): boolean {
+  if (index < 0 || index >= text.length) return false;
+  const code = text.charCodeAt(index);
+  if (code < 128) {
+    return (
+      (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95
+    );
+  }
+  return WORD_CHAR.test(text[index] as string);
+}
+
+interface LiteralEntry {
+  readonly termIds: number[];
+  /** Require a non-word character (or the text's edge) before / after the hit. */
+  readonly boundaryStart: boolean;
+  readonly boundaryEnd: boolean;
+}
+
+/** Compiled once per policy; `countAll` / `findPresent` run once per request text. */
+export class TextMatcher {
+  private readonly insensitive: AhoCorasick | undefined;
+  private readonly insensitiveEntries: LiteralEntry[] = [];
+  private readonly sensitive: AhoCorasick | undefined;
+  private readonly sensitiveEntries: LiteralEntry[] = [];
+  private readonly regexes: { readonly termId: number; readonly pattern: RegExp }[] = [];
+  readonly termCount: number;
+
+  /** Throws SyntaxError (with the term index in `cause`) when a regex term does not compile. */
+  constructor(terms: readonly MatcherTerm[]) {
+    this.termCount = terms.length;
+    const insensitivePatterns = new Map<string, number>();
+    const sensitivePatterns = new Map<string, number>();
+    terms.forEach((term, termId) => {
+      if (term.regex) {
+        try {
+          this.regexes.push({ termId, pattern: new RegExp(term.text, term.caseSensitive ? 'gu' : 'giu') });
+        } catch (error) {
+          throw new SyntaxError((error as Error).message, { cause: termId });
+        }
+        return;
+      }
+      if (term.text.length === 0) return;
+      const [patterns, entries] = term.caseSensitive
+        ? [sensitivePatterns, this.sensitiveEntries]
+        : [insensitivePatterns, this.insensitiveEntries];
+      const key = term.caseSensitive ? term.text : term.text.toLowerCase();
+      let patternId = patterns.get(key);
+      if (patternId === undefined) {
+        patternId = entries.length;
+        patterns.set(key, patternId);
+        const boundary = needsWordBoundary(key);
+        entries.push({
+          termIds: [],
+          boundaryStart: boundary && isWordCharAt(key, 0),
+          boundaryEnd: boundary && isWordCharAt(key, key.length - 1),
+        });
+      }
+      entries[patternId]?.termIds.push(termId);
+    });
+    if (insensitivePatterns.size > 0) this.insensitive = new AhoCorasick([...insensitivePatterns.keys()]);
+    if (sensitivePatterns.size > 0) this.sensitive = new AhoCorasick([...sensitivePatterns.keys()]);
+  }
+
+  /** Occurrences of every term in `text` (index = term id). */
+  countAll(text: string): Uint32Array {
+    const counts = new Uint32Array(this.termCount);
+    this.scanLiterals(text, (termIds) => {
+      for (const id of termIds) counts[id] = (counts[id] ?? 0) + 1;
+    });
+    for (const { termId, pattern } of this.regexes) {
+      pattern.lastIndex = 0;
+      let n = 0;
+      for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+        n++;
+        if (m[0].length === 0) pattern.lastIndex++;
+      }
+      counts[termId] = n;
+    }
+    return counts;
+  }
+
+  private scanLiterals(text: string, onTerms: (termIds: readonly number[]) => void): void {
+    const scanOne = (automaton: AhoCorasick | undefined, entries: LiteralEntry[], haystack: string) => {
+      automaton?.scan(haystack, (hit) => {
+        const entry = entries[hit.patternId] as LiteralEntry;
+        if (entry.boundaryStart && isWordCharAt(haystack, hit.start - 1)) return undefined;
+        if (entry.boundaryEnd && isWordCharAt(haystack, hit.end)) return undefined;
+        onTerms(entry.termIds);
+        return undefined;
+      });
+    };
+    if (this.insensitive) scanOne(this.insensitive, this.insensitiveEntries, text.toLowerCase());
+    if (this.sensitive) scanOne(this.sensitive, this.sensitiveEntries, text);
+  }
+}

@@ -1,0 +1,225 @@
+// `semantic-router explain`: why a request is routed where it is — signals, every decision, model, pool, mutations.
+import { RouterError } from '../errors.ts';
+import { HEADER } from '../headers.ts';
+import type { PhaseResult } from '../mutations.ts';
+import { parseRequest, planRoute, planToResult, type RoutingPlan } from '../pipeline.ts';
+import { loadPolicyFile } from '../policy/load-policy.ts';
+import type { Policy } from '../policy/policy.ts';
+import { errorResponse } from '../responses.ts';
+import type { CommandIO } from './validate.ts';
+
+export interface ExplainInput {
+  readonly policyFile: string;
+  /** A prompt, or an OpenAI request JSON (from stdin). */
+  readonly prompt?: string;
+  readonly requestJson?: string;
+  readonly model?: string;
+  readonly headers?: ReadonlyMap<string, string>;
+  readonly json: boolean;
+}
+
+export interface Explanation {
+  readonly policy: { readonly file: string; readonly format: string; readonly strategy: string };
+  readonly request: { readonly model: string; readonly messages: number; readonly estimatedTokens: number };
+  readonly signals: readonly {
+    family: string;
+    matches: readonly { type: string; name: string; confidence: number; detail?: string }[];
+    durationMs: number;
+    error?: string;
+  }[];
+  readonly decisions: readonly {
+    name: string;
+    priority: number;
+    tier: number;
+    matched: boolean;
+    confidence: number;
+  }[];
+  readonly winner: { readonly name: string; readonly confidence: number } | null;
+  readonly model: {
+    readonly name: string;
+    readonly providerModelId: string;
+    readonly useReasoning: boolean;
+  } | null;
+  readonly pool: {
+    readonly name: string;
+    readonly envoyCluster: string;
+    readonly maxContextTokens: number;
+  } | null;
+  readonly requiredTokens: number | null;
+  readonly response: {
+    readonly kind: 'continue' | 'immediate';
+    readonly status?: number;
+    readonly setHeaders: readonly [string, string][];
+    readonly removeHeaders: readonly string[];
+    readonly body: unknown;
+    readonly clearRouteCache: boolean;
+  };
+  readonly clientHeaders: readonly [string, string][];
+}
+
+function bodyJson(bytes: Uint8Array | undefined): unknown {
+  if (!bytes) return null;
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    return Buffer.from(bytes).toString('utf8');
+  }
+}
+
+function describeResult(result: PhaseResult): Explanation['response'] {
+  if (result.kind === 'immediate') {
+    return {
+      kind: 'immediate',
+      status: result.status,
+      setHeaders: result.headers.map(([k, v]) => [k, v]),
+      removeHeaders: [],
+      body: bodyJson(result.body),
+      clearRouteCache: false,
+    };
+  }
+  return {
+    kind: 'continue',
+    setHeaders: (result.setHeaders ?? []).map(([k, v]) => [k, v]),
+    removeHeaders: [...(result.removeHeaders ?? [])],
+    body: bodyJson(result.body),
+    clearRouteCache: result.clearRouteCache ?? false,
+  };
+}
+
+export async function explainRequest(
+  policy: Policy,
+  file: string,
+  body: Uint8Array,
+  headers: ReadonlyMap<string, string>,
+) {
+  const base = { policy: { file, format: policy.source.format, strategy: policy.strategy } };
+  let plan: RoutingPlan | undefined;
+  let result: PhaseResult;
+  let clientHeaders: [string, string][] = [];
+  let request: Explanation['request'] = { model: '?', messages: 0, estimatedTokens: 0 };
+  try {
+    const context = parseRequest({ method: 'POST', path: '/v1/chat/completions', headers, body });
+    request = {
+      model: context.request.model,
+      messages: context.request.messages.length,
+      estimatedTokens: context.promptTokens,
+    };
+    plan = await planRoute(policy, context);
+    const answer = planToResult(plan, context);
+    result = answer.result;
+    clientHeaders = answer.diagnostics.map(([k, v]) => [k, v]);
+  } catch (error) {
+    if (!(error instanceof RouterError)) throw error;
+    result = errorResponse(error);
+  }
+  const explanation: Explanation = {
+    ...base,
+    request,
+    signals: (plan?.signals?.families ?? []).map((f) => ({
+      family: f.family,
+      matches: f.matches.map((m) => ({
+        type: f.conditionType,
+        name: m.name,
+        confidence: m.confidence,
+        ...(m.detail && { detail: m.detail }),
+      })),
+      durationMs: Number(f.durationMs.toFixed(3)),
+      ...(f.error && { error: f.error }),
+    })),
+    decisions: (plan?.decisions ?? []).map((d) => ({ ...d })),
+    winner: plan?.decision ?? null,
+    model: plan
+      ? {
+          name: plan.model.name,
+          providerModelId: plan.model.providerModelId,
+          useReasoning: plan.modelRef?.useReasoning ?? false,
+        }
+      : null,
+    pool: plan
+      ? {
+          name: plan.pool.name,
+          envoyCluster: plan.pool.envoyCluster,
+          maxContextTokens: plan.pool.maxContextTokens,
+        }
+      : null,
+    requiredTokens: plan?.requiredTokens ?? null,
+    response: describeResult(result),
+    clientHeaders,
+  };
+  return explanation;
+}
+
+export function formatExplanation(e: Explanation): string {
+  const lines: string[] = [];
+  lines.push(`policy   ${e.policy.file} (${e.policy.format}, strategy ${e.policy.strategy})`);
+  lines.push(
+    `request  model=${e.request.model}, ${e.request.messages} message(s), ~${e.request.estimatedTokens} tokens`,
+  );
+  lines.push('', 'signals');
+  if (e.signals.length === 0)
+    lines.push('  (none evaluated: the request named a concrete model or no decision uses signals)');
+  for (const family of e.signals) {
+    const status = family.error ? `failed: ${family.error}` : `${family.matches.length} matched`;
+    lines.push(`  ${family.family} (${status}, ${family.durationMs} ms)`);
+    for (const m of family.matches) {
+      lines.push(
+        `    ${`${m.type}:${m.name}`.padEnd(32)} ${m.confidence.toFixed(3)}${m.detail ? `  ${m.detail}` : ''}`,
+      );
+    }
+  }
+  lines.push('', 'decisions');
+  for (const d of e.decisions) {
+    const mark = e.winner?.name === d.name ? '=> ' : d.matched ? ' + ' : '   ';
+    const state = d.matched ? `matched, confidence ${d.confidence.toFixed(3)}` : 'no match';
+    lines.push(
+      `  ${mark}${d.name.padEnd(28)} priority ${String(d.priority).padStart(4)}${d.tier ? ` tier ${d.tier}` : ''}  ${state}`,
+    );
+  }
+  lines.push('');
+  lines.push(
+    `winner   ${e.winner ? `${e.winner.name} (confidence ${e.winner.confidence.toFixed(3)})` : 'none (default model)'}`,
+  );
+  if (e.model)
+    lines.push(
+      `model    ${e.model.name} -> ${e.model.providerModelId}${e.model.useReasoning ? ' (reasoning on)' : ''}`,
+    );
+  if (e.pool)
+    lines.push(
+      `pool     ${e.pool.name} (Envoy cluster ${e.pool.envoyCluster}, max ${e.pool.maxContextTokens} tokens; request needs ~${e.requiredTokens})`,
+    );
+  lines.push(
+    '',
+    e.response.kind === 'immediate' ? `immediate response ${e.response.status}` : 'mutations sent to Envoy',
+  );
+  for (const [k, v] of e.response.setHeaders) lines.push(`  set ${k}: ${v}`);
+  for (const k of e.response.removeHeaders) lines.push(`  remove ${k}`);
+  if (e.response.clearRouteCache) lines.push('  clear_route_cache: true');
+  if (e.response.body !== null) {
+    const body = JSON.stringify(e.response.body);
+    lines.push(`  body: ${body.length > 300 ? `${body.slice(0, 300)}…` : body}`);
+  }
+  if (e.clientHeaders.length > 0) {
+    lines.push('', 'headers added to the client response');
+    for (const [k, v] of e.clientHeaders) lines.push(`  ${k}: ${v}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export async function explainCommand(input: ExplainInput, io: CommandIO): Promise<number> {
+  const policy = await loadPolicyFile(input.policyFile);
+  try {
+    const body =
+      input.requestJson ??
+      JSON.stringify({
+        model: input.model ?? [...policy.autoModelNames][0],
+        messages: [{ role: 'user', content: input.prompt ?? '' }],
+      });
+    const headers = new Map(input.headers ?? []);
+    headers.set(HEADER.routerDebug, 'true');
+    const explanation = await explainRequest(policy, input.policyFile, Buffer.from(body, 'utf8'), headers);
+    io.out(input.json ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation));
+    return 0;
+  } finally {
+    policy.close();
+  }
+}

@@ -1,0 +1,163 @@
+// The `semantic-router` command: serve, validate, explain.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { startApp } from '../app.ts';
+import { formatPolicyIssue, PolicyError } from '../errors.ts';
+import { createLogger, errorFields } from '../telemetry/logger.ts';
+import { explainCommand } from './explain.ts';
+import { type CommandIO, validateCommand } from './validate.ts';
+
+const USAGE = `usage:
+  semantic-router serve --policy FILE [--port 50051] [--host 0.0.0.0] [--max-body-bytes 8388608]
+                        [--shutdown-grace-ms 10000] [--fail-open]
+  semantic-router validate FILE
+  semantic-router explain --policy FILE [--json] [--model NAME] [--header name=value ...] "prompt"
+  semantic-router explain --policy FILE [--json] < request.json     (an OpenAI chat completions request)
+`;
+
+const io: CommandIO = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+function positiveInt(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0)
+    throw new UsageError(`--${name} must be a non-negative integer`);
+  return parsed;
+}
+
+class UsageError extends Error {}
+
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      policy: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'max-body-bytes': { type: 'string' },
+      'shutdown-grace-ms': { type: 'string' },
+      'fail-open': { type: 'boolean' },
+    },
+  });
+  if (!values.policy) throw new UsageError('serve needs --policy FILE');
+  const logger = createLogger({ fields: { service: 'semantic-router' } });
+  let app: Awaited<ReturnType<typeof startApp>>;
+  try {
+    app = await startApp({
+      policyFile: values.policy,
+      host: values.host ?? '0.0.0.0',
+      port: positiveInt(values.port, 'port', 50051),
+      maxBodyBytes: positiveInt(values['max-body-bytes'], 'max-body-bytes', 8 * 1024 * 1024),
+      shutdownGraceMs: positiveInt(values['shutdown-grace-ms'], 'shutdown-grace-ms', 10_000),
+      failOpen: values['fail-open'] ?? false,
+      logger,
+    });
+  } catch (error) {
+    if (error instanceof PolicyError) {
+      for (const issue of error.issues) io.err(`${formatPolicyIssue(issue)}\n`);
+      logger.error('policy is invalid, not starting', { file: values.policy });
+      return 1;
+    }
+    throw error;
+  }
+  const { policy, generation } = app.policies.live;
+  logger.info('semantic-router listening', {
+    port: app.port,
+    policy: values.policy,
+    generation,
+    models: policy.models.length,
+    pools: policy.pools.length,
+    decisions: policy.decisions.length,
+  });
+  for (const warning of policy.warnings)
+    logger.warn('policy warning', { issue: formatPolicyIssue(warning).trim() });
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info('shutting down', { signal, inFlightStreams: app.server.activeStreams });
+      void app.close().then(() => {
+        logger.info('stopped');
+        resolve(0);
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => void app.policies.reload());
+  });
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) return '';
+  return readFileSync(0, 'utf8');
+}
+
+async function explain(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      policy: { type: 'string' },
+      json: { type: 'boolean' },
+      model: { type: 'string' },
+      header: { type: 'string', multiple: true },
+    },
+  });
+  if (!values.policy) throw new UsageError('explain needs --policy FILE');
+  const headers = new Map<string, string>();
+  for (const header of values.header ?? []) {
+    const eq = header.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--header expects name=value, got '${header}'`);
+    headers.set(header.slice(0, eq).trim().toLowerCase(), header.slice(eq + 1).trim());
+  }
+  const prompt = positionals.join(' ');
+  const requestJson = prompt ? undefined : await readStdin();
+  if (!prompt && !requestJson)
+    throw new UsageError('explain needs a prompt argument or a request JSON on stdin');
+  return explainCommand(
+    {
+      policyFile: values.policy,
+      json: values.json ?? false,
+      headers,
+      ...(prompt ? { prompt } : { requestJson: requestJson as string }),
+      ...(values.model && { model: values.model }),
+    },
+    io,
+  );
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve(rest);
+      case 'validate':
+        if (rest.length !== 1) throw new UsageError('validate needs exactly one FILE');
+        return await validateCommand(rest[0] as string, io);
+      case 'explain':
+        return await explain(rest);
+      case undefined:
+      case '--help':
+      case 'help':
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`semantic-router: ${(error as Error).message}\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof PolicyError) {
+      for (const issue of error.issues) io.err(`${formatPolicyIssue(issue)}\n`);
+      return 1;
+    }
+    io.err(`semantic-router: ${JSON.stringify(errorFields(error))}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

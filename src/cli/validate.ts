@@ -1,0 +1,27 @@
+// `semantic-router validate FILE`: every error and warning with file, line, YAML path and a fix.
+import { formatPolicyIssue, PolicyError } from '../errors.ts';
+import { loadPolicyFile } from '../policy/load-policy.ts';
+
+export interface CommandIO {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+export async function validateCommand(file: string, io: CommandIO): Promise<number> {
+  try {
+    const policy = await loadPolicyFile(file);
+    for (const warning of policy.warnings) io.err(`${formatPolicyIssue(warning)}\n`);
+    io.out(
+      `${file}: valid (${policy.source.format}): ${policy.models.length} models, ${policy.pools.length} pools, ` +
+        `${policy.decisions.length} decisions${policy.warnings.length ? `, ${policy.warnings.length} warning(s)` : ''}\n`,
+    );
+    policy.close();
+    return 0;
+  } catch (error) {
+    if (!(error instanceof PolicyError)) throw error;
+    const errors = error.issues.filter((i) => i.severity === 'error');
+    for (const issue of error.issues) io.err(`${formatPolicyIssue(issue)}\n`);
+    io.err(`${file}: invalid: ${errors.length} error(s)\n`);
+    return 1;
+  }
+}

@@ -7,9 +7,9 @@ export interface RequestContext {
   /** Request headers, lower-case names, routing headers from the client already removed. */
   readonly headers: ReadonlyMap<string, string>;
   readonly request: ParsedRequest;
-  /** Text of the last user message: what most signals classify. */
+  /** Text of the last user message: what most signals classify (capped, see MAX_SIGNAL_TEXT_CHARS). */
   readonly lastUserText: string;
-  /** Text of all user messages, oldest first, newline-joined. */
+  /** Text of all user messages, oldest first, newline-joined (capped, see MAX_SIGNAL_TEXT_CHARS). */
   readonly allUserText: string;
   /** Text of every message (system, user, assistant, tool): what the context window must hold. */
   readonly conversationText: string;
@@ -31,6 +31,18 @@ export function estimateTokens(text: string): number {
   return Math.ceil((text.length - wide) / 4 + wide);
 }
 
+/**
+ * Text signals look at no more than this many characters, so a multi-megabyte prompt costs bounded time on the
+ * event loop. Prompts are capped head-and-tail: instructions tend to sit at the start and the question at the end.
+ */
+export const MAX_SIGNAL_TEXT_CHARS = 64 * 1024;
+
+export function capSignalText(text: string): string {
+  if (text.length <= MAX_SIGNAL_TEXT_CHARS) return text;
+  const head = Math.floor(MAX_SIGNAL_TEXT_CHARS * 0.75);
+  return `${text.slice(0, head)}\n${text.slice(text.length - (MAX_SIGNAL_TEXT_CHARS - head - 1))}`;
+}
+
 export function buildRequestContext(options: {
   method: string;
   path: string;
@@ -46,8 +58,8 @@ export function buildRequestContext(options: {
     path: options.path,
     headers: options.headers,
     request,
-    lastUserText: userTexts.at(-1) ?? '',
-    allUserText: userTexts.join('\n'),
+    lastUserText: capSignalText(userTexts.at(-1) ?? ''),
+    allUserText: capSignalText(userTexts.join('\n')),
     conversationText,
     promptTokens: estimateTokens(conversationText) + request.messages.length * 4,
     debug: options.debug ?? false,

@@ -51,15 +51,28 @@ const structureRuleSchema = z
 
 export type StructureRule = z.infer<typeof structureRuleSchema>;
 
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+
 /** Text units for density: each CJK character is one unit, each run of other letters/digits is one. */
 export function countTextUnits(text: string): number {
   let units = 0;
   let inRun = false;
-  for (const char of text) {
-    if (/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u.test(char)) {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    let isCjk = false;
+    let isWord: boolean;
+    if (code < 128) {
+      isWord = (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+    } else {
+      const char = text[i] as string;
+      isCjk = CJK.test(char);
+      isWord = isCjk || LETTER_OR_DIGIT.test(char);
+    }
+    if (isCjk) {
       units++;
       inRun = false;
-    } else if (/[\p{L}\p{N}]/u.test(char)) {
+    } else if (isWord) {
       if (!inRun) units++;
       inRun = true;
     } else {

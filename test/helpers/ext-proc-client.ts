@@ -195,3 +195,12 @@ export function immediateJson(immediate: HttpExchangeResult['immediate']): {
     body: JSON.parse((immediate?.body ?? Buffer.from('null')).toString('utf8')),
   };
 }
+
+/** The JSON body a CommonResponse replaces the request body with; fails the test when there is none. */
+export function mutatedBodyJson(response: WireCommonResponse | undefined): Record<string, unknown> & {
+  messages: { content: string }[];
+} {
+  const body = response?.body_mutation?.body;
+  if (!body) throw new Error('expected a body mutation');
+  return JSON.parse(body.toString('utf8'));
+}

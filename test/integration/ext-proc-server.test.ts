@@ -11,6 +11,7 @@ import {
   ExtProcExchange,
   headerMap,
   immediateJson,
+  mutatedBodyJson,
   runHttpExchange,
   setHeaders,
 } from '../helpers/ext-proc-client.ts';
@@ -201,7 +202,7 @@ describe('routing over ext_proc', () => {
     await exchange.send({ request_body: { body: whole.subarray(0, 10), end_of_stream: false } });
     const last = await exchange.send({ request_body: { body: whole.subarray(10), end_of_stream: true } });
     expect(setHeaders(last.request_body?.response?.header_mutation)['x-selected-model']).toBe('big-reasoner');
-    const rewritten = JSON.parse((last.request_body?.response?.body_mutation?.body as Buffer).toString());
+    const rewritten = mutatedBodyJson(last.request_body?.response);
     expect(rewritten.chat_template_kwargs).toEqual({ enable_thinking: true });
     await exchange.close();
   });
@@ -230,7 +231,7 @@ describe('routing over ext_proc', () => {
         const expected = cases[i % cases.length] as (typeof cases)[number];
         const result = await runHttpExchange(client, { body: chat(`${expected.prompt} #${i}`) });
         const response = result.requestBody?.request_body?.response;
-        const body = JSON.parse((response?.body_mutation?.body as Buffer).toString());
+        const body = mutatedBodyJson(response);
         return {
           expected,
           headers: setHeaders(response?.header_mutation),

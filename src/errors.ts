@@ -1,15 +1,33 @@
 // One catalogue of router errors with stable codes; src/server/ maps them to OpenAI-shaped immediate responses.
 
+/** Every stable error code, with the HTTP status it is answered with (documented in docs/errors.md). */
+export const ERROR_CODES = {
+  invalid_request: 400,
+  invalid_json: 400,
+  invalid_encoding: 400,
+  missing_body: 400,
+  missing_model: 400,
+  missing_messages: 400,
+  blocked_by_policy: 403,
+  model_not_found: 404,
+  request_too_large: 413,
+  internal_error: 500,
+  no_pool_available: 503,
+  invalid_policy: undefined,
+} as const satisfies Record<string, number | undefined>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
 /** Every error the router raises on purpose; `code` is stable and documented in docs/errors.md. */
 export class RouterError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   /** HTTP status when the error is answered to a client; undefined for errors that never reach one. */
   readonly httpStatus: number | undefined;
   /** OpenAI error `type` field. */
   readonly errorType: string;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     options: { httpStatus?: number; errorType?: string; cause?: unknown } = {},
   ) {
@@ -22,7 +40,11 @@ export class RouterError extends Error {
 }
 
 export class InvalidRequestError extends RouterError {
-  constructor(message: string, code = 'invalid_request', cause?: unknown) {
+  constructor(
+    message: string,
+    code: Extract<ErrorCode, 'invalid_request' | `invalid_${string}` | `missing_${string}`> = 'invalid_request',
+    cause?: unknown,
+  ) {
     super(code, message, { httpStatus: 400, cause });
   }
 }

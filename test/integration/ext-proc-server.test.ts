@@ -235,7 +235,7 @@ describe('routing over ext_proc', () => {
         return {
           expected,
           headers: setHeaders(response?.header_mutation),
-          content: body.messages[0].content,
+          content: body.messages[0]?.content,
           i,
         };
       }),

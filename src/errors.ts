@@ -42,7 +42,10 @@ export class RouterError extends Error {
 export class InvalidRequestError extends RouterError {
   constructor(
     message: string,
-    code: Extract<ErrorCode, 'invalid_request' | `invalid_${string}` | `missing_${string}`> = 'invalid_request',
+    code: Extract<
+      ErrorCode,
+      'invalid_request' | `invalid_${string}` | `missing_${string}`
+    > = 'invalid_request',
     cause?: unknown,
   ) {
     super(code, message, { httpStatus: 400, cause });

@@ -20,15 +20,22 @@ export interface RequestContext {
 }
 
 /**
- * Token estimate without a tokenizer: BPE vocabularies average ~4 characters of English per token, while CJK and
- * other non-Latin scripts cost about one token per character, so count those apart.
+ * Token estimate without a tokenizer. BPE vocabularies average ~4 characters of Latin-script text per token,
+ * ~2 for other alphabets (Greek, Cyrillic, Arabic, Hebrew, Indic, Thai) and ~1 for CJK characters; an emoji (a
+ * surrogate pair) costs about one token.
  */
 export function estimateTokens(text: string): number {
+  let latin = 0;
+  let alphabetic = 0;
   let wide = 0;
   for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) >= 0x2e80) wide++;
+    const code = text.charCodeAt(i);
+    if (code < 0x0370) latin++;
+    else if (code < 0x2e80) alphabetic++;
+    else if (code >= 0xd800 && code <= 0xdfff) wide += 0.5;
+    else wide++;
   }
-  return Math.ceil((text.length - wide) / 4 + wide);
+  return Math.ceil(latin / 4 + alphabetic / 2 + wide);
 }
 
 /**

@@ -30,6 +30,10 @@ export interface SignalEngineOptions {
   readonly timeoutMs: number;
 }
 
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function timeout(ms: number): { promise: Promise<never>; cancel: () => void } {
   let timer: NodeJS.Timeout | undefined;
   const promise = new Promise<never>((_, reject) => {
@@ -67,14 +71,14 @@ export class SignalEngine {
           pending.push(
             Promise.race([result, budget.promise])
               .then((matches) => finish(matches))
-              .catch((error: unknown) => finish([], (error as Error).message ?? String(error)))
+              .catch((error: unknown) => finish([], describeError(error)))
               .finally(budget.cancel),
           );
         } else {
           done.push(finish(result));
         }
       } catch (error) {
-        done.push(finish([], (error as Error).message ?? String(error)));
+        done.push(finish([], describeError(error)));
       }
     }
     const families = pending.length > 0 ? [...done, ...(await Promise.all(pending))] : done;

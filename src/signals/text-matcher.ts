@@ -30,6 +30,30 @@ function isWordCharAt(text: string, index: number): boolean {
   return WORD_CHAR.test(text[index] as string);
 }
 
+/**
+ * Compiles a policy regex. vLLM Semantic Router policies are written for Go's RE2, so its spellings that JavaScript
+ * lacks are translated: a leading `(?i)`, named groups `(?P<name>…)`, and escapes such as `\-` that only non-Unicode
+ * JavaScript regexes accept. Throws SyntaxError with the term id as `cause`.
+ */
+export function compilePolicyRegex(source: string, caseSensitive: boolean, termId = 0): RegExp {
+  let pattern = source.replace(/\(\?P</g, '(?<');
+  let insensitive = !caseSensitive;
+  if (pattern.startsWith('(?i)')) {
+    pattern = pattern.slice(4);
+    insensitive = true;
+  }
+  const flags = insensitive ? 'gi' : 'g';
+  try {
+    return new RegExp(pattern, `${flags}u`);
+  } catch (unicodeError) {
+    try {
+      return new RegExp(pattern, flags);
+    } catch {
+      throw new SyntaxError((unicodeError as Error).message, { cause: termId });
+    }
+  }
+}
+
 interface LiteralEntry {
   readonly termIds: number[];
   /** Require a non-word character (or the text's edge) before / after the hit. */
@@ -53,11 +77,7 @@ export class TextMatcher {
     const sensitivePatterns = new Map<string, number>();
     terms.forEach((term, termId) => {
       if (term.regex) {
-        try {
-          this.regexes.push({ termId, pattern: new RegExp(term.text, term.caseSensitive ? 'gu' : 'giu') });
-        } catch (error) {
-          throw new SyntaxError((error as Error).message, { cause: termId });
-        }
+        this.regexes.push({ termId, pattern: compilePolicyRegex(term.text, term.caseSensitive, termId) });
         return;
       }
       if (term.text.length === 0) return;
@@ -93,7 +113,10 @@ export class TextMatcher {
       let n = 0;
       for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
         n++;
-        if (m[0].length === 0) pattern.lastIndex++;
+        // An empty match must step past a whole code point: with the `u` flag an index inside a surrogate pair
+        // snaps back to its start and the same empty match repeats forever.
+        if (m[0].length === 0)
+          pattern.lastIndex = m.index + ((text.codePointAt(m.index) ?? 0) > 0xffff ? 2 : 1);
       }
       counts[termId] = n;
     }

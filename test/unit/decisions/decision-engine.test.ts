@@ -1,0 +1,202 @@
+// selectDecision: every decision evaluated; winner by tier, then priority, then confidence, then name
+// (confidence before priority under `strategy: confidence`).
+import { describe, expect, it } from 'vitest';
+import {
+  compareDecisions,
+  type DecisionEvaluation,
+  type DecisionRule,
+  selectDecision,
+} from '../../../src/decisions/decision-engine.ts';
+import { type RuleNode, type SignalMatches, signalKey } from '../../../src/decisions/rule-tree.ts';
+
+const leaf = (conditionType: string, name: string): RuleNode => ({
+  kind: 'signal',
+  conditionType,
+  name,
+  key: signalKey(conditionType, name),
+});
+const always: RuleNode = { kind: 'always' };
+
+/** A decision on a single domain signal with the given confidence, or a catch-all. */
+function decision(name: string, priority: number, signal?: string, tier = 0): DecisionRule {
+  return { name, priority, tier, rule: signal ? leaf('domain', signal) : always };
+}
+
+const matches: SignalMatches = new Map(
+  (
+    [
+      ['low', 0.3],
+      ['mid', 0.6],
+      ['high', 0.9],
+      ['mid2', 0.6],
+    ] as const
+  ).map(([name, confidence]) => [signalKey('domain', name), { name, confidence }]),
+);
+
+const winner = (decisions: DecisionRule[], strategy: 'priority' | 'confidence') =>
+  selectDecision(decisions, matches, strategy).winner?.name;
+
+describe('selectDecision', () => {
+  it.each([
+    [
+      'higher priority wins over higher confidence',
+      [decision('a', 10, 'high'), decision('b', 20, 'low')],
+      'b',
+    ],
+    ['equal priority: higher confidence wins', [decision('a', 10, 'mid'), decision('b', 10, 'high')], 'b'],
+    [
+      'equal priority and confidence: name decides (a before b)',
+      [decision('b', 10, 'mid'), decision('a', 10, 'mid2')],
+      'a',
+    ],
+    [
+      'name tie-break ignores policy order',
+      [decision('zeta', 5, 'mid'), decision('alpha', 5, 'mid2')],
+      'alpha',
+    ],
+    ['unmatched decisions never win', [decision('a', 100, 'absent'), decision('b', 1, 'low')], 'b'],
+    [
+      'a catch-all with higher priority wins',
+      [decision('specific', 10, 'high'), decision('default', 50)],
+      'default',
+    ],
+    [
+      'a catch-all with lower priority loses',
+      [decision('specific', 10, 'low'), decision('default', 0)],
+      'specific',
+    ],
+    [
+      'lower tier wins over higher priority',
+      [decision('a', 100, 'high', 2), decision('b', 1, 'low', 1)],
+      'b',
+    ],
+    [
+      'tier 0 (untiered) ranks first',
+      [decision('tiered', 100, 'high', 1), decision('untiered', 1, 'low', 0)],
+      'untiered',
+    ],
+    [
+      'within a tier, priority decides',
+      [decision('a', 1, 'high', 1), decision('b', 2, 'low', 1), decision('c', 9, 'high', 2)],
+      'b',
+    ],
+  ])('priority strategy: %s', (_label, decisions, expected) => {
+    expect(winner(decisions, 'priority')).toBe(expected);
+  });
+
+  it.each([
+    [
+      'higher confidence wins over higher priority',
+      [decision('a', 10, 'high'), decision('b', 20, 'low')],
+      'a',
+    ],
+    ['equal confidence: higher priority wins', [decision('a', 10, 'mid'), decision('b', 20, 'mid2')], 'b'],
+    [
+      'equal confidence and priority: name decides',
+      [decision('b', 10, 'mid'), decision('a', 10, 'mid2')],
+      'a',
+    ],
+    [
+      'a catch-all (confidence 0) loses to any match',
+      [decision('specific', 1, 'low'), decision('default', 1000)],
+      'specific',
+    ],
+    [
+      'the catch-all wins when nothing else matches',
+      [decision('specific', 1, 'absent'), decision('default', 0)],
+      'default',
+    ],
+    [
+      'lower tier still wins over higher confidence',
+      [decision('a', 10, 'high', 2), decision('b', 10, 'low', 1)],
+      'b',
+    ],
+  ])('confidence strategy: %s', (_label, decisions, expected) => {
+    expect(winner(decisions, 'confidence')).toBe(expected);
+  });
+
+  it('lists every decision in policy order, matched or not', () => {
+    const decisions = [decision('code', 10, 'high'), decision('math', 20, 'absent'), decision('default', 0)];
+    const result = selectDecision(decisions, matches, 'priority');
+    expect(result.evaluations).toEqual([
+      { name: 'code', priority: 10, tier: 0, matched: true, confidence: 0.9 },
+      { name: 'math', priority: 20, tier: 0, matched: false, confidence: 0 },
+      { name: 'default', priority: 0, tier: 0, matched: true, confidence: 0 },
+    ]);
+    expect(result.winner).toBe(decisions[0]);
+    expect(result.winnerEvaluation).toBe(result.evaluations[0]);
+  });
+
+  it('returns no winner when nothing matches, but still lists the evaluations', () => {
+    const result = selectDecision(
+      [decision('a', 1, 'absent'), decision('b', 2, 'none')],
+      matches,
+      'priority',
+    );
+    expect(result.winner).toBeUndefined();
+    expect(result.winnerEvaluation).toBeUndefined();
+    expect(result.evaluations.map((e) => [e.name, e.matched])).toEqual([
+      ['a', false],
+      ['b', false],
+    ]);
+  });
+
+  it('returns no winner for a policy without decisions', () => {
+    expect(selectDecision([], matches, 'confidence')).toEqual({
+      winner: undefined,
+      winnerEvaluation: undefined,
+      evaluations: [],
+    });
+  });
+
+  it('gives the same winner whatever the policy order', () => {
+    const decisions = [
+      decision('c', 5, 'mid'),
+      decision('a', 5, 'mid2'),
+      decision('b', 5, 'low'),
+      decision('d', 5, 'high', 3),
+    ];
+    for (const strategy of ['priority', 'confidence'] as const) {
+      const forward = winner(decisions, strategy);
+      expect(winner([...decisions].reverse(), strategy)).toBe(forward);
+      expect(forward).toBe('a');
+    }
+  });
+});
+
+describe('compareDecisions', () => {
+  const evaluation = (name: string, priority: number, confidence: number, tier = 0): DecisionEvaluation => ({
+    name,
+    priority,
+    tier,
+    matched: true,
+    confidence,
+  });
+  const pool = [
+    evaluation('e', 5, 0.5),
+    evaluation('d', 5, 0.9),
+    evaluation('c', 9, 0.1),
+    evaluation('b', 5, 0.5),
+    evaluation('a', 1, 1, 1),
+  ];
+
+  it('sorts best first under priority', () => {
+    expect([...pool].sort(compareDecisions('priority')).map((e) => e.name)).toEqual([
+      'c',
+      'd',
+      'b',
+      'e',
+      'a',
+    ]);
+  });
+
+  it('sorts best first under confidence', () => {
+    expect([...pool].sort(compareDecisions('confidence')).map((e) => e.name)).toEqual([
+      'd',
+      'b',
+      'e',
+      'c',
+      'a',
+    ]);
+  });
+});

@@ -1,0 +1,116 @@
+// Starting and stopping the benchmark's child processes: servers announce their port in a JSON log line on
+// stderr; every child is killed by PID when the benchmark exits, whatever the reason.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { REPO_ROOT } from './ext-proc-proto.ts';
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) if (child.pid !== undefined && child.exitCode === null) child.kill('SIGKILL');
+});
+
+function track(child: ChildProcess): ChildProcess {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+/** Sends SIGTERM to every live child (used on SIGINT/SIGTERM of the benchmark itself). */
+export function terminateAll(): void {
+  for (const child of live) child.kill('SIGTERM');
+}
+
+export interface ServerProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly port: number;
+  /** The last lines the server logged (for error reports). */
+  logTail(): string[];
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const TAIL_LINES = 40;
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** Runs `node --import tsx ARGS` in the repository root and waits for its "listening" log line. */
+export function startServer(
+  name: string,
+  args: readonly string[],
+  timeoutMs = 20_000,
+): Promise<ServerProcess> {
+  const child = track(
+    spawn(process.execPath, ['--import', 'tsx', ...args], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+    }),
+  );
+  const tail: string[] = [];
+  return new Promise((resolve, reject) => {
+    let ready = false;
+    const fail = (reason: string) => {
+      if (ready) return;
+      ready = true;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start: ${reason}\n${tail.join('\n')}`));
+    };
+    const timer = setTimeout(() => fail(`no "listening" log line within ${timeoutMs} ms`), timeoutMs);
+    child.once('error', (error) => fail(error.message));
+    child.once('exit', (code, signal) => fail(`exited with ${signal ?? `code ${code}`}`));
+    // Keep reading stderr for the whole run: a full pipe would block the server.
+    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => {
+      tail.push(line);
+      if (tail.length > TAIL_LINES) tail.shift();
+      if (ready || !line.includes('listening')) return;
+      let port: unknown;
+      try {
+        port = (JSON.parse(line) as { port?: unknown }).port;
+      } catch {
+        return;
+      }
+      if (typeof port !== 'number' || child.pid === undefined) return;
+      ready = true;
+      clearTimeout(timer);
+      const pid = child.pid;
+      resolve({
+        name,
+        pid,
+        port,
+        logTail: () => [...tail],
+        stop: async (graceMs = 5_000) => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+          child.kill('SIGTERM');
+          await exited(child);
+          clearTimeout(killer);
+        },
+      });
+    });
+  });
+}
+
+/** Runs `node --import tsx ARGS` to completion; resolves with its stdout (stderr passes through). */
+export function runToCompletion(args: readonly string[]): Promise<string> {
+  const child = track(
+    spawn(process.execPath, ['--import', 'tsx', ...args], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
+  const chunks: Buffer[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      const stdout = Buffer.concat(chunks).toString('utf8');
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`${args[0]} failed with ${signal ?? `exit code ${code}`}`));
+    });
+  });
+}

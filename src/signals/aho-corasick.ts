@@ -14,9 +14,13 @@ interface Node {
   outputs: number[];
 }
 
+const ASCII = 128;
+
 export class AhoCorasick {
   private readonly nodes: Node[] = [{ next: new Map(), fail: 0, outputs: [] }];
   private readonly lengths: number[] = [];
+  /** Full DFA transitions for ASCII characters (node * 128 + code): no fail-link walks for the common case. */
+  private asciiDelta: Int32Array = new Int32Array(0);
 
   constructor(patterns: readonly string[]) {
     patterns.forEach((pattern, id) => {
@@ -46,13 +50,20 @@ export class AhoCorasick {
   }
 
   private link(): void {
-    const queue: number[] = [];
-    for (const child of this.nodes[0]?.next.values() ?? []) queue.push(child);
+    const queue: number[] = [0];
+    this.asciiDelta = new Int32Array(this.nodes.length * ASCII);
     for (let head = 0; head < queue.length; head++) {
       const stateId = queue[head] as number;
       const state = this.nodes[stateId] as Node;
+      // BFS order: the fail state's row is complete before this one is filled.
+      for (let code = 0; code < ASCII; code++) {
+        const child = state.next.get(code);
+        this.asciiDelta[stateId * ASCII + code] =
+          child ?? (stateId === 0 ? 0 : (this.asciiDelta[state.fail * ASCII + code] as number));
+      }
       for (const [code, child] of state.next) {
         queue.push(child);
+        if (stateId === 0) continue;
         let fail = state.fail;
         while (fail !== 0 && !this.nodes[fail]?.next.has(code)) fail = this.nodes[fail]?.fail ?? 0;
         const candidate = this.nodes[fail]?.next.get(code);
@@ -67,17 +78,22 @@ export class AhoCorasick {
   /** Calls `onHit` for every occurrence of every pattern; stops early when it returns true. */
   scan(text: string, onHit: (hit: PatternHit) => boolean | undefined): void {
     const nodes = this.nodes;
+    const delta = this.asciiDelta;
     let state = 0;
     for (let i = 0; i < text.length; i++) {
       const code = text.charCodeAt(i);
-      let node = nodes[state] as Node;
-      let target = node.next.get(code);
-      while (target === undefined && state !== 0) {
-        state = node.fail;
-        node = nodes[state] as Node;
-        target = node.next.get(code);
+      if (code < ASCII) {
+        state = delta[state * ASCII + code] as number;
+      } else {
+        let node = nodes[state] as Node;
+        let target = node.next.get(code);
+        while (target === undefined && state !== 0) {
+          state = node.fail;
+          node = nodes[state] as Node;
+          target = node.next.get(code);
+        }
+        state = target ?? 0;
       }
-      state = target ?? 0;
       const outputs = (nodes[state] as Node).outputs;
       for (let k = 0; k < outputs.length; k++) {
         const patternId = outputs[k] as number;

@@ -19,9 +19,11 @@ export interface DetectedLanguage {
   readonly confidence: number;
 }
 
-/** Enough text to be sure of the language; the rest only costs time. */
-const MAX_DETECT_CHARS = 2000;
+/** Enough text to be sure of the language; the rest only costs time (n-gram scoring is linear in length). */
+const MAX_DETECT_CHARS = 400;
 const DEFAULT_THRESHOLD = 0.3;
+/** About what the n-gram detector reports for clear English sentences. */
+const ENGLISH_FAST_PATH_CONFIDENCE = 0.8;
 
 /** Scripts used by (nearly) one language decide short texts that n-gram statistics cannot. */
 const SCRIPT_LANGUAGES: readonly [RegExp, string][] = [
@@ -37,6 +39,47 @@ const SCRIPT_LANGUAGES: readonly [RegExp, string][] = [
   [/\p{Script=Cyrillic}/u, 'ru'],
 ];
 
+/**
+ * Function words that make up a large share of any English text and are rare as words in other Latin-script
+ * languages. Most prompts are English: recognising them here skips the n-gram scoring, the costliest signal.
+ */
+const ENGLISH_FUNCTION_WORDS = new Set(
+  (
+    'the of and to in is that for it with as was on be by this are or from at which an not have has what how ' +
+    'you your can will would should could does do why when where who whom whose there their they them these ' +
+    'those its if than then been being were into about also more most such only other some any each our we'
+  ).split(' '),
+);
+
+/** English when the sample is plain ASCII and at least a quarter of at least 6 words are English function words. */
+export function looksEnglish(sample: string): boolean {
+  let words = 0;
+  let functionWords = 0;
+  let start = -1;
+  for (let i = 0; i <= sample.length; i++) {
+    const code = i < sample.length ? sample.charCodeAt(i) : 32;
+    // Typographic punctuation (’ “ ” – — … ° ×) separates words; any other non-ASCII character means "ask eld".
+    if (
+      code > 127 &&
+      !(code >= 0x2000 && code <= 0x206f) &&
+      !(code >= 0xa0 && code <= 0xbf) &&
+      code !== 0xd7
+    ) {
+      return false;
+    }
+    const isLetter =
+      (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || code === 39 || code === 0x2019;
+    if (isLetter) {
+      if (start < 0) start = i;
+    } else if (start >= 0) {
+      words++;
+      if (i - start <= 5 && ENGLISH_FUNCTION_WORDS.has(sample.slice(start, i).toLowerCase())) functionWords++;
+      start = -1;
+    }
+  }
+  return words >= 6 && functionWords * 4 >= words;
+}
+
 type Detect = (text: string) => {
   language: string;
   getScores(): Record<string, number>;
@@ -47,6 +90,7 @@ export function createLanguageDetector(detect: Detect) {
   return (input: string): DetectedLanguage | undefined => {
     const text = input.length > MAX_DETECT_CHARS ? input.slice(0, MAX_DETECT_CHARS) : input;
     if (text.trim().length === 0) return undefined;
+    if (looksEnglish(text)) return { code: 'en', confidence: ENGLISH_FAST_PATH_CONFIDENCE };
     const result = detect(text);
     if (result.language && result.isReliable()) {
       return { code: result.language, confidence: result.getScores()[result.language] ?? 0.5 };

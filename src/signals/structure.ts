@@ -51,7 +51,16 @@ const structureRuleSchema = z
 
 export type StructureRule = z.infer<typeof structureRuleSchema>;
 
-const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+function isCjk(code: number): boolean {
+  return (
+    (code >= 0x4e00 && code <= 0x9fff) || // CJK unified ideographs
+    (code >= 0x3400 && code <= 0x4dbf) || // extension A
+    (code >= 0x3040 && code <= 0x30ff) || // hiragana, katakana
+    (code >= 0xac00 && code <= 0xd7af) || // hangul syllables
+    (code >= 0x1100 && code <= 0x11ff) || // hangul jamo
+    (code >= 0xf900 && code <= 0xfaff) // compatibility ideographs
+  );
+}
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
 /** Text units for density: each CJK character is one unit, each run of other letters/digits is one. */
@@ -60,16 +69,15 @@ export function countTextUnits(text: string): number {
   let inRun = false;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    let isCjk = false;
+    let cjk = false;
     let isWord: boolean;
     if (code < 128) {
       isWord = (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
     } else {
-      const char = text[i] as string;
-      isCjk = CJK.test(char);
-      isWord = isCjk || LETTER_OR_DIGIT.test(char);
+      cjk = isCjk(code);
+      isWord = cjk || LETTER_OR_DIGIT.test(text[i] as string);
     }
-    if (isCjk) {
+    if (cjk) {
       units++;
       inRun = false;
     } else if (isWord) {

@@ -31,9 +31,10 @@ function isWordCharAt(text: string, index: number): boolean {
 }
 
 /**
- * Compiles a policy regex. vLLM Semantic Router policies are written for Go's RE2, so its spellings that JavaScript
- * lacks are translated: a leading `(?i)`, named groups `(?P<name>…)`, and escapes such as `\-` that only non-Unicode
- * JavaScript regexes accept. Throws SyntaxError with the term id as `cause`.
+ * Compiles a policy regex. vLLM Semantic Router policies are written for Go's RE2, whose `\b`, `\w` and `\d` are
+ * ASCII-only like JavaScript's non-Unicode mode; that mode is also several times faster for case-insensitive `\b`.
+ * Unicode mode is used only when the pattern needs it (`\p{…}`, `\u{…}`). RE2 spellings JavaScript lacks are
+ * translated: a leading `(?i)` and named groups `(?P<name>…)`. Throws SyntaxError with the term id as `cause`.
  */
 export function compilePolicyRegex(source: string, caseSensitive: boolean, termId = 0): RegExp {
   let pattern = source.replace(/\(\?P</g, '(?<');
@@ -42,15 +43,12 @@ export function compilePolicyRegex(source: string, caseSensitive: boolean, termI
     pattern = pattern.slice(4);
     insensitive = true;
   }
-  const flags = insensitive ? 'gi' : 'g';
+  const unicode = /\\[pP]\{|\\u\{/.test(pattern);
+  const flags = `g${insensitive ? 'i' : ''}${unicode ? 'u' : ''}`;
   try {
-    return new RegExp(pattern, `${flags}u`);
-  } catch (unicodeError) {
-    try {
-      return new RegExp(pattern, flags);
-    } catch {
-      throw new SyntaxError((unicodeError as Error).message, { cause: termId });
-    }
+    return new RegExp(pattern, flags);
+  } catch (error) {
+    throw new SyntaxError((error as Error).message, { cause: termId });
   }
 }
 

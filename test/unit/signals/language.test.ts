@@ -1,6 +1,6 @@
 // `language` family: rule name = ISO 639-1 code of the last user message's language, threshold default 0.3.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createLanguageDetector, languageFamily } from '../../../src/signals/language.ts';
+import { createLanguageDetector, languageFamily, looksEnglish } from '../../../src/signals/language.ts';
 import type { SignalEvaluator, SignalMatch } from '../../../src/signals/signal-family.ts';
 import { type ContextInput, contextFor } from '../../helpers/request-context.ts';
 
@@ -58,7 +58,7 @@ describe('language: detection of full sentences', () => {
     expect(matches.map((m) => m.name)).toEqual(['en']);
   });
 
-  it('only looks at the first 2,000 characters of a huge message', async () => {
+  it('only looks at the start of a huge message', async () => {
     const text = `${'This is an English sentence about routing requests. '.repeat(50)}${'这是一个中文句子。'.repeat(20_000)}`;
     expect((await evaluate(evaluator, text)).map((m) => m.name)).toEqual(['en']);
   });
@@ -169,13 +169,36 @@ describe('createLanguageDetector', () => {
     expect(called).toBe(false);
   });
 
-  it('passes at most 2,000 characters to the detector', () => {
+  it('passes at most 400 characters to the detector', () => {
     let seen = 0;
     const detector = createLanguageDetector((text) => {
       seen = text.length;
       return fake('en', true, 1)();
     });
     detector('a'.repeat(1_000_000));
-    expect(seen).toBe(2000);
+    expect(seen).toBe(400);
+  });
+});
+
+describe('language: English fast path', () => {
+  it.each([
+    ['What is the capital of France and why is it important?', true],
+    ['Explain how the attention mechanism works in a transformer model.', true],
+    ['It’s a question about the “best” way to do this — which one should I use?', true],
+    ['Wo ist die nächste Apotheke, bitte?', false],
+    ['Ik heb een vraag over de prijs van het product in de winkel', false],
+    ['ok', false],
+  ])('%s → %s', (text, english) => {
+    expect(looksEnglish(text)).toBe(english);
+  });
+
+  it('skips the n-gram detector for plain English', () => {
+    let calls = 0;
+    const detector = createLanguageDetector(() => {
+      calls++;
+      return { language: 'fr', getScores: () => ({ fr: 1 }), isReliable: () => true };
+    });
+    expect(detector('Can you tell me what the weather will be like in Paris this weekend?')?.code).toBe('en');
+    expect(calls).toBe(0);
   });
 });

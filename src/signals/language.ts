@@ -22,8 +22,8 @@ export interface DetectedLanguage {
 /** Enough text to be sure of the language; the rest only costs time (n-gram scoring is linear in length). */
 const MAX_DETECT_CHARS = 400;
 const DEFAULT_THRESHOLD = 0.3;
-/** About what the n-gram detector reports for clear English sentences. */
-const ENGLISH_FAST_PATH_CONFIDENCE = 0.8;
+/** About what the n-gram detector reports for clear sentences. */
+const FAST_PATH_CONFIDENCE = 0.8;
 
 /** Scripts used by (nearly) one language decide short texts that n-gram statistics cannot. */
 const SCRIPT_LANGUAGES: readonly [RegExp, string][] = [
@@ -80,6 +80,51 @@ export function looksEnglish(sample: string): boolean {
   return words >= 6 && functionWords * 4 >= words;
 }
 
+/** Scripts written by one language only (among those the detector knows): no n-gram scoring needed. */
+const SINGLE_LANGUAGE_SCRIPTS: readonly (readonly [from: number, to: number, code: string])[] = [
+  [0x3040, 0x30ff, 'ja'], // hiragana, katakana
+  [0xac00, 0xd7af, 'ko'], // hangul syllables
+  [0x1100, 0x11ff, 'ko'], // hangul jamo
+  [0x4e00, 0x9fff, 'zh'], // han (Japanese text also has kana, which wins below)
+  [0x0370, 0x03ff, 'el'],
+  [0x0590, 0x05ff, 'he'],
+  [0x0980, 0x09ff, 'bn'],
+  [0x0900, 0x097f, 'hi'],
+  [0x0e00, 0x0e7f, 'th'],
+];
+
+/** The language of a text mostly (≥ 60 % of its letters) in a single-language script, else undefined. */
+export function singleScriptLanguage(sample: string): string | undefined {
+  const counts = new Map<string, number>();
+  let letters = 0;
+  for (let i = 0; i < sample.length; i++) {
+    const code = sample.charCodeAt(i);
+    if (code < 0x80) {
+      if ((code >= 65 && code <= 90) || (code >= 97 && code <= 122)) letters++;
+      continue;
+    }
+    const script = SINGLE_LANGUAGE_SCRIPTS.find(([from, to]) => code >= from && code <= to);
+    if (script) {
+      letters++;
+      counts.set(script[2], (counts.get(script[2]) ?? 0) + 1);
+    } else if (
+      code >= 0xc0 &&
+      code !== 0xd7 &&
+      code !== 0xf7 &&
+      !(code >= 0x2000 && code <= 0x2bff) &&
+      !(code >= 0x3000 && code <= 0x303f) &&
+      !(code >= 0xff00 && code <= 0xffef)
+    ) {
+      letters++; // another script (Latin with accents, Cyrillic, Arabic, …)
+    }
+  }
+  if (letters === 0) return undefined;
+  if ((counts.get('ja') ?? 0) > 0 && (counts.get('ja') ?? 0) + (counts.get('zh') ?? 0) >= letters * 0.6)
+    return 'ja';
+  for (const [code, n] of counts) if (code !== 'ja' && n >= letters * 0.6) return code;
+  return undefined;
+}
+
 type Detect = (text: string) => {
   language: string;
   getScores(): Record<string, number>;
@@ -90,7 +135,9 @@ export function createLanguageDetector(detect: Detect) {
   return (input: string): DetectedLanguage | undefined => {
     const text = input.length > MAX_DETECT_CHARS ? input.slice(0, MAX_DETECT_CHARS) : input;
     if (text.trim().length === 0) return undefined;
-    if (looksEnglish(text)) return { code: 'en', confidence: ENGLISH_FAST_PATH_CONFIDENCE };
+    if (looksEnglish(text)) return { code: 'en', confidence: FAST_PATH_CONFIDENCE };
+    const scriptLanguage = singleScriptLanguage(text);
+    if (scriptLanguage) return { code: scriptLanguage, confidence: FAST_PATH_CONFIDENCE };
     const result = detect(text);
     if (result.language && result.isReliable()) {
       return { code: result.language, confidence: result.getScores()[result.language] ?? 0.5 };

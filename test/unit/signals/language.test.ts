@@ -95,15 +95,15 @@ describe('language: very short and odd texts', () => {
 
 describe('language: threshold', () => {
   it.each([
-    ['default (0.3) accepts the 0.6 script fallback', { name: 'zh' }, true],
+    ['default (0.3) accepts the 0.8 single-script detection', { name: 'zh' }, true],
     ['0 means the default', { name: 'zh', threshold: 0 }, true],
-    ['0.6 accepts a 0.6 detection', { name: 'zh', threshold: 0.6 }, true],
-    ['0.7 rejects a 0.6 detection', { name: 'zh', threshold: 0.7 }, false],
+    ['0.8 accepts a 0.8 detection', { name: 'zh', threshold: 0.8 }, true],
+    ['0.9 rejects a 0.8 detection', { name: 'zh', threshold: 0.9 }, false],
   ])('%s', async (_label, rule, expected) => {
     const evaluator = await evaluatorFor([rule]);
     const matches = await evaluate(evaluator, '你好');
     expect(matches.map((m) => m.name)).toEqual(expected ? ['zh'] : []);
-    if (expected) expect(matches[0]?.confidence).toBeCloseTo(0.6);
+    if (expected) expect(matches[0]?.confidence).toBeCloseTo(0.8);
   });
 
   it('a threshold above the detection confidence rejects even a clear sentence', async () => {
@@ -151,8 +151,19 @@ describe('createLanguageDetector', () => {
     });
   });
 
-  it('prefers the script over an unreliable n-gram guess', () => {
-    expect(createLanguageDetector(fake('ja', false, 0.9))('你好')).toEqual({ code: 'zh', confidence: 0.6 });
+  it('decides single-language scripts without the n-gram detector', () => {
+    expect(createLanguageDetector(fake('ja', true, 0.9))('你好')).toEqual({ code: 'zh', confidence: 0.8 });
+    expect(createLanguageDetector(fake('zh', true, 0.9))('東京へ行きます')).toEqual({
+      code: 'ja',
+      confidence: 0.8,
+    });
+  });
+
+  it('prefers the script over an unreliable n-gram guess for mixed text', () => {
+    expect(createLanguageDetector(fake('fr', false, 0.9))('Привет 你好 ok')).toEqual({
+      code: 'zh',
+      confidence: 0.6,
+    });
   });
 
   it('halves the confidence of an unreliable guess when no script decides', () => {

@@ -37,14 +37,17 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-/** Runs `node --import tsx ARGS` in the repository root and waits for its "listening" log line. */
+/**
+ * Runs `node ARGS` in the repository root (through tsx when the entry point is TypeScript) and waits for its
+ * "listening" log line.
+ */
 export function startServer(
   name: string,
   args: readonly string[],
   timeoutMs = 20_000,
 ): Promise<ServerProcess> {
   const child = track(
-    spawn(process.execPath, ['--import', 'tsx', ...args], {
+    spawn(process.execPath, [...(args[0]?.endsWith('.ts') ? ['--import', 'tsx'] : []), ...args], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },

@@ -1,11 +1,19 @@
 // The ext_proc service loaded from the project's proto exactly as the router loads it, plus the few message
 // shapes the benchmark reads and writes (proto-loader options: keepCase, enums as strings, named oneofs).
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The repository root, whether this runs from bench/ (tsx) or dist/bench/ (compiled). */
+function findRepoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+export const REPO_ROOT = findRepoRoot();
 const PROTO_DIR = path.join(REPO_ROOT, 'proto');
 
 export interface BenchHeaderValue {

@@ -3,10 +3,15 @@
 // throughput, RSS and the router/no-op ratios against the budgets in DESIGN.md.
 // Usage: npm run bench [-- --json] [--policy FILE] [--data DIR relative to the repo root]
 // Durations, concurrency and the client are set by BENCH_* variables: see bench/load-generator.ts.
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { runToCompletion, type ServerProcess, startServer, terminateAll } from './child-processes.ts';
+import { REPO_ROOT } from './ext-proc-proto.ts';
 import { buildReport, formatReport } from './report.ts';
 import type { GeneratorResult } from './results.ts';
+
+const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 interface Target {
   readonly name: string;
@@ -48,15 +53,18 @@ async function main(): Promise<number> {
       data: { type: 'string' },
     },
   });
+  // Both servers run the compiled JavaScript (`npm run build`), as `npm start` does.
+  process.stderr.write('building (npm run build)\n');
+  execFileSync(process.execPath, [TSC, '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'inherit' });
   const noopTarget: Target = {
     name: 'no-op',
     verify: 'noop',
-    serverArgs: ['bench/noop-ext-proc-server.ts', '--port', '0', '--host', HOST],
+    serverArgs: ['dist/bench/noop-ext-proc-server.js', '--port', '0', '--host', HOST],
   };
   const routerTarget: Target = {
     name: 'router',
     verify: 'router',
-    serverArgs: ['src/cli/main.ts', 'serve', '--policy', values.policy, '--port', '0', '--host', HOST],
+    serverArgs: ['dist/src/cli/main.js', 'serve', '--policy', values.policy, '--port', '0', '--host', HOST],
   };
   // One after the other: each server has the machine to itself (and the load generator).
   const noop = await measure(noopTarget, values.data);

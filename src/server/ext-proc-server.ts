@@ -1,4 +1,5 @@
 // The gRPC server: envoy.service.ext_proc.v3.ExternalProcessor plus grpc.health.v1, with graceful shutdown.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -11,7 +12,19 @@ import type { ProcessingRequest, ProcessingResponse } from './ext-proc-messages.
 import { StreamProcessor, type StreamProcessorOptions } from './stream-processor.ts';
 import { type Phase, readHeaderMap, toProcessingResponse, trailersResponse } from './wire.ts';
 
-const PROTO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../proto');
+/** The project's proto/ folder, found from this module whether it runs from src/ (tsx) or dist/src/ (built). */
+function findProtoDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = path.join(dir, 'proto');
+    if (existsSync(path.join(candidate, 'envoy'))) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('cannot find the proto/ folder of semantic-router');
+    dir = parent;
+  }
+}
+
+const PROTO_DIR = findProtoDir();
 export const EXT_PROC_SERVICE = 'envoy.service.ext_proc.v3.ExternalProcessor';
 
 function loadExtProcService(): grpc.ServiceDefinition {

@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as protoLoader from '@grpc/proto-loader';
+import { EXT_PROC_SERVER_OPTIONS, loadExtProcPackage } from '../src/server/ext-proc-server.ts';
 
 /** The repository root, whether this runs from bench/ (tsx) or dist/bench/ (compiled). */
 function findRepoRoot(): string {
@@ -14,7 +15,6 @@ function findRepoRoot(): string {
 }
 
 export const REPO_ROOT = findRepoRoot();
-const PROTO_DIR = path.join(REPO_ROOT, 'proto');
 
 export interface BenchHeaderValue {
   key: string;
@@ -69,14 +69,7 @@ export interface ExtProcDefinition {
 }
 
 export function loadExtProcDefinition(): ExtProcDefinition {
-  const definition = protoLoader.loadSync('envoy/service/ext_proc/v3/external_processor.proto', {
-    keepCase: true,
-    longs: Number,
-    enums: String,
-    defaults: false,
-    oneofs: true,
-    includeDirs: [PROTO_DIR],
-  });
+  const definition = loadExtProcPackage();
   const service = definition['envoy.service.ext_proc.v3.ExternalProcessor'] as protoLoader.ServiceDefinition;
   const process = service.Process as ProcessMethod | undefined;
   if (!process) throw new Error('ext_proc proto has no ExternalProcessor.Process method');
@@ -84,7 +77,4 @@ export function loadExtProcDefinition(): ExtProcDefinition {
 }
 
 /** The server options the router's ExtProcServer uses, so both servers run the same gRPC stack. */
-export const SERVER_OPTIONS: grpc.ChannelOptions = {
-  'grpc.max_concurrent_streams': 10_000,
-  'grpc.max_receive_message_length': 64 * 1024 * 1024,
-};
+export const SERVER_OPTIONS: grpc.ChannelOptions = EXT_PROC_SERVER_OPTIONS;

@@ -1,8 +1,10 @@
 // The benchmark's request mix, built once from ../shared/data and pre-encoded as the four ext_proc messages
 // Envoy sends for one buffered chat completion: the load generator spends no CPU on JSON or protobuf.
+
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { seededRandom } from '../src/selection/model-selector.ts';
 import { parseCsvRecords } from './csv.ts';
 import type { BenchHeaderValue, BenchProcessingRequest } from './ext-proc-proto.ts';
 
@@ -55,18 +57,6 @@ const UNKNOWN_MODEL_SHARE = 0.005;
 const STREAM_SHARE = 0.1;
 const LONG_PROMPT_CHARS = 120_000;
 const SYSTEM_PROMPT = 'You are a helpful assistant. Answer concisely and cite sources when you can.';
-
-/** Deterministic PRNG (mulberry32) so both targets get the same mix in the same order. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(items: readonly T[], random: () => number): T {
   if (items.length === 0) throw new Error('cannot pick from an empty list');
@@ -240,6 +230,7 @@ function buildItem(corpus: Corpus, random: () => number, encode: WorkloadOptions
 /** Builds `size` requests in a fixed pseudo-random order from the data sets. */
 export function buildWorkload(options: WorkloadOptions): WorkItem[] {
   const corpus = loadCorpus(options.dataDir);
+  // Deterministic, so both targets get the same mix in the same order.
   const random = seededRandom(options.seed);
   return Array.from({ length: options.size }, () => buildItem(corpus, random, options.encode));
 }

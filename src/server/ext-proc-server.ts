@@ -27,8 +27,9 @@ function findProtoDir(): string {
 const PROTO_DIR = findProtoDir();
 export const EXT_PROC_SERVICE = 'envoy.service.ext_proc.v3.ExternalProcessor';
 
-function loadExtProcService(): grpc.ServiceDefinition {
-  const definition = protoLoader.loadSync('envoy/service/ext_proc/v3/external_processor.proto', {
+/** The project's ext_proc protos as the server loads them (keepCase: field names as on the wire). */
+export function loadExtProcPackage(): protoLoader.PackageDefinition {
+  return protoLoader.loadSync('envoy/service/ext_proc/v3/external_processor.proto', {
     keepCase: true,
     longs: Number,
     enums: String,
@@ -36,7 +37,17 @@ function loadExtProcService(): grpc.ServiceDefinition {
     oneofs: true,
     includeDirs: [PROTO_DIR],
   });
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+}
+
+/** gRPC server options of the router, shared with the benchmark's no-op server so both run the same stack. */
+export const EXT_PROC_SERVER_OPTIONS: grpc.ServerOptions = {
+  // Envoy multiplexes many ext_proc streams on one HTTP/2 connection.
+  'grpc.max_concurrent_streams': 10_000,
+  'grpc.max_receive_message_length': 64 * 1024 * 1024,
+};
+
+function loadExtProcService(): grpc.ServiceDefinition {
+  const loaded = grpc.loadPackageDefinition(loadExtProcPackage()) as unknown as {
     envoy: { service: { ext_proc: { v3: { ExternalProcessor: grpc.ServiceClientConstructor } } } };
   };
   return loaded.envoy.service.ext_proc.v3.ExternalProcessor.service;
@@ -53,11 +64,7 @@ export interface ExtProcServerOptions extends Omit<StreamProcessorOptions, 'onUn
 type ProcessStream = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
 
 export class ExtProcServer {
-  private readonly server = new grpc.Server({
-    // Envoy multiplexes many ext_proc streams on one HTTP/2 connection.
-    'grpc.max_concurrent_streams': 10_000,
-    'grpc.max_receive_message_length': 64 * 1024 * 1024,
-  });
+  private readonly server = new grpc.Server(EXT_PROC_SERVER_OPTIONS);
   private readonly health = new HealthImplementation({
     '': 'NOT_SERVING',
     [EXT_PROC_SERVICE]: 'NOT_SERVING',

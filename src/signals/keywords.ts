@@ -1,7 +1,7 @@
 // `keywords` family (condition type `keyword`): OR / AND / NOR over literal or regex keywords, one scan per request.
 import { z } from 'zod';
-import { defineSignalFamily, RuleConfigError, type SignalMatch } from './signal-family.ts';
-import { type MatcherTerm, TextMatcher } from './text-matcher.ts';
+import { defineSignalFamily, type SignalMatch } from './signal-family.ts';
+import { RuleTermMatcher } from './text-matcher.ts';
 
 const keywordRuleSchema = z.strictObject({
   name: z.string().min(1),
@@ -30,40 +30,28 @@ export const keywordsFamily = defineSignalFamily<KeywordRule>({
   conditionType: 'keyword',
   ruleSchema: keywordRuleSchema,
   create(rules) {
-    const terms: MatcherTerm[] = [];
-    const ranges: { start: number; end: number }[] = [];
-    for (const rule of rules) {
-      const start = terms.length;
-      for (const text of rule.keywords) {
-        terms.push({ text, caseSensitive: rule.case_sensitive, regex: rule.method === 'regex' });
-      }
-      ranges.push({ start, end: terms.length });
-    }
-    let matcher: TextMatcher;
-    try {
-      matcher = new TextMatcher(terms);
-    } catch (error) {
-      const termId = (error as SyntaxError).cause as number;
-      const ruleIndex = ranges.findIndex((r) => termId >= r.start && termId < r.end);
-      throw new RuleConfigError([
-        {
-          ruleIndex,
-          path: `keywords[${termId - (ranges[ruleIndex]?.start ?? 0)}]`,
-          message: `invalid regular expression: ${(error as Error).message}`,
-          hint: 'fix the pattern, or drop `method: regex` to match it literally',
-        },
-      ]);
-    }
+    const matcher = new RuleTermMatcher(
+      rules.map((rule) =>
+        rule.keywords.map((text) => ({
+          text,
+          caseSensitive: rule.case_sensitive,
+          regex: rule.method === 'regex',
+        })),
+      ),
+      (termIndex) => ({
+        path: `keywords[${termIndex}]`,
+        hint: 'fix the pattern, or drop `method: regex` to match it literally',
+      }),
+    );
     return {
       evaluate(context) {
-        const text = context.allUserText;
-        const counts = matcher.countAll(text);
+        const scan = matcher.scan(context.allUserText);
         const matches: SignalMatch[] = [];
         rules.forEach((rule, index) => {
-          const { start, end } = ranges[index] as { start: number; end: number };
+          const counts = scan.termCounts(index);
           let found = 0;
-          for (let i = start; i < end; i++) if ((counts[i] ?? 0) > 0) found++;
-          const total = end - start;
+          for (const count of counts) if (count > 0) found++;
+          const total = counts.length;
           const hit =
             rule.operator === 'OR' ? found > 0 : rule.operator === 'AND' ? found === total : found === 0;
           if (hit) matches.push({ name: rule.name, confidence: 1, detail: `${found}/${total} keywords` });

@@ -1,8 +1,8 @@
 // `structure` family: counts, existence or density of regexes / keyword sets / keyword sequences in the user's turn.
 import { z } from 'zod';
 import { describePredicate, numericPredicateSchema, testPredicate } from './numeric-predicate.ts';
-import { defineSignalFamily, RuleConfigError, type RuleProblem, type SignalMatch } from './signal-family.ts';
-import { type MatcherTerm, TextMatcher } from './text-matcher.ts';
+import { defineSignalFamily, type SignalMatch } from './signal-family.ts';
+import { type MatcherTerm, RuleTermMatcher } from './text-matcher.ts';
 
 const sourceSchema = z.strictObject({
   type: z.enum(['regex', 'keyword_set', 'sequence', 'text_bytes']),
@@ -110,39 +110,24 @@ export const structureFamily = defineSignalFamily<StructureRule>({
   ruleSchema: structureRuleSchema,
   create(rules) {
     // One matcher for every regex and keyword of every rule: one pass per request.
-    const terms: MatcherTerm[] = [];
-    const ranges = rules.map((rule) => {
-      const start = terms.length;
-      const { source } = rule.feature;
-      if (source.type === 'regex')
-        terms.push({ text: source.pattern ?? '', caseSensitive: source.case_sensitive, regex: true });
-      if (source.type === 'keyword_set') {
-        for (const k of source.keywords ?? [])
-          terms.push({ text: k, caseSensitive: source.case_sensitive, regex: false });
-      }
-      return { start, end: terms.length };
-    });
-    let matcher: TextMatcher;
-    try {
-      matcher = new TextMatcher(terms);
-    } catch (error) {
-      const termId = (error as SyntaxError).cause as number;
-      const problem: RuleProblem = {
-        ruleIndex: ranges.findIndex((r) => termId >= r.start && termId < r.end),
-        path: 'feature.source.pattern',
-        message: `invalid regular expression: ${(error as Error).message}`,
-      };
-      throw new RuleConfigError([problem]);
-    }
+    const matcher = new RuleTermMatcher(
+      rules.map(({ feature: { source } }): MatcherTerm[] => {
+        const caseSensitive = source.case_sensitive;
+        if (source.type === 'regex') return [{ text: source.pattern ?? '', caseSensitive, regex: true }];
+        if (source.type === 'keyword_set')
+          return (source.keywords ?? []).map((text) => ({ text, caseSensitive, regex: false }));
+        return [];
+      }),
+      () => ({ path: 'feature.source.pattern' }),
+    );
     const needsUnits = rules.some((r) => r.feature.type === 'density');
     return {
       evaluate(context) {
         const text = context.lastUserText;
-        const counts = matcher.countAll(text);
+        const scan = matcher.scan(text);
         const units = needsUnits ? Math.max(1, countTextUnits(text)) : 1;
         const matches: SignalMatch[] = [];
         rules.forEach((rule, index) => {
-          const { start, end } = ranges[index] as { start: number; end: number };
           const { type, source } = rule.feature;
           let value: number;
           if (source.type === 'text_bytes') value = Buffer.byteLength(text, 'utf8');
@@ -152,8 +137,7 @@ export const structureFamily = defineSignalFamily<StructureRule>({
               0,
             );
           } else {
-            value = 0;
-            for (let i = start; i < end; i++) value += counts[i] ?? 0;
+            value = scan.termCounts(index).reduce((sum, count) => sum + count, 0);
           }
           if (type === 'density') value /= units;
           const hit =

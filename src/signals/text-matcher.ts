@@ -1,5 +1,6 @@
 // Finds many keywords (literal, word-bounded, optionally case-sensitive) and regexes in one pass per text.
 import { AhoCorasick } from './aho-corasick.ts';
+import { RuleConfigError } from './signal-family.ts';
 
 export interface MatcherTerm {
   readonly text: string;
@@ -133,5 +134,53 @@ export class TextMatcher {
     };
     if (this.insensitive) scanOne(this.insensitive, this.insensitiveEntries, text.toLowerCase());
     if (this.sensitive) scanOne(this.sensitive, this.sensitiveEntries, text);
+  }
+}
+
+/** Terms of many rules compiled into one matcher; `counts(rule)` reads one rule's slice of a scan. */
+export class RuleTermMatcher {
+  private readonly ranges: readonly { readonly start: number; readonly end: number }[];
+  private readonly matcher: TextMatcher;
+
+  /**
+   * @param termsOf the terms of one rule, in the order problems should be reported.
+   * @param problemFor where a term that fails to compile sits inside its rule, and how to fix it.
+   */
+  constructor(
+    ruleTerms: readonly (readonly MatcherTerm[])[],
+    problemFor: (termIndex: number) => { readonly path: string; readonly hint?: string },
+  ) {
+    const terms: MatcherTerm[] = [];
+    this.ranges = ruleTerms.map((list) => {
+      const start = terms.length;
+      terms.push(...list);
+      return { start, end: terms.length };
+    });
+    try {
+      this.matcher = new TextMatcher(terms);
+    } catch (error) {
+      const termId = (error as SyntaxError).cause as number;
+      const ruleIndex = this.ranges.findIndex((r) => termId >= r.start && termId < r.end);
+      const { path, hint } = problemFor(termId - (this.ranges[ruleIndex]?.start ?? 0));
+      throw new RuleConfigError([
+        {
+          ruleIndex,
+          path,
+          message: `invalid regular expression: ${(error as Error).message}`,
+          ...(hint !== undefined && { hint }),
+        },
+      ]);
+    }
+  }
+
+  /** One pass over `text`; the result gives per-rule occurrence counts of each term. */
+  scan(text: string): { termCounts(ruleIndex: number): Uint32Array } {
+    const counts = this.matcher.countAll(text);
+    return {
+      termCounts: (ruleIndex) => {
+        const range = this.ranges[ruleIndex] ?? { start: 0, end: 0 };
+        return counts.subarray(range.start, range.end);
+      },
+    };
   }
 }

@@ -4,20 +4,14 @@ import type { RequestContext } from '../../../src/request/request-context.ts';
 import { type ContextRule, contextFamily } from '../../../src/signals/context-length.ts';
 import type { SignalMatch } from '../../../src/signals/signal-family.ts';
 import { contextFor } from '../../helpers/request-context.ts';
-
-const deps = { policyDir: '.', identity: { userIdHeader: 'x-user', userGroupsHeader: 'x-groups' } };
+import { evaluateFamily } from '../../helpers/signal-family.ts';
 
 function rule(raw: Record<string, unknown>): ContextRule {
   return contextFamily.ruleSchema.parse({ name: 'r', ...raw });
 }
 
 function evaluate(raw: readonly Record<string, unknown>[], context: RequestContext): readonly SignalMatch[] {
-  const evaluator = contextFamily.create(
-    raw.map((r) => contextFamily.ruleSchema.parse(r)),
-    deps,
-  );
-  if (evaluator instanceof Promise) throw new Error('context evaluator is expected to be synchronous');
-  return evaluator.evaluate(context) as readonly SignalMatch[];
+  return evaluateFamily(contextFamily, raw, context);
 }
 
 function matchedNames(raw: readonly Record<string, unknown>[], context: RequestContext): string[] {

@@ -3,16 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { conversationFamily } from '../../../src/signals/conversation.ts';
 import type { SignalMatch } from '../../../src/signals/signal-family.ts';
 import { type ContextInput, contextFor } from '../../helpers/request-context.ts';
-
-const deps = { policyDir: '.', identity: { userIdHeader: 'x-user', userGroupsHeader: 'x-groups' } };
+import { evaluateFamily } from '../../helpers/signal-family.ts';
 
 function evaluate(raw: readonly unknown[], input: ContextInput): readonly SignalMatch[] {
-  const evaluator = conversationFamily.create(
-    raw.map((r) => conversationFamily.ruleSchema.parse(r)),
-    deps,
-  );
-  if (evaluator instanceof Promise) throw new Error('conversation evaluator is expected to be synchronous');
-  return evaluator.evaluate(contextFor(input)) as readonly SignalMatch[];
+  return evaluateFamily(conversationFamily, raw, contextFor(input));
 }
 
 const user = (content: unknown = 'hi') => ({ role: 'user', content });

@@ -3,18 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { type KeywordRule, keywordsFamily } from '../../../src/signals/keywords.ts';
 import { RuleConfigError, type SignalMatch } from '../../../src/signals/signal-family.ts';
 import { type ContextInput, contextFor } from '../../helpers/request-context.ts';
+import { TEST_SIGNAL_DEPS as deps, evaluateFamily } from '../../helpers/signal-family.ts';
 import { repoFile, runIsolated } from './isolated.ts';
-
-const deps = { policyDir: '.', identity: { userIdHeader: 'x-user', userGroupsHeader: 'x-groups' } };
 
 function rules(raw: readonly unknown[]): KeywordRule[] {
   return raw.map((r) => keywordsFamily.ruleSchema.parse(r));
 }
 
 function evaluate(raw: readonly unknown[], input: ContextInput | string): readonly SignalMatch[] {
-  const evaluator = keywordsFamily.create(rules(raw), deps);
-  if (evaluator instanceof Promise) throw new Error('keywords evaluator is expected to be synchronous');
-  return evaluator.evaluate(contextFor(input)) as readonly SignalMatch[];
+  return evaluateFamily(keywordsFamily, raw, contextFor(input));
 }
 
 function matchedNames(raw: readonly unknown[], input: ContextInput | string): string[] {

@@ -1,20 +1,13 @@
 // `metadata` family: equals / in / exists over the request body's `metadata` object.
 import { describe, expect, it } from 'vitest';
 import { metadataFamily } from '../../../src/signals/metadata.ts';
-import type { SignalMatch } from '../../../src/signals/signal-family.ts';
 import { contextFor } from '../../helpers/request-context.ts';
-
-const deps = { policyDir: '.', identity: { userIdHeader: 'x-user', userGroupsHeader: 'x-groups' } };
+import { evaluateFamily } from '../../helpers/signal-family.ts';
 
 function matchedNames(raw: readonly unknown[], metadata: unknown): string[] {
-  const evaluator = metadataFamily.create(
-    raw.map((r) => metadataFamily.ruleSchema.parse(r)),
-    deps,
-  );
-  if (evaluator instanceof Promise) throw new Error('metadata evaluator is expected to be synchronous');
   const input =
     metadata === undefined ? { text: 'hi' } : { text: 'hi', metadata: metadata as Record<string, unknown> };
-  return (evaluator.evaluate(contextFor(input)) as readonly SignalMatch[]).map((m) => m.name);
+  return evaluateFamily(metadataFamily, raw, contextFor(input)).map((m) => m.name);
 }
 
 describe('metadata: one rule', () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type RoleBindingRule, roleBindingsFamily } from '../../../src/signals/role-bindings.ts';
 import type { SignalDeps, SignalMatch } from '../../../src/signals/signal-family.ts';
 import { contextFor } from '../../helpers/request-context.ts';
+import { evaluateFamily } from '../../helpers/signal-family.ts';
 
 const deps: SignalDeps = {
   policyDir: '.',
@@ -18,9 +19,7 @@ function evaluate(
   headers: Record<string, string>,
   identity: SignalDeps = deps,
 ): readonly SignalMatch[] {
-  const evaluator = roleBindingsFamily.create(rules(raw), identity);
-  if (evaluator instanceof Promise) throw new Error('role_bindings evaluator is expected to be synchronous');
-  return evaluator.evaluate(contextFor({ text: 'hi', headers })) as readonly SignalMatch[];
+  return evaluateFamily(roleBindingsFamily, raw, contextFor({ text: 'hi', headers }), identity);
 }
 
 const policy = [

@@ -3,18 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { RuleConfigError, type SignalMatch } from '../../../src/signals/signal-family.ts';
 import { countTextUnits, type StructureRule, structureFamily } from '../../../src/signals/structure.ts';
 import { type ContextInput, contextFor } from '../../helpers/request-context.ts';
+import { TEST_SIGNAL_DEPS as deps, evaluateFamily } from '../../helpers/signal-family.ts';
 import { repoFile, runIsolated } from './isolated.ts';
-
-const deps = { policyDir: '.', identity: { userIdHeader: 'x-user', userGroupsHeader: 'x-groups' } };
 
 function rules(raw: readonly unknown[]): StructureRule[] {
   return raw.map((r) => structureFamily.ruleSchema.parse(r));
 }
 
 function evaluate(raw: readonly unknown[], input: ContextInput | string): readonly SignalMatch[] {
-  const evaluator = structureFamily.create(rules(raw), deps);
-  if (evaluator instanceof Promise) throw new Error('structure evaluator is expected to be synchronous');
-  return evaluator.evaluate(contextFor(input)) as readonly SignalMatch[];
+  return evaluateFamily(structureFamily, raw, contextFor(input));
 }
 
 const regex = (pattern: string, extra: Record<string, unknown> = {}) => ({

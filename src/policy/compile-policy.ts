@@ -28,7 +28,6 @@ const ML_FAMILIES = new Set([
   'domains',
   'complexity',
   'jailbreak',
-  'pii',
   'fact_check',
   'user_feedbacks',
   'preferences',

@@ -4,6 +4,7 @@ import { conversationFamily } from './conversation.ts';
 import { keywordsFamily } from './keywords.ts';
 import { languageFamily } from './language.ts';
 import { metadataFamily } from './metadata.ts';
+import { piiFamily } from './pii.ts';
 import { roleBindingsFamily } from './role-bindings.ts';
 import type { SignalFamily } from './signal-family.ts';
 import { structureFamily } from './structure.ts';
@@ -16,6 +17,7 @@ export const signalFamilies: readonly SignalFamily[] = [
   conversationFamily,
   roleBindingsFamily,
   metadataFamily,
+  piiFamily,
 ] as SignalFamily[];
 
 export const familiesByKey: ReadonlyMap<string, SignalFamily> = new Map(

@@ -120,6 +120,17 @@ const cases: Record<string, ContractCase> = {
     ],
     matching: { input: { text: 'x', metadata: { tier: 'silver' } }, expected: ['paid', 'untraced'] },
   },
+  pii: {
+    rules: [
+      { name: 'any_pii', threshold: 0.5 },
+      { name: 'payment', pii_types: ['CREDIT_CARD', 'IBAN_CODE'] },
+      { name: 'not_ip', pii_types_allowed: ['IP_ADDRESS'], include_history: true },
+    ],
+    matching: {
+      input: { text: 'Mail jane.doe@example.com, card 4111 1111 1111 1111' },
+      expected: ['any_pii', 'payment', 'not_ip'],
+    },
+  },
 };
 
 const MB = 1024 * 1024;
@@ -477,6 +488,13 @@ const badConfigs: readonly BadConfig[] = [
     rule: { name: 'm', equals: 'gold' },
     path: 'key',
     message: 'expected string',
+  },
+  {
+    family: 'pii',
+    why: 'threshold above 1',
+    rule: { name: 'p', threshold: 2 },
+    path: 'threshold',
+    message: '<=1',
   },
 ];
 

@@ -49,7 +49,11 @@ const cases: Record<string, RouteCase[]> = {
       pool: 'onprem-pool',
     },
     { prompt: 'My SSN is 123-45-6789, fill in the form', decision: 'private_data', model: 'private-chat' },
-    { prompt: 'Charge 4111 1111 1111 1111 and mail the receipt', decision: 'private_data', model: 'private-chat' },
+    {
+      prompt: 'Charge 4111 1111 1111 1111 and mail the receipt',
+      decision: 'private_data',
+      model: 'private-chat',
+    },
     { prompt: 'Why is 10.0.0.1 unreachable from my laptop?', decision: 'general', model: 'small-chat' },
     {
       prompt: `Summarise: ${'The meeting went well. '.repeat(6000)}`,

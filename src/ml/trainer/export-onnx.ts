@@ -1,0 +1,146 @@
+// Exports a trained WideMLP to ONNX (embedding bag → MLP → temperature → softmax) and reads its metadata back.
+import { attr, decodeOnnxModel, OnnxGraphBuilder } from '../onnx-writer.ts';
+import { type FeaturizerConfig, validateFeaturizerConfig } from './features.ts';
+import type { WideMlpModel } from './wide-mlp.ts';
+
+/** Value of the `semantic_router.model_kind` metadata entry of an exported classifier. */
+export const WIDE_MLP_KIND = 'wide-mlp-classifier';
+export const WIDE_MLP_FORMAT_VERSION = 1;
+
+/** What inference needs besides the weights; stored as ONNX metadata_props. */
+export interface WideMlpMetadata {
+  /** Class names, index = output column. */
+  readonly labels: readonly string[];
+  readonly featurizer: FeaturizerConfig;
+  /** Temperature already applied inside the graph (`logits` output = raw logits / temperature). */
+  readonly temperature: number;
+  /** Seed the weights were trained with. */
+  readonly seed: number;
+}
+
+const KEYS = {
+  kind: 'semantic_router.model_kind',
+  version: 'semantic_router.format_version',
+  labels: 'labels',
+  featurizer: 'featurizer',
+  temperature: 'temperature',
+  seed: 'training_seed',
+} as const;
+
+/** An ONNX file that is not a classifier written by `exportWideMlpOnnx`, or with broken metadata. */
+export class WideMlpMetadataError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WideMlpMetadataError';
+  }
+}
+
+/**
+ * Serialises the model. Inputs: `feature_ids` int64 [batch, n] and `feature_mask` float [batch, n]
+ * (1 = real feature, 0 = padding; an all-padding row gives the zero embedding, as an empty text does in
+ * training). Outputs: `logits` (already divided by the temperature) and `probabilities` [batch, classes].
+ */
+export function exportWideMlpOnnx(model: WideMlpModel, metadata: WideMlpMetadata): Uint8Array {
+  const { buckets, embeddingDim: d, hiddenDim: hd, classes: c } = model;
+  if (metadata.labels.length !== c) {
+    throw new WideMlpMetadataError(`${metadata.labels.length} labels for a model with ${c} classes`);
+  }
+  if (!(metadata.temperature > 0)) throw new WideMlpMetadataError(`bad temperature ${metadata.temperature}`);
+  if (metadata.featurizer.buckets !== buckets) {
+    throw new WideMlpMetadataError(`featurizer has ${metadata.featurizer.buckets} buckets, model ${buckets}`);
+  }
+  const g = new OnnxGraphBuilder({
+    name: 'wide_mlp',
+    opset: 17,
+    docString: 'hashed n-gram WideMLP classifier',
+  });
+  g.input('feature_ids', 'int64', ['batch', 'n'])
+    .input('feature_mask', 'float32', ['batch', 'n'])
+    .output('logits', 'float32', ['batch', c])
+    .output('probabilities', 'float32', ['batch', c])
+    .initializer('embedding', model.embedding, [buckets, d])
+    .initializer('w1', model.w1, [d, hd])
+    .initializer('b1', model.b1, [hd])
+    .initializer('w2', model.w2, [hd, c])
+    .initializer('b2', model.b2, [c])
+    .initializer('axis_2', BigInt64Array.from([2n]), [1])
+    .initializer('axis_1', BigInt64Array.from([1n]), [1])
+    .initializer('one', Float32Array.from([1]), [])
+    .initializer('temperature', Float32Array.from([metadata.temperature]), [])
+    .node('Gather', ['embedding', 'feature_ids'], ['gathered'], {}, { name: 'gather' })
+    .node('Unsqueeze', ['feature_mask', 'axis_2'], ['mask3'], {}, { name: 'mask_unsqueeze' })
+    .node('Mul', ['gathered', 'mask3'], ['masked'], {}, { name: 'mask_mul' })
+    .node('ReduceSum', ['masked', 'axis_1'], ['bag_sum'], { keepdims: attr.int(0) }, { name: 'bag_sum' })
+    .node('ReduceSum', ['feature_mask', 'axis_1'], ['count'], { keepdims: attr.int(1) }, { name: 'count' })
+    .node('Max', ['count', 'one'], ['count_safe'], {}, { name: 'count_safe' })
+    .node('Div', ['bag_sum', 'count_safe'], ['bag'], {}, { name: 'bag_mean' })
+    .node('MatMul', ['bag', 'w1'], ['z1_mm'], {}, { name: 'fc1' })
+    .node('Add', ['z1_mm', 'b1'], ['z1'], {}, { name: 'fc1_bias' })
+    .node('Relu', ['z1'], ['h'], {}, { name: 'relu' })
+    .node('MatMul', ['h', 'w2'], ['z2_mm'], {}, { name: 'fc2' })
+    .node('Add', ['z2_mm', 'b2'], ['raw_logits'], {}, { name: 'fc2_bias' })
+    .node('Div', ['raw_logits', 'temperature'], ['logits'], {}, { name: 'temperature_scale' })
+    .node('Softmax', ['logits'], ['probabilities'], { axis: attr.int(-1) }, { name: 'softmax' })
+    .metadata(KEYS.kind, WIDE_MLP_KIND)
+    .metadata(KEYS.version, String(WIDE_MLP_FORMAT_VERSION))
+    .metadata(KEYS.labels, JSON.stringify(metadata.labels))
+    .metadata(KEYS.featurizer, JSON.stringify(metadata.featurizer))
+    .metadata(KEYS.temperature, String(metadata.temperature))
+    .metadata(KEYS.seed, String(metadata.seed));
+  return g.toBytes();
+}
+
+function parseJson(key: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new WideMlpMetadataError(`metadata '${key}' is not JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Reads and checks the metadata of an exported classifier from its ONNX bytes. */
+export function loadWideMlpMetadata(bytes: Uint8Array): WideMlpMetadata {
+  let decoded: Record<string, unknown>;
+  try {
+    decoded = decodeOnnxModel(bytes);
+  } catch (error) {
+    throw new WideMlpMetadataError(`not an ONNX model: ${(error as Error).message}`);
+  }
+  const props = new Map<string, string>();
+  const raw = decoded.metadata_props;
+  if (Array.isArray(raw)) {
+    for (const entry of raw as unknown[]) {
+      if (typeof entry !== 'object' || entry === null) continue;
+      const { key, value } = entry as { key?: unknown; value?: unknown };
+      if (typeof key === 'string' && typeof value === 'string') props.set(key, value);
+    }
+  }
+  const get = (key: string): string => {
+    const value = props.get(key);
+    if (value === undefined) throw new WideMlpMetadataError(`metadata '${key}' is missing`);
+    return value;
+  };
+  if (get(KEYS.kind) !== WIDE_MLP_KIND) {
+    throw new WideMlpMetadataError(`model kind is '${get(KEYS.kind)}', expected '${WIDE_MLP_KIND}'`);
+  }
+  if (get(KEYS.version) !== String(WIDE_MLP_FORMAT_VERSION)) {
+    throw new WideMlpMetadataError(`unsupported format version ${get(KEYS.version)}`);
+  }
+  const labels = parseJson(KEYS.labels, get(KEYS.labels));
+  if (!Array.isArray(labels) || labels.length === 0 || !labels.every((l) => typeof l === 'string')) {
+    throw new WideMlpMetadataError('metadata labels must be a non-empty JSON array of strings');
+  }
+  let featurizer: FeaturizerConfig;
+  try {
+    featurizer = validateFeaturizerConfig(parseJson(KEYS.featurizer, get(KEYS.featurizer)));
+  } catch (error) {
+    throw new WideMlpMetadataError((error as Error).message);
+  }
+  const temperature = Number(get(KEYS.temperature));
+  if (!(temperature > 0) || !Number.isFinite(temperature)) {
+    throw new WideMlpMetadataError(`bad temperature '${get(KEYS.temperature)}'`);
+  }
+  const seed = Number(get(KEYS.seed));
+  if (!Number.isInteger(seed)) throw new WideMlpMetadataError(`bad training seed '${get(KEYS.seed)}'`);
+  return { labels: labels as string[], featurizer, temperature, seed };
+}

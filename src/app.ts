@@ -1,4 +1,5 @@
 // Composes the running router: policy store + ext_proc gRPC server; `close()` stops both in order.
+import { OnnxSessionPool } from './ml/onnx-session-pool.ts';
 import { PolicyStore } from './policy/policy-store.ts';
 import { ExtProcServer } from './server/ext-proc-server.ts';
 import type { Logger } from './telemetry/logger.ts';
@@ -22,7 +23,17 @@ export interface App {
 }
 
 export async function startApp(options: AppOptions): Promise<App> {
-  const policies = await PolicyStore.open(options.policyFile, options.logger.child({ component: 'policy' }));
+  // One pool for the process: every policy generation shares the ONNX sessions of the models it keeps.
+  const sessionPool = new OnnxSessionPool();
+  let policies: PolicyStore;
+  try {
+    policies = await PolicyStore.open(options.policyFile, options.logger.child({ component: 'policy' }), {
+      sessionPool,
+    });
+  } catch (error) {
+    await sessionPool.close();
+    throw error;
+  }
   const server = new ExtProcServer({
     routerForNewStream: () => policies.live.router,
     maxBodyBytes: options.maxBodyBytes,
@@ -38,7 +49,10 @@ export async function startApp(options: AppOptions): Promise<App> {
     policies,
     server,
     close: () => {
-      closing ??= server.close().then(() => policies.close());
+      closing ??= server
+        .close()
+        .then(() => policies.close())
+        .then(() => sessionPool.close());
       return closing;
     },
   };

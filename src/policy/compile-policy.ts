@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import { collectSignalLeaves, type RuleNode, signalKey } from '../decisions/rule-tree.ts';
 import { PolicyError } from '../errors.ts';
+import { ModelFileError, type OnnxSessionPool } from '../ml/onnx-session-pool.ts';
 import {
   type DecisionPlugin,
   pluginFactories,
@@ -25,13 +26,10 @@ import { convertV03, isV03Document, v03DocumentSchema } from './vsr-v03.ts';
 /** Families of vLLM Semantic Router's language that need ML models, which arrive in a later version. */
 const ML_FAMILIES = new Set([
   'embeddings',
-  'domains',
   'complexity',
-  'jailbreak',
   'fact_check',
   'user_feedbacks',
   'preferences',
-  'classifiers',
   'modality',
   'reasks',
   'kb',
@@ -47,6 +45,10 @@ export interface CompileOptions {
   readonly locate?: (path: readonly PathSegment[]) => number | undefined;
   /** Time budget per asynchronous signal family. */
   readonly signalTimeoutMs?: number;
+  /** ONNX sessions shared by every policy generation of the process (ML families); a default pool if absent. */
+  readonly sessionPool?: OnnxSessionPool;
+  /** Directory of built-in models; the installation's `models/` if absent. */
+  readonly builtinModelsDir?: string;
 }
 
 const policyFieldNames = schemaFieldNames(policySchema);
@@ -352,13 +354,27 @@ async function buildSignalEngine(
           userIdHeader: doc.identity.user_id_header,
           userGroupsHeader: doc.identity.user_groups_header,
         },
+        ...(options.sessionPool !== undefined && { sessionPool: options.sessionPool }),
+        ...(options.builtinModelsDir !== undefined && { builtinModelsDir: options.builtinModelsDir }),
       });
       evaluators.push({ family: key, conditionType: family.conditionType, evaluator });
     } catch (error) {
-      if (!(error instanceof RuleConfigError)) throw error;
+      if (error instanceof ModelFileError) {
+        issues.error(
+          ['routing', 'signals', key],
+          error.message,
+          'point `model:` at a WideMLP model file or directory (relative to the policy file)',
+        );
+        continue;
+      }
+      if (!(error instanceof RuleConfigError)) {
+        // Release the models earlier families loaded before giving up.
+        for (const loaded of evaluators) loaded.evaluator.close?.();
+        throw error;
+      }
       for (const problem of error.problems) {
         issues.error(
-          ['routing', 'signals', key, problem.ruleIndex, ...problem.path.split('.')],
+          ['routing', 'signals', key, problem.ruleIndex, ...problem.path.split('.').filter(Boolean)],
           problem.message,
           problem.hint,
         );

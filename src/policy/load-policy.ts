@@ -7,7 +7,7 @@ import { type CompileOptions, compilePolicy } from './compile-policy.ts';
 import type { PathSegment } from './issues.ts';
 import type { Policy } from './policy.ts';
 
-export type LoadOptions = Pick<CompileOptions, 'signalTimeoutMs'>;
+export type LoadOptions = Pick<CompileOptions, 'signalTimeoutMs' | 'sessionPool' | 'builtinModelsDir'>;
 
 function fileIssue(file: string, message: string, hint?: string, line?: number): PolicyIssue {
   return {

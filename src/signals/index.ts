@@ -1,6 +1,9 @@
 // Every signal family the router knows, by YAML key. A family not listed here is a policy error.
+import { classifiersFamily } from './classifiers.ts';
 import { contextFamily } from './context-length.ts';
 import { conversationFamily } from './conversation.ts';
+import { domainsFamily } from './domains.ts';
+import { jailbreakFamily } from './jailbreak.ts';
 import { keywordsFamily } from './keywords.ts';
 import { languageFamily } from './language.ts';
 import { metadataFamily } from './metadata.ts';
@@ -18,6 +21,9 @@ export const signalFamilies: readonly SignalFamily[] = [
   roleBindingsFamily,
   metadataFamily,
   piiFamily,
+  domainsFamily,
+  jailbreakFamily,
+  classifiersFamily,
 ] as SignalFamily[];
 
 export const familiesByKey: ReadonlyMap<string, SignalFamily> = new Map(

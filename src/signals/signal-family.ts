@@ -1,5 +1,6 @@
 // The contract every signal family implements, heuristic or ML: parse its rules at policy load, then evaluate.
 import type { z } from 'zod';
+import type { OnnxSessionPool } from '../ml/onnx-session-pool.ts';
 import type { RequestContext } from '../request/request-context.ts';
 
 /** One rule of a family that matched a request. Heuristic families report confidence 1. */
@@ -42,6 +43,10 @@ export interface SignalDeps {
   readonly policyDir: string;
   /** Trusted identity headers (lower case) that Envoy's authentication filters set. */
   readonly identity: { readonly userIdHeader: string; readonly userGroupsHeader: string };
+  /** Shared ONNX sessions for ML families, so policy generations share them; a process-wide pool when absent. */
+  readonly sessionPool?: OnnxSessionPool;
+  /** Directory of the built-in models (`<dir>/<name>/model.onnx`); the installation's `models/` when absent. */
+  readonly builtinModelsDir?: string;
 }
 
 export interface SignalRule {

@@ -64,8 +64,8 @@ describe('policy validation', () => {
     },
     {
       name: 'an ML signal family this version lacks',
-      yaml: BASE.replace('    keywords:\n', '    domains: []\n    keywords:\n'),
-      path: 'routing.signals.domains',
+      yaml: BASE.replace('    keywords:\n', '    fact_check: []\n    keywords:\n'),
+      path: 'routing.signals.fact_check',
       message: 'needs ML classifiers',
     },
     {

@@ -1,0 +1,189 @@
+// `classifiers` family (condition type `classifier`): a label's probability from a WideMLP model vs a threshold.
+import { z } from 'zod';
+import {
+  BUILTIN_MODELS_DIR,
+  defaultSessionPool,
+  loadClassifiers,
+  resolveModelFile,
+  type SignalClassifier,
+} from '../ml/model-store.ts';
+import { ModelFileError } from '../ml/onnx-session-pool.ts';
+import type { RequestContext } from '../request/request-context.ts';
+import { describePredicate, numericPredicateSchema, testPredicate } from './numeric-predicate.ts';
+import {
+  defineSignalFamily,
+  RuleConfigError,
+  type RuleProblem,
+  type SignalDeps,
+  type SignalEvaluator,
+  type SignalMatch,
+} from './signal-family.ts';
+
+/** Threshold of a `classifiers` rule that sets neither `threshold` nor `predicate`. */
+export const DEFAULT_CLASSIFIER_THRESHOLD = 0.5;
+
+/** Most user messages a family classifies with `include_history: true` (the latest ones). */
+export const MAX_HISTORY_MESSAGES = 16;
+
+export const probabilitySchema = z.number().min(0).max(1);
+
+/** Models of a family's rules, loaded once per distinct file. `byRule[i]` is undefined for rules needing none. */
+export interface RuleModels {
+  readonly byRule: readonly (SignalClassifier | undefined)[];
+  readonly all: readonly SignalClassifier[];
+}
+
+/**
+ * Loads the model each rule names (`model:` relative to the policy, a file or a directory with model.onnx) or
+ * the built-in `builtin` model; `undefined` in `specs` means the rule needs no model (pass `null` for the
+ * built-in one). A missing or broken file becomes a RuleConfigError at `model` of every rule using it.
+ */
+export async function loadRuleModels(
+  specs: readonly (string | null | undefined)[],
+  deps: SignalDeps,
+  builtin: string,
+): Promise<RuleModels> {
+  const builtinDir = deps.builtinModelsDir ?? BUILTIN_MODELS_DIR;
+  const files = await Promise.all(
+    specs.map((spec) =>
+      spec === undefined
+        ? undefined
+        : resolveModelFile(spec ?? undefined, deps.policyDir, builtin, builtinDir),
+    ),
+  );
+  const wanted = files.filter((f): f is string => f !== undefined);
+  let loaded: Map<string, SignalClassifier>;
+  try {
+    loaded = await loadClassifiers(deps.sessionPool ?? defaultSessionPool(), wanted);
+  } catch (error) {
+    if (!(error instanceof ModelFileError)) throw error;
+    const problems: RuleProblem[] = [];
+    files.forEach((file, ruleIndex) => {
+      if (file !== error.file) return;
+      problems.push({
+        ruleIndex,
+        path: 'model',
+        message: error.message,
+        hint:
+          specs[ruleIndex] === null
+            ? `set \`model:\` to a WideMLP model file or directory, or install the built-in '${builtin}' model`
+            : '`model:` is a WideMLP .onnx file, or a directory holding model.onnx, relative to the policy file',
+      });
+    });
+    if (problems.length === 0) throw error;
+    throw new RuleConfigError(problems);
+  }
+  return {
+    byRule: files.map((file) => (file === undefined ? undefined : loaded.get(file))),
+    all: [...loaded.values()],
+  };
+}
+
+/** Classifies each distinct (model, text) once per request, however many rules read it. */
+export class RequestClassifications {
+  readonly #cache = new Map<SignalClassifier, Map<string, Promise<Float32Array[]>>>();
+
+  get(classifier: SignalClassifier, key: string, texts: () => readonly string[]): Promise<Float32Array[]> {
+    let byKey = this.#cache.get(classifier);
+    if (!byKey) {
+      byKey = new Map();
+      this.#cache.set(classifier, byKey);
+    }
+    let result = byKey.get(key);
+    if (!result) {
+      result = classifier.classify(texts());
+      byKey.set(key, result);
+    }
+    return result;
+  }
+}
+
+/** The latest user messages' texts (at most MAX_HISTORY_MESSAGES), or `['']` when there are none. */
+export function userTexts(context: RequestContext): string[] {
+  const texts = context.request.messages.filter((m) => m.role === 'user').map((m) => m.text);
+  return texts.length === 0 ? [''] : texts.slice(-MAX_HISTORY_MESSAGES);
+}
+
+/** A model probability as a confidence in [0, 1] (float32 softmax may overshoot by an ulp). */
+export function clampProbability(p: number | undefined): number {
+  return p === undefined || Number.isNaN(p) ? 0 : Math.min(1, Math.max(0, p));
+}
+
+/** Closes every model of a family when its policy generation is closed. */
+export function closeModels(models: RuleModels): SignalEvaluator['close'] {
+  return () => {
+    for (const classifier of models.all) classifier.close();
+  };
+}
+
+const classifierRuleSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  /** WideMLP model file, or a directory holding model.onnx, relative to the policy file. */
+  model: z.string().min(1, 'model must name a model file or directory'),
+  /** The model label whose probability the rule tests. */
+  label: z.string().min(1),
+  /** Matches when the label's probability is at least this (0.5 when neither threshold nor predicate is set). */
+  threshold: probabilitySchema.optional(),
+  /** Extension: `{gt, gte, lt, lte}` on the label's probability; with `threshold`, both must hold. */
+  predicate: numericPredicateSchema.optional(),
+});
+
+export type ClassifierRule = z.infer<typeof classifierRuleSchema>;
+
+export const classifiersFamily = defineSignalFamily<ClassifierRule>({
+  family: 'classifiers',
+  conditionType: 'classifier',
+  ruleSchema: classifierRuleSchema,
+  async create(rules, deps) {
+    const models = await loadRuleModels(
+      rules.map((r) => r.model),
+      deps,
+      'classifier',
+    );
+    const compiled = rules.map((rule, ruleIndex) => {
+      const classifier = models.byRule[ruleIndex] as SignalClassifier;
+      const labelIndex = classifier.labels.indexOf(rule.label);
+      const threshold =
+        rule.threshold ?? (rule.predicate === undefined ? DEFAULT_CLASSIFIER_THRESHOLD : undefined);
+      return { rule, ruleIndex, classifier, labelIndex, threshold };
+    });
+    const problems: RuleProblem[] = compiled
+      .filter((c) => c.labelIndex < 0)
+      .map((c) => ({
+        ruleIndex: c.ruleIndex,
+        path: 'label',
+        message: `model ${c.classifier.file} has no label '${c.rule.label}'`,
+        hint: `use one of: ${c.classifier.labels.join(', ')}`,
+      }));
+    if (problems.length > 0) {
+      closeModels(models)?.();
+      throw new RuleConfigError(problems);
+    }
+    return {
+      async evaluate(context) {
+        const results = new RequestClassifications();
+        const outputs = await Promise.all(
+          compiled.map((c) => results.get(c.classifier, 'last', () => [context.lastUserText])),
+        );
+        const matches: SignalMatch[] = [];
+        compiled.forEach(({ rule, labelIndex, threshold }, k) => {
+          const p = clampProbability(outputs[k]?.[0]?.[labelIndex]);
+          const hit =
+            (threshold === undefined || p >= threshold) &&
+            (rule.predicate === undefined || testPredicate(rule.predicate, p));
+          if (hit) {
+            const test = rule.predicate ? describePredicate(rule.predicate) : `>= ${threshold}`;
+            matches.push({
+              name: rule.name,
+              confidence: p,
+              detail: `p(${rule.label})=${p.toFixed(3)} ${test}`,
+            });
+          }
+        });
+        return matches;
+      },
+      close: closeModels(models),
+    };
+  },
+});

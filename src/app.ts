@@ -35,7 +35,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     throw error;
   }
   const server = new ExtProcServer({
-    routerForNewStream: () => policies.live.router,
+    leaseRouter: () => policies.lease(),
     maxBodyBytes: options.maxBodyBytes,
     failOpen: options.failOpen,
     shutdownGraceMs: options.shutdownGraceMs,

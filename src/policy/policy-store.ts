@@ -13,12 +13,25 @@ export interface PolicyGeneration {
   readonly loadedAt: Date;
 }
 
+/** A stream's hold on the generation it started with; released when the stream ends. */
+export interface RouterLease {
+  readonly router: RequestRouter;
+  release(): void;
+}
+
+interface GenerationState extends PolicyGeneration {
+  /** Streams still using this generation. */
+  streams: number;
+  closed: boolean;
+}
+
 export type ReloadOutcome =
   | { readonly ok: true; readonly generation: number }
   | { readonly ok: false; readonly error: Error };
 
 export class PolicyStore {
-  private current: PolicyGeneration;
+  private current: GenerationState;
+  private readonly retired = new Set<GenerationState>();
   private lastError: Error | undefined;
 
   private constructor(
@@ -32,6 +45,8 @@ export class PolicyStore {
       policy: initial,
       router: createRequestRouter(initial),
       loadedAt: new Date(),
+      streams: 0,
+      closed: false,
     };
   }
 
@@ -41,6 +56,39 @@ export class PolicyStore {
 
   get live(): PolicyGeneration {
     return this.current;
+  }
+
+  /** The live generation's router for a new stream, kept alive (not closed on reload) until released. */
+  lease(): RouterLease {
+    const generation = this.current;
+    generation.streams++;
+    let released = false;
+    return {
+      router: generation.router,
+      release: () => {
+        if (released) return;
+        released = true;
+        generation.streams--;
+        this.closeIfRetired(generation);
+      },
+    };
+  }
+
+  /** A replaced generation is closed (its models released) once its last stream has finished. */
+  private closeIfRetired(generation: GenerationState): void {
+    if (generation === this.current || generation.closed) return;
+    if (generation.streams > 0) {
+      this.retired.add(generation);
+      return;
+    }
+    this.retired.delete(generation);
+    generation.closed = true;
+    generation.policy.close();
+  }
+
+  /** Generations not closed yet: the live one plus replaced ones that streams still use. */
+  get openGenerations(): number {
+    return 1 + this.retired.size;
   }
 
   /** The error of the last failed reload, until a reload succeeds. */
@@ -57,10 +105,13 @@ export class PolicyStore {
         policy,
         router: createRequestRouter(policy),
         loadedAt: new Date(),
+        streams: 0,
+        closed: false,
       };
       this.lastError = undefined;
       this.logger.info('policy reloaded', { generation: this.current.generation, file: this.file });
-      // Streams still on the previous generation keep their router; evaluators hold no external resources yet.
+      // Streams still on the previous generation finish on it; it is closed when the last one releases it.
+      this.closeIfRetired(previous);
       return { ok: true, generation: this.current.generation };
     } catch (error) {
       this.lastError = error as Error;
@@ -75,6 +126,10 @@ export class PolicyStore {
   }
 
   close(): void {
+    for (const generation of this.retired) generation.policy.close();
+    this.retired.clear();
+    if (this.current.closed) return;
+    this.current.closed = true;
     this.current.policy.close();
   }
 }

@@ -55,7 +55,7 @@ function loadExtProcService(): grpc.ServiceDefinition {
 
 export interface ExtProcServerOptions extends Omit<StreamProcessorOptions, 'onUnexpectedError'> {
   /** The router for a new stream: the policy generation current when the stream starts serves all of it. */
-  readonly routerForNewStream: () => RequestRouter;
+  readonly leaseRouter: () => { readonly router: RequestRouter; release(): void };
   readonly logger: Logger;
   /** How long in-flight streams may take to finish on shutdown before they are cancelled. */
   readonly shutdownGraceMs: number;
@@ -116,7 +116,8 @@ export class ExtProcServer {
   private handleStream(call: ProcessStream): void {
     const logger = this.options.logger;
     this.streams.add(call);
-    const processor = new StreamProcessor(this.options.routerForNewStream(), {
+    const lease = this.options.leaseRouter();
+    const processor = new StreamProcessor(lease.router, {
       maxBodyBytes: this.options.maxBodyBytes,
       failOpen: this.options.failOpen,
       onUnexpectedError: (error) => logger.error('unexpected routing failure', errorFields(error)),
@@ -129,6 +130,7 @@ export class ExtProcServer {
       closed = true;
       this.streams.delete(call);
       processor.release();
+      lease.release();
     };
     call.on('data', (message: ProcessingRequest) => {
       queue = queue.then(async () => {

@@ -5,6 +5,7 @@ import { startApp } from '../app.ts';
 import { formatPolicyIssue, PolicyError } from '../errors.ts';
 import { createLogger, errorFields } from '../telemetry/logger.ts';
 import { explainCommand } from './explain.ts';
+import { TRAIN_USAGE, trainCommand } from './train.ts';
 import { type CommandIO, validateCommand } from './validate.ts';
 
 const USAGE = `usage:
@@ -13,7 +14,7 @@ const USAGE = `usage:
   semantic-router validate FILE
   semantic-router explain --policy FILE [--json] [--model NAME] [--header name=value ...] "prompt"
   semantic-router explain --policy FILE [--json] < request.json     (an OpenAI chat completions request)
-`;
+${TRAIN_USAGE.replace(/^usage:\n/, '')}`;
 
 const io: CommandIO = {
   out: (text) => process.stdout.write(text),
@@ -138,6 +139,8 @@ async function main(argv: string[]): Promise<number> {
         return await validateCommand(rest[0] as string, io);
       case 'explain':
         return await explain(rest);
+      case 'train':
+        return await trainCommand(rest, io);
       case undefined:
       case '--help':
       case 'help':

@@ -1,0 +1,176 @@
+// The task loaders on the real shared data: label sets, deduplication, deterministic and disjoint splits.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildDataset, DatasetError } from '../../../../src/ml/datasets/build.ts';
+import {
+  DOMAIN_LABELS,
+  GUARD_LABELS,
+  JAILBREAK_LABELS,
+  type LabelledText,
+  limitRows,
+  loadDomainDataset,
+  loadGuardDataset,
+  loadJailbreakDataset,
+  normalizeForDedupe,
+  splitOf,
+  type TaskDataset,
+} from '../../../../src/ml/datasets/index.ts';
+import { TEMPLATE_SLOT } from '../../../../src/ml/datasets/jailbreak.ts';
+
+const DATA = path.resolve('../shared/data');
+const haveData = existsSync(path.join(DATA, 'mmlu-pro'));
+
+const all = (d: TaskDataset): LabelledText[] => [...d.train, ...d.validation, ...d.test];
+
+function expectDisjointAndDeduplicated(d: TaskDataset): void {
+  const where = new Map<string, string>();
+  for (const split of ['train', 'validation', 'test'] as const) {
+    for (const row of d[split]) {
+      const key = normalizeForDedupe(row.text);
+      expect(where.has(key), `duplicate text across or within splits (${split})`).toBe(false);
+      where.set(key, split);
+      expect(splitOf(row.group)).toBe(split);
+    }
+  }
+}
+
+function expectSourcesCounted(d: TaskDataset): void {
+  for (const split of ['train', 'validation', 'test'] as const) {
+    expect(d.sources.reduce((a, s) => a + s[split], 0)).toBe(d[split].length);
+  }
+}
+
+describe.runIf(haveData)('task data sets (../shared/data)', () => {
+  let domain: TaskDataset;
+  let jailbreak: TaskDataset;
+  let guard: TaskDataset;
+  beforeAll(() => {
+    domain = loadDomainDataset(DATA);
+    jailbreak = loadJailbreakDataset(DATA);
+    guard = loadGuardDataset(DATA);
+  });
+
+  it('domain: 14 categories, MMLU-Pro + MMLU-Redux, deduplicated, disjoint splits', () => {
+    expect(domain.labels).toEqual(DOMAIN_LABELS);
+    expect(domain.labels).toHaveLength(14);
+    expect(domain.labels).toContain('computer science');
+    expect(new Set(all(domain).map((r) => r.label)).size).toBe(14);
+    expect(domain.sources.map((s) => s.source).sort()).toEqual(['mmlu-pro', 'mmlu-redux']);
+    expect(domain.dropped.duplicates).toBeGreaterThan(1000);
+    expectDisjointAndDeduplicated(domain);
+    expectSourcesCounted(domain);
+    const n = all(domain).length;
+    expect(domain.train.length / n).toBeGreaterThan(0.75);
+    expect(domain.test.length / n).toBeGreaterThan(0.07);
+  });
+
+  it('guard: finance / healthcare / out_of_domain from the four gqr-proxy files', () => {
+    expect(guard.labels).toEqual(GUARD_LABELS);
+    expect(guard.sources).toHaveLength(4);
+    const labelsBySource = new Map<string, Set<number>>();
+    for (const row of all(guard)) {
+      const set = labelsBySource.get(row.source) ?? new Set<number>();
+      set.add(row.label);
+      labelsBySource.set(row.source, set);
+    }
+    expect([...(labelsBySource.get('gqr-finance-banking77') ?? [])]).toEqual([0]);
+    expect([...(labelsBySource.get('gqr-healthcare-genmedgpt5k') ?? [])]).toEqual([1]);
+    expect([...(labelsBySource.get('gqr-ood-olid') ?? [])]).toEqual([2]);
+    expectDisjointAndDeduplicated(guard);
+    expectSourcesCounted(guard);
+  });
+
+  it('jailbreak: both labels, every source present in training, disjoint splits', () => {
+    expect(jailbreak.labels).toEqual(JAILBREAK_LABELS);
+    const sources = jailbreak.sources.map((s) => s.source).sort();
+    expect(sources).toEqual([
+      'deepset-benign',
+      'deepset-injection',
+      'gptfuzz-template',
+      'gqr-finance-benign',
+      'gqr-healthcare-benign',
+      'jbb-jailbreak',
+      'mmlu-pro-benign',
+      'xstest-safe',
+    ]);
+    for (const s of jailbreak.sources) expect(s.train).toBeGreaterThan(0);
+    for (const row of all(jailbreak)) {
+      const attack = ['jbb-jailbreak', 'gptfuzz-template', 'deepset-injection'].includes(row.source);
+      expect(row.label).toBe(attack ? 1 : 0);
+      expect(row.text).not.toContain(TEMPLATE_SLOT);
+    }
+    expectDisjointAndDeduplicated(jailbreak);
+    expectSourcesCounted(jailbreak);
+  });
+
+  it('jailbreak: gptfuzz templates and jbb behaviors each live in exactly one split', () => {
+    const splitsOf = new Map<string, Set<string>>();
+    for (const split of ['train', 'validation', 'test'] as const) {
+      for (const row of jailbreak[split]) {
+        if (row.source !== 'gptfuzz-template' && row.source !== 'jbb-jailbreak') continue;
+        const set = splitsOf.get(row.group) ?? new Set<string>();
+        set.add(split);
+        splitsOf.set(row.group, set);
+      }
+    }
+    const templates = [...splitsOf.keys()].filter((g) => g.startsWith('gptfuzz-template:'));
+    const behaviors = [...splitsOf.keys()].filter((g) => g.startsWith('jbb-behavior:'));
+    expect(templates.length).toBeGreaterThan(60);
+    expect(behaviors.length).toBeGreaterThan(90);
+    for (const set of splitsOf.values()) expect(set.size).toBe(1);
+    // Held-out templates exist, and several harmful goals fill each template.
+    const testTemplates = new Set(
+      jailbreak.test.filter((r) => r.source === 'gptfuzz-template').map((r) => r.group),
+    );
+    expect(testTemplates.size).toBeGreaterThan(0);
+    const perTemplate = new Map<string, number>();
+    for (const row of all(jailbreak)) {
+      if (row.source === 'gptfuzz-template')
+        perTemplate.set(row.group, (perTemplate.get(row.group) ?? 0) + 1);
+    }
+    expect(Math.max(...perTemplate.values())).toBeGreaterThanOrEqual(3);
+  });
+
+  it('loading twice gives identical splits', () => {
+    const again = loadJailbreakDataset(DATA);
+    for (const split of ['train', 'validation', 'test'] as const) {
+      expect(again[split].map((r) => r.text)).toEqual(jailbreak[split].map((r) => r.text));
+    }
+    const domainAgain = loadDomainDataset(DATA);
+    expect(domainAgain.test.map((r) => r.text)).toEqual(domain.test.map((r) => r.text));
+  });
+
+  it('limitRows keeps a deterministic subset with recounted sources', () => {
+    const small = limitRows(guard, 300);
+    expect(small.train).toHaveLength(300);
+    expect(small.validation.length).toBeLessThanOrEqual(40);
+    expectSourcesCounted(small);
+    expect(limitRows(guard, 300).train.map((r) => r.text)).toEqual(small.train.map((r) => r.text));
+  });
+});
+
+describe('buildDataset', () => {
+  it('keeps the first of duplicates by normalised text and drops empty texts', () => {
+    const d = buildDataset(
+      'guard',
+      ['a', 'b'],
+      [
+        { text: 'Hello, world!', label: 0, source: 's1' },
+        { text: 'hello world', label: 1, source: 's2' },
+        { text: '  ?! ', label: 0, source: 's1' },
+        { text: 'other', label: 1, source: 's2' },
+      ],
+      { s1: ['f1.csv'] },
+      'test',
+    );
+    const rows = all(d);
+    expect(rows.map((r) => r.text).sort()).toEqual(['Hello, world!', 'other']);
+    expect(d.dropped).toEqual({ duplicates: 1, empty: 1 });
+    expect(rows.find((r) => r.text === 'Hello, world!')?.label).toBe(0);
+  });
+
+  it('reports a missing data file as a DatasetError', () => {
+    expect(() => loadGuardDataset('/nonexistent-data-dir')).toThrow(DatasetError);
+  });
+});

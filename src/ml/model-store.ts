@@ -1,8 +1,8 @@
 // Loads WideMLP classifiers for signal families: path resolution, card.json, shared sessions, batched inference.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { findPackageFile } from '../package-files.ts';
 import { MicroBatcher } from './micro-batcher.ts';
 import {
   InferenceError,
@@ -14,7 +14,8 @@ import { loadWideMlpMetadata, type WideMlpMetadata } from './trainer/export-onnx
 import { featurize } from './trainer/features.ts';
 
 /** `models/` of the installation: built-in models live in `models/<name>/model.onnx` with a `card.json`. */
-export const BUILTIN_MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
+/** The built-in models shipped with the router; when absent, errors name the missing file under ./models. */
+export const BUILTIN_MODELS_DIR = findPackageFile('models', path.resolve('models'));
 
 /** File name of a model inside a model directory. */
 export const MODEL_FILE_NAME = 'model.onnx';

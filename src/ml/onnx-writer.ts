@@ -1,10 +1,8 @@
 // Typed ONNX graph builder: serialises small graphs to ONNX ModelProto bytes via protobufjs and proto/onnx.
-import { existsSync } from 'node:fs';
 import { endianness } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 // biome-ignore lint/style/noRestrictedImports: ONNX files are protobuf; this writer owns the ONNX shapes, not gRPC ones.
 import protobuf from 'protobufjs';
+import { findPackageFile } from '../package-files.ts';
 
 /** ONNX TensorProto.DataType numbers (upstream onnx.proto). */
 export const OnnxDataType = {
@@ -129,17 +127,6 @@ interface ValueInfoMessage {
   };
 }
 
-function findProtoDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = path.join(dir, 'proto');
-    if (existsSync(path.join(candidate, 'onnx', 'onnx.proto'))) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('cannot find the proto/onnx folder of semantic-router');
-    dir = parent;
-  }
-}
-
 const HOST_IS_LITTLE_ENDIAN = endianness() === 'LE';
 
 let cachedRoot: protobuf.Root | undefined;
@@ -147,7 +134,7 @@ let cachedRoot: protobuf.Root | undefined;
 function onnxRoot(): protobuf.Root {
   if (cachedRoot === undefined) {
     const root = new protobuf.Root();
-    root.loadSync(path.join(findProtoDir(), 'onnx', 'onnx.proto'), { keepCase: true });
+    root.loadSync(findPackageFile('proto/onnx/onnx.proto'), { keepCase: true });
     root.resolveAll();
     cachedRoot = root;
   }

@@ -1,30 +1,17 @@
 // The gRPC server: envoy.service.ext_proc.v3.ExternalProcessor plus grpc.health.v1, with graceful shutdown.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { HealthImplementation } from 'grpc-health-check';
 import type { PhaseResult } from '../mutations.ts';
+import { findPackageFile } from '../package-files.ts';
 import type { RequestRouter } from '../pipeline.ts';
 import { errorFields, type Logger } from '../telemetry/logger.ts';
 import type { ProcessingRequest, ProcessingResponse } from './ext-proc-messages.ts';
 import { StreamProcessor, type StreamProcessorOptions } from './stream-processor.ts';
 import { type Phase, readHeaderMap, toProcessingResponse, trailersResponse } from './wire.ts';
 
-/** The project's proto/ folder, found from this module whether it runs from src/ (tsx) or dist/src/ (built). */
-function findProtoDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = path.join(dir, 'proto');
-    if (existsSync(path.join(candidate, 'envoy'))) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('cannot find the proto/ folder of semantic-router');
-    dir = parent;
-  }
-}
-
-const PROTO_DIR = findProtoDir();
+const PROTO_DIR = path.dirname(findPackageFile('proto/envoy'));
 export const EXT_PROC_SERVICE = 'envoy.service.ext_proc.v3.ExternalProcessor';
 
 /** The project's ext_proc protos as the server loads them (keepCase: field names as on the wire). */

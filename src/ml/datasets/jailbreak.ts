@@ -20,6 +20,11 @@ export const JAILBREAK_FILES = {
   'mmlu-pro-benign': ['mmlu-pro/mmlu_pro_test_question_category.csv'],
   'gqr-finance-benign': ['gqr-proxy/finance_banking77_test.csv'],
   'gqr-healthcare-benign': ['gqr-proxy/healthcare_genmedgpt5k.csv'],
+  'lingua-benign': ['lingua-langid/lingua_testdata_24langs.csv'],
+  'routerbench-benign': [
+    'routerbench-subset/routerbench_mbpp.csv',
+    'routerbench-subset/routerbench_arc-challenge.csv',
+  ],
 } as const;
 
 /** Benign sources over which the target false-positive rate is stated (safe-but-scary and ordinary prompts). */
@@ -28,6 +33,8 @@ export const JAILBREAK_REFERENCE_NEGATIVES: readonly string[] = [
   'mmlu-pro-benign',
   'gqr-finance-benign',
   'gqr-healthcare-benign',
+  'lingua-benign',
+  'routerbench-benign',
 ];
 
 export interface JailbreakOptions {
@@ -35,6 +42,8 @@ export interface JailbreakOptions {
   readonly goalsPerTemplate?: number;
   /** Benign MMLU-Pro questions sampled; 1500 unless told. */
   readonly mmluBenign?: number;
+  /** Benign sentences sampled from the 24-language lingua set; 2400 unless told. */
+  readonly linguaBenign?: number;
   /** Benign gqr-proxy texts sampled from each of finance and healthcare; 750 unless told. */
   readonly gqrBenignPerDomain?: number;
 }
@@ -126,6 +135,19 @@ export function loadJailbreakDataset(dataDir: string, options: JailbreakOptions 
     const texts = readCsv(dataDir, JAILBREAK_FILES[source][0], ['text']).map((r) => r.text ?? '');
     for (const text of sampleByHash(texts, (t) => t, perDomain)) {
       candidates.push({ text, label: BENIGN, source });
+    }
+  }
+  // Ordinary sentences in 24 languages: without them, non-English text looks unusual enough to be flagged.
+  const sentences = readCsv(dataDir, JAILBREAK_FILES['lingua-benign'][0], ['kind', 'text'])
+    .filter((r) => r.kind === 'sentence')
+    .map((r) => r.text ?? '');
+  for (const text of sampleByHash(sentences, (t) => t, options.linguaBenign ?? 2400)) {
+    candidates.push({ text, label: BENIGN, source: 'lingua-benign' });
+  }
+  // Coding and reasoning tasks are imperative ("Write a function…") like injections; they must stay benign.
+  for (const file of JAILBREAK_FILES['routerbench-benign']) {
+    for (const row of readCsv(dataDir, file, ['prompt'])) {
+      if (row.prompt) candidates.push({ text: row.prompt, label: BENIGN, source: 'routerbench-benign' });
     }
   }
   return buildDataset('jailbreak', JAILBREAK_LABELS, candidates, JAILBREAK_FILES, JAILBREAK_SPLIT_METHOD);

@@ -91,7 +91,9 @@ describe.runIf(haveData)('task data sets (../shared/data)', () => {
       'gqr-finance-benign',
       'gqr-healthcare-benign',
       'jbb-jailbreak',
+      'lingua-benign',
       'mmlu-pro-benign',
+      'routerbench-benign',
       'xstest-safe',
     ]);
     for (const s of jailbreak.sources) expect(s.train).toBeGreaterThan(0);

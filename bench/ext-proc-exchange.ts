@@ -46,6 +46,15 @@ function headerValue(response: BenchProcessingResponse['request_body'], name: st
 const hasHeader = (response: BenchProcessingResponse['request_body'], name: string) =>
   headerValue(response, name) !== undefined;
 
+/** A policy's own answer (a block or a fast response): the router decided, nothing went upstream. */
+function answeredByPolicy(answer: BenchProcessingResponse): boolean {
+  const path = headerValue(
+    { response: { header_mutation: answer.immediate_response?.headers } },
+    'x-router-response-path',
+  );
+  return path === 'blocked' || path === 'fast_response';
+}
+
 /** Checks one answer; returns a problem description, or undefined when it is what the target must send. */
 export function checkAnswer(
   phase: RequestPhase,
@@ -54,6 +63,7 @@ export function checkAnswer(
   mode: VerifyMode,
 ): string | undefined {
   const expectImmediate = mode === 'router' && phase === 'request_body' && item.expect === 'reject';
+  if (mode === 'router' && phase === 'request_body' && answeredByPolicy(answer)) return undefined;
   if (expectImmediate)
     return answer.immediate_response ? undefined : `${phase}: expected an immediate response`;
   if (answer.immediate_response) return `${phase}: unexpected immediate response`;
@@ -75,6 +85,7 @@ export class Exchange {
   private problem: string | undefined;
   private mismatch = false;
   private routedTo: string | undefined;
+  private byPolicy = false;
   private readonly started = performance.now();
 
   constructor(
@@ -95,6 +106,7 @@ export class Exchange {
       return false;
     }
     if (this.mode === 'router' && phase === 'request_body') {
+      this.byPolicy = answeredByPolicy(answer);
       this.routedTo = answer.immediate_response
         ? `rejected:${answer.immediate_response.status?.code ?? '?'}`
         : headerValue(answer.request_body, 'x-selected-model');
@@ -113,7 +125,8 @@ export class Exchange {
 
   /** The server closed the stream cleanly: complete unless answers are missing. */
   finish(): StreamOutcome {
-    const rejected = this.mode === 'router' && this.item.expect === 'reject' && this.step === 2;
+    const rejected =
+      this.mode === 'router' && (this.item.expect === 'reject' || this.byPolicy) && this.step === 2;
     if (!this.problem && this.step < PHASES.length && !rejected)
       this.fail(`stream closed after ${this.step} answers`, true);
     return {

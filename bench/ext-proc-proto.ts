@@ -56,7 +56,11 @@ export interface BenchProcessingResponse {
   response_body?: { response?: BenchCommonResponse };
   request_trailers?: { header_mutation?: BenchHeaderMutation };
   response_trailers?: { header_mutation?: BenchHeaderMutation };
-  immediate_response?: { status?: { code?: number | string }; body?: Uint8Array };
+  immediate_response?: {
+    status?: { code?: number | string };
+    headers?: BenchHeaderMutation;
+    body?: Uint8Array;
+  };
   mode_override?: { request_body_mode?: string; response_body_mode?: string };
 }
 

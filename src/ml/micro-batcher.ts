@@ -6,7 +6,11 @@ import { type Feeds, InferenceError } from './onnx-session-pool.ts';
 export type BatchRunner = (feeds: Feeds) => Promise<Feeds>;
 
 export interface MicroBatcherOptions {
-  /** How long the first request of a batch waits for company, in ms; 1 unless told. */
+  /**
+   * How long the first request of an idle batcher waits for company, in ms. 0 (the default) adds no latency: the
+   * batch takes what arrived in the same event-loop turn, and under load the calls that queue while a run is in
+   * flight form the next batch anyway.
+   */
   readonly windowMs?: number;
   /** Rows (sum of callers' dim 0) that trigger a run at once; 32 unless told. */
   readonly maxBatch?: number;
@@ -79,7 +83,7 @@ function signatureOf(feeds: Feeds): string {
 }
 
 /**
- * Collects `infer` calls that arrive within `windowMs` (or until `maxBatch` rows) and runs them as one
+ * Collects `infer` calls that arrive together (within `windowMs`, or until `maxBatch` rows) and runs them as one
  * inference with inputs stacked along dim 0. While a run is in flight, new calls queue and form the next
  * batch, so throughput adapts to load. A failed run rejects every caller of that batch with InferenceError.
  */
@@ -89,12 +93,12 @@ export class MicroBatcher {
   readonly #maxBatch: number;
   #pending: Pending[] = [];
   #pendingRows = 0;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #busy = false;
 
   constructor(run: BatchRunner, options: MicroBatcherOptions = {}) {
     this.#run = run;
-    this.#windowMs = options.windowMs ?? 1;
+    this.#windowMs = options.windowMs ?? 0;
     this.#maxBatch = Math.max(1, options.maxBatch ?? 32);
   }
 
@@ -119,15 +123,22 @@ export class MicroBatcher {
       this.#clearTimer();
       void this.#drain();
     } else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
+      const fire = () => {
         this.#timer = undefined;
         void this.#drain();
-      }, this.#windowMs);
+      };
+      this.#timer = this.#windowMs > 0 ? setTimeout(fire, this.#windowMs) : setImmediate(fire);
     }
   }
 
   #clearTimer(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#timer === undefined) {
+      return;
+    } else if ('hasRef' in this.#timer && 'refresh' in this.#timer) {
+      clearTimeout(this.#timer);
+    } else {
+      clearImmediate(this.#timer);
+    }
     this.#timer = undefined;
   }
 

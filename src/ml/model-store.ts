@@ -97,7 +97,7 @@ export class SignalClassifier {
     this.card = card;
     this.#handle = handle;
     this.#width = Math.max(1, metadata.featurizer.maxFeatures);
-    this.#batcher = new MicroBatcher((feeds) => handle.run(feeds), { windowMs: 1, maxBatch: 32 });
+    this.#batcher = new MicroBatcher((feeds) => handle.run(feeds), { maxBatch: 32 });
   }
 
   /** Loads (absolute path) through the pool, checks the metadata and warms the session up once. */

@@ -190,6 +190,18 @@ describe('MicroBatcher', () => {
     }
   });
 
+  it('by default batches calls of the same event-loop turn and those queued behind a running batch, without waiting', async () => {
+    const { run, batches } = await counted(bagModel());
+    const batcher = new MicroBatcher(run);
+    await Promise.all(requests.slice(0, 3).map((r) => batcher.infer(ids([r]))));
+    expect(batches).toEqual([3]);
+    const first = batcher.infer(ids([requests[0] ?? []]));
+    await new Promise((resolve) => setImmediate(resolve));
+    const queued = requests.slice(1).map((r) => batcher.infer(ids([r])));
+    await Promise.all([first, ...queued]);
+    expect(batches).toEqual([3, 1, 4]);
+  });
+
   it('runs at most maxBatch rows per inference, queueing the rest behind the running batch', async () => {
     const { run, batches } = await counted(bagModel());
     const batcher = new MicroBatcher(run, { windowMs: 1_000, maxBatch: 2 });

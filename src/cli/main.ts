@@ -5,6 +5,7 @@ import { startApp } from '../app.ts';
 import { formatPolicyIssue, PolicyError } from '../errors.ts';
 import { createLogger, errorFields } from '../telemetry/logger.ts';
 import { explainCommand } from './explain.ts';
+import { EVAL_USAGE, evalCommand } from './eval.ts';
 import { TRAIN_USAGE, trainCommand } from './train.ts';
 import { type CommandIO, validateCommand } from './validate.ts';
 
@@ -14,7 +15,7 @@ const USAGE = `usage:
   semantic-router validate FILE
   semantic-router explain --policy FILE [--json] [--model NAME] [--header name=value ...] "prompt"
   semantic-router explain --policy FILE [--json] < request.json     (an OpenAI chat completions request)
-${TRAIN_USAGE.replace(/^usage:\n/, '')}`;
+${TRAIN_USAGE.replace(/^usage:\n/, '')}${EVAL_USAGE.replace(/^usage:\n/, '')}`;
 
 const io: CommandIO = {
   out: (text) => process.stdout.write(text),
@@ -141,6 +142,8 @@ async function main(argv: string[]): Promise<number> {
         return await explain(rest);
       case 'train':
         return await trainCommand(rest, io);
+      case 'eval':
+        return await evalCommand(rest, io);
       case undefined:
       case '--help':
       case 'help':

@@ -11,6 +11,14 @@ import {
   type TaskDataset,
 } from '../ml/datasets/index.ts';
 import { JAILBREAK_REFERENCE_NEGATIVES } from '../ml/datasets/jailbreak.ts';
+import {
+  type ClassificationMetrics,
+  classificationMetrics,
+  detectionRates,
+  formatPercent,
+  type LatencySummary,
+  summarizeLatency,
+} from '../ml/metrics.ts';
 import { OnnxSessionPool } from '../ml/onnx-session-pool.ts';
 import { fitTemperature } from '../ml/trainer/calibration.ts';
 import { WideMlpClassifier } from '../ml/trainer/classifier-runtime.ts';
@@ -25,6 +33,9 @@ import {
   trainWideMlp,
   type WideMlpModel,
 } from '../ml/trainer/wide-mlp.ts';
+
+export type { ClassificationMetrics, ClassMetrics } from '../ml/metrics.ts';
+export { classificationMetrics } from '../ml/metrics.ts';
 
 export interface TrainIO {
   out(text: string): void;
@@ -176,57 +187,6 @@ function parseTrainArgs(args: string[]): TrainArgs {
   };
 }
 
-export interface ClassMetrics {
-  readonly label: string;
-  readonly support: number;
-  readonly precision: number;
-  readonly recall: number;
-  readonly f1: number;
-}
-
-export interface ClassificationMetrics {
-  readonly examples: number;
-  readonly accuracy: number;
-  readonly macroF1: number;
-  readonly perClass: readonly ClassMetrics[];
-  /** confusion[true][predicted] */
-  readonly confusion: readonly (readonly number[])[];
-}
-
-/** Accuracy, per-class precision/recall/F1, macro F1 and the confusion matrix of predictions. */
-export function classificationMetrics(
-  labels: readonly string[],
-  truth: readonly number[],
-  predicted: readonly number[],
-): ClassificationMetrics {
-  const c = labels.length;
-  const confusion = Array.from({ length: c }, () => new Array<number>(c).fill(0));
-  let correct = 0;
-  for (let i = 0; i < truth.length; i++) {
-    const t = truth[i] ?? 0;
-    const p = predicted[i] ?? 0;
-    const row = confusion[t];
-    if (row !== undefined) row[p] = (row[p] ?? 0) + 1;
-    if (t === p) correct++;
-  }
-  const perClass = labels.map((label, k) => {
-    const tp = confusion[k]?.[k] ?? 0;
-    const support = (confusion[k] ?? []).reduce((a, b) => a + b, 0);
-    const predictedK = confusion.reduce((a, row) => a + (row[k] ?? 0), 0);
-    const precision = predictedK === 0 ? 0 : tp / predictedK;
-    const recall = support === 0 ? 0 : tp / support;
-    const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-    return { label, support, precision, recall, f1 };
-  });
-  return {
-    examples: truth.length,
-    accuracy: correct / Math.max(1, truth.length),
-    macroF1: perClass.reduce((a, m) => a + m.f1, 0) / Math.max(1, c),
-    perClass,
-    confusion,
-  };
-}
-
 /** Threshold on P(jailbreak) chosen on validation, and its held-out detection rates. */
 export interface ThresholdMetrics {
   readonly threshold: number;
@@ -254,28 +214,7 @@ export interface ThresholdMetrics {
   };
 }
 
-function rates(scores: readonly number[], rows: readonly LabelledText[], threshold: number) {
-  let tp = 0;
-  let pos = 0;
-  let fp = 0;
-  let neg = 0;
-  rows.forEach((row, i) => {
-    const flagged = (scores[i] ?? 0) >= threshold;
-    if (row.label === 1) {
-      pos++;
-      if (flagged) tp++;
-    } else {
-      neg++;
-      if (flagged) fp++;
-    }
-  });
-  return {
-    recall: tp / Math.max(1, pos),
-    falsePositiveRate: fp / Math.max(1, neg),
-    positives: pos,
-    negatives: neg,
-  };
-}
+const rates = detectionRates;
 
 /** The highest threshold whose validation recall reaches `targetRecall` (lowest FPR at that recall). */
 export function chooseThreshold(
@@ -355,17 +294,7 @@ function thresholdMetrics(
   };
 }
 
-function percentile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[index] ?? 0;
-}
-
-export interface LatencyMetrics {
-  readonly samples: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly meanMs: number;
+export interface LatencyMetrics extends LatencySummary {
   /** Largest |ONNX − trainer| calibrated probability over the measured texts (export parity check). */
   readonly maxProbabilityDiff: number;
   readonly method: string;
@@ -395,13 +324,8 @@ async function measureLatency(
       }
     }
     await classifier.release();
-    const sorted = [...times].sort((a, b) => a - b);
-    const round = (x: number): number => Math.round(x * 1000) / 1000;
     return {
-      samples: texts.length,
-      p50Ms: round(percentile(sorted, 0.5)),
-      p99Ms: round(percentile(sorted, 0.99)),
-      meanMs: round(times.reduce((a, b) => a + b, 0) / Math.max(1, times.length)),
+      ...summarizeLatency(times),
       maxProbabilityDiff: maxDiff,
       method:
         'sequential batch-1 classify() (featurize + ONNX Runtime, 1 intra-op thread) over test texts, ' +
@@ -457,7 +381,7 @@ export interface ModelCard {
   readonly createdBy: string;
 }
 
-const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+const pct = formatPercent;
 
 const TASK_PROSE: Record<TaskDataset['task'], string> = {
   domain:

@@ -1,11 +1,11 @@
-// The `semantic-router` command: serve, validate, explain.
+// The `semantic-router` command: serve, validate, explain, train, eval.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startApp } from '../app.ts';
 import { formatPolicyIssue, PolicyError } from '../errors.ts';
 import { createLogger, errorFields } from '../telemetry/logger.ts';
-import { explainCommand } from './explain.ts';
 import { EVAL_USAGE, evalCommand } from './eval.ts';
+import { explainCommand } from './explain.ts';
 import { TRAIN_USAGE, trainCommand } from './train.ts';
 import { type CommandIO, validateCommand } from './validate.ts';
 

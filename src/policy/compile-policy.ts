@@ -25,8 +25,6 @@ import { convertV03, isV03Document, v03DocumentSchema } from './vsr-v03.ts';
 
 /** Families of vLLM Semantic Router's language that need ML models, which arrive in a later version. */
 const ML_FAMILIES = new Set([
-  'embeddings',
-  'complexity',
   'fact_check',
   'user_feedbacks',
   'preferences',

@@ -1,8 +1,10 @@
 // Every signal family the router knows, by YAML key. A family not listed here is a policy error.
 import { classifiersFamily } from './classifiers.ts';
+import { complexityFamily } from './complexity.ts';
 import { contextFamily } from './context-length.ts';
 import { conversationFamily } from './conversation.ts';
 import { domainsFamily } from './domains.ts';
+import { embeddingsFamily } from './embeddings.ts';
 import { jailbreakFamily } from './jailbreak.ts';
 import { keywordsFamily } from './keywords.ts';
 import { languageFamily } from './language.ts';
@@ -24,6 +26,8 @@ export const signalFamilies: readonly SignalFamily[] = [
   domainsFamily,
   jailbreakFamily,
   classifiersFamily,
+  embeddingsFamily,
+  complexityFamily,
 ] as SignalFamily[];
 
 export const familiesByKey: ReadonlyMap<string, SignalFamily> = new Map(

@@ -9,6 +9,7 @@ import type { RequestContext } from '../../../src/request/request-context.ts';
 import { signalFamilies } from '../../../src/signals/index.ts';
 import type { SignalEvaluator, SignalFamily, SignalRule } from '../../../src/signals/signal-family.ts';
 import { type ContextInput, contextFor } from '../../helpers/request-context.ts';
+import { writeTinyEmbedding } from '../ml/embedding/tiny-embedding.ts';
 import { DOMAIN_SPEC, GUARD_SPEC, JAILBREAK_SPEC, writeTinyModel } from './ml/tiny-models.ts';
 
 const deps = {
@@ -22,6 +23,7 @@ afterAll(() => rmSync(modelsDir, { recursive: true, force: true }));
 const domainModel = writeTinyModel(modelsDir, 'domain', DOMAIN_SPEC);
 const jailbreakModel = writeTinyModel(modelsDir, 'jailbreak', JAILBREAK_SPEC);
 const guardModel = writeTinyModel(modelsDir, 'guard', GUARD_SPEC);
+const embeddingModel = writeTinyEmbedding(modelsDir);
 
 interface ContractCase {
   /** A representative, valid list of rules for the family. */
@@ -168,6 +170,48 @@ const cases: Record<string, ContractCase> = {
       { name: 'off_topic', model: guardModel, label: 'out_of_domain', predicate: { gte: 0.8 } },
     ],
     matching: { input: { text: 'should I invest in stock or pay the mortgage' }, expected: ['finance'] },
+  },
+  embeddings: {
+    rules: [
+      { name: 'math', threshold: 0.8, candidates: ['solve the integral equation'], model: embeddingModel },
+      {
+        name: 'code',
+        threshold: 0.5,
+        candidates: ['python recursion', 'javascript compiler'],
+        aggregation_method: 'mean',
+        negative_candidates: ['doctor fever'],
+        model: embeddingModel,
+      },
+      {
+        name: 'any_topic',
+        threshold: 0,
+        candidates: ['hello', '函数 😀'],
+        aggregation_method: 'any',
+        model: embeddingModel,
+      },
+    ],
+    matching: { input: { text: 'prove this polynomial theorem' }, expected: ['math', 'any_topic'] },
+  },
+  complexity: {
+    rules: [
+      {
+        name: 'effort',
+        hard: { candidates: ['prove the theorem', 'derive the integral'] },
+        easy: { candidates: ['hello thanks', 'nice weather'] },
+        model: embeddingModel,
+      },
+      {
+        name: 'strict',
+        threshold: 1,
+        hard: { candidates: ['python'] },
+        easy: { candidates: ['hello'] },
+        model: embeddingModel,
+      },
+    ],
+    matching: {
+      input: { text: 'prove this polynomial theorem' },
+      expected: ['effort:hard', 'strict:medium'],
+    },
   },
 };
 
@@ -575,6 +619,55 @@ const badConfigs: readonly BadConfig[] = [
     rule: { name: 'c', model: 'm', label: 'finance', predicate: {} },
     path: 'predicate',
     message: 'at least one of gt, gte, lt, lte',
+  },
+  {
+    family: 'embeddings',
+    why: 'threshold above 1',
+    rule: { name: 'e', threshold: 1.5, candidates: ['a'] },
+    path: 'threshold',
+    message: '<=1',
+  },
+  {
+    family: 'embeddings',
+    why: 'no candidates',
+    rule: { name: 'e', threshold: 0.5, candidates: [] },
+    path: 'candidates',
+    message: 'at least one candidate',
+  },
+  {
+    family: 'embeddings',
+    why: 'unknown aggregation',
+    rule: { name: 'e', threshold: 0.5, candidates: ['a'], aggregation_method: 'median' },
+    path: 'aggregation_method',
+    message: 'mean, max or any',
+  },
+  {
+    family: 'embeddings',
+    why: 'image candidates',
+    rule: { name: 'e', threshold: 0.5, candidates: ['a'], image_candidates: ['cat.png'] },
+    path: 'image_candidates',
+    message: 'not supported',
+  },
+  {
+    family: 'complexity',
+    why: 'missing easy bank',
+    rule: { name: 'c', hard: { candidates: ['a'] } },
+    path: 'easy',
+    message: 'expected object',
+  },
+  {
+    family: 'complexity',
+    why: 'empty hard bank',
+    rule: { name: 'c', hard: { candidates: [] }, easy: { candidates: ['b'] } },
+    path: 'hard.candidates',
+    message: 'at least one candidate',
+  },
+  {
+    family: 'complexity',
+    why: 'negative threshold',
+    rule: { name: 'c', threshold: -0.1, hard: { candidates: ['a'] }, easy: { candidates: ['b'] } },
+    path: 'threshold',
+    message: '>=0',
   },
 ];
 

@@ -1,0 +1,167 @@
+// Exports a WideMLP's L2-normalised hidden layer as an ONNX text-embedding model, and its TS reference forward.
+import { attr, decodeOnnxModel, OnnxGraphBuilder } from '../onnx-writer.ts';
+import { type FeaturizerConfig, validateFeaturizerConfig } from '../trainer/features.ts';
+import type { WideMlpModel } from '../trainer/wide-mlp.ts';
+
+/** Value of the `semantic_router.model_kind` metadata entry of an exported embedding model. */
+export const EMBEDDING_KIND = 'wide-mlp-embedding';
+export const EMBEDDING_FORMAT_VERSION = 1;
+
+/** Name of the graph output: float32 [batch, dim], each row of unit L2 norm (or all zeros). */
+export const EMBEDDING_OUTPUT = 'embedding';
+
+/** Norms below this are treated as zero, so an all-zero hidden layer embeds as the zero vector. */
+export const NORM_EPSILON = 1e-12;
+
+/** What inference needs besides the weights; stored as ONNX metadata_props. */
+export interface EmbeddingMetadata {
+  readonly featurizer: FeaturizerConfig;
+  /** Embedding width (the WideMLP's hidden size). */
+  readonly dim: number;
+  /** Seed the weights were trained with. */
+  readonly seed: number;
+}
+
+const KEYS = {
+  kind: 'semantic_router.model_kind',
+  version: 'semantic_router.format_version',
+  featurizer: 'featurizer',
+  dim: 'embedding_dim',
+  seed: 'training_seed',
+} as const;
+
+/** An ONNX file that is not an embedding model written by `exportEmbeddingOnnx`, or with broken metadata. */
+export class EmbeddingMetadataError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EmbeddingMetadataError';
+  }
+}
+
+/**
+ * Serialises the encoder half of a WideMLP: masked mean of the n-gram embeddings → W1 + b1 → ReLU → divide by
+ * the L2 norm. Inputs: `feature_ids` int64 [batch, n], `feature_mask` float [batch, n]. Output: `embedding`.
+ */
+export function exportEmbeddingOnnx(model: WideMlpModel, metadata: EmbeddingMetadata): Uint8Array {
+  const { buckets, embeddingDim: d, hiddenDim: hd } = model;
+  if (metadata.dim !== hd)
+    throw new EmbeddingMetadataError(`dim ${metadata.dim} for a hidden layer of ${hd}`);
+  if (metadata.featurizer.buckets !== buckets) {
+    throw new EmbeddingMetadataError(
+      `featurizer has ${metadata.featurizer.buckets} buckets, model ${buckets}`,
+    );
+  }
+  const g = new OnnxGraphBuilder({
+    name: 'wide_mlp_embedding',
+    opset: 17,
+    docString: 'hashed n-gram WideMLP text embedding (L2-normalised hidden layer)',
+  });
+  g.input('feature_ids', 'int64', ['batch', 'n'])
+    .input('feature_mask', 'float32', ['batch', 'n'])
+    .output(EMBEDDING_OUTPUT, 'float32', ['batch', hd])
+    .initializer('embedding_table', model.embedding, [buckets, d])
+    .initializer('w1', model.w1, [d, hd])
+    .initializer('b1', model.b1, [hd])
+    .initializer('axis_2', BigInt64Array.from([2n]), [1])
+    .initializer('axis_1', BigInt64Array.from([1n]), [1])
+    .initializer('one', Float32Array.from([1]), [])
+    .initializer('epsilon', Float32Array.from([NORM_EPSILON]), [])
+    .node('Gather', ['embedding_table', 'feature_ids'], ['gathered'], {}, { name: 'gather' })
+    .node('Unsqueeze', ['feature_mask', 'axis_2'], ['mask3'], {}, { name: 'mask_unsqueeze' })
+    .node('Mul', ['gathered', 'mask3'], ['masked'], {}, { name: 'mask_mul' })
+    .node('ReduceSum', ['masked', 'axis_1'], ['bag_sum'], { keepdims: attr.int(0) }, { name: 'bag_sum' })
+    .node('ReduceSum', ['feature_mask', 'axis_1'], ['count'], { keepdims: attr.int(1) }, { name: 'count' })
+    .node('Max', ['count', 'one'], ['count_safe'], {}, { name: 'count_safe' })
+    .node('Div', ['bag_sum', 'count_safe'], ['bag'], {}, { name: 'bag_mean' })
+    .node('MatMul', ['bag', 'w1'], ['z1_mm'], {}, { name: 'fc1' })
+    .node('Add', ['z1_mm', 'b1'], ['z1'], {}, { name: 'fc1_bias' })
+    .node('Relu', ['z1'], ['h'], {}, { name: 'relu' })
+    .node('ReduceL2', ['h'], ['norm'], { axes: attr.ints([1]), keepdims: attr.int(1) }, { name: 'l2' })
+    .node('Max', ['norm', 'epsilon'], ['norm_safe'], {}, { name: 'norm_safe' })
+    .node('Div', ['h', 'norm_safe'], [EMBEDDING_OUTPUT], {}, { name: 'normalise' })
+    .metadata(KEYS.kind, EMBEDDING_KIND)
+    .metadata(KEYS.version, String(EMBEDDING_FORMAT_VERSION))
+    .metadata(KEYS.featurizer, JSON.stringify(metadata.featurizer))
+    .metadata(KEYS.dim, String(hd))
+    .metadata(KEYS.seed, String(metadata.seed));
+  return g.toBytes();
+}
+
+/**
+ * Reference forward pass in TypeScript (double precision, rounded to float32 at the end): the same embedding
+ * the exported graph computes for one featurized text.
+ */
+export function embedFeatures(model: WideMlpModel, features: Int32Array): Float32Array {
+  const { embeddingDim: d, hiddenDim: hd, embedding, w1, b1 } = model;
+  const e = new Float64Array(d);
+  for (const f of features) {
+    const row = f * d;
+    for (let j = 0; j < d; j++) e[j] = (e[j] ?? 0) + (embedding[row + j] ?? 0);
+  }
+  const inv = 1 / Math.max(1, features.length);
+  const h = new Float64Array(hd);
+  for (let u = 0; u < hd; u++) h[u] = b1[u] ?? 0;
+  for (let j = 0; j < d; j++) {
+    const ej = (e[j] ?? 0) * inv;
+    const row = j * hd;
+    for (let u = 0; u < hd; u++) h[u] = (h[u] ?? 0) + ej * (w1[row + u] ?? 0);
+  }
+  let norm = 0;
+  for (let u = 0; u < hd; u++) {
+    const v = Math.max(0, h[u] ?? 0);
+    h[u] = v;
+    norm += v * v;
+  }
+  const scale = 1 / Math.max(Math.sqrt(norm), NORM_EPSILON);
+  return Float32Array.from(h, (v) => v * scale);
+}
+
+/** Cosine similarity of two unit (or zero) vectors: their dot product, clipped to [-1, 1]. */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  let dot = 0;
+  for (let i = 0; i < n; i++) dot += (a[i] ?? 0) * (b[i] ?? 0);
+  return Number.isFinite(dot) ? Math.min(1, Math.max(-1, dot)) : 0;
+}
+
+/** Reads and checks the metadata of an exported embedding model from its ONNX bytes. */
+export function loadEmbeddingMetadata(bytes: Uint8Array): EmbeddingMetadata {
+  let decoded: Record<string, unknown>;
+  try {
+    decoded = decodeOnnxModel(bytes);
+  } catch (error) {
+    throw new EmbeddingMetadataError(`not an ONNX model: ${(error as Error).message}`);
+  }
+  const props = new Map<string, string>();
+  const raw = decoded.metadata_props;
+  if (Array.isArray(raw)) {
+    for (const entry of raw as unknown[]) {
+      if (typeof entry !== 'object' || entry === null) continue;
+      const { key, value } = entry as { key?: unknown; value?: unknown };
+      if (typeof key === 'string' && typeof value === 'string') props.set(key, value);
+    }
+  }
+  const get = (key: string): string => {
+    const value = props.get(key);
+    if (value === undefined) throw new EmbeddingMetadataError(`metadata '${key}' is missing`);
+    return value;
+  };
+  if (get(KEYS.kind) !== EMBEDDING_KIND) {
+    throw new EmbeddingMetadataError(`model kind is '${get(KEYS.kind)}', expected '${EMBEDDING_KIND}'`);
+  }
+  if (get(KEYS.version) !== String(EMBEDDING_FORMAT_VERSION)) {
+    throw new EmbeddingMetadataError(`unsupported format version ${get(KEYS.version)}`);
+  }
+  let featurizer: FeaturizerConfig;
+  try {
+    featurizer = validateFeaturizerConfig(JSON.parse(get(KEYS.featurizer)));
+  } catch (error) {
+    throw new EmbeddingMetadataError(`bad featurizer metadata: ${(error as Error).message}`);
+  }
+  const dim = Number(get(KEYS.dim));
+  if (!Number.isInteger(dim) || dim < 1)
+    throw new EmbeddingMetadataError(`bad embedding_dim '${get(KEYS.dim)}'`);
+  const seed = Number(get(KEYS.seed));
+  if (!Number.isInteger(seed)) throw new EmbeddingMetadataError(`bad training seed '${get(KEYS.seed)}'`);
+  return { featurizer, dim, seed };
+}

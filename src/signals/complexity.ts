@@ -1,0 +1,108 @@
+// `complexity` family (condition type `complexity`): the last user message's similarity to hard vs easy examples.
+import { z } from 'zod';
+import type { TextEmbedder } from '../ml/embedding/text-embedder.ts';
+import {
+  candidateSchema,
+  clampUnit,
+  closeEmbedders,
+  embedCandidates,
+  embedLastUserText,
+  loadRuleEmbedders,
+  maxSimilarity,
+  modelSchema,
+} from './embeddings.ts';
+import { defineSignalFamily, type SignalMatch } from './signal-family.ts';
+
+/** Margin between the hard and easy similarities below which a prompt is `medium` (vLLM Semantic Router's default). */
+export const DEFAULT_COMPLEXITY_THRESHOLD = 0.1;
+
+export const COMPLEXITY_LEVELS = ['easy', 'medium', 'hard'] as const;
+export type ComplexityLevel = (typeof COMPLEXITY_LEVELS)[number];
+
+const bankSchema = z.strictObject({
+  candidates: z.array(candidateSchema).min(1, 'needs at least one candidate'),
+});
+
+const complexityRuleSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  /** hard − easy ≥ threshold → hard; easy − hard ≥ threshold → easy; otherwise medium. */
+  threshold: z.number().min(0).max(1).optional(),
+  hard: bankSchema,
+  easy: bankSchema,
+  /** Extension: embedding model file or directory, relative to the policy file (default: models/embedding). */
+  model: modelSchema,
+});
+
+export type ComplexityRule = z.infer<typeof complexityRuleSchema>;
+
+/**
+ * The level of a prompt from its best similarities to the hard and easy banks, and a confidence in [0, 1]:
+ * for hard and easy, |hard − easy| (clipped to 1); for medium, 1 − |hard − easy| / threshold (1 when the two
+ * are equal, falling to 0 at the margin; 1 when the threshold is 0 and they are equal).
+ */
+export function complexityLevel(
+  hard: number,
+  easy: number,
+  threshold: number,
+): { level: ComplexityLevel; confidence: number } {
+  const difference = hard - easy;
+  if (!Number.isFinite(difference)) return { level: 'medium', confidence: 0 };
+  if (difference >= threshold && difference > 0) return { level: 'hard', confidence: clampUnit(difference) };
+  if (-difference >= threshold && difference < 0)
+    return { level: 'easy', confidence: clampUnit(-difference) };
+  const confidence = threshold > 0 ? 1 - Math.abs(difference) / threshold : 1;
+  return { level: 'medium', confidence: clampUnit(confidence) };
+}
+
+export const complexityFamily = defineSignalFamily<ComplexityRule>({
+  family: 'complexity',
+  conditionType: 'complexity',
+  ruleSchema: complexityRuleSchema,
+  referenceNames(rules) {
+    return rules.flatMap((r) => COMPLEXITY_LEVELS.map((level) => `${r.name}:${level}`));
+  },
+  async create(rules, deps) {
+    const embedders = await loadRuleEmbedders(
+      rules.map((r) => r.model),
+      deps,
+    );
+    let banks: Float32Array[][][];
+    try {
+      banks = await embedCandidates(
+        embedders,
+        rules.map((r) => [r.hard.candidates, r.easy.candidates]),
+      );
+    } catch (error) {
+      closeEmbedders(embedders)();
+      throw error;
+    }
+    const compiled = rules.map((rule, k) => ({
+      rule,
+      embedder: embedders.byRule[k] as TextEmbedder,
+      hard: banks[k]?.[0] ?? [],
+      easy: banks[k]?.[1] ?? [],
+      threshold: rule.threshold ?? DEFAULT_COMPLEXITY_THRESHOLD,
+    }));
+    return {
+      async evaluate(context) {
+        const queries = await Promise.all(compiled.map((c) => embedLastUserText(context, c.embedder)));
+        const matches: SignalMatch[] = [];
+        compiled.forEach(({ rule, hard, easy, threshold }, k) => {
+          const query = queries[k];
+          if (query === undefined) return;
+          const h = maxSimilarity(query, hard);
+          const e = maxSimilarity(query, easy);
+          const { level, confidence } = complexityLevel(h, e, threshold);
+          matches.push({
+            name: `${rule.name}:${level}`,
+            confidence,
+            detail: `hard=${h.toFixed(3)} easy=${e.toFixed(3)}`,
+          });
+        });
+        return matches;
+      },
+      close: closeEmbedders(embedders),
+    };
+  },
+});

@@ -1,0 +1,251 @@
+// `embeddings` family (condition type `embedding`): cosine similarity of the last user message to candidate texts.
+import { z } from 'zod';
+import { cosine } from '../ml/embedding/export-embedding.ts';
+import { loadEmbedders, type TextEmbedder } from '../ml/embedding/text-embedder.ts';
+import { BUILTIN_MODELS_DIR, defaultSessionPool, resolveModelFile } from '../ml/model-store.ts';
+import { ModelFileError } from '../ml/onnx-session-pool.ts';
+import type { RequestContext } from '../request/request-context.ts';
+import { probabilitySchema } from './classifiers.ts';
+import {
+  defineSignalFamily,
+  RuleConfigError,
+  type RuleProblem,
+  type SignalDeps,
+  type SignalMatch,
+} from './signal-family.ts';
+
+/** Directory name of the built-in embedding model under `models/`. */
+export const BUILTIN_EMBEDDING_MODEL = 'embedding';
+
+/** Candidate texts longer than this are rejected: they are embedded once at load, but should be phrases. */
+export const MAX_CANDIDATE_CHARS = 4096;
+
+export const candidateSchema = z
+  .string()
+  .min(1, 'candidates must not be empty strings')
+  .max(MAX_CANDIDATE_CHARS, `candidates must be at most ${MAX_CANDIDATE_CHARS} characters`);
+
+export const modelSchema = z.string().min(1, 'model must name a model file or directory').optional();
+
+/** Fields of vLLM Semantic Router's multimodal embedding rules that this router does not implement. */
+const IMAGE_FIELDS = ['image_candidates', 'image_threshold'] as const;
+
+/** Embedding models of a family's rules, loaded once per distinct file. */
+export interface RuleEmbedders {
+  readonly byRule: readonly TextEmbedder[];
+  readonly all: readonly TextEmbedder[];
+}
+
+/**
+ * Loads the embedding model each rule names (`model:` relative to the policy, a file or a directory with
+ * model.onnx; absent = the built-in `models/embedding`). A missing or broken file is a RuleConfigError at
+ * `model` of every rule using it.
+ */
+export async function loadRuleEmbedders(
+  specs: readonly (string | undefined)[],
+  deps: SignalDeps,
+): Promise<RuleEmbedders> {
+  const builtinDir = deps.builtinModelsDir ?? BUILTIN_MODELS_DIR;
+  const files = await Promise.all(
+    specs.map((spec) => resolveModelFile(spec, deps.policyDir, BUILTIN_EMBEDDING_MODEL, builtinDir)),
+  );
+  let loaded: Map<string, TextEmbedder>;
+  try {
+    loaded = await loadEmbedders(deps.sessionPool ?? defaultSessionPool(), files);
+  } catch (error) {
+    if (!(error instanceof ModelFileError)) throw error;
+    const problems: RuleProblem[] = [];
+    files.forEach((file, ruleIndex) => {
+      if (file !== error.file) return;
+      problems.push({
+        ruleIndex,
+        path: 'model',
+        message: error.message,
+        hint:
+          specs[ruleIndex] === undefined
+            ? `set \`model:\` to an embedding model file or directory, or install the built-in '${BUILTIN_EMBEDDING_MODEL}' model`
+            : '`model:` is an embedding .onnx file, or a directory holding model.onnx, relative to the policy file',
+      });
+    });
+    if (problems.length === 0) throw error;
+    throw new RuleConfigError(problems);
+  }
+  const byRule = files.map((file) => loaded.get(file) as TextEmbedder);
+  return { byRule, all: [...loaded.values()] };
+}
+
+/** Embeds a list of candidate texts with each rule's model, one batched call per model for all distinct texts. */
+export async function embedCandidates(
+  embedders: RuleEmbedders,
+  lists: readonly (readonly (readonly string[])[])[],
+): Promise<Float32Array[][][]> {
+  const byModel = new Map<TextEmbedder, Set<string>>();
+  lists.forEach((ruleLists, ruleIndex) => {
+    const embedder = embedders.byRule[ruleIndex];
+    if (embedder === undefined) return;
+    let texts = byModel.get(embedder);
+    if (!texts) {
+      texts = new Set();
+      byModel.set(embedder, texts);
+    }
+    for (const list of ruleLists) for (const text of list) texts.add(text);
+  });
+  const vectors = new Map<TextEmbedder, Map<string, Float32Array>>();
+  for (const [embedder, texts] of byModel) {
+    const list = [...texts];
+    const out = await embedder.embed(list);
+    vectors.set(embedder, new Map(list.map((t, i) => [t, out[i] ?? new Float32Array(embedder.dim)])));
+  }
+  return lists.map((ruleLists, ruleIndex) => {
+    const embedder = embedders.byRule[ruleIndex];
+    const table = embedder === undefined ? undefined : vectors.get(embedder);
+    return ruleLists.map((list) => list.map((t) => table?.get(t) ?? new Float32Array(0)));
+  });
+}
+
+/**
+ * Per request, each model file embeds the last user message once, whichever rules and families ask for it
+ * (families load their own TextEmbedder over the same shared session, so the key is the file).
+ */
+const requestEmbeddings = new WeakMap<RequestContext, Map<string, Promise<Float32Array | undefined>>>();
+
+/**
+ * The last user message's embedding by `embedder`, computed once per request and model; `undefined` when the
+ * request has no user text (then no embedding rule matches).
+ */
+export function embedLastUserText(
+  context: RequestContext,
+  embedder: TextEmbedder,
+): Promise<Float32Array | undefined> {
+  let byModel = requestEmbeddings.get(context);
+  if (!byModel) {
+    byModel = new Map();
+    requestEmbeddings.set(context, byModel);
+  }
+  let result = byModel.get(embedder.file);
+  if (!result) {
+    const text = context.lastUserText;
+    result = text.trim() === '' ? Promise.resolve(undefined) : embedder.embed([text]).then((v) => v[0]);
+    byModel.set(embedder.file, result);
+  }
+  return result;
+}
+
+/** Largest cosine similarity of `query` to any vector of `bank` (-1 for an empty bank). */
+export function maxSimilarity(query: Float32Array, bank: readonly Float32Array[]): number {
+  let best = -1;
+  for (const v of bank) best = Math.max(best, cosine(query, v));
+  return best;
+}
+
+/** A similarity as a confidence in [0, 1]. */
+export function clampUnit(value: number): number {
+  return Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0;
+}
+
+/** Releases every model of a family when its policy generation is closed. */
+export function closeEmbedders(embedders: RuleEmbedders): () => void {
+  return () => {
+    for (const embedder of embedders.all) embedder.close();
+  };
+}
+
+export const AGGREGATION_METHODS = ['mean', 'max', 'any'] as const;
+export type AggregationMethod = (typeof AGGREGATION_METHODS)[number];
+
+/** Aggregation of a rule that sets none (vLLM Semantic Router's default). */
+export const DEFAULT_AGGREGATION: AggregationMethod = 'max';
+
+const embeddingRuleSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    /** Similarity (cosine, in [0, 1] for the built-in model) the aggregated score must reach. */
+    threshold: probabilitySchema,
+    /** Texts the last user message is compared with. */
+    candidates: z.array(candidateSchema).min(1, 'needs at least one candidate'),
+    /** `max` (default): best candidate; `mean`: average over candidates; `any`: some candidate ≥ threshold. */
+    aggregation_method: z
+      .enum(AGGREGATION_METHODS, { message: 'aggregation_method must be mean, max or any' })
+      .optional(),
+    /** Extension: texts that veto the match when the best of them is at least as similar as the positive score. */
+    negative_candidates: z.array(candidateSchema).optional(),
+    /** Extension: embedding model file or directory, relative to the policy file (default: models/embedding). */
+    model: modelSchema,
+    image_candidates: z.unknown().optional(),
+    image_threshold: z.unknown().optional(),
+  })
+  .superRefine((rule, ctx) => {
+    for (const field of IMAGE_FIELDS) {
+      if (rule[field] !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `${field} is not supported: this router embeds text only; remove it or use text candidates`,
+        });
+      }
+    }
+  });
+
+export type EmbeddingRule = z.infer<typeof embeddingRuleSchema>;
+
+/** Aggregates a rule's candidate similarities; `any` reports the best similarity. */
+export function aggregate(similarities: readonly number[], method: AggregationMethod): number {
+  if (similarities.length === 0) return 0;
+  if (method === 'mean') return similarities.reduce((a, b) => a + b, 0) / similarities.length;
+  return Math.max(...similarities);
+}
+
+export const embeddingsFamily = defineSignalFamily<EmbeddingRule>({
+  family: 'embeddings',
+  conditionType: 'embedding',
+  ruleSchema: embeddingRuleSchema,
+  async create(rules, deps) {
+    const embedders = await loadRuleEmbedders(
+      rules.map((r) => r.model),
+      deps,
+    );
+    let banks: Float32Array[][][];
+    try {
+      banks = await embedCandidates(
+        embedders,
+        rules.map((r) => [r.candidates, r.negative_candidates ?? []]),
+      );
+    } catch (error) {
+      closeEmbedders(embedders)();
+      throw error;
+    }
+    const compiled = rules.map((rule, k) => ({
+      rule,
+      embedder: embedders.byRule[k] as TextEmbedder,
+      positives: banks[k]?.[0] ?? [],
+      negatives: banks[k]?.[1] ?? [],
+      method: rule.aggregation_method ?? DEFAULT_AGGREGATION,
+    }));
+    return {
+      async evaluate(context) {
+        const queries = await Promise.all(compiled.map((c) => embedLastUserText(context, c.embedder)));
+        const matches: SignalMatch[] = [];
+        compiled.forEach(({ rule, positives, negatives, method }, k) => {
+          const query = queries[k];
+          if (query === undefined) return;
+          const score = clampUnit(
+            aggregate(
+              positives.map((v) => cosine(query, v)),
+              method,
+            ),
+          );
+          if (score < rule.threshold) return;
+          if (negatives.length > 0 && maxSimilarity(query, negatives) >= score) return;
+          matches.push({
+            name: rule.name,
+            confidence: score,
+            detail: `${method} similarity=${score.toFixed(3)}`,
+          });
+        });
+        return matches;
+      },
+      close: closeEmbedders(embedders),
+    };
+  },
+});

@@ -1,5 +1,6 @@
 // Exports a WideMLP's L2-normalised hidden layer as an ONNX text-embedding model, and its TS reference forward.
-import { attr, decodeOnnxModel, OnnxGraphBuilder } from '../onnx-writer.ts';
+import { FORMAT_VERSION_KEY, MODEL_KIND_KEY, readModelMetadata } from '../model-metadata.ts';
+import { attr, OnnxGraphBuilder } from '../onnx-writer.ts';
 import { type FeaturizerConfig, validateFeaturizerConfig } from '../trainer/features.ts';
 import type { WideMlpModel } from '../trainer/wide-mlp.ts';
 
@@ -23,8 +24,8 @@ export interface EmbeddingMetadata {
 }
 
 const KEYS = {
-  kind: 'semantic_router.model_kind',
-  version: 'semantic_router.format_version',
+  kind: MODEL_KIND_KEY,
+  version: FORMAT_VERSION_KEY,
   featurizer: 'featurizer',
   dim: 'embedding_dim',
   seed: 'training_seed',
@@ -126,32 +127,11 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** Reads and checks the metadata of an exported embedding model from its ONNX bytes. */
 export function loadEmbeddingMetadata(bytes: Uint8Array): EmbeddingMetadata {
-  let decoded: Record<string, unknown>;
-  try {
-    decoded = decodeOnnxModel(bytes);
-  } catch (error) {
-    throw new EmbeddingMetadataError(`not an ONNX model: ${(error as Error).message}`);
-  }
-  const props = new Map<string, string>();
-  const raw = decoded.metadata_props;
-  if (Array.isArray(raw)) {
-    for (const entry of raw as unknown[]) {
-      if (typeof entry !== 'object' || entry === null) continue;
-      const { key, value } = entry as { key?: unknown; value?: unknown };
-      if (typeof key === 'string' && typeof value === 'string') props.set(key, value);
-    }
-  }
-  const get = (key: string): string => {
-    const value = props.get(key);
-    if (value === undefined) throw new EmbeddingMetadataError(`metadata '${key}' is missing`);
-    return value;
-  };
-  if (get(KEYS.kind) !== EMBEDDING_KIND) {
-    throw new EmbeddingMetadataError(`model kind is '${get(KEYS.kind)}', expected '${EMBEDDING_KIND}'`);
-  }
-  if (get(KEYS.version) !== String(EMBEDDING_FORMAT_VERSION)) {
-    throw new EmbeddingMetadataError(`unsupported format version ${get(KEYS.version)}`);
-  }
+  const get = readModelMetadata(
+    bytes,
+    { kind: EMBEDDING_KIND, version: EMBEDDING_FORMAT_VERSION },
+    (message) => new EmbeddingMetadataError(message),
+  );
   let featurizer: FeaturizerConfig;
   try {
     featurizer = validateFeaturizerConfig(JSON.parse(get(KEYS.featurizer)));

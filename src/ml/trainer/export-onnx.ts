@@ -1,5 +1,6 @@
 // Exports a trained WideMLP to ONNX (embedding bag → MLP → temperature → softmax) and reads its metadata back.
-import { attr, decodeOnnxModel, OnnxGraphBuilder } from '../onnx-writer.ts';
+import { FORMAT_VERSION_KEY, MODEL_KIND_KEY, readModelMetadata } from '../model-metadata.ts';
+import { attr, OnnxGraphBuilder } from '../onnx-writer.ts';
 import { type FeaturizerConfig, validateFeaturizerConfig } from './features.ts';
 import type { WideMlpModel } from './wide-mlp.ts';
 
@@ -19,8 +20,8 @@ export interface WideMlpMetadata {
 }
 
 const KEYS = {
-  kind: 'semantic_router.model_kind',
-  version: 'semantic_router.format_version',
+  kind: MODEL_KIND_KEY,
+  version: FORMAT_VERSION_KEY,
   labels: 'labels',
   featurizer: 'featurizer',
   temperature: 'temperature',
@@ -100,32 +101,11 @@ function parseJson(key: string, text: string): unknown {
 
 /** Reads and checks the metadata of an exported classifier from its ONNX bytes. */
 export function loadWideMlpMetadata(bytes: Uint8Array): WideMlpMetadata {
-  let decoded: Record<string, unknown>;
-  try {
-    decoded = decodeOnnxModel(bytes);
-  } catch (error) {
-    throw new WideMlpMetadataError(`not an ONNX model: ${(error as Error).message}`);
-  }
-  const props = new Map<string, string>();
-  const raw = decoded.metadata_props;
-  if (Array.isArray(raw)) {
-    for (const entry of raw as unknown[]) {
-      if (typeof entry !== 'object' || entry === null) continue;
-      const { key, value } = entry as { key?: unknown; value?: unknown };
-      if (typeof key === 'string' && typeof value === 'string') props.set(key, value);
-    }
-  }
-  const get = (key: string): string => {
-    const value = props.get(key);
-    if (value === undefined) throw new WideMlpMetadataError(`metadata '${key}' is missing`);
-    return value;
-  };
-  if (get(KEYS.kind) !== WIDE_MLP_KIND) {
-    throw new WideMlpMetadataError(`model kind is '${get(KEYS.kind)}', expected '${WIDE_MLP_KIND}'`);
-  }
-  if (get(KEYS.version) !== String(WIDE_MLP_FORMAT_VERSION)) {
-    throw new WideMlpMetadataError(`unsupported format version ${get(KEYS.version)}`);
-  }
+  const get = readModelMetadata(
+    bytes,
+    { kind: WIDE_MLP_KIND, version: WIDE_MLP_FORMAT_VERSION },
+    (message) => new WideMlpMetadataError(message),
+  );
   const labels = parseJson(KEYS.labels, get(KEYS.labels));
   if (!Array.isArray(labels) || labels.length === 0 || !labels.every((l) => typeof l === 'string')) {
     throw new WideMlpMetadataError('metadata labels must be a non-empty JSON array of strings');

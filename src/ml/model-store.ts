@@ -1,7 +1,6 @@
 // Loads WideMLP classifiers for signal families: path resolution, card.json, shared sessions, batched inference.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { findPackageFile } from '../package-files.ts';
 import { MicroBatcher } from './micro-batcher.ts';
 import {
@@ -10,8 +9,8 @@ import {
   type OnnxModelHandle,
   OnnxSessionPool,
 } from './onnx-session-pool.ts';
+import { featureFeeds } from './trainer/classifier-runtime.ts';
 import { loadWideMlpMetadata, type WideMlpMetadata } from './trainer/export-onnx.ts';
-import { featurize } from './trainer/features.ts';
 
 /** `models/` of the installation: built-in models live in `models/<name>/model.onnx` with a `card.json`. */
 /** The built-in models shipped with the router; when absent, errors name the missing file under ./models. */
@@ -134,21 +133,7 @@ export class SignalClassifier {
   async classify(texts: readonly string[]): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
     if (this.#closed) throw new InferenceError(`model ${this.file} was released`);
-    const width = this.#width;
-    const ids = new BigInt64Array(texts.length * width);
-    const mask = new Float32Array(texts.length * width);
-    texts.forEach((text, row) => {
-      const features = featurize(text.slice(0, this.metadata.featurizer.maxChars), this.metadata.featurizer);
-      const n = Math.min(width, features.length);
-      for (let k = 0; k < n; k++) {
-        ids[row * width + k] = BigInt(features[k] ?? 0);
-        mask[row * width + k] = 1;
-      }
-    });
-    const out = await this.#batcher.infer({
-      feature_ids: new ort.Tensor('int64', ids, [texts.length, width]),
-      feature_mask: new ort.Tensor('float32', mask, [texts.length, width]),
-    });
+    const out = await this.#batcher.infer(featureFeeds(texts, this.metadata.featurizer, this.#width));
     const probs = out.probabilities?.data;
     const c = this.labels.length;
     if (!(probs instanceof Float32Array) || probs.length !== texts.length * c) {

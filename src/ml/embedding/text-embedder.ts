@@ -1,6 +1,5 @@
 // Runs an exported embedding model for signal families: shared sessions, batched inference, unit-norm vectors.
 import { readFile } from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
 import { MicroBatcher } from '../micro-batcher.ts';
 import {
   InferenceError,
@@ -8,7 +7,7 @@ import {
   type OnnxModelHandle,
   type OnnxSessionPool,
 } from '../onnx-session-pool.ts';
-import { featurize } from '../trainer/features.ts';
+import { featureFeeds } from '../trainer/classifier-runtime.ts';
 import { EMBEDDING_OUTPUT, type EmbeddingMetadata, loadEmbeddingMetadata } from './export-embedding.ts';
 
 /** Most texts one `embed` call sends per model run (larger lists are split). */
@@ -80,21 +79,7 @@ export class TextEmbedder {
   async #embedChunk(texts: readonly string[]): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
     if (this.#closed) throw new InferenceError(`model ${this.file} was released`);
-    const width = this.#width;
-    const ids = new BigInt64Array(texts.length * width);
-    const mask = new Float32Array(texts.length * width);
-    texts.forEach((text, row) => {
-      const features = featurize(text.slice(0, this.metadata.featurizer.maxChars), this.metadata.featurizer);
-      const n = Math.min(width, features.length);
-      for (let k = 0; k < n; k++) {
-        ids[row * width + k] = BigInt(features[k] ?? 0);
-        mask[row * width + k] = 1;
-      }
-    });
-    const result = await this.#batcher.infer({
-      feature_ids: new ort.Tensor('int64', ids, [texts.length, width]),
-      feature_mask: new ort.Tensor('float32', mask, [texts.length, width]),
-    });
+    const result = await this.#batcher.infer(featureFeeds(texts, this.metadata.featurizer, this.#width));
     const data = result[EMBEDDING_OUTPUT]?.data;
     const d = this.dim;
     if (!(data instanceof Float32Array) || data.length !== texts.length * d) {

@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import type { OnnxModelHandle, OnnxSessionPool, SessionThreadOptions } from '../onnx-session-pool.ts';
 import { logSumExp } from './calibration.ts';
 import { loadWideMlpMetadata, type WideMlpMetadata } from './export-onnx.ts';
-import { featurize } from './features.ts';
+import { type FeaturizerConfig, featurize } from './features.ts';
 
 export interface Classification {
   /** Most probable label. */
@@ -19,14 +19,22 @@ export interface Classification {
   readonly energy: number;
 }
 
-/** Builds the `feature_ids` / `feature_mask` feeds for texts, padded to the longest (at least 1 column). */
-export function buildFeeds(texts: readonly string[], metadata: WideMlpMetadata): Record<string, ort.Tensor> {
-  const features = texts.map((t) => featurize(t, metadata.featurizer));
-  const n = Math.max(1, ...features.map((f) => f.length));
+/**
+ * The `feature_ids` / `feature_mask` feeds of the project's n-gram models for texts: `width` columns, or as many as
+ * the longest text needs (at least 1). A fixed width lets concurrent requests share a batch.
+ */
+export function featureFeeds(
+  texts: readonly string[],
+  featurizer: FeaturizerConfig,
+  width?: number,
+): Record<string, ort.Tensor> {
+  const features = texts.map((t) => featurize(t, featurizer));
+  const n = width ?? Math.max(1, ...features.map((f) => f.length));
   const ids = new BigInt64Array(texts.length * n);
   const mask = new Float32Array(texts.length * n);
   features.forEach((f, row) => {
-    for (let k = 0; k < f.length; k++) {
+    const used = Math.min(n, f.length);
+    for (let k = 0; k < used; k++) {
       ids[row * n + k] = BigInt(f[k] ?? 0);
       mask[row * n + k] = 1;
     }
@@ -35,6 +43,11 @@ export function buildFeeds(texts: readonly string[], metadata: WideMlpMetadata):
     feature_ids: new ort.Tensor('int64', ids, [texts.length, n]),
     feature_mask: new ort.Tensor('float32', mask, [texts.length, n]),
   };
+}
+
+/** Feeds for texts, padded to the longest (at least 1 column). */
+export function buildFeeds(texts: readonly string[], metadata: WideMlpMetadata): Record<string, ort.Tensor> {
+  return featureFeeds(texts, metadata.featurizer);
 }
 
 /** A loaded classifier; `release` gives its session back to the pool. */

@@ -11,6 +11,7 @@ import {
   type TaskDataset,
 } from '../ml/datasets/index.ts';
 import { JAILBREAK_REFERENCE_NEGATIVES } from '../ml/datasets/jailbreak.ts';
+import { trainEmbeddingModel } from '../ml/embedding/train-embedding.ts';
 import {
   type ClassificationMetrics,
   classificationMetrics,
@@ -48,6 +49,7 @@ export const TRAIN_USAGE = `usage:
       [--weight-decay 0.01] [--patience 3] [--word-ngrams 2] [--char-min 3] [--char-max 5]
       [--max-features 1024] [--max-chars 2048] [--target-recall 0.97] [--max-rows N] [--latency-samples 300]
   (defaults shown; guard defaults to --dim 16 --max-features 512 --max-chars 1024)
+  semantic-router train --task embedding --out DIR [--data ../shared/data] [--seed 20260] [--max-rows N]
 `;
 
 /** Every training setting; recorded in the model card. */
@@ -643,7 +645,57 @@ async function train(a: TrainArgs, io: TrainIO): Promise<ModelCard> {
 }
 
 /** `semantic-router train …`; returns the exit code (0 ok, 1 training or data error, 2 usage error). */
+/** `--task embedding`: the text embedding model of the `embeddings` and `complexity` signals. */
+function trainEmbeddingCommand(args: string[], io: TrainIO): number {
+  const { values } = parseArgs({
+    args,
+    options: {
+      task: { type: 'string' },
+      out: { type: 'string' },
+      data: { type: 'string' },
+      seed: { type: 'string' },
+      'max-rows': { type: 'string' },
+    },
+  });
+  if (!values.out) throw new UsageError('--out DIR is required');
+  const numberOption = (name: string, value: string | undefined) => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer`);
+    return n;
+  };
+  const seed = numberOption('seed', values.seed);
+  const maxRows = numberOption('max-rows', values['max-rows']);
+  const result = trainEmbeddingModel({
+    outDir: values.out,
+    dataDir: path.resolve(values.data ?? '../shared/data'),
+    ...(seed !== undefined && { seed }),
+    ...(maxRows !== undefined && { maxRows }),
+    log: (line) => io.err(`${line}\n`),
+  });
+  const retrieval = result.retrieval.map((r) => JSON.stringify(r)).join('\n  ');
+  io.out(
+    `${values.out}: embedding model, ${(result.bytes.length / 1024 / 1024).toFixed(2)} MiB\n  ${retrieval}\n`,
+  );
+  return 0;
+}
+
 export async function trainCommand(args: string[], io: TrainIO): Promise<number> {
+  if (args.some((a, i) => a === '--task=embedding' || (a === '--task' && args[i + 1] === 'embedding'))) {
+    try {
+      return trainEmbeddingCommand(args, io);
+    } catch (error) {
+      if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+        io.err(`${(error as Error).message}\n${TRAIN_USAGE}`);
+        return 2;
+      }
+      if (error instanceof DatasetError || error instanceof TrainingError) {
+        io.err(`train: ${error.message}\n`);
+        return 1;
+      }
+      throw error;
+    }
+  }
   let parsed: TrainArgs;
   try {
     parsed = parseTrainArgs(args);

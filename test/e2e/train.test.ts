@@ -38,6 +38,38 @@ describe('semantic-router train', () => {
     expect(bad.err).toContain('--task must be one of');
   });
 
+  it('trains the embedding model with --task embedding, reproducibly', async () => {
+    const out = (name: string) => path.join(workDir, name);
+    const first = await run([
+      '--task',
+      'embedding',
+      '--out',
+      out('emb-a'),
+      '--data',
+      DATA,
+      '--max-rows',
+      '200',
+    ]);
+    expect(first.code, first.err).toBe(0);
+    expect(first.out).toContain('embedding model');
+    const second = await run([
+      '--task',
+      'embedding',
+      '--out',
+      out('emb-b'),
+      '--data',
+      DATA,
+      '--max-rows',
+      '200',
+    ]);
+    expect(second.code).toBe(0);
+    expect(sha256(path.join(out('emb-a'), 'model.onnx'))).toBe(sha256(path.join(out('emb-b'), 'model.onnx')));
+    expect(JSON.parse(readFileSync(path.join(out('emb-a'), 'card.json'), 'utf8'))).toHaveProperty(
+      'retrieval',
+    );
+    expect((await run(['--task', 'embedding'])).code).toBe(2);
+  });
+
   it('reports a missing data directory as exit 1', async () => {
     const result = await run(['--task', 'guard', '--data', path.join(workDir, 'none'), '--out', workDir]);
     expect(result.code).toBe(1);

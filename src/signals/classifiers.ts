@@ -34,6 +34,33 @@ export interface RuleModels {
 }
 
 /**
+ * The error to throw when loading a rule's model failed: a ModelFileError becomes a problem at `model` of every
+ * rule that uses that file (with a hint depending on whether the rule named a model); anything else is rethrown.
+ */
+export function modelFileRuleError(
+  error: unknown,
+  files: readonly (string | undefined)[],
+  usesBuiltin: (ruleIndex: number) => boolean,
+  /** `kind` with its article, e.g. `a WideMLP`. */
+  model: { readonly kind: string; readonly builtin: string },
+): unknown {
+  if (!(error instanceof ModelFileError)) return error;
+  const problems: RuleProblem[] = [];
+  files.forEach((file, ruleIndex) => {
+    if (file !== error.file) return;
+    problems.push({
+      ruleIndex,
+      path: 'model',
+      message: error.message,
+      hint: usesBuiltin(ruleIndex)
+        ? `set \`model:\` to ${model.kind} model file or directory, or install the built-in '${model.builtin}' model`
+        : `\`model:\` is ${model.kind} .onnx file, or a directory holding model.onnx, relative to the policy file`,
+    });
+  });
+  return problems.length === 0 ? error : new RuleConfigError(problems);
+}
+
+/**
  * Loads the model each rule names (`model:` relative to the policy, a file or a directory with model.onnx) or
  * the built-in `builtin` model; `undefined` in `specs` means the rule needs no model (pass `null` for the
  * built-in one). A missing or broken file becomes a RuleConfigError at `model` of every rule using it.
@@ -56,22 +83,10 @@ export async function loadRuleModels(
   try {
     loaded = await loadClassifiers(deps.sessionPool ?? defaultSessionPool(), wanted);
   } catch (error) {
-    if (!(error instanceof ModelFileError)) throw error;
-    const problems: RuleProblem[] = [];
-    files.forEach((file, ruleIndex) => {
-      if (file !== error.file) return;
-      problems.push({
-        ruleIndex,
-        path: 'model',
-        message: error.message,
-        hint:
-          specs[ruleIndex] === null
-            ? `set \`model:\` to a WideMLP model file or directory, or install the built-in '${builtin}' model`
-            : '`model:` is a WideMLP .onnx file, or a directory holding model.onnx, relative to the policy file',
-      });
+    throw modelFileRuleError(error, files, (ruleIndex) => specs[ruleIndex] === null, {
+      kind: 'a WideMLP',
+      builtin,
     });
-    if (problems.length === 0) throw error;
-    throw new RuleConfigError(problems);
   }
   return {
     byRule: files.map((file) => (file === undefined ? undefined : loaded.get(file))),

@@ -3,16 +3,9 @@ import { z } from 'zod';
 import { cosine } from '../ml/embedding/export-embedding.ts';
 import { loadEmbedders, type TextEmbedder } from '../ml/embedding/text-embedder.ts';
 import { BUILTIN_MODELS_DIR, defaultSessionPool, resolveModelFile } from '../ml/model-store.ts';
-import { ModelFileError } from '../ml/onnx-session-pool.ts';
 import type { RequestContext } from '../request/request-context.ts';
-import { probabilitySchema } from './classifiers.ts';
-import {
-  defineSignalFamily,
-  RuleConfigError,
-  type RuleProblem,
-  type SignalDeps,
-  type SignalMatch,
-} from './signal-family.ts';
+import { modelFileRuleError, probabilitySchema } from './classifiers.ts';
+import { defineSignalFamily, type SignalDeps, type SignalMatch } from './signal-family.ts';
 
 /** Directory name of the built-in embedding model under `models/`. */
 export const BUILTIN_EMBEDDING_MODEL = 'embedding';
@@ -53,22 +46,10 @@ export async function loadRuleEmbedders(
   try {
     loaded = await loadEmbedders(deps.sessionPool ?? defaultSessionPool(), files);
   } catch (error) {
-    if (!(error instanceof ModelFileError)) throw error;
-    const problems: RuleProblem[] = [];
-    files.forEach((file, ruleIndex) => {
-      if (file !== error.file) return;
-      problems.push({
-        ruleIndex,
-        path: 'model',
-        message: error.message,
-        hint:
-          specs[ruleIndex] === undefined
-            ? `set \`model:\` to an embedding model file or directory, or install the built-in '${BUILTIN_EMBEDDING_MODEL}' model`
-            : '`model:` is an embedding .onnx file, or a directory holding model.onnx, relative to the policy file',
-      });
+    throw modelFileRuleError(error, files, (ruleIndex) => specs[ruleIndex] === undefined, {
+      kind: 'an embedding',
+      builtin: BUILTIN_EMBEDDING_MODEL,
     });
-    if (problems.length === 0) throw error;
-    throw new RuleConfigError(problems);
   }
   const byRule = files.map((file) => loaded.get(file) as TextEmbedder);
   return { byRule, all: [...loaded.values()] };

@@ -1,6 +1,7 @@
 // Exports a WideMLP's L2-normalised hidden layer as an ONNX text-embedding model, and its TS reference forward.
 import { FORMAT_VERSION_KEY, MODEL_KIND_KEY, readModelMetadata } from '../model-metadata.ts';
 import { attr, OnnxGraphBuilder } from '../onnx-writer.ts';
+import { addBagConstants, addBagHiddenLayer } from '../trainer/export-onnx.ts';
 import { type FeaturizerConfig, validateFeaturizerConfig } from '../trainer/features.ts';
 import type { WideMlpModel } from '../trainer/wide-mlp.ts';
 
@@ -62,21 +63,9 @@ export function exportEmbeddingOnnx(model: WideMlpModel, metadata: EmbeddingMeta
     .output(EMBEDDING_OUTPUT, 'float32', ['batch', hd])
     .initializer('embedding_table', model.embedding, [buckets, d])
     .initializer('w1', model.w1, [d, hd])
-    .initializer('b1', model.b1, [hd])
-    .initializer('axis_2', BigInt64Array.from([2n]), [1])
-    .initializer('axis_1', BigInt64Array.from([1n]), [1])
-    .initializer('one', Float32Array.from([1]), [])
-    .initializer('epsilon', Float32Array.from([NORM_EPSILON]), [])
-    .node('Gather', ['embedding_table', 'feature_ids'], ['gathered'], {}, { name: 'gather' })
-    .node('Unsqueeze', ['feature_mask', 'axis_2'], ['mask3'], {}, { name: 'mask_unsqueeze' })
-    .node('Mul', ['gathered', 'mask3'], ['masked'], {}, { name: 'mask_mul' })
-    .node('ReduceSum', ['masked', 'axis_1'], ['bag_sum'], { keepdims: attr.int(0) }, { name: 'bag_sum' })
-    .node('ReduceSum', ['feature_mask', 'axis_1'], ['count'], { keepdims: attr.int(1) }, { name: 'count' })
-    .node('Max', ['count', 'one'], ['count_safe'], {}, { name: 'count_safe' })
-    .node('Div', ['bag_sum', 'count_safe'], ['bag'], {}, { name: 'bag_mean' })
-    .node('MatMul', ['bag', 'w1'], ['z1_mm'], {}, { name: 'fc1' })
-    .node('Add', ['z1_mm', 'b1'], ['z1'], {}, { name: 'fc1_bias' })
-    .node('Relu', ['z1'], ['h'], {}, { name: 'relu' })
+    .initializer('b1', model.b1, [hd]);
+  addBagConstants(g).initializer('epsilon', Float32Array.from([NORM_EPSILON]), []);
+  addBagHiddenLayer(g, 'embedding_table')
     .node('ReduceL2', ['h'], ['norm'], { axes: attr.ints([1]), keepdims: attr.int(1) }, { name: 'l2' })
     .node('Max', ['norm', 'epsilon'], ['norm_safe'], {}, { name: 'norm_safe' })
     .node('Div', ['h', 'norm_safe'], [EMBEDDING_OUTPUT], {}, { name: 'normalise' })

@@ -36,6 +36,32 @@ export class WideMlpMetadataError extends Error {
   }
 }
 
+/** Shared constants of the embedding-bag subgraph (added after the model's own initializers). */
+export function addBagConstants(g: OnnxGraphBuilder): OnnxGraphBuilder {
+  return g
+    .initializer('axis_2', BigInt64Array.from([2n]), [1])
+    .initializer('axis_1', BigInt64Array.from([1n]), [1])
+    .initializer('one', Float32Array.from([1]), []);
+}
+
+/**
+ * Nodes from `feature_ids` / `feature_mask` to the ReLU hidden layer `h`: masked mean of the embedding rows
+ * (an all-padding row gives the zero vector), then `w1`, `b1`. Needs addBagConstants' initializers.
+ */
+export function addBagHiddenLayer(g: OnnxGraphBuilder, table: string): OnnxGraphBuilder {
+  return g
+    .node('Gather', [table, 'feature_ids'], ['gathered'], {}, { name: 'gather' })
+    .node('Unsqueeze', ['feature_mask', 'axis_2'], ['mask3'], {}, { name: 'mask_unsqueeze' })
+    .node('Mul', ['gathered', 'mask3'], ['masked'], {}, { name: 'mask_mul' })
+    .node('ReduceSum', ['masked', 'axis_1'], ['bag_sum'], { keepdims: attr.int(0) }, { name: 'bag_sum' })
+    .node('ReduceSum', ['feature_mask', 'axis_1'], ['count'], { keepdims: attr.int(1) }, { name: 'count' })
+    .node('Max', ['count', 'one'], ['count_safe'], {}, { name: 'count_safe' })
+    .node('Div', ['bag_sum', 'count_safe'], ['bag'], {}, { name: 'bag_mean' })
+    .node('MatMul', ['bag', 'w1'], ['z1_mm'], {}, { name: 'fc1' })
+    .node('Add', ['z1_mm', 'b1'], ['z1'], {}, { name: 'fc1_bias' })
+    .node('Relu', ['z1'], ['h'], {}, { name: 'relu' });
+}
+
 /**
  * Serialises the model. Inputs: `feature_ids` int64 [batch, n] and `feature_mask` float [batch, n]
  * (1 = real feature, 0 = padding; an all-padding row gives the zero embedding, as an empty text does in
@@ -63,21 +89,9 @@ export function exportWideMlpOnnx(model: WideMlpModel, metadata: WideMlpMetadata
     .initializer('w1', model.w1, [d, hd])
     .initializer('b1', model.b1, [hd])
     .initializer('w2', model.w2, [hd, c])
-    .initializer('b2', model.b2, [c])
-    .initializer('axis_2', BigInt64Array.from([2n]), [1])
-    .initializer('axis_1', BigInt64Array.from([1n]), [1])
-    .initializer('one', Float32Array.from([1]), [])
-    .initializer('temperature', Float32Array.from([metadata.temperature]), [])
-    .node('Gather', ['embedding', 'feature_ids'], ['gathered'], {}, { name: 'gather' })
-    .node('Unsqueeze', ['feature_mask', 'axis_2'], ['mask3'], {}, { name: 'mask_unsqueeze' })
-    .node('Mul', ['gathered', 'mask3'], ['masked'], {}, { name: 'mask_mul' })
-    .node('ReduceSum', ['masked', 'axis_1'], ['bag_sum'], { keepdims: attr.int(0) }, { name: 'bag_sum' })
-    .node('ReduceSum', ['feature_mask', 'axis_1'], ['count'], { keepdims: attr.int(1) }, { name: 'count' })
-    .node('Max', ['count', 'one'], ['count_safe'], {}, { name: 'count_safe' })
-    .node('Div', ['bag_sum', 'count_safe'], ['bag'], {}, { name: 'bag_mean' })
-    .node('MatMul', ['bag', 'w1'], ['z1_mm'], {}, { name: 'fc1' })
-    .node('Add', ['z1_mm', 'b1'], ['z1'], {}, { name: 'fc1_bias' })
-    .node('Relu', ['z1'], ['h'], {}, { name: 'relu' })
+    .initializer('b2', model.b2, [c]);
+  addBagConstants(g).initializer('temperature', Float32Array.from([metadata.temperature]), []);
+  addBagHiddenLayer(g, 'embedding')
     .node('MatMul', ['h', 'w2'], ['z2_mm'], {}, { name: 'fc2' })
     .node('Add', ['z2_mm', 'b2'], ['raw_logits'], {}, { name: 'fc2_bias' })
     .node('Div', ['raw_logits', 'temperature'], ['logits'], {}, { name: 'temperature_scale' })

@@ -2,6 +2,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { findPackageFile } from '../package-files.ts';
+import { hfModelDirOf, loadHfSequenceClassifier } from './hf/index.ts';
 import { MicroBatcher } from './micro-batcher.ts';
 import {
   InferenceError,
@@ -31,8 +32,9 @@ export function defaultSessionPool(): OnnxSessionPool {
 }
 
 /**
- * Absolute model file for a rule's `model:` value: a file, or a directory holding `model.onnx`, relative to
- * the policy file's directory; without a value, the built-in model `models/<builtin>/model.onnx`.
+ * Absolute model file for a rule's `model:` value: a file, or a directory holding `model.onnx` (a project model
+ * or a Hugging Face export), relative to the policy file's directory; without a value, the built-in model
+ * `models/<builtin>/model.onnx`.
  */
 export async function resolveModelFile(
   spec: string | undefined,
@@ -78,10 +80,26 @@ function messageOf(error: unknown): string {
 }
 
 /**
+ * A loaded text classifier a signal family reads label probabilities from: a built-in WideMLP
+ * (SignalClassifier) or a Hugging Face sequence classification export.
+ */
+export interface TextClassifierModel {
+  /** Absolute model file, for error messages. */
+  readonly file: string;
+  /** Class names, in the order of `classify`'s probabilities. */
+  readonly labels: readonly string[];
+  readonly card: ModelCard;
+  /** Probabilities per text, in label order. */
+  classify(texts: readonly string[]): Promise<Float32Array[]>;
+  /** Gives the session back to the shared pool. Idempotent. */
+  close(): void;
+}
+
+/**
  * A WideMLP classifier for signals. Every text is padded to the featurizer's `maxFeatures` columns, so all
  * requests have one input shape and concurrent calls are merged into one run by a MicroBatcher.
  */
-export class SignalClassifier {
+export class SignalClassifier implements TextClassifierModel {
   readonly file: string;
   readonly metadata: WideMlpMetadata;
   readonly card: ModelCard;
@@ -160,16 +178,26 @@ export function topLabel(probabilities: Float32Array): { index: number; probabil
 }
 
 /**
+ * Loads a classifier file: the model.onnx of a Hugging Face export directory (tokenizer.json or config.json beside
+ * it) as a sequence classifier, any other file as a WideMLP.
+ */
+export async function loadClassifier(pool: OnnxSessionPool, file: string): Promise<TextClassifierModel> {
+  const hfDir = await hfModelDirOf(file);
+  if (hfDir === undefined) return SignalClassifier.load(pool, file);
+  return loadHfSequenceClassifier(pool, hfDir, { card: await readModelCard(file) });
+}
+
+/**
  * Loads every distinct model file once, in order. On failure releases what was loaded and rethrows (a
  * ModelFileError names the file).
  */
 export async function loadClassifiers(
   pool: OnnxSessionPool,
   files: readonly string[],
-): Promise<Map<string, SignalClassifier>> {
-  const loaded = new Map<string, SignalClassifier>();
+): Promise<Map<string, TextClassifierModel>> {
+  const loaded = new Map<string, TextClassifierModel>();
   try {
-    for (const file of new Set(files)) loaded.set(file, await SignalClassifier.load(pool, file));
+    for (const file of new Set(files)) loaded.set(file, await loadClassifier(pool, file));
   } catch (error) {
     for (const classifier of loaded.values()) classifier.close();
     throw error;

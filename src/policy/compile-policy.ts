@@ -361,7 +361,7 @@ async function buildSignalEngine(
         issues.error(
           ['routing', 'signals', key],
           error.message,
-          'point `model:` at a WideMLP model file or directory (relative to the policy file)',
+          'point `model:` at a model file, a model directory or a Hugging Face export directory (relative to the policy file)',
         );
         continue;
       }

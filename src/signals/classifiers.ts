@@ -1,11 +1,12 @@
-// `classifiers` family (condition type `classifier`): a label's probability from a WideMLP model vs a threshold.
+// `classifiers` family (condition type `classifier`): a label's probability from a classifier model vs a threshold.
 import { z } from 'zod';
+import { HfModelFileError } from '../ml/hf/index.ts';
 import {
   BUILTIN_MODELS_DIR,
   defaultSessionPool,
   loadClassifiers,
   resolveModelFile,
-  type SignalClassifier,
+  type TextClassifierModel,
 } from '../ml/model-store.ts';
 import { ModelFileError } from '../ml/onnx-session-pool.ts';
 import type { RequestContext } from '../request/request-context.ts';
@@ -29,13 +30,14 @@ export const probabilitySchema = z.number().min(0).max(1);
 
 /** Models of a family's rules, loaded once per distinct file. `byRule[i]` is undefined for rules needing none. */
 export interface RuleModels {
-  readonly byRule: readonly (SignalClassifier | undefined)[];
-  readonly all: readonly SignalClassifier[];
+  readonly byRule: readonly (TextClassifierModel | undefined)[];
+  readonly all: readonly TextClassifierModel[];
 }
 
 /**
  * The error to throw when loading a rule's model failed: a ModelFileError becomes a problem at `model` of every
- * rule that uses that file (with a hint depending on whether the rule named a model); anything else is rethrown.
+ * rule that uses that file, or the Hugging Face export directory the file belongs to (with a hint depending on
+ * whether the rule named a model); anything else is rethrown.
  */
 export function modelFileRuleError(
   error: unknown,
@@ -46,24 +48,27 @@ export function modelFileRuleError(
 ): unknown {
   if (!(error instanceof ModelFileError)) return error;
   const problems: RuleProblem[] = [];
+  const modelFile = error instanceof HfModelFileError ? error.modelFile : error.file;
   files.forEach((file, ruleIndex) => {
-    if (file !== error.file) return;
+    if (file !== error.file && file !== modelFile) return;
     problems.push({
       ruleIndex,
       path: 'model',
       message: error.message,
       hint: usesBuiltin(ruleIndex)
         ? `set \`model:\` to ${model.kind} model file or directory, or install the built-in '${model.builtin}' model`
-        : `\`model:\` is ${model.kind} .onnx file, or a directory holding model.onnx, relative to the policy file`,
+        : `\`model:\` is ${model.kind} .onnx file, a directory holding model.onnx, or a Hugging Face ONNX export ` +
+          'directory (model.onnx, tokenizer.json, config.json), relative to the policy file',
     });
   });
   return problems.length === 0 ? error : new RuleConfigError(problems);
 }
 
 /**
- * Loads the model each rule names (`model:` relative to the policy, a file or a directory with model.onnx) or
- * the built-in `builtin` model; `undefined` in `specs` means the rule needs no model (pass `null` for the
- * built-in one). A missing or broken file becomes a RuleConfigError at `model` of every rule using it.
+ * Loads the model each rule names (`model:` relative to the policy, a file or a directory with model.onnx, which
+ * may be a Hugging Face sequence classification export) or the built-in `builtin` model; `undefined` in `specs`
+ * means the rule needs no model (pass `null` for the built-in one). A missing or broken file becomes a
+ * RuleConfigError at `model` of every rule using it.
  */
 export async function loadRuleModels(
   specs: readonly (string | null | undefined)[],
@@ -79,7 +84,7 @@ export async function loadRuleModels(
     ),
   );
   const wanted = files.filter((f): f is string => f !== undefined);
-  let loaded: Map<string, SignalClassifier>;
+  let loaded: Map<string, TextClassifierModel>;
   try {
     loaded = await loadClassifiers(deps.sessionPool ?? defaultSessionPool(), wanted);
   } catch (error) {
@@ -96,9 +101,9 @@ export async function loadRuleModels(
 
 /** Classifies each distinct (model, text) once per request, however many rules read it. */
 export class RequestClassifications {
-  readonly #cache = new Map<SignalClassifier, Map<string, Promise<Float32Array[]>>>();
+  readonly #cache = new Map<TextClassifierModel, Map<string, Promise<Float32Array[]>>>();
 
-  get(classifier: SignalClassifier, key: string, texts: () => readonly string[]): Promise<Float32Array[]> {
+  get(classifier: TextClassifierModel, key: string, texts: () => readonly string[]): Promise<Float32Array[]> {
     let byKey = this.#cache.get(classifier);
     if (!byKey) {
       byKey = new Map();
@@ -134,7 +139,7 @@ export function closeModels(models: RuleModels): SignalEvaluator['close'] {
 const classifierRuleSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
-  /** WideMLP model file, or a directory holding model.onnx, relative to the policy file. */
+  /** WideMLP model file, a directory holding model.onnx or a Hugging Face export, relative to the policy file. */
   model: z.string().min(1, 'model must name a model file or directory'),
   /** The model label whose probability the rule tests. */
   label: z.string().min(1),
@@ -157,7 +162,7 @@ export const classifiersFamily = defineSignalFamily<ClassifierRule>({
       'classifier',
     );
     const compiled = rules.map((rule, ruleIndex) => {
-      const classifier = models.byRule[ruleIndex] as SignalClassifier;
+      const classifier = models.byRule[ruleIndex] as TextClassifierModel;
       const labelIndex = classifier.labels.indexOf(rule.label);
       const threshold =
         rule.threshold ?? (rule.predicate === undefined ? DEFAULT_CLASSIFIER_THRESHOLD : undefined);

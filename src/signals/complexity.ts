@@ -1,6 +1,6 @@
 // `complexity` family (condition type `complexity`): the last user message's similarity to hard vs easy examples.
 import { z } from 'zod';
-import type { TextEmbedder } from '../ml/embedding/text-embedder.ts';
+import type { TextEmbeddingModel } from '../ml/embedding/text-embedder.ts';
 import {
   candidateSchema,
   clampUnit,
@@ -79,7 +79,7 @@ export const complexityFamily = defineSignalFamily<ComplexityRule>({
     }
     const compiled = rules.map((rule, k) => ({
       rule,
-      embedder: embedders.byRule[k] as TextEmbedder,
+      embedder: embedders.byRule[k] as TextEmbeddingModel,
       hard: banks[k]?.[0] ?? [],
       easy: banks[k]?.[1] ?? [],
       threshold: rule.threshold ?? DEFAULT_COMPLEXITY_THRESHOLD,

@@ -1,6 +1,6 @@
-// `domains` family (condition type `domain`): the last user message's MMLU-Pro category from a WideMLP classifier.
+// `domains` family (condition type `domain`): the last user message's category from a classifier (WideMLP or HF).
 import { z } from 'zod';
-import { type SignalClassifier, topLabel } from '../ml/model-store.ts';
+import { type TextClassifierModel, topLabel } from '../ml/model-store.ts';
 import {
   clampProbability,
   closeModels,
@@ -24,7 +24,7 @@ const domainRuleSchema = z.strictObject({
   mmlu_categories: z.array(z.string().min(1, 'categories must not be empty strings')).optional(),
   /** Extension: minimum probability of the top category (default: card.json's `threshold`, else 0.5). */
   threshold: probabilitySchema.optional(),
-  /** Extension: WideMLP model file or directory, relative to the policy file (default: built-in models/domain). */
+  /** Extension: WideMLP model file or directory, or a Hugging Face export directory, relative to the policy file. */
   model: z.string().min(1, 'model must name a model file or directory').optional(),
 });
 
@@ -46,7 +46,7 @@ export const domainsFamily = defineSignalFamily<DomainRule>({
     );
     const problems: RuleProblem[] = [];
     const compiled = rules.map((rule, ruleIndex) => {
-      const classifier = models.byRule[ruleIndex] as SignalClassifier;
+      const classifier = models.byRule[ruleIndex] as TextClassifierModel;
       const labels = new Map(classifier.labels.map((label, index) => [normalize(label), index]));
       const accepted = new Set<number>();
       const known = `model labels: ${classifier.labels.join(', ')}`;

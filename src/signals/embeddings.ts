@@ -1,7 +1,7 @@
 // `embeddings` family (condition type `embedding`): cosine similarity of the last user message to candidate texts.
 import { z } from 'zod';
 import { cosine } from '../ml/embedding/export-embedding.ts';
-import { loadEmbedders, type TextEmbedder } from '../ml/embedding/text-embedder.ts';
+import { loadEmbedders, type TextEmbeddingModel } from '../ml/embedding/text-embedder.ts';
 import { BUILTIN_MODELS_DIR, defaultSessionPool, resolveModelFile } from '../ml/model-store.ts';
 import type { RequestContext } from '../request/request-context.ts';
 import { modelFileRuleError, probabilitySchema } from './classifiers.ts';
@@ -25,13 +25,13 @@ const IMAGE_FIELDS = ['image_candidates', 'image_threshold'] as const;
 
 /** Embedding models of a family's rules, loaded once per distinct file. */
 export interface RuleEmbedders {
-  readonly byRule: readonly TextEmbedder[];
-  readonly all: readonly TextEmbedder[];
+  readonly byRule: readonly TextEmbeddingModel[];
+  readonly all: readonly TextEmbeddingModel[];
 }
 
 /**
  * Loads the embedding model each rule names (`model:` relative to the policy, a file or a directory with
- * model.onnx; absent = the built-in `models/embedding`). A missing or broken file is a RuleConfigError at
+ * model.onnx, which may be a Hugging Face feature extraction export; absent = the built-in `models/embedding`). A missing or broken file is a RuleConfigError at
  * `model` of every rule using it.
  */
 export async function loadRuleEmbedders(
@@ -42,7 +42,7 @@ export async function loadRuleEmbedders(
   const files = await Promise.all(
     specs.map((spec) => resolveModelFile(spec, deps.policyDir, BUILTIN_EMBEDDING_MODEL, builtinDir)),
   );
-  let loaded: Map<string, TextEmbedder>;
+  let loaded: Map<string, TextEmbeddingModel>;
   try {
     loaded = await loadEmbedders(deps.sessionPool ?? defaultSessionPool(), files);
   } catch (error) {
@@ -51,7 +51,7 @@ export async function loadRuleEmbedders(
       builtin: BUILTIN_EMBEDDING_MODEL,
     });
   }
-  const byRule = files.map((file) => loaded.get(file) as TextEmbedder);
+  const byRule = files.map((file) => loaded.get(file) as TextEmbeddingModel);
   return { byRule, all: [...loaded.values()] };
 }
 
@@ -60,7 +60,7 @@ export async function embedCandidates(
   embedders: RuleEmbedders,
   lists: readonly (readonly (readonly string[])[])[],
 ): Promise<Float32Array[][][]> {
-  const byModel = new Map<TextEmbedder, Set<string>>();
+  const byModel = new Map<TextEmbeddingModel, Set<string>>();
   lists.forEach((ruleLists, ruleIndex) => {
     const embedder = embedders.byRule[ruleIndex];
     if (embedder === undefined) return;
@@ -71,7 +71,7 @@ export async function embedCandidates(
     }
     for (const list of ruleLists) for (const text of list) texts.add(text);
   });
-  const vectors = new Map<TextEmbedder, Map<string, Float32Array>>();
+  const vectors = new Map<TextEmbeddingModel, Map<string, Float32Array>>();
   for (const [embedder, texts] of byModel) {
     const list = [...texts];
     const out = await embedder.embed(list);
@@ -86,7 +86,7 @@ export async function embedCandidates(
 
 /**
  * Per request, each model file embeds the last user message once, whichever rules and families ask for it
- * (families load their own TextEmbedder over the same shared session, so the key is the file).
+ * (families load their own TextEmbeddingModel over the same shared session, so the key is the file).
  */
 const requestEmbeddings = new WeakMap<RequestContext, Map<string, Promise<Float32Array | undefined>>>();
 
@@ -96,7 +96,7 @@ const requestEmbeddings = new WeakMap<RequestContext, Map<string, Promise<Float3
  */
 export function embedLastUserText(
   context: RequestContext,
-  embedder: TextEmbedder,
+  embedder: TextEmbeddingModel,
 ): Promise<Float32Array | undefined> {
   let byModel = requestEmbeddings.get(context);
   if (!byModel) {
@@ -151,7 +151,7 @@ const embeddingRuleSchema = z
       .optional(),
     /** Extension: texts that veto the match when the best of them is at least as similar as the positive score. */
     negative_candidates: z.array(candidateSchema).optional(),
-    /** Extension: embedding model file or directory, relative to the policy file (default: models/embedding). */
+    /** Extension: embedding model file or directory (also a Hugging Face export), relative to the policy file. */
     model: modelSchema,
     image_candidates: z.unknown().optional(),
     image_threshold: z.unknown().optional(),
@@ -198,7 +198,7 @@ export const embeddingsFamily = defineSignalFamily<EmbeddingRule>({
     }
     const compiled = rules.map((rule, k) => ({
       rule,
-      embedder: embedders.byRule[k] as TextEmbedder,
+      embedder: embedders.byRule[k] as TextEmbeddingModel,
       positives: banks[k]?.[0] ?? [],
       negatives: banks[k]?.[1] ?? [],
       method: rule.aggregation_method ?? DEFAULT_AGGREGATION,

@@ -1,6 +1,6 @@
 // `jailbreak` family (condition type `jailbreak`): prompt-injection detection by classifier, regex patterns or both.
 import { z } from 'zod';
-import type { SignalClassifier } from '../ml/model-store.ts';
+import type { TextClassifierModel } from '../ml/model-store.ts';
 import type { RequestContext } from '../request/request-context.ts';
 import {
   clampProbability,
@@ -38,7 +38,7 @@ const jailbreakRuleSchema = z.strictObject({
   benign_patterns: patternList.optional(),
   /** Only `request` is supported. */
   direction: z.enum(['request', 'response'], { message: 'direction must be request' }).optional(),
-  /** Extension: WideMLP model file or directory, relative to the policy file (default: built-in models/jailbreak). */
+  /** Extension: WideMLP model file or directory, or a Hugging Face export directory (default: models/jailbreak). */
   model: z.string().min(1, 'model must name a model file or directory').optional(),
 });
 
@@ -78,7 +78,7 @@ interface CompiledRule {
   readonly rule: JailbreakRule;
   readonly jailbreak: readonly RegExp[];
   readonly benign: readonly RegExp[];
-  readonly classifier: SignalClassifier | undefined;
+  readonly classifier: TextClassifierModel | undefined;
   readonly labelIndex: number;
   readonly threshold: number;
 }
@@ -119,7 +119,8 @@ export const jailbreakFamily = defineSignalFamily<JailbreakRule>({
     );
     const compiled: CompiledRule[] = rules.map((rule, ruleIndex) => {
       const classifier = models.byRule[ruleIndex];
-      const labelIndex = classifier?.labels.indexOf(JAILBREAK_LABEL) ?? -1;
+      // Case-insensitive: Hugging Face exports often spell labels in upper case.
+      const labelIndex = classifier?.labels.findIndex((l) => l.toLowerCase() === JAILBREAK_LABEL) ?? -1;
       if (classifier !== undefined && labelIndex < 0) {
         problems.push({
           ruleIndex,

@@ -1,5 +1,6 @@
 // Runs an exported embedding model for signal families: shared sessions, batched inference, unit-norm vectors.
 import { readFile } from 'node:fs/promises';
+import { hfModelDirOf, loadHfTextEmbedder } from '../hf/index.ts';
 import { MicroBatcher } from '../micro-batcher.ts';
 import {
   InferenceError,
@@ -18,10 +19,25 @@ function messageOf(error: unknown): string {
 }
 
 /**
+ * A loaded text embedding model a signal family compares texts with: a built-in WideMLP embedder (TextEmbedder) or
+ * a Hugging Face feature extraction export.
+ */
+export interface TextEmbeddingModel {
+  /** Absolute model file, for error messages and as the per-request cache key. */
+  readonly file: string;
+  /** Width of the vectors. */
+  readonly dim: number;
+  /** Unit-norm (or zero) embeddings, one per text. */
+  embed(texts: readonly string[]): Promise<Float32Array[]>;
+  /** Gives the session back to the shared pool. Idempotent. */
+  close(): void;
+}
+
+/**
  * A text embedding model. Texts are padded to the featurizer's `maxFeatures` columns, so every request has one
  * input shape and concurrent calls are merged into one run by a MicroBatcher.
  */
-export class TextEmbedder {
+export class TextEmbedder implements TextEmbeddingModel {
   readonly file: string;
   readonly metadata: EmbeddingMetadata;
   readonly #batcher: MicroBatcher;
@@ -96,14 +112,20 @@ export class TextEmbedder {
   }
 }
 
+/** Loads an embedding model file: a Hugging Face export's model.onnx as a feature extractor, else a WideMLP. */
+export async function loadEmbedder(pool: OnnxSessionPool, file: string): Promise<TextEmbeddingModel> {
+  const hfDir = await hfModelDirOf(file);
+  return hfDir === undefined ? TextEmbedder.load(pool, file) : loadHfTextEmbedder(pool, hfDir);
+}
+
 /** Loads every distinct model file once; on failure releases what was loaded and rethrows. */
 export async function loadEmbedders(
   pool: OnnxSessionPool,
   files: readonly string[],
-): Promise<Map<string, TextEmbedder>> {
-  const loaded = new Map<string, TextEmbedder>();
+): Promise<Map<string, TextEmbeddingModel>> {
+  const loaded = new Map<string, TextEmbeddingModel>();
   try {
-    for (const file of new Set(files)) loaded.set(file, await TextEmbedder.load(pool, file));
+    for (const file of new Set(files)) loaded.set(file, await loadEmbedder(pool, file));
   } catch (error) {
     for (const embedder of loaded.values()) embedder.close();
     throw error;

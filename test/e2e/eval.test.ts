@@ -90,7 +90,7 @@ describe('semantic-router eval', () => {
       expect(result.out).toContain('### guard');
       expect(result.out).toContain('### Summary');
       expect(result.out).toContain('| out_of_domain |');
-      expect(result.out).toContain('50 of 1,115');
+      expect(result.out).toContain('50 of 1,378');
       expect(result.out.split('\n').every((line) => line === '' || line.length < 400)).toBe(true);
     },
     60_000,

@@ -1,5 +1,6 @@
 // The `jailbreak` task: jailbreak / injection prompts vs benign and safe-but-scary prompts, split by attack group.
 import { hashString } from '../trainer/features.ts';
+import { BENIGN_INSTRUCTION_SPLIT, benignInstructions } from './benign-instructions.ts';
 import { buildDataset, type Candidate, readCsv, readJsonl } from './build.ts';
 import { normalizeForDedupe, SPLIT_METHOD, splitOf } from './split.ts';
 import type { TaskDataset } from './types.ts';
@@ -21,6 +22,9 @@ export const JAILBREAK_FILES = {
   'gqr-finance-benign': ['gqr-proxy/finance_banking77_test.csv'],
   'gqr-healthcare-benign': ['gqr-proxy/healthcare_genmedgpt5k.csv'],
   'lingua-benign': ['lingua-langid/lingua_testdata_24langs.csv'],
+  'lingua-short-benign': ['lingua-langid/lingua_testdata_24langs.csv'],
+  'webquestions-benign': ['gqr-proxy/ood_webquestions_test.csv'],
+  'templated-benign': ['lingua-langid/lingua_testdata_24langs.csv'],
   'routerbench-benign': [
     'routerbench-subset/routerbench_mbpp.csv',
     'routerbench-subset/routerbench_arc-challenge.csv',
@@ -34,6 +38,9 @@ export const JAILBREAK_REFERENCE_NEGATIVES: readonly string[] = [
   'gqr-finance-benign',
   'gqr-healthcare-benign',
   'lingua-benign',
+  'lingua-short-benign',
+  'webquestions-benign',
+  'templated-benign',
   'routerbench-benign',
 ];
 
@@ -46,12 +53,18 @@ export interface JailbreakOptions {
   readonly linguaBenign?: number;
   /** Benign gqr-proxy texts sampled from each of finance and healthcare; 750 unless told. */
   readonly gqrBenignPerDomain?: number;
+  /** Two-word phrases sampled from the 24-language lingua set; 1200 unless told. */
+  readonly shortBenign?: number;
+  /** Short factual questions sampled from gqr-proxy's WebQuestions file; 750 unless told. */
+  readonly webQuestionsBenign?: number;
+  /** Fillings of each everyday-instruction template (benign-instructions.ts); 12 unless told. */
+  readonly fillsPerInstruction?: number;
 }
 
 export const JAILBREAK_SPLIT_METHOD =
   `${SPLIT_METHOD}; jailbreak groups: jbb prompts and harmful goals by JailbreakBench behavior ` +
   "('jbb-behavior:<behavior>'), gptfuzz by template id ('gptfuzz-template:<id>', each template filled only " +
-  'with goals whose behavior is in the same split), everything else by normalised text';
+  `with goals whose behavior is in the same split), ${BENIGN_INSTRUCTION_SPLIT}, everything else by normalised text`;
 
 /** Split group of a JailbreakBench behavior; prompts and goals of one behavior share it. */
 export function behaviorGroup(behavior: string): string {
@@ -144,6 +157,31 @@ export function loadJailbreakDataset(dataDir: string, options: JailbreakOptions 
   for (const text of sampleByHash(sentences, (t) => t, options.linguaBenign ?? 2400)) {
     candidates.push({ text, label: BENIGN, source: 'lingua-benign' });
   }
+  // Short texts have few features, so a greeting shared with jailbreak openers ("Hello ChatGPT…") decided them:
+  // two-word phrases and short factual questions teach the model that brevity is ordinary.
+  const lingua = readCsv(dataDir, JAILBREAK_FILES['lingua-short-benign'][0], ['lang', 'kind', 'text']);
+  const pairs = lingua.filter((r) => r.kind === 'word_pair').map((r) => r.text ?? '');
+  for (const text of sampleByHash(pairs, (t) => t, options.shortBenign ?? 1200)) {
+    candidates.push({ text, label: BENIGN, source: 'lingua-short-benign' });
+  }
+  const questions = readCsv(dataDir, JAILBREAK_FILES['webquestions-benign'][0], ['text']).map(
+    (r) => r.text ?? '',
+  );
+  for (const text of sampleByHash(questions, (t) => t, options.webQuestionsBenign ?? 750)) {
+    candidates.push({ text, label: BENIGN, source: 'webquestions-benign' });
+  }
+  const english = lingua.filter((r) => r.lang === 'en');
+  candidates.push(
+    ...benignInstructions(
+      {
+        topics: english.filter((r) => r.kind === 'word_pair').map((r) => r.text ?? ''),
+        sentences: english.filter((r) => r.kind === 'sentence').map((r) => r.text ?? ''),
+      },
+      options.fillsPerInstruction ?? 12,
+      BENIGN,
+      'templated-benign',
+    ),
+  );
   // Coding and reasoning tasks are imperative ("Write a function…") like injections; they must stay benign.
   for (const file of JAILBREAK_FILES['routerbench-benign']) {
     for (const row of readCsv(dataDir, file, ['prompt'])) {

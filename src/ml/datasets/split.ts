@@ -35,8 +35,12 @@ export function splitBucket(groupKey: string): number {
   return hashString(`${SPLIT_SALT}:${groupKey}`) % 1000;
 }
 
-/** The split a group key belongs to (80 % train, 10 % validation, 10 % test). */
+/** Group keys with this prefix are training-only: hand-written anchors the model must know, never evaluated. */
+export const TRAIN_ONLY_GROUP_PREFIX = 'train-only:';
+
+/** The split a group key belongs to (80 % train, 10 % validation, 10 % test; train-only groups: train). */
 export function splitOf(groupKey: string): SplitName {
+  if (groupKey.startsWith(TRAIN_ONLY_GROUP_PREFIX)) return 'train';
   const bucket = splitBucket(groupKey);
   if (bucket < SPLIT_PERCENT.train * 10) return 'train';
   if (bucket < (SPLIT_PERCENT.train + SPLIT_PERCENT.validation) * 10) return 'validation';

@@ -67,7 +67,14 @@ describe.runIf(haveData)('task data sets (../shared/data)', () => {
 
   it('guard: finance / healthcare / out_of_domain from the four gqr-proxy files', () => {
     expect(guard.labels).toEqual(GUARD_LABELS);
-    expect(guard.sources).toHaveLength(4);
+    expect(guard.sources.map((s) => s.source).sort()).toEqual([
+      'gqr-finance-banking77',
+      'gqr-healthcare-genmedgpt5k',
+      'gqr-ood-olid',
+      'gqr-ood-webquestions',
+      'lingua-short-ood',
+      'templated-ood',
+    ]);
     const labelsBySource = new Map<string, Set<number>>();
     for (const row of all(guard)) {
       const set = labelsBySource.get(row.source) ?? new Set<number>();
@@ -77,6 +84,7 @@ describe.runIf(haveData)('task data sets (../shared/data)', () => {
     expect([...(labelsBySource.get('gqr-finance-banking77') ?? [])]).toEqual([0]);
     expect([...(labelsBySource.get('gqr-healthcare-genmedgpt5k') ?? [])]).toEqual([1]);
     expect([...(labelsBySource.get('gqr-ood-olid') ?? [])]).toEqual([2]);
+    expect([...(labelsBySource.get('templated-ood') ?? [])]).toEqual([2]);
     expectDisjointAndDeduplicated(guard);
     expectSourcesCounted(guard);
   });
@@ -92,8 +100,11 @@ describe.runIf(haveData)('task data sets (../shared/data)', () => {
       'gqr-healthcare-benign',
       'jbb-jailbreak',
       'lingua-benign',
+      'lingua-short-benign',
       'mmlu-pro-benign',
       'routerbench-benign',
+      'templated-benign',
+      'webquestions-benign',
       'xstest-safe',
     ]);
     for (const s of jailbreak.sources) expect(s.train).toBeGreaterThan(0);
@@ -132,6 +143,21 @@ describe.runIf(haveData)('task data sets (../shared/data)', () => {
         perTemplate.set(row.group, (perTemplate.get(row.group) ?? 0) + 1);
     }
     expect(Math.max(...perTemplate.values())).toBeGreaterThanOrEqual(3);
+  });
+
+  it('jailbreak: everyday-instruction templates are held out whole; greetings are training-only', () => {
+    const templated = all(jailbreak).filter((r) => r.source === 'templated-benign');
+    const splitsOf = new Map<string, Set<string>>();
+    for (const split of ['train', 'validation', 'test'] as const) {
+      for (const row of jailbreak[split].filter((r) => r.source === 'templated-benign')) {
+        splitsOf.set(row.group, (splitsOf.get(row.group) ?? new Set()).add(split));
+      }
+    }
+    for (const set of splitsOf.values()) expect(set.size).toBe(1);
+    expect(jailbreak.test.some((r) => r.source === 'templated-benign')).toBe(true);
+    const greetings = templated.filter((r) => ['hi', 'Hello!', 'thanks'].includes(r.text));
+    expect(greetings).toHaveLength(3);
+    for (const row of greetings) expect(jailbreak.train).toContain(row);
   });
 
   it('loading twice gives identical splits', () => {

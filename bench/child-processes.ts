@@ -24,6 +24,8 @@ export interface ServerProcess {
   readonly name: string;
   readonly pid: number;
   readonly port: number;
+  /** Milliseconds from spawn to the "listening" line (policy compiled, models loaded and warm). */
+  readonly readyMs: number;
   /** The last lines the server logged (for error reports). */
   logTail(): string[];
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
@@ -44,13 +46,15 @@ function exited(child: ChildProcess): Promise<void> {
 export function startServer(
   name: string,
   args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
   timeoutMs = 20_000,
 ): Promise<ServerProcess> {
+  const started = performance.now();
   const child = track(
     spawn(process.execPath, [...(args[0]?.endsWith('.ts') ? ['--import', 'tsx'] : []), ...args], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', ...env },
     }),
   );
   const tail: string[] = [];
@@ -85,6 +89,7 @@ export function startServer(
         name,
         pid,
         port,
+        readyMs: performance.now() - started,
         logTail: () => [...tail],
         stop: async (graceMs = 5_000) => {
           if (child.exitCode !== null || child.signalCode !== null) return;

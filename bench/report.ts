@@ -1,5 +1,6 @@
 // Turns the two load-generator results into the printed comparison table, the budget verdicts and, when a
 // budget is missed, the measured reason.
+import { fmt, table } from './format.ts';
 import type { GeneratorResult, PhaseMeasurement } from './results.ts';
 
 export const BUDGET = { cpuRatio: 1.5, requestsPerSecond: 5000, atConcurrency: 64 } as const;
@@ -27,11 +28,6 @@ function budgetPhase(result: GeneratorResult): PhaseMeasurement | undefined {
   const sorted = [...result.phases].sort((a, b) => b.concurrency - a.concurrency);
   return phase(result, `c${BUDGET.atConcurrency}`) ?? sorted[0];
 }
-
-const fmt = (value: number | undefined, digits = 0): string =>
-  value === undefined || !Number.isFinite(value)
-    ? '-'
-    : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 function cpuVerdict(noop: GeneratorResult, router: GeneratorResult): Verdict {
   const ratio = router.cpuUsPerRequest / noop.cpuUsPerRequest;
@@ -176,18 +172,6 @@ function rows(report: BenchReport): Row[] {
     { metric: 'RSS at end (MiB)', value: (result) => result.rssMb, digits: 1 },
     { metric: 'peak RSS (MiB)', value: (result) => result.peakRssMb, digits: 1 },
   ];
-}
-
-function table(header: readonly string[], body: readonly (readonly string[])[]): string {
-  const widths = header.map((cell, column) =>
-    Math.max(cell.length, ...body.map((row) => (row[column] ?? '').length)),
-  );
-  const line = (row: readonly string[]) =>
-    row.map((cell, column) =>
-      column === 0 ? cell.padEnd(widths[0] ?? 0) : cell.padStart(widths[column] ?? 0),
-    );
-  const separator = widths.map((width) => '-'.repeat(width));
-  return [line(header), separator, ...body.map(line)].map((row) => `| ${row.join(' | ')} |`).join('\n');
 }
 
 export function formatReport(report: BenchReport): string {

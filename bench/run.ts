@@ -1,15 +1,20 @@
 // `npm run bench`: the router and a no-op ext_proc server, each in its own process, driven in turn by the
 // same load generator (a third process) with the same request mix; prints CPU per request, latency,
-// throughput, RSS and the router/no-op ratios against the budgets in DESIGN.md.
-// Usage: npm run bench [-- --json] [--policy FILE] [--data DIR relative to the repo root]
+// throughput, RSS and the router/no-op ratios against the budgets in DESIGN.md. Then router variants, each
+// compared with the router above: `ml` serves the ML policy (added latency, RSS, ready time), `tracing` turns
+// OpenTelemetry tracing on at 100 % sampling with an OTLP/HTTP exporter (extra CPU).
+// Usage: npm run bench [-- --json] [--policy FILE] [--ml-policy FILE] [--variants ml,tracing|none]
+//        [--data DIR relative to the repo root]
 // Durations, concurrency and the client are set by BENCH_* variables: see bench/load-generator.ts.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { runToCompletion, type ServerProcess, startServer, terminateAll } from './child-processes.ts';
 import { REPO_ROOT } from './ext-proc-proto.ts';
+import { startOtlpSink } from './otlp-sink.ts';
 import { buildReport, formatReport } from './report.ts';
 import type { GeneratorResult } from './results.ts';
+import { formatVariant, type Measured, mlVerdicts, tracingVerdicts, type VariantSpec } from './variants.ts';
 
 const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
@@ -17,13 +22,14 @@ interface Target {
   readonly name: string;
   readonly verify: 'noop' | 'router';
   readonly serverArgs: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const HOST = '127.0.0.1';
 
-async function measure(target: Target, data: string | undefined): Promise<GeneratorResult> {
+async function measure(target: Target, data: string | undefined): Promise<Measured> {
   process.stderr.write(`${target.name}: starting server\n`);
-  const server: ServerProcess = await startServer(target.name, target.serverArgs);
+  const server: ServerProcess = await startServer(target.name, target.serverArgs, target.env);
   try {
     process.stderr.write(`${target.name}: pid ${server.pid}, port ${server.port}\n`);
     const stdout = await runToCompletion([
@@ -36,7 +42,7 @@ async function measure(target: Target, data: string | undefined): Promise<Genera
       target.verify,
       ...(data ? ['--data', data] : []),
     ]);
-    return JSON.parse(stdout) as GeneratorResult;
+    return { result: JSON.parse(stdout) as GeneratorResult, readyMs: server.readyMs };
   } catch (error) {
     process.stderr.write(`${target.name} server log (last lines):\n${server.logTail().join('\n')}\n`);
     throw error;
@@ -51,8 +57,14 @@ async function main(): Promise<number> {
       json: { type: 'boolean', default: false },
       policy: { type: 'string', default: process.env.BENCH_POLICY ?? 'policies/default.yaml' },
       data: { type: 'string' },
+      'ml-policy': { type: 'string', default: 'policies/ml-guardrails.yaml' },
+      variants: { type: 'string', default: process.env.BENCH_VARIANTS ?? 'ml,tracing' },
     },
   });
+  const wanted = new Set(values.variants.split(',').map((v) => v.trim()));
+  for (const name of wanted) {
+    if (!['ml', 'tracing', 'none', ''].includes(name)) throw new Error(`unknown variant '${name}'`);
+  }
   // Both servers run the compiled JavaScript (`npm run build`), as `npm start` does.
   process.stderr.write('building (npm run build)\n');
   execFileSync(process.execPath, [TSC, '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'inherit' });
@@ -61,17 +73,61 @@ async function main(): Promise<number> {
     verify: 'noop',
     serverArgs: ['dist/bench/noop-ext-proc-server.js', '--port', '0', '--host', HOST],
   };
-  const routerTarget: Target = {
-    name: 'router',
+  const routerTarget = (name: string, policy: string, env?: Record<string, string>): Target => ({
+    name,
     verify: 'router',
-    serverArgs: ['dist/src/cli/main.js', 'serve', '--policy', values.policy, '--port', '0', '--host', HOST],
-  };
+    serverArgs: ['dist/src/cli/main.js', 'serve', '--policy', policy, '--port', '0', '--host', HOST],
+    ...(env && { env }),
+  });
   // One after the other: each server has the machine to itself (and the load generator).
   const noop = await measure(noopTarget, values.data);
-  const router = await measure(routerTarget, values.data);
-  const report = buildReport(noop, router);
-  process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
-  const failed = noop.errors + noop.mismatches + router.errors + router.mismatches;
+  const router = await measure(routerTarget('router', values.policy), values.data);
+  const report = buildReport(noop.result, router.result);
+  const variants: { spec: VariantSpec; measured: Measured }[] = [];
+  if (wanted.has('ml')) {
+    const spec: VariantSpec = {
+      name: 'ml',
+      description: `router serving ${values['ml-policy']} (ML signals) vs ${values.policy}`,
+      policy: values['ml-policy'],
+      verdicts: mlVerdicts,
+    };
+    variants.push({ spec, measured: await measure(routerTarget('ml', values['ml-policy']), values.data) });
+  }
+  if (wanted.has('tracing')) {
+    const sink = await startOtlpSink(HOST);
+    try {
+      const env = {
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: sink.tracesUrl,
+        OTEL_TRACES_SAMPLER: 'always_on',
+      };
+      const measured = await measure(routerTarget('tracing', values.policy, env), values.data);
+      const { requests, bytes } = sink.received();
+      const spec: VariantSpec = {
+        name: 'tracing',
+        description:
+          `router with tracing sampled at 100 %, OTLP/HTTP export (${requests} export requests, ` +
+          `${(bytes / 1024 / 1024).toFixed(1)} MiB received)`,
+        env,
+        verdicts: tracingVerdicts,
+      };
+      variants.push({ spec, measured });
+    } finally {
+      await sink.close();
+    }
+  }
+  if (values.json) {
+    const json = { ...report, variants: variants.map((v) => ({ name: v.spec.name, ...v.measured })) };
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  } else {
+    process.stdout.write(formatReport(report));
+    for (const { spec, measured } of variants) process.stdout.write(formatVariant(spec, router, measured));
+  }
+  const failed = [noop, router, ...variants.map((v) => v.measured)].reduce(
+    (sum, m) => sum + m.result.errors + m.result.mismatches,
+    0,
+  );
   return failed > 0 ? 1 : 0;
 }
 

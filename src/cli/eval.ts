@@ -21,6 +21,7 @@ import {
   summarizeLatency,
 } from '../ml/metrics.ts';
 import { OnnxSessionPool } from '../ml/onnx-session-pool.ts';
+import { type EntityModelEvaluation, evaluateEntityModel } from '../ml/tagger/evaluate-tagger.ts';
 import { WideMlpClassifier } from '../ml/trainer/classifier-runtime.ts';
 
 export interface EvalIO {
@@ -35,7 +36,8 @@ export const EVAL_USAGE = `usage:
   is ${TASK_NAMES.join(', ')}) on the held-out test split of its card's task (same deterministic split as
   training): accuracy, per-class precision / recall / F1, macro F1, jailbreak recall and false-positive rate
   at the card's threshold, batch-1 latency p50 / p99 and batch-32 throughput. --max-rows N evaluates an
-  evenly spaced subset of N test rows.
+  evenly spaced subset of N test rows. Folders whose card task is pii (the PERSON / STREET_ADDRESS tagger)
+  are scored by span precision / recall / F1 on the held-out templates.
 `;
 
 /** Texts per inference of the throughput measurement. */
@@ -176,13 +178,59 @@ function discoverModels(modelsDir: string, io: EvalIO): string[] {
     .filter((dir) => {
       const task = cardTask(path.join(dir, 'card.json'));
       if (TASK_NAMES.some((t) => t === task)) return true;
+      if (task === PII_TASK) return false;
       io.err(`eval: skipping ${dir}: task ${String(task)} is not a classification task\n`);
       return false;
     });
-  if (found.length === 0) {
+  if (found.length === 0 && discoverEntityModels(modelsDir).length === 0) {
     throw new EvalLoadError(`no classifier folders with model.onnx and card.json in ${modelsDir}`);
   }
   return found;
+}
+
+/** Card task of the PII entity tagger, evaluated by span metrics instead of classification metrics. */
+const PII_TASK = 'pii';
+
+function isEntityModelDir(dir: string): boolean {
+  const card = path.join(dir, 'card.json');
+  return existsSync(path.join(dir, 'model.onnx')) && existsSync(card) && cardTask(card) === PII_TASK;
+}
+
+/** Folders of `modelsDir` holding a PII entity tagger (card task `pii`). */
+function discoverEntityModels(modelsDir: string): string[] {
+  if (!isDirectory(modelsDir)) return [];
+  return readdirSync(modelsDir)
+    .sort()
+    .map((name) => path.join(modelsDir, name))
+    .filter(isEntityModelDir);
+}
+
+function trainedMaxRows(dir: string): number | undefined {
+  const raw: unknown = JSON.parse(readFileSync(path.join(dir, 'card.json'), 'utf8'));
+  return isRecord(raw) && typeof raw.maxRows === 'number' ? raw.maxRows : undefined;
+}
+
+/** Scores entity taggers on the held-out templates of the pii task. */
+export async function evaluateEntityModels(
+  dirs: readonly string[],
+  dataDir: string,
+  maxRows: number | undefined,
+): Promise<EntityModelEvaluation[]> {
+  const pool = new OnnxSessionPool();
+  const results: EntityModelEvaluation[] = [];
+  try {
+    for (const dir of dirs) {
+      try {
+        results.push(await evaluateEntityModel(pool, dir, dataDir, trainedMaxRows(dir), maxRows));
+      } catch (error) {
+        if (error instanceof DatasetError) throw error;
+        throw new EvalLoadError(`cannot evaluate entity model ${dir}: ${(error as Error).message}`);
+      }
+    }
+  } finally {
+    await pool.close();
+  }
+  return results;
 }
 
 /** Detection rates at the card's threshold on P(label 1) (jailbreak models). */
@@ -233,6 +281,8 @@ export interface EvalReport {
   readonly maxRows: number | null;
   readonly nodeVersion: string;
   readonly models: readonly ModelEvaluation[];
+  /** PII entity taggers (card task `pii`), scored per entity type. */
+  readonly entityModels?: readonly EntityModelEvaluation[];
 }
 
 /** `n` evenly spaced rows, keeping the class and source mix of the split. */
@@ -458,10 +508,34 @@ export function renderModel(m: ModelEvaluation): string[] {
   ];
 }
 
+/** The span scores of one entity tagger. */
+export function renderEntityModel(m: EntityModelEvaluation): string[] {
+  return [
+    `### ${m.name} (task \`pii\`, ${m.dir})`,
+    '',
+    `${count(m.evaluated)} of ${count(m.testRows)} held-out texts; latency p50 / p99 (batch 1) ` +
+      `${ms(m.latency.p50Ms)} ms / ${ms(m.latency.p99Ms)} ms; ${count(m.throughput.textsPerSecond)} texts/s ` +
+      `(batch ${m.throughput.batchSize}).`,
+    '',
+    ...markdownTable(
+      ['type', 'gold spans', 'predicted', 'exact P / R / F1', 'overlap P / R / F1'],
+      Object.entries(m.metrics).map(([type, s]) => [
+        type,
+        String(s.exact.gold),
+        String(s.exact.predicted),
+        `${pct(s.exact.precision)} / ${pct(s.exact.recall)} / ${pct(s.exact.f1)}`,
+        `${pct(s.overlap.precision)} / ${pct(s.overlap.recall)} / ${pct(s.overlap.f1)}`,
+      ]),
+      [false, true, true, true, true],
+    ),
+  ];
+}
+
 /** The whole text report: one section per model, then the summary. */
 export function renderReport(report: EvalReport): string {
   const lines: string[] = [];
   for (const m of report.models) lines.push(...renderModel(m), '');
+  for (const m of report.entityModels ?? []) lines.push(...renderEntityModel(m), '');
   lines.push(
     '### Summary',
     '',
@@ -486,8 +560,16 @@ export async function evalCommand(args: string[], io: EvalIO): Promise<number> {
     return 2;
   }
   try {
-    const dirs = parsed.models.length > 0 ? parsed.models : discoverModels(parsed.modelsDir, io);
-    const report = await evaluateModels(dirs, parsed.dataDir, parsed.maxRows);
+    const explicit = parsed.models.length > 0;
+    const dirs = explicit
+      ? parsed.models.filter((d) => !isEntityModelDir(d))
+      : discoverModels(parsed.modelsDir, io);
+    const entityDirs = explicit
+      ? parsed.models.filter(isEntityModelDir)
+      : discoverEntityModels(parsed.modelsDir);
+    const classifiers = await evaluateModels(dirs, parsed.dataDir, parsed.maxRows);
+    const entityModels = await evaluateEntityModels(entityDirs, parsed.dataDir, parsed.maxRows);
+    const report: EvalReport = entityModels.length > 0 ? { ...classifiers, entityModels } : classifiers;
     io.out(parsed.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
     return 0;
   } catch (error) {

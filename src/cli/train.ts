@@ -21,6 +21,9 @@ import {
   summarizeLatency,
 } from '../ml/metrics.ts';
 import { OnnxSessionPool } from '../ml/onnx-session-pool.ts';
+import { DEFAULT_TAGGER_FEATURIZER } from '../ml/tagger/token-features.ts';
+import { DEFAULT_TAGGER_HYPER } from '../ml/tagger/train-tagger.ts';
+import { trainAndWritePiiTagger } from '../ml/tagger/write-tagger.ts';
 import { fitTemperature } from '../ml/trainer/calibration.ts';
 import { WideMlpClassifier } from '../ml/trainer/classifier-runtime.ts';
 import { exportWideMlpOnnx } from '../ml/trainer/export-onnx.ts';
@@ -50,6 +53,11 @@ export const TRAIN_USAGE = `usage:
       [--max-features 1024] [--max-chars 2048] [--target-recall 0.97] [--max-rows N] [--latency-samples 300]
   (defaults shown; guard defaults to --dim 16 --max-features 512 --max-chars 1024)
   semantic-router train --task embedding --out DIR [--data ../shared/data] [--seed 20260] [--max-rows N]
+  semantic-router train --task pii --out DIR [--data ../shared/data] [--seed 42] [--buckets 32768] [--dim 24]
+      [--hidden 64] [--epochs 30] [--lr 0.001] [--batch 64] [--weight-decay 0.01] [--patience 3]
+      [--max-features 64] [--max-chars 4096] [--max-tokens 1024] [--context-window 4] [--delexicalize]
+      [--max-rows N]
+  (pii: a PERSON / STREET_ADDRESS token tagger from presidio-synth, split by template)
 `;
 
 /** Every training setting; recorded in the model card. */
@@ -153,7 +161,8 @@ function parseTrainArgs(args: string[]): TrainArgs {
     },
   });
   const task = TASK_NAMES.find((t) => t === values.task);
-  if (task === undefined) throw new UsageError(`--task must be one of ${TASK_NAMES.join(', ')}`);
+  if (task === undefined)
+    throw new UsageError(`--task must be one of ${[...TASK_NAMES, 'embedding', 'pii'].join(', ')}`);
   if (!values.out) throw new UsageError('train needs --out DIR');
   const d: HyperParameters = { ...DEFAULT_HYPER_PARAMETERS, ...TASK_DEFAULTS[task].hyper };
   const int = { integer: true, min: 1 };
@@ -680,10 +689,93 @@ function trainEmbeddingCommand(args: string[], io: TrainIO): number {
   return 0;
 }
 
+/** `--task pii`: the PERSON / STREET_ADDRESS token tagger of the `pii` signal. */
+async function trainPiiCommand(args: string[], io: TrainIO): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      task: { type: 'string' },
+      out: { type: 'string' },
+      data: { type: 'string' },
+      seed: { type: 'string' },
+      buckets: { type: 'string' },
+      dim: { type: 'string' },
+      hidden: { type: 'string' },
+      epochs: { type: 'string' },
+      lr: { type: 'string' },
+      batch: { type: 'string' },
+      'weight-decay': { type: 'string' },
+      patience: { type: 'string' },
+      'max-features': { type: 'string' },
+      'max-chars': { type: 'string' },
+      'max-tokens': { type: 'string' },
+      'context-window': { type: 'string' },
+      delexicalize: { type: 'boolean' },
+      'max-rows': { type: 'string' },
+    },
+  });
+  if (!values.out) throw new UsageError('train needs --out DIR');
+  const h = DEFAULT_TAGGER_HYPER;
+  const f = DEFAULT_TAGGER_FEATURIZER;
+  const int = { integer: true, min: 1 };
+  const card = await trainAndWritePiiTagger({
+    outDir: values.out,
+    dataDir: values.data ?? '../shared/data',
+    seed: numberArg(values.seed, 'seed', 42, { integer: true, min: 0 }),
+    delexicalize: values.delexicalize ?? false,
+    hyper: {
+      embeddingDim: numberArg(values.dim, 'dim', h.embeddingDim, int),
+      hiddenDim: numberArg(values.hidden, 'hidden', h.hiddenDim, int),
+      epochs: numberArg(values.epochs, 'epochs', h.epochs, int),
+      learningRate: numberArg(values.lr, 'lr', h.learningRate, { integer: false, min: Number.MIN_VALUE }),
+      batchSize: numberArg(values.batch, 'batch', h.batchSize, int),
+      weightDecay: numberArg(values['weight-decay'], 'weight-decay', h.weightDecay, {
+        integer: false,
+        min: 0,
+      }),
+      patience: numberArg(values.patience, 'patience', h.patience, int),
+    },
+    featurizer: {
+      buckets: numberArg(values.buckets, 'buckets', f.buckets, int),
+      maxFeatures: numberArg(values['max-features'], 'max-features', f.maxFeatures, int),
+      maxChars: numberArg(values['max-chars'], 'max-chars', f.maxChars, int),
+      maxTokens: numberArg(values['max-tokens'], 'max-tokens', f.maxTokens, int),
+      contextWindow: numberArg(values['context-window'], 'context-window', f.contextWindow, {
+        integer: true,
+        min: 0,
+      }),
+    },
+    ...(values['max-rows'] !== undefined && { maxRows: numberArg(values['max-rows'], 'max-rows', 0, int) }),
+    log: (line) => io.err(`${line}\n`),
+  });
+  const scores = Object.entries(card.metrics.test)
+    .map(
+      ([type, s]) =>
+        `${type} exact F1 ${pct(s.exact.f1)} (P ${pct(s.exact.precision)}, R ${pct(s.exact.recall)}), ` +
+        `overlap F1 ${pct(s.overlap.f1)}`,
+    )
+    .join('; ');
+  io.out(
+    `${values.out}: pii tagger, ${(card.sizeBytes / 1024 / 1024).toFixed(2)} MiB, test ${scores}, ` +
+      `latency p50 ${card.latency.p50Ms} ms p99 ${card.latency.p99Ms} ms, trained in ${card.training.timeSeconds} s\n`,
+  );
+  return 0;
+}
+
+function taskArg(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    if (a.startsWith('--task=')) return a.slice('--task='.length);
+    if (a === '--task') return args[i + 1];
+  }
+  return undefined;
+}
+
 export async function trainCommand(args: string[], io: TrainIO): Promise<number> {
-  if (args.some((a, i) => a === '--task=embedding' || (a === '--task' && args[i + 1] === 'embedding'))) {
+  const task = taskArg(args);
+  if (task === 'embedding' || task === 'pii') {
     try {
-      return trainEmbeddingCommand(args, io);
+      return task === 'pii' ? await trainPiiCommand(args, io) : trainEmbeddingCommand(args, io);
     } catch (error) {
       if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
         io.err(`${(error as Error).message}\n${TRAIN_USAGE}`);

@@ -1,6 +1,6 @@
-// Shared shapes of the structured PII detectors: entity types (Presidio names) and detected character spans.
+// Shared shapes of the PII detectors: entity types (Presidio names) and detected character spans.
 
-/** Structured PII types this package detects, named as Presidio and vLLM Semantic Router name them. */
+/** Structured PII types found by validators (`detectPii`), named as Presidio and vLLM Semantic Router name them. */
 export const PII_TYPES = [
   'EMAIL_ADDRESS',
   'PHONE_NUMBER',
@@ -10,7 +10,15 @@ export const PII_TYPES = [
   'IP_ADDRESS',
 ] as const;
 
-export type PiiType = (typeof PII_TYPES)[number];
+/** PII types found by a learned entity model (built-in token tagger or a Hugging Face export). */
+export const LEARNED_PII_TYPES = ['PERSON', 'STREET_ADDRESS'] as const;
+
+/** Every PII type a `pii` rule can report. */
+export const SUPPORTED_PII_TYPES = [...PII_TYPES, ...LEARNED_PII_TYPES] as const;
+
+export type StructuredPiiType = (typeof PII_TYPES)[number];
+export type LearnedPiiType = (typeof LEARNED_PII_TYPES)[number];
+export type PiiType = StructuredPiiType | LearnedPiiType;
 
 /** One detected entity: `text.slice(start, end)` is the value; never log it. */
 export interface PiiSpan {

@@ -146,9 +146,21 @@ const cases: Record<string, RouteCase[]> = {
     },
     {
       prompt: 'Who won the football world cup in 1998?',
-      decision: null,
+      decision: 'quick_answer',
       model: 'small-chat',
       pool: 'l4-pool',
+    },
+    { prompt: 'hi', decision: 'quick_answer', model: 'small-chat' },
+    { prompt: 'Write a poem about the sea', decision: 'think_a_little', model: 'small-chat' },
+    {
+      prompt: 'Can my employer make me sign a non-compete after I was hired?',
+      decision: 'legal_review',
+      model: 'reasoner',
+    },
+    {
+      prompt: 'Design a fault-tolerant leader election algorithm and prove its safety',
+      decision: 'hard_reasoning',
+      model: 'reasoner',
     },
   ],
   'policies/canary-and-guardrails.yaml': [

@@ -1,9 +1,10 @@
 // The one module that knows the stage order. Every routed request flows through it:
 //
 //   request body ─▶ parse (request/) ─▶ signals (signals/) ─▶ decision (decisions/) ─▶ model (selection/)
-//        ─▶ pool (pools/) ─▶ plugins (plugins/) ─▶ mutations: x-selected-model, x-selected-pool, body, ...
+//        ─▶ plugins (plugins/) ─▶ pool (pools/) ─▶ mutations: x-selected-model, x-selected-pool, body, ...
 //
-// Requests that name a concrete model skip signals and decisions but still get a pool.
+// Requests that name a concrete model skip signals and decisions but still get a pool. Each stage's timing goes
+// into a RouteRecord (plain data) from which the server's telemetry makes metrics and spans.
 import { type DecisionEvaluation, selectDecision } from './decisions/decision-engine.ts';
 import { InvalidRequestError, UnknownModelError } from './errors.ts';
 import { HEADER, type ResponsePath } from './headers.ts';
@@ -21,6 +22,7 @@ import { decodeJsonBody, parseOpenAIRequest } from './request/openai-request.ts'
 import { buildRequestContext, type RequestContext } from './request/request-context.ts';
 import { errorResponse, fastChatCompletion, type ModelListing } from './responses.ts';
 import type { SignalReport } from './signals/signal-engine.ts';
+import { RouteRecord } from './telemetry/route-record.ts';
 
 export interface RoutingPlan {
   /** True when the client named a concrete model (no decision was evaluated). */
@@ -48,12 +50,28 @@ function resolveModel(policy: Policy, name: string): CompiledModel {
   return model;
 }
 
-/** Runs signals → decision → model → pool → plugins for one parsed request. Pure apart from the signal engine. */
-export async function planRoute(policy: Policy, context: RequestContext): Promise<RoutingPlan> {
+function choosePool(model: CompiledModel, requiredTokens: number, record: RouteRecord): CompiledPool {
+  const mark = record.begin('pool_selection');
+  const { pool } = chooseFirstFittingPool(model.name, model.pools, requiredTokens, model.contextWindow);
+  record.end(mark);
+  return pool;
+}
+
+/**
+ * Runs signals → decision → model → plugins → pool for one parsed request. Pure apart from the signal engine.
+ * `record` receives each stage's timing (telemetry reads it, also when a stage throws).
+ */
+export async function planRoute(
+  policy: Policy,
+  context: RequestContext,
+  record: RouteRecord = new RouteRecord(),
+): Promise<RoutingPlan> {
   const requiredTokens = context.promptTokens + requestedCompletionTokens(context.request.body);
   if (!policy.autoModelNames.has(context.request.model)) {
+    const mark = record.begin('model_selection');
     const model = resolveModel(policy, context.request.model);
-    const { pool } = chooseFirstFittingPool(model.name, model.pools, requiredTokens, model.contextWindow);
+    record.end(mark);
+    const pool = choosePool(model, requiredTokens, record);
     return {
       explicitModel: true,
       signals: undefined,
@@ -67,29 +85,43 @@ export async function planRoute(policy: Policy, context: RequestContext): Promis
       bodyPatches: [],
     };
   }
+  let mark = record.begin('signals');
   const signals = await policy.signals.evaluate(context);
+  record.end(mark);
+  record.signals = signals;
+  mark = record.begin('decision');
   const { winner, winnerEvaluation, evaluations } = selectDecision<CompiledDecision>(
     policy.decisions,
     signals.matches,
     policy.strategy,
   );
+  record.end(mark);
   let model = policy.defaultModel;
   let modelRef: CompiledModelRef | undefined;
   let response: RoutingPlan['response'];
   const bodyPatches: ((body: Record<string, unknown>) => void)[] = [];
   if (winner) {
+    mark = record.begin('model_selection');
     modelRef = winner.selector.select(winner.modelRefs);
     model = resolveModel(policy, modelRef.model);
-    for (const plugin of winner.plugins) {
-      const effect = plugin.apply(context.request);
-      if (effect.kind === 'respond') {
-        response = effect;
-        break;
+    record.end(mark);
+    if (winner.plugins.length > 0) {
+      mark = record.begin('plugins');
+      for (const plugin of winner.plugins) {
+        const pluginMark = record.beginPlugin(plugin.type);
+        const effect = plugin.apply(context.request);
+        record.end(pluginMark);
+        pluginMark.effect = effect.kind;
+        if (effect.kind === 'respond') {
+          response = effect;
+          break;
+        }
+        bodyPatches.push(effect.patchBody);
       }
-      bodyPatches.push(effect.patchBody);
+      record.end(mark);
     }
   }
-  const { pool } = chooseFirstFittingPool(model.name, model.pools, requiredTokens, model.contextWindow);
+  const pool = choosePool(model, requiredTokens, record);
   return {
     explicitModel: false,
     signals,
@@ -213,7 +245,8 @@ export function parseRequest(input: RouteInput): RequestContext {
 /** What the server needs from the routing core; bound to one policy generation per stream. */
 export interface RequestRouter {
   listModels(): ModelListing[];
-  route(input: RouteInput): Promise<RoutedRequest>;
+  /** `record` receives stage timings for telemetry; it is filled as far as routing got when this throws. */
+  route(input: RouteInput, record?: RouteRecord): Promise<RoutedRequest>;
 }
 
 export function createRequestRouter(policy: Policy): RequestRouter {
@@ -222,9 +255,12 @@ export function createRequestRouter(policy: Policy): RequestRouter {
       ...[...policy.autoModelNames].map((id) => ({ id, ownedBy: 'semantic-router' })),
       ...policy.models.map((m) => ({ id: m.name, ownedBy: 'semantic-router' })),
     ],
-    async route(input) {
+    async route(input, record = new RouteRecord()) {
+      const mark = record.begin('parse');
       const context = parseRequest(input);
-      const plan = await planRoute(policy, context);
+      record.end(mark);
+      record.context = context;
+      const plan = await planRoute(policy, context, record);
       const { result, diagnostics } = planToResult(plan, context);
       return { requestResult: result, diagnosticHeaders: diagnostics, plan };
     },

@@ -3,6 +3,7 @@
 import { PolicyError } from '../errors.ts';
 import { createRequestRouter, type RequestRouter } from '../pipeline.ts';
 import { errorFields, type Logger } from '../telemetry/logger.ts';
+import { noopTelemetry, type Telemetry } from '../telemetry/noop-telemetry.ts';
 import { type LoadOptions, loadPolicyFile } from './load-policy.ts';
 import type { Policy } from './policy.ts';
 
@@ -25,6 +26,11 @@ interface GenerationState extends PolicyGeneration {
   closed: boolean;
 }
 
+export interface PolicyStoreOptions extends LoadOptions {
+  /** Receives the live generation and reload outcomes (router_policy_*); default noopTelemetry. */
+  readonly telemetry?: Telemetry;
+}
+
 export type ReloadOutcome =
   | { readonly ok: true; readonly generation: number }
   | { readonly ok: false; readonly error: Error };
@@ -38,8 +44,9 @@ export class PolicyStore {
     private readonly file: string,
     initial: Policy,
     private readonly logger: Logger,
-    private readonly options: LoadOptions,
+    private readonly options: PolicyStoreOptions,
   ) {
+    this.metrics.policyLoaded(1);
     this.current = {
       generation: 1,
       policy: initial,
@@ -50,7 +57,11 @@ export class PolicyStore {
     };
   }
 
-  static async open(file: string, logger: Logger, options: LoadOptions = {}): Promise<PolicyStore> {
+  private get metrics() {
+    return (this.options.telemetry ?? noopTelemetry).metrics;
+  }
+
+  static async open(file: string, logger: Logger, options: PolicyStoreOptions = {}): Promise<PolicyStore> {
     return new PolicyStore(file, await loadPolicyFile(file, options), logger, options);
   }
 
@@ -96,7 +107,16 @@ export class PolicyStore {
     return this.lastError;
   }
 
-  async reload(): Promise<ReloadOutcome> {
+  /** Compiles the policy again and swaps it in if valid; concurrent calls run one after the other. */
+  reload(): Promise<ReloadOutcome> {
+    const run = this.reloads.then(() => this.reloadNow());
+    this.reloads = run.catch(() => undefined);
+    return run;
+  }
+
+  private reloads: Promise<unknown> = Promise.resolve();
+
+  private async reloadNow(): Promise<ReloadOutcome> {
     try {
       const policy = await loadPolicyFile(this.file, this.options);
       const previous = this.current;
@@ -109,12 +129,15 @@ export class PolicyStore {
         closed: false,
       };
       this.lastError = undefined;
+      this.metrics.policyReload('success');
+      this.metrics.policyLoaded(this.current.generation);
       this.logger.info('policy reloaded', { generation: this.current.generation, file: this.file });
       // Streams still on the previous generation finish on it; it is closed when the last one releases it.
       this.closeIfRetired(previous);
       return { ok: true, generation: this.current.generation };
     } catch (error) {
       this.lastError = error as Error;
+      this.metrics.policyReload('failure');
       this.logger.error('policy reload failed, keeping the last good policy', {
         generation: this.current.generation,
         file: this.file,

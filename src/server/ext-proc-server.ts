@@ -7,6 +7,8 @@ import type { PhaseResult } from '../mutations.ts';
 import { findPackageFile } from '../package-files.ts';
 import type { RequestRouter } from '../pipeline.ts';
 import { errorFields, type Logger } from '../telemetry/logger.ts';
+import { noopTelemetry, type Telemetry } from '../telemetry/noop-telemetry.ts';
+import type { TraceCarrier } from '../telemetry/trace-context.ts';
 import type { ProcessingRequest, ProcessingResponse } from './ext-proc-messages.ts';
 import { StreamProcessor, type StreamProcessorOptions } from './stream-processor.ts';
 import { type Phase, readHeaderMap, toProcessingResponse, trailersResponse } from './wire.ts';
@@ -40,12 +42,23 @@ function loadExtProcService(): grpc.ServiceDefinition {
   return loaded.envoy.service.ext_proc.v3.ExternalProcessor.service;
 }
 
-export interface ExtProcServerOptions extends Omit<StreamProcessorOptions, 'onUnexpectedError'> {
+export interface ExtProcServerOptions
+  extends Omit<StreamProcessorOptions, 'onUnexpectedError' | 'telemetry'> {
   /** The router for a new stream: the policy generation current when the stream starts serves all of it. */
   readonly leaseRouter: () => { readonly router: RequestRouter; release(): void };
   readonly logger: Logger;
   /** How long in-flight streams may take to finish on shutdown before they are cancelled. */
   readonly shutdownGraceMs: number;
+  /** Spans and metrics of the streams; default noopTelemetry. */
+  readonly telemetry?: Telemetry;
+}
+
+/** The stream's gRPC metadata as a trace-context carrier (Envoy sends `traceparent` there when tracing). */
+function metadataCarrier(metadata: grpc.Metadata): TraceCarrier {
+  return (name) => {
+    const value = metadata.get(name)[0];
+    return value === undefined ? undefined : value.toString();
+  };
 }
 
 type ProcessStream = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
@@ -104,19 +117,21 @@ export class ExtProcServer {
     const logger = this.options.logger;
     this.streams.add(call);
     const lease = this.options.leaseRouter();
+    const telemetry = this.options.telemetry ?? noopTelemetry;
     const processor = new StreamProcessor(lease.router, {
       maxBodyBytes: this.options.maxBodyBytes,
       failOpen: this.options.failOpen,
       onUnexpectedError: (error) => logger.error('unexpected routing failure', errorFields(error)),
+      telemetry: telemetry.startStream(telemetry.tracingEnabled ? metadataCarrier(call.metadata) : undefined),
     });
     // Envoy expects answers in message order; body handling is async, so messages are processed one at a time.
     let queue: Promise<void> = Promise.resolve();
     let closed = false;
-    const release = () => {
+    const release = (streamFailed = false) => {
       if (closed) return;
       closed = true;
       this.streams.delete(call);
-      processor.release();
+      processor.release(streamFailed);
       lease.release();
     };
     call.on('data', (message: ProcessingRequest) => {
@@ -129,7 +144,7 @@ export class ExtProcServer {
           // Only a bug gets here (stages answer errors as immediate responses): end this stream, keep the others.
           logger.error('ext_proc message failed', errorFields(error));
           call.destroy(error as Error);
-          release();
+          release(true);
         }
       });
     });
@@ -140,10 +155,11 @@ export class ExtProcServer {
       });
     });
     // grpc-js reports a client's cancel (and Envoy closing the stream) as `cancelled`: not an error.
-    call.on('cancelled', release);
+    call.on('cancelled', () => release());
     call.on('error', (error: Error & { code?: number }) => {
-      if (error.code !== grpc.status.CANCELLED) logger.warn('ext_proc stream error', errorFields(error));
-      release();
+      const failed = error.code !== grpc.status.CANCELLED;
+      if (failed) logger.warn('ext_proc stream error', errorFields(error));
+      release(failed);
     });
   }
 
@@ -175,7 +191,10 @@ export class ExtProcServer {
           processor.onResponseHeaders(readHeaderMap(message.response_headers?.headers)),
         );
       case 'response_body':
-        return answer('response_body', processor.onResponseBody());
+        return answer(
+          'response_body',
+          processor.onResponseBody(message.response_body?.end_of_stream ?? false),
+        );
       case 'request_trailers':
       case 'response_trailers':
         return trailersResponse(message.request);

@@ -4,6 +4,8 @@ import { CLIENT_ALLOWED_ROUTER_HEADERS, HEADER, SPOOFABLE_HEADER_PREFIXES } from
 import { CONTINUE, type HeaderPair, type PhaseResult } from '../mutations.ts';
 import type { RequestRouter, RoutedRequest } from '../pipeline.ts';
 import { errorResponse, modelsListResponse } from '../responses.ts';
+import { RouteRecord } from '../telemetry/route-record.ts';
+import { NOOP_STREAM_TELEMETRY, type StreamTelemetry } from '../telemetry/stream-telemetry.ts';
 
 export interface StreamProcessorOptions {
   /** Largest request body accepted (BUFFERED bodies are bounded by Envoy; STREAMED ones by this). */
@@ -12,7 +14,12 @@ export interface StreamProcessorOptions {
   readonly failOpen: boolean;
   /** Told about unexpected failures (the server logs them). */
   readonly onUnexpectedError: (error: unknown) => void;
+  /** This stream's spans and metrics; default none. */
+  readonly telemetry?: StreamTelemetry;
 }
+
+/** HTTP/2 pseudo-header with the upstream's status code, as Envoy sends response headers. */
+const STATUS_PSEUDO_HEADER = ':status';
 
 /** Paths whose bodies are LLM requests the router must see. */
 const LLM_PATHS = ['/v1/chat/completions', '/v1/completions'];
@@ -32,11 +39,14 @@ export class StreamProcessor {
   private routed: RoutedRequest | undefined;
   private answeredLocally = false;
   private failed: RouterError | undefined;
+  private readonly telemetry: StreamTelemetry;
 
   constructor(
     private readonly router: RequestRouter,
     private readonly options: StreamProcessorOptions,
-  ) {}
+  ) {
+    this.telemetry = options.telemetry ?? NOOP_STREAM_TELEMETRY;
+  }
 
   onRequestHeaders(headers: Map<string, string>, endOfStream: boolean): PhaseResult {
     this.method = (headers.get(HEADER.method) ?? 'GET').toUpperCase();
@@ -49,16 +59,21 @@ export class StreamProcessor {
       }
     }
     this.requestHeaders = headers;
+    // Trace context for the upstream request (empty with tracing off): the model server's spans join the trace.
+    const traceHeaders = this.telemetry.requestHeaders(this.method, this.path, headers);
     if (this.method === 'GET' && this.path === '/v1/models') {
       this.answeredLocally = true;
+      this.telemetry.answered('local');
       return modelsListResponse(this.router.listModels());
     }
     this.isLlmRequest = this.method === 'POST' && LLM_PATHS.includes(this.path);
     if (this.isLlmRequest && endOfStream)
       return this.fail(new InvalidRequestError('Request has no body', 'missing_body'));
+    if (!this.isLlmRequest) this.telemetry.answered('passthrough');
     const result: PhaseResult = {
       kind: 'continue',
       removeHeaders,
+      ...(traceHeaders.length > 0 && { setHeaders: traceHeaders }),
       ...(!this.isLlmRequest && { modeOverride: { requestBodyMode: 'NONE', responseBodyMode: 'NONE' } }),
     };
     return result;
@@ -77,17 +92,17 @@ export class StreamProcessor {
     const body =
       this.bodyChunks.length === 1 ? (this.bodyChunks[0] as Uint8Array) : Buffer.concat(this.bodyChunks);
     this.bodyChunks = [];
+    const record = new RouteRecord();
     try {
-      this.routed = await this.router.route({
-        method: this.method,
-        path: this.path,
-        headers: this.requestHeaders,
-        body,
-      });
-      return this.routed.requestResult;
+      this.routed = await this.router.route(
+        { method: this.method, path: this.path, headers: this.requestHeaders, body },
+        record,
+      );
     } catch (error) {
-      return this.fail(error);
+      return this.fail(error, record);
     }
+    this.telemetry.routed(record, this.routed);
+    return this.routed.requestResult;
   }
 
   onResponseHeaders(headers: Map<string, string>): PhaseResult {
@@ -97,6 +112,8 @@ export class StreamProcessor {
     const contentType = headers.get(HEADER.contentType) ?? '';
     // Server-sent events must flow to the client as they come: switch the response body to STREAMED.
     const sse = contentType.toLowerCase().startsWith('text/event-stream');
+    const status = Number(headers.get(STATUS_PSEUDO_HEADER));
+    this.telemetry.responseHeaders(Number.isInteger(status) ? status : undefined, sse);
     return {
       kind: 'continue',
       setHeaders,
@@ -104,18 +121,21 @@ export class StreamProcessor {
     };
   }
 
-  onResponseBody(): PhaseResult {
+  onResponseBody(endOfStream: boolean): PhaseResult {
+    if (endOfStream) this.telemetry.responseEnd();
     return CONTINUE;
   }
 
-  /** Frees what the stream holds (called on end, error or cancel). */
-  release(): void {
+  /** Frees what the stream holds (called once, on end, error or cancel; `streamFailed` on a stream error). */
+  release(streamFailed = false): void {
     this.bodyChunks = [];
     this.requestHeaders = new Map();
     this.routed = undefined;
+    this.telemetry.close(streamFailed);
   }
 
-  private fail(error: unknown): PhaseResult {
+  private fail(error: unknown, record?: RouteRecord): PhaseResult {
+    this.telemetry.failed(error, record, this.options.failOpen);
     if (error instanceof RouterError) {
       this.failed = error;
       return errorResponse(error);

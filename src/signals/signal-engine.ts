@@ -14,9 +14,13 @@ export interface FamilyOutcome {
   readonly family: string;
   readonly conditionType: string;
   readonly matches: readonly SignalMatch[];
+  /** performance.now() when the family started (telemetry places its span with it). */
+  readonly startedAt: number;
   readonly durationMs: number;
   /** Set when the family failed or ran out of time; it then contributes no matches (on_error: no match). */
   readonly error?: string;
+  /** The failure was the time budget running out. */
+  readonly timedOut?: boolean;
 }
 
 export interface SignalReport {
@@ -34,10 +38,12 @@ function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+class BudgetExceeded extends Error {}
+
 function timeout(ms: number): { promise: Promise<never>; cancel: () => void } {
   let timer: NodeJS.Timeout | undefined;
   const promise = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new BudgetExceeded(`timed out after ${ms} ms`)), ms);
   });
   return { promise, cancel: () => clearTimeout(timer) };
 }
@@ -57,12 +63,16 @@ export class SignalEngine {
     const done: FamilyOutcome[] = [];
     for (const { family, conditionType, evaluator } of this.evaluators) {
       const started = performance.now();
-      const finish = (matches: readonly SignalMatch[], error?: string): FamilyOutcome => ({
+      const finish = (matches: readonly SignalMatch[], failure?: { error: unknown }): FamilyOutcome => ({
         family,
         conditionType,
         matches,
+        startedAt: started,
         durationMs: performance.now() - started,
-        ...(error !== undefined && { error }),
+        ...(failure && {
+          error: describeError(failure.error),
+          ...(failure.error instanceof BudgetExceeded && { timedOut: true }),
+        }),
       });
       try {
         const result = evaluator.evaluate(context);
@@ -71,14 +81,14 @@ export class SignalEngine {
           pending.push(
             Promise.race([result, budget.promise])
               .then((matches) => finish(matches))
-              .catch((error: unknown) => finish([], describeError(error)))
+              .catch((error: unknown) => finish([], { error }))
               .finally(budget.cancel),
           );
         } else {
           done.push(finish(result));
         }
       } catch (error) {
-        done.push(finish([], describeError(error)));
+        done.push(finish([], { error }));
       }
     }
     const families = pending.length > 0 ? [...done, ...(await Promise.all(pending))] : done;

@@ -1,0 +1,69 @@
+// Span names and attribute keys. `gen_ai.*` follow the OpenTelemetry GenAI semantic conventions (defined here
+// because @opentelemetry/semantic-conventions ships them only from its unstable entry point); the rest of what
+// the router knows lives under `router.*`, documented in docs/observability.md.
+
+// GenAI semantic conventions (https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-spans/).
+export const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';
+export const ATTR_GEN_AI_REQUEST_MODEL = 'gen_ai.request.model';
+export const ATTR_GEN_AI_REQUEST_MAX_TOKENS = 'gen_ai.request.max_tokens';
+export const ATTR_GEN_AI_RESPONSE_MODEL = 'gen_ai.response.model';
+export const ATTR_GEN_AI_USAGE_INPUT_TOKENS = 'gen_ai.usage.input_tokens';
+export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens';
+/** Chat history as JSON; only recorded when prompt recording is switched on. */
+export const ATTR_GEN_AI_INPUT_MESSAGES = 'gen_ai.input.messages';
+
+export const GEN_AI_OPERATION = { chat: 'chat', textCompletion: 'text_completion' } as const;
+
+// General semantic conventions (stable).
+export const ATTR_ERROR_TYPE = 'error.type';
+export const ATTR_HTTP_REQUEST_METHOD = 'http.request.method';
+export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
+export const ATTR_URL_PATH = 'url.path';
+export const ATTR_RPC_SYSTEM = 'rpc.system';
+export const ATTR_RPC_SERVICE = 'rpc.service';
+export const ATTR_RPC_METHOD = 'rpc.method';
+
+// The router's own namespace.
+export const ATTR_ROUTER_RESPONSE_PATH = 'router.response_path';
+export const ATTR_ROUTER_EXPLICIT_MODEL = 'router.request.explicit_model';
+export const ATTR_ROUTER_STREAM = 'router.request.stream';
+export const ATTR_ROUTER_MESSAGES = 'router.request.messages';
+/** Prompt tokens as the router estimates them (no tokenizer): known before the model answers. */
+export const ATTR_ROUTER_ESTIMATED_TOKENS = 'router.request.estimated_tokens';
+/** Estimated prompt tokens plus the requested completion budget: what a pool's context must hold. */
+export const ATTR_ROUTER_REQUIRED_TOKENS = 'router.request.required_tokens';
+export const ATTR_ROUTER_DECISION_NAME = 'router.decision.name';
+export const ATTR_ROUTER_DECISION_CONFIDENCE = 'router.decision.confidence';
+/** Decisions whose rules matched (the winner included). */
+export const ATTR_ROUTER_DECISION_MATCHED = 'router.decision.matched';
+/** Matched signals as `type:name` (e.g. `keyword:code`), what decision rules reference. */
+export const ATTR_ROUTER_SIGNALS_MATCHED = 'router.signals.matched';
+export const ATTR_ROUTER_SIGNAL_FAMILY = 'router.signal.family';
+/** Rule names the family matched. */
+export const ATTR_ROUTER_SIGNAL_MATCHED = 'router.signal.matched';
+export const ATTR_ROUTER_MODEL_NAME = 'router.model.name';
+export const ATTR_ROUTER_MODEL_PROVIDER_ID = 'router.model.provider_id';
+export const ATTR_ROUTER_POOL_NAME = 'router.pool.name';
+export const ATTR_ROUTER_POOL_CLUSTER = 'router.pool.cluster';
+export const ATTR_ROUTER_PLUGIN_TYPE = 'router.plugin.type';
+/** `respond` (the plugin answered the client) or `rewrite` (it changed the upstream request). */
+export const ATTR_ROUTER_PLUGIN_EFFECT = 'router.plugin.effect';
+/** The upstream answered with server-sent events (response body switched to STREAMED). */
+export const ATTR_ROUTER_RESPONSE_STREAMING = 'router.response.streaming';
+
+export const INSTRUMENTATION_SCOPE = 'semantic-router';
+
+export const SPAN = {
+  stream: 'router.ext_proc',
+  parse: 'router.parse',
+  signals: 'router.signals',
+  /** One per evaluated family (children of router.signals): `router.signal.<family>`. */
+  signalPrefix: 'router.signal.',
+  decision: 'router.decision',
+  modelSelection: 'router.model_selection',
+  poolSelection: 'router.pool_selection',
+  plugins: 'router.plugins',
+  /** One per applied plugin (children of router.plugins): `router.plugin.<type>`. */
+  pluginPrefix: 'router.plugin.',
+  upstreamResponse: 'router.upstream_response',
+} as const;

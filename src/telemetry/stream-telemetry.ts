@@ -1,0 +1,368 @@
+// Telemetry of one ext_proc stream: the stream's server span (when tracing is on) with its stage spans built
+// after the fact from the RouteRecord, and the request / stage / signal / error metrics. Span times are HrTimes
+// from the one monotonic clock (the SDK would re-anchor numeric times per span, to the millisecond). With tracing off no span
+// or attribute object is created; with tracing and metrics off the server gets NOOP_STREAM_TELEMETRY.
+import {
+  type Attributes,
+  type Context,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import { hrTime } from '@opentelemetry/core';
+import { RouterError } from '../errors.ts';
+import type { HeaderPair } from '../mutations.ts';
+import type { RoutedRequest } from '../pipeline.ts';
+import type { RequestContext } from '../request/request-context.ts';
+import type { SignalReport } from '../signals/signal-engine.ts';
+import {
+  DECISION_DEFAULT,
+  DECISION_EXPLICIT_MODEL,
+  ERROR_REASON,
+  type MetricResponsePath,
+  NONE,
+  type Stage,
+} from './metric-names.ts';
+import type { RouteRecord, StageMark } from './route-record.ts';
+import type { RouterMetrics } from './router-metrics.ts';
+import * as A from './semconv.ts';
+import { parentContext, type TraceCarrier, traceHeaders } from './trace-context.ts';
+
+export interface StreamTelemetry {
+  /** The request headers arrived. Returns headers to set on the upstream request (trace context), if any. */
+  requestHeaders(method: string, path: string, headers: ReadonlyMap<string, string>): readonly HeaderPair[];
+  /** The request was answered without routing. */
+  answered(responsePath: 'local' | 'passthrough'): void;
+  /** The request was routed (to a model, or answered by a plugin). */
+  routed(record: RouteRecord, routed: RoutedRequest): void;
+  /** Routing failed; `record` holds the stages that ran. `failOpen`: the request goes on unrouted. */
+  failed(error: unknown, record: RouteRecord | undefined, failOpen: boolean): void;
+  /** The upstream response headers arrived. */
+  responseHeaders(status: number | undefined, streaming: boolean): void;
+  /** The last response body chunk went through. */
+  responseEnd(): void;
+  /** The stream closed (end, error or cancel). Called once. */
+  close(streamFailed: boolean): void;
+}
+
+const NO_HEADERS: readonly HeaderPair[] = [];
+
+export const NOOP_STREAM_TELEMETRY: StreamTelemetry = {
+  requestHeaders: () => NO_HEADERS,
+  answered: () => {},
+  routed: () => {},
+  failed: () => {},
+  responseHeaders: () => {},
+  responseEnd: () => {},
+  close: () => {},
+};
+
+export interface StreamTelemetryDeps {
+  readonly metrics: RouterMetrics;
+  readonly metricsEnabled: boolean;
+  /** Undefined when tracing is off. */
+  readonly tracer: Tracer | undefined;
+  readonly recordPromptText: boolean;
+}
+
+const RPC_ATTRIBUTES: Attributes = Object.freeze({
+  [A.ATTR_RPC_SYSTEM]: 'grpc',
+  [A.ATTR_RPC_SERVICE]: 'envoy.service.ext_proc.v3.ExternalProcessor',
+  [A.ATTR_RPC_METHOD]: 'Process',
+});
+
+const STAGE_SPAN_NAMES: Readonly<Record<Stage, string>> = {
+  parse: A.SPAN.parse,
+  signals: A.SPAN.signals,
+  decision: A.SPAN.decision,
+  model_selection: A.SPAN.modelSelection,
+  plugins: A.SPAN.plugins,
+  pool_selection: A.SPAN.poolSelection,
+};
+
+function errorReason(error: unknown): string {
+  return error instanceof RouterError ? error.code : 'internal_error';
+}
+
+function operationName(path: string): string {
+  return path === '/v1/completions' ? A.GEN_AI_OPERATION.textCompletion : A.GEN_AI_OPERATION.chat;
+}
+
+/** The chat history in the GenAI `gen_ai.input.messages` shape; only with prompt recording on. */
+function inputMessages(context: RequestContext): string {
+  return JSON.stringify(
+    context.request.messages.map((m) => ({ role: m.role, parts: [{ type: 'text', content: m.text }] })),
+  );
+}
+
+export class RecordingStreamTelemetry implements StreamTelemetry {
+  private readonly startedAt = performance.now();
+  private span: Span | undefined;
+  private spanContext: Context | undefined;
+  private upstreamSpan: Span | undefined;
+  private path = '';
+
+  constructor(
+    private readonly deps: StreamTelemetryDeps,
+    private readonly metadata: TraceCarrier | undefined,
+  ) {
+    if (deps.metricsEnabled) deps.metrics.streamOpened();
+  }
+
+  requestHeaders(method: string, path: string, headers: ReadonlyMap<string, string>): readonly HeaderPair[] {
+    const tracer = this.deps.tracer;
+    this.path = path;
+    if (!tracer || this.span) return NO_HEADERS;
+    const parent = parentContext(headers, this.metadata);
+    this.span = tracer.startSpan(
+      A.SPAN.stream,
+      {
+        kind: SpanKind.SERVER,
+        startTime: hrTime(this.startedAt),
+        attributes: { ...RPC_ATTRIBUTES, [A.ATTR_HTTP_REQUEST_METHOD]: method, [A.ATTR_URL_PATH]: path },
+      },
+      parent,
+    );
+    this.spanContext = trace.setSpan(parent, this.span);
+    return traceHeaders(this.spanContext);
+  }
+
+  answered(responsePath: 'local' | 'passthrough'): void {
+    this.countRequest(NONE, NONE, NONE, responsePath);
+    this.span?.setAttribute(A.ATTR_ROUTER_RESPONSE_PATH, responsePath);
+  }
+
+  routed(record: RouteRecord, routed: RoutedRequest): void {
+    const { plan } = routed;
+    const responsePath = plan.response?.responsePath ?? 'upstream';
+    const decision = plan.decision?.name ?? (plan.explicitModel ? DECISION_EXPLICIT_MODEL : DECISION_DEFAULT);
+    if (this.deps.metricsEnabled) this.recordStages(record);
+    this.countRequest(decision, plan.model.name, plan.pool.name, responsePath);
+    const span = this.recordingSpan();
+    if (!span) return;
+    this.stageSpans(record, undefined, routed);
+    span.setAttributes({
+      [A.ATTR_ROUTER_RESPONSE_PATH]: responsePath,
+      [A.ATTR_ROUTER_EXPLICIT_MODEL]: plan.explicitModel,
+      [A.ATTR_ROUTER_DECISION_NAME]: decision,
+      [A.ATTR_ROUTER_DECISION_CONFIDENCE]: plan.decision?.confidence ?? 1,
+      [A.ATTR_ROUTER_MODEL_NAME]: plan.model.name,
+      [A.ATTR_ROUTER_MODEL_PROVIDER_ID]: plan.model.providerModelId,
+      [A.ATTR_ROUTER_POOL_NAME]: plan.pool.name,
+      [A.ATTR_ROUTER_POOL_CLUSTER]: plan.pool.envoyCluster,
+      [A.ATTR_ROUTER_REQUIRED_TOKENS]: plan.requiredTokens,
+    });
+    if (plan.signals) span.setAttribute(A.ATTR_ROUTER_SIGNALS_MATCHED, [...plan.signals.matches.keys()]);
+    if (plan.response) span.setAttribute(A.ATTR_HTTP_RESPONSE_STATUS_CODE, plan.response.status);
+  }
+
+  failed(error: unknown, record: RouteRecord | undefined, failOpen: boolean): void {
+    const reason = errorReason(error);
+    const responsePath: MetricResponsePath =
+      failOpen && !(error instanceof RouterError) ? 'passthrough' : 'error';
+    if (this.deps.metricsEnabled) {
+      this.deps.metrics.error(reason);
+      if (record) this.recordStages(record);
+    }
+    this.countRequest(NONE, NONE, NONE, responsePath);
+    const span = this.recordingSpan();
+    if (!span) return;
+    if (record) this.stageSpans(record, reason, undefined);
+    span.setAttributes({ [A.ATTR_ROUTER_RESPONSE_PATH]: responsePath, [A.ATTR_ERROR_TYPE]: reason });
+    if (error instanceof RouterError && error.httpStatus !== undefined && responsePath === 'error')
+      span.setAttribute(A.ATTR_HTTP_RESPONSE_STATUS_CODE, error.httpStatus);
+    // The code only: error messages may quote the request (e.g. the unknown model's name).
+    span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+  }
+
+  responseHeaders(status: number | undefined, streaming: boolean): void {
+    const span = this.recordingSpan();
+    if (!span || this.upstreamSpan || !this.deps.tracer) return;
+    const upstream = this.deps.tracer.startSpan(
+      A.SPAN.upstreamResponse,
+      { startTime: hrTime() },
+      this.spanContext,
+    );
+    if (status !== undefined) {
+      span.setAttribute(A.ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+      upstream.setAttribute(A.ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+      if (status >= 500) upstream.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    upstream.setAttribute(A.ATTR_ROUTER_RESPONSE_STREAMING, streaming);
+    this.upstreamSpan = upstream;
+  }
+
+  /** The stream span while it records; an unsampled one gets no children or attributes. */
+  private recordingSpan(): Span | undefined {
+    return this.span?.isRecording() ? this.span : undefined;
+  }
+
+  responseEnd(): void {
+    this.upstreamSpan?.end(hrTime());
+  }
+
+  close(streamFailed: boolean): void {
+    if (this.deps.metricsEnabled) {
+      this.deps.metrics.streamClosed();
+      if (streamFailed) this.deps.metrics.error(ERROR_REASON.streamError);
+    }
+    if (!this.span) return;
+    const now = hrTime();
+    if (this.upstreamSpan?.isRecording()) this.upstreamSpan.end(now);
+    if (streamFailed) {
+      this.span.setAttribute(A.ATTR_ERROR_TYPE, ERROR_REASON.streamError);
+      this.span.setStatus({ code: SpanStatusCode.ERROR, message: ERROR_REASON.streamError });
+    }
+    this.span.end(now);
+  }
+
+  private countRequest(
+    decision: string,
+    model: string,
+    pool: string,
+    responsePath: MetricResponsePath,
+  ): void {
+    if (!this.deps.metricsEnabled) return;
+    this.deps.metrics.request(
+      { decision, model, pool, responsePath },
+      (performance.now() - this.startedAt) / 1000,
+    );
+  }
+
+  private recordStages(record: RouteRecord): void {
+    const metrics = this.deps.metrics;
+    for (const mark of record.stages)
+      if (mark.end >= 0) metrics.stage(mark.stage, (mark.end - mark.start) / 1000);
+    for (const outcome of record.signals?.families ?? []) {
+      metrics.signalFamily(outcome.family, outcome.durationMs / 1000);
+      for (const match of outcome.matches) metrics.signalMatch(outcome.family, match.name);
+      if (outcome.error !== undefined) metrics.signalFailed(outcome.timedOut === true);
+    }
+  }
+
+  /** Child spans of the stream span, one per stage that ran; the stage that threw carries the error. */
+  private stageSpans(
+    record: RouteRecord,
+    errorType: string | undefined,
+    routed: RoutedRequest | undefined,
+  ): void {
+    const tracer = this.deps.tracer;
+    if (!tracer) return;
+    const failedAt = performance.now();
+    for (const mark of record.stages) {
+      const span = tracer.startSpan(
+        STAGE_SPAN_NAMES[mark.stage],
+        { startTime: hrTime(mark.start) },
+        this.spanContext,
+      );
+      const attributes = this.stageAttributes(mark, record, routed);
+      if (attributes) span.setAttributes(attributes);
+      if (mark.stage === 'signals' && record.signals) this.familySpans(span, record.signals);
+      if (mark.stage === 'plugins') this.pluginSpans(span, record, failedAt);
+      if (mark.end < 0 && errorType !== undefined) {
+        span.setAttribute(A.ATTR_ERROR_TYPE, errorType);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
+      }
+      span.end(hrTime(mark.end < 0 ? failedAt : mark.end));
+    }
+  }
+
+  private stageAttributes(
+    mark: StageMark,
+    record: RouteRecord,
+    routed: RoutedRequest | undefined,
+  ): Attributes | undefined {
+    const plan = routed?.plan;
+    switch (mark.stage) {
+      case 'parse':
+        return record.context && this.requestAttributes(record.context);
+      case 'signals':
+        return record.signals && { [A.ATTR_ROUTER_SIGNALS_MATCHED]: [...record.signals.matches.keys()] };
+      case 'decision':
+        return (
+          plan && {
+            [A.ATTR_ROUTER_DECISION_NAME]: plan.decision?.name ?? DECISION_DEFAULT,
+            [A.ATTR_ROUTER_DECISION_CONFIDENCE]: plan.decision?.confidence ?? 0,
+            [A.ATTR_ROUTER_DECISION_MATCHED]: plan.decisions.filter((d) => d.matched).map((d) => d.name),
+          }
+        );
+      case 'model_selection':
+        return (
+          plan && {
+            [A.ATTR_ROUTER_MODEL_NAME]: plan.model.name,
+            [A.ATTR_ROUTER_MODEL_PROVIDER_ID]: plan.model.providerModelId,
+          }
+        );
+      case 'pool_selection':
+        return (
+          plan && {
+            [A.ATTR_ROUTER_POOL_NAME]: plan.pool.name,
+            [A.ATTR_ROUTER_POOL_CLUSTER]: plan.pool.envoyCluster,
+            [A.ATTR_ROUTER_REQUIRED_TOKENS]: plan.requiredTokens,
+          }
+        );
+      default:
+        return undefined;
+    }
+  }
+
+  /** Request facts go on the parse span and on the stream span, where trace queries look first. */
+  private requestAttributes(context: RequestContext): Attributes {
+    const request = context.request;
+    const attributes: Attributes = {
+      [A.ATTR_GEN_AI_OPERATION_NAME]: operationName(this.path),
+      [A.ATTR_GEN_AI_REQUEST_MODEL]: request.model,
+      [A.ATTR_ROUTER_STREAM]: request.stream,
+      [A.ATTR_ROUTER_MESSAGES]: request.messages.length,
+      [A.ATTR_ROUTER_ESTIMATED_TOKENS]: context.promptTokens,
+    };
+    const maxTokens = request.body.max_completion_tokens ?? request.body.max_tokens;
+    if (typeof maxTokens === 'number') attributes[A.ATTR_GEN_AI_REQUEST_MAX_TOKENS] = maxTokens;
+    this.span?.setAttributes(attributes);
+    if (this.deps.recordPromptText)
+      this.span?.setAttribute(A.ATTR_GEN_AI_INPUT_MESSAGES, inputMessages(context));
+    return attributes;
+  }
+
+  private familySpans(parent: Span, report: SignalReport): void {
+    const tracer = this.deps.tracer;
+    if (!tracer || !this.spanContext) return;
+    const context = trace.setSpan(this.spanContext, parent);
+    for (const outcome of report.families) {
+      const span = tracer.startSpan(
+        `${A.SPAN.signalPrefix}${outcome.family}`,
+        { startTime: hrTime(outcome.startedAt) },
+        context,
+      );
+      span.setAttribute(A.ATTR_ROUTER_SIGNAL_FAMILY, outcome.family);
+      span.setAttribute(
+        A.ATTR_ROUTER_SIGNAL_MATCHED,
+        outcome.matches.map((m) => m.name),
+      );
+      if (outcome.error !== undefined) {
+        const errorType = outcome.timedOut ? ERROR_REASON.signalTimeout : ERROR_REASON.signalError;
+        span.setAttribute(A.ATTR_ERROR_TYPE, errorType);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
+      }
+      span.end(hrTime(outcome.startedAt + outcome.durationMs));
+    }
+  }
+
+  private pluginSpans(parent: Span, record: RouteRecord, failedAt: number): void {
+    const tracer = this.deps.tracer;
+    if (!tracer || !this.spanContext) return;
+    const context = trace.setSpan(this.spanContext, parent);
+    for (const mark of record.plugins) {
+      const span = tracer.startSpan(
+        `${A.SPAN.pluginPrefix}${mark.type}`,
+        { startTime: hrTime(mark.start) },
+        context,
+      );
+      span.setAttribute(A.ATTR_ROUTER_PLUGIN_TYPE, mark.type);
+      if (mark.effect) span.setAttribute(A.ATTR_ROUTER_PLUGIN_EFFECT, mark.effect);
+      span.end(hrTime(mark.end < 0 ? failedAt : mark.end));
+    }
+  }
+}

@@ -1,0 +1,97 @@
+// OpenTelemetry SDK setup: a tracer provider when tracing is enabled, a meter provider when some metric reader
+// is, both built from the standard OTEL_* variables. Nothing is registered globally: the server and the policy
+// store get this object. `noopTelemetry` (the default everywhere) creates no spans and records no metrics.
+import { createNoopMeter } from '@opentelemetry/api';
+import type { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import type { BasicTracerProvider, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { noopTelemetry, type Telemetry } from './noop-telemetry.ts';
+import {
+  batchConfigFromEnv,
+  isTrue,
+  metricReadersFromEnv,
+  resourceFromEnv,
+  samplerFromEnv,
+  traceExportersFromEnv,
+} from './otel-env.ts';
+import { RouterMetrics } from './router-metrics.ts';
+import { sdkMetrics, sdkTrace } from './sdk-modules.ts';
+import { INSTRUMENTATION_SCOPE } from './semconv.ts';
+import { RecordingStreamTelemetry } from './stream-telemetry.ts';
+
+export { noopTelemetry, type Telemetry };
+
+/**
+ * A metric reader from any installed copy of @opentelemetry/sdk-metrics: exporters pin their own patch version
+ * (exporter-prometheus 0.223.0 brings sdk-metrics 2.12.0 next to our 2.12.1), whose class is a different type.
+ */
+export type MetricReaderLike = Pick<
+  MetricReader,
+  | 'setMetricProducer'
+  | 'selectAggregation'
+  | 'selectAggregationTemporality'
+  | 'collect'
+  | 'forceFlush'
+  | 'shutdown'
+>;
+
+export interface TelemetryOptions {
+  /** Where OTEL_* variables are read; default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Extra metric readers, e.g. the admin server's PrometheusExporter. */
+  readonly metricReaders?: readonly MetricReaderLike[];
+  /** Extra span processors (tests: SimpleSpanProcessor(InMemorySpanExporter)); any enables tracing. */
+  readonly spanProcessors?: readonly SpanProcessor[];
+  /**
+   * Record prompt text (`gen_ai.input.messages`) on spans. Default: the
+   * OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT variable, else off.
+   */
+  readonly recordPromptText?: boolean;
+}
+
+const VERSION = '0.1.0';
+
+export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
+  const env = options.env ?? process.env;
+  if (isTrue(env, 'OTEL_SDK_DISABLED')) return noopTelemetry;
+  const exporters = traceExportersFromEnv(env);
+  const spanProcessors = [...(options.spanProcessors ?? [])];
+  if (exporters.length > 0) {
+    const { BatchSpanProcessor } = sdkTrace();
+    for (const exporter of exporters)
+      spanProcessors.push(new BatchSpanProcessor(exporter, batchConfigFromEnv(env)));
+  }
+  const readers = [...((options.metricReaders ?? []) as MetricReader[]), ...metricReadersFromEnv(env)];
+  if (spanProcessors.length === 0 && readers.length === 0) return noopTelemetry;
+
+  const resource = resourceFromEnv(env);
+  let tracerProvider: BasicTracerProvider | undefined;
+  if (spanProcessors.length > 0) {
+    const { BasicTracerProvider } = sdkTrace();
+    tracerProvider = new BasicTracerProvider({ resource, sampler: samplerFromEnv(env), spanProcessors });
+  }
+  let meterProvider: MeterProvider | undefined;
+  if (readers.length > 0) {
+    const { MeterProvider } = sdkMetrics();
+    meterProvider = new MeterProvider({ resource, readers });
+  }
+  const tracer = tracerProvider?.getTracer(INSTRUMENTATION_SCOPE, VERSION);
+  const meter = meterProvider?.getMeter(INSTRUMENTATION_SCOPE, VERSION) ?? createNoopMeter();
+  const metrics = new RouterMetrics(meter);
+  const recordPromptText =
+    options.recordPromptText ?? isTrue(env, 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT');
+  const deps = { metrics, metricsEnabled: meterProvider !== undefined, tracer, recordPromptText };
+  let shutdown: Promise<void> | undefined;
+  return {
+    tracer: tracer ?? noopTelemetry.tracer,
+    meter,
+    metrics,
+    tracingEnabled: tracer !== undefined,
+    metricsEnabled: meterProvider !== undefined,
+    recordPromptText,
+    startStream: (metadata) => new RecordingStreamTelemetry(deps, tracer ? metadata : undefined),
+    shutdown: () => {
+      shutdown ??= Promise.all([tracerProvider?.shutdown(), meterProvider?.shutdown()]).then(() => {});
+      return shutdown;
+    },
+  };
+}

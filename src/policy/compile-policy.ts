@@ -12,7 +12,7 @@ import { selectionAlgorithms } from '../selection/model-selector.ts';
 import { familiesByConditionType, familiesByKey } from '../signals/index.ts';
 import { type FamilyEvaluator, SignalEngine } from '../signals/signal-engine.ts';
 import { RuleConfigError, type SignalFamily, type SignalRule } from '../signals/signal-family.ts';
-import { closest, IssueCollector, type PathSegment, schemaFieldNames } from './issues.ts';
+import { closest, IssueCollector, type Locator, type PathSegment, schemaFieldNames } from './issues.ts';
 import type { CompiledDecision, CompiledModel, CompiledModelRef, CompiledPool, Policy } from './policy.ts';
 import { analysePolicy } from './policy-analysis.ts';
 import {
@@ -39,8 +39,10 @@ const ML_FAMILIES = new Set([
 export interface CompileOptions {
   readonly file: string;
   readonly policyDir: string;
-  /** 1-based line of a path inside the source YAML, when known. */
-  readonly locate?: (path: readonly PathSegment[]) => number | undefined;
+  /** Where a path is written in the source YAML (1-based line, and the file for multi-file policies). */
+  readonly locate?: Locator;
+  /** Every file the policy was read from (a directory's files); `[file]` when absent. */
+  readonly files?: readonly string[];
   /** Time budget per asynchronous signal family. */
   readonly signalTimeoutMs?: number;
   /** ONNX sessions shared by every policy generation of the process (ML families); a default pool if absent. */
@@ -431,7 +433,7 @@ export async function compilePolicy(raw: unknown, options: CompileOptions): Prom
     throw new PolicyError(issues.issues);
   }
   return Object.freeze({
-    source: { files: [options.file], format: converted.format },
+    source: { files: options.files ?? [options.file], format: converted.format },
     autoModelNames: new Set(doc.auto_model_names),
     defaultModel: defaultModel as CompiledModel,
     models,

@@ -40,18 +40,26 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
 
+/** Where a policy path is written: its line, and the file when the policy spans several files. */
+export interface SourceLocation {
+  readonly file?: string;
+  readonly line?: number;
+}
+
+export type Locator = (path: readonly PathSegment[]) => SourceLocation | undefined;
+
 export class IssueCollector {
   readonly issues: PolicyIssue[] = [];
 
   constructor(
     private readonly file: string,
-    private readonly locate: (path: readonly PathSegment[]) => number | undefined,
+    private readonly locate: Locator,
   ) {}
 
   add(severity: 'error' | 'warning', path: readonly PathSegment[], message: string, hint?: string): void {
-    const line = this.locate(path);
+    const { file = this.file, line } = this.locate(path) ?? {};
     this.issues.push({
-      file: this.file,
+      file,
       path: formatPath(path),
       message,
       severity,

@@ -1,17 +1,27 @@
 // The `semantic-router` command: serve, validate, explain, train, eval.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startApp } from '../app.ts';
+import { createPrometheusMetrics } from '../admin/prometheus-exporter.ts';
+import { type AppOptions, startApp } from '../app.ts';
 import { formatPolicyIssue, PolicyError } from '../errors.ts';
+import { DEFAULT_DEBOUNCE_MS, DEFAULT_POLL_MS } from '../policy/policy-watcher.ts';
 import { createLogger, errorFields } from '../telemetry/logger.ts';
+import { createTelemetry } from '../telemetry/telemetry.ts';
 import { EVAL_USAGE, evalCommand } from './eval.ts';
 import { explainCommand } from './explain.ts';
 import { TRAIN_USAGE, trainCommand } from './train.ts';
 import { type CommandIO, validateCommand } from './validate.ts';
 
 const USAGE = `usage:
-  semantic-router serve --policy FILE [--port 50051] [--host 0.0.0.0] [--max-body-bytes 8388608]
-                        [--shutdown-grace-ms 10000] [--fail-open]
+  semantic-router serve --policy FILE|DIR [--port 50051] [--host 0.0.0.0] [--max-body-bytes 8388608]
+                        [--shutdown-grace-ms 10000] [--fail-open] [--admin-port 9190] [--admin-host HOST]
+                        [--reload-debounce-ms 250] [--reload-poll-ms 2000]
+      --policy DIR merges every *.yaml / *.yml file at the directory's top level (one ConfigMap per team).
+      The policy is reloaded when it changes on disk (ConfigMap symlink swaps included) and on SIGHUP; a
+      broken version keeps the last good one serving. --reload-poll-ms 0 turns watching off (SIGHUP only).
+      admin HTTP server (host defaults to --host; port 0 picks a free one, the default with --port 0):
+      /healthz, /readyz, /metrics (Prometheus), /policy. Logs: JSON lines on stderr, level from LOG_LEVEL
+      (trace|debug|info|warn|error|fatal|silent), credentials and prompt text redacted
   semantic-router validate FILE
   semantic-router explain --policy FILE [--json] [--model NAME] [--header name=value ...] "prompt"
   semantic-router explain --policy FILE [--json] < request.json     (an OpenAI chat completions request)
@@ -32,6 +42,12 @@ function positiveInt(value: string | undefined, name: string, fallback: number):
 
 class UsageError extends Error {}
 
+function watchOptions(debounce: string | undefined, poll: string | undefined): AppOptions['watch'] {
+  const pollMs = positiveInt(poll, 'reload-poll-ms', DEFAULT_POLL_MS);
+  if (pollMs === 0) return false;
+  return { pollMs, debounceMs: positiveInt(debounce, 'reload-debounce-ms', DEFAULT_DEBOUNCE_MS) };
+}
+
 async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -42,22 +58,39 @@ async function serve(args: string[]): Promise<number> {
       'max-body-bytes': { type: 'string' },
       'shutdown-grace-ms': { type: 'string' },
       'fail-open': { type: 'boolean' },
+      'reload-debounce-ms': { type: 'string' },
+      'reload-poll-ms': { type: 'string' },
+      'admin-port': { type: 'string' },
+      'admin-host': { type: 'string' },
     },
   });
-  if (!values.policy) throw new UsageError('serve needs --policy FILE');
+  if (!values.policy) throw new UsageError('serve needs --policy FILE or DIR');
   const logger = createLogger({ fields: { service: 'semantic-router' } });
+  const host = values.host ?? '0.0.0.0';
+  const port = positiveInt(values.port, 'port', 50051);
+  const prometheus = createPrometheusMetrics();
+  const telemetry = createTelemetry({ metricReaders: [prometheus.reader] });
   let app: Awaited<ReturnType<typeof startApp>>;
   try {
     app = await startApp({
       policyFile: values.policy,
-      host: values.host ?? '0.0.0.0',
-      port: positiveInt(values.port, 'port', 50051),
+      host,
+      port,
       maxBodyBytes: positiveInt(values['max-body-bytes'], 'max-body-bytes', 8 * 1024 * 1024),
       shutdownGraceMs: positiveInt(values['shutdown-grace-ms'], 'shutdown-grace-ms', 10_000),
       failOpen: values['fail-open'] ?? false,
       logger,
+      telemetry,
+      watch: watchOptions(values['reload-debounce-ms'], values['reload-poll-ms']),
+      admin: {
+        host: values['admin-host'] ?? host,
+        // A free gRPC port means an ephemeral instance (tests, benchmarks): a fixed admin port would collide.
+        port: positiveInt(values['admin-port'], 'admin-port', port === 0 ? 0 : 9190),
+        metrics: prometheus.handler,
+      },
     });
   } catch (error) {
+    await telemetry.shutdown();
     if (error instanceof PolicyError) {
       for (const issue of error.issues) io.err(`${formatPolicyIssue(issue)}\n`);
       logger.error('policy is invalid, not starting', { file: values.policy });
@@ -68,6 +101,7 @@ async function serve(args: string[]): Promise<number> {
   const { policy, generation } = app.policies.live;
   logger.info('semantic-router listening', {
     port: app.port,
+    adminPort: app.adminPort,
     policy: values.policy,
     generation,
     models: policy.models.length,
@@ -79,10 +113,13 @@ async function serve(args: string[]): Promise<number> {
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       logger.info('shutting down', { signal, inFlightStreams: app.server.activeStreams });
-      void app.close().then(() => {
-        logger.info('stopped');
-        resolve(0);
-      });
+      void app
+        .close()
+        .then(() => telemetry.shutdown())
+        .then(() => {
+          logger.info('stopped');
+          resolve(0);
+        });
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

@@ -1,0 +1,69 @@
+#!/bin/sh
+# Finds a Prometheus server binary for the end-to-end tests, installing the Debian package when missing.
+# The package's service is never started: tests run their own process on loopback and stop it by PID.
+#
+#   scripts/prometheus.sh ensure   prints the prometheus binary's path (exit 0), or why it is unavailable (exit 1)
+#   scripts/prometheus.sh promtool prints the promtool binary's path, if installed (exit 1 otherwise)
+set -eu
+
+find_binary() {
+  command -v "$1" 2>/dev/null || { [ -x "/usr/bin/$1" ] && echo "/usr/bin/$1"; } || return 1
+}
+
+# PIDs of running prometheus daemons, to stop only one the package's postinst might start.
+daemon_pids() {
+  pgrep -x prometheus 2>/dev/null | sort || true
+}
+
+install_package() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "prometheus is not installed and installing it needs root (apt-get install prometheus)" >&2
+    return 1
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "prometheus is not installed and apt-get is not available" >&2
+    return 1
+  fi
+  candidate=$(apt-cache policy prometheus 2>/dev/null | sed -n 's/^ *Candidate: *//p')
+  if [ -z "$candidate" ] || [ "$candidate" = "(none)" ]; then
+    echo "no installable Debian package 'prometheus' (apt-cache policy prometheus shows no candidate)" >&2
+    return 1
+  fi
+  # policy-rc.d exiting 101 forbids invoke-rc.d / deb-systemd-invoke to start services during the install.
+  created_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    created_policy=1
+  fi
+  before=$(daemon_pids)
+  status=0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    -o DPkg::Lock::Timeout=120 prometheus >&2 || status=$?
+  [ -n "$created_policy" ] && rm -f /usr/sbin/policy-rc.d
+  for pid in $(daemon_pids); do
+    if ! printf '%s\n' "$before" | grep -qx "$pid"; then
+      echo "stopping prometheus daemon $pid started by the package install" >&2
+      kill "$pid" 2>/dev/null || true
+    fi
+  done
+  return "$status"
+}
+
+case "${1:-ensure}" in
+  ensure)
+    if binary=$(find_binary prometheus); then
+      echo "$binary"
+      exit 0
+    fi
+    install_package || exit 1
+    find_binary prometheus || { echo "prometheus installed but its binary was not found" >&2; exit 1; }
+    ;;
+  promtool)
+    find_binary promtool || exit 1
+    ;;
+  *)
+    echo "usage: scripts/prometheus.sh ensure|promtool" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,135 @@
+// The admin HTTP server, on its own port apart from gRPC: /healthz, /readyz, /metrics and /policy.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { errorFields, type Logger } from '../telemetry/logger.ts';
+import type { PolicyView } from './policy-view.ts';
+import type { ReadinessReport } from './readiness.ts';
+
+/** Serves the Prometheus text exposition (e.g. PrometheusExporter.getMetricsRequestHandler). */
+export type MetricsHandler = (request: IncomingMessage, response: ServerResponse) => void;
+
+export interface AdminServerOptions {
+  readonly readiness: () => ReadinessReport;
+  /** The live policy; undefined while the first one is still loading. */
+  readonly policy: () => PolicyView | undefined;
+  /** Absent: /metrics answers 404. */
+  readonly metrics?: MetricsHandler;
+  readonly logger: Logger;
+}
+
+export const ADMIN_PATHS = ['/healthz', '/readyz', '/metrics', '/policy'] as const;
+const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+// Open keep-alive connections (Prometheus keeps one per target) must not hold up shutdown for long.
+const CLOSE_TIMEOUT_MS = 1000;
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = `${JSON.stringify(body, null, 2)}\n`;
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
+  response.end(text);
+}
+
+export class AdminServer {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: AdminServerOptions) {
+    this.server = createServer((request, response) => this.handle(request, response));
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  /** Binds host:port (port 0 picks a free one) and resolves with the bound port. */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      this.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError);
+        this.server.on('error', (error) =>
+          this.options.logger.error('admin server error', errorFields(error)),
+        );
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      if (!this.server.listening) return resolve();
+      const timer = setTimeout(() => {
+        for (const socket of this.sockets) socket.destroy();
+      }, CLOSE_TIMEOUT_MS);
+      this.server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.server.closeIdleConnections();
+    });
+    return this.closing;
+  }
+
+  private handle(request: IncomingMessage, response: ServerResponse): void {
+    try {
+      this.route(request, response);
+    } catch (error) {
+      this.options.logger.error('admin request failed', { path: pathOf(request), ...errorFields(error) });
+      if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
+      else response.destroy();
+    }
+  }
+
+  private route(request: IncomingMessage, response: ServerResponse): void {
+    const path = pathOf(request);
+    if (!(ADMIN_PATHS as readonly string[]).includes(path)) {
+      sendJson(response, 404, { error: `no admin endpoint ${path}`, endpoints: ADMIN_PATHS });
+      return;
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.setHeader('allow', 'GET, HEAD');
+      sendJson(response, 405, { error: `method ${request.method} not allowed; use GET` });
+      return;
+    }
+    switch (path) {
+      case '/healthz':
+        sendJson(response, 200, { status: 'ok' });
+        return;
+      case '/readyz': {
+        const report = this.options.readiness();
+        sendJson(response, report.ready ? 200 : 503, {
+          status: report.ready ? 'ready' : 'not_ready',
+          ...report,
+        });
+        return;
+      }
+      case '/metrics':
+        if (!this.options.metrics) {
+          sendJson(response, 404, { error: 'metrics are not enabled' });
+          return;
+        }
+        this.options.metrics(request, response);
+        // The exporter sets a bare `text/plain` synchronously; name the exposition format version precisely.
+        if (!response.headersSent) response.setHeader('content-type', PROMETHEUS_CONTENT_TYPE);
+        return;
+      case '/policy': {
+        const view = this.options.policy();
+        if (view) sendJson(response, 200, view);
+        else sendJson(response, 503, { error: 'the policy is still loading' });
+        return;
+      }
+    }
+  }
+}
+
+/** The request path without the query string; never throws on malformed targets. */
+function pathOf(request: IncomingMessage): string {
+  const target = request.url ?? '/';
+  const end = target.search(/[?#]/);
+  return end === -1 ? target : target.slice(0, end);
+}

@@ -118,11 +118,16 @@ export class ExtProcServer {
     this.streams.add(call);
     const lease = this.options.leaseRouter();
     const telemetry = this.options.telemetry ?? noopTelemetry;
+    const streamTelemetry = telemetry.startStream(
+      telemetry.tracingEnabled ? metadataCarrier(call.metadata) : undefined,
+    );
+    // Log lines of this stream carry its trace and span ids (once its span exists).
+    const fields = (error: unknown) => ({ ...errorFields(error), ...streamTelemetry.logFields() });
     const processor = new StreamProcessor(lease.router, {
       maxBodyBytes: this.options.maxBodyBytes,
       failOpen: this.options.failOpen,
-      onUnexpectedError: (error) => logger.error('unexpected routing failure', errorFields(error)),
-      telemetry: telemetry.startStream(telemetry.tracingEnabled ? metadataCarrier(call.metadata) : undefined),
+      onUnexpectedError: (error) => logger.error('unexpected routing failure', fields(error)),
+      telemetry: streamTelemetry,
     });
     // Envoy expects answers in message order; body handling is async, so messages are processed one at a time.
     let queue: Promise<void> = Promise.resolve();
@@ -142,7 +147,7 @@ export class ExtProcServer {
           if (response && !closed && !message.observability_mode) call.write(response);
         } catch (error) {
           // Only a bug gets here (stages answer errors as immediate responses): end this stream, keep the others.
-          logger.error('ext_proc message failed', errorFields(error));
+          logger.error('ext_proc message failed', fields(error));
           call.destroy(error as Error);
           release(true);
         }
@@ -158,7 +163,7 @@ export class ExtProcServer {
     call.on('cancelled', () => release());
     call.on('error', (error: Error & { code?: number }) => {
       const failed = error.code !== grpc.status.CANCELLED;
-      if (failed) logger.warn('ext_proc stream error', errorFields(error));
+      if (failed) logger.warn('ext_proc stream error', fields(error));
       release(failed);
     });
   }

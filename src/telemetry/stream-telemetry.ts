@@ -45,9 +45,12 @@ export interface StreamTelemetry {
   responseEnd(): void;
   /** The stream closed (end, error or cancel). Called once. */
   close(streamFailed: boolean): void;
+  /** `trace_id` / `span_id` of the stream's span for its log lines; empty when it has none (yet). */
+  logFields(): Readonly<Record<string, string>>;
 }
 
 const NO_HEADERS: readonly HeaderPair[] = [];
+const NO_FIELDS: Readonly<Record<string, string>> = {};
 
 export const NOOP_STREAM_TELEMETRY: StreamTelemetry = {
   requestHeaders: () => NO_HEADERS,
@@ -57,6 +60,7 @@ export const NOOP_STREAM_TELEMETRY: StreamTelemetry = {
   responseHeaders: () => {},
   responseEnd: () => {},
   close: () => {},
+  logFields: () => NO_FIELDS,
 };
 
 export interface StreamTelemetryDeps {
@@ -127,6 +131,11 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
     );
     this.spanContext = trace.setSpan(parent, this.span);
     return traceHeaders(this.spanContext);
+  }
+
+  logFields(): Readonly<Record<string, string>> {
+    const context = this.span?.spanContext();
+    return context ? { trace_id: context.traceId, span_id: context.spanId } : NO_FIELDS;
   }
 
   answered(responsePath: 'local' | 'passthrough'): void {

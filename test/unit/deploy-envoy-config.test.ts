@@ -5,97 +5,37 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { canonicalIncludeDirs, loadCanonicalRoot } from '../helpers/envoy-canonical.ts';
 import {
-  includeDirsTypeUrlResolver,
-  messageToPlain,
-  ProtoJsonError,
-  type ProtoJsonOptions,
-  protoJsonToMessage,
-} from '../helpers/proto-json.ts';
+  bootstrapSchema,
+  convertBootstrap,
+  decodeBootstrap,
+  expectExtProcBeforeRouter,
+  expectOneClusterPerPool,
+  expectPoolRouting,
+  expectRouteTargetsAndHttp2Router,
+  list,
+  obj,
+  ENVOY_TYPE as TYPE,
+} from '../helpers/envoy-bootstrap-checks.ts';
+import { ProtoJsonError } from '../helpers/proto-json.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ENVOY_YAML = path.join(repoRoot, 'deploy/envoy.yaml');
 const DEFAULT_POLICY = path.join(repoRoot, 'policies/default.yaml');
 
-const TYPE = {
-  hcm: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-  extProc: 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor',
-  extProcPerRoute: 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute',
-  router: 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
-  httpProtocolOptions: 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-} as const;
-const ROUTER_CLUSTER = 'semantic-router';
-const MIB = 1024 * 1024;
-
-/** A fresh root holding only bootstrap.proto: every typed_config type must be found and loaded on demand. */
-function bootstrapSchema(): { type: protobuf.Type; options: ProtoJsonOptions } {
-  const root = loadCanonicalRoot(['envoy/config/bootstrap/v3/bootstrap.proto']);
-  return {
-    type: root.lookupType('envoy.config.bootstrap.v3.Bootstrap'),
-    options: {
-      resolveTypeUrl: includeDirsTypeUrlResolver(root, canonicalIncludeDirs),
-      rejectDeprecated: true,
-    },
-  };
-}
-
 const schema = bootstrapSchema();
 
-function obj(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new Error(`${what} is not an object`);
-  return value as Record<string, unknown>;
-}
-
-function list(value: unknown, what: string): unknown[] {
-  if (!Array.isArray(value)) throw new Error(`${what} is not a list`);
-  return value;
-}
-
-function seconds(duration: unknown, what: string): number {
-  const { seconds: whole = 0, nanos = 0 } = obj(duration, what);
-  return Number(whole) + Number(nanos) / 1e9;
-}
-
+let decodedEnvoyYaml: ReturnType<typeof decodeBootstrap> | undefined;
 /** deploy/envoy.yaml decoded (throws its ProtoJsonError in every test when it is not a valid Bootstrap). */
-function decodeEnvoyYaml() {
-  const decoded = protoJsonToMessage(schema.type, parse(readFileSync(ENVOY_YAML, 'utf8')), schema.options);
-  const bootstrap = messageToPlain(schema.type, decoded.message, schema.options.resolveTypeUrl);
-  const staticResources = obj(bootstrap.static_resources, 'static_resources');
-  const listener = obj(list(staticResources.listeners, 'listeners')[0], 'listeners[0]');
-  const clusters = list(staticResources.clusters, 'clusters').map((c, i) => obj(c, `clusters[${i}]`));
-  const chain = obj(list(listener.filter_chains, 'filter_chains')[0], 'filter_chains[0]');
-  const hcm = obj(obj(list(chain.filters, 'filters')[0], 'filters[0]').typed_config, 'HttpConnectionManager');
-  const httpFilters = list(hcm.http_filters, 'http_filters').map((f, i) => obj(f, `http_filters[${i}]`));
-  const virtualHost = obj(
-    list(obj(hcm.route_config, 'route_config').virtual_hosts, 'virtual_hosts')[0],
-    'vhost',
-  );
-  return {
-    decoded,
-    bootstrap,
-    listener,
-    clusters,
-    clusterNames: clusters.map((cluster) => String(cluster.name)),
-    hcm,
-    httpFilters,
-    filterNames: httpFilters.map((filter) => filter.name),
-    routes: list(virtualHost.routes, 'routes').map((r, i) => obj(r, `routes[${i}]`)),
-  };
-}
-
-let decodedEnvoyYaml: ReturnType<typeof decodeEnvoyYaml> | undefined;
-function envoy(): ReturnType<typeof decodeEnvoyYaml> {
-  decodedEnvoyYaml ??= decodeEnvoyYaml();
+function envoy(): ReturnType<typeof decodeBootstrap> {
+  decodedEnvoyYaml ??= decodeBootstrap(readFileSync(ENVOY_YAML, 'utf8'));
   return decodedEnvoyYaml;
 }
 
 function convert(yamlText: string): void {
-  protoJsonToMessage(schema.type, parse(yamlText), schema.options);
+  convertBootstrap(yamlText);
 }
 
 /** The ProtoJsonError that converting `yamlText` as a Bootstrap throws. */
@@ -218,99 +158,18 @@ describe('deploy/envoy.yaml is a valid Envoy v3 Bootstrap', () => {
 
 describe('deploy/envoy.yaml follows the Envoy contract of DESIGN.md', () => {
   it('runs ext_proc before the router, with the required processing mode and timeouts', () => {
-    const { httpFilters, filterNames, clusterNames } = envoy();
-    const extProc = obj(
-      httpFilters.find((f) => f.name === 'envoy.filters.http.ext_proc')?.typed_config,
-      'ext_proc',
-    );
-    const extProcIndex = filterNames.indexOf('envoy.filters.http.ext_proc');
-    expect(extProcIndex).toBeGreaterThanOrEqual(0);
-    expect(filterNames.at(-1)).toBe('envoy.filters.http.router');
-    expect(extProcIndex).toBeLessThan(filterNames.indexOf('envoy.filters.http.router'));
-    expect(extProc['@type']).toBe(TYPE.extProc);
-    expect(obj(httpFilters.at(-1)?.typed_config, 'router')['@type']).toBe(TYPE.router);
-
-    expect(extProc.processing_mode).toEqual({
-      request_header_mode: 'SEND',
-      response_header_mode: 'SEND',
-      request_body_mode: 'BUFFERED',
-      response_body_mode: 'BUFFERED',
-      request_trailer_mode: 'SKIP',
-      response_trailer_mode: 'SKIP',
-    });
-    expect(extProc.allow_mode_override).toBe(true);
-    expect(extProc.failure_mode_allow ?? false).toBe(false);
-    const messageTimeout = seconds(extProc.message_timeout, 'message_timeout');
-    expect(messageTimeout).toBeGreaterThanOrEqual(1);
-    expect(seconds(extProc.max_message_timeout, 'max_message_timeout')).toBeGreaterThanOrEqual(
-      messageTimeout,
-    );
-    // The router's clear_route_cache must be honoured.
-    expect(extProc.disable_clear_route_cache ?? false).toBe(false);
-    expect(extProc.route_cache_action ?? 'DEFAULT').not.toBe('RETAIN');
-    const grpcService = obj(extProc.grpc_service, 'grpc_service');
-    expect(obj(grpcService.envoy_grpc, 'envoy_grpc').cluster_name).toBe(ROUTER_CLUSTER);
-    expect(clusterNames).toContain(ROUTER_CLUSTER);
-    expect(seconds(grpcService.timeout, 'grpc_service.timeout')).toBeGreaterThan(0);
+    expectExtProcBeforeRouter(envoy());
   });
 
   it('routes on x-selected-pool first, then to a default pool; buffers are large enough', () => {
-    const { routes, listener, clusters } = envoy();
-    const byPool = routes.findIndex((route) =>
-      list(obj(route.match, 'match').headers ?? [], 'headers').some((h) => {
-        const header = obj(h, 'header');
-        return header.name === 'x-selected-pool' && header.present_match === true;
-      }),
-    );
-    expect(byPool).toBeGreaterThanOrEqual(0);
-    const poolRoute = routes[byPool] ?? {};
-    expect(obj(poolRoute.match, 'match').prefix).toBe('/');
-    expect(obj(poolRoute.route, 'route').cluster_header).toBe('x-selected-pool');
-    expect(seconds(obj(poolRoute.route, 'route').timeout, 'timeout')).toBeGreaterThanOrEqual(60);
-
-    const fallback = routes.at(-1) ?? {};
-    expect(routes.indexOf(fallback)).toBeGreaterThan(byPool);
-    expect(obj(fallback.match, 'match')).toEqual({ prefix: '/' });
-    expect(obj(fallback.route, 'route').cluster).toBe('l4-pool');
-    expect(seconds(obj(fallback.route, 'route').timeout, 'timeout')).toBeGreaterThanOrEqual(60);
-
-    const limit = (holder: Record<string, unknown>) =>
-      Number(obj(holder.per_connection_buffer_limit_bytes, 'per_connection_buffer_limit_bytes').value);
-    expect(limit(listener)).toBeGreaterThanOrEqual(4 * MIB);
-    for (const cluster of clusters)
-      expect(limit(cluster), String(cluster.name)).toBeGreaterThanOrEqual(4 * MIB);
+    expectPoolRouting(envoy(), 'l4-pool');
   });
 
   it('has one cluster per pool of policies/default.yaml', () => {
-    const { clusters, clusterNames } = envoy();
-    const pools = poolClusterNamesFromPolicy();
-    const poolClusters = clusterNames.filter((name) => name !== ROUTER_CLUSTER);
-    expect(new Set(poolClusters)).toEqual(new Set(pools));
-    expect(poolClusters).toHaveLength(pools.length);
-    for (const cluster of clusters) {
-      const assignment = obj(cluster.load_assignment, `${String(cluster.name)}.load_assignment`);
-      expect(assignment.cluster_name).toBe(cluster.name);
-      expect(list(assignment.endpoints, 'endpoints').length).toBeGreaterThan(0);
-      expect(seconds(cluster.connect_timeout, 'connect_timeout')).toBeGreaterThan(0);
-    }
+    expectOneClusterPerPool(envoy(), poolClusterNamesFromPolicy());
   });
 
   it('sends the default route to an existing cluster and speaks HTTP/2 to the semantic router', () => {
-    const { routes, clusters, clusterNames } = envoy();
-    for (const route of routes) {
-      const action = route.route === undefined ? undefined : obj(route.route, 'route');
-      if (typeof action?.cluster === 'string') expect(clusterNames).toContain(action.cluster);
-    }
-    const routerCluster = clusters.find((cluster) => cluster.name === ROUTER_CLUSTER);
-    const protocolOptions = obj(
-      obj(routerCluster?.typed_extension_protocol_options, 'typed_extension_protocol_options')[
-        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions'
-      ],
-      'HttpProtocolOptions',
-    );
-    expect(protocolOptions['@type']).toBe(TYPE.httpProtocolOptions);
-    expect(obj(protocolOptions.explicit_http_config, 'explicit_http_config')).toHaveProperty(
-      'http2_protocol_options',
-    );
+    expectRouteTargetsAndHttp2Router(envoy());
   });
 });

@@ -1,0 +1,214 @@
+// The Envoy config the chart generates (sidecar bootstrap, Envoy Gateway / AI Gateway / Istio ext_proc filters)
+// decoded strictly into Envoy's canonical protos, like deploy/envoy.yaml, and checked against the policy's pools.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import {
+  clusterEndpoints,
+  decodeBootstrap,
+  decodeCanonical,
+  ENVOY_TYPE,
+  expectExtProcBeforeRouter,
+  expectExtProcContract,
+  expectOneClusterPerPool,
+  expectPoolRouting,
+  expectRouteTargetsAndHttp2Router,
+  obj,
+} from '../../helpers/envoy-bootstrap-checks.ts';
+import { helmTemplate, type K8sObject, type Rendered, repoRoot } from '../../helpers/helm.ts';
+
+const HCM_PROTO = 'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto';
+const HTTP_FILTER = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter';
+
+type Plain = Record<string, unknown>;
+const at = (value: unknown, ...keys: (string | number)[]): unknown =>
+  keys.reduce<unknown>((v, key) => (v as Record<string | number, unknown> | undefined)?.[key], value);
+
+function envoyConfig(rendered: Rendered) {
+  const text = at(rendered.get('ConfigMap', '-envoy'), 'data', 'envoy.yaml');
+  if (typeof text !== 'string') throw new Error('no envoy.yaml in the Envoy ConfigMap');
+  return decodeBootstrap(text);
+}
+
+/** Envoy cluster names of the pools of the policy the chart put into its policy ConfigMap. */
+function policyPoolClusters(rendered: Rendered): string[] {
+  const text = at(rendered.get('ConfigMap', '-policy'), 'data', 'policy.yaml');
+  const pools = obj(parse(String(text)), 'policy').pools as { name: string; envoy_cluster?: string }[];
+  return pools.map((pool) => pool.envoy_cluster ?? pool.name);
+}
+
+/** An HttpFilter (`{name, typed_config}`) decoded strictly as Envoy's HttpFilter message. */
+function decodeHttpFilter(value: unknown): Plain {
+  const { decoded, plain } = decodeCanonical(HCM_PROTO, HTTP_FILTER, value);
+  expect(decoded.typeUrls).toContain(ENVOY_TYPE.extProc);
+  expect(plain.name).toBe('envoy.filters.http.ext_proc');
+  return obj(plain.typed_config, 'typed_config');
+}
+
+const defaults = helmTemplate();
+const standalone = helmTemplate({ valuesFiles: ['examples/standalone-envoy.yaml'] });
+
+describe('the generated Envoy sidecar config', () => {
+  it.each([
+    ['default values', defaults],
+    ['standalone example', standalone],
+  ])('%s: decodes into envoy.config.bootstrap.v3.Bootstrap and follows the Envoy contract', (_, rendered) => {
+    const envoy = envoyConfig(rendered);
+    expect(envoy.schemaType.verify(envoy.decoded.message)).toBeNull();
+    expectExtProcBeforeRouter(envoy);
+    expectRouteTargetsAndHttp2Router(envoy);
+    expect(clusterEndpoints(envoy).get('semantic-router')).toEqual({ address: '127.0.0.1', port: 50051 });
+    const admin = obj(obj(obj(envoy.bootstrap.admin, 'admin').address, 'address').socket_address, 'socket');
+    expect(admin.address).toBe('127.0.0.1');
+  });
+
+  it('has the HTTP connection manager, listener buffer and router cluster of deploy/envoy.yaml', () => {
+    const generated = envoyConfig(defaults);
+    const reference = decodeBootstrap(readFileSync(path.join(repoRoot, 'deploy/envoy.yaml'), 'utf8'));
+    // The whole HTTP connection manager: filters, processing mode, routes, access log.
+    expect(generated.hcm).toEqual(reference.hcm);
+    expect(generated.bootstrap.overload_manager).toEqual(reference.bootstrap.overload_manager);
+    const routerCluster = (envoy: typeof generated) =>
+      envoy.clusters.find((c) => c.name === 'semantic-router');
+    expect(routerCluster(generated)).toEqual(routerCluster(reference));
+    expect(generated.listener.per_connection_buffer_limit_bytes).toEqual(
+      reference.listener.per_connection_buffer_limit_bytes,
+    );
+  });
+
+  it('has one cluster per pool of the rendered policy, named by envoy_cluster or name', () => {
+    expectOneClusterPerPool(envoyConfig(defaults), policyPoolClusters(defaults));
+    expect(policyPoolClusters(defaults)).toEqual(['l4-pool', 'h100-pool', 'longctx-pool', 'onprem-pool']);
+    // The example's pools are named l4 / h100 with envoy_cluster l4-pool / h100-pool.
+    expectOneClusterPerPool(envoyConfig(standalone), ['l4-pool', 'h100-pool']);
+    expect(clusterEndpoints(envoyConfig(standalone)).get('h100-pool')).toEqual({
+      address: 'vllm-h100.inference.svc.cluster.local',
+      port: 8000,
+    });
+  });
+
+  it("routes to the default model's first pool unless envoy.defaultPool says otherwise", () => {
+    expectPoolRouting(envoyConfig(defaults), 'l4-pool');
+    expectPoolRouting(envoyConfig(standalone), 'l4-pool');
+    expectPoolRouting(
+      envoyConfig(helmTemplate({ set: { 'envoy.defaultPool': 'onprem-pool' } })),
+      'onprem-pool',
+    );
+  });
+
+  it('follows a pool added to the policy in values, and renders TLS upstreams', () => {
+    const rendered = helmTemplate({
+      valuesFiles: ['examples/standalone-envoy.yaml'],
+      set: {
+        'policy.document.pools[2]': { name: 'b200-pool', max_context_tokens: 1000 },
+        'envoy.upstreams.b200-pool': { address: 'b200.example.com', port: 443, tls: true },
+      },
+    });
+    const envoy = envoyConfig(rendered);
+    expectOneClusterPerPool(envoy, ['l4-pool', 'h100-pool', 'b200-pool']);
+    const b200 = envoy.clusters.find((cluster) => cluster.name === 'b200-pool');
+    expect(at(b200, 'transport_socket', 'name')).toBe('envoy.transport_sockets.tls');
+  });
+
+  it('uses the upstreams as pool clusters with an existing policy ConfigMap', () => {
+    const envoy = envoyConfig(helmTemplate({ valuesFiles: ['examples/existing-configmap.yaml'] }));
+    expectOneClusterPerPool(envoy, ['h100-pool', 'l4-pool', 'longctx-pool', 'onprem-pool']);
+    expectPoolRouting(envoy, 'l4-pool');
+  });
+
+  it('follows the configured ports and timeouts', () => {
+    const envoy = envoyConfig(
+      helmTemplate({
+        set: { 'router.grpcPort': 6000, 'envoy.listenerPort': 9000, 'envoy.messageTimeout': '2.5s' },
+      }),
+    );
+    expect(clusterEndpoints(envoy).get('semantic-router')).toEqual({ address: '127.0.0.1', port: 6000 });
+    expect(at(envoy.listener, 'address', 'socket_address', 'port_value')).toBe(9000);
+    const extProc = obj(envoy.httpFilters[0]?.typed_config, 'ext_proc');
+    expect(extProc.message_timeout).toEqual({ seconds: 2, nanos: 500_000_000 });
+  });
+});
+
+describe('gateway and mesh integrations', () => {
+  const gateway = helmTemplate({ valuesFiles: ['examples/envoy-gateway.yaml'] });
+  const aiGateway = helmTemplate({ valuesFiles: ['examples/envoy-ai-gateway.yaml'] });
+  const istio = helmTemplate({ valuesFiles: ['examples/istio.yaml'] });
+  const grpcPort = (rendered: Rendered) =>
+    (
+      at(rendered.get('Service', 'semantic-router'), 'spec', 'ports') as { name: string; port: number }[]
+    ).find((p) => p.name === 'grpc')?.port;
+
+  it('Envoy Gateway: the EnvoyExtensionPolicy sends ext_proc to the router Service with buffered bodies', () => {
+    const policy = gateway.get('EnvoyExtensionPolicy');
+    const extProc = at(policy, 'spec', 'extProc', 0) as Plain;
+    expect(at(extProc, 'backendRefs', 0)).toEqual({
+      name: gateway.get('Service', 'semantic-router').metadata.name,
+      namespace: 'ai',
+      port: grpcPort(gateway),
+    });
+    expect(extProc).toMatchObject({
+      failOpen: false,
+      messageTimeout: '5s',
+      processingMode: {
+        allowModeOverride: true,
+        request: { body: 'Buffered' },
+        response: { body: 'Buffered' },
+      },
+    });
+    expect(at(policy, 'spec', 'targetRefs', 0)).toMatchObject({
+      kind: 'HTTPRoute',
+      name: 'llm-semantic-router',
+    });
+  });
+
+  it('Envoy Gateway: the HTTPRoute has one x-selected-pool rule per pool, then the default pool', () => {
+    const route: K8sObject = gateway.get('HTTPRoute');
+    const rules = at(route, 'spec', 'rules') as { matches: Plain[]; backendRefs: Plain[] }[];
+    const pools = policyPoolClusters(gateway);
+    expect(rules).toHaveLength(pools.length + 1);
+    pools.forEach((pool, i) => {
+      expect(at(rules[i], 'matches', 0, 'headers', 0)).toEqual({
+        type: 'Exact',
+        name: 'x-selected-pool',
+        value: pool,
+      });
+    });
+    expect(at(rules.at(-1), 'matches', 0)).toEqual({ path: { type: 'PathPrefix', value: '/' } });
+    expect(at(rules.at(-1), 'backendRefs', 0)).toEqual({ name: 'vllm-l4', port: 8000 });
+  });
+
+  it('Envoy AI Gateway: the EnvoyPatchPolicy inserts a valid ext_proc HttpFilter first in the listener', () => {
+    const patch = at(aiGateway.get('EnvoyPatchPolicy'), 'spec', 'jsonPatches', 0) as Plain;
+    expect(patch).toMatchObject({
+      type: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+      name: 'ai/ai-gateway/http',
+      operation: { op: 'add', path: '/default_filter_chain/filters/0/typed_config/http_filters/0' },
+    });
+    const extProc = decodeHttpFilter(at(patch, 'operation', 'value'));
+    expectExtProcContract(extProc);
+    expect(at(extProc, 'grpc_service', 'google_grpc', 'target_uri')).toBe(
+      `llm-semantic-router.ai.svc.cluster.local:${grpcPort(aiGateway)}`,
+    );
+  });
+
+  it("Istio: the EnvoyFilter inserts a valid ext_proc HttpFilter before the router, on the Service's cluster", () => {
+    const configPatch = at(istio.get('EnvoyFilter'), 'spec', 'configPatches', 0) as Plain;
+    expect(configPatch).toMatchObject({
+      applyTo: 'HTTP_FILTER',
+      match: {
+        context: 'GATEWAY',
+        listener: { filterChain: { filter: { subFilter: { name: 'envoy.filters.http.router' } } } },
+      },
+      patch: { operation: 'INSERT_BEFORE' },
+    });
+    expect(at(istio.get('EnvoyFilter'), 'spec', 'workloadSelector')).toEqual({
+      labels: { istio: 'ingressgateway' },
+    });
+    const extProc = decodeHttpFilter(at(configPatch, 'patch', 'value'));
+    expectExtProcContract(extProc);
+    expect(at(extProc, 'grpc_service', 'envoy_grpc', 'cluster_name')).toBe(
+      `outbound|${grpcPort(istio)}||llm-semantic-router.ai.svc.cluster.local`,
+    );
+  });
+});

@@ -10,6 +10,8 @@ import {
   otlpGrpcTrace,
   otlpHttpMetrics,
   otlpHttpTrace,
+  otlpProtoMetrics,
+  otlpProtoTrace,
   resources,
   sdkMetrics,
   sdkTrace,
@@ -146,8 +148,6 @@ function grpcMetadata(headers: Record<string, string>): Metadata | undefined {
   return metadata;
 }
 
-// The HTTP exporters installed encode OTLP as JSON; an OTLP/HTTP receiver accepts JSON on the same path, so
-// `http/protobuf` is served by them too (docs/observability.md).
 function otlpTraceExporter(env: Env): SpanExporter {
   const s = otlpSettings(env, 'TRACES');
   const common = {
@@ -158,7 +158,8 @@ function otlpTraceExporter(env: Env): SpanExporter {
     const metadata = grpcMetadata(s.headers);
     return new (otlpGrpcTrace().OTLPTraceExporter)({ ...common, ...(metadata && { metadata }) });
   }
-  return new (otlpHttpTrace().OTLPTraceExporter)({ ...common, headers: s.headers });
+  const module = s.protocol === 'http/json' ? otlpHttpTrace() : otlpProtoTrace();
+  return new module.OTLPTraceExporter({ ...common, headers: s.headers });
 }
 
 /** Span exporters named by OTEL_TRACES_EXPORTER (`otlp`, `console`, `none`); unset means none. */
@@ -206,7 +207,10 @@ export function metricReadersFromEnv(env: Env): MetricReader[] {
     const exporter =
       s.protocol === 'grpc'
         ? new (otlpGrpcMetrics().OTLPMetricExporter)({ ...common, ...(metadata && { metadata }) })
-        : new (otlpHttpMetrics().OTLPMetricExporter)({ ...common, headers: s.headers });
+        : new (s.protocol === 'http/json' ? otlpHttpMetrics() : otlpProtoMetrics()).OTLPMetricExporter({
+            ...common,
+            headers: s.headers,
+          });
     const interval = number(env, 'OTEL_METRIC_EXPORT_INTERVAL') ?? 60_000;
     // The reader rejects a timeout longer than the interval.
     const timeout = Math.min(number(env, 'OTEL_METRIC_EXPORT_TIMEOUT') ?? 30_000, interval);

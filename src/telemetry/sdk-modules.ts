@@ -9,8 +9,10 @@ export type SdkMetricsModule = typeof import('@opentelemetry/sdk-metrics');
 export type ResourcesModule = typeof import('@opentelemetry/resources');
 export type OtlpGrpcTraceModule = typeof import('@opentelemetry/exporter-trace-otlp-grpc');
 export type OtlpHttpTraceModule = typeof import('@opentelemetry/exporter-trace-otlp-http');
+export type OtlpProtoTraceModule = typeof import('@opentelemetry/exporter-trace-otlp-proto');
 export type OtlpGrpcMetricsModule = typeof import('@opentelemetry/exporter-metrics-otlp-grpc');
 export type OtlpHttpMetricsModule = typeof import('@opentelemetry/exporter-metrics-otlp-http');
+export type OtlpProtoMetricsModule = typeof import('@opentelemetry/exporter-metrics-otlp-proto');
 export type GrpcModule = typeof import('@grpc/grpc-js');
 
 export const sdkTrace = (): SdkTraceModule => require('@opentelemetry/sdk-trace-base');
@@ -18,8 +20,11 @@ export const sdkMetrics = (): SdkMetricsModule => require('@opentelemetry/sdk-me
 export const resources = (): ResourcesModule => require('@opentelemetry/resources');
 export const otlpGrpcTrace = (): OtlpGrpcTraceModule => require('@opentelemetry/exporter-trace-otlp-grpc');
 export const otlpHttpTrace = (): OtlpHttpTraceModule => require('@opentelemetry/exporter-trace-otlp-http');
+export const otlpProtoTrace = (): OtlpProtoTraceModule => require('@opentelemetry/exporter-trace-otlp-proto');
 export const otlpGrpcMetrics = (): OtlpGrpcMetricsModule =>
   require('@opentelemetry/exporter-metrics-otlp-grpc');
 export const otlpHttpMetrics = (): OtlpHttpMetricsModule =>
   require('@opentelemetry/exporter-metrics-otlp-http');
+export const otlpProtoMetrics = (): OtlpProtoMetricsModule =>
+  require('@opentelemetry/exporter-metrics-otlp-proto');
 export const grpc = (): GrpcModule => require('@grpc/grpc-js');

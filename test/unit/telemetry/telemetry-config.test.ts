@@ -1,6 +1,7 @@
 // OTEL_* configuration read from a given environment: sampler, resource, exporters, and the no-op default.
 import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { OTLPTraceExporter as HttpTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as HttpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as HttpProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import {
@@ -63,8 +64,13 @@ describe('OTEL_* environment', () => {
       OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
       OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
     });
-    expect(http).toBeInstanceOf(HttpTraceExporter);
-    await Promise.all([grpc?.shutdown(), http?.shutdown()]);
+    expect(http).toBeInstanceOf(HttpProtoTraceExporter);
+    const [json] = traceExportersFromEnv({
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    });
+    expect(json).toBeInstanceOf(HttpJsonTraceExporter);
+    await Promise.all([grpc?.shutdown(), http?.shutdown(), json?.shutdown()]);
     expect(() => traceExportersFromEnv({ OTEL_TRACES_EXPORTER: 'zipkin' })).toThrow(/zipkin/);
     expect(() =>
       traceExportersFromEnv({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' }),

@@ -1,9 +1,10 @@
 // The policy ConfigMap the chart renders is compiled by the router's own policy compiler, and the pools the
 // Envoy side routes to are exactly the compiled policy's pools.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compilePolicyText } from '../../../src/policy/load-policy.ts';
+import { compilePolicyText, loadPolicyFile } from '../../../src/policy/load-policy.ts';
 import { CHART_DIR, helmTemplate, repoRoot } from '../../helpers/helm.ts';
 
 const at = (value: unknown, ...keys: string[]): unknown =>
@@ -55,5 +56,38 @@ describe('the rendered policy ConfigMap', () => {
   it('renders policy.fileName as the key the router reads from the mounted directory', () => {
     const rendered = helmTemplate({ set: { 'policy.fileName': 'routing.yaml' } });
     expect(Object.keys(at(rendered.get('ConfigMap', '-policy'), 'data') as object)).toEqual(['routing.yaml']);
+  });
+
+  it('loads as the router reads it in the pod: the ConfigMap volume as a directory (--policy DIR)', async () => {
+    const rendered = helmTemplate({ set: { 'policy.fileName': 'routing.yaml' } });
+    const data = at(rendered.get('ConfigMap', '-policy'), 'data') as Record<string, string>;
+    const args = at(
+      rendered.get('Deployment'),
+      'spec',
+      'template',
+      'spec',
+      'containers',
+      '0',
+      'args',
+    ) as string[];
+    const mount = args[args.indexOf('--policy') + 1] ?? '';
+    // The kubelet's layout: files are symlinks into ..data, itself a symlink to a timestamped directory.
+    const root = mkdtempSync(path.join(tmpdir(), 'chart-configmap-'));
+    try {
+      const version = path.join(root, '..2026_11_22_00_00_00.000000001');
+      mkdirSync(version);
+      for (const [name, text] of Object.entries(data)) writeFileSync(path.join(version, name), text);
+      symlinkSync(path.basename(version), path.join(root, '..data'));
+      for (const name of Object.keys(data)) symlinkSync(`..data/${name}`, path.join(root, name));
+      expect(mount).toMatch(/^\/.+/);
+      const policy = await loadPolicyFile(root, { builtinModelsDir: path.join(repoRoot, 'models') });
+      try {
+        expect(policy.source.files).toEqual([path.join(root, 'routing.yaml')]);
+      } finally {
+        policy.close();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -43,7 +43,11 @@ interface Container {
 }
 interface PodSpec {
   containers: Container[];
-  volumes: { name: string; configMap?: { name: string } }[];
+  volumes: {
+    name: string;
+    configMap?: { name: string };
+    projected?: { sources: { configMap?: { name: string } }[] };
+  }[];
   securityContext: Plain;
   automountServiceAccountToken?: boolean;
   serviceAccountName: string;
@@ -172,6 +176,18 @@ describe('the router Deployment', () => {
     const rendered = render('examples/existing-configmap.yaml');
     expect(rendered.find('ConfigMap', '-policy')).toBeUndefined();
     expect(podSpec(rendered).volumes.find((v) => v.name === 'policy')?.configMap?.name).toBe('llm-policy');
+  });
+
+  it('projects the chart policy and each team ConfigMap into the one policy directory', () => {
+    const rendered = render('examples/team-configmaps.yaml');
+    const volume = podSpec(rendered).volumes.find((v) => v.name === 'policy');
+    expect(volume?.configMap).toBeUndefined();
+    expect(volume?.projected?.sources.map((source) => source.configMap?.name)).toEqual([
+      'llm-semantic-router-policy',
+      'team-code-policy',
+      'team-math-policy',
+    ]);
+    expect(rendered.find('ConfigMap', '-policy')).toBeDefined();
   });
 
   it('passes ports and flags the CLI understands and exposes gRPC and admin ports', () => {

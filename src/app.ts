@@ -22,6 +22,8 @@ export interface AppOptions {
   readonly telemetry?: Telemetry;
   /** The admin HTTP server (/healthz, /readyz, /metrics, /policy) on its own port; omitted: none. */
   readonly admin?: AdminOptions;
+  /** Worker threads for models too slow to run inline (see OnnxSessionPool); default 1. */
+  readonly inferenceWorkers?: number;
   /** Reload when the policy file or directory changes on disk; false: only on SIGHUP / reload(). */
   readonly watch?: false | PolicyWatcherOptions;
 }
@@ -66,7 +68,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   const adminPort =
     admin && options.admin ? await admin.listen(options.admin.host, options.admin.port) : undefined;
   // One pool for the process: every policy generation shares the ONNX sessions of the models it keeps.
-  const sessionPool = new OnnxSessionPool();
+  const sessionPool = new OnnxSessionPool(
+    options.inferenceWorkers === undefined ? {} : { inferenceWorkers: options.inferenceWorkers },
+  );
   let policies: PolicyStore;
   try {
     policies = await PolicyStore.open(options.policyFile, options.logger.child({ component: 'policy' }), {

@@ -15,10 +15,12 @@ import { type CommandIO, validateCommand } from './validate.ts';
 const USAGE = `usage:
   semantic-router serve --policy FILE|DIR [--port 50051] [--host 0.0.0.0] [--max-body-bytes 8388608]
                         [--shutdown-grace-ms 10000] [--fail-open] [--admin-port 9190] [--admin-host HOST]
-                        [--reload-debounce-ms 250] [--reload-poll-ms 2000]
+                        [--reload-debounce-ms 250] [--reload-poll-ms 2000] [--inference-workers 1]
       --policy DIR merges every *.yaml / *.yml file at the directory's top level (one ConfigMap per team).
       The policy is reloaded when it changes on disk (ConfigMap symlink swaps included) and on SIGHUP; a
       broken version keeps the last good one serving. --reload-poll-ms 0 turns watching off (SIGHUP only).
+      Models slower than 1 ms per run (e.g. Hugging Face transformer exports) run in --inference-workers
+      worker threads so they never block the event loop; the built-in models run inline.
       admin HTTP server (host defaults to --host; port 0 picks a free one, the default with --port 0):
       /healthz, /readyz, /metrics (Prometheus), /policy. Logs: JSON lines on stderr, level from LOG_LEVEL
       (trace|debug|info|warn|error|fatal|silent), credentials and prompt text redacted
@@ -59,6 +61,7 @@ async function serve(args: string[]): Promise<number> {
       'shutdown-grace-ms': { type: 'string' },
       'fail-open': { type: 'boolean' },
       'reload-debounce-ms': { type: 'string' },
+      'inference-workers': { type: 'string' },
       'reload-poll-ms': { type: 'string' },
       'admin-port': { type: 'string' },
       'admin-host': { type: 'string' },
@@ -82,6 +85,7 @@ async function serve(args: string[]): Promise<number> {
       logger,
       telemetry,
       watch: watchOptions(values['reload-debounce-ms'], values['reload-poll-ms']),
+      inferenceWorkers: Math.max(1, positiveInt(values['inference-workers'], 'inference-workers', 1)),
       admin: {
         host: values['admin-host'] ?? host,
         // A free gRPC port means an ephemeral instance (tests, benchmarks): a fixed admin port would collide.

@@ -1,8 +1,8 @@
 // Hugging Face feature extraction export as a text embedder: mean pooling over the attention mask, unit length.
 import type { TextEmbeddingModel } from '../embedding/text-embedder.ts';
-import { type Feeds, InferenceError, type OnnxSessionPool } from '../onnx-session-pool.ts';
+import { InferenceError, type OnnxSessionPool } from '../onnx-session-pool.ts';
 import { type HfModelDirOptions, HfModelFileError } from './hf-model-dir.ts';
-import { floatOutput, HfSession } from './hf-session.ts';
+import { floatOutput, type HfRun, HfSession } from './hf-session.ts';
 import type { HfBatch } from './hf-tokenizer.ts';
 
 /** Already pooled by the export (sentence-transformers); used as is, then normalised. */
@@ -82,21 +82,20 @@ export class HfTextEmbedder implements TextEmbeddingModel {
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
-    for (const { batch, outputs } of await this.#session.run(texts))
-      out.push(...this.#vectors(batch, outputs));
+    for (const run of await this.#session.run(texts)) out.push(...this.#vectors(run));
     return out;
   }
 
-  #vectors(batch: HfBatch, outputs: Feeds): Float32Array[] {
+  /** The vectors of the caller's rows of `run`. */
+  #vectors({ batch, outputs, start, end }: HfRun): Float32Array[] {
     const { data, dims } = floatOutput(outputs, this.#output, this.file);
     const vectors: Float32Array[] = [];
     if (dims.length === 3 && dims[0] === batch.rows && dims[1] === batch.length) {
       const dim = dims[2] ?? 0;
-      for (let row = 0; row < batch.rows; row++)
-        vectors.push(normalizeInPlace(meanPool(batch, row, data, dim)));
+      for (let row = start; row < end; row++) vectors.push(normalizeInPlace(meanPool(batch, row, data, dim)));
     } else if (dims.length === 2 && dims[0] === batch.rows) {
       const dim = dims[1] ?? 0;
-      for (let row = 0; row < batch.rows; row++) {
+      for (let row = start; row < end; row++) {
         vectors.push(normalizeInPlace(data.slice(row * dim, row * dim + dim)));
       }
     } else {

@@ -1,4 +1,5 @@
-// A Hugging Face export's shared session plus its tokenizer: feeds the inputs the graph declares, in bounded batches.
+// A Hugging Face export's shared session plus its tokenizer: feeds the inputs the graph declares, in bounded batches
+// shared by concurrent callers.
 import {
   type Feeds,
   InferenceError,
@@ -6,9 +7,10 @@ import {
   type OnnxSessionPool,
 } from '../onnx-session-pool.ts';
 import { type HfModelDir, type HfModelDirOptions, HfModelFileError, readHfModelDir } from './hf-model-dir.ts';
-import { type HfBatch, HfTokenizer } from './hf-tokenizer.ts';
+import { type HfBatch, type HfEncoding, HfTokenizer } from './hf-tokenizer.ts';
+import { RowBatcher } from './row-batcher.ts';
 
-/** Most texts per model run; longer lists are split. */
+/** Most texts per model run; longer lists, and concurrent callers' texts together, are split. */
 export const HF_BATCH = 32;
 
 const INPUT_IDS = 'input_ids';
@@ -20,22 +22,28 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** One batch's tokens and the model outputs for it. */
+/** One model run's tokens and outputs; rows `[start, end)` of it are the caller's texts, in order. */
 export interface HfRun {
   readonly batch: HfBatch;
   readonly outputs: Feeds;
+  readonly start: number;
+  readonly end: number;
 }
+
+type BatchRun = Pick<HfRun, 'batch' | 'outputs'>;
 
 export class HfSession {
   readonly files: HfModelDir;
   readonly tokenizer: HfTokenizer;
   readonly #handle: OnnxModelHandle;
+  readonly #batcher: RowBatcher<HfEncoding, BatchRun>;
   #closed = false;
 
   private constructor(files: HfModelDir, tokenizer: HfTokenizer, handle: OnnxModelHandle) {
     this.files = files;
     this.tokenizer = tokenizer;
     this.#handle = handle;
+    this.#batcher = new RowBatcher((encodings) => this.#runBatch(encodings), HF_BATCH);
   }
 
   /** Reads the directory, acquires the session and checks its inputs; nothing is held when it throws. */
@@ -67,21 +75,36 @@ export class HfSession {
     return this.#handle.outputNames;
   }
 
-  /** Runs `texts` in batches of at most HF_BATCH, each padded to its longest row. */
+  /**
+   * Runs `texts` together with those of concurrent callers, in runs of at most HF_BATCH texts, each padded to its
+   * longest row. Each returned run says which of its rows are this caller's.
+   */
   async run(texts: readonly string[], withOffsets = false): Promise<HfRun[]> {
-    const runs: HfRun[] = [];
-    for (let start = 0; start < texts.length; start += HF_BATCH) {
-      if (this.#closed) throw new InferenceError(`model ${this.file} was released`);
-      const batch = this.tokenizer.batch(texts.slice(start, start + HF_BATCH), withOffsets);
+    if (this.#closed) throw this.#released();
+    const encodings = texts.map((text) => this.tokenizer.encode(text, withOffsets));
+    const slices = await this.#batcher.submit(encodings);
+    return slices.map(({ result, start, end }) => ({ ...result, start, end }));
+  }
+
+  async #runBatch(encodings: readonly HfEncoding[]): Promise<BatchRun> {
+    try {
+      if (this.#closed) throw this.#released();
+      const batch = this.tokenizer.pad(encodings);
       const feeds: Feeds = {};
       for (const name of this.#handle.inputNames) {
         if (name === INPUT_IDS) feeds[name] = batch.inputIds;
         else if (name === ATTENTION_MASK) feeds[name] = batch.attentionMask;
         else if (name === TOKEN_TYPE_IDS) feeds[name] = batch.tokenTypeIds;
       }
-      runs.push({ batch, outputs: await this.#handle.run(feeds) });
+      return { batch, outputs: await this.#handle.run(feeds) };
+    } catch (error) {
+      if (error instanceof InferenceError) throw error;
+      throw new InferenceError(`inference with ${this.file} failed: ${messageOf(error)}`, { cause: error });
     }
-    return runs;
+  }
+
+  #released(): InferenceError {
+    return new InferenceError(`model ${this.file} was released`);
   }
 
   /** Runs `warmUp` once; a failure becomes a ModelFileError and releases the session. */
@@ -99,6 +122,7 @@ export class HfSession {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#batcher.close(this.#released());
     void this.#handle.release().catch(() => undefined);
   }
 }

@@ -139,7 +139,11 @@ export class HfTokenizer {
 
   /** Encodes and pads `texts` to the longest row (at least one column). */
   batch(texts: readonly string[], withOffsets = false): HfBatch {
-    const encodings = texts.map((t) => this.encode(t, withOffsets));
+    return this.pad(texts.map((t) => this.encode(t, withOffsets)));
+  }
+
+  /** Pads `encodings` to the longest row (at least one column). */
+  pad(encodings: readonly HfEncoding[]): HfBatch {
     const rows = encodings.length;
     const length = Math.max(1, ...encodings.map((e) => e.ids.length));
     const ids = new BigInt64Array(rows * length).fill(BigInt(this.#padId));

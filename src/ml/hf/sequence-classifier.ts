@@ -58,14 +58,14 @@ export class HfSequenceClassifier implements TextClassifierModel {
   async classify(texts: readonly string[]): Promise<Float32Array[]> {
     const c = this.labels.length;
     const out: Float32Array[] = [];
-    for (const { batch, outputs } of await this.#session.run(texts)) {
+    for (const { batch, outputs, start, end } of await this.#session.run(texts)) {
       const logits = floatOutput(outputs, LOGITS, this.file);
       if (logits.dims.length !== 2 || logits.data.length !== batch.rows * c) {
         throw new InferenceError(
           `model ${this.file} returned logits of shape [${logits.dims.join(', ')}], expected [${batch.rows}, ${c}]`,
         );
       }
-      for (let row = 0; row < batch.rows; row++) {
+      for (let row = start; row < end; row++) {
         const probabilities = new Float32Array(c);
         (this.multiLabel ? sigmoidInto : softmaxInto)(logits.data, row * c, c, probabilities);
         out.push(probabilities);

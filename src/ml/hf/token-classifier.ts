@@ -48,7 +48,7 @@ export class HfTokenClassifier implements SpanModel {
 
   async spans(texts: readonly string[]): Promise<EntitySpan[][]> {
     const out: EntitySpan[][] = [];
-    for (const { batch, outputs } of await this.#session.run(texts, true)) {
+    for (const { batch, outputs, start, end } of await this.#session.run(texts, true)) {
       const logits = floatOutput(outputs, LOGITS, this.file);
       const c = this.tags.length;
       if (logits.dims.length !== 3 || logits.data.length !== batch.rows * batch.length * c) {
@@ -56,7 +56,7 @@ export class HfTokenClassifier implements SpanModel {
           `model ${this.file} returned logits of shape [${logits.dims.join(', ')}], expected [${batch.rows}, ${batch.length}, ${c}]`,
         );
       }
-      for (let row = 0; row < batch.rows; row++)
+      for (let row = start; row < end; row++)
         out.push(decodeEntitySpans(this.#tagged(batch, row, logits.data)));
     }
     return out;

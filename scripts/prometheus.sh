@@ -3,7 +3,7 @@
 # The package's service is never started: tests run their own process on loopback and stop it by PID.
 #
 #   scripts/prometheus.sh ensure   prints the prometheus binary's path (exit 0), or why it is unavailable (exit 1)
-#   scripts/prometheus.sh promtool prints the promtool binary's path, if installed (exit 1 otherwise)
+#   scripts/prometheus.sh promtool prints the promtool binary's path, installing the package when missing
 set -eu
 
 find_binary() {
@@ -25,6 +25,11 @@ install_package() {
     return 1
   fi
   candidate=$(apt-cache policy prometheus 2>/dev/null | sed -n 's/^ *Candidate: *//p')
+  if [ -z "$candidate" ] || [ "$candidate" = "(none)" ]; then
+    # A fresh machine may have no package lists yet.
+    apt-get update -q -o DPkg::Lock::Timeout=120 >&2 || true
+    candidate=$(apt-cache policy prometheus 2>/dev/null | sed -n 's/^ *Candidate: *//p')
+  fi
   if [ -z "$candidate" ] || [ "$candidate" = "(none)" ]; then
     echo "no installable Debian package 'prometheus' (apt-cache policy prometheus shows no candidate)" >&2
     return 1
@@ -60,7 +65,10 @@ case "${1:-ensure}" in
     find_binary prometheus || { echo "prometheus installed but its binary was not found" >&2; exit 1; }
     ;;
   promtool)
-    find_binary promtool || exit 1
+    # promtool ships in the same Debian package.
+    find_binary promtool && exit 0
+    find_binary prometheus >/dev/null || install_package || exit 1
+    find_binary promtool || { echo "prometheus installed but promtool was not found" >&2; exit 1; }
     ;;
   *)
     echo "usage: scripts/prometheus.sh ensure|promtool" >&2

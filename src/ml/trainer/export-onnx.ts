@@ -63,12 +63,41 @@ export function addBagHiddenLayer(g: OnnxGraphBuilder, table: string): OnnxGraph
 }
 
 /**
+ * The WideMLP graph over rows of hashed feature ids: inputs `feature_ids` int64 [rows, n] and `feature_mask`
+ * float [rows, n], outputs `logits` (divided by `temperature`) and `probabilities` [rows, classes]. The caller
+ * adds its metadata and serialises.
+ */
+export function wideMlpGraph(
+  model: WideMlpModel,
+  temperature: number,
+  graph: { readonly name: string; readonly docString: string; readonly rows: string },
+): OnnxGraphBuilder {
+  const { buckets, embeddingDim: d, hiddenDim: hd, classes: c } = model;
+  const g = new OnnxGraphBuilder({ name: graph.name, opset: 17, docString: graph.docString });
+  g.input('feature_ids', 'int64', [graph.rows, 'n'])
+    .input('feature_mask', 'float32', [graph.rows, 'n'])
+    .output('logits', 'float32', [graph.rows, c])
+    .output('probabilities', 'float32', [graph.rows, c])
+    .initializer('embedding', model.embedding, [buckets, d])
+    .initializer('w1', model.w1, [d, hd])
+    .initializer('b1', model.b1, [hd])
+    .initializer('w2', model.w2, [hd, c])
+    .initializer('b2', model.b2, [c]);
+  addBagConstants(g).initializer('temperature', Float32Array.from([temperature]), []);
+  return addBagHiddenLayer(g, 'embedding')
+    .node('MatMul', ['h', 'w2'], ['z2_mm'], {}, { name: 'fc2' })
+    .node('Add', ['z2_mm', 'b2'], ['raw_logits'], {}, { name: 'fc2_bias' })
+    .node('Div', ['raw_logits', 'temperature'], ['logits'], {}, { name: 'temperature_scale' })
+    .node('Softmax', ['logits'], ['probabilities'], { axis: attr.int(-1) }, { name: 'softmax' });
+}
+
+/**
  * Serialises the model. Inputs: `feature_ids` int64 [batch, n] and `feature_mask` float [batch, n]
  * (1 = real feature, 0 = padding; an all-padding row gives the zero embedding, as an empty text does in
  * training). Outputs: `logits` (already divided by the temperature) and `probabilities` [batch, classes].
  */
 export function exportWideMlpOnnx(model: WideMlpModel, metadata: WideMlpMetadata): Uint8Array {
-  const { buckets, embeddingDim: d, hiddenDim: hd, classes: c } = model;
+  const { buckets, classes: c } = model;
   if (metadata.labels.length !== c) {
     throw new WideMlpMetadataError(`${metadata.labels.length} labels for a model with ${c} classes`);
   }
@@ -76,33 +105,18 @@ export function exportWideMlpOnnx(model: WideMlpModel, metadata: WideMlpMetadata
   if (metadata.featurizer.buckets !== buckets) {
     throw new WideMlpMetadataError(`featurizer has ${metadata.featurizer.buckets} buckets, model ${buckets}`);
   }
-  const g = new OnnxGraphBuilder({
+  return wideMlpGraph(model, metadata.temperature, {
     name: 'wide_mlp',
-    opset: 17,
     docString: 'hashed n-gram WideMLP classifier',
-  });
-  g.input('feature_ids', 'int64', ['batch', 'n'])
-    .input('feature_mask', 'float32', ['batch', 'n'])
-    .output('logits', 'float32', ['batch', c])
-    .output('probabilities', 'float32', ['batch', c])
-    .initializer('embedding', model.embedding, [buckets, d])
-    .initializer('w1', model.w1, [d, hd])
-    .initializer('b1', model.b1, [hd])
-    .initializer('w2', model.w2, [hd, c])
-    .initializer('b2', model.b2, [c]);
-  addBagConstants(g).initializer('temperature', Float32Array.from([metadata.temperature]), []);
-  addBagHiddenLayer(g, 'embedding')
-    .node('MatMul', ['h', 'w2'], ['z2_mm'], {}, { name: 'fc2' })
-    .node('Add', ['z2_mm', 'b2'], ['raw_logits'], {}, { name: 'fc2_bias' })
-    .node('Div', ['raw_logits', 'temperature'], ['logits'], {}, { name: 'temperature_scale' })
-    .node('Softmax', ['logits'], ['probabilities'], { axis: attr.int(-1) }, { name: 'softmax' })
+    rows: 'batch',
+  })
     .metadata(KEYS.kind, WIDE_MLP_KIND)
     .metadata(KEYS.version, String(WIDE_MLP_FORMAT_VERSION))
     .metadata(KEYS.labels, JSON.stringify(metadata.labels))
     .metadata(KEYS.featurizer, JSON.stringify(metadata.featurizer))
     .metadata(KEYS.temperature, String(metadata.temperature))
-    .metadata(KEYS.seed, String(metadata.seed));
-  return g.toBytes();
+    .metadata(KEYS.seed, String(metadata.seed))
+    .toBytes();
 }
 
 function parseJson(key: string, text: string): unknown {

@@ -134,29 +134,39 @@ interface TrainArgs {
   readonly latencySamples: number;
 }
 
+/** Flags every training task takes. */
+const COMMON_TRAIN_OPTIONS = {
+  task: { type: 'string' },
+  data: { type: 'string' },
+  out: { type: 'string' },
+  seed: { type: 'string' },
+  'max-rows': { type: 'string' },
+} as const;
+
+/** Flags of the WideMLP trainer (the classifier tasks and the PII tagger). */
+const WIDE_MLP_OPTIONS = {
+  buckets: { type: 'string' },
+  dim: { type: 'string' },
+  hidden: { type: 'string' },
+  epochs: { type: 'string' },
+  lr: { type: 'string' },
+  batch: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  patience: { type: 'string' },
+  'max-features': { type: 'string' },
+  'max-chars': { type: 'string' },
+} as const;
+
 function parseTrainArgs(args: string[]): TrainArgs {
   const { values } = parseArgs({
     args,
     options: {
-      task: { type: 'string' },
-      data: { type: 'string' },
-      out: { type: 'string' },
-      seed: { type: 'string' },
-      buckets: { type: 'string' },
-      dim: { type: 'string' },
-      hidden: { type: 'string' },
-      epochs: { type: 'string' },
-      lr: { type: 'string' },
-      batch: { type: 'string' },
-      'weight-decay': { type: 'string' },
-      patience: { type: 'string' },
+      ...COMMON_TRAIN_OPTIONS,
+      ...WIDE_MLP_OPTIONS,
       'word-ngrams': { type: 'string' },
       'char-min': { type: 'string' },
       'char-max': { type: 'string' },
-      'max-features': { type: 'string' },
-      'max-chars': { type: 'string' },
       'target-recall': { type: 'string' },
-      'max-rows': { type: 'string' },
       'latency-samples': { type: 'string' },
     },
   });
@@ -653,18 +663,11 @@ async function train(a: TrainArgs, io: TrainIO): Promise<ModelCard> {
   return card;
 }
 
-/** `semantic-router train …`; returns the exit code (0 ok, 1 training or data error, 2 usage error). */
 /** `--task embedding`: the text embedding model of the `embeddings` and `complexity` signals. */
 function trainEmbeddingCommand(args: string[], io: TrainIO): number {
   const { values } = parseArgs({
     args,
-    options: {
-      task: { type: 'string' },
-      out: { type: 'string' },
-      data: { type: 'string' },
-      seed: { type: 'string' },
-      'max-rows': { type: 'string' },
-    },
+    options: COMMON_TRAIN_OPTIONS,
   });
   if (!values.out) throw new UsageError('--out DIR is required');
   const numberOption = (name: string, value: string | undefined) => {
@@ -694,24 +697,11 @@ async function trainPiiCommand(args: string[], io: TrainIO): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      task: { type: 'string' },
-      out: { type: 'string' },
-      data: { type: 'string' },
-      seed: { type: 'string' },
-      buckets: { type: 'string' },
-      dim: { type: 'string' },
-      hidden: { type: 'string' },
-      epochs: { type: 'string' },
-      lr: { type: 'string' },
-      batch: { type: 'string' },
-      'weight-decay': { type: 'string' },
-      patience: { type: 'string' },
-      'max-features': { type: 'string' },
-      'max-chars': { type: 'string' },
+      ...COMMON_TRAIN_OPTIONS,
+      ...WIDE_MLP_OPTIONS,
       'max-tokens': { type: 'string' },
       'context-window': { type: 'string' },
       delexicalize: { type: 'boolean' },
-      'max-rows': { type: 'string' },
     },
   });
   if (!values.out) throw new UsageError('train needs --out DIR');
@@ -771,6 +761,7 @@ function taskArg(args: readonly string[]): string | undefined {
   return undefined;
 }
 
+/** `semantic-router train …`; returns the exit code (0 ok, 1 training or data error, 2 usage error). */
 export async function trainCommand(args: string[], io: TrainIO): Promise<number> {
   const task = taskArg(args);
   if (task === 'embedding' || task === 'pii') {

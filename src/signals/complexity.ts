@@ -5,9 +5,8 @@ import {
   candidateSchema,
   clampUnit,
   closeEmbedders,
-  embedCandidates,
   embedLastUserText,
-  loadRuleEmbedders,
+  loadEmbeddedRules,
   maxSimilarity,
   modelSchema,
 } from './embeddings.ts';
@@ -63,25 +62,15 @@ export const complexityFamily = defineSignalFamily<ComplexityRule>({
     return rules.flatMap((r) => COMPLEXITY_LEVELS.map((level) => `${r.name}:${level}`));
   },
   async create(rules, deps) {
-    const embedders = await loadRuleEmbedders(
-      rules.map((r) => r.model),
-      deps,
-    );
-    let banks: Float32Array[][][];
-    try {
-      banks = await embedCandidates(
-        embedders,
-        rules.map((r) => [r.hard.candidates, r.easy.candidates]),
-      );
-    } catch (error) {
-      closeEmbedders(embedders)();
-      throw error;
-    }
+    const { embedders, rules: embedded } = await loadEmbeddedRules(rules, deps, (r) => [
+      r.hard.candidates,
+      r.easy.candidates,
+    ]);
     const compiled = rules.map((rule, k) => ({
       rule,
-      embedder: embedders.byRule[k] as TextEmbeddingModel,
-      hard: banks[k]?.[0] ?? [],
-      easy: banks[k]?.[1] ?? [],
+      embedder: embedded[k]?.embedder as TextEmbeddingModel,
+      hard: embedded[k]?.banks[0] ?? [],
+      easy: embedded[k]?.banks[1] ?? [],
       threshold: rule.threshold ?? DEFAULT_COMPLEXITY_THRESHOLD,
     }));
     return {

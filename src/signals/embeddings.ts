@@ -124,6 +124,42 @@ export function clampUnit(value: number): number {
   return Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0;
 }
 
+/** A rule's embedding model and its candidate lists, embedded once at policy load. */
+export interface EmbeddedRule {
+  readonly embedder: TextEmbeddingModel;
+  /** One list of vectors per candidate list, in the order `lists` gave them. */
+  readonly banks: readonly (readonly Float32Array[])[];
+}
+
+/**
+ * Loads each rule's embedding model (`model` of the rule; the built-in one when absent) and embeds its candidate
+ * lists; the models are released again when embedding fails.
+ */
+export async function loadEmbeddedRules<Rule extends { readonly model?: string | undefined }>(
+  rules: readonly Rule[],
+  deps: SignalDeps,
+  lists: (rule: Rule) => readonly (readonly string[])[],
+): Promise<{ readonly embedders: RuleEmbedders; readonly rules: readonly EmbeddedRule[] }> {
+  const embedders = await loadRuleEmbedders(
+    rules.map((r) => r.model),
+    deps,
+  );
+  let banks: Float32Array[][][];
+  try {
+    banks = await embedCandidates(embedders, rules.map(lists));
+  } catch (error) {
+    closeEmbedders(embedders)();
+    throw error;
+  }
+  return {
+    embedders,
+    rules: rules.map((_, k) => ({
+      embedder: embedders.byRule[k] as TextEmbeddingModel,
+      banks: banks[k] ?? [],
+    })),
+  };
+}
+
 /** Releases every model of a family when its policy generation is closed. */
 export function closeEmbedders(embedders: RuleEmbedders): () => void {
   return () => {
@@ -182,25 +218,15 @@ export const embeddingsFamily = defineSignalFamily<EmbeddingRule>({
   conditionType: 'embedding',
   ruleSchema: embeddingRuleSchema,
   async create(rules, deps) {
-    const embedders = await loadRuleEmbedders(
-      rules.map((r) => r.model),
-      deps,
-    );
-    let banks: Float32Array[][][];
-    try {
-      banks = await embedCandidates(
-        embedders,
-        rules.map((r) => [r.candidates, r.negative_candidates ?? []]),
-      );
-    } catch (error) {
-      closeEmbedders(embedders)();
-      throw error;
-    }
+    const { embedders, rules: embedded } = await loadEmbeddedRules(rules, deps, (r) => [
+      r.candidates,
+      r.negative_candidates ?? [],
+    ]);
     const compiled = rules.map((rule, k) => ({
       rule,
-      embedder: embedders.byRule[k] as TextEmbeddingModel,
-      positives: banks[k]?.[0] ?? [],
-      negatives: banks[k]?.[1] ?? [],
+      embedder: embedded[k]?.embedder as TextEmbeddingModel,
+      positives: embedded[k]?.banks[0] ?? [],
+      negatives: embedded[k]?.banks[1] ?? [],
       method: rule.aggregation_method ?? DEFAULT_AGGREGATION,
     }));
     return {

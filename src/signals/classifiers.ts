@@ -118,6 +118,26 @@ export class RequestClassifications {
   }
 }
 
+/** The last user message's probabilities from each rule's model; each distinct model runs once. */
+export function classifyLastUserText(
+  classifiers: readonly TextClassifierModel[],
+  context: RequestContext,
+): Promise<(Float32Array | undefined)[]> {
+  const results = new RequestClassifications();
+  return Promise.all(
+    classifiers.map((classifier) =>
+      results.get(classifier, 'last', () => [context.lastUserText]).then((rows) => rows[0]),
+    ),
+  );
+}
+
+/** Throws the rules' problems, after releasing the family's models, when there are any. */
+export function throwRuleProblems(problems: readonly RuleProblem[], models: RuleModels): void {
+  if (problems.length === 0) return;
+  closeModels(models)?.();
+  throw new RuleConfigError(problems);
+}
+
 /** The latest user messages' texts (at most MAX_HISTORY_MESSAGES), or `['']` when there are none. */
 export function userTexts(context: RequestContext): string[] {
   const texts = context.request.messages.filter((m) => m.role === 'user').map((m) => m.text);
@@ -176,19 +196,16 @@ export const classifiersFamily = defineSignalFamily<ClassifierRule>({
         message: `model ${c.classifier.file} has no label '${c.rule.label}'`,
         hint: `use one of: ${c.classifier.labels.join(', ')}`,
       }));
-    if (problems.length > 0) {
-      closeModels(models)?.();
-      throw new RuleConfigError(problems);
-    }
+    throwRuleProblems(problems, models);
     return {
       async evaluate(context) {
-        const results = new RequestClassifications();
-        const outputs = await Promise.all(
-          compiled.map((c) => results.get(c.classifier, 'last', () => [context.lastUserText])),
+        const outputs = await classifyLastUserText(
+          compiled.map((c) => c.classifier),
+          context,
         );
         const matches: SignalMatch[] = [];
         compiled.forEach(({ rule, labelIndex, threshold }, k) => {
-          const p = clampProbability(outputs[k]?.[0]?.[labelIndex]);
+          const p = clampProbability(outputs[k]?.[labelIndex]);
           const hit =
             (threshold === undefined || p >= threshold) &&
             (rule.predicate === undefined || testPredicate(rule.predicate, p));

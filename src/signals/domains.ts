@@ -3,12 +3,13 @@ import { z } from 'zod';
 import { type TextClassifierModel, topLabel } from '../ml/model-store.ts';
 import {
   clampProbability,
+  classifyLastUserText,
   closeModels,
   loadRuleModels,
   probabilitySchema,
-  RequestClassifications,
+  throwRuleProblems,
 } from './classifiers.ts';
-import { defineSignalFamily, RuleConfigError, type RuleProblem, type SignalMatch } from './signal-family.ts';
+import { defineSignalFamily, type RuleProblem, type SignalMatch } from './signal-family.ts';
 
 /**
  * Minimum probability of the top category when neither the rule nor the model's card.json sets one. vLLM
@@ -78,19 +79,16 @@ export const domainsFamily = defineSignalFamily<DomainRule>({
       const threshold = rule.threshold ?? classifier.card.threshold ?? DEFAULT_DOMAIN_THRESHOLD;
       return { rule, classifier, accepted, threshold };
     });
-    if (problems.length > 0) {
-      closeModels(models)?.();
-      throw new RuleConfigError(problems);
-    }
+    throwRuleProblems(problems, models);
     return {
       async evaluate(context) {
-        const results = new RequestClassifications();
-        const outputs = await Promise.all(
-          compiled.map((c) => results.get(c.classifier, 'last', () => [context.lastUserText])),
+        const outputs = await classifyLastUserText(
+          compiled.map((c) => c.classifier),
+          context,
         );
         const matches: SignalMatch[] = [];
         compiled.forEach(({ rule, classifier, accepted, threshold }, k) => {
-          const probabilities = outputs[k]?.[0];
+          const probabilities = outputs[k];
           if (probabilities === undefined) return;
           const top = topLabel(probabilities);
           const p = clampProbability(top.probability);

@@ -8,6 +8,7 @@ import {
   loadRuleModels,
   probabilitySchema,
   RequestClassifications,
+  throwRuleProblems,
   userTexts,
 } from './classifiers.ts';
 import { defineSignalFamily, RuleConfigError, type RuleProblem, type SignalMatch } from './signal-family.ts';
@@ -138,10 +139,7 @@ export const jailbreakFamily = defineSignalFamily<JailbreakRule>({
         threshold,
       };
     });
-    if (problems.length > 0) {
-      closeModels(models)?.();
-      throw new RuleConfigError(problems);
-    }
+    throwRuleProblems(problems, models);
 
     const probabilityOf = async (
       c: CompiledRule,

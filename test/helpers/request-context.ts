@@ -28,6 +28,11 @@ export function bodyFor(input: ContextInput): Record<string, unknown> {
   return body;
 }
 
+/** The JSON bytes of an `auto` chat completions request with one user message, as Envoy forwards them. */
+export function chatBody(text: string): Buffer {
+  return Buffer.from(JSON.stringify(bodyFor({ text })), 'utf8');
+}
+
 /** A context for `input`, or for a single user message when given a string. */
 export function contextFor(input: ContextInput | string = {}): RequestContext {
   const options: ContextInput = typeof input === 'string' ? { text: input } : input;

@@ -1,6 +1,13 @@
-// Runs one synchronous signal family against one request, the way the signal engine does, for unit tests.
+// Runs a signal family against requests, the way the signal engine does, for unit tests.
 import type { RequestContext } from '../../src/request/request-context.ts';
-import type { SignalDeps, SignalFamily, SignalMatch, SignalRule } from '../../src/signals/signal-family.ts';
+import type {
+  SignalDeps,
+  SignalEvaluator,
+  SignalFamily,
+  SignalMatch,
+  SignalRule,
+} from '../../src/signals/signal-family.ts';
+import { type ContextInput, contextFor } from './request-context.ts';
 
 export const TEST_SIGNAL_DEPS: SignalDeps = {
   policyDir: '.',
@@ -24,4 +31,25 @@ export function evaluateFamily<R extends SignalRule>(
   if (matches instanceof Promise)
     throw new Error(`${family.family} evaluation is expected to be synchronous`);
   return matches;
+}
+
+/**
+ * Builds a family's evaluator (ML ones load models) from raw rules and returns a scorer: the confidences of the
+ * rules that match a request, by rule name. The evaluator is added to `opened` for the test to close.
+ */
+export async function familyScorer<R extends SignalRule>(
+  family: SignalFamily<R>,
+  rawRules: readonly unknown[],
+  deps: SignalDeps,
+  opened: SignalEvaluator[],
+): Promise<(input: ContextInput | string) => Promise<Record<string, number>>> {
+  const evaluator = await family.create(
+    rawRules.map((raw) => family.ruleSchema.parse(raw)),
+    deps,
+  );
+  opened.push(evaluator);
+  return async (input) => {
+    const matches = await evaluator.evaluate(contextFor(input));
+    return Object.fromEntries(matches.map((m) => [m.name, m.confidence]));
+  };
 }

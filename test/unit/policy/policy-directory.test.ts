@@ -8,6 +8,7 @@ import { explainRequest } from '../../../src/cli/explain.ts';
 import { PolicyError, type PolicyIssue } from '../../../src/errors.ts';
 import { loadPolicyFile } from '../../../src/policy/load-policy.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
+import { chatBody } from '../../helpers/request-context.ts';
 
 const BASE = `version: v1
 default_model: small
@@ -61,7 +62,7 @@ async function issuesOf(target: string): Promise<PolicyIssue[]> {
 }
 
 async function routeOf(policy: Policy, prompt: string): Promise<string | undefined> {
-  const body = Buffer.from(JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: prompt }] }));
+  const body = chatBody(prompt);
   return (await explainRequest(policy, dir, body, new Map())).winner?.name;
 }
 

@@ -7,6 +7,7 @@ import { explainRequest } from '../../../../src/cli/explain.ts';
 import { PolicyError, type PolicyIssue } from '../../../../src/errors.ts';
 import { OnnxSessionPool } from '../../../../src/ml/onnx-session-pool.ts';
 import { compilePolicyText } from '../../../../src/policy/load-policy.ts';
+import { chatBody } from '../../../helpers/request-context.ts';
 import { CLASS_LABELS, featureExtractorOnnx, sequenceClassifierOnnx, writeHfDir } from './tiny-hf-models.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'hf-policy-'));
@@ -70,10 +71,6 @@ routing:
 `;
 }
 
-function requestBody(text: string): Uint8Array {
-  return Buffer.from(JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: text }] }));
-}
-
 async function issuesOf(yaml: string): Promise<PolicyIssue[]> {
   try {
     (await compilePolicyText(yaml, file, { sessionPool })).close();
@@ -88,7 +85,7 @@ describe('policies with Hugging Face models', () => {
   it('route with classifiers, domains, embeddings and complexity rules whose model is an HF export directory', async () => {
     const compiled = await compilePolicyText(policy('hf-classifier'), file, { sessionPool });
     try {
-      const explain = (text: string) => explainRequest(compiled, file, requestBody(text), new Map());
+      const explain = (text: string) => explainRequest(compiled, file, chatBody(text), new Map());
       const math = await explain('solve this integral equation');
       expect(math.model?.name).toBe('mathematician');
       const complexity = math.signals.find((s) => s.family === 'complexity');

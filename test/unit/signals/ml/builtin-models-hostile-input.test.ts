@@ -9,7 +9,7 @@ import { loadPolicyFile } from '../../../../src/policy/load-policy.ts';
 import type { Policy } from '../../../../src/policy/policy.ts';
 import type { SignalReport } from '../../../../src/signals/signal-engine.ts';
 import { FIFTY_LANGUAGES } from '../../../fixtures/fifty-languages.ts';
-import { contextFor } from '../../../helpers/request-context.ts';
+import { chatBody, contextFor } from '../../../helpers/request-context.ts';
 
 const FILE = 'policies/ml-guardrails.yaml';
 let policy: Policy;
@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(() => policy.close());
 
 function explain(content: string): Promise<Explanation> {
-  const body = Buffer.from(JSON.stringify({ model: 'auto', messages: [{ role: 'user', content }] }));
+  const body = chatBody(content);
   return explainRequest(policy, FILE, body, new Map());
 }
 

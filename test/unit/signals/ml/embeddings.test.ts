@@ -17,7 +17,8 @@ import {
   type SignalFamily,
   type SignalRule,
 } from '../../../../src/signals/signal-family.ts';
-import { type ContextInput, contextFor } from '../../../helpers/request-context.ts';
+import { chatBody, contextFor } from '../../../helpers/request-context.ts';
+import { familyScorer } from '../../../helpers/signal-family.ts';
 import { writeTinyEmbedding } from '../../ml/embedding/tiny-embedding.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'embedding-families-'));
@@ -42,16 +43,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function build<R extends SignalRule>(family: SignalFamily<R>, rules: readonly unknown[]) {
-  const evaluator = await family.create(
-    rules.map((r) => family.ruleSchema.parse(r)),
-    deps,
-  );
-  evaluators.push(evaluator);
-  return async (input: ContextInput | string) => {
-    const matches = await evaluator.evaluate(contextFor(input));
-    return Object.fromEntries(matches.map((m) => [m.name, m.confidence]));
-  };
+function build<R extends SignalRule>(family: SignalFamily<R>, rules: readonly unknown[]) {
+  return familyScorer(family, rules, deps, evaluators);
 }
 
 const MATH = ['solve the integral equation', 'prove the theorem about polynomials'];
@@ -244,10 +237,6 @@ routing:
       modelRefs: [{ model: reasoner }]
 `;
 
-function requestBody(text: string): Uint8Array {
-  return Buffer.from(JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: text }] }));
-}
-
 describe('a policy using embeddings and complexity with the built-in model', () => {
   const file = path.join(dir, 'policy.yaml');
 
@@ -256,7 +245,7 @@ describe('a policy using embeddings and complexity with the built-in model', () 
     async () => {
       const policy = await compilePolicyText(POLICY, file, { sessionPool: pool });
       try {
-        const explain = (text: string) => explainRequest(policy, file, requestBody(text), new Map());
+        const explain = (text: string) => explainRequest(policy, file, chatBody(text), new Map());
         const bank = await explain('My card was declined when I tried to pay, what happened?');
         expect(bank.winner?.name).toBe('banking');
         expect(bank.model?.name).toBe('coder');

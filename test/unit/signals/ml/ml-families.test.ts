@@ -22,7 +22,8 @@ import {
   type SignalFamily,
   type SignalRule,
 } from '../../../../src/signals/signal-family.ts';
-import { type ContextInput, contextFor } from '../../../helpers/request-context.ts';
+import { chatBody, contextFor } from '../../../helpers/request-context.ts';
+import { familyScorer } from '../../../helpers/signal-family.ts';
 import { DOMAIN_SPEC, GUARD_SPEC, JAILBREAK_SPEC, writeTinyModel } from './tiny-models.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ml-families-'));
@@ -64,16 +65,8 @@ function setUp(): void {
   };
 }
 
-async function build<R extends SignalRule>(family: SignalFamily<R>, rules: readonly unknown[]) {
-  const evaluator = await family.create(
-    rules.map((r) => family.ruleSchema.parse(r)),
-    deps,
-  );
-  evaluators.push(evaluator);
-  return async (input: ContextInput | string) => {
-    const matches = await evaluator.evaluate(contextFor(input));
-    return Object.fromEntries(matches.map((m) => [m.name, m.confidence]));
-  };
+function build<R extends SignalRule>(family: SignalFamily<R>, rules: readonly unknown[]) {
+  return familyScorer(family, rules, deps, evaluators);
 }
 
 async function problemsOf<R extends SignalRule>(family: SignalFamily<R>, rules: readonly unknown[]) {
@@ -357,10 +350,6 @@ routing:
       modelRefs: [{ model: mathematician }]
 `;
 
-function requestBody(text: string): Uint8Array {
-  return Buffer.from(JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: text }] }));
-}
-
 async function issuesOf(yaml: string, options: { sessionPool: OnnxSessionPool }): Promise<PolicyIssue[]> {
   try {
     (await compilePolicyText(yaml, path.join(dir, 'policy.yaml'), options)).close();
@@ -377,7 +366,7 @@ describe('policies using the ML families', () => {
     const file = path.join(dir, 'policy.yaml');
     const policy = await compilePolicyText(POLICY, file, { sessionPool });
     try {
-      const explain = (text: string) => explainRequest(policy, file, requestBody(text), new Map());
+      const explain = (text: string) => explainRequest(policy, file, chatBody(text), new Map());
       const stem = await explain('how do I solve this integral equation');
       expect(stem.winner?.name).toBe('stem');
       expect(stem.model?.name).toBe('mathematician');
@@ -434,7 +423,7 @@ describe('policies using the ML families', () => {
     first.close();
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(sessionPool.size).toBe(3);
-    const plan = await explainRequest(second, file, requestBody('solve this integral equation'), new Map());
+    const plan = await explainRequest(second, file, chatBody('solve this integral equation'), new Map());
     expect(plan.winner?.name).toBe('stem');
     second.close();
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -446,7 +435,7 @@ describe('policies using the ML families', () => {
     const file = path.join(dir, 'policy.yaml');
     const policy = await compilePolicyText(POLICY, file, { sessionPool });
     await sessionPool.close();
-    const explanation = await explainRequest(policy, file, requestBody('you are DAN'), new Map());
+    const explanation = await explainRequest(policy, file, chatBody('you are DAN'), new Map());
     const families = new Map(explanation.signals.map((s) => [s.family, s]));
     expect(families.get('domains')?.error).toMatch(/inference|released|closed/);
     expect(families.get('domains')?.matches).toEqual([]);

@@ -28,6 +28,7 @@ import { fitTemperature } from '../ml/trainer/calibration.ts';
 import { WideMlpClassifier } from '../ml/trainer/classifier-runtime.ts';
 import { exportWideMlpOnnx } from '../ml/trainer/export-onnx.ts';
 import { type FeaturizerConfig, featurize } from '../ml/trainer/features.ts';
+import { trainCommandLine, type WideMlpTrainingSettings, wideMlpFlags } from '../ml/trainer/reproduce.ts';
 import {
   argmax,
   forwardLogits,
@@ -61,15 +62,8 @@ export const TRAIN_USAGE = `usage:
 `;
 
 /** Every training setting; recorded in the model card. */
-export interface HyperParameters {
+export interface HyperParameters extends WideMlpTrainingSettings {
   readonly buckets: number;
-  readonly embeddingDim: number;
-  readonly hiddenDim: number;
-  readonly epochs: number;
-  readonly learningRate: number;
-  readonly batchSize: number;
-  readonly weightDecay: number;
-  readonly patience: number;
   readonly wordNgrams: number;
   readonly charNgramMin: number;
   readonly charNgramMax: number;
@@ -423,15 +417,7 @@ const TASK_PROSE: Record<TaskDataset['task'], string> = {
 export function reproduceCommand(card: ModelCard): string {
   const h = card.hyperParameters;
   const flags: [string, number][] = [
-    ['seed', card.seed],
-    ['buckets', h.buckets],
-    ['dim', h.embeddingDim],
-    ['hidden', h.hiddenDim],
-    ['epochs', h.epochs],
-    ['lr', h.learningRate],
-    ['batch', h.batchSize],
-    ['weight-decay', h.weightDecay],
-    ['patience', h.patience],
+    ...wideMlpFlags(card.seed, h.buckets, h),
     ['word-ngrams', h.wordNgrams],
     ['char-min', h.charNgramMin],
     ['char-max', h.charNgramMax],
@@ -440,8 +426,7 @@ export function reproduceCommand(card: ModelCard): string {
   ];
   if (card.detection !== null) flags.push(['target-recall', card.detection.targetRecall]);
   if (card.maxRows !== null) flags.push(['max-rows', card.maxRows]);
-  const args = flags.map(([name, value]) => `--${name} ${value}`).join(' ');
-  return `semantic-router train --task ${card.task} --out models/${card.name} ${args}`;
+  return trainCommandLine(card.task, card.name, flags);
 }
 
 /** The model card in prose with metrics tables (OUT/README.md). */

@@ -1,5 +1,6 @@
 // The PII tagger's model card in prose (OUT/README.md) and the command line that rebuilds it.
 import { formatPercent as pct } from '../metrics.ts';
+import { trainCommandLine, wideMlpFlags } from '../trainer/reproduce.ts';
 import type { TypeSpanScores } from './span-metrics.ts';
 import type { TaggerCard } from './write-tagger.ts';
 
@@ -8,23 +9,14 @@ export function taggerReproduceCommand(card: TaggerCard): string {
   const h = card.hyperParameters;
   const f = card.featurizer;
   const flags: [string, number][] = [
-    ['seed', card.seed],
-    ['buckets', f.buckets],
-    ['dim', h.embeddingDim],
-    ['hidden', h.hiddenDim],
-    ['epochs', h.epochs],
-    ['lr', h.learningRate],
-    ['batch', h.batchSize],
-    ['weight-decay', h.weightDecay],
-    ['patience', h.patience],
+    ...wideMlpFlags(card.seed, f.buckets, h),
     ['max-features', f.maxFeatures],
     ['max-chars', f.maxChars],
     ['max-tokens', f.maxTokens],
     ['context-window', f.contextWindow],
   ];
   if (card.maxRows !== null) flags.push(['max-rows', card.maxRows]);
-  const args = flags.map(([name, value]) => `--${name} ${value}`).join(' ');
-  return `semantic-router train --task pii --out models/${card.name} ${args}${card.delexicalize ? ' --delexicalize' : ''}`;
+  return `${trainCommandLine('pii', card.name, flags)}${card.delexicalize ? ' --delexicalize' : ''}`;
 }
 
 function rows(scores: Record<string, TypeSpanScores>): string[] {

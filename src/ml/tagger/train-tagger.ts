@@ -1,6 +1,7 @@
 // Trains the built-in PII token tagger (PERSON, STREET_ADDRESS) reproducibly and scores it on held-out templates.
 import { loadPiiDataset, type PiiDataset, type PiiExample } from '../datasets/pii.ts';
 import { fitTemperature } from '../trainer/calibration.ts';
+import type { WideMlpTrainingSettings } from '../trainer/reproduce.ts';
 import {
   forwardLogits,
   softmax,
@@ -18,15 +19,7 @@ import { type Token, tokenizeWithOffsets } from './tokens.ts';
 export const TAGGER_ENTITY_TYPES = ['PERSON', 'STREET_ADDRESS'] as const;
 export const TAGGER_LABELS: readonly string[] = [OUTSIDE, ...TAGGER_ENTITY_TYPES];
 
-export interface TaggerHyperParameters {
-  readonly embeddingDim: number;
-  readonly hiddenDim: number;
-  readonly epochs: number;
-  readonly learningRate: number;
-  readonly batchSize: number;
-  readonly weightDecay: number;
-  readonly patience: number;
-}
+export type TaggerHyperParameters = WideMlpTrainingSettings;
 
 export const DEFAULT_TAGGER_HYPER: TaggerHyperParameters = {
   embeddingDim: 24,

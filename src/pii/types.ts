@@ -29,5 +29,14 @@ export interface PiiSpan {
   readonly confidence: number;
 }
 
+/**
+ * How much text a detector reads to decide one span: whether the span is reported, where it ends and how confident
+ * it is depend only on `text[start - before, start + ahead)`, so `ahead` also bounds the span's length.
+ */
+export interface DetectorReach {
+  readonly before: number;
+  readonly ahead: number;
+}
+
 /** A detector scans one text and returns candidate spans (possibly overlapping other detectors' spans). */
 export type PiiDetector = (text: string) => PiiSpan[];

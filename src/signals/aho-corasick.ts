@@ -21,6 +21,11 @@ export class AhoCorasick {
   private readonly lengths: number[] = [];
   /** Full DFA transitions for ASCII characters (node * 128 + code): no fail-link walks for the common case. */
   private asciiDelta: Int32Array = new Int32Array(0);
+  /** Bit per UTF-16 code unit ≥ 128 that occurs in some pattern: any other one leads back to the root at once. */
+  private readonly nonAsciiUsed = new Uint32Array(0x10000 / 32);
+  /** Outputs of node n are outputIds[outputStart[n], outputStart[n + 1]): no object reads per character. */
+  private outputStart: Int32Array = new Int32Array(1);
+  private outputIds: Int32Array = new Int32Array(0);
 
   constructor(patterns: readonly string[]) {
     patterns.forEach((pattern, id) => {
@@ -37,6 +42,8 @@ export class AhoCorasick {
     let state = 0;
     for (let i = 0; i < pattern.length; i++) {
       const code = pattern.charCodeAt(i);
+      if (code >= ASCII)
+        this.nonAsciiUsed[code >>> 5] = (this.nonAsciiUsed[code >>> 5] as number) | (1 << (code & 31));
       let target = this.nodes[state]?.next.get(code);
       if (target === undefined) {
         target = this.nodes.length;
@@ -73,33 +80,69 @@ export class AhoCorasick {
         if (inherited.length > 0) childNode.outputs = [...childNode.outputs, ...inherited];
       }
     }
+    this.outputStart = new Int32Array(this.nodes.length + 1);
+    const ids: number[] = [];
+    this.nodes.forEach((node, n) => {
+      this.outputStart[n] = ids.length;
+      ids.push(...node.outputs);
+    });
+    this.outputStart[this.nodes.length] = ids.length;
+    this.outputIds = Int32Array.from(ids);
   }
 
   /** Calls `onHit` for every occurrence of every pattern; stops early when it returns true. */
   scan(text: string, onHit: (hit: PatternHit) => boolean | undefined): void {
-    const nodes = this.nodes;
+    this.scanEnds(text, (patternId, start, end) => onHit({ patternId, start, end }));
+  }
+
+  /**
+   * `scan` without an object per hit. With `fold`, each UTF-16 code unit `c` of `text` is read as `fold[c]`
+   * (a case folding that keeps every character one code unit long), so the text need not be copied.
+   */
+  scanEnds(
+    text: string,
+    onHit: (patternId: number, start: number, end: number) => boolean | undefined,
+    fold?: Uint16Array,
+  ): void {
     const delta = this.asciiDelta;
+    const used = this.nonAsciiUsed;
+    const outputStart = this.outputStart;
     let state = 0;
     for (let i = 0; i < text.length; i++) {
-      const code = text.charCodeAt(i);
-      if (code < ASCII) {
-        state = delta[state * ASCII + code] as number;
-      } else {
-        let node = nodes[state] as Node;
-        let target = node.next.get(code);
-        while (target === undefined && state !== 0) {
-          state = node.fail;
-          node = nodes[state] as Node;
-          target = node.next.get(code);
-        }
-        state = target ?? 0;
-      }
-      const outputs = (nodes[state] as Node).outputs;
-      for (let k = 0; k < outputs.length; k++) {
-        const patternId = outputs[k] as number;
-        const length = this.lengths[patternId] as number;
-        if (onHit({ patternId, start: i + 1 - length, end: i + 1 })) return;
-      }
+      const unit = text.charCodeAt(i);
+      const code = fold === undefined ? unit : (fold[unit] as number);
+      if (code < ASCII) state = delta[state * ASCII + code] as number;
+      else if ((((used[code >>> 5] as number) >>> (code & 31)) & 1) === 0)
+        state = 0; // in no pattern: every fail link ends at the root, which has no edge for it
+      else state = this.step(state, code);
+      if (outputStart[state] !== outputStart[state + 1] && this.report(state, i + 1, onHit)) return;
     }
+  }
+
+  /** Goto, following fail links, for a code unit ≥ 128 that occurs in some pattern. */
+  private step(from: number, code: number): number {
+    let state = from;
+    let node = this.nodes[state] as Node;
+    let target = node.next.get(code);
+    while (target === undefined && state !== 0) {
+      state = node.fail;
+      node = this.nodes[state] as Node;
+      target = node.next.get(code);
+    }
+    return target ?? 0;
+  }
+
+  /** Reports the outputs of `state` ending at `end`; true when `onHit` asks to stop. */
+  private report(
+    state: number,
+    end: number,
+    onHit: (patternId: number, start: number, end: number) => boolean | undefined,
+  ): boolean {
+    const last = this.outputStart[state + 1] as number;
+    for (let k = this.outputStart[state] as number; k < last; k++) {
+      const patternId = this.outputIds[k] as number;
+      if (onHit(patternId, end - (this.lengths[patternId] as number), end)) return true;
+    }
+    return false;
   }
 }

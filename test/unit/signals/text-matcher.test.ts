@@ -120,3 +120,92 @@ describe('TextMatcher', () => {
     }
   });
 });
+
+describe('AhoCorasick.scanEnds', () => {
+  it('reports what scan does, without hit objects, on text with surrogates and Han characters', () => {
+    const word = randomWords(11);
+    for (let trial = 0; trial < 300; trial++) {
+      const patterns = [
+        ...new Set(Array.from({ length: 1 + (trial % 5) }, () => word('ab函\uD83D\uDE00', 3, 1))),
+      ];
+      const text = word('ab函\uD83D\uDE00\uD800', 30);
+      const automaton = new AhoCorasick(patterns);
+      const ends: string[] = [];
+      automaton.scanEnds(text, (patternId, start, end) => {
+        ends.push(`${patterns[patternId]}@${start}-${end}`);
+        return undefined;
+      });
+      expect(ends.sort()).toEqual(hits(patterns, text));
+    }
+  });
+
+  it('reads the text through a fold table', () => {
+    const fold = new Uint16Array(0x10000).map((_, code) => (code >= 65 && code <= 90 ? code + 32 : code));
+    const found: number[] = [];
+    new AhoCorasick(['ab']).scanEnds('AB ab Ab', (_id, start) => void found.push(start), fold);
+    expect(found).toEqual([0, 3, 6]);
+  });
+});
+
+describe('TextMatcher case folding', () => {
+  const isWord = (unit: string | undefined) => unit !== undefined && /[\p{L}\p{N}_]/u.test(unit);
+
+  /** Reference: occurrences in `text.toLowerCase()` (case-insensitive terms), word-bounded per code unit. */
+  function referenceCount(term: MatcherTerm, text: string): number {
+    const key = term.caseSensitive ? term.text : term.text.toLowerCase();
+    const haystack = term.caseSensitive ? text : text.toLowerCase();
+    const bounded = /[\p{L}\p{N}_]/u.test(key) && !/\p{Script=Han}/u.test(key);
+    let n = 0;
+    for (let i = haystack.indexOf(key); i >= 0 && key.length > 0; i = haystack.indexOf(key, i + 1)) {
+      if (bounded && isWord(key[0]) && isWord(haystack[i - 1])) continue;
+      if (bounded && isWord(key.at(-1)) && isWord(haystack[i + key.length])) continue;
+      n++;
+    }
+    return n;
+  }
+
+  it.each([
+    ['final sigma', 'ΟΔΟΣ οδοσ', 'οδος', 1],
+    ['dotted capital I (two code units in lower case)', 'İstanbul istanbul', 'i̇stanbul', 1],
+    ['Kelvin sign', '\u212Aelvin kelvin', 'kelvin', 2],
+    ['Latin-1 capitals', 'ÉCOLE école', 'école', 2],
+    ['Deseret (astral, with case)', '\u{10400} \u{10428}', '\u{10428}', 2],
+    ['lone surrogates around a word', '\uD800URGENT\uDC00 \uD83D\uDE00Urgent\uD83D\uDE00', 'urgent', 2],
+    ['Han text, no word boundaries', '请翻译这个函数FUNCTION函数', '函数', 2],
+  ])('folds %s like toLowerCase', (_label, text, keyword, expected) => {
+    const term = { text: keyword, caseSensitive: false, regex: false };
+    expect([...new TextMatcher([term]).countAll(text)]).toEqual([expected]);
+    expect(referenceCount(term, text)).toBe(expected);
+  });
+
+  it('agrees with toLowerCase on 500 random texts mixing scripts, surrogates and special casings', () => {
+    const word = randomWords(13);
+    const alphabet = 'aAσΣςİiKkÉé函 \uD800\uDC00-';
+    for (let trial = 0; trial < 500; trial++) {
+      const terms: MatcherTerm[] = Array.from({ length: 1 + (trial % 4) }, (_, i) => ({
+        text: word(alphabet, 3, 1),
+        caseSensitive: i === 3,
+        regex: false,
+      }));
+      const text = word(alphabet, 40) + (trial % 3 === 0 ? '\u{10400}\u{10428}' : '');
+      const counts = new TextMatcher(terms).countAll(text);
+      expect([...counts], `${JSON.stringify(terms)} in ${JSON.stringify(text)}`).toEqual(
+        terms.map((term) => referenceCount(term, text)),
+      );
+    }
+  });
+
+  it('folds every astral character with a lower case (the scripts listed as needing toLowerCase)', () => {
+    const cased: string[] = [];
+    for (let code = 0x10000; code <= 0x10ffff; code++) {
+      const char = String.fromCodePoint(code);
+      if (char.toLowerCase() !== char) cased.push(char);
+    }
+    expect(cased.length).toBeGreaterThan(100);
+    const terms = cased.map((char) => ({ text: char.toLowerCase(), caseSensitive: false, regex: false }));
+    const matcher = new TextMatcher(terms);
+    // One character per text: a text holding any listed script would be lower-cased whole.
+    const missed = cased.filter((char, i) => matcher.countAll(`x ${char} y`)[i] !== 1);
+    expect(missed.map((char) => char.codePointAt(0)?.toString(16))).toEqual([]);
+  });
+});

@@ -2,7 +2,7 @@
 # The semantic router: a small Node 20 runtime image (linux/amd64) with the compiled router, its production
 # dependencies, the built-in ONNX models and the example policies. Runs as the non-root `node` user.
 #   docker build -t semantic-router:local .
-#   docker run --rm -p 50051:50051 -p 9190:9190 semantic-router:local --policy policies/default.yaml
+#   docker run --rm -p 50051:50051 -p 127.0.0.1:9190:9190 semantic-router:local
 # Only the linux-x64 ONNX Runtime binary is kept, hence the fixed platform.
 ARG NODE_IMAGE=node:20.20-bookworm-slim
 
@@ -38,8 +38,11 @@ COPY policies ./policies
 USER node
 # ext_proc + grpc.health.v1 (gRPC), admin HTTP (/healthz, /readyz, /metrics, /policy).
 EXPOSE 50051 9190
-# The admin server's liveness endpoint; set SEMANTIC_ROUTER_ADMIN_PORT when serving with another --admin-port.
+# The admin server's liveness endpoint, asked on 127.0.0.1 so it answers whatever --admin-host is (the router's
+# default is 127.0.0.1); set SEMANTIC_ROUTER_ADMIN_PORT when serving with another --admin-port.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.SEMANTIC_ROUTER_ADMIN_PORT}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "dist/src/cli/main.js", "serve"]
-CMD ["--policy", "policies/default.yaml", "--host", "0.0.0.0", "--port", "50051", "--admin-port", "9190"]
+# The admin server binds the container's interfaces so a published port reaches it; publish it on the host's
+# loopback (-p 127.0.0.1:9190:9190), or drop --admin-host to keep it inside the container.
+CMD ["--policy", "policies/default.yaml", "--host", "0.0.0.0", "--port", "50051", "--admin-host", "0.0.0.0", "--admin-port", "9190"]

@@ -29,11 +29,49 @@ export interface AppOptions {
 }
 
 export interface AdminOptions {
+  /** The CLI binds 127.0.0.1 unless told otherwise: /policy and /metrics are for operators, not for clients. */
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
   /** Serves /metrics; omitted: /metrics answers 404. */
   readonly metrics?: MetricsHandler;
+  /** Show the text of system prompts on /policy (default: only their length). */
+  readonly showPrompts?: boolean;
+}
+
+/** Which of the router's servers could not bind its address. */
+export type ServerName = 'admin server' | 'gRPC ext_proc server';
+
+/** A server could not listen; the message names it, e.g. `admin server: port 9190 on 127.0.0.1 is in use`. */
+export class ListenError extends Error {
+  /** The system error code (EADDRINUSE, EACCES, ...) when there is one. */
+  readonly systemCode: string | undefined;
+
+  constructor(
+    readonly server: ServerName,
+    readonly host: string,
+    readonly port: number,
+    cause: unknown,
+  ) {
+    super(`${server}: ${listenProblem(host, port, cause)}`, { cause });
+    this.name = 'ListenError';
+    this.systemCode = /\b(E[A-Z]{3,})\b/.exec(causeText(cause))?.[1];
+  }
+}
+
+// grpc-js reports bind failures as a plain Error whose message quotes the system error
+// ("No address added out of total 1 resolved errors: [listen EADDRINUSE: ...]"); node:net sets `code`.
+function causeText(cause: unknown): string {
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  return `${typeof code === 'string' ? code : ''} ${cause instanceof Error ? cause.message : String(cause)}`;
+}
+
+function listenProblem(host: string, port: number, cause: unknown): string {
+  const text = causeText(cause);
+  if (text.includes('EADDRINUSE')) return `port ${port} on ${host} is in use`;
+  if (text.includes('EACCES')) return `no permission to listen on port ${port} on ${host}`;
+  if (text.includes('EADDRNOTAVAIL')) return `${host} is not an address of this machine (port ${port})`;
+  return `cannot listen on port ${port} on ${host}: ${cause instanceof Error ? cause.message : String(cause)}`;
 }
 
 export interface App {
@@ -51,8 +89,9 @@ export async function startApp(options: AppOptions): Promise<App> {
     accepting: false,
     shuttingDown: false,
   };
+  const adminOptions = options.admin;
   const admin =
-    options.admin &&
+    adminOptions &&
     new AdminServer({
       readiness: () =>
         readinessReport({
@@ -61,12 +100,18 @@ export async function startApp(options: AppOptions): Promise<App> {
           grpcAccepting: state.accepting,
           shuttingDown: state.shuttingDown,
         }),
-      policy: () => state.policies && policyView(state.policies),
-      ...(options.admin.metrics && { metrics: options.admin.metrics }),
+      policy: () =>
+        state.policies && policyView(state.policies, { showPrompts: adminOptions.showPrompts ?? false }),
+      ...(adminOptions.metrics && { metrics: adminOptions.metrics }),
       logger: options.logger.child({ component: 'admin' }),
     });
-  const adminPort =
-    admin && options.admin ? await admin.listen(options.admin.host, options.admin.port) : undefined;
+  let adminPort: number | undefined;
+  if (admin && adminOptions) {
+    const { host, port } = adminOptions;
+    adminPort = await admin.listen(host, port).catch((error: unknown) => {
+      throw new ListenError('admin server', host, port, error);
+    });
+  }
   // One pool for the process: every policy generation shares the ONNX sessions of the models it keeps.
   const sessionPool = new OnnxSessionPool(
     options.inferenceWorkers === undefined ? {} : { inferenceWorkers: options.inferenceWorkers },
@@ -85,6 +130,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   state.policies = policies;
   const server = new ExtProcServer({
     leaseRouter: () => policies.lease(),
+    maxRequestHeaders: () => policies.live.policy.limits.maxRequestHeaders,
     maxBodyBytes: options.maxBodyBytes,
     failOpen: options.failOpen,
     shutdownGraceMs: options.shutdownGraceMs,
@@ -100,7 +146,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     policies.close();
     await sessionPool.close();
     await admin?.close();
-    throw error;
+    throw new ListenError('gRPC ext_proc server', options.host, options.port, error);
   }
   state.accepting = true;
   let watcher: PolicyWatcher | undefined;

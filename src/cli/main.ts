@@ -2,11 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createPrometheusMetrics } from '../admin/prometheus-exporter.ts';
-import { type AppOptions, startApp } from '../app.ts';
+import { type AppOptions, ListenError, startApp } from '../app.ts';
 import { formatPolicyIssue, PolicyError } from '../errors.ts';
 import { DEFAULT_DEBOUNCE_MS, DEFAULT_POLL_MS } from '../policy/policy-watcher.ts';
-import { createLogger, errorFields } from '../telemetry/logger.ts';
-import { createTelemetry } from '../telemetry/telemetry.ts';
+import { createLogger, errorFields, type Logger } from '../telemetry/logger.ts';
+import { createTelemetry, DEFAULT_SHUTDOWN_TIMEOUT_MS, type Telemetry } from '../telemetry/telemetry.ts';
 import { EVAL_USAGE, evalCommand } from './eval.ts';
 import { explainCommand } from './explain.ts';
 import { TRAIN_USAGE, trainCommand } from './train.ts';
@@ -14,16 +14,21 @@ import { type CommandIO, validateCommand } from './validate.ts';
 
 const USAGE = `usage:
   semantic-router serve --policy FILE|DIR [--port 50051] [--host 0.0.0.0] [--max-body-bytes 8388608]
-                        [--shutdown-grace-ms 10000] [--fail-open] [--admin-port 9190] [--admin-host HOST]
-                        [--reload-debounce-ms 250] [--reload-poll-ms 2000] [--inference-workers 1]
+                        [--shutdown-grace-ms 10000] [--fail-open] [--admin-port 9190] [--admin-host 127.0.0.1]
+                        [--admin-show-prompts] [--reload-debounce-ms 250] [--reload-poll-ms 2000]
+                        [--inference-workers 1] [--telemetry-shutdown-timeout-ms 3000]
+      gRPC ext_proc binds --host (default 0.0.0.0: Envoy must reach it); the admin server binds --admin-host,
+      127.0.0.1 whatever --host is (give 0.0.0.0 or the pod IP for probes and Prometheus from outside).
       --policy DIR merges every *.yaml / *.yml file at the directory's top level (one ConfigMap per team).
       The policy is reloaded when it changes on disk (ConfigMap symlink swaps included) and on SIGHUP; a
       broken version keeps the last good one serving. --reload-poll-ms 0 turns watching off (SIGHUP only).
       Models slower than 1 ms per run (e.g. Hugging Face transformer exports) run in --inference-workers
       worker threads so they never block the event loop; the built-in models run inline.
-      admin HTTP server (host defaults to --host; port 0 picks a free one, the default with --port 0):
-      /healthz, /readyz, /metrics (Prometheus), /policy. Logs: JSON lines on stderr, level from LOG_LEVEL
-      (trace|debug|info|warn|error|fatal|silent), credentials and prompt text redacted
+      admin HTTP server (--admin-port 0 picks a free port, the default with --port 0): /healthz, /readyz,
+      /metrics (Prometheus), /policy (credentials redacted, system prompts hidden unless --admin-show-prompts).
+      SIGTERM drains streams, then flushes telemetry for at most --telemetry-shutdown-timeout-ms and exits 0.
+      Logs: JSON lines on stderr, level from LOG_LEVEL (trace|debug|info|warn|error|fatal|silent), credentials
+      and prompt text redacted
   semantic-router validate FILE
   semantic-router explain --policy FILE [--json] [--model NAME] [--header name=value ...] "prompt"
   semantic-router explain --policy FILE [--json] < request.json     (an OpenAI chat completions request)
@@ -43,6 +48,23 @@ function positiveInt(value: string | undefined, name: string, fallback: number):
 }
 
 class UsageError extends Error {}
+
+/** Flushes and stops telemetry; a failure (e.g. an unreachable collector) is logged, never thrown. */
+async function shutdownTelemetry(telemetry: Telemetry, logger: Logger, timeoutMs: number): Promise<boolean> {
+  try {
+    await telemetry.shutdown();
+    return true;
+  } catch (error) {
+    logger.error('telemetry was not flushed', { ...errorFields(error), timeoutMs });
+    return false;
+  }
+}
+
+/**
+ * Set when telemetry could not flush: its exporter may still wait on the collector with an open socket, which
+ * must not keep the process alive once everything else has stopped.
+ */
+let exitWhenDone = false;
 
 function watchOptions(debounce: string | undefined, poll: string | undefined): AppOptions['watch'] {
   const pollMs = positiveInt(poll, 'reload-poll-ms', DEFAULT_POLL_MS);
@@ -65,46 +87,100 @@ async function serve(args: string[]): Promise<number> {
       'reload-poll-ms': { type: 'string' },
       'admin-port': { type: 'string' },
       'admin-host': { type: 'string' },
+      'admin-show-prompts': { type: 'boolean' },
+      'telemetry-shutdown-timeout-ms': { type: 'string' },
     },
   });
   if (!values.policy) throw new UsageError('serve needs --policy FILE or DIR');
   const logger = createLogger({ fields: { service: 'semantic-router' } });
   const host = values.host ?? '0.0.0.0';
   const port = positiveInt(values.port, 'port', 50051);
+  const maxBodyBytes = positiveInt(values['max-body-bytes'], 'max-body-bytes', 8 * 1024 * 1024);
+  const shutdownGraceMs = positiveInt(values['shutdown-grace-ms'], 'shutdown-grace-ms', 10_000);
+  const watch = watchOptions(values['reload-debounce-ms'], values['reload-poll-ms']);
+  const inferenceWorkers = Math.max(1, positiveInt(values['inference-workers'], 'inference-workers', 1));
+  // Loopback unless told otherwise: /policy and /metrics are for operators, never for Envoy's clients.
+  const adminHost = values['admin-host'] ?? '127.0.0.1';
+  // A free gRPC port means an ephemeral instance (tests, benchmarks): a fixed admin port would collide.
+  const adminPort = positiveInt(values['admin-port'], 'admin-port', port === 0 ? 0 : 9190);
+  const telemetryTimeoutMs = positiveInt(
+    values['telemetry-shutdown-timeout-ms'],
+    'telemetry-shutdown-timeout-ms',
+    DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  );
   const prometheus = createPrometheusMetrics();
-  const telemetry = createTelemetry({ metricReaders: [prometheus.reader] });
+  const telemetry = createTelemetry({
+    metricReaders: [prometheus.reader],
+    shutdownTimeoutMs: telemetryTimeoutMs,
+  });
+  const stopTelemetry = async () => {
+    if (!(await shutdownTelemetry(telemetry, logger, telemetryTimeoutMs))) exitWhenDone = true;
+  };
   let app: Awaited<ReturnType<typeof startApp>>;
   try {
     app = await startApp({
       policyFile: values.policy,
       host,
       port,
-      maxBodyBytes: positiveInt(values['max-body-bytes'], 'max-body-bytes', 8 * 1024 * 1024),
-      shutdownGraceMs: positiveInt(values['shutdown-grace-ms'], 'shutdown-grace-ms', 10_000),
+      maxBodyBytes,
+      shutdownGraceMs,
       failOpen: values['fail-open'] ?? false,
       logger,
       telemetry,
-      watch: watchOptions(values['reload-debounce-ms'], values['reload-poll-ms']),
-      inferenceWorkers: Math.max(1, positiveInt(values['inference-workers'], 'inference-workers', 1)),
+      watch,
+      inferenceWorkers,
       admin: {
-        host: values['admin-host'] ?? host,
-        // A free gRPC port means an ephemeral instance (tests, benchmarks): a fixed admin port would collide.
-        port: positiveInt(values['admin-port'], 'admin-port', port === 0 ? 0 : 9190),
+        host: adminHost,
+        port: adminPort,
         metrics: prometheus.handler,
+        showPrompts: values['admin-show-prompts'] ?? false,
       },
     });
   } catch (error) {
-    await telemetry.shutdown();
+    await stopTelemetry();
     if (error instanceof PolicyError) {
       for (const issue of error.issues) io.err(`${formatPolicyIssue(issue)}\n`);
       logger.error('policy is invalid, not starting', { file: values.policy });
       return 1;
     }
-    throw error;
+    if (error instanceof ListenError) {
+      // e.g. "admin server: port 9190 on 127.0.0.1 is in use": which server, which address, no stack.
+      logger.error(error.message, {
+        server: error.server,
+        host: error.host,
+        port: error.port,
+        errorCode: error.systemCode,
+      });
+      return 1;
+    }
+    logger.error('not starting', errorFields(error));
+    return 1;
   }
+  const stopped = new Promise<number>((resolve) => {
+    const stop = async (signal: string) => {
+      logger.info('shutting down', { signal, inFlightStreams: app.server.activeStreams });
+      let code = 0;
+      try {
+        await app.close();
+      } catch (error) {
+        logger.error('shutdown failed', errorFields(error));
+        code = 1;
+      }
+      // After the drain: the last streams' spans are in the batch being flushed.
+      await stopTelemetry();
+      logger.info('stopped', { exitCode: code });
+      resolve(code);
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGHUP', () => void app.policies.reload());
+  });
+  // Only now: whoever waits for this line may signal at once, and SIGTERM must find its handler.
   const { policy, generation } = app.policies.live;
   logger.info('semantic-router listening', {
+    host,
     port: app.port,
+    adminHost,
     adminPort: app.adminPort,
     policy: values.policy,
     generation,
@@ -114,21 +190,7 @@ async function serve(args: string[]): Promise<number> {
   });
   for (const warning of policy.warnings)
     logger.warn('policy warning', { issue: formatPolicyIssue(warning).trim() });
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info('shutting down', { signal, inFlightStreams: app.server.activeStreams });
-      void app
-        .close()
-        .then(() => telemetry.shutdown())
-        .then(() => {
-          logger.info('stopped');
-          resolve(0);
-        });
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => void app.policies.reload());
-  });
+  return stopped;
 }
 
 async function readStdin(): Promise<string> {
@@ -208,3 +270,4 @@ async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2));
+if (exitWhenDone) process.exit();

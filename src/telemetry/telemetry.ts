@@ -46,9 +46,28 @@ export interface TelemetryOptions {
    * OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT variable, else off.
    */
   readonly recordPromptText?: boolean;
+  /**
+   * Upper bound of `shutdown()`, which flushes pending spans and metrics: an unreachable collector must not
+   * hold up exit. Past it shutdown() rejects and what was not exported is dropped. Default 3000.
+   */
+  readonly shutdownTimeoutMs?: number;
 }
 
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 3000;
+
 const VERSION = '0.1.0';
+
+/** `work`, or a rejection once `timeoutMs` has passed without it settling. */
+function bounded(work: Promise<void>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`telemetry did not flush within ${timeoutMs} ms; unexported data is dropped`)),
+      timeoutMs,
+    );
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
 
 export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
   const env = options.env ?? process.env;
@@ -90,7 +109,10 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
     recordPromptText,
     startStream: (metadata) => new RecordingStreamTelemetry(deps, tracer ? metadata : undefined),
     shutdown: () => {
-      shutdown ??= Promise.all([tracerProvider?.shutdown(), meterProvider?.shutdown()]).then(() => {});
+      shutdown ??= bounded(
+        Promise.all([tracerProvider?.shutdown(), meterProvider?.shutdown()]).then(() => {}),
+        options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+      );
       return shutdown;
     },
   };

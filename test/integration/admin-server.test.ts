@@ -12,12 +12,14 @@ import { type App, startApp } from '../../src/app.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { createExtProcClient, ExtProcExchange, headerMap } from '../helpers/ext-proc-client.ts';
 
+const SYSTEM_PROMPT = 'You are the internal code assistant of ACME.';
 const POLICY = `version: v1
 default_model: small
 pools:
   - name: l4-pool
     max_context_tokens: 8K
     labels: { api_key: sk-live-123, team: ml, client_secret: hush, max_tokens_hint: '4K' }
+    description: "vLLM at http://ops:hunter2@vllm-l4:8000/v1"
 models:
   - { name: small, provider_model_id: Qwen/Qwen3-8B, pools: [l4-pool] }
 routing:
@@ -28,6 +30,7 @@ routing:
     - name: code
       rules: { type: keyword, name: code }
       modelRefs: [{ model: small }]
+      plugins: [{ type: system_prompt, configuration: { system_prompt: "${SYSTEM_PROMPT}" } }]
 `;
 
 let workDir: string;
@@ -49,6 +52,9 @@ beforeAll(async () => {
     shutdownGraceMs: 5000,
     failOpen: false,
     logger: silentLogger,
+    // Reloads happen only when a test asks: a watcher reacting to the test's own writes would race its
+    // explicit reloads and bump the generation behind its back (seen on a busy machine: 3 instead of 2).
+    watch: false,
     admin: { host: '127.0.0.1', port: 0, metrics: prometheus.handler },
   });
   base = `http://127.0.0.1:${app.adminPort}`;
@@ -133,7 +139,11 @@ describe('admin server', () => {
       max_tokens_hint: '4K',
     });
     expect(body.policy.pools[0].max_context_tokens).toBe(8000);
-    expect(text).not.toMatch(/sk-live-123|hush/);
+    expect(body.policy.pools[0].description).toBe('vLLM at http://[REDACTED]@vllm-l4:8000/v1');
+    expect(body.policy.routing.decisions[0].plugins[0].configuration.system_prompt).toBe(
+      `[HIDDEN: ${SYSTEM_PROMPT.length} chars]`,
+    );
+    expect(text).not.toMatch(/sk-live-123|hush|hunter2|ACME/);
     expect(body.reloadError).toBeUndefined();
   });
 

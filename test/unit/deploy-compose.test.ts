@@ -64,10 +64,19 @@ describe('deploy/docker-compose.yaml matches deploy/envoy.yaml', () => {
     expect(target?.address).toBe('127.0.0.1'); // reachable because Envoy shares the router's network namespace
     expect(flag(router.command, '--port')).toBe(String(target?.port));
     expect(['0.0.0.0', '127.0.0.1']).toContain(flag(router.command, '--host'));
-    const adminPort = flag(router.command, '--admin-port');
-    expect(router.ports).toContain(`${adminPort}:${adminPort}`);
     const policy = flag(router.command, '--policy') ?? '';
     expect(existsSync(path.join(repoRoot, policy))).toBe(true);
+  });
+
+  it('publishes the admin port on the host loopback only, bound where the published port reaches it', () => {
+    const router = service('semantic-router');
+    const adminPort = flag(router.command, '--admin-port');
+    expect(router.ports).toContain(`127.0.0.1:${adminPort}:${adminPort}`);
+    expect(router.ports?.filter((p) => p.endsWith(`:${adminPort}`))).toEqual([
+      `127.0.0.1:${adminPort}:${adminPort}`,
+    ]);
+    // Without --admin-host the router binds 127.0.0.1 inside the container, out of reach of a published port.
+    expect(flag(router.command, '--admin-host')).toBe('0.0.0.0');
   });
 
   it('passes only flags `semantic-router serve` knows, the Dockerfile ENTRYPOINT supplying `serve`', () => {

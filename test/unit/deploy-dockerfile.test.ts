@@ -128,6 +128,22 @@ describe('Dockerfile', () => {
     expect(all(runtime, 'EXPOSE').at(-1)?.args.split(/\s+/)).toEqual(['50051', '9190']);
   });
 
+  it('health-checks the admin server on loopback, where the router binds it by default', () => {
+    const healthcheck = all(runtime, 'HEALTHCHECK').at(-1)?.args ?? '';
+    expect(healthcheck).toMatch(
+      /http:\/\/127\.0\.0\.1:\$\{process\.env\.SEMANTIC_ROUTER_ADMIN_PORT\}\/healthz/,
+    );
+    const cmd = JSON.parse(all(runtime, 'CMD').at(-1)?.args ?? 'null') as string[];
+    const flag = (name: string) => cmd[cmd.indexOf(name) + 1];
+    const env = all(runtime, 'ENV')
+      .map((i) => i.args)
+      .join(' ');
+    expect(env).toContain(`SEMANTIC_ROUTER_ADMIN_PORT=${flag('--admin-port')}`);
+    // The default command binds the container's interfaces, so `-p 127.0.0.1:9190:9190` reaches the admin port.
+    expect(flag('--admin-host')).toBe('0.0.0.0');
+    expect(flag('--host')).toBe('0.0.0.0');
+  });
+
   it('sends the build context the COPY instructions need and nothing heavy', () => {
     const ignored = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8')
       .split('\n')

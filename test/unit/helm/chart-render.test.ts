@@ -199,6 +199,8 @@ describe('the router Deployment', () => {
       '0.0.0.0',
       '--port',
       '50051',
+      '--admin-host',
+      '0.0.0.0',
       '--admin-port',
       '9190',
       '--max-body-bytes',
@@ -212,6 +214,18 @@ describe('the router Deployment', () => {
     ]);
     const withFlags = helmTemplate({ set: { 'router.failOpen': true, 'router.grpcPort': 6000 } });
     expect(container(withFlags, 'router').args).toEqual(expect.arrayContaining(['--fail-open', '6000']));
+  });
+
+  it('binds the admin server where Prometheus reaches it (the router alone binds loopback), or pod-local', () => {
+    // Without --admin-host the router binds 127.0.0.1, which the ServiceMonitor's scrapes of the pod IP miss.
+    const flag = (args: string[] | undefined, name: string) => args?.[args.indexOf(name) + 1];
+    expect(flag(container(render(), 'router').args, '--admin-host')).toBe('0.0.0.0');
+    const scraped = render('examples/standalone-envoy.yaml');
+    expect(scraped.find('ServiceMonitor')).toBeDefined();
+    expect(flag(container(scraped, 'router').args, '--admin-host')).toBe('0.0.0.0');
+    const podLocal = helmTemplate({ set: { 'router.adminHost': '127.0.0.1' } });
+    expect(flag(container(podLocal, 'router').args, '--admin-host')).toBe('127.0.0.1');
+    expect(helmTemplateError({ set: { 'router.adminHost': '' } })).toMatch(/adminHost/);
   });
 
   it('probes readiness and liveness with gRPC health on the ext_proc port', () => {

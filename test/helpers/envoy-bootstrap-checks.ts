@@ -3,6 +3,7 @@
 import type protobuf from 'protobufjs';
 import { expect } from 'vitest';
 import { parse } from 'yaml';
+import { CLIENT_ALLOWED_ROUTER_HEADERS, HEADER, SPOOFABLE_HEADER_PREFIXES } from '../../src/headers.ts';
 import { canonicalIncludeDirs, loadCanonicalRoot } from './envoy-canonical.ts';
 import {
   includeDirsTypeUrlResolver,
@@ -18,8 +19,35 @@ export const ENVOY_TYPE = {
   extProcPerRoute: 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute',
   router: 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
   httpProtocolOptions: 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+  headerMutation: 'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation',
+  jwtAuthn: 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication',
+} as const;
+export const ENVOY_FILTER = {
+  headerMutation: 'envoy.filters.http.header_mutation',
+  jwtAuthn: 'envoy.filters.http.jwt_authn',
+  extProc: 'envoy.filters.http.ext_proc',
+  router: 'envoy.filters.http.router',
 } as const;
 export const ROUTER_CLUSTER = 'semantic-router';
+/** Where jwt_authn puts the verified payload (dynamic metadata namespace and key) for identity.source: metadata. */
+export const JWT_PAYLOAD_METADATA = { namespace: ENVOY_FILTER.jwtAuthn, key: 'jwt_payload' } as const;
+
+/** The request headers that carry the caller's identity (the policy's identity.*_header). */
+export interface IdentityHeaders {
+  readonly userId: string;
+  readonly userGroups: string;
+}
+export const DEFAULT_IDENTITY_HEADERS: IdentityHeaders = {
+  userId: 'x-authz-user-id',
+  userGroups: 'x-authz-user-groups',
+};
+
+/** The router's own headers a client must not send (src/headers.ts): x-selected-*, x-router-* but x-router-debug. */
+export const ROUTER_ONLY_HEADERS: readonly string[] = Object.values(HEADER).filter(
+  (name) =>
+    SPOOFABLE_HEADER_PREFIXES.some((prefix) => name.startsWith(prefix)) &&
+    !CLIENT_ALLOWED_ROUTER_HEADERS.has(name),
+);
 const MIB = 1024 * 1024;
 
 export type Plain = Record<string, unknown>;
@@ -143,6 +171,12 @@ export function expectExtProcContract(extProc: Plain): void {
   expect(extProc.route_cache_action ?? 'DEFAULT').not.toBe('RETAIN');
   const grpcService = obj(extProc.grpc_service, 'grpc_service');
   expect(seconds(grpcService.timeout, 'grpc_service.timeout')).toBeGreaterThan(0);
+  // The verified JWT payload reaches the router as ProcessingRequest.metadata_context (identity.source: metadata).
+  const forwarded = obj(
+    obj(extProc.metadata_options, 'metadata_options').forwarding_namespaces,
+    'forwarding',
+  );
+  expect(forwarded.untyped).toContain(JWT_PAYLOAD_METADATA.namespace);
 }
 
 /** ext_proc runs before the router filter, with the required processing mode, talking to `semantic-router`. */
@@ -191,10 +225,11 @@ export function expectPoolRouting(envoy: DecodedBootstrap, defaultPool: string):
     expect(limit(cluster), String(cluster.name)).toBeGreaterThanOrEqual(4 * MIB);
 }
 
-/** Exactly one cluster per pool (besides the router's), each with endpoints and a connect timeout. */
+/** Exactly one cluster per pool (besides the router's and a JWKS one), each with endpoints and a connect timeout. */
 export function expectOneClusterPerPool(envoy: DecodedBootstrap, poolClusterNames: readonly string[]): void {
   const { clusters, clusterNames } = envoy;
-  const poolClusters = clusterNames.filter((name) => name !== ROUTER_CLUSTER);
+  const jwks = jwksClusterNames(envoy);
+  const poolClusters = clusterNames.filter((name) => name !== ROUTER_CLUSTER && !jwks.includes(name));
   expect(new Set(poolClusters)).toEqual(new Set(poolClusterNames));
   expect(poolClusters).toHaveLength(poolClusterNames.length);
   for (const cluster of clusters) {
@@ -238,4 +273,108 @@ export function clusterEndpoints(envoy: DecodedBootstrap): Map<string, { address
     endpoints.set(String(cluster.name), { address: String(socket.address), port: Number(socket.port_value) });
   }
   return endpoints;
+}
+
+/** The typed_config of the HTTP filter `name`; throws when the chain has none. */
+export function httpFilterConfig(envoy: DecodedBootstrap, name: string): Plain {
+  return obj(envoy.httpFilters.find((filter) => filter.name === name)?.typed_config, name);
+}
+
+/** The clusters jwt_authn providers fetch remote JWKS through. */
+export function jwksClusterNames(envoy: DecodedBootstrap): string[] {
+  if (!envoy.filterNames.includes(ENVOY_FILTER.jwtAuthn)) return [];
+  const providers = obj(httpFilterConfig(envoy, ENVOY_FILTER.jwtAuthn).providers, 'providers');
+  return Object.values(providers).flatMap((provider) => {
+    const remote = obj(provider, 'provider').remote_jwks;
+    return remote === undefined ? [] : [String(obj(obj(remote, 'remote_jwks').http_uri, 'http_uri').cluster)];
+  });
+}
+
+/**
+ * The connection manager normalises the path before any filter or route sees it (dot segments, duplicate slashes,
+ * %2F/%5C decoded with `escapedSlashes`), rejects header names with underscores and states the header limits.
+ */
+export function expectPathAndHeaderHardening(
+  envoy: DecodedBootstrap,
+  escapedSlashes: 'UNESCAPE_AND_FORWARD' | 'UNESCAPE_AND_REDIRECT' = 'UNESCAPE_AND_FORWARD',
+): void {
+  const { hcm } = envoy;
+  expect(hcm.normalize_path).toEqual({ value: true });
+  expect(hcm.merge_slashes).toBe(true);
+  expect(hcm.path_with_escaped_slashes_action).toBe(escapedSlashes);
+  expect(hcm.typed_header_validation_config).toBeUndefined(); // it would override the three settings above
+  expect(hcm.common_http_protocol_options).toEqual({
+    headers_with_underscores_action: 'REJECT_REQUEST',
+    max_headers_count: { value: 100 },
+  });
+  expect(hcm.max_request_headers_kb).toEqual({ value: 60 });
+}
+
+/** A header_mutation config removes the identity and router-only headers (and no more) from every request. */
+export function expectHeaderSanitizer(headerMutation: Plain, identity: IdentityHeaders): string[] {
+  expect(headerMutation['@type']).toBe(ENVOY_TYPE.headerMutation);
+  const mutations = obj(headerMutation.mutations, 'mutations');
+  expect(mutations.response_mutations ?? []).toEqual([]);
+  const removed = list(mutations.request_mutations, 'request_mutations').map((m, i) => {
+    const mutation = obj(m, `request_mutations[${i}]`);
+    expect(Object.keys(mutation), 'only removals').toEqual(['remove']);
+    return String(mutation.remove);
+  });
+  expect(removed).toEqual(
+    expect.arrayContaining([identity.userId, identity.userGroups, ...ROUTER_ONLY_HEADERS]),
+  );
+  expect(removed).not.toContain(HEADER.routerDebug);
+  return removed;
+}
+
+/**
+ * jwt_authn with one provider: the verified payload in metadata (JWT_PAYLOAD_METADATA), `sub` / `groups` (or the
+ * given claims) into the identity headers, and one rule for every path that allows a missing token but not a bad one.
+ */
+export function expectJwtAuthn(
+  jwtAuthn: Plain,
+  identity: IdentityHeaders,
+  claims: { userId: string; userGroups: string } = { userId: 'sub', userGroups: 'groups' },
+): Plain {
+  expect(jwtAuthn['@type']).toBe(ENVOY_TYPE.jwtAuthn);
+  const providers = obj(jwtAuthn.providers, 'providers');
+  const [providerName, ...others] = Object.keys(providers);
+  expect(others).toEqual([]);
+  const provider = obj(providers[String(providerName)], 'provider');
+  expect(provider.payload_in_metadata).toBe(JWT_PAYLOAD_METADATA.key);
+  expect(provider.claim_to_headers).toEqual([
+    { header_name: identity.userId, claim_name: claims.userId },
+    { header_name: identity.userGroups, claim_name: claims.userGroups },
+  ]);
+  expect(provider.forward ?? false).toBe(false); // the token itself is not passed on
+  expect(jwtAuthn.rules).toEqual([
+    {
+      match: { prefix: '/' },
+      // Identity for routing, not authentication: an unverifiable token (an SDK's API key) is anonymous, not a 401.
+      requires: {
+        requires_any: { requirements: [{ provider_name: providerName }, { allow_missing_or_failed: {} }] },
+      },
+    },
+  ]);
+  return provider;
+}
+
+/**
+ * The HTTP filters are header_mutation -> jwt_authn (when `jwt`) -> ext_proc -> router: client copies of the
+ * identity and routing headers are gone before jwt_authn sets the identity headers and before the router reads them.
+ */
+export function expectIdentityFilterChain(
+  envoy: DecodedBootstrap,
+  identity: IdentityHeaders = DEFAULT_IDENTITY_HEADERS,
+  { jwt = true }: { jwt?: boolean } = {},
+): void {
+  expect(envoy.filterNames).toEqual([
+    ENVOY_FILTER.headerMutation,
+    ...(jwt ? [ENVOY_FILTER.jwtAuthn] : []),
+    ENVOY_FILTER.extProc,
+    ENVOY_FILTER.router,
+  ]);
+  expectHeaderSanitizer(httpFilterConfig(envoy, ENVOY_FILTER.headerMutation), identity);
+  if (jwt) expectJwtAuthn(httpFilterConfig(envoy, ENVOY_FILTER.jwtAuthn), identity);
+  expectExtProcContract(httpFilterConfig(envoy, ENVOY_FILTER.extProc));
 }

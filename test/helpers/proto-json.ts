@@ -563,9 +563,8 @@ function checkStringRules(rules: PlainObject, value: string, where: string): voi
   if (Array.isArray(rules.not_in) && rules.not_in.includes(value)) fail(`must not be ${value}`);
   const strict = rules.strict !== false;
   if (rules.well_known_regex === 'HTTP_HEADER_NAME') {
-    const valid = strict
-      ? HEADER_NAME_STRICT.test(value)
-      : value !== '' && !hasForbiddenHeaderChar(value, false);
+    // Non-strict is protoc-gen-validate's loose ^[^\0\n\r]*$, which an empty (unset) name passes.
+    const valid = strict ? HEADER_NAME_STRICT.test(value) : !hasForbiddenHeaderChar(value, false);
     if (!valid) fail('must be a valid HTTP header name');
   }
   if (rules.well_known_regex === 'HTTP_HEADER_VALUE' && hasForbiddenHeaderChar(value, strict)) {

@@ -10,13 +10,22 @@ import { parse } from 'yaml';
 import {
   bootstrapSchema,
   convertBootstrap,
+  DEFAULT_IDENTITY_HEADERS,
   decodeBootstrap,
+  ENVOY_FILTER,
   expectExtProcBeforeRouter,
+  expectHeaderSanitizer,
+  expectIdentityFilterChain,
+  expectJwtAuthn,
   expectOneClusterPerPool,
+  expectPathAndHeaderHardening,
   expectPoolRouting,
   expectRouteTargetsAndHttp2Router,
+  httpFilterConfig,
+  JWT_PAYLOAD_METADATA,
   list,
   obj,
+  ROUTER_ONLY_HEADERS,
   ENVOY_TYPE as TYPE,
 } from '../helpers/envoy-bootstrap-checks.ts';
 import { ProtoJsonError } from '../helpers/proto-json.ts';
@@ -98,6 +107,8 @@ describe('deploy/envoy.yaml is a valid Envoy v3 Bootstrap', () => {
         TYPE.extProcPerRoute,
         TYPE.router,
         TYPE.httpProtocolOptions,
+        TYPE.headerMutation,
+        TYPE.jwtAuthn,
         'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
       ]),
     );
@@ -154,6 +165,15 @@ describe('deploy/envoy.yaml is a valid Envoy v3 Bootstrap', () => {
     );
     expect(rejection(deprecated).message).toMatch(/access_log_flush_interval .*deprecated/);
   });
+
+  it('checks loose (strict: false) header names as protoc-gen-validate does: unset passes, CR/LF/NUL fail', () => {
+    const jwtFilter = (extra: string) =>
+      `{ name: j, typed_config: { '@type': ${TYPE.jwtAuthn}, providers: { p: { local_jwks: { inline_string: '{}' }${extra} } } } }`;
+    expect(() => convert(listenerWith(jwtFilter('')))).not.toThrow(); // forward_payload_header unset
+    expect(rejection(listenerWith(jwtFilter(', forward_payload_header: "x\\rb"'))).path).toBe(
+      `${HCM_PATH}.http_filters[0].typed_config.providers["p"].forward_payload_header`,
+    );
+  });
 });
 
 describe('deploy/envoy.yaml follows the Envoy contract of DESIGN.md', () => {
@@ -171,5 +191,51 @@ describe('deploy/envoy.yaml follows the Envoy contract of DESIGN.md', () => {
 
   it('sends the default route to an existing cluster and speaks HTTP/2 to the semantic router', () => {
     expectRouteTargetsAndHttp2Router(envoy());
+  });
+});
+
+describe('deploy/envoy.yaml closes the bypasses in front of the router', () => {
+  it('normalises the path before any filter or route and rejects header names with underscores', () => {
+    expectPathAndHeaderHardening(envoy());
+  });
+
+  it('runs header_mutation, jwt_authn, ext_proc and the router filter, in that order', () => {
+    expectIdentityFilterChain(envoy(), DEFAULT_IDENTITY_HEADERS);
+  });
+
+  it('removes client-sent identity headers and every router-only header, keeping x-router-debug', () => {
+    const removed = expectHeaderSanitizer(
+      httpFilterConfig(envoy(), ENVOY_FILTER.headerMutation),
+      DEFAULT_IDENTITY_HEADERS,
+    );
+    expect(removed).toEqual(
+      expect.arrayContaining([
+        'x-authz-user-id',
+        'x-authz-user-groups',
+        'x-selected-model',
+        'x-selected-pool',
+        'x-router-decision',
+      ]),
+    );
+    expect(ROUTER_ONLY_HEADERS.length).toBeGreaterThanOrEqual(7);
+    expect(new Set(removed).size).toBe(removed.length);
+  });
+
+  it('verifies JWTs when present, allows anonymous requests and puts the payload into metadata', () => {
+    const provider = expectJwtAuthn(
+      httpFilterConfig(envoy(), ENVOY_FILTER.jwtAuthn),
+      DEFAULT_IDENTITY_HEADERS,
+    );
+    // Placeholders until an issuer is configured: an empty key set verifies no token.
+    expect(provider.issuer).toMatch(/example\.com/);
+    expect(JSON.parse(String(obj(provider.local_jwks, 'local_jwks').inline_string))).toEqual({ keys: [] });
+    expect(provider.remote_jwks).toBeUndefined();
+  });
+
+  it('forwards the jwt_authn metadata namespace to the router', () => {
+    const extProc = httpFilterConfig(envoy(), ENVOY_FILTER.extProc);
+    expect(extProc.metadata_options).toEqual({
+      forwarding_namespaces: { untyped: [JWT_PAYLOAD_METADATA.namespace] },
+    });
   });
 });

@@ -1,10 +1,16 @@
 {{/*
-The Envoy sidecar's static bootstrap: the same listener, ext_proc filter, routes and clusters as deploy/envoy.yaml,
-with one cluster per pool of the policy. Args: dict root, pools ({names, default}).
+The Envoy sidecar's static bootstrap: the same listener, HTTP filters (header_mutation, jwt_authn, ext_proc,
+router), routes and clusters as deploy/envoy.yaml, with one cluster per pool of the policy.
+Args: dict root, pools ({names, default}).
 */}}
 {{- define "semantic-router.envoyConfig" -}}
 {{- $root := .root }}
 {{- $envoy := $root.Values.envoy }}
+{{- $jwt := $envoy.jwtAuthn }}
+{{- $jwks := include "semantic-router.jwksUpstream" $root | fromJson }}
+{{- if and $jwks.cluster (has $jwks.cluster .pools.names) }}
+{{- fail (printf "envoy.jwtAuthn.remoteJwks.cluster %q is also a pool cluster: name the JWKS cluster differently" $jwks.cluster) }}
+{{- end }}
 admin:
   address:
     socket_address: { address: 127.0.0.1, port_value: {{ $envoy.adminPort | int }} }
@@ -29,8 +35,16 @@ static_resources:
                 '@type': type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
                 stat_prefix: llm_ingress
                 codec_type: AUTO
+                # Before any filter or route sees :path (docs/envoy-hardening.md): dot segments resolved, duplicate
+                # slashes merged, %2F/%5C decoded, so the router, the routes and the upstream see the same path.
                 normalize_path: true
                 merge_slashes: true
+                path_with_escaped_slashes_action: {{ $envoy.pathWithEscapedSlashesAction }}
+                common_http_protocol_options:
+                  # Some upstreams read x_authz_user_id as x-authz-user-id, past the header removal below.
+                  headers_with_underscores_action: REJECT_REQUEST
+                  max_headers_count: {{ $envoy.maxHeadersCount | int }}
+                max_request_headers_kb: {{ $envoy.maxRequestHeadersKb | int }}
                 access_log:
                   - name: envoy.access_loggers.stdout
                     typed_config:
@@ -74,8 +88,14 @@ static_resources:
                             cluster: {{ .pools.default | quote }}
                             timeout: {{ $envoy.routeTimeout }}
                 http_filters:
+                  # Client-sent identity and routing headers are removed before anything reads or sets them.
+                  - {{- include "semantic-router.envoyHeaderMutationFilter" $root | nindent 20 }}
+                  {{- if $jwt.enabled }}
+                  # A bearer JWT, when present, must verify; its claims go to metadata and the identity headers.
+                  - {{- include "semantic-router.envoyJwtAuthnFilter" (dict "root" $root "jwks" $jwks) | nindent 20 }}
+                  {{- end }}
                   # ext_proc must run before the router filter, which picks the upstream cluster.
-                  - {{- include "semantic-router.envoyExtProcFilter" (dict "values" $root.Values "cluster" "semantic-router") | nindent 20 }}
+                  - {{- include "semantic-router.envoyRouterExtProcFilter" (dict "values" $root.Values "cluster" "semantic-router") | nindent 20 }}
                   - name: envoy.filters.http.router
                     typed_config:
                       '@type': type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
@@ -124,4 +144,140 @@ static_resources:
                   address:
                     socket_address: { address: {{ $upstream.address | quote }}, port_value: {{ $upstream.port | int }} }
     {{- end }}
+    {{- if $jwks.cluster }}
+    # The JWT issuer's JWKS endpoint (envoy.jwtAuthn.remoteJwks.uri).
+    - name: {{ $jwks.cluster }}
+      type: STRICT_DNS
+      connect_timeout: 5s
+      {{- if $jwks.tls }}
+      transport_socket:
+        name: envoy.transport_sockets.tls
+        typed_config:
+          '@type': type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+          sni: {{ $jwks.host | quote }}
+      {{- end }}
+      load_assignment:
+        cluster_name: {{ $jwks.cluster }}
+        endpoints:
+          - lb_endpoints:
+              - endpoint:
+                  address:
+                    socket_address: { address: {{ $jwks.host | quote }}, port_value: {{ $jwks.port | int }} }
+    {{- end }}
+{{- end }}
+
+{{/*
+The identity header names, as JSON {"userId", "userGroups"}: envoy.identity, which must equal the policy's
+identity.user_id_header / user_groups_header when the rendered policy sets them (Envoy must remove and set the very
+headers the router reads).
+*/}}
+{{- define "semantic-router.identityHeaders" -}}
+{{- $identity := .Values.envoy.identity }}
+{{- $headers := dict "userId" (lower $identity.userIdHeader) "userGroups" (lower $identity.userGroupsHeader) }}
+{{- if not .Values.policy.existingConfigMap }}
+{{- $policy := include "semantic-router.policyText" . | fromYaml }}
+{{- $fromPolicy := dict "userId" (dig "identity" "user_id_header" "" $policy) "userGroups" (dig "identity" "user_groups_header" "" $policy) }}
+{{- $valueOf := dict "userId" "envoy.identity.userIdHeader" "userGroups" "envoy.identity.userGroupsHeader" }}
+{{- $policyField := dict "userId" "identity.user_id_header" "userGroups" "identity.user_groups_header" }}
+{{- range $key := list "userId" "userGroups" }}
+{{- $want := get $fromPolicy $key }}
+{{- if and $want (ne (lower $want) (get $headers $key)) }}
+{{- fail (printf "the policy's %s is %q but %s is %q: Envoy removes client copies of, and sets, the header the router reads; set %s: %s" (get $policyField $key) $want (get $valueOf $key) (get $headers $key) (get $valueOf $key) (lower $want)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toJson $headers }}
+{{- end }}
+
+{{/*
+header_mutation HttpFilter, first in the chain: removes client-sent copies of the identity headers and of the
+router's own x-selected-* / x-router-* headers (x-router-debug stays) from every request, so that only Envoy's
+jwt_authn / ext_authz and the router set them. The filter removes exact names, hence the list. Args: root.
+*/}}
+{{- define "semantic-router.envoyHeaderMutationFilter" -}}
+{{- $identity := include "semantic-router.identityHeaders" . | fromJson -}}
+name: envoy.filters.http.header_mutation
+typed_config:
+  '@type': type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation
+  mutations:
+    request_mutations:
+      - remove: {{ $identity.userId | quote }}
+      - remove: {{ $identity.userGroups | quote }}
+      {{- range list "x-selected-model" "x-selected-pool" "x-router-decision" "x-router-model" "x-router-pool" "x-router-confidence" "x-router-response-path" "x-router-signals" "x-router-error-code" "x-envoy-original-path" }}
+      - remove: {{ . }}
+      {{- end }}
+{{- end }}
+
+{{/*
+Where jwt_authn gets the issuer's keys, as JSON: {} for envoy.jwtAuthn.localJwks, else the remote JWKS URI with the
+cluster Envoy fetches it through {uri, cluster, host, port, tls}. Args: root.
+*/}}
+{{- define "semantic-router.jwksUpstream" -}}
+{{- $remote := .Values.envoy.jwtAuthn.remoteJwks }}
+{{- if and .Values.envoy.jwtAuthn.enabled $remote.uri }}
+{{- $url := urlParse $remote.uri }}
+{{- $hostPort := splitList ":" $url.host }}
+{{- $tls := eq $url.scheme "https" }}
+{{- $port := ternary 443 80 $tls }}
+{{- if gt (len $hostPort) 1 }}
+{{- $port = index $hostPort 1 | int }}
+{{- end }}
+{{- toJson (dict "uri" $remote.uri "cluster" $remote.cluster "host" (first $hostPort) "port" $port "tls" $tls) }}
+{{- else }}
+{{- toJson dict }}
+{{- end }}
+{{- end }}
+
+{{/*
+jwt_authn HttpFilter with one provider (envoy.jwtAuthn): a request without a token, or with one that does not verify
+(e.g. a plain API key as bearer token), goes on anonymously: identity for routing roles, not authentication. The verified payload goes to dynamic metadata (envoy.filters.http.jwt_authn /
+jwt_payload, forwarded to the router) and the user id / groups claims to the identity headers (string claims only:
+Envoy sets no header for an array claim). Args: dict root, jwks (semantic-router.jwksUpstream).
+*/}}
+{{- define "semantic-router.envoyJwtAuthnFilter" -}}
+{{- $jwt := .root.Values.envoy.jwtAuthn }}
+{{- $identity := include "semantic-router.identityHeaders" .root | fromJson -}}
+name: envoy.filters.http.jwt_authn
+typed_config:
+  '@type': type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication
+  providers:
+    trusted_issuer:
+      issuer: {{ $jwt.issuer | quote }}
+      {{- with $jwt.audiences }}
+      audiences:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- if .jwks.uri }}
+      remote_jwks:
+        http_uri:
+          uri: {{ .jwks.uri | quote }}
+          cluster: {{ .jwks.cluster }}
+          timeout: {{ $jwt.remoteJwks.timeout }}
+        cache_duration: {{ $jwt.remoteJwks.cacheDuration }}
+      {{- else }}
+      local_jwks:
+        inline_string: {{ $jwt.localJwks | quote }}
+      {{- end }}
+      payload_in_metadata: jwt_payload
+      claim_to_headers:
+        - { header_name: {{ $identity.userId | quote }}, claim_name: {{ $jwt.claims.userId | quote }} }
+        - { header_name: {{ $identity.userGroups | quote }}, claim_name: {{ $jwt.claims.userGroups | quote }} }
+  rules:
+    - match: { prefix: / }
+      requires:
+        requires_any:
+          requirements:
+            - provider_name: trusted_issuer
+            - allow_missing_or_failed: {}
+{{- end }}
+
+{{/*
+The router's ext_proc HttpFilter (semantic-router.envoyExtProcFilter, same args) with the jwt_authn metadata namespace
+forwarded to the router: the verified claims arrive as ProcessingRequest.metadata_context (identity.source: metadata).
+*/}}
+{{- define "semantic-router.envoyRouterExtProcFilter" -}}
+{{ include "semantic-router.envoyExtProcFilter" . }}
+  metadata_options:
+    forwarding_namespaces:
+      untyped: [envoy.filters.http.jwt_authn]
 {{- end }}

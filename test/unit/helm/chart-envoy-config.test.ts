@@ -6,17 +6,32 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
   clusterEndpoints,
+  DEFAULT_IDENTITY_HEADERS,
   decodeBootstrap,
   decodeCanonical,
+  ENVOY_FILTER,
   ENVOY_TYPE,
   expectExtProcBeforeRouter,
   expectExtProcContract,
+  expectHeaderSanitizer,
+  expectIdentityFilterChain,
+  expectJwtAuthn,
   expectOneClusterPerPool,
+  expectPathAndHeaderHardening,
   expectPoolRouting,
   expectRouteTargetsAndHttp2Router,
+  httpFilterConfig,
+  type IdentityHeaders,
+  JWT_PAYLOAD_METADATA,
   obj,
 } from '../../helpers/envoy-bootstrap-checks.ts';
-import { helmTemplate, type K8sObject, type Rendered, repoRoot } from '../../helpers/helm.ts';
+import {
+  helmTemplate,
+  helmTemplateError,
+  type K8sObject,
+  type Rendered,
+  repoRoot,
+} from '../../helpers/helm.ts';
 
 const HCM_PROTO = 'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto';
 const HTTP_FILTER = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter';
@@ -38,13 +53,20 @@ function policyPoolClusters(rendered: Rendered): string[] {
   return pools.map((pool) => pool.envoy_cluster ?? pool.name);
 }
 
-/** An HttpFilter (`{name, typed_config}`) decoded strictly as Envoy's HttpFilter message. */
-function decodeHttpFilter(value: unknown): Plain {
+/** An HttpFilter (`{name, typed_config}`) decoded strictly as Envoy's HttpFilter message; its typed_config. */
+function decodeHttpFilter(
+  value: unknown,
+  name: string = ENVOY_FILTER.extProc,
+  typeUrl: string = ENVOY_TYPE.extProc,
+): Plain {
   const { decoded, plain } = decodeCanonical(HCM_PROTO, HTTP_FILTER, value);
-  expect(decoded.typeUrls).toContain(ENVOY_TYPE.extProc);
-  expect(plain.name).toBe('envoy.filters.http.ext_proc');
+  expect(decoded.typeUrls).toContain(typeUrl);
+  expect(plain.name).toBe(name);
   return obj(plain.typed_config, 'typed_config');
 }
+
+const decodeHeaderMutation = (value: unknown) =>
+  decodeHttpFilter(value, ENVOY_FILTER.headerMutation, ENVOY_TYPE.headerMutation);
 
 const defaults = helmTemplate();
 const standalone = helmTemplate({ valuesFiles: ['examples/standalone-envoy.yaml'] });
@@ -125,8 +147,118 @@ describe('the generated Envoy sidecar config', () => {
     );
     expect(clusterEndpoints(envoy).get('semantic-router')).toEqual({ address: '127.0.0.1', port: 6000 });
     expect(at(envoy.listener, 'address', 'socket_address', 'port_value')).toBe(9000);
-    const extProc = obj(envoy.httpFilters[0]?.typed_config, 'ext_proc');
+    const extProc = httpFilterConfig(envoy, ENVOY_FILTER.extProc);
     expect(extProc.message_timeout).toEqual({ seconds: 2, nanos: 500_000_000 });
+  });
+});
+
+describe('the generated Envoy sidecar config closes the bypasses in front of the router', () => {
+  const custom: IdentityHeaders = { userId: 'x-caller-id', userGroups: 'x-caller-teams' };
+  const withIdentity = (headers: IdentityHeaders) =>
+    helmTemplate({
+      set: { 'envoy.identity': { userIdHeader: headers.userId, userGroupsHeader: headers.userGroups } },
+    });
+
+  it.each([
+    ['default values', defaults],
+    ['standalone example', standalone],
+  ])(
+    '%s: path normalisation, header limits, header_mutation -> jwt_authn -> ext_proc -> router',
+    (_, rendered) => {
+      const envoy = envoyConfig(rendered);
+      expectPathAndHeaderHardening(envoy);
+      expectIdentityFilterChain(envoy, DEFAULT_IDENTITY_HEADERS);
+    },
+  );
+
+  it('follows envoy.pathWithEscapedSlashesAction and the header limits', () => {
+    const envoy = envoyConfig(
+      helmTemplate({
+        set: {
+          'envoy.pathWithEscapedSlashesAction': 'UNESCAPE_AND_REDIRECT',
+          'envoy.maxRequestHeadersKb': 96,
+        },
+      }),
+    );
+    expect(envoy.hcm.path_with_escaped_slashes_action).toBe('UNESCAPE_AND_REDIRECT');
+    expect(envoy.hcm.max_request_headers_kb).toEqual({ value: 96 });
+    expect(helmTemplateError({ set: { 'envoy.pathWithEscapedSlashesAction': 'KEEP_UNCHANGED' } })).toMatch(
+      /pathWithEscapedSlashesAction/,
+    );
+  });
+
+  it('removes and sets the identity headers named in envoy.identity', () => {
+    const envoy = envoyConfig(withIdentity(custom));
+    expectIdentityFilterChain(envoy, custom);
+    const removed = expectHeaderSanitizer(httpFilterConfig(envoy, ENVOY_FILTER.headerMutation), custom);
+    expect(removed).not.toContain(DEFAULT_IDENTITY_HEADERS.userId);
+    expect(removed).not.toContain(DEFAULT_IDENTITY_HEADERS.userGroups);
+    // Envoy rejects client header names with underscores, so an identity header must not have any.
+    expect(helmTemplateError({ set: { 'envoy.identity.userIdHeader': 'x_user_id' } })).toMatch(
+      /userIdHeader/,
+    );
+  });
+
+  it("fails when envoy.identity differs from the rendered policy's identity headers", () => {
+    // The standalone example renders its own policy document; give it identity headers of its own.
+    const valuesFiles = ['examples/standalone-envoy.yaml'];
+    const policyIdentity = { user_id_header: 'x-user-id', user_groups_header: 'x-user-groups' };
+    expect(helmTemplateError({ valuesFiles, set: { 'policy.document.identity': policyIdentity } })).toMatch(
+      /identity\.user_id_header is "x-user-id" but envoy\.identity\.userIdHeader is "x-authz-user-id"/,
+    );
+    const matching = { userId: 'x-user-id', userGroups: 'x-user-groups' };
+    const envoy = envoyConfig(
+      helmTemplate({
+        valuesFiles,
+        set: {
+          'policy.document.identity': policyIdentity,
+          'envoy.identity': { userIdHeader: matching.userId, userGroupsHeader: matching.userGroups },
+        },
+      }),
+    );
+    expectIdentityFilterChain(envoy, matching);
+  });
+
+  it('drops jwt_authn when envoy.jwtAuthn.enabled is false but still removes the identity headers', () => {
+    const envoy = envoyConfig(helmTemplate({ set: { 'envoy.jwtAuthn.enabled': false } }));
+    expectIdentityFilterChain(envoy, DEFAULT_IDENTITY_HEADERS, { jwt: false });
+  });
+
+  it('points jwt_authn at a real issuer: remote JWKS through a generated TLS cluster, audiences, claims', () => {
+    const envoy = envoyConfig(
+      helmTemplate({
+        set: {
+          'envoy.jwtAuthn.issuer': 'https://login.example.org/realms/ai',
+          'envoy.jwtAuthn.audiences': ['llm-api'],
+          'envoy.jwtAuthn.remoteJwks.uri': 'https://login.example.org:8443/realms/ai/certs',
+          'envoy.jwtAuthn.claims': { userId: 'preferred_username', userGroups: 'team' },
+        },
+      }),
+    );
+    const provider = expectJwtAuthn(
+      httpFilterConfig(envoy, ENVOY_FILTER.jwtAuthn),
+      DEFAULT_IDENTITY_HEADERS,
+      {
+        userId: 'preferred_username',
+        userGroups: 'team',
+      },
+    );
+    expect(provider).toMatchObject({ issuer: 'https://login.example.org/realms/ai', audiences: ['llm-api'] });
+    expect(provider.local_jwks).toBeUndefined();
+    expect(at(provider, 'remote_jwks', 'http_uri')).toEqual({
+      uri: 'https://login.example.org:8443/realms/ai/certs',
+      cluster: 'jwks',
+      timeout: { seconds: 5 },
+    });
+    expect(clusterEndpoints(envoy).get('jwks')).toEqual({ address: 'login.example.org', port: 8443 });
+    const jwksCluster = envoy.clusters.find((cluster) => cluster.name === 'jwks');
+    expect(at(jwksCluster, 'transport_socket', 'typed_config', 'sni')).toBe('login.example.org');
+    expectOneClusterPerPool(envoy, policyPoolClusters(defaults));
+    expect(
+      helmTemplateError({
+        set: { 'envoy.jwtAuthn.remoteJwks': { uri: 'https://idp.example.org/keys', cluster: 'l4-pool' } },
+      }),
+    ).toMatch(/also a pool cluster/);
   });
 });
 
@@ -150,6 +282,7 @@ describe('gateway and mesh integrations', () => {
     expect(extProc).toMatchObject({
       failOpen: false,
       messageTimeout: '5s',
+      metadataOptions: { forwardingNamespaces: { untyped: [JWT_PAYLOAD_METADATA.namespace] } },
       processingMode: {
         allowModeOverride: true,
         request: { body: 'Buffered' },
@@ -178,22 +311,52 @@ describe('gateway and mesh integrations', () => {
     expect(at(rules.at(-1), 'backendRefs', 0)).toEqual({ name: 'vllm-l4', port: 8000 });
   });
 
-  it('Envoy AI Gateway: the EnvoyPatchPolicy inserts a valid ext_proc HttpFilter first in the listener', () => {
-    const patch = at(aiGateway.get('EnvoyPatchPolicy'), 'spec', 'jsonPatches', 0) as Plain;
-    expect(patch).toMatchObject({
-      type: 'type.googleapis.com/envoy.config.listener.v3.Listener',
-      name: 'ai/ai-gateway/http',
-      operation: { op: 'add', path: '/default_filter_chain/filters/0/typed_config/http_filters/0' },
-    });
-    const extProc = decodeHttpFilter(at(patch, 'operation', 'value'));
+  it('Envoy AI Gateway: the EnvoyPatchPolicy inserts header_mutation, then a valid ext_proc, first in the listener', () => {
+    const patches = at(aiGateway.get('EnvoyPatchPolicy'), 'spec', 'jsonPatches') as Plain[];
+    expect(patches).toHaveLength(2);
+    for (const patch of patches) {
+      expect(patch).toMatchObject({
+        type: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+        name: 'ai/ai-gateway/http',
+        operation: { op: 'add', path: '/default_filter_chain/filters/0/typed_config/http_filters/0' },
+      });
+    }
+    // Applied in order, both at index 0: header_mutation ends up before ext_proc.
+    const extProc = decodeHttpFilter(at(patches[0], 'operation', 'value'));
     expectExtProcContract(extProc);
     expect(at(extProc, 'grpc_service', 'google_grpc', 'target_uri')).toBe(
       `llm-semantic-router.ai.svc.cluster.local:${grpcPort(aiGateway)}`,
     );
+    expectHeaderSanitizer(
+      decodeHeaderMutation(at(patches[1], 'operation', 'value')),
+      DEFAULT_IDENTITY_HEADERS,
+    );
+  });
+
+  it("Istio: the EnvoyFilter inserts header_mutation first, before Istio's JWT filter and the router", () => {
+    const configPatch = at(istio.get('EnvoyFilter'), 'spec', 'configPatches', 0) as Plain;
+    expect(configPatch).toMatchObject({
+      applyTo: 'HTTP_FILTER',
+      match: {
+        context: 'GATEWAY',
+        listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } },
+      },
+      patch: { operation: 'INSERT_FIRST' },
+    });
+    expectHeaderSanitizer(decodeHeaderMutation(at(configPatch, 'patch', 'value')), DEFAULT_IDENTITY_HEADERS);
+    const custom = helmTemplate({
+      valuesFiles: ['examples/istio.yaml'],
+      set: { 'envoy.identity.userGroupsHeader': 'x-caller-teams' },
+    });
+    const customPatch = at(custom.get('EnvoyFilter'), 'spec', 'configPatches', 0, 'patch', 'value');
+    expectHeaderSanitizer(decodeHeaderMutation(customPatch), {
+      userId: DEFAULT_IDENTITY_HEADERS.userId,
+      userGroups: 'x-caller-teams',
+    });
   });
 
   it("Istio: the EnvoyFilter inserts a valid ext_proc HttpFilter before the router, on the Service's cluster", () => {
-    const configPatch = at(istio.get('EnvoyFilter'), 'spec', 'configPatches', 0) as Plain;
+    const configPatch = at(istio.get('EnvoyFilter'), 'spec', 'configPatches', 1) as Plain;
     expect(configPatch).toMatchObject({
       applyTo: 'HTTP_FILTER',
       match: {

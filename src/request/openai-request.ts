@@ -1,39 +1,81 @@
-// Parses OpenAI chat-completions (and legacy completions) request bodies into a typed request; rewrites `model`.
+// Request bodies: bytes → bounded-depth JSON object → the typed request of its API (src/request/apis/); `model` rewrite.
 import { InvalidRequestError } from '../errors.ts';
+import { chatCompletionsApi } from './apis/chat-completions.ts';
+import { completionsApi } from './apis/completions.ts';
+import type { ParsedRequest } from './apis/types.ts';
 
-export interface ChatMessage {
-  readonly role: string;
-  /** Text of the message; multi-part content has its text parts joined by newlines. */
-  readonly text: string;
-  readonly imageCount: number;
-  readonly toolCallCount: number;
-}
+export { apiForPath, LLM_APIS, parseLlmRequest } from './apis/index.ts';
+export type { ChatMessage, LlmApi, ParsedRequest } from './apis/types.ts';
 
-export interface ParsedRequest {
-  readonly model: string;
-  readonly messages: readonly ChatMessage[];
-  readonly stream: boolean;
-  /** Number of tools (functions) the client declared. */
-  readonly toolCount: number;
-  /** The request's `metadata` object (OpenAI allows string values; other JSON is tolerated). */
-  readonly metadata: Readonly<Record<string, unknown>>;
-  /** The whole JSON body, untouched, so fields the router does not know survive the rewrite. */
-  readonly body: Readonly<Record<string, unknown>>;
-}
+/**
+ * Deepest object/array nesting a body may have. Real requests (tool schemas included) stay far below; the limit
+ * keeps JSON.parse and every later walk over the value (JSON.stringify of the rewritten body) off deep recursion.
+ */
+export const DEFAULT_MAX_JSON_DEPTH = 64;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+/**
+ * Throws when objects/arrays nest deeper than `maxDepth`: one pass over the bytes, skipping string contents.
+ * Byte-level is exact for UTF-8: `"` and `\` never occur inside a multi-byte sequence. Malformed JSON is left
+ * to JSON.parse to report.
+ */
+function checkJsonDepth(bytes: Uint8Array, maxDepth: number): void {
+  let depth = 0;
+  const length = bytes.length;
+  for (let i = 0; i < length; i++) {
+    const byte = bytes[i];
+    if (byte === QUOTE) {
+      // Jump to the closing quote: the next quote preceded by an even number of backslashes.
+      let end = i;
+      for (;;) {
+        end = bytes.indexOf(QUOTE, end + 1);
+        if (end < 0) return;
+        let backslashes = 0;
+        while (bytes[end - 1 - backslashes] === BACKSLASH) backslashes++;
+        if (backslashes % 2 === 0) break;
+      }
+      i = end;
+    } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+      if (++depth > maxDepth) {
+        throw new InvalidRequestError(
+          `Request body nests objects/arrays deeper than the router's limit of ${maxDepth} levels`,
+          'json_too_deep',
+        );
+      }
+    } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+}
+
+export interface DecodeJsonBodyOptions {
+  /** Deepest object/array nesting accepted; default DEFAULT_MAX_JSON_DEPTH. */
+  readonly maxDepth?: number;
+}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function decodeJsonBody(bytes: Uint8Array): Record<string, unknown> {
+export function decodeJsonBody(
+  bytes: Uint8Array,
+  options: DecodeJsonBodyOptions = {},
+): Record<string, unknown> {
   let text: string;
   try {
     text = utf8.decode(bytes);
   } catch (cause) {
     throw new InvalidRequestError('Request body is not valid UTF-8', 'invalid_encoding', cause);
   }
+  checkJsonDepth(bytes, options.maxDepth ?? DEFAULT_MAX_JSON_DEPTH);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -48,63 +90,15 @@ export function decodeJsonBody(bytes: Uint8Array): Record<string, unknown> {
   return value;
 }
 
-function parseContent(content: unknown, where: string): { text: string; imageCount: number } {
-  if (content === undefined || content === null) return { text: '', imageCount: 0 };
-  if (typeof content === 'string') return { text: content, imageCount: 0 };
-  if (!Array.isArray(content))
-    throw new InvalidRequestError(`${where}.content must be a string or an array of parts`);
-  const texts: string[] = [];
-  let imageCount = 0;
-  for (const part of content) {
-    if (!isObject(part)) continue;
-    if (part.type === 'text' && typeof part.text === 'string') texts.push(part.text);
-    else if (part.type === 'image_url' || part.type === 'input_image' || part.type === 'image') imageCount++;
-  }
-  return { text: texts.join('\n'), imageCount };
-}
-
-function parseMessages(raw: unknown): ChatMessage[] {
-  if (!Array.isArray(raw)) throw new InvalidRequestError("'messages' must be an array", 'missing_messages');
-  if (raw.length === 0) throw new InvalidRequestError("'messages' must not be empty", 'missing_messages');
-  return raw.map((message, index) => {
-    const where = `messages[${index}]`;
-    if (!isObject(message) || typeof message.role !== 'string') {
-      throw new InvalidRequestError(`${where} must be an object with a string 'role'`);
-    }
-    const { text, imageCount } = parseContent(message.content, where);
-    const toolCallCount = Array.isArray(message.tool_calls) ? message.tool_calls.length : 0;
-    return { role: message.role, text, imageCount, toolCallCount };
-  });
-}
-
-/** Parses a chat completions body (`messages`) or a legacy completions body (`prompt`). */
+/**
+ * Parses a chat completions body, or a legacy completions body on a `/v1/completions` path. Kept for callers
+ * that route by path; new code names the API (`parseLlmRequest`).
+ */
 export function parseOpenAIRequest(
   body: Record<string, unknown>,
   path = '/v1/chat/completions',
 ): ParsedRequest {
-  const model = body.model;
-  if (typeof model !== 'string' || model.length === 0) {
-    throw new InvalidRequestError("'model' must be a non-empty string", 'missing_model');
-  }
-  let messages: ChatMessage[];
-  if (path.startsWith('/v1/completions') && 'prompt' in body) {
-    const prompt = Array.isArray(body.prompt)
-      ? body.prompt.filter((p) => typeof p === 'string').join('\n')
-      : body.prompt;
-    if (typeof prompt !== 'string')
-      throw new InvalidRequestError("'prompt' must be a string or array of strings");
-    messages = [{ role: 'user', text: prompt, imageCount: 0, toolCallCount: 0 }];
-  } else {
-    messages = parseMessages(body.messages);
-  }
-  return {
-    model,
-    messages,
-    stream: body.stream === true,
-    toolCount: Array.isArray(body.tools) ? body.tools.length : 0,
-    metadata: isObject(body.metadata) ? body.metadata : {},
-    body,
-  };
+  return (path.startsWith('/v1/completions') ? completionsApi : chatCompletionsApi).parse(body);
 }
 
 /** The body with `model` replaced, serialised as compact JSON. */

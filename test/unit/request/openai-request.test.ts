@@ -1,7 +1,13 @@
 // OpenAI request parsing: body bytes → JSON object → typed chat request, with stable error codes for bad input.
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../../../src/errors.ts';
-import { decodeJsonBody, parseOpenAIRequest, rewriteModel } from '../../../src/request/openai-request.ts';
+import {
+  DEFAULT_MAX_JSON_DEPTH,
+  decodeJsonBody,
+  parseLlmRequest,
+  parseOpenAIRequest,
+  rewriteModel,
+} from '../../../src/request/openai-request.ts';
 import { buildRequestContext, estimateTokens } from '../../../src/request/request-context.ts';
 import { contextFor } from '../../helpers/request-context.ts';
 
@@ -57,10 +63,65 @@ describe('decodeJsonBody', () => {
   });
 });
 
+describe('decodeJsonBody: nesting depth', () => {
+  const nested = (depth: number) => `{"a":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+
+  it.each([
+    ['at the default limit', nested(DEFAULT_MAX_JSON_DEPTH), true],
+    ['one level over the default limit', nested(DEFAULT_MAX_JSON_DEPTH + 1), false],
+    ['5,000 levels', nested(5_000), false],
+    ['100,000 levels', nested(100_000), false],
+    ['100,000 unclosed levels', '['.repeat(100_000), false],
+    ['brackets inside a string do not count', JSON.stringify({ a: '['.repeat(1_000) }), true],
+    ['escaped quotes do not end the string', JSON.stringify({ a: `\\"${'{'.repeat(1_000)}\\"` }), true],
+    [
+      'an escaped backslash before the closing quote ends the string',
+      `{"a":"\\\\","b":${'['.repeat(80)}${']'.repeat(80)}}`,
+      false,
+    ],
+    ['brackets after a string still count', `{"a":"x\\"","b":${'['.repeat(80)}${']'.repeat(80)}}`, false],
+  ])('%s', (_label, text, accepted) => {
+    const bytes = Buffer.from(text, 'utf8');
+    if (accepted) {
+      expect(() => decodeJsonBody(bytes)).not.toThrow();
+      return;
+    }
+    const error = thrown(() => decodeJsonBody(bytes));
+    expect(error.code).toBe('json_too_deep');
+    expect(error.httpStatus).toBe(400);
+    expect(error.message).toContain(String(DEFAULT_MAX_JSON_DEPTH));
+  });
+
+  it('takes a custom limit', () => {
+    expect(() => decodeJsonBody(Buffer.from(nested(3)), { maxDepth: 3 })).not.toThrow();
+    const error = thrown(() => decodeJsonBody(Buffer.from(nested(4)), { maxDepth: 3 }));
+    expect(error.code).toBe('json_too_deep');
+    expect(error.message).toContain('3');
+  });
+});
+
+describe('parseOpenAIRequest / parseLlmRequest', () => {
+  it('parseOpenAIRequest picks the adapter by path', () => {
+    expect(parseOpenAIRequest(chat({ messages: [{ role: 'user', content: 'x' }] })).api).toBe(
+      'chat_completions',
+    );
+    expect(parseOpenAIRequest(chat({ prompt: 'x' }), '/v1/completions').api).toBe('completions');
+  });
+
+  it('parseLlmRequest parses as the named API', () => {
+    expect(parseLlmRequest('responses', chat({ input: 'hi' })).messages[0]?.text).toBe('hi');
+    expect(
+      parseLlmRequest('messages', chat({ max_tokens: 9, messages: [{ role: 'user', content: 'hi' }] })).api,
+    ).toBe('messages');
+  });
+});
+
 describe('parseOpenAIRequest: messages', () => {
   it('reads string content', () => {
     const request = parseOpenAIRequest(chat({ messages: [{ role: 'user', content: 'hello' }] }));
-    expect(request.messages).toEqual([{ role: 'user', text: 'hello', imageCount: 0, toolCallCount: 0 }]);
+    expect(request.messages).toEqual([
+      { role: 'user', text: 'hello', imageCount: 0, toolCallCount: 0, toolText: '' },
+    ]);
     expect(request.model).toBe('auto');
   });
 
@@ -90,6 +151,7 @@ describe('parseOpenAIRequest: messages', () => {
       text: 'first\nsecond',
       imageCount: 3,
       toolCallCount: 0,
+      toolText: '',
     });
   });
 
@@ -150,7 +212,7 @@ describe('parseOpenAIRequest: legacy completions', () => {
     ['an array prompt with non-strings dropped', ['one', 7, 'two'], 'one\ntwo'],
   ])('%s becomes one user message', (_label, prompt, text) => {
     const request = parseOpenAIRequest({ model: 'auto', prompt }, '/v1/completions');
-    expect(request.messages).toEqual([{ role: 'user', text, imageCount: 0, toolCallCount: 0 }]);
+    expect(request.messages).toEqual([{ role: 'user', text, imageCount: 0, toolCallCount: 0, toolText: '' }]);
   });
 
   it('a non-string prompt is a 400', () => {

@@ -8,11 +8,17 @@ export const ERROR_CODES = {
   missing_body: 400,
   missing_model: 400,
   missing_messages: 400,
+  json_too_deep: 400,
   blocked_by_policy: 403,
+  model_not_allowed: 403,
   model_not_found: 404,
+  unknown_endpoint: 404,
+  method_not_allowed: 405,
   request_too_large: 413,
+  headers_too_large: 431,
   internal_error: 500,
   no_pool_available: 503,
+  signal_failed: 503,
   invalid_policy: undefined,
 } as const satisfies Record<string, number | undefined>;
 
@@ -44,7 +50,7 @@ export class InvalidRequestError extends RouterError {
     message: string,
     code: Extract<
       ErrorCode,
-      'invalid_request' | `invalid_${string}` | `missing_${string}`
+      'invalid_request' | 'json_too_deep' | `invalid_${string}` | `missing_${string}`
     > = 'invalid_request',
     cause?: unknown,
   ) {
@@ -53,10 +59,15 @@ export class InvalidRequestError extends RouterError {
 }
 
 export class UnknownModelError extends RouterError {
-  constructor(model: string) {
-    super('model_not_found', `The model '${model}' does not exist or is not served by this router`, {
-      httpStatus: 404,
-    });
+  /** `api`: the model exists but is not served over that API. */
+  constructor(model: string, api?: string) {
+    super(
+      'model_not_found',
+      api === undefined
+        ? `The model '${model}' does not exist or is not served by this router`
+        : `The model '${model}' is not served over the ${api} API`,
+      { httpStatus: 404 },
+    );
   }
 }
 
@@ -77,6 +88,44 @@ export class PolicyBlockedError extends RouterError {
 export class NoPoolError extends RouterError {
   constructor(message: string) {
     super('no_pool_available', message, { httpStatus: 503, errorType: 'server_error' });
+  }
+}
+
+export class SignalFailedError extends RouterError {
+  constructor(signal: string) {
+    super(
+      'signal_failed',
+      `The router could not evaluate signal '${signal}' for this request and its policy says to fail (on_error: fail)`,
+      { httpStatus: 503, errorType: 'server_error' },
+    );
+  }
+}
+
+export class ModelNotAllowedError extends RouterError {
+  constructor(model: string) {
+    super(
+      'model_not_allowed',
+      `The model '${model}' is reserved for requests the routing policy sends there; use 'auto' or another model`,
+      { httpStatus: 403, errorType: 'permission_error' },
+    );
+  }
+}
+
+export class UnknownEndpointError extends RouterError {
+  constructor(path: string) {
+    super('unknown_endpoint', `The router does not serve ${path}`, { httpStatus: 404 });
+  }
+}
+
+export class MethodNotAllowedError extends RouterError {
+  constructor(method: string, path: string) {
+    super('method_not_allowed', `Method ${method} is not allowed on ${path}; use POST`, { httpStatus: 405 });
+  }
+}
+
+export class HeadersTooLargeError extends RouterError {
+  constructor(what: string) {
+    super('headers_too_large', `Request headers exceed the router's limit: ${what}`, { httpStatus: 431 });
   }
 }
 

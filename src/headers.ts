@@ -9,6 +9,10 @@ export const HEADER = {
   routerConfidence: 'x-router-confidence',
   routerResponsePath: 'x-router-response-path',
   routerSignals: 'x-router-signals',
+  /** Stable error code of a router answer (docs/errors.md), in every API's error shape. */
+  routerErrorCode: 'x-router-error-code',
+  /** Anthropic SDKs send it: answers to paths that name no API use Anthropic's shapes. */
+  anthropicVersion: 'anthropic-version',
   routerDebug: 'x-router-debug',
   contentLength: 'content-length',
   contentType: 'content-type',

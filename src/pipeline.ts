@@ -1,47 +1,65 @@
-// The one module that knows the stage order. Every routed request flows through it:
+// The one module that knows the stage order. Every request flows through it:
 //
-//   request body ─▶ parse (request/) ─▶ signals (signals/) ─▶ decision (decisions/) ─▶ model (selection/)
-//        ─▶ plugins (plugins/) ─▶ pool (pools/) ─▶ mutations: x-selected-model, x-selected-pool, body, ...
+//   request headers ─▶ admit: normalised path → API (chat, completions, Responses, Anthropic Messages), local
+//        answers (GET /v1/models), 405 / 404 / 431, pass-through of non-LLM paths
+//   request body ─▶ parse (request/, bounded JSON depth) ─▶ identity (trusted source only)
+//        ─▶ signals (signals/: budgets, whole-text guard scans, on_error) ─▶ decision (decisions/: enforced first)
+//        ─▶ model (selection/) ─▶ plugins (plugins/: block / fast response end the request here)
+//        ─▶ pool (pools/: reserved pools only for their decisions) ─▶ mutations: x-selected-model, x-selected-pool, body
 //
-// Requests that name a concrete model skip signals and decisions but still get a pool. Each stage's timing goes
-// into a RouteRecord (plain data) from which the server's telemetry makes metrics and spans.
+// Requests naming a concrete model skip the decisions, except those with `enforce: always` (guardrails), which
+// are evaluated for every request and win over the client's choice. Each stage's timing goes into a RouteRecord
+// (plain data) from which the server's telemetry makes metrics and spans.
 import { type DecisionEvaluation, selectDecision } from './decisions/decision-engine.ts';
-import { InvalidRequestError, UnknownModelError } from './errors.ts';
+import type { OnErrorApplied } from './decisions/rule-tree.ts';
+import {
+  InvalidRequestError,
+  MethodNotAllowedError,
+  ModelNotAllowedError,
+  NoPoolError,
+  type RouterError,
+  UnknownEndpointError,
+  UnknownModelError,
+} from './errors.ts';
 import { HEADER, type ResponsePath } from './headers.ts';
-import type { HeaderPair, PhaseResult } from './mutations.ts';
+import type { HeaderPair, ImmediateResult, PhaseResult } from './mutations.ts';
 import type { PluginEffect } from './plugins/decision-plugin.ts';
 import type {
   CompiledDecision,
   CompiledModel,
   CompiledModelRef,
   CompiledPool,
+  LlmApiName,
   Policy,
 } from './policy/policy.ts';
 import { chooseFirstFittingPool } from './pools/pool-selector.ts';
-import { decodeJsonBody, parseOpenAIRequest } from './request/openai-request.ts';
+import { apiForPath, type LlmApi, type LlmApiAdapter, llmApi } from './request/apis/index.ts';
+import { type FilterMetadata, resolveIdentity, untrustedIdentityHeaders } from './request/identity.ts';
+import { decodeJsonBody, parseLlmRequest } from './request/openai-request.ts';
 import { buildRequestContext, type RequestContext } from './request/request-context.ts';
-import { errorResponse, fastChatCompletion, type ModelListing } from './responses.ts';
+import { looksLikeLlmPath, normalizeRequestPath } from './request/request-path.ts';
+import { type ApiModelListing, modelsListAnswer } from './responses.ts';
 import type { SignalReport } from './signals/signal-engine.ts';
 import { RouteRecord } from './telemetry/route-record.ts';
 
 export interface RoutingPlan {
-  /** True when the client named a concrete model (no decision was evaluated). */
+  /** True when the client named a concrete model and no enforced decision overrode it. */
   readonly explicitModel: boolean;
   readonly signals: SignalReport | undefined;
   readonly decisions: readonly DecisionEvaluation[];
-  readonly decision: { readonly name: string; readonly confidence: number } | undefined;
+  readonly decision:
+    | { readonly name: string; readonly confidence: number; readonly enforced: boolean }
+    | undefined;
+  /** Decision leaves whose signal failed, and the on_error each applied. */
+  readonly onErrorApplied: readonly OnErrorApplied[];
   readonly model: CompiledModel;
   readonly modelRef: CompiledModelRef | undefined;
-  readonly pool: CompiledPool;
+  /** Undefined when a plugin answers: no pool is chosen for a request that never goes upstream. */
+  readonly pool: CompiledPool | undefined;
   readonly requiredTokens: number;
   /** Set when a plugin answers instead of the model. */
   readonly response: Extract<PluginEffect, { kind: 'respond' }> | undefined;
   readonly bodyPatches: readonly ((body: Record<string, unknown>) => void)[];
-}
-
-function requestedCompletionTokens(body: Readonly<Record<string, unknown>>): number {
-  const value = body.max_completion_tokens ?? body.max_tokens;
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
 }
 
 function resolveModel(policy: Policy, name: string): CompiledModel {
@@ -50,11 +68,80 @@ function resolveModel(policy: Policy, name: string): CompiledModel {
   return model;
 }
 
-function choosePool(model: CompiledModel, requiredTokens: number, record: RouteRecord): CompiledPool {
+function servesApi(model: CompiledModel, api: LlmApi): boolean {
+  return model.apis.has(api as LlmApiName);
+}
+
+/** Pools of `model` the request may use: a reserved pool only for a decision it is reserved for. */
+function usablePools(model: CompiledModel, decision: string | undefined): CompiledPool[] {
+  return model.pools.filter(
+    (pool) => pool.reservedFor === undefined || (decision !== undefined && pool.reservedFor.has(decision)),
+  );
+}
+
+function choosePool(
+  model: CompiledModel,
+  requiredTokens: number,
+  decision: string | undefined,
+  explicit: boolean,
+  record: RouteRecord,
+): CompiledPool {
   const mark = record.begin('pool_selection');
-  const { pool } = chooseFirstFittingPool(model.name, model.pools, requiredTokens, model.contextWindow);
+  const pools = usablePools(model, decision);
+  if (pools.length === 0 && model.pools.length > 0) {
+    // Every pool of the model is reserved for decisions this request did not match.
+    if (explicit) throw new ModelNotAllowedError(model.name);
+    throw new NoPoolError(`Every pool of model '${model.name}' is reserved for other routing decisions`);
+  }
+  const { pool } = chooseFirstFittingPool(model.name, pools, requiredTokens, model.contextWindow);
   record.end(mark);
   return pool;
+}
+
+interface DecisionRoute {
+  readonly model: CompiledModel;
+  readonly modelRef: CompiledModelRef | undefined;
+  readonly response: RoutingPlan['response'];
+  readonly bodyPatches: ((body: Record<string, unknown>) => void)[];
+}
+
+/** Model selection among the winner's modelRefs that serve the request's API, then its plugins in order. */
+function routeDecision(
+  policy: Policy,
+  context: RequestContext,
+  winner: CompiledDecision,
+  record: RouteRecord,
+): DecisionRoute {
+  let mark = record.begin('model_selection');
+  const api = context.request.api;
+  const candidates = winner.modelRefs.filter((ref) => {
+    const model = policy.modelsByName.get(ref.model);
+    return model !== undefined && servesApi(model, api);
+  });
+  if (candidates.length === 0) {
+    throw new UnknownModelError(winner.modelRefs[0]?.model ?? policy.defaultModel.name, api);
+  }
+  const modelRef = winner.selector.select(candidates);
+  const model = resolveModel(policy, modelRef.model);
+  record.end(mark);
+  let response: RoutingPlan['response'];
+  const bodyPatches: ((body: Record<string, unknown>) => void)[] = [];
+  if (winner.plugins.length > 0) {
+    mark = record.begin('plugins');
+    for (const plugin of winner.plugins) {
+      const pluginMark = record.beginPlugin(plugin.type);
+      const effect = plugin.apply(context.request);
+      record.end(pluginMark);
+      pluginMark.effect = effect.kind;
+      if (effect.kind === 'respond') {
+        response = effect;
+        break;
+      }
+      bodyPatches.push(effect.patchBody);
+    }
+    record.end(mark);
+  }
+  return { model, modelRef, response, bodyPatches };
 }
 
 /**
@@ -66,95 +153,73 @@ export async function planRoute(
   context: RequestContext,
   record: RouteRecord = new RouteRecord(),
 ): Promise<RoutingPlan> {
-  const requiredTokens = context.promptTokens + requestedCompletionTokens(context.request.body);
-  if (!policy.autoModelNames.has(context.request.model)) {
+  const { request } = context;
+  const requiredTokens = context.promptTokens + (request.maxOutputTokens ?? 0);
+  const explicit = !policy.autoModelNames.has(request.model);
+  let named: CompiledModel | undefined;
+  if (explicit) {
     const mark = record.begin('model_selection');
-    const model = resolveModel(policy, context.request.model);
+    named = resolveModel(policy, request.model);
+    if (!servesApi(named, request.api)) throw new UnknownModelError(named.name, request.api);
     record.end(mark);
-    const pool = choosePool(model, requiredTokens, record);
-    return {
-      explicitModel: true,
-      signals: undefined,
-      decisions: [],
-      decision: undefined,
-      model,
-      modelRef: undefined,
-      pool,
-      requiredTokens,
-      response: undefined,
-      bodyPatches: [],
-    };
   }
-  let mark = record.begin('signals');
-  const signals = await policy.signals.evaluate(context);
-  record.end(mark);
-  record.signals = signals;
-  mark = record.begin('decision');
-  const { winner, winnerEvaluation, evaluations } = selectDecision<CompiledDecision>(
-    policy.decisions,
-    signals.matches,
-    policy.strategy,
-  );
-  record.end(mark);
-  let model = policy.defaultModel;
-  let modelRef: CompiledModelRef | undefined;
-  let response: RoutingPlan['response'];
-  const bodyPatches: ((body: Record<string, unknown>) => void)[] = [];
+  const decisions = explicit ? policy.enforcedDecisions : policy.decisions;
+  let signals: SignalReport | undefined;
+  let evaluations: readonly DecisionEvaluation[] = [];
+  let onErrorApplied: readonly OnErrorApplied[] = [];
+  let winner: CompiledDecision | undefined;
+  let confidence = 0;
+  if (decisions.length > 0) {
+    let mark = record.begin('signals');
+    signals = await policy.signals.evaluate(context, explicit ? policy.enforcedFamilies : undefined);
+    record.end(mark);
+    record.signals = signals;
+    mark = record.begin('decision');
+    const result = selectDecision<CompiledDecision>(decisions, signals, policy.strategy);
+    record.end(mark);
+    evaluations = result.evaluations;
+    onErrorApplied = result.onErrorApplied;
+    winner = result.winner;
+    confidence = result.winnerEvaluation?.confidence ?? 0;
+  }
+  record.onErrorApplied = onErrorApplied;
+  let route: DecisionRoute;
   if (winner) {
-    mark = record.begin('model_selection');
-    modelRef = winner.selector.select(winner.modelRefs);
-    model = resolveModel(policy, modelRef.model);
-    record.end(mark);
-    if (winner.plugins.length > 0) {
-      mark = record.begin('plugins');
-      for (const plugin of winner.plugins) {
-        const pluginMark = record.beginPlugin(plugin.type);
-        const effect = plugin.apply(context.request);
-        record.end(pluginMark);
-        pluginMark.effect = effect.kind;
-        if (effect.kind === 'respond') {
-          response = effect;
-          break;
-        }
-        bodyPatches.push(effect.patchBody);
-      }
-      record.end(mark);
-    }
+    route = routeDecision(policy, context, winner, record);
+  } else {
+    const model = named ?? policy.defaultModel;
+    if (!servesApi(model, request.api)) throw new UnknownModelError(model.name, request.api);
+    route = { model, modelRef: undefined, response: undefined, bodyPatches: [] };
   }
-  const pool = choosePool(model, requiredTokens, record);
+  const pool = route.response
+    ? undefined
+    : choosePool(route.model, requiredTokens, winner?.name, explicit && !winner, record);
   return {
-    explicitModel: false,
+    explicitModel: explicit && !winner,
     signals,
     decisions: evaluations,
-    decision:
-      winner && winnerEvaluation ? { name: winner.name, confidence: winnerEvaluation.confidence } : undefined,
-    model,
-    modelRef,
+    decision: winner ? { name: winner.name, confidence, enforced: winner.enforced } : undefined,
+    onErrorApplied,
+    model: route.model,
+    modelRef: route.modelRef,
     pool,
     requiredTokens,
-    response,
-    bodyPatches,
+    response: route.response,
+    bodyPatches: route.bodyPatches,
   };
-}
-
-/** Writes the reasoning switch the model's family understands (Qwen3's enable_thinking, OpenAI's effort, …). */
-function applyReasoning(body: Record<string, unknown>, model: CompiledModel, ref: CompiledModelRef): void {
-  const family = model.reasoningFamily;
-  if (!family) return;
-  if (family.type === 'chat_template_kwargs') {
-    const existing =
-      typeof body.chat_template_kwargs === 'object' && body.chat_template_kwargs !== null
-        ? body.chat_template_kwargs
-        : {};
-    body.chat_template_kwargs = { ...existing, [family.parameter]: ref.useReasoning };
-  } else if (ref.useReasoning) {
-    body[family.parameter] = ref.reasoningEffort ?? 'medium';
-  }
 }
 
 export function rewrittenBody(plan: RoutingPlan, context: RequestContext): Buffer {
   const body: Record<string, unknown> = { ...context.request.body, model: plan.model.providerModelId };
-  if (plan.modelRef) applyReasoning(body, plan.model, plan.modelRef);
+  const family = plan.model.reasoningFamily;
+  if (plan.modelRef && family) {
+    llmApi(context.request.api).applyReasoning(
+      body,
+      family,
+      plan.modelRef.useReasoning,
+      plan.modelRef.reasoningEffort,
+    );
+  }
   for (const patch of plan.bodyPatches) patch(body);
   return Buffer.from(JSON.stringify(body), 'utf8');
 }
@@ -167,7 +232,7 @@ export function diagnosticHeaders(
   const headers: HeaderPair[] = [
     [HEADER.routerDecision, plan.decision?.name ?? (plan.explicitModel ? 'explicit_model' : 'default')],
     [HEADER.routerModel, plan.model.name],
-    [HEADER.routerPool, plan.pool.name],
+    ...(plan.pool ? [[HEADER.routerPool, plan.pool.name] as const] : []),
     [HEADER.routerConfidence, (plan.decision?.confidence ?? 1).toFixed(3)],
     [HEADER.routerResponsePath, responsePath],
   ];
@@ -183,11 +248,12 @@ export function planToResult(
   plan: RoutingPlan,
   context: RequestContext,
 ): { result: PhaseResult; diagnostics: HeaderPair[] } {
+  const api = llmApi(context.request.api);
   if (plan.response) {
     const diagnostics = diagnosticHeaders(plan, plan.response.responsePath, context.debug);
     const result =
       plan.response.responsePath === 'blocked'
-        ? errorResponse(
+        ? api.errorAnswer(
             {
               httpStatus: plan.response.status,
               message: plan.response.message,
@@ -196,16 +262,17 @@ export function planToResult(
             },
             diagnostics,
           )
-        : fastChatCompletion(plan.model.name, plan.response.message, context.request.stream, diagnostics);
+        : api.fastAnswer(plan.model.name, plan.response.message, context.request.stream, diagnostics);
     return { result, diagnostics };
   }
+  const pool = plan.pool as CompiledPool;
   const body = rewrittenBody(plan, context);
   return {
     result: {
       kind: 'continue',
       setHeaders: [
         [HEADER.selectedModel, plan.model.name],
-        [HEADER.selectedPool, plan.pool.envoyCluster],
+        [HEADER.selectedPool, pool.envoyCluster],
         [HEADER.contentLength, String(body.length)],
       ],
       body,
@@ -215,10 +282,115 @@ export function planToResult(
   };
 }
 
+/** What the request headers tell the router, before any body arrives. */
+export interface HeaderInput {
+  readonly method: string;
+  /** `:path` as the client sent it. */
+  readonly path: string;
+  /** Lower-case names; spoofable routing headers already removed. */
+  readonly headers: ReadonlyMap<string, string>;
+}
+
+/** What to do with a request once its headers are known. */
+export type Admission =
+  /** An LLM API request: its body must be routed. */
+  | { readonly kind: 'route'; readonly api: LlmApi; readonly path: string }
+  /** Answered by the router itself (e.g. `GET /v1/models`). */
+  | { readonly kind: 'local'; readonly result: ImmediateResult }
+  /** Not an LLM request (health checks, metrics, …): goes on unrouted, bodies not sent to the router. */
+  | { readonly kind: 'passthrough'; readonly path: string }
+  /** Refused: 404 for LLM-looking paths the policy denies, 405 for wrong methods. */
+  | { readonly kind: 'reject'; readonly error: RouterError; readonly api: LlmApi | undefined };
+
+/** The API whose shapes an answer uses when the path names none: Anthropic SDKs send `anthropic-version`. */
+function answerApi(api: LlmApi | undefined, headers: ReadonlyMap<string, string>): LlmApiAdapter {
+  if (api !== undefined) return llmApi(api);
+  return llmApi(headers.has(HEADER.anthropicVersion) ? 'messages' : 'chat_completions');
+}
+
+/** An error answered in the shape of the request's API (or the client's, when the path names none). */
+export function errorAnswerFor(
+  error: RouterError,
+  api: LlmApi | undefined,
+  headers: ReadonlyMap<string, string>,
+  extraHeaders: readonly HeaderPair[] = [],
+): ImmediateResult {
+  return answerApi(api, headers).errorAnswer(error, extraHeaders);
+}
+
+function isPassthroughPath(policy: Policy, path: string): boolean {
+  if (policy.api.passthroughPaths.has(path)) return true;
+  return policy.api.passthroughPrefixes.some((prefix) => path.startsWith(prefix));
+}
+
+const MODELS_PATH = '/v1/models';
+
+/** Methods that never carry a body to a model: let CORS preflights and the like reach Envoy's own filters. */
+const BODYLESS_PASSTHROUGH_METHODS = new Set(['OPTIONS']);
+
+export function admitRequest(policy: Policy, input: HeaderInput): Admission {
+  const path = normalizeRequestPath(input.path);
+  const method = input.method.toUpperCase();
+  const anthropicClient = input.headers.has(HEADER.anthropicVersion);
+  if (path === MODELS_PATH || path.startsWith(`${MODELS_PATH}/`)) {
+    if (method === 'GET' || method === 'HEAD') {
+      const listing = listModels(policy);
+      if (path === MODELS_PATH)
+        return { kind: 'local', result: modelsListAnswer(listing, anthropicClient ? 'anthropic' : 'openai') };
+      const id = decodeModelId(input.path);
+      const model = listing.find((m) => m.id === id);
+      if (!model) return { kind: 'reject', error: new UnknownModelError(id), api: undefined };
+      return { kind: 'local', result: modelAnswer(model, anthropicClient) };
+    }
+  }
+  const api = apiForPath(path);
+  if (api !== undefined) {
+    if (method === 'POST') return { kind: 'route', api, path };
+    if (BODYLESS_PASSTHROUGH_METHODS.has(method)) return { kind: 'passthrough', path };
+    return { kind: 'reject', error: new MethodNotAllowedError(method, path), api };
+  }
+  if (!looksLikeLlmPath(path) || isPassthroughPath(policy, path)) return { kind: 'passthrough', path };
+  if (policy.api.unroutedLlmPaths === 'passthrough') return { kind: 'passthrough', path };
+  return { kind: 'reject', error: new UnknownEndpointError(path), api: undefined };
+}
+
+/** The model id of `/v1/models/{id}` as the client wrote it (ids such as `Qwen/Qwen3-8B` contain slashes). */
+function decodeModelId(rawPath: string): string {
+  const end = rawPath.search(/[?#]/);
+  const path = end < 0 ? rawPath : rawPath.slice(0, end);
+  const at = path.toLowerCase().indexOf(`${MODELS_PATH}/`);
+  const raw = at < 0 ? '' : path.slice(at + MODELS_PATH.length + 1);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function modelAnswer(model: ApiModelListing, anthropic: boolean): ImmediateResult {
+  const list = modelsListAnswer([model], anthropic ? 'anthropic' : 'openai');
+  const parsed = JSON.parse(Buffer.from(list.body).toString('utf8')) as { data: unknown[] };
+  const body = Buffer.from(JSON.stringify(parsed.data[0] ?? {}), 'utf8');
+  return { ...list, body };
+}
+
+/** Everything a client can name in `model`: the auto names (every API) and each model with the APIs it serves. */
+export function listModels(policy: Policy): ApiModelListing[] {
+  const all = ['chat_completions', 'completions', 'responses', 'messages'] as const;
+  return [
+    ...[...policy.autoModelNames].map((id) => ({ id, ownedBy: 'semantic-router', apis: [...all] })),
+    ...policy.models.map((m) => ({ id: m.name, ownedBy: 'semantic-router', apis: [...m.apis] })),
+  ];
+}
+
 export interface RouteInput {
   readonly method: string;
+  /** The normalised path. */
   readonly path: string;
+  readonly api: LlmApi;
   readonly headers: ReadonlyMap<string, string>;
+  /** Filter metadata Envoy forwarded (trusted identity claims); empty when none. */
+  readonly metadata?: FilterMetadata;
   readonly body: Uint8Array;
 }
 
@@ -230,34 +402,44 @@ export interface RoutedRequest {
   readonly plan: RoutingPlan;
 }
 
-export function parseRequest(input: RouteInput): RequestContext {
+const NO_METADATA: FilterMetadata = new Map();
+
+export function parseRequest(policy: Policy, input: RouteInput): RequestContext {
   if (input.body.length === 0) throw new InvalidRequestError('Request has no body', 'missing_body');
-  const request = parseOpenAIRequest(decodeJsonBody(input.body), input.path);
+  const body = decodeJsonBody(input.body, { maxDepth: policy.limits.maxJsonDepth });
+  const request = parseLlmRequest(input.api, body);
   return buildRequestContext({
     method: input.method,
     path: input.path,
     headers: input.headers,
     request,
+    identity: resolveIdentity(policy.identity, input.headers, input.metadata ?? NO_METADATA),
     debug: input.headers.get(HEADER.routerDebug)?.toLowerCase() === 'true',
   });
 }
 
 /** What the server needs from the routing core; bound to one policy generation per stream. */
 export interface RequestRouter {
-  listModels(): ModelListing[];
+  /** Header names the client may not set for this policy (identity headers nobody vouches for). */
+  readonly untrustedHeaders: readonly string[];
+  /** Request header limits (count, bytes). */
+  readonly headerLimits: { readonly maxHeaders: number; readonly maxBytes: number };
+  admit(input: HeaderInput): Admission;
   /** `record` receives stage timings for telemetry; it is filled as far as routing got when this throws. */
   route(input: RouteInput, record?: RouteRecord): Promise<RoutedRequest>;
 }
 
 export function createRequestRouter(policy: Policy): RequestRouter {
   return {
-    listModels: () => [
-      ...[...policy.autoModelNames].map((id) => ({ id, ownedBy: 'semantic-router' })),
-      ...policy.models.map((m) => ({ id: m.name, ownedBy: 'semantic-router' })),
-    ],
+    untrustedHeaders: untrustedIdentityHeaders(policy.identity),
+    headerLimits: {
+      maxHeaders: policy.limits.maxRequestHeaders,
+      maxBytes: policy.limits.maxRequestHeaderBytes,
+    },
+    admit: (input) => admitRequest(policy, input),
     async route(input, record = new RouteRecord()) {
       const mark = record.begin('parse');
-      const context = parseRequest(input);
+      const context = parseRequest(policy, input);
       record.end(mark);
       record.context = context;
       const plan = await planRoute(policy, context, record);

@@ -2,10 +2,17 @@
 import { RouterError } from '../errors.ts';
 import { HEADER } from '../headers.ts';
 import type { PhaseResult } from '../mutations.ts';
-import { parseRequest, planRoute, planToResult, type RoutingPlan } from '../pipeline.ts';
+import {
+  admitRequest,
+  errorAnswerFor,
+  parseRequest,
+  planRoute,
+  planToResult,
+  type RoutingPlan,
+} from '../pipeline.ts';
 import { loadPolicyFile } from '../policy/load-policy.ts';
 import type { Policy } from '../policy/policy.ts';
-import { errorResponse } from '../responses.ts';
+import type { LlmApi } from '../request/apis/index.ts';
 import type { CommandIO } from './validate.ts';
 
 export interface ExplainInput {
@@ -15,6 +22,8 @@ export interface ExplainInput {
   readonly requestJson?: string;
   readonly model?: string;
   readonly headers?: ReadonlyMap<string, string>;
+  /** The request path (default `/v1/chat/completions`): picks the API the JSON is read as. */
+  readonly path?: string;
   readonly json: boolean;
 }
 
@@ -26,15 +35,20 @@ export interface Explanation {
     matches: readonly { type: string; name: string; confidence: number; detail?: string }[];
     durationMs: number;
     error?: string;
+    /** error, timeout or too_long */
+    failure?: string;
   }[];
   readonly decisions: readonly {
     name: string;
     priority: number;
     tier: number;
+    enforced: boolean;
     matched: boolean;
     confidence: number;
   }[];
-  readonly winner: { readonly name: string; readonly confidence: number } | null;
+  /** Decision leaves whose signal failed, and the on_error applied (skip, match, fail). */
+  readonly onError: readonly { readonly signal: string; readonly action: string }[];
+  readonly winner: { readonly name: string; readonly confidence: number; readonly enforced: boolean } | null;
   readonly model: {
     readonly name: string;
     readonly providerModelId: string;
@@ -91,14 +105,27 @@ export async function explainRequest(
   file: string,
   body: Uint8Array,
   headers: ReadonlyMap<string, string>,
+  path = '/v1/chat/completions',
 ) {
   const base = { policy: { file, format: policy.source.format, strategy: policy.strategy } };
   let plan: RoutingPlan | undefined;
   let result: PhaseResult;
   let clientHeaders: [string, string][] = [];
   let request: Explanation['request'] = { model: '?', messages: 0, estimatedTokens: 0 };
+  let api: LlmApi | undefined;
   try {
-    const context = parseRequest({ method: 'POST', path: '/v1/chat/completions', headers, body });
+    const admission = admitRequest(policy, { method: 'POST', path, headers });
+    if (admission.kind === 'reject') throw admission.error;
+    if (admission.kind !== 'route')
+      throw new UsageProblem(`${path} is not an LLM API path the router routes`);
+    api = admission.api;
+    const context = parseRequest(policy, {
+      method: 'POST',
+      path: admission.path,
+      api: admission.api,
+      headers,
+      body,
+    });
     request = {
       model: context.request.model,
       messages: context.request.messages.length,
@@ -110,7 +137,7 @@ export async function explainRequest(
     clientHeaders = answer.diagnostics.map(([k, v]) => [k, v]);
   } catch (error) {
     if (!(error instanceof RouterError)) throw error;
-    result = errorResponse(error);
+    result = errorAnswerFor(error, api, headers);
   }
   const explanation: Explanation = {
     ...base,
@@ -125,8 +152,10 @@ export async function explainRequest(
       })),
       durationMs: Number(f.durationMs.toFixed(3)),
       ...(f.error && { error: f.error }),
+      ...(f.failure && { failure: f.failure }),
     })),
     decisions: (plan?.decisions ?? []).map((d) => ({ ...d })),
+    onError: (plan?.onErrorApplied ?? []).map((a) => ({ signal: a.key, action: a.action })),
     winner: plan?.decision ?? null,
     model: plan
       ? {
@@ -135,7 +164,7 @@ export async function explainRequest(
           useReasoning: plan.modelRef?.useReasoning ?? false,
         }
       : null,
-    pool: plan
+    pool: plan?.pool
       ? {
           name: plan.pool.name,
           envoyCluster: plan.pool.envoyCluster,
@@ -149,6 +178,9 @@ export async function explainRequest(
   return explanation;
 }
 
+/** A request explain cannot route, e.g. a path that is no LLM API. */
+export class UsageProblem extends Error {}
+
 export function formatExplanation(e: Explanation): string {
   const lines: string[] = [];
   lines.push(`policy   ${e.policy.file} (${e.policy.format}, strategy ${e.policy.strategy})`);
@@ -159,7 +191,9 @@ export function formatExplanation(e: Explanation): string {
   if (e.signals.length === 0)
     lines.push('  (none evaluated: the request named a concrete model or no decision uses signals)');
   for (const family of e.signals) {
-    const status = family.error ? `failed: ${family.error}` : `${family.matches.length} matched`;
+    const status = family.error
+      ? `failed (${family.failure ?? 'error'}): ${family.error}`
+      : `${family.matches.length} matched`;
     lines.push(`  ${family.family} (${status}, ${family.durationMs} ms)`);
     for (const m of family.matches) {
       lines.push(
@@ -172,8 +206,12 @@ export function formatExplanation(e: Explanation): string {
     const mark = e.winner?.name === d.name ? '=> ' : d.matched ? ' + ' : '   ';
     const state = d.matched ? `matched, confidence ${d.confidence.toFixed(3)}` : 'no match';
     lines.push(
-      `  ${mark}${d.name.padEnd(28)} priority ${String(d.priority).padStart(4)}${d.tier ? ` tier ${d.tier}` : ''}  ${state}`,
+      `  ${mark}${d.name.padEnd(28)} priority ${String(d.priority).padStart(4)}${d.tier ? ` tier ${d.tier}` : ''}${d.enforced ? ' enforced' : ''}  ${state}`,
     );
+  }
+  if (e.onError.length > 0) {
+    lines.push('', 'on_error applied (a signal failed)');
+    for (const applied of e.onError) lines.push(`  ${applied.signal.padEnd(32)} ${applied.action}`);
   }
   lines.push('');
   lines.push(
@@ -216,7 +254,13 @@ export async function explainCommand(input: ExplainInput, io: CommandIO): Promis
       });
     const headers = new Map(input.headers ?? []);
     headers.set(HEADER.routerDebug, 'true');
-    const explanation = await explainRequest(policy, input.policyFile, Buffer.from(body, 'utf8'), headers);
+    const explanation = await explainRequest(
+      policy,
+      input.policyFile,
+      Buffer.from(body, 'utf8'),
+      headers,
+      input.path,
+    );
     io.out(input.json ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation));
     return 0;
   } finally {

@@ -89,6 +89,11 @@ export interface TextClassifierModel {
   /** Class names, in the order of `classify`'s probabilities. */
   readonly labels: readonly string[];
   readonly card: ModelCard;
+  /**
+   * Characters of a text the model reads whole: longer texts are classified window by window by the guard
+   * families that must see every character (see signals/model-windows.ts).
+   */
+  readonly windowChars: number;
   /** Probabilities per text, in label order. */
   classify(texts: readonly string[]): Promise<Float32Array[]>;
   /** Gives the session back to the shared pool. Idempotent. */
@@ -145,6 +150,10 @@ export class SignalClassifier implements TextClassifierModel {
 
   get labels(): readonly string[] {
     return this.metadata.labels;
+  }
+
+  get windowChars(): number {
+    return this.metadata.featurizer.maxChars;
   }
 
   /** Calibrated probabilities per text, in label order; texts are read up to the featurizer's `maxChars`. */

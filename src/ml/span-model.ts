@@ -16,6 +16,8 @@ export interface SpanModel {
   readonly file: string;
   /** Entity labels the model can return (without BIO prefixes). */
   readonly labels: readonly string[];
+  /** Characters of a text the model tags whole; longer texts are tagged window by window by the PII family. */
+  readonly windowChars: number;
   /** Spans per text, sorted by start and non-overlapping. */
   spans(texts: readonly string[]): Promise<EntitySpan[][]>;
   /** Gives the session back to the shared pool. Idempotent. */

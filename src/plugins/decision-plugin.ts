@@ -1,5 +1,6 @@
 // Per-decision actions run after routing: answer directly (fast_response, block) or change the upstream request.
 import { z } from 'zod';
+import { llmApi } from '../request/apis/index.ts';
 import type { ParsedRequest } from '../request/openai-request.ts';
 
 /** What a plugin wants done with the request. */
@@ -51,23 +52,10 @@ const systemPrompt: PluginFactory<{ system_prompt: string; mode: 'replace' | 'in
     .loose(),
   create: ({ system_prompt, mode }) => ({
     type: 'system_prompt',
-    apply: () => ({
+    // Each API carries its system prompt in its own place (messages, instructions, system, prompt).
+    apply: (request) => ({
       kind: 'rewrite',
-      patchBody: (body) => {
-        if (!Array.isArray(body.messages)) return;
-        const messages = [...body.messages] as unknown[];
-        const first = messages[0] as { role?: unknown; content?: unknown } | undefined;
-        if (first?.role === 'system') {
-          const existing = typeof first.content === 'string' ? first.content : '';
-          messages[0] = {
-            ...first,
-            content: mode === 'replace' || !existing ? system_prompt : `${system_prompt}\n\n${existing}`,
-          };
-        } else {
-          messages.unshift({ role: 'system', content: system_prompt });
-        }
-        body.messages = messages;
-      },
+      patchBody: (body) => llmApi(request.api).applySystemPrompt(body, system_prompt, mode),
     }),
   }),
 };

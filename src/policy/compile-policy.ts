@@ -11,12 +11,29 @@ import {
 import { selectionAlgorithms } from '../selection/model-selector.ts';
 import { familiesByConditionType, familiesByKey } from '../signals/index.ts';
 import { type FamilyEvaluator, SignalEngine } from '../signals/signal-engine.ts';
-import { RuleConfigError, type SignalFamily, type SignalRule } from '../signals/signal-family.ts';
+import {
+  RuleConfigError,
+  referenceNames,
+  type SignalFamily,
+  type SignalRule,
+} from '../signals/signal-family.ts';
 import { closest, IssueCollector, type Locator, type PathSegment, schemaFieldNames } from './issues.ts';
-import type { CompiledDecision, CompiledModel, CompiledModelRef, CompiledPool, Policy } from './policy.ts';
+import type {
+  ApiSettings,
+  CompiledDecision,
+  CompiledModel,
+  CompiledModelRef,
+  CompiledPool,
+  LlmApiName,
+  Policy,
+  RequestLimits,
+} from './policy.ts';
 import { analysePolicy } from './policy-analysis.ts';
 import {
   type DecisionDocument,
+  LLM_API_NAMES,
+  type OnError,
+  onErrorSchema,
   type PolicyDocument,
   policySchema,
   type RawRuleNode,
@@ -43,7 +60,10 @@ export interface CompileOptions {
   readonly locate?: Locator;
   /** Every file the policy was read from (a directory's files); `[file]` when absent. */
   readonly files?: readonly string[];
-  /** Time budget per asynchronous signal family. */
+  /**
+   * Time budget per signal family when the policy's `limits.signal_budget_ms` sets none (default 250 ms); tests
+   * inject a generous one so a loaded machine never changes what a request matches.
+   */
   readonly signalTimeoutMs?: number;
   /** ONNX sessions shared by every policy generation of the process (ML families); a default pool if absent. */
   readonly sessionPool?: OnnxSessionPool;
@@ -53,16 +73,52 @@ export interface CompileOptions {
 
 const policyFieldNames = schemaFieldNames(policySchema);
 
+/** Time budget of a signal family when neither the policy nor the caller sets one. */
+export const DEFAULT_SIGNAL_BUDGET_MS = 250;
+
+let defaultSignalBudgetMs = DEFAULT_SIGNAL_BUDGET_MS;
+
+/**
+ * Changes the budget of families whose policy and caller set none, for this process. The test suite raises it so
+ * that what a request matches never depends on how loaded the machine is (test/setup/signal-budgets.ts); budget
+ * expiry itself is tested with explicit budgets.
+ */
+export function setDefaultSignalBudgetMs(ms: number): void {
+  defaultSignalBudgetMs = ms;
+}
+
 interface SignalCatalogue {
   /** Parsed rules per family key. */
   readonly rules: Map<string, SignalRule[]>;
   /** Names decisions may reference, per condition type. */
   readonly names: Map<string, Set<string>>;
+  /** on_error of every reference name, per family key. */
+  readonly onError: Map<string, Map<string, OnError>>;
+}
+
+const ON_ERROR_SEVERITY: Readonly<Record<OnError, number>> = { skip: 0, match: 1, fail: 2 };
+
+/** Splits the router's own `on_error` off a raw signal rule, so the family's strict schema sees only its fields. */
+function takeOnError(
+  raw: unknown,
+  path: PathSegment[],
+  issues: IssueCollector,
+): { rule: unknown; onError: OnError | undefined } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !('on_error' in raw))
+    return { rule: raw, onError: undefined };
+  const { on_error: value, ...rule } = raw as Record<string, unknown>;
+  const parsed = onErrorSchema.safeParse(value);
+  if (!parsed.success) {
+    issues.error([...path, 'on_error'], `on_error must be skip, match or fail, got '${String(value)}'`);
+    return { rule, onError: undefined };
+  }
+  return { rule, onError: parsed.data };
 }
 
 function parseSignals(doc: PolicyDocument, issues: IssueCollector): SignalCatalogue {
   const rules = new Map<string, SignalRule[]>();
   const names = new Map<string, Set<string>>();
+  const onErrorByFamily = new Map<string, Map<string, OnError>>();
   for (const [key, rawRules] of Object.entries(doc.routing.signals)) {
     const path: PathSegment[] = ['routing', 'signals', key];
     const family = familiesByKey.get(key);
@@ -86,8 +142,11 @@ function parseSignals(doc: PolicyDocument, issues: IssueCollector): SignalCatalo
     }
     const parsed: SignalRule[] = [];
     const seen = new Set<string>();
-    const fieldNames = schemaFieldNames(family.ruleSchema);
-    rawRules.forEach((raw, index) => {
+    const fieldNames = [...schemaFieldNames(family.ruleSchema), 'on_error'];
+    const onError = new Map<string, OnError>();
+    const familyDefault = family.defaultOnError ?? 'skip';
+    rawRules.forEach((rawRule, index) => {
+      const { rule: raw, onError: ruleOnError } = takeOnError(rawRule, [...path, index], issues);
       const result = (family.ruleSchema as z.ZodType<SignalRule>).safeParse(raw);
       if (!result.success) {
         issues.fromZod(result.error, [...path, index], () => [...fieldNames]);
@@ -102,11 +161,19 @@ function parseSignals(doc: PolicyDocument, issues: IssueCollector): SignalCatalo
       }
       seen.add(result.data.name);
       parsed.push(result.data);
+      // Several rules may emit one name (role_bindings roles): the strictest on_error wins.
+      const action = ruleOnError ?? familyDefault;
+      for (const name of referenceNames(family, [result.data])) {
+        const previous = onError.get(name);
+        if (previous === undefined || ON_ERROR_SEVERITY[action] > ON_ERROR_SEVERITY[previous])
+          onError.set(name, action);
+      }
     });
     rules.set(key, parsed);
-    names.set(family.conditionType, new Set(family.referenceNames?.(parsed) ?? parsed.map((r) => r.name)));
+    names.set(family.conditionType, new Set(referenceNames(family, parsed)));
+    onErrorByFamily.set(key, onError);
   }
-  return { rules, names };
+  return { rules, names, onError: onErrorByFamily };
 }
 
 function compileRuleNode(
@@ -147,8 +214,19 @@ function compileRuleNode(
         );
       }
     }
-    return { kind: 'signal', conditionType, name, key: signalKey(conditionType, name) };
+    return {
+      kind: 'signal',
+      conditionType,
+      name,
+      key: signalKey(conditionType, name),
+      ...(node.on_error !== undefined && { onError: node.on_error }),
+    };
   }
+  if (node.on_error !== undefined)
+    issues.error(
+      [...path, 'on_error'],
+      'on_error belongs on a leaf condition {type, name}, not on an operator',
+    );
   if (node.operator === undefined && !hasChildren && node.name === undefined) return { kind: 'always' };
   const operator = (node.operator ?? '').toUpperCase();
   const children = (node.conditions ?? []).map((child, i) =>
@@ -209,8 +287,40 @@ function compilePlugins(
   return plugins;
 }
 
+/**
+ * Decisions that may use each reserved pool: its `reserved_for` list, or for a `private: true` pool every decision
+ * that routes to a model the pool serves. Unreserved pools are absent from the map.
+ */
+function poolReservations(doc: PolicyDocument, issues: IssueCollector): Map<string, ReadonlySet<string>> {
+  const decisionNames = new Set(doc.routing.decisions.map((d) => d.name));
+  const modelPools = new Map(doc.models.map((m) => [m.name, new Set(m.pools)]));
+  const reservations = new Map<string, ReadonlySet<string>>();
+  doc.pools.forEach((pool, index) => {
+    if (pool.reserved_for !== undefined) {
+      pool.reserved_for.forEach((name, k) => {
+        if (!decisionNames.has(name)) {
+          const suggestion = closest(name, decisionNames);
+          issues.error(
+            ['pools', index, 'reserved_for', k],
+            `pool '${pool.name}' is reserved for decision '${name}', which is not defined under routing.decisions`,
+            suggestion ? `did you mean '${suggestion}'?` : 'name a decision of this policy',
+          );
+        }
+      });
+      reservations.set(pool.name, new Set(pool.reserved_for));
+    } else if (pool.private === true) {
+      const users = doc.routing.decisions
+        .filter((d) => d.modelRefs.some((ref) => modelPools.get(ref.model)?.has(pool.name)))
+        .map((d) => d.name);
+      reservations.set(pool.name, new Set(users));
+    }
+  });
+  return reservations;
+}
+
 function compileModels(doc: PolicyDocument, issues: IssueCollector) {
   const pools = new Map<string, CompiledPool>();
+  const reservations = poolReservations(doc, issues);
   doc.pools.forEach((pool, index) => {
     if (pools.has(pool.name)) issues.error(['pools', index, 'name'], `duplicate pool name '${pool.name}'`);
     pools.set(pool.name, {
@@ -220,6 +330,7 @@ function compileModels(doc: PolicyDocument, issues: IssueCollector) {
       accelerator: pool.accelerator,
       costPerHour: pool.cost_per_hour,
       private: pool.private ?? false,
+      reservedFor: reservations.get(pool.name),
     });
   });
   const models: CompiledModel[] = [];
@@ -258,6 +369,7 @@ function compileModels(doc: PolicyDocument, issues: IssueCollector) {
       pools: modelPools,
       contextWindow: model.context_window,
       reasoningFamily,
+      apis: new Set<LlmApiName>(model.apis ?? LLM_API_NAMES),
     };
     models.push(compiled);
     byName.set(model.name, compiled);
@@ -325,6 +437,7 @@ function compileDecisions(
       description: decision.description,
       priority: decision.priority,
       tier: decision.tier,
+      enforced: decision.enforce === 'always',
       rule,
       modelRefs,
       selector: selector as NonNullable<typeof selector>,
@@ -350,14 +463,17 @@ async function buildSignalEngine(
     try {
       const evaluator = await family.create(rules, {
         policyDir: options.policyDir,
-        identity: {
-          userIdHeader: doc.identity.user_id_header,
-          userGroupsHeader: doc.identity.user_groups_header,
-        },
         ...(options.sessionPool !== undefined && { sessionPool: options.sessionPool }),
         ...(options.builtinModelsDir !== undefined && { builtinModelsDir: options.builtinModelsDir }),
       });
-      evaluators.push({ family: key, conditionType: family.conditionType, evaluator });
+      const budgets = doc.limits.signal_budget_ms;
+      evaluators.push({
+        family: key,
+        conditionType: family.conditionType,
+        evaluator,
+        onError: signals.onError.get(key) ?? new Map(),
+        budgetMs: budgets[key] ?? budgets.default ?? options.signalTimeoutMs ?? defaultSignalBudgetMs,
+      });
     } catch (error) {
       if (error instanceof ModelFileError) {
         issues.error(
@@ -381,7 +497,57 @@ async function buildSignalEngine(
       }
     }
   }
-  return new SignalEngine(evaluators, { timeoutMs: options.signalTimeoutMs ?? 100 });
+  return new SignalEngine(evaluators, { maxScanChars: doc.limits.max_scan_chars });
+}
+
+function checkBudgetKeys(doc: PolicyDocument, issues: IssueCollector): void {
+  for (const key of Object.keys(doc.limits.signal_budget_ms)) {
+    if (key === 'default' || familiesByKey.has(key)) continue;
+    const suggestion = closest(key, familiesByKey.keys());
+    issues.error(
+      ['limits', 'signal_budget_ms', key],
+      `'${key}' is not a signal family`,
+      suggestion
+        ? `did you mean '${suggestion}'?`
+        : `use default or one of: ${[...familiesByKey.keys()].join(', ')}`,
+    );
+  }
+}
+
+function apiSettings(doc: PolicyDocument): ApiSettings {
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  for (const path of doc.api.passthrough_paths) {
+    const lower = path.toLowerCase();
+    if (lower.endsWith('*')) prefixes.push(lower.slice(0, -1));
+    else exact.add(lower.length > 1 ? lower.replace(/\/+$/, '') : lower);
+  }
+  return {
+    unroutedLlmPaths: doc.api.unrouted_llm_paths,
+    passthroughPaths: exact,
+    passthroughPrefixes: prefixes,
+  };
+}
+
+function requestLimits(doc: PolicyDocument): RequestLimits {
+  return {
+    maxJsonDepth: doc.limits.max_json_depth,
+    maxRequestHeaders: doc.limits.max_request_headers,
+    maxRequestHeaderBytes: doc.limits.max_request_header_bytes,
+    maxScanChars: doc.limits.max_scan_chars,
+  };
+}
+
+/** Family keys of the signals some enforced decision reads. */
+function familiesOf(decisions: readonly CompiledDecision[]): Set<string> {
+  const families = new Set<string>();
+  for (const decision of decisions) {
+    for (const leaf of collectSignalLeaves(decision.rule)) {
+      const family = familiesByConditionType.get(leaf.conditionType);
+      if (family) families.add(family.family);
+    }
+  }
+  return families;
 }
 
 function toV1Document(raw: unknown, issues: IssueCollector): { raw: unknown; format: 'v1' | 'v0.3' } {
@@ -424,6 +590,7 @@ export async function compilePolicy(raw: unknown, options: CompileOptions): Prom
       issues.error(['auto_model_names', index], `'${name}' is both an auto model name and a model`);
   });
   const signals = parseSignals(doc, issues);
+  checkBudgetKeys(doc, issues);
   const decisions = compileDecisions(doc, signals, new Set(models.map((m) => m.name)), issues);
   analysePolicy({ doc, decisions, signals: signals.names, models, issues });
   if (issues.hasErrors) throw new PolicyError(issues.issues);
@@ -440,8 +607,20 @@ export async function compilePolicy(raw: unknown, options: CompileOptions): Prom
     modelsByName: byName,
     pools: [...pools.values()],
     decisions,
+    enforcedDecisions: decisions.filter((d) => d.enforced),
+    enforcedFamilies: familiesOf(decisions.filter((d) => d.enforced)),
     strategy: doc.routing.strategy,
     signals: engine,
+    identity: {
+      source: doc.identity.source,
+      userIdHeader: doc.identity.user_id_header.toLowerCase(),
+      userGroupsHeader: doc.identity.user_groups_header.toLowerCase(),
+      metadataNamespace: doc.identity.metadata_namespace,
+      userIdPath: doc.identity.user_id_path.split('.'),
+      groupsPath: doc.identity.groups_path.split('.'),
+    },
+    api: apiSettings(doc),
+    limits: requestLimits(doc),
     warnings: issues.issues.filter((i) => i.severity === 'warning'),
     document: doc,
     close: () => engine.close(),

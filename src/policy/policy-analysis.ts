@@ -43,6 +43,8 @@ export function implies(b: RuleNode, a: RuleNode): boolean {
  */
 function shadowedBy(a: CompiledDecision, b: CompiledDecision, strategy: 'priority' | 'confidence'): boolean {
   if (a === b || !implies(b.rule, a.rule)) return false;
+  // Enforced decisions rank above all others.
+  if (a.enforced !== b.enforced) return a.enforced;
   if (a.tier !== b.tier) return a.tier < b.tier;
   if (strategy === 'priority' && a.priority !== b.priority) return a.priority > b.priority;
   // Same rank: a catch-all (confidence 0) loses confidence ties, identical rules fall back to the name.
@@ -80,6 +82,13 @@ export function analysePolicy(input: {
         );
       }
     }
+  }
+  if (doc.identity.source === 'none' && (doc.routing.signals.role_bindings ?? []).length > 0) {
+    issues.warning(
+      ['identity', 'source'],
+      'role_bindings can never match: identity.source is none, so no caller identity is read',
+      'set identity.source to metadata (Envoy jwt_authn metadata) or headers (headers Envoy sets after removing the client copies)',
+    );
   }
   models.forEach((model, index) => {
     if (model.pools.length === 0) {

@@ -1,8 +1,14 @@
 // Schema of the policy file: our `models` / `pools` sections around vLLM Semantic Router's v0.3 `routing` section.
 import { z } from 'zod';
-import { tokenCountSchema } from './units.ts';
+import { byteCountSchema, tokenCountSchema } from './units.ts';
 
 const nameSchema = z.string().min(1, 'must not be empty');
+
+/** The LLM APIs the router parses and routes. */
+export const LLM_API_NAMES = ['chat_completions', 'completions', 'responses', 'messages'] as const;
+export const llmApiSchema = z.enum(LLM_API_NAMES, {
+  message: `must be one of ${LLM_API_NAMES.join(', ')}`,
+});
 
 /** Envoy cluster names: what x-selected-pool carries, so no spaces or control characters. */
 const clusterNameSchema = z
@@ -20,8 +26,16 @@ export const poolSchema = z.strictObject({
   cost_per_hour: z.number().nonnegative().optional(),
   /** Where the pool's serving engine exposes load metrics (used by load-aware selection later). */
   metrics_endpoint: z.string().optional(),
-  /** Keeps requests that must stay on premises from leaving: informative for now. */
+  /**
+   * A private pool (e.g. on premises) is reserved: only decisions whose models it serves (or those in
+   * `reserved_for`) may use it; explicit model names and the default-model fallback never reach it.
+   */
   private: z.boolean().optional(),
+  /** Decisions allowed to use this pool; any other request is kept off it (implies reservation). */
+  reserved_for: z
+    .array(z.string().min(1))
+    .min(1, 'list at least one decision, or omit reserved_for')
+    .optional(),
   labels: z.record(z.string(), z.string()).optional(),
 });
 
@@ -47,7 +61,16 @@ export const modelSchema = z.strictObject({
   reasoning_family: z.string().optional(),
   /** Other names clients may use for this model (e.g. the provider id). */
   aliases: z.array(nameSchema).optional(),
+  /** The APIs the model's serving engine answers (default: all four). */
+  apis: z.array(llmApiSchema).min(1, 'list at least one API, or omit apis').optional(),
 });
+
+/** What happens when the signal behind a rule or a decision leaf fails, times out or cannot read the whole text. */
+export const onErrorSchema = z.enum(['skip', 'match', 'fail'], {
+  message: 'on_error must be skip (no match), match (fail closed) or fail (answer 503)',
+});
+
+export type OnError = z.infer<typeof onErrorSchema>;
 
 export const reasoningFamilySchema = z.strictObject({
   type: z.enum(['chat_template_kwargs', 'reasoning_effort']),
@@ -59,6 +82,7 @@ export interface RawRuleNode {
   name?: string | undefined;
   operator?: string | undefined;
   conditions?: RawRuleNode[] | undefined;
+  on_error?: OnError | undefined;
 }
 
 export const ruleNodeSchema: z.ZodType<RawRuleNode> = z.lazy(() =>
@@ -67,6 +91,8 @@ export const ruleNodeSchema: z.ZodType<RawRuleNode> = z.lazy(() =>
     name: z.string().optional(),
     operator: z.string().optional(),
     conditions: z.array(ruleNodeSchema).optional(),
+    /** Leaf only: overrides the signal rule's on_error for this decision. */
+    on_error: onErrorSchema.optional(),
   }),
 );
 
@@ -99,6 +125,11 @@ export const decisionSchema = z.strictObject({
   priority: z.number().int().default(0),
   /** Lower tiers win over higher ones before priority is looked at (vLLM Semantic Router `tier`); 0 = untiered. */
   tier: z.number().int().nonnegative().default(0),
+  /**
+   * `always`: evaluated for every request, also when the client names a model, and ranked above every
+   * decision that is not enforced (guardrails: blocks, privacy). `auto` (default): only when the router chooses.
+   */
+  enforce: z.enum(['auto', 'always'], { message: 'enforce must be auto or always' }).default('auto'),
   rules: ruleNodeSchema.optional(),
   modelRefs: z.array(modelRefSchema).min(1, 'a decision needs at least one modelRef'),
   algorithm: algorithmSchema.optional(),
@@ -117,10 +148,56 @@ export const routingSchema = z
   })
   .strict();
 
+/**
+ * Where the caller's identity (for role_bindings) comes from. `metadata`: the verified claims Envoy's jwt_authn
+ * (or ext_authz) filter forwards to ext_proc as dynamic metadata, which clients cannot forge. `headers`: headers
+ * that Envoy sets after removing the client's copies (see docs/envoy-hardening.md). `none`: no identity.
+ * Unless the source is `headers`, client-sent identity headers are removed and ignored.
+ */
 export const identitySchema = z.strictObject({
+  source: z
+    .enum(['none', 'headers', 'metadata'], { message: 'source must be none, headers or metadata' })
+    .default('metadata'),
   user_id_header: z.string().min(1).default('x-authz-user-id'),
   user_groups_header: z.string().min(1).default('x-authz-user-groups'),
+  /** Filter metadata namespace forwarded by ext_proc's metadata_options. */
+  metadata_namespace: z.string().min(1).default('envoy.filters.http.jwt_authn'),
+  /** Dotted path of the user id inside that namespace's struct. */
+  user_id_path: z.string().min(1).default('jwt_payload.sub'),
+  /** Dotted path of the groups (a list, or a comma- or space-separated string). */
+  groups_path: z.string().min(1).default('jwt_payload.groups'),
 });
+
+export const IDENTITY_DEFAULTS = identitySchema.parse({});
+
+/** What happens to paths that look like LLM APIs but are none of the routed ones. */
+export const apiSchema = z.strictObject({
+  /** `deny`: answer 404 unknown_endpoint; `passthrough`: let Envoy's default route have them unrouted. */
+  unrouted_llm_paths: z
+    .enum(['deny', 'passthrough'], { message: 'unrouted_llm_paths must be deny or passthrough' })
+    .default('deny'),
+  /** Normalised paths (or prefixes ending in `*`) that pass through unrouted whatever the setting above. */
+  passthrough_paths: z.array(z.string().regex(/^\//, 'paths start with /')).default([]),
+});
+
+/** Bounds on what one request may cost the router. */
+export const limitsSchema = z.strictObject({
+  /** Deepest object/array nesting accepted in a request body (400 json_too_deep beyond). */
+  max_json_depth: z.number().int().min(4).max(10_000).default(64),
+  /** Request headers processed (431 headers_too_large beyond); Envoy's own default is 100. */
+  max_request_headers: z.number().int().min(8).default(100),
+  /** Total bytes of request header names and values (431 beyond); Envoy's own default is 60 KiB. */
+  max_request_header_bytes: byteCountSchema.default(60 * 1024),
+  /**
+   * Characters a guard family (pii, jailbreak, keywords, structure) scans per request; a longer text applies the
+   * family's on_error instead of being read in part.
+   */
+  max_scan_chars: tokenCountSchema.default(2_000_000),
+  /** Time budget per signal family in ms: `default` and per family key (e.g. `jailbreak: 250`). */
+  signal_budget_ms: z.record(z.string(), z.number().positive()).default({}),
+});
+
+export const LIMIT_DEFAULTS = limitsSchema.parse({});
 
 export const policySchema = z.strictObject({
   version: z.literal('v1'),
@@ -129,11 +206,10 @@ export const policySchema = z.strictObject({
   auto_model_names: z.array(nameSchema).min(1).default(['auto']),
   /** Model used when no decision matches. */
   default_model: nameSchema,
-  /** Trusted identity headers (set by Envoy's ext_authz / JWT filters) read by `role_bindings`. */
-  identity: identitySchema.default({
-    user_id_header: 'x-authz-user-id',
-    user_groups_header: 'x-authz-user-groups',
-  }),
+  /** Where role_bindings reads the caller's identity from; never client-set headers unless `source: headers`. */
+  identity: identitySchema.default(IDENTITY_DEFAULTS),
+  api: apiSchema.default(apiSchema.parse({})),
+  limits: limitsSchema.default(LIMIT_DEFAULTS),
   pools: z.array(poolSchema).min(1, 'a policy needs at least one pool'),
   models: z.array(modelSchema).min(1, 'a policy needs at least one model'),
   reasoning_families: z.record(z.string(), reasoningFamilySchema).default({}),

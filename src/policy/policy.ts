@@ -3,14 +3,22 @@ import type { DecisionRule, DecisionStrategy } from '../decisions/decision-engin
 import type { PolicyIssue } from '../errors.ts';
 import type { DecisionPlugin } from '../plugins/decision-plugin.ts';
 import type { PoolCandidate } from '../pools/pool-selector.ts';
+import type { IdentitySettings } from '../request/identity.ts';
 import type { ModelCandidate, ModelSelector } from '../selection/model-selector.ts';
 import type { SignalEngine } from '../signals/signal-engine.ts';
-import type { PolicyDocument } from './policy-schema.ts';
+import type { LLM_API_NAMES, PolicyDocument } from './policy-schema.ts';
+
+export type LlmApiName = (typeof LLM_API_NAMES)[number];
 
 export interface CompiledPool extends PoolCandidate {
   readonly accelerator: string | undefined;
   readonly costPerHour: number | undefined;
   readonly private: boolean;
+  /**
+   * Decisions that may use the pool, when it is reserved (`private: true` or `reserved_for`): `reserved_for`, or
+   * every decision whose models the pool serves. Undefined: any request may use it.
+   */
+  readonly reservedFor: ReadonlySet<string> | undefined;
 }
 
 export interface ReasoningFamily {
@@ -24,6 +32,8 @@ export interface CompiledModel {
   readonly pools: readonly CompiledPool[];
   readonly contextWindow: number | undefined;
   readonly reasoningFamily: ReasoningFamily | undefined;
+  /** The APIs the model's serving engine answers. */
+  readonly apis: ReadonlySet<LlmApiName>;
 }
 
 export interface CompiledModelRef extends ModelCandidate {
@@ -35,10 +45,27 @@ export interface CompiledModelRef extends ModelCandidate {
 }
 
 export interface CompiledDecision extends DecisionRule {
+  readonly enforced: boolean;
   readonly description: string | undefined;
   readonly modelRefs: readonly CompiledModelRef[];
   readonly selector: ModelSelector;
   readonly plugins: readonly DecisionPlugin[];
+}
+
+/** How requests that are not one of the routed APIs are treated (policy `api`). */
+export interface ApiSettings {
+  readonly unroutedLlmPaths: 'deny' | 'passthrough';
+  /** Exact normalised paths, and prefixes (from entries ending in `*`). */
+  readonly passthroughPaths: ReadonlySet<string>;
+  readonly passthroughPrefixes: readonly string[];
+}
+
+/** What one request may cost the router (policy `limits`). */
+export interface RequestLimits {
+  readonly maxJsonDepth: number;
+  readonly maxRequestHeaders: number;
+  readonly maxRequestHeaderBytes: number;
+  readonly maxScanChars: number;
 }
 
 export interface PolicySource {
@@ -56,8 +83,15 @@ export interface Policy {
   readonly modelsByName: ReadonlyMap<string, CompiledModel>;
   readonly pools: readonly CompiledPool[];
   readonly decisions: readonly CompiledDecision[];
+  /** Decisions with `enforce: always`, in policy order: evaluated also when the client names a model. */
+  readonly enforcedDecisions: readonly CompiledDecision[];
+  /** Family keys the enforced decisions read (what an explicit-model request still evaluates). */
+  readonly enforcedFamilies: ReadonlySet<string>;
   readonly strategy: DecisionStrategy;
   readonly signals: SignalEngine;
+  readonly identity: IdentitySettings;
+  readonly api: ApiSettings;
+  readonly limits: RequestLimits;
   readonly warnings: readonly PolicyIssue[];
   readonly document: PolicyDocument;
   close(): void;

@@ -109,8 +109,10 @@ export function convertV03(doc: z.infer<typeof v03DocumentSchema>): Record<strin
     // vLLM Semantic Router's clients ask for `MoM` (mixture of models) to be routed.
     auto_model_names: ['auto', 'MoM'],
     default_model: defaults.default_model ?? defaults.model ?? doc.providers.models[0]?.name,
+    // The peer reads these headers as set by Envoy's ext_authz: trusted headers, as docs/envoy-hardening.md sets up.
     ...(identity && {
       identity: {
+        source: 'headers',
         ...(typeof identity.user_id_header === 'string' && { user_id_header: identity.user_id_header }),
         ...(typeof identity.user_groups_header === 'string' && {
           user_groups_header: identity.user_groups_header,

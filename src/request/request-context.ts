@@ -1,4 +1,5 @@
-// The typed view of one request that every signal reads: headers, path and the parsed body, with text views cached.
+// The typed view of one request that every signal reads: headers, path, caller and the parsed body, with text views.
+import type { CallerIdentity } from './identity.ts';
 import type { ParsedRequest } from './openai-request.ts';
 
 export interface RequestContext {
@@ -7,10 +8,21 @@ export interface RequestContext {
   /** Request headers, lower-case names, routing headers from the client already removed. */
   readonly headers: ReadonlyMap<string, string>;
   readonly request: ParsedRequest;
-  /** Text of the last user message: what most signals classify (capped, see MAX_SIGNAL_TEXT_CHARS). */
+  /** The caller, from the policy's trusted identity source only; undefined when anonymous. */
+  readonly identity: CallerIdentity | undefined;
+  /** Text of the last user message: what routing signals classify (capped, see MAX_SIGNAL_TEXT_CHARS). */
   readonly lastUserText: string;
   /** Text of all user messages, oldest first, newline-joined (capped, see MAX_SIGNAL_TEXT_CHARS). */
   readonly allUserText: string;
+  /** The whole last user message, uncapped: what guard families scan (in chunks, see signals/text-scan.ts). */
+  readonly lastUserFullText: string;
+  /** Every user message, whole, oldest first. */
+  readonly userFullTexts: readonly string[];
+  /**
+   * Every piece of text the request carries upstream, whole: system prompts and instructions, every message of
+   * every role, tool calls and tool results, and the declared tools. What privacy and safety scans read.
+   */
+  readonly guardTexts: readonly GuardText[];
   /** Text of every message (system, user, assistant, tool): what the context window must hold. */
   readonly conversationText: string;
   /** Estimated prompt tokens of the whole conversation. */
@@ -39,8 +51,9 @@ export function estimateTokens(text: string): number {
 }
 
 /**
- * Text signals look at no more than this many characters, so a multi-megabyte prompt costs bounded time on the
- * event loop. Prompts are capped head-and-tail: instructions tend to sit at the start and the question at the end.
+ * Routing signals (domain, language, embeddings, …) look at no more than this many characters, so a multi-megabyte
+ * prompt costs bounded time on the event loop. Prompts are capped head-and-tail: instructions tend to sit at the
+ * start and the question at the end. Guard families never read capped text: they scan `guardTexts` whole.
  */
 export const MAX_SIGNAL_TEXT_CHARS = 64 * 1024;
 
@@ -50,25 +63,74 @@ export function capSignalText(text: string): string {
   return `${text.slice(0, head)}\n${text.slice(text.length - (MAX_SIGNAL_TEXT_CHARS - head - 1))}`;
 }
 
+/** Where a piece of request text comes from, as guard rules select it (`roles`). */
+export type GuardTextRole = 'system' | 'user' | 'assistant' | 'tool' | 'tools';
+
+export const GUARD_TEXT_ROLES: readonly GuardTextRole[] = ['system', 'user', 'assistant', 'tool', 'tools'];
+
+export interface GuardText {
+  /** The message's role (`developer` counts as system; unknown roles as user); `tools` = tool definitions. */
+  readonly role: GuardTextRole;
+  readonly text: string;
+}
+
+function guardRole(role: string): GuardTextRole {
+  switch (role) {
+    case 'system':
+    case 'developer':
+      return 'system';
+    case 'assistant':
+    case 'tool':
+      return role;
+    default:
+      // Unknown roles still reach the model: scan them like user text.
+      return 'user';
+  }
+}
+
+function guardTextsOf(request: ParsedRequest): GuardText[] {
+  const texts: GuardText[] = [];
+  for (const message of request.messages) {
+    const role = guardRole(message.role);
+    if (message.text.length > 0) texts.push({ role, text: message.text });
+    if (message.toolText.length > 0) texts.push({ role, text: message.toolText });
+  }
+  if (request.toolText.length > 0) texts.push({ role: 'tools', text: request.toolText });
+  return texts;
+}
+
 export function buildRequestContext(options: {
   method: string;
   path: string;
   headers: ReadonlyMap<string, string>;
   request: ParsedRequest;
+  identity?: CallerIdentity | undefined;
   debug?: boolean;
 }): RequestContext {
   const { request } = options;
   const userTexts = request.messages.filter((m) => m.role === 'user').map((m) => m.text);
   const conversationText = request.messages.map((m) => m.text).join('\n');
+  const guardTexts = guardTextsOf(request);
+  let toolChars = 0;
+  for (const message of request.messages) toolChars += message.toolText.length;
+  const lastUser = userTexts.at(-1) ?? '';
   return {
     method: options.method,
     path: options.path,
     headers: options.headers,
     request,
-    lastUserText: capSignalText(userTexts.at(-1) ?? ''),
+    identity: options.identity,
+    lastUserText: capSignalText(lastUser),
     allUserText: capSignalText(userTexts.join('\n')),
+    lastUserFullText: lastUser,
+    userFullTexts: userTexts,
+    guardTexts,
     conversationText,
-    promptTokens: estimateTokens(conversationText) + request.messages.length * 4,
+    // Tool definitions and tool-call arguments fill the context window too (≈4 characters per token).
+    promptTokens:
+      estimateTokens(conversationText) +
+      Math.ceil((toolChars + request.toolText.length) / 4) +
+      request.messages.length * 4,
     debug: options.debug ?? false,
   };
 }

@@ -33,8 +33,40 @@ export type ProcessingRequestCase =
   | 'request_trailers'
   | 'response_trailers';
 
+/**
+ * google.protobuf.Value as proto-loader delivers it (oneofs: `kind` names the set field). protobufjs's built-in
+ * definition of the well-known types is camelCase even with keepCase; both spellings are declared.
+ */
+export interface ProtoValue {
+  kind?: string;
+  nullValue?: unknown;
+  numberValue?: number;
+  stringValue?: string;
+  boolValue?: boolean;
+  structValue?: ProtoStruct;
+  listValue?: { values?: ProtoValue[] };
+  null_value?: unknown;
+  number_value?: number;
+  string_value?: string;
+  bool_value?: boolean;
+  struct_value?: ProtoStruct;
+  list_value?: { values?: ProtoValue[] };
+}
+
+export interface ProtoStruct {
+  fields?: Record<string, ProtoValue>;
+}
+
+/** envoy.config.core.v3.Metadata: dynamic metadata by filter namespace. */
+export interface Metadata {
+  filter_metadata?: Record<string, ProtoStruct>;
+}
+
 export interface ProcessingRequest {
   request?: ProcessingRequestCase;
+  metadata_context?: Metadata;
+  /** Set by the router's deserializer when it decoded only part of a header list over the limit. */
+  headers_truncated?: boolean;
   request_headers?: HttpHeaders;
   response_headers?: HttpHeaders;
   request_body?: HttpBody;

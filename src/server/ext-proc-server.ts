@@ -7,9 +7,12 @@ import type { PhaseResult } from '../mutations.ts';
 import { findPackageFile } from '../package-files.ts';
 import type { RequestRouter } from '../pipeline.ts';
 import { errorFields, type Logger } from '../telemetry/logger.ts';
+import { ERROR_REASON } from '../telemetry/metric-names.ts';
 import { noopTelemetry, type Telemetry } from '../telemetry/noop-telemetry.ts';
 import type { TraceCarrier } from '../telemetry/trace-context.ts';
+import { capRequestHeaders } from './bounded-headers.ts';
 import type { ProcessingRequest, ProcessingResponse } from './ext-proc-messages.ts';
+import { readFilterMetadata } from './proto-struct.ts';
 import { StreamProcessor, type StreamProcessorOptions } from './stream-processor.ts';
 import { type Phase, readHeaderMap, toProcessingResponse, trailersResponse } from './wire.ts';
 
@@ -35,11 +38,29 @@ export const EXT_PROC_SERVER_OPTIONS: grpc.ServerOptions = {
   'grpc.max_receive_message_length': 64 * 1024 * 1024,
 };
 
-function loadExtProcService(): grpc.ServiceDefinition {
+/**
+ * The ext_proc service whose request deserializer decodes no more than `maxHeaders() + 2` request headers of a
+ * message (see bounded-headers.ts); such a message is marked `headers_truncated`.
+ */
+function loadExtProcService(maxHeaders: () => number): grpc.ServiceDefinition {
   const loaded = grpc.loadPackageDefinition(loadExtProcPackage()) as unknown as {
     envoy: { service: { ext_proc: { v3: { ExternalProcessor: grpc.ServiceClientConstructor } } } };
   };
-  return loaded.envoy.service.ext_proc.v3.ExternalProcessor.service;
+  const service = loaded.envoy.service.ext_proc.v3.ExternalProcessor.service;
+  const process = service.Process as grpc.MethodDefinition<ProcessingRequest, ProcessingResponse>;
+  const decode = process.requestDeserialize;
+  return {
+    ...service,
+    Process: {
+      ...process,
+      requestDeserialize: (bytes: Buffer) => {
+        const capped = capRequestHeaders(bytes, maxHeaders());
+        const message = decode(capped.bytes as Buffer);
+        if (capped.truncated) message.headers_truncated = true;
+        return message;
+      },
+    },
+  };
 }
 
 export interface ExtProcServerOptions
@@ -51,7 +72,12 @@ export interface ExtProcServerOptions
   readonly shutdownGraceMs: number;
   /** Spans and metrics of the streams; default noopTelemetry. */
   readonly telemetry?: Telemetry;
+  /** The live policy's request header limit: more headers than this are not even decoded. */
+  readonly maxRequestHeaders?: () => number;
 }
+
+/** Envoy's own default max_headers_count. */
+const DEFAULT_MAX_HEADERS = 100;
 
 /** The stream's gRPC metadata as a trace-context carrier (Envoy sends `traceparent` there when tracing). */
 function metadataCarrier(metadata: grpc.Metadata): TraceCarrier {
@@ -63,6 +89,27 @@ function metadataCarrier(metadata: grpc.Metadata): TraceCarrier {
 
 type ProcessStream = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
 
+/** A stream the router ends itself with a gRPC status (not a failure reported by grpc-js). */
+class RouterEndedStream extends Error {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Ends a stream with a status Envoy sees at once. grpc-js sends the status of an `error` event on a server stream
+ * (`destroy()` would drop it and leave Envoy waiting for its message timeout).
+ */
+function endWithStatus(call: ProcessStream, code: grpc.status, message: string): void {
+  call.emit('error', new RouterEndedStream(code, message));
+}
+
+/** What process() returns for a ProcessingRequest with no phase the router knows. */
+const UNKNOWN_MESSAGE = Symbol('unknown ext_proc message');
+
 export class ExtProcServer {
   private readonly server = new grpc.Server(EXT_PROC_SERVER_OPTIONS);
   private readonly health = new HealthImplementation({
@@ -73,7 +120,12 @@ export class ExtProcServer {
   private port = 0;
 
   constructor(private readonly options: ExtProcServerOptions) {
-    this.server.addService(loadExtProcService(), {
+    // grpc-js writes its own diagnostics (e.g. "No address added") to stderr as plain text: keep the log JSON.
+    const grpcLog = (...args: unknown[]) =>
+      options.logger.warn('grpc-js', { detail: args.map((a) => String(a)).join(' ') });
+    grpc.setLogger({ error: grpcLog, info: grpcLog, debug: grpcLog });
+    grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
+    this.server.addService(loadExtProcService(options.maxRequestHeaders ?? (() => DEFAULT_MAX_HEADERS)), {
       Process: (call: ProcessStream) => this.handleStream(call),
     });
     this.health.addToServer(this.server);
@@ -144,12 +196,25 @@ export class ExtProcServer {
         if (closed) return;
         try {
           const response = await this.process(processor, message);
+          if (response === UNKNOWN_MESSAGE) {
+            // A phase this router does not know (a newer Envoy): Envoy would wait for an answer until its message
+            // timeout; end the stream at once so its failure_mode applies now.
+            logger.warn('ext_proc message without a known request case', streamTelemetry.logFields());
+            telemetry.metrics.error(ERROR_REASON.unknownMessage);
+            release(true);
+            endWithStatus(
+              call,
+              grpc.status.INVALID_ARGUMENT,
+              'ProcessingRequest sets no request phase this router knows',
+            );
+            return;
+          }
           if (response && !closed && !message.observability_mode) call.write(response);
         } catch (error) {
           // Only a bug gets here (stages answer errors as immediate responses): end this stream, keep the others.
           logger.error('ext_proc message failed', fields(error));
-          call.destroy(error as Error);
           release(true);
+          endWithStatus(call, grpc.status.INTERNAL, 'the router failed to process this message');
         }
       });
     });
@@ -162,6 +227,7 @@ export class ExtProcServer {
     // grpc-js reports a client's cancel (and Envoy closing the stream) as `cancelled`: not an error.
     call.on('cancelled', () => release());
     call.on('error', (error: Error & { code?: number }) => {
+      if (error instanceof RouterEndedStream) return;
       const failed = error.code !== grpc.status.CANCELLED;
       if (failed) logger.warn('ext_proc stream error', fields(error));
       release(failed);
@@ -171,17 +237,23 @@ export class ExtProcServer {
   private async process(
     processor: StreamProcessor,
     message: ProcessingRequest,
-  ): Promise<ProcessingResponse | undefined> {
+  ): Promise<ProcessingResponse | typeof UNKNOWN_MESSAGE> {
     const answer = (phase: Phase, result: PhaseResult) => toProcessingResponse(phase, result);
+    // Envoy forwards the namespaces of metadata_options with the messages (identity claims from jwt_authn).
+    if (message.metadata_context?.filter_metadata)
+      processor.setMetadata(readFilterMetadata(message.metadata_context));
     switch (message.request) {
-      case 'request_headers':
+      case 'request_headers': {
+        const { headers, overLimit } = readHeaderMap(
+          message.request_headers?.headers,
+          processor.headerLimits,
+          message.headers_truncated === true,
+        );
         return answer(
           'request_headers',
-          processor.onRequestHeaders(
-            readHeaderMap(message.request_headers?.headers),
-            message.request_headers?.end_of_stream ?? false,
-          ),
+          processor.onRequestHeaders(headers, message.request_headers?.end_of_stream ?? false, overLimit),
         );
+      }
       case 'request_body':
         return answer(
           'request_body',
@@ -193,7 +265,7 @@ export class ExtProcServer {
       case 'response_headers':
         return answer(
           'response_headers',
-          processor.onResponseHeaders(readHeaderMap(message.response_headers?.headers)),
+          processor.onResponseHeaders(readHeaderMap(message.response_headers?.headers).headers),
         );
       case 'response_body':
         return answer(
@@ -204,8 +276,7 @@ export class ExtProcServer {
       case 'response_trailers':
         return trailersResponse(message.request);
       default:
-        this.options.logger.warn('ext_proc message without a known request case');
-        return undefined;
+        return UNKNOWN_MESSAGE;
     }
   }
 }

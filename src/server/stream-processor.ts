@@ -1,9 +1,16 @@
 // Per-stream state machine: one instance per ext_proc stream (= one HTTP request), one handler per phase.
-import { BodyTooLargeError, InternalRouterError, InvalidRequestError, RouterError } from '../errors.ts';
+import {
+  BodyTooLargeError,
+  HeadersTooLargeError,
+  InternalRouterError,
+  InvalidRequestError,
+  RouterError,
+} from '../errors.ts';
 import { CLIENT_ALLOWED_ROUTER_HEADERS, HEADER, SPOOFABLE_HEADER_PREFIXES } from '../headers.ts';
 import { CONTINUE, type HeaderPair, type PhaseResult } from '../mutations.ts';
-import type { RequestRouter, RoutedRequest } from '../pipeline.ts';
-import { errorResponse, modelsListResponse } from '../responses.ts';
+import { errorAnswerFor, type RequestRouter, type RoutedRequest } from '../pipeline.ts';
+import type { LlmApi } from '../request/apis/index.ts';
+import type { FilterMetadata } from '../request/identity.ts';
 import { RouteRecord } from '../telemetry/route-record.ts';
 import { NOOP_STREAM_TELEMETRY, type StreamTelemetry } from '../telemetry/stream-telemetry.ts';
 
@@ -21,18 +28,14 @@ export interface StreamProcessorOptions {
 /** HTTP/2 pseudo-header with the upstream's status code, as Envoy sends response headers. */
 const STATUS_PSEUDO_HEADER = ':status';
 
-/** Paths whose bodies are LLM requests the router must see. */
-const LLM_PATHS = ['/v1/chat/completions', '/v1/completions'];
-
-function pathWithoutQuery(path: string): string {
-  const q = path.indexOf('?');
-  return q < 0 ? path : path.slice(0, q);
-}
+const NO_METADATA: FilterMetadata = new Map();
 
 export class StreamProcessor {
   private requestHeaders = new Map<string, string>();
   private method = '';
   private path = '';
+  private api: LlmApi | undefined;
+  private metadata: FilterMetadata = NO_METADATA;
   private isLlmRequest = false;
   private bodyChunks: Uint8Array[] = [];
   private bodyBytes = 0;
@@ -48,9 +51,24 @@ export class StreamProcessor {
     this.telemetry = options.telemetry ?? NOOP_STREAM_TELEMETRY;
   }
 
-  onRequestHeaders(headers: Map<string, string>, endOfStream: boolean): PhaseResult {
+  /** The header limits of the policy this stream is bound to (the server stops reading headers beyond them). */
+  get headerLimits(): RequestRouter['headerLimits'] {
+    return this.router.headerLimits;
+  }
+
+  /** Filter metadata Envoy forwarded (metadata_options): the trusted identity source. */
+  setMetadata(metadata: FilterMetadata): void {
+    if (metadata.size > 0) this.metadata = metadata;
+  }
+
+  /**
+   * `headers`: lower-case names, repeated headers joined with `,`. `overLimit`: set when the headers exceed the
+   * router's limits (the rest was not read), answered 431.
+   */
+  onRequestHeaders(headers: Map<string, string>, endOfStream: boolean, overLimit?: string): PhaseResult {
     this.method = (headers.get(HEADER.method) ?? 'GET').toUpperCase();
-    this.path = pathWithoutQuery(headers.get(HEADER.path) ?? '/');
+    const rawPath = headers.get(HEADER.path) ?? '/';
+    // Routing and identity headers a client must not set: removed upstream and never read.
     const removeHeaders: string[] = [];
     for (const name of headers.keys()) {
       if (SPOOFABLE_HEADER_PREFIXES.some((prefix) => name.startsWith(prefix))) {
@@ -58,29 +76,46 @@ export class StreamProcessor {
         if (!CLIENT_ALLOWED_ROUTER_HEADERS.has(name)) headers.delete(name);
       }
     }
+    for (const name of this.router.untrustedHeaders) {
+      if (headers.delete(name)) removeHeaders.push(name);
+    }
     this.requestHeaders = headers;
     // Trace context for the upstream request (empty with tracing off): the model server's spans join the trace.
-    const traceHeaders = this.telemetry.requestHeaders(this.method, this.path, headers);
-    if (this.method === 'GET' && this.path === '/v1/models') {
-      this.answeredLocally = true;
-      this.telemetry.answered('local');
-      return modelsListResponse(this.router.listModels());
+    const traceHeaders = this.telemetry.requestHeaders(this.method, rawPath, headers);
+    if (overLimit !== undefined) return this.fail(new HeadersTooLargeError(overLimit));
+    const admission = this.router.admit({ method: this.method, path: rawPath, headers });
+    switch (admission.kind) {
+      case 'local':
+        this.answeredLocally = true;
+        this.telemetry.answered('local');
+        return admission.result;
+      case 'reject':
+        this.api = admission.api;
+        return this.fail(admission.error);
+      case 'passthrough':
+        this.path = admission.path;
+        this.telemetry.answered('passthrough');
+        return {
+          kind: 'continue',
+          removeHeaders,
+          ...(traceHeaders.length > 0 && { setHeaders: traceHeaders }),
+          modeOverride: { requestBodyMode: 'NONE', responseBodyMode: 'NONE' },
+        };
+      case 'route':
+        this.path = admission.path;
+        this.api = admission.api;
+        this.isLlmRequest = true;
+        if (endOfStream) return this.fail(new InvalidRequestError('Request has no body', 'missing_body'));
+        return {
+          kind: 'continue',
+          removeHeaders,
+          ...(traceHeaders.length > 0 && { setHeaders: traceHeaders }),
+        };
     }
-    this.isLlmRequest = this.method === 'POST' && LLM_PATHS.includes(this.path);
-    if (this.isLlmRequest && endOfStream)
-      return this.fail(new InvalidRequestError('Request has no body', 'missing_body'));
-    if (!this.isLlmRequest) this.telemetry.answered('passthrough');
-    const result: PhaseResult = {
-      kind: 'continue',
-      removeHeaders,
-      ...(traceHeaders.length > 0 && { setHeaders: traceHeaders }),
-      ...(!this.isLlmRequest && { modeOverride: { requestBodyMode: 'NONE', responseBodyMode: 'NONE' } }),
-    };
-    return result;
   }
 
   async onRequestBody(chunk: Uint8Array, endOfStream: boolean): Promise<PhaseResult> {
-    if (!this.isLlmRequest || this.failed) return CONTINUE;
+    if (!this.isLlmRequest || this.failed || this.api === undefined) return CONTINUE;
     this.bodyBytes += chunk.length;
     if (this.bodyBytes > this.options.maxBodyBytes) {
       this.bodyChunks = [];
@@ -95,7 +130,14 @@ export class StreamProcessor {
     const record = new RouteRecord();
     try {
       this.routed = await this.router.route(
-        { method: this.method, path: this.path, headers: this.requestHeaders, body },
+        {
+          method: this.method,
+          path: this.path,
+          api: this.api,
+          headers: this.requestHeaders,
+          metadata: this.metadata,
+          body,
+        },
         record,
       );
     } catch (error) {
@@ -130,6 +172,7 @@ export class StreamProcessor {
   release(streamFailed = false): void {
     this.bodyChunks = [];
     this.requestHeaders = new Map();
+    this.metadata = NO_METADATA;
     this.routed = undefined;
     this.telemetry.close(streamFailed);
   }
@@ -138,10 +181,10 @@ export class StreamProcessor {
     this.telemetry.failed(error, record, this.options.failOpen);
     if (error instanceof RouterError) {
       this.failed = error;
-      return errorResponse(error);
+      return errorAnswerFor(error, this.api, this.requestHeaders);
     }
     this.options.onUnexpectedError(error);
     this.failed = new InternalRouterError('The router failed to process this request', error);
-    return this.options.failOpen ? CONTINUE : errorResponse(this.failed);
+    return this.options.failOpen ? CONTINUE : errorAnswerFor(this.failed, this.api, this.requestHeaders);
   }
 }

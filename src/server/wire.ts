@@ -4,6 +4,7 @@ import type {
   CommonResponse,
   HeaderMap,
   HeaderMutation,
+  HeaderValue,
   ProcessingRequestCase,
   ProcessingResponse,
 } from './ext-proc-messages.ts';
@@ -67,16 +68,53 @@ export function trailersResponse(
   return { [kind]: {} };
 }
 
-/** Header list as lower-case name → value; `raw_value` (bytes) wins over `value`, as Envoy sends one or the other. */
-export function readHeaderMap(map: HeaderMap | undefined): Map<string, string> {
-  const headers = new Map<string, string>();
-  for (const header of map?.headers ?? []) {
+export interface HeaderLimits {
+  /** Headers read; beyond, reading stops and `overLimit` says why. */
+  readonly maxHeaders: number;
+  /** Bytes of names and values read; beyond, reading stops. */
+  readonly maxBytes: number;
+}
+
+const NO_LIMITS: HeaderLimits = { maxHeaders: Number.POSITIVE_INFINITY, maxBytes: Number.POSITIVE_INFINITY };
+
+/**
+ * Header list as lower-case name → value; `raw_value` (bytes) wins over `value`, as Envoy sends one or the other.
+ * Repeated headers are joined with `,` (once, at the end: no quadratic concatenation). Reading stops at the limits,
+ * so a request with 100,000 headers costs no more than one at the limit.
+ */
+export function readHeaderMap(
+  map: HeaderMap | undefined,
+  limits: HeaderLimits = NO_LIMITS,
+  /** The deserializer decoded only part of the list (it had more headers than the limit). */
+  truncated = false,
+): { headers: Map<string, string>; overLimit?: string } {
+  const values = new Map<string, string | string[]>();
+  const list = map?.headers ?? [];
+  let bytes = 0;
+  let overLimit: string | undefined;
+  if (truncated || list.length > limits.maxHeaders) {
+    overLimit = truncated
+      ? `more headers than the limit of ${limits.maxHeaders}`
+      : `${list.length} headers, more than the limit of ${limits.maxHeaders}`;
+  }
+  const count = Math.min(list.length, limits.maxHeaders);
+  for (let i = 0; i < count && overLimit === undefined; i++) {
+    const header = list[i] as HeaderValue;
     if (typeof header.key !== 'string' || header.key.length === 0) continue;
     const raw = header.raw_value;
+    bytes += header.key.length + (raw && raw.length > 0 ? raw.length : (header.value?.length ?? 0));
+    if (bytes > limits.maxBytes) {
+      overLimit = `more than ${limits.maxBytes} bytes of headers`;
+      break;
+    }
     const value = raw && raw.length > 0 ? Buffer.from(raw).toString('utf8') : (header.value ?? '');
     const name = header.key.toLowerCase();
-    const previous = headers.get(name);
-    headers.set(name, previous === undefined ? value : `${previous},${value}`);
+    const previous = values.get(name);
+    if (previous === undefined) values.set(name, value);
+    else if (typeof previous === 'string') values.set(name, [previous, value]);
+    else previous.push(value);
   }
-  return headers;
+  const headers = new Map<string, string>();
+  for (const [name, value] of values) headers.set(name, typeof value === 'string' ? value : value.join(','));
+  return overLimit === undefined ? { headers } : { headers, overLimit };
 }

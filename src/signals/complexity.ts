@@ -58,9 +58,7 @@ export const complexityFamily = defineSignalFamily<ComplexityRule>({
   family: 'complexity',
   conditionType: 'complexity',
   ruleSchema: complexityRuleSchema,
-  referenceNames(rules) {
-    return rules.flatMap((r) => COMPLEXITY_LEVELS.map((level) => `${r.name}:${level}`));
-  },
+  referenceNamesOf: (rule) => COMPLEXITY_LEVELS.map((level) => `${rule.name}:${level}`),
   async create(rules, deps) {
     const { embedders, rules: embedded } = await loadEmbeddedRules(rules, deps, (r) => [
       r.hard.candidates,

@@ -1,18 +1,29 @@
 // `jailbreak` family (condition type `jailbreak`): prompt-injection detection by classifier, regex patterns or both.
 import { z } from 'zod';
 import type { TextClassifierModel } from '../ml/model-store.ts';
-import type { RequestContext } from '../request/request-context.ts';
+import type { GuardTextRole, RequestContext } from '../request/request-context.ts';
 import {
   clampProbability,
   closeModels,
   loadRuleModels,
   probabilitySchema,
-  RequestClassifications,
   throwRuleProblems,
-  userTexts,
 } from './classifiers.ts';
+import { guardRolesSchema, scopeKey, scopeTexts } from './guard-scope.ts';
+import { runWindows } from './model-windows.ts';
 import { defineSignalFamily, RuleConfigError, type RuleProblem, type SignalMatch } from './signal-family.ts';
 import { compilePolicyRegex } from './text-matcher.ts';
+import { forEachChunk, type SignalRun, UNBOUNDED_RUN } from './text-scan.ts';
+
+/** Longest pattern match found whole across a chunk border. */
+const PATTERN_MATCH_OVERLAP = 256;
+
+/**
+ * What `include_history` reads by default: what the client says (user turns, forged assistant turns, tool results
+ * carrying injected instructions), not system prompts, whose defensive wording ("never ignore previous
+ * instructions") would trip the patterns; `roles` can add them.
+ */
+const HISTORY_ROLES: readonly GuardTextRole[] = ['user', 'assistant', 'tool'];
 
 /** P(jailbreak) that matches when neither the rule nor the model's card.json sets a threshold. */
 export const DEFAULT_JAILBREAK_THRESHOLD = 0.5;
@@ -31,8 +42,13 @@ const jailbreakRuleSchema = z.strictObject({
     .default('classifier'),
   /** Minimum P(jailbreak) (default: card.json's `threshold` of the model, else 0.5). */
   threshold: probabilitySchema.optional(),
-  /** Look at every user message (the latest 16, max probability) rather than only the last one. */
+  /**
+   * Read every user, assistant and tool turn (tool calls and results included; max probability) rather than only
+   * the last user message. Always whole.
+   */
   include_history: z.boolean().default(false),
+  /** Extension, with include_history: the parts to read (system, user, assistant, tool, tools). */
+  roles: guardRolesSchema,
   /** Regular expressions (RE2 spelling, case-insensitive) that flag a jailbreak. */
   jailbreak_patterns: patternList.optional(),
   /** Regular expressions that clear a text the jailbreak patterns flagged. */
@@ -88,6 +104,8 @@ export const jailbreakFamily = defineSignalFamily<JailbreakRule>({
   family: 'jailbreak',
   conditionType: 'jailbreak',
   ruleSchema: jailbreakRuleSchema,
+  // A safety signal that cannot run must not let the request through unchecked.
+  defaultOnError: 'match',
   async create(rules, deps) {
     const problems: RuleProblem[] = [];
     const patterns = rules.map((rule, ruleIndex) => {
@@ -141,36 +159,74 @@ export const jailbreakFamily = defineSignalFamily<JailbreakRule>({
     });
     throwRuleProblems(problems, models);
 
+    /** Each distinct (model, texts) runs once per request, however many rules read it. */
+    const classifyScope = (
+      cache: Map<string, Promise<Float32Array[]>>,
+      classifier: TextClassifierModel,
+      context: RequestContext,
+      rule: JailbreakRule,
+      run: SignalRun,
+    ): Promise<Float32Array[]> => {
+      const key = `${classifier.file}\u0000${scopeKey(rule, HISTORY_ROLES)}`;
+      let result = cache.get(key);
+      if (!result) {
+        result = runWindows(scopeTexts(context, rule, HISTORY_ROLES), classifier.windowChars, run, (batch) =>
+          classifier.classify(batch),
+        ).then(({ results }) => results);
+        cache.set(key, result);
+      }
+      return result;
+    };
+
     const probabilityOf = async (
       c: CompiledRule,
       context: RequestContext,
-      results: RequestClassifications,
+      cache: Map<string, Promise<Float32Array[]>>,
+      run: SignalRun,
     ): Promise<number | undefined> => {
       if (c.classifier === undefined) return undefined;
-      const history = c.rule.include_history;
-      const outputs = await results.get(c.classifier, history ? 'history' : 'last', () =>
-        history ? userTexts(context) : [context.lastUserText],
-      );
+      const outputs = await classifyScope(cache, c.classifier, context, c.rule, run);
       let best = 0;
       for (const probabilities of outputs)
         best = Math.max(best, clampProbability(probabilities[c.labelIndex]));
       return best;
     };
 
+    /** Whether a jailbreak pattern and no benign one occurs anywhere in the rule's texts (read in chunks). */
+    const patternHitOf = async (
+      c: CompiledRule,
+      context: RequestContext,
+      run: SignalRun,
+    ): Promise<boolean> => {
+      if (c.rule.method === 'classifier' || c.jailbreak.length === 0) return false;
+      let jailbreak = false;
+      let benign = false;
+      await forEachChunk(
+        scopeTexts(context, c.rule, HISTORY_ROLES),
+        run,
+        PATTERN_MATCH_OVERLAP,
+        (text, chunk) => {
+          const slice = text.slice(chunk.from, chunk.to);
+          if (!jailbreak) jailbreak = anyMatch(c.jailbreak, slice);
+          if (!benign && c.benign.length > 0) benign = anyMatch(c.benign, slice);
+        },
+      );
+      return jailbreak && !benign;
+    };
+
     return {
-      async evaluate(context) {
-        const results = new RequestClassifications();
-        const probabilities = await Promise.all(compiled.map((c) => probabilityOf(c, context, results)));
+      async evaluate(context, run = UNBOUNDED_RUN) {
+        const cache = new Map<string, Promise<Float32Array[]>>();
+        const [probabilities, patternHits] = await Promise.all([
+          Promise.all(compiled.map((c) => probabilityOf(c, context, cache, run))),
+          Promise.all(compiled.map((c) => patternHitOf(c, context, run))),
+        ]);
         const matches: SignalMatch[] = [];
         compiled.forEach((c, k) => {
           const { rule } = c;
           const p = probabilities[k];
           const classifierHit = p !== undefined && p >= c.threshold;
-          let patternHit = false;
-          if (rule.method !== 'classifier' && c.jailbreak.length > 0) {
-            const text = rule.include_history ? context.allUserText : context.lastUserText;
-            patternHit = anyMatch(c.jailbreak, text) && !anyMatch(c.benign, text);
-          }
+          const patternHit = patternHits[k] === true;
           if (!classifierHit && !patternHit) return;
           const parts = [
             ...(p === undefined ? [] : [`p(jailbreak)=${p.toFixed(3)}`]),

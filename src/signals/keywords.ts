@@ -2,6 +2,10 @@
 import { z } from 'zod';
 import { defineSignalFamily, type SignalMatch } from './signal-family.ts';
 import { RuleTermMatcher } from './text-matcher.ts';
+import { forEachChunk, thenOrNow, UNBOUNDED_RUN } from './text-scan.ts';
+
+/** Longest regex keyword match that is found whole across a chunk border (literals: their own length). */
+const REGEX_MATCH_OVERLAP = 256;
 
 const keywordRuleSchema = z.strictObject({
   name: z.string().min(1),
@@ -43,21 +47,41 @@ export const keywordsFamily = defineSignalFamily<KeywordRule>({
         hint: 'fix the pattern, or drop `method: regex` to match it literally',
       }),
     );
+    const longestLiteral = Math.max(
+      0,
+      ...rules.flatMap((rule) => (rule.method === 'regex' ? [] : rule.keywords.map((k) => k.length))),
+    );
+    const overlap = rules.some((rule) => rule.method === 'regex')
+      ? Math.max(REGEX_MATCH_OVERLAP, longestLiteral)
+      : longestLiteral;
     return {
-      evaluate(context) {
-        const scan = matcher.scan(context.allUserText);
-        const matches: SignalMatch[] = [];
-        rules.forEach((rule, index) => {
-          const counts = scan.termCounts(index);
-          let found = 0;
-          for (const count of counts) if (count > 0) found++;
-          const total = counts.length;
-          const hit =
-            rule.operator === 'OR' ? found > 0 : rule.operator === 'AND' ? found === total : found === 0;
-          if (hit) matches.push({ name: rule.name, confidence: 1, detail: `${found}/${total} keywords` });
+      // The user messages are read whole (newline-joined, as anchored regexes expect), in chunks.
+      evaluate(context, run = UNBOUNDED_RUN) {
+        const present = rules.map((rule) => new Uint8Array(rule.keywords.length));
+        const text = context.userFullTexts.join('\n');
+        const pending = forEachChunk([text], run, overlap, (_, chunk) => {
+          const scan = matcher.scan(text.slice(chunk.from, chunk.to));
+          present.forEach((flags, ruleIndex) => {
+            scan.termCounts(ruleIndex).forEach((count, term) => {
+              if (count > 0) flags[term] = 1;
+            });
+          });
         });
-        return matches;
+        return thenOrNow(pending, () => matchesOf(present));
       },
     };
+    function matchesOf(present: readonly Uint8Array[]): SignalMatch[] {
+      const matches: SignalMatch[] = [];
+      rules.forEach((rule, index) => {
+        const flags = present[index] as Uint8Array;
+        let found = 0;
+        for (const flag of flags) found += flag;
+        const total = flags.length;
+        const hit =
+          rule.operator === 'OR' ? found > 0 : rule.operator === 'AND' ? found === total : found === 0;
+        if (hit) matches.push({ name: rule.name, confidence: 1, detail: `${found}/${total} keywords` });
+      });
+      return matches;
+    }
   },
 });

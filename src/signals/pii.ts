@@ -3,11 +3,13 @@ import { z } from 'zod';
 import { BUILTIN_MODELS_DIR, defaultSessionPool, resolveModelFile } from '../ml/model-store.ts';
 import { loadSpanModel, SPAN_MODEL_LOADERS, type SpanModelLoader } from '../ml/pii/span-model-loader.ts';
 import type { EntitySpan, SpanModel } from '../ml/span-model.ts';
-import { detectPii, resolveOverlaps } from '../pii/detect.ts';
+import { detectPii, PII_MAX_SPAN_CHARS, resolveOverlaps } from '../pii/detect.ts';
 import { piiTypeOfLabel } from '../pii/entity-labels.ts';
 import { LEARNED_PII_TYPES, type PiiSpan, SUPPORTED_PII_TYPES } from '../pii/types.ts';
 import type { RequestContext } from '../request/request-context.ts';
-import { modelFileRuleError, userTexts } from './classifiers.ts';
+import { modelFileRuleError } from './classifiers.ts';
+import { guardRolesSchema, scopeKey, scopeTexts } from './guard-scope.ts';
+import { runWindows } from './model-windows.ts';
 import {
   defineSignalFamily,
   RuleConfigError,
@@ -17,6 +19,7 @@ import {
   type SignalFamily,
   type SignalMatch,
 } from './signal-family.ts';
+import { forEachChunk, type SignalRun, thenOrNow, UNBOUNDED_RUN } from './text-scan.ts';
 
 /** Name of the built-in entity model (`models/pii`). */
 export const BUILTIN_PII_MODEL = 'pii';
@@ -37,8 +40,13 @@ const piiRuleSchema = z.strictObject({
   pii_types_allowed: piiTypeList.default([]),
   /** Extension: only these types match the rule (default: every detected type not allowed). */
   pii_types: piiTypeList.min(1, 'list at least one type, or omit pii_types').optional(),
-  /** Scan every user message rather than only the last one. */
+  /**
+   * Scan every piece of text the request sends upstream (system prompt, every turn of every role, tool calls and
+   * results, tool definitions) rather than only the last user message. Always whole, never a capped view.
+   */
   include_history: z.boolean().default(false),
+  /** Extension, with include_history: only these parts (system, user, assistant, tool, tools). */
+  roles: guardRolesSchema,
   /**
    * Entity model for PERSON and STREET_ADDRESS: a model directory (or .onnx file) relative to the policy file;
    * the built-in `models/pii` when absent. Loaded only when the rule asks for those types (see needsEntityModel).
@@ -116,20 +124,52 @@ function matchOf(c: CompiledRule, spans: readonly PiiSpan[]): SignalMatch | unde
   return { name: c.rule.name, confidence, detail: describeTypes(counted) };
 }
 
-/** Heuristic-only rules: one synchronous validator pass per text, no model. */
-function structuredEvaluator(compiled: readonly CompiledRule[]): SignalEvaluator {
-  const anyHistory = compiled.some((c) => c.rule.include_history);
-  const anyLast = compiled.some((c) => !c.rule.include_history);
-  return {
-    evaluate(context: RequestContext) {
-      const last = anyLast ? detectPii(context.lastUserText) : [];
-      const history = anyHistory ? detectPii(context.allUserText) : [];
-      const matches: SignalMatch[] = [];
-      for (const c of compiled) {
-        const match = matchOf(c, c.rule.include_history ? history : last);
-        if (match) matches.push(match);
+/** Validator spans of each text, read whole in overlapping chunks (synchronous when the texts are short). */
+function structuredSpans(texts: readonly string[], run: SignalRun): PiiSpan[][] | Promise<PiiSpan[][]> {
+  const perText: PiiSpan[][] = texts.map(() => []);
+  // A span depends on at most half the bound before its start and half from its start on (src/pii/detect.ts).
+  const reach = Math.ceil(PII_MAX_SPAN_CHARS / 2);
+  const pending = forEachChunk(
+    texts,
+    run,
+    reach,
+    (text, chunk, index) => {
+      const spans = perText[index] as PiiSpan[];
+      for (const span of detectPii(text.slice(chunk.from, chunk.to))) {
+        const start = span.start + chunk.from;
+        // A span belongs to the chunk it starts in; the overlap only completes it.
+        if (start < chunk.ownedFrom || start >= chunk.ownedTo) continue;
+        spans.push({ ...span, start, end: span.end + chunk.from });
       }
-      return matches;
+    },
+    reach,
+  );
+  return thenOrNow(pending, () => perText);
+}
+
+/** Heuristic-only rules: one validator pass over each scope's texts, no model. */
+function structuredEvaluator(compiled: readonly CompiledRule[]): SignalEvaluator {
+  return {
+    evaluate(context: RequestContext, run = UNBOUNDED_RUN) {
+      const scopes = new Map<string, PiiSpan[][] | Promise<PiiSpan[][]>>();
+      for (const c of compiled) {
+        const key = scopeKey(c.rule);
+        if (!scopes.has(key)) scopes.set(key, structuredSpans(scopeTexts(context, c.rule), run));
+      }
+      const finish = (byScope: ReadonlyMap<string, PiiSpan[][]>) => {
+        const matches: SignalMatch[] = [];
+        for (const c of compiled) {
+          const match = matchOf(c, (byScope.get(scopeKey(c.rule)) ?? []).flat());
+          if (match) matches.push(match);
+        }
+        return matches;
+      };
+      const values = [...scopes.values()];
+      if (!values.some((v) => v instanceof Promise)) return finish(scopes as Map<string, PiiSpan[][]>);
+      const keys = [...scopes.keys()];
+      return Promise.all(values).then((resolved) =>
+        finish(new Map(keys.map((k, i) => [k, resolved[i] ?? []]))),
+      );
     },
   };
 }
@@ -145,68 +185,71 @@ function entitySpans(text: string, spans: readonly EntitySpan[]): PiiSpan[] {
   return out;
 }
 
+/** A model's spans over whole texts: each text tagged window by window, spans placed back in their text. */
+async function modelSpans(model: SpanModel, texts: readonly string[], run: SignalRun): Promise<PiiSpan[][]> {
+  const perText: PiiSpan[][] = texts.map(() => []);
+  const { windows, results } = await runWindows(texts, model.windowChars, run, (batch) => model.spans(batch));
+  windows.forEach((window, i) => {
+    const spans = perText[window.textIndex] as PiiSpan[];
+    for (const span of entitySpans(window.text, results[i] ?? [])) {
+      const start = span.start + window.offset;
+      if (start >= window.ownedTo) continue;
+      spans.push({ ...span, start, end: span.end + window.offset });
+    }
+  });
+  return perText;
+}
+
 /**
- * Spans of one request for rules with a model: the last user message, or with `include_history` each of the
- * latest user messages (a model reads a bounded prefix of a text, so messages are tagged one by one).
- * Validators run once per text, each model once per text; their spans are merged by overlap resolution.
+ * Spans of one request for rules with a model, per scope (see guard-scope.ts): validators run once per scope,
+ * each model once per scope; their spans are merged per text by overlap resolution.
  */
 class RequestSpans {
   readonly #context: RequestContext;
-  readonly #structured = new Map<string, PiiSpan[][]>();
+  readonly #run: SignalRun;
+  readonly #structured = new Map<string, Promise<PiiSpan[][]>>();
   readonly #merged = new Map<string, Promise<PiiSpan[]>>();
   readonly #models = new Map<SpanModel, number>();
 
-  constructor(context: RequestContext) {
+  constructor(context: RequestContext, run: SignalRun) {
     this.#context = context;
+    this.#run = run;
   }
 
-  #texts(history: boolean): string[] {
-    return history ? userTexts(this.#context) : [this.#context.lastUserText];
-  }
-
-  #structuredOf(history: boolean): PiiSpan[][] {
-    const key = history ? 'history' : 'last';
+  /** Validator spans of the scope's texts, per text. */
+  #structuredOf(rule: PiiRule): Promise<PiiSpan[][]> {
+    const key = scopeKey(rule);
     let spans = this.#structured.get(key);
     if (!spans) {
-      spans = this.#texts(history).map((t) => detectPii(t));
+      spans = Promise.resolve(structuredSpans(scopeTexts(this.#context, rule), this.#run));
       this.#structured.set(key, spans);
     }
     return spans;
   }
 
-  /** Validator and model spans of the texts, overlaps resolved per text, concatenated. */
-  get(model: SpanModel, history: boolean): Promise<PiiSpan[]> {
+  /** Validator spans only. */
+  async structured(rule: PiiRule): Promise<PiiSpan[]> {
+    return (await this.#structuredOf(rule)).flat();
+  }
+
+  /** Validator and model spans of the scope's texts, overlaps resolved per text, concatenated. */
+  get(model: SpanModel, rule: PiiRule): Promise<PiiSpan[]> {
     let id = this.#models.get(model);
     if (id === undefined) {
       id = this.#models.size;
       this.#models.set(model, id);
     }
-    const key = `${id}:${history ? 'history' : 'last'}`;
+    const key = `${id}:${scopeKey(rule)}`;
     let result = this.#merged.get(key);
     if (!result) {
-      const texts = this.#texts(history);
-      const structured = this.#structuredOf(history);
-      result = model
-        .spans(texts)
-        .then((perText) =>
-          texts.flatMap((text, i) =>
-            resolveOverlaps([...(structured[i] ?? []), ...entitySpans(text, perText[i] ?? [])]),
-          ),
-        );
+      const texts = scopeTexts(this.#context, rule);
+      result = Promise.all([this.#structuredOf(rule), modelSpans(model, texts, this.#run)]).then(
+        ([structured, learned]) =>
+          texts.flatMap((_, i) => resolveOverlaps([...(structured[i] ?? []), ...(learned[i] ?? [])])),
+      );
       this.#merged.set(key, result);
     }
     return result;
-  }
-
-  /** Validator spans only, over the same text the heuristic-only evaluator scans. */
-  structured(history: boolean): PiiSpan[] {
-    const key = history ? 'all' : 'last';
-    let spans = this.#structured.get(key);
-    if (!spans) {
-      spans = [detectPii(history ? this.#context.allUserText : this.#context.lastUserText)];
-      this.#structured.set(key, spans);
-    }
-    return spans[0] ?? [];
   }
 }
 
@@ -244,12 +287,10 @@ async function loadModels(
 function entityEvaluator(compiled: readonly CompiledRule[]): SignalEvaluator {
   const models = new Set(compiled.flatMap((c) => (c.model ? [c.model] : [])));
   return {
-    async evaluate(context: RequestContext) {
-      const spans = new RequestSpans(context);
+    async evaluate(context: RequestContext, run = UNBOUNDED_RUN) {
+      const spans = new RequestSpans(context, run);
       const perRule = await Promise.all(
-        compiled.map((c) =>
-          c.model ? spans.get(c.model, c.rule.include_history) : spans.structured(c.rule.include_history),
-        ),
+        compiled.map((c) => (c.model ? spans.get(c.model, c.rule) : spans.structured(c.rule))),
       );
       const matches: SignalMatch[] = [];
       compiled.forEach((c, i) => {
@@ -272,6 +313,8 @@ export function createPiiFamily(
     family: 'pii',
     conditionType: 'pii',
     ruleSchema: piiRuleSchema,
+    // A privacy signal that cannot read the request must keep it private.
+    defaultOnError: 'match',
     create(rules, deps) {
       const problems = typeProblems(rules);
       if (problems.length > 0) throw new RuleConfigError(problems);

@@ -1,4 +1,4 @@
-// `role_bindings` family (condition type `authz`): roles granted to the caller by trusted identity headers.
+// `role_bindings` family (condition type `authz`): roles granted to the caller by its trusted identity.
 import { z } from 'zod';
 import { defineSignalFamily, type SignalMatch } from './signal-family.ts';
 
@@ -26,25 +26,20 @@ export const roleBindingsFamily = defineSignalFamily<RoleBindingRule>({
   family: 'role_bindings',
   conditionType: 'authz',
   ruleSchema: roleBindingSchema,
-  referenceNames: (rules) => [...new Set(rules.map((r) => r.role))],
-  create(rules, deps) {
-    const userHeader = deps.identity.userIdHeader.toLowerCase();
-    const groupsHeader = deps.identity.userGroupsHeader.toLowerCase();
+  referenceNamesOf: (rule) => [rule.role],
+  create(rules) {
     return {
       evaluate(context) {
-        // Without an authenticated user no role is held: such requests fall through to decisions without authz.
-        const user = context.headers.get(userHeader)?.trim();
-        if (!user) return [];
-        const groups = new Set(
-          (context.headers.get(groupsHeader) ?? '')
-            .split(',')
-            .map((g) => g.trim())
-            .filter(Boolean),
-        );
+        // Identity comes only from the policy's trusted source (see identity.source); without a caller no role is
+        // held and such requests fall through to decisions without authz.
+        const identity = context.identity;
+        if (!identity) return [];
         const roles = new Map<string, SignalMatch>();
         for (const rule of rules) {
           if (roles.has(rule.role)) continue;
-          const bound = rule.subjects.some((s) => (s.kind === 'user' ? s.name === user : groups.has(s.name)));
+          const bound = rule.subjects.some((s) =>
+            s.kind === 'user' ? s.name === identity.userId : identity.groups.has(s.name),
+          );
           if (bound) roles.set(rule.role, { name: rule.role, confidence: 1, detail: `binding=${rule.name}` });
         }
         return [...roles.values()];

@@ -1,14 +1,25 @@
-// Runs the signal families a policy references, concurrently, each within a time budget; failures match nothing.
+// Runs the signal families a policy references, concurrently, each within its time budget and scan limit. A family
+// that fails, runs out of time or cannot read the whole text reports its failure; what that means for each rule
+// (`on_error`: skip, match, fail) is decided where decisions read the report.
 
 import { signalKey } from '../decisions/rule-tree.ts';
+import type { OnError } from '../policy/policy-schema.ts';
 import type { RequestContext } from '../request/request-context.ts';
 import type { SignalEvaluator, SignalMatch } from './signal-family.ts';
+import { type SignalRun, TextTooLongError } from './text-scan.ts';
 
 export interface FamilyEvaluator {
   readonly family: string;
   readonly conditionType: string;
   readonly evaluator: SignalEvaluator;
+  /** `on_error` of every name decisions may reference in this family. */
+  readonly onError: ReadonlyMap<string, OnError>;
+  /** Time budget of this family in ms. */
+  readonly budgetMs: number;
 }
+
+/** Why a family produced no result. */
+export type FamilyFailure = 'error' | 'timeout' | 'too_long';
 
 export interface FamilyOutcome {
   readonly family: string;
@@ -17,8 +28,9 @@ export interface FamilyOutcome {
   /** performance.now() when the family started (telemetry places its span with it). */
   readonly startedAt: number;
   readonly durationMs: number;
-  /** Set when the family failed or ran out of time; it then contributes no matches (on_error: no match). */
+  /** Set when the family failed, ran out of time or could not read the whole text; it then has no matches. */
   readonly error?: string;
+  readonly failure?: FamilyFailure;
   /** The failure was the time budget running out. */
   readonly timedOut?: boolean;
 }
@@ -26,12 +38,14 @@ export interface FamilyOutcome {
 export interface SignalReport {
   /** Matches keyed by `conditionType:name`, what decisions look up. */
   readonly matches: ReadonlyMap<string, SignalMatch>;
+  /** Names of failed families, keyed like `matches`, with the rule's `on_error` (a leaf may override it). */
+  readonly failed: ReadonlyMap<string, OnError>;
   readonly families: readonly FamilyOutcome[];
 }
 
 export interface SignalEngineOptions {
-  /** Time budget of an asynchronous family; synchronous families are bounded by their own input limits. */
-  readonly timeoutMs: number;
+  /** Most characters a family may scan per request (limits.max_scan_chars). */
+  readonly maxScanChars: number;
 }
 
 function describeError(error: unknown): string {
@@ -40,63 +54,147 @@ function describeError(error: unknown): string {
 
 class BudgetExceeded extends Error {}
 
-function timeout(ms: number): { promise: Promise<never>; cancel: () => void } {
+/** How often the budget clock ticks, as a fraction of the budget (at least 5 ms). */
+const TICKS_PER_BUDGET = 10;
+/** A tick this many steps late means the event loop was blocked by someone else: that time is not charged. */
+const STALL_FACTOR = 3;
+
+/**
+ * A family's time budget on a clock that only charges time the event loop was available: a tick that arrives
+ * far too late (other streams, a GC pause, a loaded machine) is charged one step, so a family whose work runs in a
+ * worker or waits for I/O is never starved by a busy loop. When the budget is over, the check waits one more turn
+ * of the loop so a result already delivered wins over the timeout.
+ */
+function budgetTimer(
+  ms: number,
+  controller: AbortController,
+): { promise: Promise<never>; cancel: () => void } {
+  const step = Math.max(5, ms / TICKS_PER_BUDGET);
+  let charged = 0;
+  let last = performance.now();
   let timer: NodeJS.Timeout | undefined;
+  let immediate: NodeJS.Immediate | undefined;
+  let cancelled = false;
   const promise = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BudgetExceeded(`timed out after ${ms} ms`)), ms);
+    const tick = () => {
+      const now = performance.now();
+      const elapsed = now - last;
+      last = now;
+      charged += elapsed > step * STALL_FACTOR ? step : elapsed;
+      if (charged < ms) {
+        timer = setTimeout(tick, Math.min(step, ms - charged));
+        return;
+      }
+      immediate = setImmediate(() => {
+        if (cancelled) return;
+        const error = new BudgetExceeded(`timed out after ${ms} ms`);
+        controller.abort(error);
+        reject(error);
+      });
+    };
+    timer = setTimeout(tick, Math.min(step, ms));
   });
-  return { promise, cancel: () => clearTimeout(timer) };
+  // The race may settle first; an unobserved rejection must not surface.
+  promise.catch(() => undefined);
+  return {
+    promise,
+    cancel: () => {
+      cancelled = true;
+      clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
+    },
+  };
+}
+
+function failureOf(error: unknown): FamilyFailure {
+  if (error instanceof BudgetExceeded) return 'timeout';
+  if (error instanceof TextTooLongError) return 'too_long';
+  return 'error';
 }
 
 export class SignalEngine {
+  private readonly byFamily: ReadonlyMap<string, FamilyEvaluator>;
+
   constructor(
     private readonly evaluators: readonly FamilyEvaluator[],
     private readonly options: SignalEngineOptions,
-  ) {}
+  ) {
+    this.byFamily = new Map(evaluators.map((e) => [e.family, e]));
+  }
 
   get familyNames(): readonly string[] {
     return this.evaluators.map((e) => e.family);
   }
 
-  async evaluate(context: RequestContext): Promise<SignalReport> {
-    const pending: Promise<FamilyOutcome>[] = [];
-    const done: FamilyOutcome[] = [];
-    for (const { family, conditionType, evaluator } of this.evaluators) {
-      const started = performance.now();
-      const finish = (matches: readonly SignalMatch[], failure?: { error: unknown }): FamilyOutcome => ({
+  /** The evaluator of a family key, when the policy runs it. */
+  evaluatorOf(family: string): FamilyEvaluator | undefined {
+    return this.byFamily.get(family);
+  }
+
+  /**
+   * Runs every family, or only those in `only` (e.g. the families enforced decisions need when the client named
+   * a model).
+   */
+  async evaluate(context: RequestContext, only?: ReadonlySet<string>): Promise<SignalReport> {
+    const running: Promise<FamilyOutcome>[] = [];
+    for (const entry of this.evaluators) {
+      if (only === undefined || only.has(entry.family)) running.push(this.runFamily(entry, context));
+    }
+    const families = await Promise.all(running);
+    const matches = new Map<string, SignalMatch>();
+    const failed = new Map<string, OnError>();
+    for (const outcome of families) {
+      for (const match of outcome.matches) matches.set(signalKey(outcome.conditionType, match.name), match);
+      if (outcome.failure === undefined) continue;
+      const entry = this.byFamily.get(outcome.family);
+      for (const [name, onError] of entry?.onError ?? [])
+        failed.set(signalKey(outcome.conditionType, name), onError);
+    }
+    return { matches, failed, families };
+  }
+
+  private async runFamily(entry: FamilyEvaluator, context: RequestContext): Promise<FamilyOutcome> {
+    const { family, conditionType, evaluator } = entry;
+    const startedAt = performance.now();
+    const controller = new AbortController();
+    const run: SignalRun = { signal: controller.signal, maxScanChars: this.options.maxScanChars };
+    // `failed` is a box: a family may reject with `undefined`.
+    const finish = (matches: readonly SignalMatch[], failed?: { error: unknown }): FamilyOutcome => {
+      const outcome = {
         family,
         conditionType,
         matches,
-        startedAt: started,
-        durationMs: performance.now() - started,
-        ...(failure && {
-          error: describeError(failure.error),
-          ...(failure.error instanceof BudgetExceeded && { timedOut: true }),
-        }),
-      });
-      try {
-        const result = evaluator.evaluate(context);
-        if (result instanceof Promise) {
-          const budget = timeout(this.options.timeoutMs);
-          pending.push(
-            Promise.race([result, budget.promise])
-              .then((matches) => finish(matches))
-              .catch((error: unknown) => finish([], { error }))
-              .finally(budget.cancel),
-          );
-        } else {
-          done.push(finish(result));
-        }
-      } catch (error) {
-        done.push(finish([], { error }));
-      }
+        startedAt,
+        durationMs: performance.now() - startedAt,
+      };
+      if (failed === undefined) return outcome;
+      const { error } = failed;
+      const failure = failureOf(error);
+      return {
+        ...outcome,
+        matches: [],
+        error: describeError(error) || 'failed',
+        failure,
+        ...(failure === 'timeout' && { timedOut: true }),
+      };
+    };
+    let result: readonly SignalMatch[] | Promise<readonly SignalMatch[]>;
+    try {
+      result = evaluator.evaluate(context, run);
+    } catch (error) {
+      return finish([], { error });
     }
-    const families = pending.length > 0 ? [...done, ...(await Promise.all(pending))] : done;
-    const matches = new Map<string, SignalMatch>();
-    for (const outcome of families) {
-      for (const match of outcome.matches) matches.set(signalKey(outcome.conditionType, match.name), match);
+    if (!(result instanceof Promise)) return finish(result);
+    const budget = budgetTimer(entry.budgetMs, controller);
+    try {
+      return finish(await Promise.race([result, budget.promise]));
+    } catch (error) {
+      // Stop work still going on in the family (chunked scans check the signal between chunks).
+      if (!controller.signal.aborted) controller.abort(error);
+      return finish([], { error });
+    } finally {
+      budget.cancel();
     }
-    return { matches, families };
   }
 
   close(): void {

@@ -1,7 +1,9 @@
 // The contract every signal family implements, heuristic or ML: parse its rules at policy load, then evaluate.
 import type { z } from 'zod';
 import type { OnnxSessionPool } from '../ml/onnx-session-pool.ts';
+import type { OnError } from '../policy/policy-schema.ts';
 import type { RequestContext } from '../request/request-context.ts';
+import type { SignalRun } from './text-scan.ts';
 
 /** One rule of a family that matched a request. Heuristic families report confidence 1. */
 export interface SignalMatch {
@@ -13,8 +15,15 @@ export interface SignalMatch {
 }
 
 export interface SignalEvaluator {
-  /** Evaluates every rule of the family against one request and returns the rules that matched. */
-  evaluate(context: RequestContext): readonly SignalMatch[] | Promise<readonly SignalMatch[]>;
+  /**
+   * Evaluates every rule of the family against one request and returns the rules that matched. Families that read
+   * whole texts honour `run` (cancellation, scan limit: throw TextTooLongError rather than read part of a text);
+   * without one (tests, tools) they read everything.
+   */
+  evaluate(
+    context: RequestContext,
+    run?: SignalRun,
+  ): readonly SignalMatch[] | Promise<readonly SignalMatch[]>;
   /** Releases resources (models, workers) when the policy generation holding it is dropped. */
   close?(): void;
 }
@@ -41,8 +50,6 @@ export class RuleConfigError extends Error {
 export interface SignalDeps {
   /** Base directory of the policy file, for families that load files relative to it. */
   readonly policyDir: string;
-  /** Trusted identity headers (lower case) that Envoy's authentication filters set. */
-  readonly identity: { readonly userIdHeader: string; readonly userGroupsHeader: string };
   /** Shared ONNX sessions for ML families, so policy generations share them; a process-wide pool when absent. */
   readonly sessionPool?: OnnxSessionPool;
   /** Directory of the built-in models (`<dir>/<name>/model.onnx`); the installation's `models/` when absent. */
@@ -63,12 +70,24 @@ export interface SignalFamily<Rule extends SignalRule = SignalRule> {
   /** Value of `type` in a decision condition that refers to this family, e.g. `keyword`. */
   readonly conditionType: string;
   readonly ruleSchema: z.ZodType<Rule>;
-  /** Names decisions may reference; defaults to the rules' names (role_bindings emits roles instead). */
-  referenceNames?(rules: readonly Rule[]): readonly string[];
+  /** Names decisions may reference for one rule; defaults to the rule's name (role_bindings emits its role). */
+  referenceNamesOf?(rule: Rule): readonly string[];
+  /**
+   * `on_error` of a rule that sets none: safety and privacy families fail closed (`match`), the others `skip`.
+   */
+  readonly defaultOnError?: OnError;
   /** Builds the evaluator; throws RuleConfigError for semantic problems (bad regex, …). */
   create(rules: readonly Rule[], deps: SignalDeps): SignalEvaluator | Promise<SignalEvaluator>;
 }
 
 export function defineSignalFamily<Rule extends SignalRule>(family: SignalFamily<Rule>): SignalFamily<Rule> {
   return family;
+}
+
+/** The names decisions may reference for the family's rules, deduplicated, in rule order. */
+export function referenceNames<Rule extends SignalRule>(
+  family: SignalFamily<Rule>,
+  rules: readonly Rule[],
+): string[] {
+  return [...new Set(rules.flatMap((rule) => family.referenceNamesOf?.(rule) ?? [rule.name]))];
 }

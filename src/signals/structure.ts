@@ -3,6 +3,10 @@ import { z } from 'zod';
 import { describePredicate, numericPredicateSchema, testPredicate } from './numeric-predicate.ts';
 import { defineSignalFamily, type SignalMatch } from './signal-family.ts';
 import { type MatcherTerm, RuleTermMatcher } from './text-matcher.ts';
+import { forEachChunk, thenOrNow, UNBOUNDED_RUN } from './text-scan.ts';
+
+/** Longest regex or keyword occurrence counted whole across a chunk border. */
+const MATCH_OVERLAP = 256;
 
 const sourceSchema = z.strictObject({
   type: z.enum(['regex', 'keyword_set', 'sequence', 'text_bytes']),
@@ -63,11 +67,21 @@ function isCjk(code: number): boolean {
 }
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
-/** Text units for density: each CJK character is one unit, each run of other letters/digits is one. */
-export function countTextUnits(text: string): number {
+function isWordUnitChar(text: string, i: number): boolean {
+  const code = text.charCodeAt(i);
+  if (code < 128)
+    return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+  return !isCjk(code) && LETTER_OR_DIGIT.test(text[i] as string);
+}
+
+/**
+ * Text units for density: each CJK character is one unit, each run of other letters/digits is one. With a range,
+ * the units that start in `[from, to)` (a run that began before `from` belongs to the range it began in).
+ */
+export function countTextUnits(text: string, from = 0, to = text.length): number {
   let units = 0;
-  let inRun = false;
-  for (let i = 0; i < text.length; i++) {
+  let inRun = from > 0 && isWordUnitChar(text, from - 1);
+  for (let i = from; i < to; i++) {
     const code = text.charCodeAt(i);
     let cjk = false;
     let isWord: boolean;
@@ -121,36 +135,59 @@ export const structureFamily = defineSignalFamily<StructureRule>({
       () => ({ path: 'feature.source.pattern' }),
     );
     const needsUnits = rules.some((r) => r.feature.type === 'density');
+    const needsScan = rules.some(
+      (r) => r.feature.source.type === 'regex' || r.feature.source.type === 'keyword_set',
+    );
+    const termCounts = rules.map((rule) =>
+      rule.feature.source.type === 'regex' ? 1 : (rule.feature.source.keywords?.length ?? 0),
+    );
     return {
-      evaluate(context) {
-        const text = context.lastUserText;
-        const scan = matcher.scan(text);
-        const units = needsUnits ? Math.max(1, countTextUnits(text)) : 1;
-        const matches: SignalMatch[] = [];
-        rules.forEach((rule, index) => {
-          const { type, source } = rule.feature;
-          let value: number;
-          if (source.type === 'text_bytes') value = Buffer.byteLength(text, 'utf8');
-          else if (source.type === 'sequence') {
-            value = (source.sequences ?? []).reduce(
-              (n, seq) => n + countSequence(text, seq, source.case_sensitive),
-              0,
-            );
-          } else {
-            value = scan.termCounts(index).reduce((sum, count) => sum + count, 0);
+      // The last user message is read whole, in chunks; each occurrence counts in the chunk it starts in.
+      evaluate(context, run = UNBOUNDED_RUN) {
+        const text = context.lastUserFullText;
+        const counts = termCounts.map((n) => new Float64Array(n));
+        let unitCount = 0;
+        const pending = forEachChunk([text], run, MATCH_OVERLAP, (_, chunk) => {
+          const owned = { from: chunk.ownedFrom - chunk.from, to: chunk.ownedTo - chunk.from };
+          if (needsScan) {
+            const scan = matcher.scan(text.slice(chunk.from, chunk.to), owned);
+            counts.forEach((ruleCounts, ruleIndex) => {
+              scan.termCounts(ruleIndex).forEach((count, term) => {
+                ruleCounts[term] = (ruleCounts[term] ?? 0) + count;
+              });
+            });
           }
-          if (type === 'density') value /= units;
-          const hit =
-            type === 'exists' || (type === 'sequence' && !rule.predicate)
-              ? value > 0
-              : testPredicate(rule.predicate ?? {}, value);
-          if (hit) {
-            const detail = `${type}=${Number(value.toFixed(4))}${rule.predicate ? ` (${describePredicate(rule.predicate)})` : ''}`;
-            matches.push({ name: rule.name, confidence: 1, detail });
-          }
+          if (needsUnits) unitCount += countTextUnits(text, chunk.ownedFrom, chunk.ownedTo);
         });
-        return matches;
+        return thenOrNow(pending, () => matchesOf(text, counts, Math.max(1, unitCount)));
       },
     };
+    function matchesOf(text: string, counts: readonly Float64Array[], units: number): SignalMatch[] {
+      const matches: SignalMatch[] = [];
+      rules.forEach((rule, index) => {
+        const { type, source } = rule.feature;
+        let value: number;
+        if (source.type === 'text_bytes') value = Buffer.byteLength(text, 'utf8');
+        else if (source.type === 'sequence') {
+          value = (source.sequences ?? []).reduce(
+            (n, seq) => n + countSequence(text, seq, source.case_sensitive),
+            0,
+          );
+        } else {
+          value = 0;
+          for (const count of counts[index] ?? []) value += count;
+        }
+        if (type === 'density') value /= units;
+        const hit =
+          type === 'exists' || (type === 'sequence' && !rule.predicate)
+            ? value > 0
+            : testPredicate(rule.predicate ?? {}, value);
+        if (hit) {
+          const detail = `${type}=${Number(value.toFixed(4))}${rule.predicate ? ` (${describePredicate(rule.predicate)})` : ''}`;
+          matches.push({ name: rule.name, confidence: 1, detail });
+        }
+      });
+      return matches;
+    }
   },
 });

@@ -20,6 +20,37 @@ function needsWordBoundary(text: string): boolean {
   return WORD_CHAR.test(text) && !HAN.test(text);
 }
 
+/**
+ * Characters whose lower case is not one code unit of its own: U+0130 (two units), U+03A3 (final or medial sigma
+ * by its neighbours) and the high surrogates of the astral scripts with case (Deseret, Osage, Vithkuqi, Old
+ * Hungarian, Garay, Warang Citi, Medefaidrin, Adlam). A text without them is lower-cased unit by unit.
+ */
+const COMPLEX_LOWER_CASE = /[\u0130\u03a3\ud801\ud803\ud806\ud81b\ud83a]/;
+
+let lowerCaseTable: Uint16Array | undefined;
+
+/**
+ * UTF-16 code unit → its lower case, built on first use from one `toLowerCase()` of every BMP character. Reading a
+ * text through it gives `text.toLowerCase()` when the text has none of COMPLEX_LOWER_CASE, without the copy: for
+ * two-byte strings (CJK, emoji, lone surrogates) `toLowerCase()` costs more than the whole scan.
+ */
+function lowerCaseFold(): Uint16Array {
+  if (lowerCaseTable !== undefined) return lowerCaseTable;
+  const units = new Uint16Array(0x10000);
+  for (let code = 0; code < units.length; code++) {
+    const complex = (code >= 0xd800 && code <= 0xdfff) || code === 0x130 || code === 0x3a3;
+    units[code] = complex ? 0x20 : code;
+  }
+  let all = '';
+  for (let from = 0; from < units.length; from += 4096)
+    all += String.fromCharCode(...units.subarray(from, from + 4096));
+  const lower = all.toLowerCase();
+  lowerCaseTable = new Uint16Array(0x10000);
+  for (let code = 0; code < units.length; code++)
+    lowerCaseTable[code] = units[code] === code ? lower.charCodeAt(code) : code;
+  return lowerCaseTable;
+}
+
 function isWordCharAt(text: string, index: number): boolean {
   if (index < 0 || index >= text.length) return false;
   const code = text.charCodeAt(index);
@@ -101,17 +132,37 @@ export class TextMatcher {
     if (sensitivePatterns.size > 0) this.sensitive = new AhoCorasick([...sensitivePatterns.keys()]);
   }
 
-  /** Occurrences of every term in `text` (index = term id). */
-  countAll(text: string): Uint32Array {
+  /**
+   * Occurrences of every term in `text` (index = term id). With `owned`, only occurrences starting in
+   * `[owned.from, owned.to)` count: a chunk of a longer text (read with some context before and after) counts
+   * what starts in the part it owns, so overlapping chunks add up to the whole text's counts.
+   */
+  countAll(text: string, owned?: { readonly from: number; readonly to: number }): Uint32Array {
     const counts = new Uint32Array(this.termCount);
-    this.scanLiterals(text, (termIds) => {
-      for (const id of termIds) counts[id] = (counts[id] ?? 0) + 1;
-    });
+    const from = owned?.from ?? 0;
+    const to = owned?.to ?? Number.POSITIVE_INFINITY;
+    if (this.insensitive !== undefined) {
+      // Letters keep being letters (and digits digits) in lower case, so word boundaries read the same in `text`.
+      if (COMPLEX_LOWER_CASE.test(text))
+        countLiterals(
+          this.insensitive,
+          this.insensitiveEntries,
+          text.toLowerCase(),
+          counts,
+          undefined,
+          from,
+          to,
+        );
+      else countLiterals(this.insensitive, this.insensitiveEntries, text, counts, lowerCaseFold(), from, to);
+    }
+    if (this.sensitive !== undefined)
+      countLiterals(this.sensitive, this.sensitiveEntries, text, counts, undefined, from, to);
     for (const { termId, pattern } of this.regexes) {
       pattern.lastIndex = 0;
       let n = 0;
       for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
-        n++;
+        if (m.index >= to) break;
+        if (m.index >= from) n++;
         // An empty match must step past a whole code point: with the `u` flag an index inside a surrogate pair
         // snaps back to its start and the same empty match repeats forever.
         if (m[0].length === 0)
@@ -121,20 +172,30 @@ export class TextMatcher {
     }
     return counts;
   }
+}
 
-  private scanLiterals(text: string, onTerms: (termIds: readonly number[]) => void): void {
-    const scanOne = (automaton: AhoCorasick | undefined, entries: LiteralEntry[], haystack: string) => {
-      automaton?.scan(haystack, (hit) => {
-        const entry = entries[hit.patternId] as LiteralEntry;
-        if (entry.boundaryStart && isWordCharAt(haystack, hit.start - 1)) return undefined;
-        if (entry.boundaryEnd && isWordCharAt(haystack, hit.end)) return undefined;
-        onTerms(entry.termIds);
-        return undefined;
-      });
-    };
-    if (this.insensitive) scanOne(this.insensitive, this.insensitiveEntries, text.toLowerCase());
-    if (this.sensitive) scanOne(this.sensitive, this.sensitiveEntries, text);
-  }
+/** Adds the word-bounded occurrences of each literal in `haystack` (read through `fold`) to its terms' counts. */
+function countLiterals(
+  automaton: AhoCorasick,
+  entries: readonly LiteralEntry[],
+  haystack: string,
+  counts: Uint32Array,
+  fold: Uint16Array | undefined,
+  from = 0,
+  to = Number.POSITIVE_INFINITY,
+): void {
+  automaton.scanEnds(
+    haystack,
+    (patternId, start, end) => {
+      if (start < from || start >= to) return undefined;
+      const entry = entries[patternId] as LiteralEntry;
+      if (entry.boundaryStart && isWordCharAt(haystack, start - 1)) return undefined;
+      if (entry.boundaryEnd && isWordCharAt(haystack, end)) return undefined;
+      for (const id of entry.termIds) counts[id] = (counts[id] as number) + 1;
+      return undefined;
+    },
+    fold,
+  );
 }
 
 /** Terms of many rules compiled into one matcher; `counts(rule)` reads one rule's slice of a scan. */
@@ -173,9 +234,15 @@ export class RuleTermMatcher {
     }
   }
 
-  /** One pass over `text`; the result gives per-rule occurrence counts of each term. */
-  scan(text: string): { termCounts(ruleIndex: number): Uint32Array } {
-    const counts = this.matcher.countAll(text);
+  /**
+   * One pass over `text`; the result gives per-rule occurrence counts of each term (with `owned`, of the
+   * occurrences starting in that range, see TextMatcher.countAll).
+   */
+  scan(
+    text: string,
+    owned?: { readonly from: number; readonly to: number },
+  ): { termCounts(ruleIndex: number): Uint32Array } {
+    const counts = this.matcher.countAll(text, owned);
     return {
       termCounts: (ruleIndex) => {
         const range = this.ranges[ruleIndex] ?? { start: 0, end: 0 };

@@ -17,6 +17,11 @@ export const METRIC = {
   signalDuration: 'router_signal_duration_seconds',
   /** Counter. Signal rules that matched a request. Labels: family, signal. */
   signalMatches: 'router_signal_matches_total',
+  /**
+   * Counter. Decision leaves whose signal failed (error, timeout, text too long to scan), by the on_error applied:
+   * `skip` (no match), `match` (fail closed), `fail` (503). Labels: family, action.
+   */
+  signalOnError: 'router_signal_on_error_total',
   /** Counter. Errors by reason (a stable code, see ERROR_REASON). Labels: reason. */
   errors: 'router_errors_total',
   /** Gauge (up-down counter). ext_proc streams open right now. No labels. */
@@ -47,6 +52,8 @@ export const LABEL = {
   reason: 'reason',
   outcome: 'outcome',
   tokenType: 'token_type',
+  /** on_error action: skip, match or fail. */
+  action: 'action',
 } as const;
 
 export type LabelKey = (typeof LABEL)[keyof typeof LABEL];
@@ -58,6 +65,7 @@ export const METRIC_LABELS: Readonly<Record<MetricName, readonly LabelKey[]>> = 
   [METRIC.stageDuration]: [LABEL.stage],
   [METRIC.signalDuration]: [LABEL.family],
   [METRIC.signalMatches]: [LABEL.family, LABEL.signal],
+  [METRIC.signalOnError]: [LABEL.family, LABEL.action],
   [METRIC.errors]: [LABEL.reason],
   [METRIC.inflightStreams]: [],
   [METRIC.policyGeneration]: [],
@@ -106,6 +114,10 @@ export const ERROR_REASON = {
   signalError: 'signal_error',
   /** A signal family ran out of its time budget. */
   signalTimeout: 'signal_timeout',
+  /** A signal family was given more text than `limits.max_scan_chars` and read none of it. */
+  signalTooLong: 'signal_too_long',
+  /** Envoy sent a ProcessingRequest with no phase the router knows (a newer Envoy): the stream is ended. */
+  unknownMessage: 'unknown_message',
   /** The ext_proc gRPC stream failed (other than Envoy cancelling it). */
   streamError: 'stream_error',
 } as const;

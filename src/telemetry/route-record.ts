@@ -1,6 +1,7 @@
 // What the pipeline notes while routing one request: when each stage ran and what each plugin did. Plain data
 // (performance.now() milliseconds), so the pipeline stays free of OpenTelemetry; the stream's telemetry turns
 // it into stage metrics and, when tracing is on, into child spans after the fact.
+import type { OnErrorApplied } from '../decisions/rule-tree.ts';
 import type { RequestContext } from '../request/request-context.ts';
 import type { SignalReport } from '../signals/signal-engine.ts';
 import type { Stage } from './metric-names.ts';
@@ -26,6 +27,8 @@ export class RouteRecord {
   context: RequestContext | undefined;
   /** Set once the signal families ran. */
   signals: SignalReport | undefined;
+  /** Decision leaves whose signal failed and the on_error each applied (set once decisions ran). */
+  onErrorApplied: readonly OnErrorApplied[] = [];
 
   begin(stage: Stage): StageMark {
     const mark: StageMark = { stage, start: performance.now(), end: -1 };

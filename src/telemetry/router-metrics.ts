@@ -61,6 +61,7 @@ export class RouterMetrics {
   private readonly stageDuration: Histogram;
   private readonly signalDuration: Histogram;
   private readonly signalMatches: Counter;
+  private readonly signalOnErrors: Counter;
   private readonly errors: Counter;
   private readonly inflight: UpDownCounter;
   private readonly policyGeneration: Gauge;
@@ -73,6 +74,7 @@ export class RouterMetrics {
   private readonly reasonAttributes = new Map<string, Attributes>();
   private readonly familyAttributes = new Map<string, Attributes>();
   private readonly matchAttributes = new AttributeCache(LABEL.family, LABEL.signal);
+  private readonly onErrorAttributes = new AttributeCache(LABEL.family, LABEL.action);
   private readonly tokenAttributes = new AttributeCache(LABEL.model, LABEL.tokenType);
 
   constructor(meter: Meter) {
@@ -96,6 +98,9 @@ export class RouterMetrics {
     });
     this.signalMatches = meter.createCounter(METRIC.signalMatches, {
       description: 'Signal rules that matched a request',
+    });
+    this.signalOnErrors = meter.createCounter(METRIC.signalOnError, {
+      description: 'Decision leaves whose signal failed, by the on_error applied',
     });
     this.errors = meter.createCounter(METRIC.errors, { description: 'Errors by reason' });
     this.inflight = meter.createUpDownCounter(METRIC.inflightStreams, {
@@ -149,8 +154,19 @@ export class RouterMetrics {
     this.errors.add(1, attributes);
   }
 
-  signalFailed(timedOut: boolean): void {
-    this.error(timedOut ? ERROR_REASON.signalTimeout : ERROR_REASON.signalError);
+  signalFailed(failure: 'error' | 'timeout' | 'too_long'): void {
+    this.error(
+      failure === 'timeout'
+        ? ERROR_REASON.signalTimeout
+        : failure === 'too_long'
+          ? ERROR_REASON.signalTooLong
+          : ERROR_REASON.signalError,
+    );
+  }
+
+  /** A decision leaf's signal failed and `action` (its on_error) was applied. */
+  signalOnError(family: string, action: 'skip' | 'match' | 'fail'): void {
+    this.signalOnErrors.add(1, this.onErrorAttributes.get(family, action));
   }
 
   streamOpened(): void {

@@ -41,6 +41,12 @@ export const ATTR_ROUTER_SIGNALS_MATCHED = 'router.signals.matched';
 export const ATTR_ROUTER_SIGNAL_FAMILY = 'router.signal.family';
 /** Rule names the family matched. */
 export const ATTR_ROUTER_SIGNAL_MATCHED = 'router.signal.matched';
+/** Why a signal family produced no result: `error`, `timeout` or `too_long`. */
+export const ATTR_ROUTER_SIGNAL_FAILURE = 'router.signal.failure';
+/** Decision leaves whose signal failed, as `type:name=action` (skip, match, fail). */
+export const ATTR_ROUTER_SIGNALS_ON_ERROR = 'router.signals.on_error';
+/** The winning decision has `enforce: always` (a guardrail that applies whatever model the client names). */
+export const ATTR_ROUTER_DECISION_ENFORCED = 'router.decision.enforced';
 export const ATTR_ROUTER_MODEL_NAME = 'router.model.name';
 export const ATTR_ROUTER_MODEL_PROVIDER_ID = 'router.model.provider_id';
 export const ATTR_ROUTER_POOL_NAME = 'router.pool.name';

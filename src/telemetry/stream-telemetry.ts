@@ -12,7 +12,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { hrTime } from '@opentelemetry/core';
-import { RouterError } from '../errors.ts';
+import { ERROR_CODES, RouterError } from '../errors.ts';
 import type { HeaderPair } from '../mutations.ts';
 import type { RoutedRequest } from '../pipeline.ts';
 import type { RequestContext } from '../request/request-context.ts';
@@ -148,7 +148,7 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
     const responsePath = plan.response?.responsePath ?? 'upstream';
     const decision = plan.decision?.name ?? (plan.explicitModel ? DECISION_EXPLICIT_MODEL : DECISION_DEFAULT);
     if (this.deps.metricsEnabled) this.recordStages(record);
-    this.countRequest(decision, plan.model.name, plan.pool.name, responsePath);
+    this.countRequest(decision, plan.model.name, plan.pool?.name ?? NONE, responsePath);
     const span = this.recordingSpan();
     if (!span) return;
     this.stageSpans(record, undefined, routed);
@@ -157,13 +157,23 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
       [A.ATTR_ROUTER_EXPLICIT_MODEL]: plan.explicitModel,
       [A.ATTR_ROUTER_DECISION_NAME]: decision,
       [A.ATTR_ROUTER_DECISION_CONFIDENCE]: plan.decision?.confidence ?? 1,
+      [A.ATTR_ROUTER_DECISION_ENFORCED]: plan.decision?.enforced ?? false,
       [A.ATTR_ROUTER_MODEL_NAME]: plan.model.name,
       [A.ATTR_ROUTER_MODEL_PROVIDER_ID]: plan.model.providerModelId,
-      [A.ATTR_ROUTER_POOL_NAME]: plan.pool.name,
-      [A.ATTR_ROUTER_POOL_CLUSTER]: plan.pool.envoyCluster,
       [A.ATTR_ROUTER_REQUIRED_TOKENS]: plan.requiredTokens,
     });
+    if (plan.pool) {
+      span.setAttributes({
+        [A.ATTR_ROUTER_POOL_NAME]: plan.pool.name,
+        [A.ATTR_ROUTER_POOL_CLUSTER]: plan.pool.envoyCluster,
+      });
+    }
     if (plan.signals) span.setAttribute(A.ATTR_ROUTER_SIGNALS_MATCHED, [...plan.signals.matches.keys()]);
+    if (plan.onErrorApplied.length > 0)
+      span.setAttribute(
+        A.ATTR_ROUTER_SIGNALS_ON_ERROR,
+        plan.onErrorApplied.map((a) => `${a.key}=${a.action}`),
+      );
     if (plan.response) span.setAttribute(A.ATTR_HTTP_RESPONSE_STATUS_CODE, plan.response.status);
   }
 
@@ -180,8 +190,13 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
     if (!span) return;
     if (record) this.stageSpans(record, reason, undefined);
     span.setAttributes({ [A.ATTR_ROUTER_RESPONSE_PATH]: responsePath, [A.ATTR_ERROR_TYPE]: reason });
-    if (error instanceof RouterError && error.httpStatus !== undefined && responsePath === 'error')
-      span.setAttribute(A.ATTR_HTTP_RESPONSE_STATUS_CODE, error.httpStatus);
+    // The status the client is answered with (src/responses.ts: the error's status, else 500); none when the
+    // request goes on unrouted under fail-open.
+    if (responsePath === 'error')
+      span.setAttribute(
+        A.ATTR_HTTP_RESPONSE_STATUS_CODE,
+        (error instanceof RouterError ? error.httpStatus : undefined) ?? ERROR_CODES.internal_error,
+      );
     // The code only: error messages may quote the request (e.g. the unknown model's name).
     span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
   }
@@ -244,10 +259,16 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
     const metrics = this.deps.metrics;
     for (const mark of record.stages)
       if (mark.end >= 0) metrics.stage(mark.stage, (mark.end - mark.start) / 1000);
+    const familyOf = new Map<string, string>();
     for (const outcome of record.signals?.families ?? []) {
+      familyOf.set(outcome.conditionType, outcome.family);
       metrics.signalFamily(outcome.family, outcome.durationMs / 1000);
       for (const match of outcome.matches) metrics.signalMatch(outcome.family, match.name);
-      if (outcome.error !== undefined) metrics.signalFailed(outcome.timedOut === true);
+      if (outcome.failure !== undefined) metrics.signalFailed(outcome.failure);
+    }
+    for (const applied of record.onErrorApplied) {
+      const conditionType = applied.key.slice(0, applied.key.indexOf(':'));
+      metrics.signalOnError(familyOf.get(conditionType) ?? conditionType, applied.action);
     }
   }
 
@@ -306,7 +327,7 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
         );
       case 'pool_selection':
         return (
-          plan && {
+          plan?.pool && {
             [A.ATTR_ROUTER_POOL_NAME]: plan.pool.name,
             [A.ATTR_ROUTER_POOL_CLUSTER]: plan.pool.envoyCluster,
             [A.ATTR_ROUTER_REQUIRED_TOKENS]: plan.requiredTokens,
@@ -350,8 +371,14 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
         A.ATTR_ROUTER_SIGNAL_MATCHED,
         outcome.matches.map((m) => m.name),
       );
-      if (outcome.error !== undefined) {
-        const errorType = outcome.timedOut ? ERROR_REASON.signalTimeout : ERROR_REASON.signalError;
+      if (outcome.failure !== undefined) {
+        const errorType =
+          outcome.failure === 'timeout'
+            ? ERROR_REASON.signalTimeout
+            : outcome.failure === 'too_long'
+              ? ERROR_REASON.signalTooLong
+              : ERROR_REASON.signalError;
+        span.setAttribute(A.ATTR_ROUTER_SIGNAL_FAILURE, outcome.failure);
         span.setAttribute(A.ATTR_ERROR_TYPE, errorType);
         span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
       }

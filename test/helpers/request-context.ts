@@ -1,4 +1,5 @@
 // Builds a RequestContext the way the pipeline does: JSON bytes → decodeJsonBody → parseOpenAIRequest → context.
+import type { CallerIdentity } from '../../src/request/identity.ts';
 import { decodeJsonBody, parseOpenAIRequest } from '../../src/request/openai-request.ts';
 import { buildRequestContext, type RequestContext } from '../../src/request/request-context.ts';
 
@@ -16,6 +17,8 @@ export interface ContextInput {
   readonly path?: string;
   /** Legacy completions `prompt` (use with `path: '/v1/completions'`). */
   readonly prompt?: string | readonly string[];
+  /** The caller as the trusted identity source says (role_bindings reads it). */
+  readonly identity?: CallerIdentity;
 }
 
 export function bodyFor(input: ContextInput): Record<string, unknown> {
@@ -40,5 +43,5 @@ export function contextFor(input: ContextInput | string = {}): RequestContext {
   const bytes = Buffer.from(JSON.stringify(bodyFor(options)), 'utf8');
   const request = parseOpenAIRequest(decodeJsonBody(bytes), path);
   const headers = new Map(Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  return buildRequestContext({ method: 'POST', path, headers, request });
+  return buildRequestContext({ method: 'POST', path, headers, request, identity: options.identity });
 }

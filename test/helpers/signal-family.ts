@@ -9,10 +9,7 @@ import type {
 } from '../../src/signals/signal-family.ts';
 import { type ContextInput, contextFor } from './request-context.ts';
 
-export const TEST_SIGNAL_DEPS: SignalDeps = {
-  policyDir: '.',
-  identity: { userIdHeader: 'x-user', userGroupsHeader: 'x-groups' },
-};
+export const TEST_SIGNAL_DEPS: SignalDeps = { policyDir: '.' };
 
 /** Parses `rawRules` with the family's schema, builds its evaluator and evaluates `context`. */
 export function evaluateFamily<R extends SignalRule>(

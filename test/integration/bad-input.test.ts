@@ -96,16 +96,19 @@ describe('bad input', () => {
     expect(await routedPool('hello')).toBe('l4-pool');
   });
 
-  it('routes a request that carries thousands of headers', async () => {
-    const headers: Record<string, string> = {};
-    for (let i = 0; i < 3000; i++) headers[`x-custom-${i}`] = `value-${i}`;
-    const result = await runHttpExchange(client, {
-      headers,
-      body: { model: 'auto', messages: [{ role: 'user', content: 'Write a rust function' }] },
-    });
-    expect(setHeaders(result.requestBody?.request_body?.response?.header_mutation)['x-selected-pool']).toBe(
+  it('routes a request with headers up to the limit, answers 431 to thousands', async () => {
+    const headers = (count: number) =>
+      Object.fromEntries(Array.from({ length: count }, (_, i) => [`x-custom-${i}`, `value-${i}`]));
+    const body = { model: 'auto', messages: [{ role: 'user', content: 'Write a rust function' }] };
+    const within = await runHttpExchange(client, { headers: headers(90), body });
+    expect(setHeaders(within.requestBody?.request_body?.response?.header_mutation)['x-selected-pool']).toBe(
       'h100-pool',
     );
+    const beyond = await runHttpExchange(client, { headers: headers(3000), body });
+    expect(immediateJson(beyond.immediate)).toMatchObject({
+      status: 431,
+      body: { error: { code: 'headers_too_large' } },
+    });
   });
 
   it('routes a 6 MB prompt by size without crashing', async () => {
@@ -113,10 +116,12 @@ describe('bad input', () => {
     const result = await runHttpExchange(client, {
       body: { model: 'auto', messages: [{ role: 'user', content }] },
     });
-    // ~1.5M tokens: beyond every pool of the long-context model.
+    // ~6M characters is beyond limits.max_scan_chars: the privacy signals cannot vouch for it, so it stays private
+    // (on_error: match), and no private pool holds ~1.5M tokens.
     const { status, body } = immediateJson(result.immediate);
     expect(status).toBe(503);
-    expect(body.error?.message).toMatch(/long-context/);
+    expect(body.error).toMatchObject({ code: 'no_pool_available' });
+    expect(body.error?.message).toMatch(/private-chat/);
     expect(await routedPool('hello')).toBe('l4-pool');
   });
 

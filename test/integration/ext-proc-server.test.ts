@@ -156,7 +156,7 @@ describe('routing over ext_proc', () => {
   it('lets non-LLM paths through without their body', async () => {
     const result = await runHttpExchange(client, {
       method: 'POST',
-      path: '/v1/embeddings',
+      path: '/internal/cache/purge',
       body: { input: 'x' },
     });
     expect(result.requestHeaders.mode_override).toMatchObject({

@@ -17,6 +17,14 @@ export const DEFAULT_MAX_LENGTH = 512;
 export const CHARS_PER_TOKEN = 16;
 
 /**
+ * Characters of a text a transformer export reads whole, for callers that classify long texts window by window:
+ * two characters per token keeps dense text (digits, code, CJK) from being truncated inside a window.
+ */
+export function hfWindowChars(files: { readonly maxLength: number; readonly maxChars: number }): number {
+  return Math.max(64, Math.min(files.maxChars, files.maxLength * 2));
+}
+
+/**
  * A file of a Hugging Face model directory that is missing or broken. `file` names that file; `modelFile` is the
  * directory's model.onnx, which is what a rule's `model:` resolves to.
  */

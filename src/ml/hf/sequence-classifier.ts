@@ -2,7 +2,7 @@
 import type { ModelCard, TextClassifierModel } from '../model-store.ts';
 import { InferenceError, type OnnxSessionPool } from '../onnx-session-pool.ts';
 import { sigmoidInto, softmaxInto } from './activations.ts';
-import { type HfModelDirOptions, HfModelFileError } from './hf-model-dir.ts';
+import { type HfModelDirOptions, HfModelFileError, hfWindowChars } from './hf-model-dir.ts';
 import { floatOutput, HfSession } from './hf-session.ts';
 
 const LOGITS = 'logits';
@@ -29,6 +29,10 @@ export class HfSequenceClassifier implements TextClassifierModel {
 
   get file(): string {
     return this.#session.file;
+  }
+
+  get windowChars(): number {
+    return hfWindowChars(this.#session.files);
   }
 
   static async load(

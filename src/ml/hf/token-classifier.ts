@@ -3,7 +3,7 @@ import { InferenceError, type OnnxSessionPool } from '../onnx-session-pool.ts';
 import type { EntitySpan, SpanModel } from '../span-model.ts';
 import { softmaxInto } from './activations.ts';
 import { decodeEntitySpans, entityTypes, type TaggedToken } from './bio-spans.ts';
-import { type HfModelDirOptions, HfModelFileError } from './hf-model-dir.ts';
+import { type HfModelDirOptions, HfModelFileError, hfWindowChars } from './hf-model-dir.ts';
 import { floatOutput, HfSession } from './hf-session.ts';
 import type { HfBatch } from './hf-tokenizer.ts';
 
@@ -24,6 +24,10 @@ export class HfTokenClassifier implements SpanModel {
 
   get file(): string {
     return this.#session.file;
+  }
+
+  get windowChars(): number {
+    return hfWindowChars(this.#session.files);
   }
 
   static async load(

@@ -88,6 +88,12 @@ export class TokenTagger implements SpanModel {
     }
   }
 
+  /** Characters tagged whole: the featurizer's limits, at three characters per token at worst. */
+  get windowChars(): number {
+    const { maxChars, maxTokens } = this.metadata.featurizer;
+    return Math.max(64, Math.min(maxChars, maxTokens * 3));
+  }
+
   /** Entity labels (without `O`). */
   get labels(): readonly string[] {
     return this.metadata.labels.slice(1);

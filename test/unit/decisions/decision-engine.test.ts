@@ -119,9 +119,9 @@ describe('selectDecision', () => {
     const decisions = [decision('code', 10, 'high'), decision('math', 20, 'absent'), decision('default', 0)];
     const result = selectDecision(decisions, matches, 'priority');
     expect(result.evaluations).toEqual([
-      { name: 'code', priority: 10, tier: 0, matched: true, confidence: 0.9 },
-      { name: 'math', priority: 20, tier: 0, matched: false, confidence: 0 },
-      { name: 'default', priority: 0, tier: 0, matched: true, confidence: 0 },
+      { name: 'code', priority: 10, tier: 0, enforced: false, matched: true, confidence: 0.9 },
+      { name: 'math', priority: 20, tier: 0, enforced: false, matched: false, confidence: 0 },
+      { name: 'default', priority: 0, tier: 0, enforced: false, matched: true, confidence: 0 },
     ]);
     expect(result.winner).toBe(decisions[0]);
     expect(result.winnerEvaluation).toBe(result.evaluations[0]);
@@ -146,7 +146,67 @@ describe('selectDecision', () => {
       winner: undefined,
       winnerEvaluation: undefined,
       evaluations: [],
+      onErrorApplied: [],
     });
+  });
+
+  it.each(['priority', 'confidence'] as const)(
+    'ranks an enforced decision above every other, whatever their tier, priority and confidence (%s)',
+    (strategy) => {
+      const guard: DecisionRule = { ...decision('guard', 1, 'low', 9), enforced: true };
+      const decisions = [decision('top', 1000, 'high'), guard, decision('tiered', 500, 'high', 1)];
+      expect(winner(decisions, strategy)).toBe('guard');
+      expect(
+        winner([decision('top', 1000, 'high'), { ...guard, rule: leaf('domain', 'absent') }], strategy),
+      ).toBe('top');
+    },
+  );
+
+  it('applies on_error to the leaves of failed signals and reports each', () => {
+    const failed = new Map([
+      [signalKey('pii', 'personal'), 'match' as const],
+      [signalKey('jailbreak', 'attack'), 'skip' as const],
+    ]);
+    const decisions: DecisionRule[] = [
+      { name: 'private', priority: 10, tier: 0, rule: leaf('pii', 'personal') },
+      { name: 'block', priority: 20, tier: 0, rule: leaf('jailbreak', 'attack') },
+      {
+        name: 'strict',
+        priority: 5,
+        tier: 0,
+        rule: {
+          kind: 'signal',
+          conditionType: 'pii',
+          name: 'personal',
+          key: 'pii:personal',
+          onError: 'skip',
+        },
+      },
+    ];
+    const result = selectDecision(decisions, { matches, failed }, 'priority');
+    expect(result.winner?.name).toBe('private');
+    expect(result.winnerEvaluation?.confidence).toBe(1);
+    expect(result.evaluations.map((e) => [e.name, e.matched])).toEqual([
+      ['private', true],
+      ['block', false],
+      ['strict', false],
+    ]);
+    expect(result.onErrorApplied).toEqual([
+      { key: 'pii:personal', action: 'match' },
+      { key: 'jailbreak:attack', action: 'skip' },
+      { key: 'pii:personal', action: 'skip' },
+    ]);
+  });
+
+  it('throws SignalFailedError (503) when a failed leaf says on_error: fail', () => {
+    const failed = new Map([[signalKey('pii', 'personal'), 'fail' as const]]);
+    expect(() =>
+      selectDecision(
+        [{ name: 'private', priority: 10, tier: 0, rule: leaf('pii', 'personal') }],
+        { matches, failed },
+        'priority',
+      ),
+    ).toThrow(expect.objectContaining({ code: 'signal_failed', httpStatus: 503 }));
   });
 
   it('gives the same winner whatever the policy order', () => {
@@ -169,6 +229,7 @@ describe('compareDecisions', () => {
     name,
     priority,
     tier,
+    enforced: false,
     matched: true,
     confidence,
   });

@@ -119,11 +119,11 @@ describe('pii family', () => {
     });
     const rules = [{ name: 'last_only' }, { name: 'history', include_history: true }];
     expect(await evaluate(rules, context)).toEqual([
-      { name: 'history', confidence: 1, detail: 'CREDIT_CARD×1' },
+      { name: 'history', confidence: 1, detail: 'CREDIT_CARD×1,EMAIL_ADDRESS×1' },
     ]);
   });
 
-  it('does not scan assistant or system messages', async () => {
+  it('with include_history reads everything the request sends upstream, every role and tool text', async () => {
     const context = contextFor({
       messages: [
         { role: 'system', content: `support mailbox ${EMAIL}` },
@@ -131,6 +131,37 @@ describe('pii family', () => {
         { role: 'user', content: 'hello' },
       ],
     });
-    expect(await evaluate([{ name: 'p', include_history: true }], context)).toEqual([]);
+    expect(await evaluate([{ name: 'p', include_history: true }], context)).toEqual([
+      { name: 'p', confidence: 1, detail: 'EMAIL_ADDRESS×1,CREDIT_CARD×1' },
+    ]);
+  });
+
+  it('roles narrow what include_history reads', async () => {
+    const context = contextFor({
+      messages: [
+        { role: 'system', content: `support mailbox ${EMAIL}` },
+        { role: 'assistant', content: `card ${CARD}` },
+        { role: 'user', content: 'hello' },
+      ],
+    });
+    expect(await evaluate([{ name: 'p', include_history: true, roles: ['user', 'tool'] }], context)).toEqual(
+      [],
+    );
+    expect(await evaluate([{ name: 'p', include_history: true, roles: ['assistant'] }], context)).toEqual([
+      { name: 'p', confidence: 1, detail: 'CREDIT_CARD×1' },
+    ]);
+  });
+
+  it('reads a message whole: PII in the middle of 200,000 characters, and across a chunk border', async () => {
+    const filler = 'The quarterly report covers revenue, costs and the outlook for next year. ';
+    const middle = `${filler.repeat(1400)}SSN ${SSN} ${filler.repeat(1400)}`;
+    expect(await evaluate([{ name: 'p' }], contextFor(middle))).toEqual([
+      { name: 'p', confidence: 1, detail: 'US_SSN×1' },
+    ]);
+    // 16K characters per chunk: put the card across the first border.
+    const border = `${'x '.repeat(8185)}card ${CARD} ok ${'y '.repeat(9000)}`;
+    expect(await evaluate([{ name: 'p' }], contextFor(border))).toEqual([
+      { name: 'p', confidence: 1, detail: 'CREDIT_CARD×1' },
+    ]);
   });
 });

@@ -89,12 +89,11 @@ describe('pii family with the built-in entity model', () => {
     expect((await evaluate(rules, context)).map((m) => m.name)).toEqual(['history']);
   });
 
-  it('evaluates a 1 MB prompt in bounded time', async () => {
-    const text = `${NAME}. ${'the quick brown fox jumps over the lazy dog '.repeat(24_000)}`;
-    const started = performance.now();
+  it('reads a 1 MB prompt whole, window by window, without tagging word fragments at window edges', async () => {
+    const filler = 'the quick brown fox jumps over the lazy dog '.repeat(12_000);
+    const text = `${NAME}. ${filler}${NAME} called again. ${filler}`;
     const matches = await evaluate([{ name: 'p', pii_types: ['PERSON'] }], contextFor(text));
-    expect(matches.map((m) => m.detail)).toEqual(['PERSON×1']);
-    expect(performance.now() - started).toBeLessThan(3000);
+    expect(matches.map((m) => m.detail)).toEqual(['PERSON×2']);
   });
 
   it('loads a model directory named relative to the policy file', async () => {
@@ -212,6 +211,7 @@ routing:
 class FakeSpanModel implements SpanModel {
   readonly file: string;
   readonly labels = ['PER', 'LOC', 'ORG'];
+  readonly windowChars = 512;
   closed = false;
   constructor(
     file: string,

@@ -74,9 +74,10 @@ const cases: Record<string, RouteCase[]> = {
       extra: { metadata: { tier: 'premium' } },
     },
     {
+      // Identity comes from jwt_authn metadata only: a client's own identity headers grant nothing.
       prompt: 'Tell me about tigers',
-      decision: 'premium_or_research',
-      model: 'big-reasoner',
+      decision: 'general',
+      model: 'small-chat',
       headers: { 'x-authz-user-id': 'u1', 'x-authz-user-groups': 'ops, research' },
     },
     {

@@ -1,7 +1,7 @@
 // The per-stream state machine without gRPC: phases in Envoy's order against a real policy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImmediateResult, PhaseResult } from '../../../src/mutations.ts';
-import { createRequestRouter } from '../../../src/pipeline.ts';
+import { createRequestRouter, type RequestRouter } from '../../../src/pipeline.ts';
 import { loadPolicyFile } from '../../../src/policy/load-policy.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
 import { StreamProcessor } from '../../../src/server/stream-processor.ts';
@@ -66,8 +66,8 @@ describe('StreamProcessor', () => {
   });
 
   it('maps an unexpected failure to 500, or lets the request through when failing open', async () => {
-    const broken = {
-      listModels: () => [],
+    const broken: RequestRouter = {
+      ...createRequestRouter(policy),
       route: async () => {
         throw new TypeError('boom');
       },

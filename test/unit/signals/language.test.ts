@@ -4,7 +4,7 @@ import { createLanguageDetector, languageFamily, looksEnglish } from '../../../s
 import type { SignalEvaluator, SignalMatch } from '../../../src/signals/signal-family.ts';
 import { type ContextInput, contextFor } from '../../helpers/request-context.ts';
 
-const deps = { policyDir: '.', identity: { userIdHeader: 'x-user', userGroupsHeader: 'x-groups' } };
+const deps = { policyDir: '.' };
 
 async function evaluatorFor(raw: readonly unknown[]): Promise<SignalEvaluator> {
   return languageFamily.create(

@@ -1,13 +1,19 @@
-// `role_bindings` family (condition type `authz`): roles from trusted identity headers set by Envoy's auth filters.
+// `role_bindings` family (condition type `authz`): roles of the caller, whose identity comes from the policy's
+// trusted source (src/request/identity.ts; here the `headers` source, as Envoy's auth filters would set them).
 import { describe, expect, it } from 'vitest';
+import { type IdentitySettings, resolveIdentity } from '../../../src/request/identity.ts';
 import { type RoleBindingRule, roleBindingsFamily } from '../../../src/signals/role-bindings.ts';
-import type { SignalDeps, SignalMatch } from '../../../src/signals/signal-family.ts';
+import { referenceNames, type SignalMatch } from '../../../src/signals/signal-family.ts';
 import { contextFor } from '../../helpers/request-context.ts';
 import { evaluateFamily } from '../../helpers/signal-family.ts';
 
-const deps: SignalDeps = {
-  policyDir: '.',
-  identity: { userIdHeader: 'x-authz-user-id', userGroupsHeader: 'x-authz-user-groups' },
+const trustedHeaders: IdentitySettings = {
+  source: 'headers',
+  userIdHeader: 'x-authz-user-id',
+  userGroupsHeader: 'x-authz-user-groups',
+  metadataNamespace: 'envoy.filters.http.jwt_authn',
+  userIdPath: ['jwt_payload', 'sub'],
+  groupsPath: ['jwt_payload', 'groups'],
 };
 
 function rules(raw: readonly unknown[]): RoleBindingRule[] {
@@ -17,9 +23,14 @@ function rules(raw: readonly unknown[]): RoleBindingRule[] {
 function evaluate(
   raw: readonly unknown[],
   headers: Record<string, string>,
-  identity: SignalDeps = deps,
+  settings: IdentitySettings = trustedHeaders,
 ): readonly SignalMatch[] {
-  return evaluateFamily(roleBindingsFamily, raw, contextFor({ text: 'hi', headers }), identity);
+  const identity = resolveIdentity(settings, new Map(Object.entries(headers)), new Map());
+  return evaluateFamily(
+    roleBindingsFamily,
+    raw,
+    contextFor({ text: 'hi', headers, ...(identity && { identity }) }),
+  );
 }
 
 const policy = [
@@ -80,17 +91,22 @@ describe('role_bindings', () => {
   });
 
   it('references roles, each once, as the names decisions may use', () => {
-    expect(roleBindingsFamily.referenceNames?.(rules(policy))).toEqual(['admin', 'developer', 'premium']);
+    expect(referenceNames(roleBindingsFamily, rules(policy))).toEqual(['admin', 'developer', 'premium']);
   });
 
-  it('reads the identity headers configured in the policy, whatever their case', () => {
-    const custom: SignalDeps = {
-      policyDir: '.',
-      identity: { userIdHeader: 'X-User', userGroupsHeader: 'X-Groups' },
-    };
+  it('reads the identity headers the policy names', () => {
+    const custom = { ...trustedHeaders, userIdHeader: 'x-user', userGroupsHeader: 'x-groups' };
     expect(evaluate(policy, { 'x-user': 'carol', 'x-groups': 'eng' }, custom).map((m) => m.name)).toEqual([
       'developer',
     ]);
     expect(evaluate(policy, { 'x-authz-user-id': 'alice' }, custom)).toEqual([]);
   });
+
+  it.each(['metadata', 'none'] as const)(
+    'grants nothing from client-sent identity headers when the identity source is %s',
+    (source) => {
+      const headers = { 'x-authz-user-id': 'alice', 'x-authz-user-groups': 'ops,eng' };
+      expect(evaluate(policy, headers, { ...trustedHeaders, source })).toEqual([]);
+    },
+  );
 });

@@ -7,7 +7,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestContext } from '../../../src/request/request-context.ts';
 import { signalFamilies } from '../../../src/signals/index.ts';
-import type { SignalEvaluator, SignalFamily, SignalRule } from '../../../src/signals/signal-family.ts';
+import {
+  referenceNames,
+  type SignalEvaluator,
+  type SignalFamily,
+  type SignalRule,
+} from '../../../src/signals/signal-family.ts';
 import { type ContextInput, contextFor } from '../../helpers/request-context.ts';
 import { writeTinyEmbedding } from '../ml/embedding/tiny-embedding.ts';
 import { DOMAIN_SPEC, GUARD_SPEC, JAILBREAK_SPEC, writeTinyModel } from './ml/tiny-models.ts';
@@ -120,7 +125,8 @@ const cases: Record<string, ContractCase> = {
       { name: 'engineers', role: 'engineer', subjects: [{ kind: 'Group', name: 'eng' }] },
     ],
     matching: {
-      input: { text: 'x', headers: { 'x-authz-user-id': 'bob', 'x-authz-user-groups': 'eng' } },
+      // The caller as the policy's trusted identity source says (client headers never count).
+      input: { text: 'x', identity: { userId: 'bob', groups: new Set(['eng']) } },
       expected: ['engineer'],
     },
   },
@@ -298,7 +304,7 @@ describe('signal family contract', () => {
       const contract = cases[key];
       if (!contract) throw new Error(`no contract case for signal family '${key}': add one to the table`);
       const rules = parseRules(family, contract.rules);
-      allowed = family.referenceNames?.(rules) ?? rules.map((r) => r.name);
+      allowed = referenceNames(family, rules);
       evaluator = await family.create(rules, deps);
     });
 

@@ -60,7 +60,8 @@ describe('router metrics', () => {
     expect(lines).toEqual(
       expect.arrayContaining([
         'router_requests_total{decision="code",model="coder",pool="h100-pool",response_path="upstream"} 2',
-        'router_requests_total{decision="block_injection",model="small",pool="l4-pool",response_path="blocked"} 1',
+        // A plugin's answer ends the request before a pool is chosen.
+        'router_requests_total{decision="block_injection",model="small",pool="none",response_path="blocked"} 1',
         'router_requests_total{decision="explicit_model",model="small",pool="l4-pool",response_path="upstream"} 1',
         'router_requests_total{decision="none",model="none",pool="none",response_path="error"} 2',
         'router_requests_total{decision="none",model="none",pool="none",response_path="passthrough"} 1',
@@ -77,7 +78,7 @@ describe('router metrics', () => {
         'router_stage_duration_seconds_count{stage="decision"} 3',
         'router_stage_duration_seconds_count{stage="plugins"} 3',
         'router_stage_duration_seconds_count{stage="model_selection"} 4',
-        'router_stage_duration_seconds_count{stage="pool_selection"} 4',
+        'router_stage_duration_seconds_count{stage="pool_selection"} 3',
         'router_inflight_streams 0',
       ]),
     );
@@ -92,6 +93,7 @@ describe('router metrics', () => {
     await request(telemetry, chat('Write a python function'));
     await request(telemetry, '{not json');
     telemetry.metrics.usage('coder', 10, 5);
+    telemetry.metrics.signalOnError('pii', 'match');
     telemetry.metrics.policyLoaded(3);
     telemetry.metrics.policyReload('success');
     const text = await prometheusText();

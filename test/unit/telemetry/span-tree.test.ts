@@ -3,7 +3,7 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PhaseResult } from '../../../src/mutations.ts';
-import { createRequestRouter } from '../../../src/pipeline.ts';
+import { createRequestRouter, type RequestRouter } from '../../../src/pipeline.ts';
 import { compilePolicyText } from '../../../src/policy/load-policy.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
 import { StreamProcessor } from '../../../src/server/stream-processor.ts';
@@ -33,10 +33,11 @@ async function exchange(
   spans: { getFinishedSpans(): ReadableSpan[] },
   body: string,
   upstreamStatus?: number,
+  options: { router?: RequestRouter; failOpen?: boolean } = {},
 ): Promise<Exchange> {
-  const processor = new StreamProcessor(createRequestRouter(policy), {
+  const processor = new StreamProcessor(options.router ?? createRequestRouter(policy), {
     maxBodyBytes: 1024 * 1024,
-    failOpen: false,
+    failOpen: options.failOpen ?? false,
     onUnexpectedError: () => {},
     telemetry: telemetry.startStream(),
   });
@@ -158,7 +159,7 @@ describe('span tree of one stream', () => {
     expect(setHeaders.traceparent).toBe(`00-${TRACE_ID}-${root.spanContext().spanId}-01`);
   });
 
-  it('blocked request: the block plugin answers 403, no upstream span', async () => {
+  it('blocked request: the block plugin answers 403, no pool is chosen, no upstream span', async () => {
     const { telemetry, spans } = testTelemetry();
     const result = await exchange(
       telemetry,
@@ -178,7 +179,6 @@ describe('span tree of one stream', () => {
           { name: SPAN.decision },
           { name: SPAN.modelSelection },
           { name: SPAN.plugins, children: [{ name: 'router.plugin.block' }] },
-          { name: SPAN.poolSelection },
         ],
       },
     ]);
@@ -239,6 +239,38 @@ describe('span tree of one stream', () => {
       'http.response.status_code': 404,
     });
   });
+
+  it.each([
+    { failOpen: false, status: 500, responsePath: 'error' },
+    { failOpen: true, status: undefined, responsePath: 'passthrough' },
+  ])(
+    'unexpected failure (fail-open $failOpen): answered status $status on the stream span',
+    async ({ failOpen, status, responsePath }) => {
+      const { telemetry, spans } = testTelemetry();
+      // A bug in a stage: not a RouterError, so the server answers 500 internal_error (or goes on, fail-open).
+      const broken: RequestRouter = {
+        ...createRequestRouter(policy),
+        route: async () => {
+          throw new TypeError('a bug in a stage');
+        },
+      };
+      const result = await exchange(telemetry, spans, chat(SECRET_PROMPT), undefined, {
+        router: broken,
+        failOpen,
+      });
+      if (status === undefined) expect(result.body).toMatchObject({ kind: 'continue' });
+      else expect(result.body).toMatchObject({ kind: 'immediate', status });
+      const root = spanNamed(result.spans, SPAN.stream);
+      expect(root.status).toEqual({ code: SpanStatusCode.ERROR, message: 'internal_error' });
+      expect(root.attributes).toMatchObject({
+        'error.type': 'internal_error',
+        'router.response_path': responsePath,
+      });
+      // The status the client is answered with; none when the request goes on unrouted (fail-open).
+      expect(root.attributes['http.response.status_code']).toBe(status);
+      expectNoPromptText(result.spans);
+    },
+  );
 
   it('records the chat history only when prompt recording is switched on', async () => {
     const { telemetry, spans } = testTelemetry({ recordPromptText: true });

@@ -12,6 +12,7 @@ import { complexityFamily, complexityLevel } from '../../../../src/signals/compl
 import { aggregate, embeddingsFamily } from '../../../../src/signals/embeddings.ts';
 import {
   RuleConfigError,
+  referenceNames,
   type SignalDeps,
   type SignalEvaluator,
   type SignalFamily,
@@ -30,7 +31,6 @@ beforeAll(() => {
   writeTinyEmbedding(dir);
   deps = {
     policyDir: dir,
-    identity: { userIdHeader: 'x-user', userGroupsHeader: 'x-groups' },
     sessionPool: pool,
     builtinModelsDir: dir,
   };
@@ -171,7 +171,7 @@ describe('complexity family', () => {
       hard: { candidates: ['a'] },
       easy: { candidates: ['b'] },
     });
-    expect(complexityFamily.referenceNames?.([rule])).toEqual(['cx:easy', 'cx:medium', 'cx:hard']);
+    expect(referenceNames(complexityFamily, [rule])).toEqual(['cx:easy', 'cx:medium', 'cx:hard']);
   });
 
   it('levels by the margin between the hard and easy similarities', () => {

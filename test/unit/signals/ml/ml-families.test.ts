@@ -59,7 +59,6 @@ function setUp(): void {
   // The built-in models dir is this temp dir, so default models resolve to the tiny ones.
   deps = {
     policyDir: dir,
-    identity: { userIdHeader: 'x-user', userGroupsHeader: 'x-groups' },
     sessionPool: pool,
     builtinModelsDir: dir,
   };
@@ -441,7 +440,10 @@ describe('policies using the ML families', () => {
     expect(families.get('domains')?.matches).toEqual([]);
     expect(families.get('classifiers')?.error).toBeDefined();
     expect(families.get('jailbreak')?.error).toBeDefined();
-    expect(explanation.model?.name).toBe('small');
+    // A safety family that cannot run fails closed (its default on_error is match): the block decision wins.
+    expect(explanation.onError).toContainEqual({ signal: 'jailbreak:jb', action: 'match' });
+    expect(explanation.winner?.name).toBe('block');
+    expect(explanation.model?.name).toBe('guarded');
     policy.close();
   });
 });

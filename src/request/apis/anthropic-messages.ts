@@ -8,10 +8,9 @@ import {
   type JsonObject,
   joinText,
   message,
+  parsedRequest,
   readDeclaredTools,
-  readMetadata,
   readModel,
-  readStream,
   readTokenCap,
   toolCallLine,
 } from './fields.ts';
@@ -171,18 +170,12 @@ function parse(body: JsonObject): ParsedRequest {
   if (maxTokens === undefined || maxTokens < 1) {
     throw new InvalidRequestError("'max_tokens' is required and must be a positive integer");
   }
-  const tools = readDeclaredTools(body);
-  return {
-    api: 'messages',
+  return parsedRequest('messages', body, {
     model,
     messages,
-    stream: readStream(body),
-    toolCount: tools.count,
-    toolText: tools.text,
+    tools: readDeclaredTools(body),
     maxOutputTokens: maxTokens,
-    metadata: readMetadata(body),
-    body,
-  };
+  });
 }
 
 /** Anthropic's system prompt is the top-level `system`: a string, or text blocks (ours goes first on insert). */

@@ -15,10 +15,9 @@ import {
   type JsonObject,
   joinText,
   message,
+  parsedRequest,
   readDeclaredTools,
-  readMetadata,
   readModel,
-  readStream,
   readTokenCap,
   toolCallLine,
 } from './fields.ts';
@@ -103,17 +102,12 @@ function parse(body: JsonObject): ParsedRequest {
   const messages = parseChatMessages(body.messages);
   const tools = readDeclaredTools(body);
   const functions = readDeclaredTools(body, 'functions');
-  return {
-    api: 'chat_completions',
+  return parsedRequest('chat_completions', body, {
     model,
     messages,
-    stream: readStream(body),
-    toolCount: tools.count + functions.count,
-    toolText: joinText([tools.text, functions.text]),
+    tools: { count: tools.count + functions.count, text: joinText([tools.text, functions.text]) },
     maxOutputTokens: maxOutputTokens(body),
-    metadata: readMetadata(body),
-    body,
-  };
+  });
 }
 
 /** A leading system message: the client's first `system`/`developer` message gets ours, or ours is prepended. */

@@ -16,10 +16,9 @@ import {
   type JsonObject,
   joinText,
   message,
+  parsedRequest,
   readDeclaredTools,
-  readMetadata,
   readModel,
-  readStream,
   readTokenCap,
 } from './fields.ts';
 import { applyTopLevelReasoning } from './patches.ts';
@@ -56,18 +55,12 @@ function maxOutputTokens(body: Readonly<JsonObject>): number | undefined {
 function parse(body: JsonObject): ParsedRequest {
   const model = readModel(body);
   const messages = parseMessages(body);
-  const tools = readDeclaredTools(body);
-  return {
-    api: 'completions',
+  return parsedRequest('completions', body, {
     model,
     messages,
-    stream: readStream(body),
-    toolCount: tools.count,
-    toolText: tools.text,
+    tools: readDeclaredTools(body),
     maxOutputTokens: maxOutputTokens(body),
-    metadata: readMetadata(body),
-    body,
-  };
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 // Field readers the API adapters share: typed access to client JSON that throws only InvalidRequestError.
 import { InvalidRequestError } from '../../errors.ts';
-import type { ChatMessage } from './types.ts';
+import type { ChatMessage, LlmApi, ParsedRequest } from './types.ts';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -104,4 +104,26 @@ export function readDeclaredTools(body: JsonObject, field = 'tools'): { count: n
 /** Joins texts with newlines, skipping empty ones. */
 export function joinText(texts: readonly string[]): string {
   return texts.filter((t) => t.length > 0).join('\n');
+}
+
+/** What an API's parser read; the fields every API shares are read here the same way. */
+export interface ParsedParts {
+  readonly model: string;
+  readonly messages: ChatMessage[];
+  readonly tools: { readonly count: number; readonly text: string };
+  readonly maxOutputTokens: number | undefined;
+}
+
+export function parsedRequest(api: LlmApi, body: JsonObject, parts: ParsedParts): ParsedRequest {
+  return {
+    api,
+    model: parts.model,
+    messages: parts.messages,
+    stream: readStream(body),
+    toolCount: parts.tools.count,
+    toolText: parts.tools.text,
+    maxOutputTokens: parts.maxOutputTokens,
+    metadata: readMetadata(body),
+    body,
+  };
 }

@@ -16,10 +16,9 @@ import {
   type JsonObject,
   joinText,
   message,
+  parsedRequest,
   readDeclaredTools,
-  readMetadata,
   readModel,
-  readStream,
   readTokenCap,
   toolCallLine,
 } from './fields.ts';
@@ -127,18 +126,12 @@ function maxOutputTokens(body: Readonly<JsonObject>): number | undefined {
 function parse(body: JsonObject): ParsedRequest {
   const model = readModel(body);
   const messages = parseMessages(body);
-  const tools = readDeclaredTools(body);
-  return {
-    api: 'responses',
+  return parsedRequest('responses', body, {
     model,
     messages,
-    stream: readStream(body),
-    toolCount: tools.count,
-    toolText: tools.text,
+    tools: readDeclaredTools(body),
     maxOutputTokens: maxOutputTokens(body),
-    metadata: readMetadata(body),
-    body,
-  };
+  });
 }
 
 /** The Responses API carries the system prompt in `instructions` (it applies to this response only). */

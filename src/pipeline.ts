@@ -34,6 +34,7 @@ import type {
 } from './policy/policy.ts';
 import { chooseFirstFittingPool } from './pools/pool-selector.ts';
 import { apiForPath, type LlmApi, type LlmApiAdapter, llmApi } from './request/apis/index.ts';
+import { rewriteTopLevel } from './request/body-rewrite.ts';
 import { type FilterMetadata, resolveIdentity, untrustedIdentityHeaders } from './request/identity.ts';
 import { decodeJsonBody, parseLlmRequest } from './request/openai-request.ts';
 import { buildRequestContext, type RequestContext } from './request/request-context.ts';
@@ -221,7 +222,10 @@ export function rewrittenBody(plan: RoutingPlan, context: RequestContext): Buffe
     );
   }
   for (const patch of plan.bodyPatches) patch(body);
-  return Buffer.from(JSON.stringify(body), 'utf8');
+  const original = context.request.body;
+  return context.bodyBytes
+    ? rewriteTopLevel(context.bodyBytes, original, body)
+    : Buffer.from(JSON.stringify(body), 'utf8');
 }
 
 export function diagnosticHeaders(
@@ -413,6 +417,7 @@ export function parseRequest(policy: Policy, input: RouteInput): RequestContext 
     path: input.path,
     headers: input.headers,
     request,
+    bodyBytes: input.body,
     identity: resolveIdentity(policy.identity, input.headers, input.metadata ?? NO_METADATA),
     debug: input.headers.get(HEADER.routerDebug)?.toLowerCase() === 'true',
   });

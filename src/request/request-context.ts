@@ -8,6 +8,8 @@ export interface RequestContext {
   /** Request headers, lower-case names, routing headers from the client already removed. */
   readonly headers: ReadonlyMap<string, string>;
   readonly request: ParsedRequest;
+  /** The body as received (the rewrite keeps the bytes of every member it does not change); absent in tools. */
+  readonly bodyBytes?: Uint8Array;
   /** The caller, from the policy's trusted identity source only; undefined when anonymous. */
   readonly identity: CallerIdentity | undefined;
   /** Text of the last user message: what routing signals classify (capped, see MAX_SIGNAL_TEXT_CHARS). */
@@ -104,6 +106,7 @@ export function buildRequestContext(options: {
   path: string;
   headers: ReadonlyMap<string, string>;
   request: ParsedRequest;
+  bodyBytes?: Uint8Array;
   identity?: CallerIdentity | undefined;
   debug?: boolean;
 }): RequestContext {
@@ -119,6 +122,7 @@ export function buildRequestContext(options: {
     path: options.path,
     headers: options.headers,
     request,
+    ...(options.bodyBytes !== undefined && { bodyBytes: options.bodyBytes }),
     identity: options.identity,
     lastUserText: capSignalText(lastUser),
     allUserText: capSignalText(userTexts.join('\n')),

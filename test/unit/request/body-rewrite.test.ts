@@ -1,0 +1,62 @@
+// The rewritten body keeps the bytes of unchanged members and always parses to the patched object.
+import { describe, expect, it } from 'vitest';
+import { rewriteTopLevel } from '../../../src/request/body-rewrite.ts';
+import { decodeJsonBody } from '../../../src/request/openai-request.ts';
+import { fuzzCases } from '../../helpers/request-fuzz.ts';
+
+function rewrite(text: string, patch: (body: Record<string, unknown>) => void) {
+  const bytes = Buffer.from(text, 'utf8');
+  const original = JSON.parse(text) as Record<string, unknown>;
+  const patched = { ...original };
+  patch(patched);
+  const out = rewriteTopLevel(bytes, original, patched).toString('utf8');
+  return { out, patched };
+}
+
+describe('rewriteTopLevel', () => {
+  it('replaces the model and keeps every other member byte for byte', () => {
+    const text = `{ "model" : "auto",\n "messages": [{"role":"user","content":"a \\"quoted\\" } ] , brace"}],  "stream":true }`;
+    const { out, patched } = rewrite(text, (b) => {
+      b.model = 'Qwen/Qwen3-8B';
+    });
+    expect(JSON.parse(out)).toEqual(patched);
+    expect(out).toContain('"messages": [{"role":"user","content":"a \\"quoted\\" } ] , brace"}]');
+    expect(out).toContain('"stream":true');
+  });
+
+  it('adds new members, drops deleted ones, keeps only the last of repeated keys', () => {
+    const { out, patched } = rewrite('{"model":"a","model":"b","x":1,"y":{"z":[1,2,{"w":"}"}]}}', (b) => {
+      b.chat_template_kwargs = { enable_thinking: true };
+      delete b.x;
+    });
+    expect(JSON.parse(out)).toEqual(patched);
+    expect(out.match(/"model"/g)).toHaveLength(1);
+    expect(out).toContain('"y":{"z":[1,2,{"w":"}"}]}');
+  });
+
+  it('keeps escaped keys and lone surrogates exactly as sent', () => {
+    const text = '{"mo\\u0064el":"auto","content":"\\ud800 lone","n":-1.5e3}';
+    const { out, patched } = rewrite(text, (b) => {
+      b.model = 'm';
+    });
+    expect(JSON.parse(out)).toEqual(patched);
+    expect(out).toContain('"content":"\\ud800 lone"');
+  });
+
+  it('parses to the patched body for every fuzzed request that parses (fixed seed)', () => {
+    let checked = 0;
+    for (const fuzz of fuzzCases(99, 2_000)) {
+      let original: Record<string, unknown>;
+      try {
+        original = decodeJsonBody(fuzz.bytes);
+      } catch {
+        continue;
+      }
+      const patched: Record<string, unknown> = { ...original, model: 'rewritten', extra: [1, { a: 'b' }] };
+      const out = rewriteTopLevel(fuzz.bytes, original, patched);
+      expect(JSON.parse(out.toString('utf8'))).toEqual(JSON.parse(JSON.stringify(patched)));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(500);
+  });
+});

@@ -90,6 +90,20 @@ export function analysePolicy(input: {
       'set identity.source to metadata (Envoy jwt_authn metadata) or headers (headers Envoy sets after removing the client copies)',
     );
   }
+  doc.pools.forEach((pool, index) => {
+    if (pool.private === true && pool.reserved_for === undefined) {
+      const users = decisions.filter((d) =>
+        d.modelRefs.some((ref) => models.find((m) => m.name === ref.model)?.pools.some((p) => p.name === pool.name)),
+      );
+      if (users.length === 0) {
+        issues.warning(
+          ['pools', index, 'private'],
+          `private pool '${pool.name}' is reserved for the decisions that route to it, and none does: no request can use it`,
+          'route a decision to a model on this pool, or list the decisions under reserved_for',
+        );
+      }
+    }
+  });
   models.forEach((model, index) => {
     if (model.pools.length === 0) {
       issues.warning(

@@ -81,7 +81,13 @@ export class StreamProcessor {
     }
     this.requestHeaders = headers;
     // Trace context for the upstream request (empty with tracing off): the model server's spans join the trace.
-    const traceHeaders = this.telemetry.requestHeaders(this.method, rawPath, headers);
+    // The query string stays out of telemetry: it may carry credentials (`?api_key=`).
+    const query = rawPath.search(/[?#]/);
+    const traceHeaders = this.telemetry.requestHeaders(
+      this.method,
+      query < 0 ? rawPath : rawPath.slice(0, query),
+      headers,
+    );
     if (overLimit !== undefined) return this.fail(new HeadersTooLargeError(overLimit));
     const admission = this.router.admit({ method: this.method, path: rawPath, headers });
     switch (admission.kind) {

@@ -44,7 +44,8 @@ function wordEnd(text: string, at: number): number {
  * name).
  */
 export function textWindows(texts: readonly string[], windowChars: number): TextWindow[] {
-  const overlap = Math.floor(windowChars / 4);
+  // An eighth of a window: long enough for an attack phrase or an entity cut by the previous window's edge.
+  const overlap = Math.floor(windowChars / 8);
   const stride = Math.max(1, windowChars - overlap);
   const windows: TextWindow[] = [];
   texts.forEach((text, textIndex) => {

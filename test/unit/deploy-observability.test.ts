@@ -290,6 +290,7 @@ describe(`Prometheus alert rules (${ALERTS_FILE})`, () => {
         'RouterHighP99Latency',
         'RouterNoHealthyPool',
         'RouterPolicyReloadFailing',
+        'RouterSignalsFailing',
         'RouterDown',
       ]),
     );

@@ -93,7 +93,9 @@ export function analysePolicy(input: {
   doc.pools.forEach((pool, index) => {
     if (pool.private === true && pool.reserved_for === undefined) {
       const users = decisions.filter((d) =>
-        d.modelRefs.some((ref) => models.find((m) => m.name === ref.model)?.pools.some((p) => p.name === pool.name)),
+        d.modelRefs.some((ref) =>
+          models.find((m) => m.name === ref.model)?.pools.some((p) => p.name === pool.name),
+        ),
       );
       if (users.length === 0) {
         issues.warning(

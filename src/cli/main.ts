@@ -1,5 +1,4 @@
 // The `semantic-router` command: serve, validate, explain, train, eval.
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createPrometheusMetrics } from '../admin/prometheus-exporter.ts';
 import { type AppOptions, ListenError, startApp } from '../app.ts';
@@ -31,7 +30,9 @@ const USAGE = `usage:
       and prompt text redacted
   semantic-router validate FILE
   semantic-router explain --policy FILE [--json] [--model NAME] [--header name=value ...] "prompt"
-  semantic-router explain --policy FILE [--json] < request.json     (an OpenAI chat completions request)
+  semantic-router explain --policy FILE [--json] [--path /v1/messages] < request.json
+      (a request body of the API --path names: /v1/chat/completions (default), /v1/completions,
+      /v1/responses, /v1/messages)
 ${TRAIN_USAGE.replace(/^usage:\n/, '')}${EVAL_USAGE.replace(/^usage:\n/, '')}`;
 
 const io: CommandIO = {
@@ -193,9 +194,12 @@ async function serve(args: string[]): Promise<number> {
   return stopped;
 }
 
+/** The whole of a piped stdin (read as a stream: readFileSync(0) fails with EAGAIN past ~64 KB on a pipe). */
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) return '';
-  return readFileSync(0, 'utf8');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function explain(args: string[]): Promise<number> {
@@ -207,6 +211,7 @@ async function explain(args: string[]): Promise<number> {
       json: { type: 'boolean' },
       model: { type: 'string' },
       header: { type: 'string', multiple: true },
+      path: { type: 'string' },
     },
   });
   if (!values.policy) throw new UsageError('explain needs --policy FILE');
@@ -227,6 +232,7 @@ async function explain(args: string[]): Promise<number> {
       headers,
       ...(prompt ? { prompt } : { requestJson: requestJson as string }),
       ...(values.model && { model: values.model }),
+      ...(values.path && { path: values.path }),
     },
     io,
   );

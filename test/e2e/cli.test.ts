@@ -91,6 +91,25 @@ describe('semantic-router explain', () => {
     expect(explanation.response.setHeaders).toContainEqual(['x-selected-model', 'private-chat']);
   });
 
+  it('explains an Anthropic Messages request of 100 KB from stdin (--path), private data in its system prompt', async () => {
+    // An explicit model: the enforced privacy decision applies all the same.
+    const body = JSON.stringify({
+      model: 'small-chat',
+      max_tokens: 64,
+      system: `Customer file: SSN 460-89-9847. ${'Background notes. '.repeat(6000)}`,
+      messages: [{ role: 'user', content: 'Summarise the customer file' }],
+    });
+    expect(body.length).toBeGreaterThan(100_000);
+    const result = await runCli(
+      ['explain', '--policy', 'policies/default.yaml', '--json', '--path', '/v1/messages'],
+      body,
+    );
+    expect(result.code).toBe(0);
+    const explanation = JSON.parse(result.stdout);
+    expect(explanation.winner).toMatchObject({ name: 'private_data', enforced: true });
+    expect(explanation.pool.name).toBe('onprem-pool');
+  });
+
   it('shows the immediate response for an unknown model', async () => {
     const result = await runCli(['explain', '--policy', 'policies/default.yaml', '--model', 'gpt-9', 'hi']);
     expect(result.code).toBe(0);

@@ -1,24 +1,22 @@
-// `node dist/src/stub/main.js --pool NAME [--port 8000] [--host 0.0.0.0]`: one OpenAI-compatible stub upstream.
-import { parseArgs } from 'node:util';
+// `node dist/src/stub/main.js --pool NAME [--port 8000] [--host 0.0.0.0] [...]`: one stub model server (flags in
+// src/stub/flags.ts, behaviour in src/stub/openai-stub.ts).
+import type { Server } from 'node:http';
+import { parseStubArgs, STUB_USAGE, type StubCommand } from './flags.ts';
 import { createStubServer } from './openai-stub.ts';
 
-const { values } = parseArgs({
-  args: process.argv.slice(2),
-  options: {
-    pool: { type: 'string' },
-    port: { type: 'string', default: '8000' },
-    host: { type: 'string', default: '0.0.0.0' },
-  },
-});
-if (!values.pool) {
-  process.stderr.write('usage: stub --pool NAME [--port 8000] [--host 0.0.0.0]\n');
+let command: StubCommand;
+let server: Server;
+try {
+  command = parseStubArgs(process.argv.slice(2));
+  server = createStubServer(command.options);
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n${STUB_USAGE}`);
   process.exit(2);
 }
-const pool = values.pool;
-const server = createStubServer({ pool });
-server.listen(Number(values.port), values.host, () => {
+const { pool } = command.options;
+server.listen(command.port, command.host, () => {
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : Number(values.port);
+  const port = typeof address === 'object' && address ? address.port : command.port;
   process.stdout.write(`${JSON.stringify({ msg: 'stub listening', pool, port })}\n`);
 });
 for (const signal of ['SIGTERM', 'SIGINT'] as const)

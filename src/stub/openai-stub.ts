@@ -1,26 +1,72 @@
-// A tiny OpenAI- and Anthropic-compatible upstream that stands in for one GPU pool's serving engine (docker compose,
-// end-to-end tests): answers chat completions, Responses and Anthropic Messages (JSON or SSE) saying which pool and
-// model answered, and /health.
+// A small OpenAI- and Anthropic-compatible model server standing in for one GPU pool's serving engine (docker compose,
+// end-to-end, load and failover tests): answers chat completions, legacy completions, Responses and Anthropic
+// Messages (JSON or SSE) saying which pool and model answered, with realistic usage. It can be made slow
+// (time to first token, decode speed, answer length), small (a FIFO queue behind a concurrency limit, reported on a
+// vLLM-style /metrics) and faulty (error statuses, sockets reset mid-answer, requests that hang), at start or at
+// runtime through `POST /stub/fault`, so a test can make a pool fail and recover without restarting it.
+//
+//   GET  /health              {status: 'ok', pool}
+//   GET  /v1/models           the served model (`model` option), if any
+//   GET  /metrics             Prometheus text: vllm:num_requests_running / _waiting, vllm:gpu_cache_usage_perc, ...
+//   GET  /stub/state          settings, load and counters as JSON
+//   POST /stub/fault          change settings (any subset of StubSettings); answers the new state
+//   DELETE /stub/fault        back to the settings the stub started with
+//   POST /v1/chat/completions, /v1/completions, /v1/responses, /v1/messages
+//
+// Tests may also steer one request with the x-stub-ttft-ms, x-stub-tokens and x-stub-status headers (./headers.ts);
+// they exist for tests only, a real engine has nothing like them.
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidRequestError } from '../errors.ts';
-import { sseFrame } from '../request/apis/answers.ts';
-import { anthropicErrorType, anthropicEvents, anthropicMessage } from '../request/apis/anthropic-messages.ts';
-import { parseLlmRequest } from '../request/apis/index.ts';
-import { responseEvents, responseObject } from '../request/apis/responses.ts';
-import type { ParsedRequest } from '../request/apis/types.ts';
+import { HEADER } from '../headers.ts';
+import { apiForPath, parseLlmRequest } from '../request/apis/index.ts';
+import type { LlmApi, ParsedRequest } from '../request/apis/types.ts';
+import { type Answer, buildAnswer, errorBody, type Usage } from './answers.ts';
+import { STUB_RESPONSE_HEADER } from './headers.ts';
+import { PROMETHEUS_CONTENT_TYPE, renderMetrics, type StubLoad } from './metrics.ts';
+import { FifoLimiter } from './queue.ts';
+import {
+  type FaultMode,
+  type ParsedStubOptions,
+  parseSettingsPatch,
+  parseStubOptions,
+  type RequestOverrides,
+  readOverrides,
+  type StubOptions,
+  type StubSettings,
+  seededRandom,
+} from './settings.ts';
 
-export interface StubOptions {
-  /** Pool this stub plays (echoed in `x-stub-pool` and in every answer). */
-  readonly pool: string;
-}
-
-interface ChatRequest {
-  model?: unknown;
-  stream?: unknown;
-  messages?: { role?: unknown; content?: unknown }[];
-}
+export { STUB_REQUEST_HEADER, STUB_RESPONSE_HEADER } from './headers.ts';
+export {
+  DEFAULT_SETTINGS,
+  FAULT_MODES,
+  type FaultMode,
+  type SettingsPatch,
+  type StubOptions,
+  type StubSettings,
+} from './settings.ts';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
+const MAX_ADMIN_BODY_BYTES = 64 * 1024;
+
+/** What `GET /stub/state` (and `POST`/`DELETE /stub/fault`) answer. */
+export interface StubState {
+  readonly pool: string;
+  readonly model: string | null;
+  /** null: unlimited. */
+  readonly maxConcurrency: number | null;
+  readonly settings: StubSettings;
+  readonly running: number;
+  readonly waiting: number;
+  /** LLM API requests since the settings last changed (what `failAfter` counts). */
+  readonly requestsSinceChange: number;
+  /** Finished LLM API requests by outcome: the HTTP status, `reset` or `aborted` (the client left first). */
+  readonly served: Readonly<Record<string, number>>;
+  readonly promptTokens: number;
+  readonly generationTokens: number;
+}
 
 function sendJson(
   res: ServerResponse,
@@ -30,7 +76,7 @@ function sendJson(
 ): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
-    'content-type': 'application/json',
+    [HEADER.contentType]: 'application/json',
     'content-length': Buffer.byteLength(text),
     ...headers,
   });
@@ -38,198 +84,319 @@ function sendJson(
 }
 
 function sendError(res: ServerResponse, status: number, message: string, code: string): void {
-  sendJson(res, status, { error: { message, type: 'invalid_request_error', code } });
+  sendJson(res, status, errorBody('chat_completions', status, message, code));
 }
 
-/** The APIs the stub serves besides chat completions, by path. */
-const API_PATHS: ReadonlyMap<string, 'responses' | 'messages'> = new Map([
-  ['/v1/responses', 'responses'],
-  ['/v1/messages', 'messages'],
-]);
-
-function sendApiError(
-  res: ServerResponse,
-  api: 'responses' | 'messages',
-  message: string,
-  code: string,
-): void {
-  if (api === 'messages') {
-    sendJson(res, 400, { type: 'error', error: { type: anthropicErrorType(400), message } });
-  } else {
-    sendJson(res, 400, { error: { message, type: 'invalid_request_error', code, param: null } });
-  }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) req.destroy(new Error('body too large'));
+      if (size > limit) req.destroy(new Error('body too large'));
       else chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('client closed the request'));
+    });
   });
 }
 
-function lastUserText(request: ChatRequest): string {
-  const user = [...(request.messages ?? [])].reverse().find((m) => m.role === 'user');
-  const content = typeof user?.content === 'string' ? user.content : JSON.stringify(user?.content ?? '');
-  return content.length > 80 ? `${content.slice(0, 77)}...` : content;
-}
-
-function chatCompletion(req: IncomingMessage, res: ServerResponse, request: ChatRequest, pool: string): void {
-  const model = typeof request.model === 'string' ? request.model : 'unknown';
-  const text = `[${pool}] ${model} answered: ${lastUserText(request)}`;
-  const id = `chatcmpl-stub-${Date.now().toString(36)}`;
-  const created = Math.floor(Date.now() / 1000);
-  const usage = {
-    prompt_tokens: 10,
-    completion_tokens: text.split(' ').length,
-    total_tokens: 10 + text.split(' ').length,
-  };
-  const headers = stubHeaders(req, pool, model);
-  if (request.stream !== true) {
-    sendJson(
-      res,
-      200,
-      {
-        id,
-        object: 'chat.completion',
-        created,
-        model,
-        choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
-        usage,
-      },
-      headers,
-    );
-    return;
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
   }
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers });
-  const chunk = (
-    delta: Record<string, unknown>,
-    finish: string | null,
-    extra: Record<string, unknown> = {},
-  ) =>
-    `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
-  res.write(chunk({ role: 'assistant', content: '' }, null));
-  for (const word of text.split(/(?<= )/)) res.write(chunk({ content: word }, null));
-  res.write(chunk({}, 'stop', { usage }));
-  res.end('data: [DONE]\n\n');
 }
 
-function stubHeaders(req: IncomingMessage, pool: string, model: string): Record<string, string> {
-  return {
-    'x-stub-pool': pool,
-    'x-stub-model': model,
-    // What the gateway said it routed: lets a test see the router's headers reached the upstream.
-    'x-stub-selected-pool': String(req.headers['x-selected-pool'] ?? ''),
-  };
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
 
-function lastUserMessageText(request: ParsedRequest): string {
-  const text = request.messages.findLast((m) => m.role === 'user')?.text ?? '';
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+interface Timing {
+  readonly ttftMs: number;
+  readonly tokensPerSecond: number;
 }
 
-/** Answers a Responses or Anthropic Messages request in that API's shape, streaming its events one by one. */
-function apiAnswer(
-  req: IncomingMessage,
+/**
+ * Writes an answer as a decoding engine would: headers and the first piece at `ttftMs` after admission, each
+ * later piece once its last token is ready (token i at `ttftMs + i / tokensPerSecond`); pieces ready together
+ * go out in one write. `cutAt`: stop after that many body bytes, leaving the answer unfinished (`cut`).
+ */
+async function deliver(
   res: ServerResponse,
-  api: 'responses' | 'messages',
-  request: ParsedRequest,
-  pool: string,
-): void {
-  const { model } = request;
-  const text = `[${pool}] ${model} answered: ${lastUserMessageText(request)}`;
-  const usage = { inputTokens: 10, outputTokens: text.split(' ').length };
-  const id = Date.now().toString(36);
-  const headers = stubHeaders(req, pool, model);
-  if (api === 'responses') {
-    const options = {
-      id: `resp_stub${id}`,
-      messageId: `msg_stub${id}`,
-      createdAt: Math.floor(Date.now() / 1000),
-      model,
-      text,
-      usage,
-    };
-    if (request.stream) streamEvents(res, headers, responseEvents(options));
-    else sendJson(res, 200, responseObject(options), headers);
-    return;
-  }
-  const options = { id: `msg_stub${id}`, model, text, usage };
-  if (request.stream) streamEvents(res, headers, anthropicEvents(options));
-  else sendJson(res, 200, anthropicMessage(options), headers);
-}
-
-function streamEvents(
-  res: ServerResponse,
+  answer: Answer,
   headers: Record<string, string>,
-  events: readonly { event: string; data: unknown }[],
-): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers });
-  for (const { event, data } of events) res.write(sseFrame(event, data));
+  timing: Timing,
+  signal: AbortSignal,
+  cutAt: number | undefined,
+): Promise<'done' | 'cut'> {
+  const start = performance.now();
+  const readyAt: number[] = [];
+  let tokens = 0;
+  for (const piece of answer.pieces) {
+    tokens += piece.tokens;
+    const decode = timing.tokensPerSecond > 0 ? (Math.max(0, tokens - 1) * 1000) / timing.tokensPerSecond : 0;
+    readyAt.push(timing.ttftMs + decode);
+  }
+  const bodies = answer.pieces.map((piece) => Buffer.from(piece.data, 'utf8'));
+  const total = bodies.reduce((sum, b) => sum + b.length, 0);
+  const stream = answer.contentType === 'text/event-stream';
+  let sent = 0;
+  let i = 0;
+  while (i < bodies.length) {
+    const wait = start + (readyAt[i] as number) - performance.now();
+    if (wait > 0) await sleep(wait, undefined, { signal });
+    const elapsed = performance.now() - start;
+    const batch: Buffer[] = [];
+    while (i < bodies.length && (readyAt[i] as number) <= elapsed) batch.push(bodies[i++] as Buffer);
+    if (batch.length === 0) continue;
+    if (!res.headersSent) {
+      res.writeHead(200, {
+        [HEADER.contentType]: answer.contentType,
+        ...(stream ? { 'cache-control': 'no-cache' } : { 'content-length': String(total) }),
+        ...headers,
+      });
+    }
+    const chunk = Buffer.concat(batch);
+    if (cutAt !== undefined && sent + chunk.length >= cutAt) {
+      // Flushed before the caller destroys the socket, or the client would see no answer at all.
+      const flushed = new Promise<void>((resolve) =>
+        res.write(chunk.subarray(0, cutAt - sent), () => resolve()),
+      );
+      await Promise.race([flushed, untilAborted(signal)]);
+      return 'cut';
+    }
+    sent += chunk.length;
+    if (!res.write(chunk)) await once(res, 'drain', { signal });
+  }
   res.end();
+  return 'done';
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, pool: string): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://stub');
-  if (req.method === 'GET' && url.pathname === '/health') {
-    sendJson(res, 200, { status: 'ok', pool }, { 'x-stub-pool': pool });
-    return;
+/** One stub server's state: its settings, queue and counters. */
+class Stub {
+  readonly #options: ParsedStubOptions;
+  readonly #random: () => number;
+  readonly #limiter: FifoLimiter;
+  readonly #served = new Map<string, number>();
+  #settings: StubSettings;
+  #sinceChange = 0;
+  #promptTokens = 0;
+  #generationTokens = 0;
+
+  constructor(options: ParsedStubOptions) {
+    this.#options = options;
+    this.#settings = options.settings;
+    this.#random = options.seed === undefined ? Math.random : seededRandom(options.seed);
+    this.#limiter = new FifoLimiter(options.maxConcurrency);
   }
-  if (req.method === 'GET' && url.pathname === '/v1/models') {
-    sendJson(res, 200, { object: 'list', data: [] }, { 'x-stub-pool': pool });
-    return;
+
+  state(): StubState {
+    const { pool, model, maxConcurrency } = this.#options;
+    return {
+      pool,
+      model: model ?? null,
+      maxConcurrency: Number.isFinite(maxConcurrency) ? maxConcurrency : null,
+      settings: this.#settings,
+      running: this.#limiter.running,
+      waiting: this.#limiter.waiting,
+      requestsSinceChange: this.#sinceChange,
+      served: Object.fromEntries(this.#served),
+      promptTokens: this.#promptTokens,
+      generationTokens: this.#generationTokens,
+    };
   }
-  const api = API_PATHS.get(url.pathname);
-  if (req.method === 'POST' && api !== undefined) {
-    let body: unknown;
+
+  load(): StubLoad {
+    return {
+      running: this.#limiter.running,
+      waiting: this.#limiter.waiting,
+      maxConcurrency: this.#limiter.limit,
+      served: this.#served,
+      promptTokens: this.#promptTokens,
+      generationTokens: this.#generationTokens,
+    };
+  }
+
+  #setSettings(settings: StubSettings): void {
+    this.#settings = settings;
+    this.#sinceChange = 0;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://stub');
+    const { pool, model } = this.#options;
+    const poolHeader = { [STUB_RESPONSE_HEADER.pool]: pool };
+    switch (`${req.method} ${url.pathname}`) {
+      case 'GET /health':
+        sendJson(res, 200, { status: 'ok', pool }, poolHeader);
+        return;
+      case 'GET /v1/models':
+        sendJson(
+          res,
+          200,
+          {
+            object: 'list',
+            data: model === undefined ? [] : [{ id: model, object: 'model', owned_by: pool }],
+          },
+          poolHeader,
+        );
+        return;
+      case 'GET /metrics': {
+        const text = renderMetrics(model ?? pool, this.load());
+        res.writeHead(200, { [HEADER.contentType]: PROMETHEUS_CONTENT_TYPE, ...poolHeader });
+        res.end(text);
+        return;
+      }
+      case 'GET /stub/state':
+        sendJson(res, 200, this.state(), poolHeader);
+        return;
+      case 'POST /stub/fault': {
+        const body = parseJsonObject(await readBody(req, MAX_ADMIN_BODY_BYTES));
+        const parsed = parseSettingsPatch(body);
+        if (!parsed.ok) {
+          sendError(res, 400, `invalid fault settings: ${parsed.message}`, 'invalid_request');
+          return;
+        }
+        this.#setSettings({ ...this.#settings, ...parsed.patch });
+        sendJson(res, 200, this.state(), poolHeader);
+        return;
+      }
+      case 'DELETE /stub/fault':
+        this.#setSettings(this.#options.settings);
+        sendJson(res, 200, this.state(), poolHeader);
+        return;
+    }
+    const api = apiForPath(url.pathname);
+    if (req.method === 'POST' && api !== undefined) {
+      await this.#answer(req, res, api);
+      return;
+    }
+    sendError(res, 404, `${req.method} ${url.pathname} is not served by this stub`, 'not_found');
+  }
+
+  /** Whether this request fails, and how: the test header first, then `failAfter`, then an `errorRate` draw. */
+  #fault(
+    settings: StubSettings,
+    overrides: RequestOverrides,
+  ): { mode: FaultMode; status: number } | undefined {
+    // One draw per request whatever decides, so a seeded sequence does not shift with the settings.
+    const draw = this.#random();
+    const index = this.#sinceChange++;
+    if (overrides.status !== undefined) {
+      return overrides.status === 200 ? undefined : { mode: 'status', status: overrides.status };
+    }
+    const failing = (settings.failAfter !== null && index >= settings.failAfter) || draw < settings.errorRate;
+    return failing ? { mode: settings.mode, status: settings.errorStatus } : undefined;
+  }
+
+  #count(outcome: string, usage: Usage | undefined): void {
+    this.#served.set(outcome, (this.#served.get(outcome) ?? 0) + 1);
+    if (usage !== undefined) {
+      this.#promptTokens += usage.promptTokens;
+      this.#generationTokens += usage.completionTokens;
+    }
+  }
+
+  async #answer(req: IncomingMessage, res: ServerResponse, api: LlmApi): Promise<void> {
+    const settings = this.#settings;
+    const { pool } = this.#options;
+    const aborted = new AbortController();
+    let usage: Usage | undefined;
+    let reset = false;
+    res.once('close', () => {
+      if (res.writableFinished)
+        this.#count(String(res.statusCode), res.statusCode === 200 ? usage : undefined);
+      else {
+        aborted.abort();
+        this.#count(reset ? 'reset' : 'aborted', undefined);
+      }
+    });
+    const poolHeader = { [STUB_RESPONSE_HEADER.pool]: pool };
+    const fail = (status: number, message: string, code: string) =>
+      sendJson(res, status, errorBody(api, status, message, code), poolHeader);
+
+    const text = await readBody(req, MAX_BODY_BYTES);
+    let overrides: RequestOverrides;
     try {
-      body = JSON.parse(await readBody(req));
-    } catch {
-      sendApiError(res, api, 'request body is not valid JSON', 'invalid_json');
+      overrides = readOverrides(req.headers);
+    } catch (error) {
+      fail(400, (error as Error).message, 'invalid_stub_header');
       return;
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      sendApiError(res, api, 'request body must be a JSON object', 'invalid_request');
+    const fault = this.#fault(settings, overrides);
+    if (fault?.mode === 'status') {
+      fail(fault.status, `stub fault: ${pool} answers ${fault.status}`, 'stub_fault');
       return;
     }
+    const body = parseJsonObject(text);
+    if (body === undefined) {
+      fail(400, 'request body must be a JSON object', 'invalid_json');
+      return;
+    }
+    // A request without a model gets the served one, as vLLM does.
+    if (body.model === undefined) body.model = this.#options.model ?? 'unknown';
     let request: ParsedRequest;
     try {
-      request = parseLlmRequest(api, body as Record<string, unknown>);
+      request = parseLlmRequest(api, body);
     } catch (error) {
       if (!(error instanceof InvalidRequestError)) throw error;
-      sendApiError(res, api, error.message, error.code);
+      fail(400, error.message, error.code);
       return;
     }
-    apiAnswer(req, res, api, request, pool);
-    return;
+
+    const release = await this.#limiter.acquire(aborted.signal);
+    if (release === undefined) return;
+    try {
+      if (fault?.mode === 'hang') {
+        await untilAborted(aborted.signal);
+        return;
+      }
+      const answer = buildAnswer(api, request, pool, overrides.completionTokens ?? settings.completionTokens);
+      usage = answer.usage;
+      const headers = {
+        ...poolHeader,
+        [STUB_RESPONSE_HEADER.model]: request.model,
+        [STUB_RESPONSE_HEADER.selectedPool]: String(req.headers[HEADER.selectedPool] ?? ''),
+      };
+      const timing = {
+        ttftMs: overrides.ttftMs ?? settings.ttftMs,
+        tokensPerSecond: settings.tokensPerSecond,
+      };
+      const total = answer.pieces.reduce((sum, p) => sum + Buffer.byteLength(p.data), 0);
+      const cutAt = fault?.mode === 'reset' ? Math.max(1, Math.floor(total / 2)) : undefined;
+      if ((await deliver(res, answer, headers, timing, aborted.signal, cutAt)) === 'cut') {
+        // A `reset` fault: the connection dies mid-answer, as when an engine crashes.
+        reset = true;
+        res.destroy();
+      }
+    } catch (error) {
+      // The client left mid-answer: nothing more to send.
+      if (!aborted.signal.aborted) throw error;
+    } finally {
+      release();
+    }
   }
-  if (req.method !== 'POST' || url.pathname !== '/v1/chat/completions') {
-    sendError(res, 404, `${req.method} ${url.pathname} is not served by this stub`, 'not_found');
-    return;
-  }
-  let request: ChatRequest;
-  try {
-    request = JSON.parse(await readBody(req)) as ChatRequest;
-  } catch {
-    sendError(res, 400, 'request body is not valid JSON', 'invalid_json');
-    return;
-  }
-  if (typeof request !== 'object' || request === null || !Array.isArray(request.messages)) {
-    sendError(res, 400, 'messages must be a list', 'invalid_request');
-    return;
-  }
-  chatCompletion(req, res, request, pool);
 }
 
+/**
+ * A stub model server for one pool; listen on it as on any `http.Server`. Throws a RangeError for invalid
+ * options. Hung and paced requests end when their client leaves: close with `closeAllConnections()` as well.
+ */
 export function createStubServer(options: StubOptions): Server {
+  const stub = new Stub(parseStubOptions(options));
   return createServer((req, res) => {
-    handle(req, res, options.pool).catch((error: unknown) => {
+    stub.handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendError(res, 500, (error as Error).message, 'stub_error');
       else res.destroy();
     });

@@ -44,11 +44,13 @@ describe('stub upstream', () => {
     expect(res.headers.get('x-stub-selected-pool')).toBe('l4-pool');
     const body = (await res.json()) as {
       output: { content: { text: string }[] }[];
-      usage: { input_tokens: number };
+      usage: { input_tokens: number; output_tokens: number };
     };
     expect(body).toMatchObject({ object: 'response', status: 'completed', model: 'Qwen/Qwen3-8B' });
     expect(body.output[0]?.content[0]?.text).toBe(ANSWER);
-    expect(body.usage.input_tokens).toBe(10);
+    // Prompt tokens ≈ characters / 4 of what the model reads (instructions + input: 21 characters).
+    expect(body.usage.input_tokens).toBe(6);
+    expect(body.usage.output_tokens).toBe(ANSWER.split(' ').length);
   });
 
   it('streams /v1/responses as Responses events', async () => {

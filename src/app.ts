@@ -5,6 +5,7 @@ import { readinessReport } from './admin/readiness.ts';
 import { OnnxSessionPool } from './ml/onnx-session-pool.ts';
 import { PolicyStore } from './policy/policy-store.ts';
 import { PolicyWatcher, type PolicyWatcherOptions } from './policy/policy-watcher.ts';
+import { PoolRuntime } from './pools/pool-runtime.ts';
 import { ExtProcServer } from './server/ext-proc-server.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { Telemetry } from './telemetry/telemetry.ts';
@@ -80,6 +81,8 @@ export interface App {
   readonly adminPort: number | undefined;
   readonly policies: PolicyStore;
   readonly server: ExtProcServer;
+  /** Live pool state (in flight, latency, breakers, scraped load), shared by every policy generation. */
+  readonly pools: PoolRuntime;
   close(): Promise<void>;
 }
 
@@ -90,6 +93,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     shuttingDown: false,
   };
   const adminOptions = options.admin;
+  const pools = new PoolRuntime(options.logger.child({ component: 'pools' }));
   const admin =
     adminOptions &&
     new AdminServer({
@@ -103,6 +107,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       policy: () =>
         state.policies && policyView(state.policies, { showPrompts: adminOptions.showPrompts ?? false }),
       ...(adminOptions.metrics && { metrics: adminOptions.metrics }),
+      pools: () => pools.view(),
       logger: options.logger.child({ component: 'admin' }),
     });
   let adminPort: number | undefined;
@@ -120,14 +125,22 @@ export async function startApp(options: AppOptions): Promise<App> {
   try {
     policies = await PolicyStore.open(options.policyFile, options.logger.child({ component: 'policy' }), {
       sessionPool,
+      routerDeps: { pools: pools.state, random: Math.random },
+      onPolicyLive: (policy) => pools.apply(policy),
       ...(options.telemetry && { telemetry: options.telemetry }),
     });
   } catch (error) {
+    await pools.close();
     await sessionPool.close();
     await admin?.close();
     throw error;
   }
   state.policies = policies;
+  if (options.telemetry?.metricsEnabled)
+    options.telemetry.metrics.observePools(
+      () => pools.state.views(),
+      (pool) => pools.scrapeFailures(pool),
+    );
   const server = new ExtProcServer({
     leaseRouter: () => policies.lease(),
     maxRequestHeaders: () => policies.live.policy.limits.maxRequestHeaders,
@@ -144,6 +157,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   } catch (error) {
     await server.close();
     policies.close();
+    await pools.close();
     await sessionPool.close();
     await admin?.close();
     throw new ListenError('gRPC ext_proc server', options.host, options.port, error);
@@ -159,6 +173,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     adminPort,
     policies,
     server,
+    pools,
     close: () => {
       state.shuttingDown = true;
       // The admin server outlives the gRPC drain so /readyz keeps answering 503 (not a refused connection).
@@ -168,6 +183,7 @@ export async function startApp(options: AppOptions): Promise<App> {
           state.accepting = false;
           policies.close();
         })
+        .then(() => pools.close())
         .then(() => sessionPool.close())
         .then(() => admin?.close());
       return closing;

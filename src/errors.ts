@@ -86,8 +86,12 @@ export class PolicyBlockedError extends RouterError {
 }
 
 export class NoPoolError extends RouterError {
-  constructor(message: string) {
+  /** When every pool that fits is unavailable for a while (breakers open): the client's `Retry-After`. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(message: string, retryAfterSeconds?: number) {
     super('no_pool_available', message, { httpStatus: 503, errorType: 'server_error' });
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

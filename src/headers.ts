@@ -9,6 +9,12 @@ export const HEADER = {
   routerConfidence: 'x-router-confidence',
   routerResponsePath: 'x-router-response-path',
   routerSignals: 'x-router-signals',
+  /** `<primary cluster>--<fallback cluster>`: Envoy's aggregate cluster that retries a failed request on the fallback. */
+  routerFailoverCluster: 'x-router-failover-cluster',
+  /** Set by Envoy on responses: the pool cluster that actually answered (after a failover retry, the fallback). */
+  routerUpstreamCluster: 'x-router-upstream-cluster',
+  /** Set by Envoy on responses: upstream attempts made (more than 1: the first attempt failed and was retried). */
+  routerUpstreamAttempts: 'x-router-upstream-attempts',
   /** Stable error code of a router answer (docs/errors.md), in every API's error shape. */
   routerErrorCode: 'x-router-error-code',
   /** Anthropic SDKs send it: answers to paths that name no API use Anthropic's shapes. */
@@ -16,6 +22,8 @@ export const HEADER = {
   routerDebug: 'x-router-debug',
   contentLength: 'content-length',
   contentType: 'content-type',
+  contentEncoding: 'content-encoding',
+  retryAfter: 'retry-after',
   path: ':path',
   method: ':method',
   authority: ':authority',

@@ -4,6 +4,9 @@ export type HeaderPair = readonly [name: string, value: string];
 
 export type BodyMode = 'NONE' | 'STREAMED' | 'BUFFERED';
 
+/** Envoy dynamic metadata: namespace → flat values (access logs and later filters read them). */
+export type DynamicMetadata = Readonly<Record<string, Readonly<Record<string, string | number | boolean>>>>;
+
 /** Let the request or response go on, possibly changed. */
 export interface ContinueResult {
   readonly kind: 'continue';
@@ -16,6 +19,7 @@ export interface ContinueResult {
   /** Ask Envoy to re-pick the route because headers it routes on changed. */
   readonly clearRouteCache?: boolean;
   readonly modeOverride?: { readonly requestBodyMode?: BodyMode; readonly responseBodyMode?: BodyMode };
+  readonly dynamicMetadata?: DynamicMetadata;
 }
 
 /** Answer the client directly; nothing goes upstream. */
@@ -26,6 +30,7 @@ export interface ImmediateResult {
   readonly body: Uint8Array;
   /** Short reason for Envoy's access log (`%RESPONSE_CODE_DETAILS%`). */
   readonly details: string;
+  readonly dynamicMetadata?: DynamicMetadata;
 }
 
 export type PhaseResult = ContinueResult | ImmediateResult;

@@ -4,7 +4,7 @@
 //        answers (GET /v1/models), 405 / 404 / 431, pass-through of non-LLM paths
 //   request body ─▶ parse (request/, bounded JSON depth) ─▶ identity (trusted source only)
 //        ─▶ signals (signals/: budgets, whole-text guard scans, on_error) ─▶ decision (decisions/: enforced first)
-//        ─▶ model (selection/) ─▶ plugins (plugins/: block / fast response end the request here)
+//        ─▶ request plugins (plugins/: block / fast response end the request here) ─▶ model (selection/)
 //        ─▶ pool (pools/: reserved pools only for their decisions) ─▶ mutations: x-selected-model, x-selected-pool, body
 //
 // Requests naming a concrete model skip the decisions, except those with `enforce: always` (guardrails), which
@@ -23,7 +23,7 @@ import {
 } from './errors.ts';
 import { HEADER, type ResponsePath } from './headers.ts';
 import type { HeaderPair, ImmediateResult, PhaseResult } from './mutations.ts';
-import type { PluginEffect } from './plugins/decision-plugin.ts';
+import type { DecisionPlugin, RespondEffect } from './plugins/plugin.ts';
 import type {
   CompiledDecision,
   CompiledModel,
@@ -32,13 +32,15 @@ import type {
   LlmApiName,
   Policy,
 } from './policy/policy.ts';
-import { chooseFirstFittingPool } from './pools/pool-selector.ts';
+import { choosePool } from './pools/pool-selector.ts';
+import { PoolStateRegistry } from './pools/pool-state.ts';
 import { apiForPath, type LlmApi, type LlmApiAdapter, llmApi } from './request/apis/index.ts';
 import { rewriteTopLevel } from './request/body-rewrite.ts';
 import { type FilterMetadata, resolveIdentity, untrustedIdentityHeaders } from './request/identity.ts';
 import { decodeJsonBody, parseLlmRequest } from './request/openai-request.ts';
 import { buildRequestContext, type RequestContext } from './request/request-context.ts';
 import { looksLikeLlmPath, normalizeRequestPath } from './request/request-path.ts';
+import { addUsageOption, needsUsageOption } from './response/include-usage.ts';
 import { type ApiModelListing, modelsListAnswer } from './responses.ts';
 import type { SignalReport } from './signals/signal-engine.ts';
 import { RouteRecord } from './telemetry/route-record.ts';
@@ -57,10 +59,18 @@ export interface RoutingPlan {
   readonly modelRef: CompiledModelRef | undefined;
   /** Undefined when a plugin answers: no pool is chosen for a request that never goes upstream. */
   readonly pool: CompiledPool | undefined;
+  /** The pool Envoy retries a failed request on, for a model with `failover: true`. */
+  readonly fallbackPool: CompiledPool | undefined;
   readonly requiredTokens: number;
   /** Set when a plugin answers instead of the model. */
-  readonly response: Extract<PluginEffect, { kind: 'respond' }> | undefined;
+  readonly response: RespondEffect | undefined;
   readonly bodyPatches: readonly ((body: Record<string, unknown>) => void)[];
+  /** Upstream request headers the decision's plugins set and remove. */
+  readonly upstreamHeaders: { readonly set: readonly HeaderPair[]; readonly remove: readonly string[] };
+  /** The winning decision's plugins, for the response phases. */
+  readonly plugins: readonly DecisionPlugin[];
+  /** The router added `stream_options.include_usage`: the response stage strips the extra usage frame. */
+  readonly stripUsageFrame: boolean;
 }
 
 function resolveModel(policy: Policy, name: string): CompiledModel {
@@ -80,13 +90,21 @@ function usablePools(model: CompiledModel, decision: string | undefined): Compil
   );
 }
 
-function choosePool(
+/** What routing needs besides the policy: the process's live pool state and a source of randomness. */
+export interface RouterDeps {
+  readonly pools: PoolStateRegistry;
+  readonly random: () => number;
+}
+
+function choosePoolFor(
   model: CompiledModel,
+  context: RequestContext,
   requiredTokens: number,
   decision: string | undefined,
   explicit: boolean,
   record: RouteRecord,
-): CompiledPool {
+  deps: RouterDeps,
+): { pool: CompiledPool; fallback: CompiledPool | undefined } {
   const mark = record.begin('pool_selection');
   const pools = usablePools(model, decision);
   if (pools.length === 0 && model.pools.length > 0) {
@@ -94,9 +112,20 @@ function choosePool(
     if (explicit) throw new ModelNotAllowedError(model.name);
     throw new NoPoolError(`Every pool of model '${model.name}' is reserved for other routing decisions`);
   }
-  const { pool } = chooseFirstFittingPool(model.name, pools, requiredTokens, model.contextWindow);
+  const choice = choosePool({
+    modelName: model.name,
+    modelContextWindow: model.contextWindow,
+    pricing: model.pricing,
+    pools,
+    strategy: model.poolStrategy,
+    requiredTokens,
+    promptTokens: context.promptTokens,
+    expectedCompletionTokens: context.request.maxOutputTokens ?? 0,
+    state: deps.pools,
+    random: deps.random,
+  });
   record.end(mark);
-  return pool;
+  return { pool: choice.pool, fallback: model.failover ? choice.fallback : undefined };
 }
 
 interface DecisionRoute {
@@ -104,16 +133,51 @@ interface DecisionRoute {
   readonly modelRef: CompiledModelRef | undefined;
   readonly response: RoutingPlan['response'];
   readonly bodyPatches: ((body: Record<string, unknown>) => void)[];
+  readonly upstreamHeaders: { set: HeaderPair[]; remove: string[] };
 }
 
-/** Model selection among the winner's modelRefs that serve the request's API, then its plugins in order. */
-function routeDecision(
+/**
+ * The winner's request plugins in order (an answer ends the request: no model, no pool), then model selection among
+ * its modelRefs that serve the request's API.
+ */
+async function routeDecision(
   policy: Policy,
   context: RequestContext,
+  signals: SignalReport | undefined,
   winner: CompiledDecision,
+  confidence: number,
   record: RouteRecord,
-): DecisionRoute {
-  let mark = record.begin('model_selection');
+  deps: RouterDeps,
+): Promise<DecisionRoute> {
+  const bodyPatches: ((body: Record<string, unknown>) => void)[] = [];
+  const upstreamHeaders: DecisionRoute['upstreamHeaders'] = { set: [], remove: [] };
+  const requestPlugins = winner.plugins.filter((plugin) => plugin.onRequest !== undefined);
+  if (requestPlugins.length > 0) {
+    const mark = record.begin('plugins');
+    const pluginContext = {
+      request: context,
+      signals,
+      decision: { name: winner.name, confidence },
+      modelRefs: winner.modelRefs,
+    };
+    for (const plugin of requestPlugins) {
+      const pluginMark = record.beginPlugin(plugin.type);
+      const effect = await plugin.onRequest?.(pluginContext);
+      record.end(pluginMark);
+      pluginMark.effect = effect?.kind;
+      if (effect?.kind === 'respond') {
+        record.end(mark);
+        // The answer names the decision's first model: no model is chosen for a request that never goes upstream.
+        const model = resolveModel(policy, winner.modelRefs[0]?.model ?? policy.defaultModel.name);
+        return { model, modelRef: undefined, response: effect, bodyPatches, upstreamHeaders };
+      }
+      if (effect?.patchBody) bodyPatches.push(effect.patchBody);
+      if (effect?.setHeaders) upstreamHeaders.set.push(...effect.setHeaders);
+      if (effect?.removeHeaders) upstreamHeaders.remove.push(...effect.removeHeaders);
+    }
+    record.end(mark);
+  }
+  const mark = record.begin('model_selection');
   const api = context.request.api;
   const candidates = winner.modelRefs.filter((ref) => {
     const model = policy.modelsByName.get(ref.model);
@@ -122,27 +186,10 @@ function routeDecision(
   if (candidates.length === 0) {
     throw new UnknownModelError(winner.modelRefs[0]?.model ?? policy.defaultModel.name, api);
   }
-  const modelRef = winner.selector.select(candidates);
+  const modelRef = winner.selector.select(candidates, { request: context, signals, pools: deps.pools });
   const model = resolveModel(policy, modelRef.model);
   record.end(mark);
-  let response: RoutingPlan['response'];
-  const bodyPatches: ((body: Record<string, unknown>) => void)[] = [];
-  if (winner.plugins.length > 0) {
-    mark = record.begin('plugins');
-    for (const plugin of winner.plugins) {
-      const pluginMark = record.beginPlugin(plugin.type);
-      const effect = plugin.apply(context.request);
-      record.end(pluginMark);
-      pluginMark.effect = effect.kind;
-      if (effect.kind === 'respond') {
-        response = effect;
-        break;
-      }
-      bodyPatches.push(effect.patchBody);
-    }
-    record.end(mark);
-  }
-  return { model, modelRef, response, bodyPatches };
+  return { model, modelRef, response: undefined, bodyPatches, upstreamHeaders };
 }
 
 /**
@@ -153,6 +200,7 @@ export async function planRoute(
   policy: Policy,
   context: RequestContext,
   record: RouteRecord = new RouteRecord(),
+  deps: RouterDeps = defaultRouterDeps(),
 ): Promise<RoutingPlan> {
   const { request } = context;
   const requiredTokens = context.promptTokens + (request.maxOutputTokens ?? 0);
@@ -186,15 +234,29 @@ export async function planRoute(
   record.onErrorApplied = onErrorApplied;
   let route: DecisionRoute;
   if (winner) {
-    route = routeDecision(policy, context, winner, record);
+    route = await routeDecision(policy, context, signals, winner, confidence, record, deps);
   } else {
     const model = named ?? policy.defaultModel;
     if (!servesApi(model, request.api)) throw new UnknownModelError(model.name, request.api);
-    route = { model, modelRef: undefined, response: undefined, bodyPatches: [] };
+    route = {
+      model,
+      modelRef: undefined,
+      response: undefined,
+      bodyPatches: [],
+      upstreamHeaders: { set: [], remove: [] },
+    };
   }
-  const pool = route.response
+  const choice = route.response
     ? undefined
-    : choosePool(route.model, requiredTokens, winner?.name, explicit && !winner, record);
+    : choosePoolFor(route.model, context, requiredTokens, winner?.name, explicit && !winner, record, deps);
+  const pool = choice?.pool;
+  // Token usage of streamed answers is known only when the server sends it: ask for it, strip it on the way back.
+  const stripUsageFrame =
+    pool !== undefined &&
+    policy.response.readBody &&
+    policy.response.includeUsage &&
+    needsUsageOption(request.api, request.body);
+  if (stripUsageFrame) route.bodyPatches.push(addUsageOption);
   return {
     explicitModel: explicit && !winner,
     signals,
@@ -204,9 +266,13 @@ export async function planRoute(
     model: route.model,
     modelRef: route.modelRef,
     pool,
+    fallbackPool: choice?.fallback,
     requiredTokens,
     response: route.response,
     bodyPatches: route.bodyPatches,
+    upstreamHeaders: route.upstreamHeaders,
+    plugins: winner?.plugins ?? [],
+    stripUsageFrame,
   };
 }
 
@@ -251,6 +317,8 @@ export function diagnosticHeaders(
 export function planToResult(
   plan: RoutingPlan,
   context: RequestContext,
+  /** Envoy dynamic metadata namespace of the routing facts (policy `response.dynamic_metadata_namespace`). */
+  namespace = 'io.envoy.semantic_router',
 ): { result: PhaseResult; diagnostics: HeaderPair[] } {
   const api = llmApi(context.request.api);
   if (plan.response) {
@@ -273,12 +341,30 @@ export function planToResult(
   const body = rewrittenBody(plan, context);
   return {
     result: {
+      dynamicMetadata: {
+        [namespace]: {
+          decision: plan.decision?.name ?? (plan.explicitModel ? 'explicit_model' : 'default'),
+          model: plan.model.name,
+          provider_model_id: plan.model.providerModelId,
+          pool: pool.name,
+        },
+      },
       kind: 'continue',
       setHeaders: [
+        ...plan.upstreamHeaders.set,
         [HEADER.selectedModel, plan.model.name],
         [HEADER.selectedPool, pool.envoyCluster],
+        ...(plan.fallbackPool
+          ? [
+              [
+                HEADER.routerFailoverCluster,
+                `${pool.envoyCluster}--${plan.fallbackPool.envoyCluster}`,
+              ] as const,
+            ]
+          : []),
         [HEADER.contentLength, String(body.length)],
       ],
+      ...(plan.upstreamHeaders.remove.length > 0 && { removeHeaders: plan.upstreamHeaders.remove }),
       body,
       clearRouteCache: true,
     },
@@ -319,7 +405,11 @@ export function errorAnswerFor(
   headers: ReadonlyMap<string, string>,
   extraHeaders: readonly HeaderPair[] = [],
 ): ImmediateResult {
-  return answerApi(api, headers).errorAnswer(error, extraHeaders);
+  // Every pool open for a while: tell the client when to come back (RFC 9110 Retry-After, seconds).
+  const retryAfter = error instanceof NoPoolError ? error.retryAfterSeconds : undefined;
+  const headersOut: readonly HeaderPair[] =
+    retryAfter === undefined ? extraHeaders : [...extraHeaders, [HEADER.retryAfter, String(retryAfter)]];
+  return answerApi(api, headers).errorAnswer(error, headersOut);
 }
 
 function isPassthroughPath(policy: Policy, path: string): boolean {
@@ -399,6 +489,7 @@ export interface RouteInput {
 }
 
 export interface RoutedRequest {
+  readonly context: RequestContext;
   /** The answer to Envoy's request-body message. */
   readonly requestResult: PhaseResult;
   /** `x-router-*` headers for the client's response. */
@@ -425,6 +516,10 @@ export function parseRequest(policy: Policy, input: RouteInput): RequestContext 
 
 /** What the server needs from the routing core; bound to one policy generation per stream. */
 export interface RequestRouter {
+  /** The policy generation this router serves (its response settings, pools, models). */
+  readonly policy: Policy;
+  /** The process's live pool state: streams count their requests in flight and report outcomes to it. */
+  readonly pools: PoolStateRegistry;
   /** Header names the client may not set for this policy (identity headers nobody vouches for). */
   readonly untrustedHeaders: readonly string[];
   /** Request header limits (count, bytes). */
@@ -434,8 +529,15 @@ export interface RequestRouter {
   route(input: RouteInput, record?: RouteRecord): Promise<RoutedRequest>;
 }
 
-export function createRequestRouter(policy: Policy): RequestRouter {
+/** A pool state of its own and Math.random: for tools and tests that route without a running server. */
+export function defaultRouterDeps(): RouterDeps {
+  return { pools: new PoolStateRegistry(), random: Math.random };
+}
+
+export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRouterDeps()): RequestRouter {
   return {
+    policy,
+    pools: deps.pools,
     untrustedHeaders: untrustedIdentityHeaders(policy.identity),
     headerLimits: {
       maxHeaders: policy.limits.maxRequestHeaders,
@@ -447,9 +549,9 @@ export function createRequestRouter(policy: Policy): RequestRouter {
       const context = parseRequest(policy, input);
       record.end(mark);
       record.context = context;
-      const plan = await planRoute(policy, context, record);
-      const { result, diagnostics } = planToResult(plan, context);
-      return { requestResult: result, diagnosticHeaders: diagnostics, plan };
+      const plan = await planRoute(policy, context, record, deps);
+      const { result, diagnostics } = planToResult(plan, context, policy.response.dynamicMetadataNamespace);
+      return { context, requestResult: result, diagnosticHeaders: diagnostics, plan };
     },
   };
 }

@@ -14,10 +14,12 @@ export interface AdminServerOptions {
   readonly policy: () => PolicyView | undefined;
   /** Absent: /metrics answers 404. */
   readonly metrics?: MetricsHandler;
+  /** Each pool's live state (in flight, latency, errors, breaker, scraped load); absent: /pools answers 404. */
+  readonly pools?: () => unknown;
   readonly logger: Logger;
 }
 
-export const ADMIN_PATHS = ['/healthz', '/readyz', '/metrics', '/policy'] as const;
+export const ADMIN_PATHS = ['/healthz', '/readyz', '/metrics', '/policy', '/pools'] as const;
 const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 // Open keep-alive connections (Prometheus keeps one per target) must not hold up shutdown for long.
 const CLOSE_TIMEOUT_MS = 1000;
@@ -123,6 +125,10 @@ export class AdminServer {
         else sendJson(response, 503, { error: 'the policy is still loading' });
         return;
       }
+      case '/pools':
+        if (this.options.pools) sendJson(response, 200, this.options.pools());
+        else sendJson(response, 404, { error: 'pool state is not available' });
+        return;
     }
   }
 }

@@ -3,11 +3,15 @@ import type { z } from 'zod';
 import { collectSignalLeaves, type RuleNode, signalKey } from '../decisions/rule-tree.ts';
 import { PolicyError } from '../errors.ts';
 import { ModelFileError, type OnnxSessionPool } from '../ml/onnx-session-pool.ts';
+import { PLUGINS, UNSUPPORTED_PLUGIN_TYPES } from '../plugins/index.ts';
+import type { DecisionPlugin, PluginDefinition } from '../plugins/plugin.ts';
+import { metricsEndpointProblem } from '../pools/metrics-scraper.ts';
 import {
-  type DecisionPlugin,
-  pluginFactories,
-  UNSUPPORTED_PLUGIN_TYPES,
-} from '../plugins/decision-plugin.ts';
+  createPoolStrategy,
+  DEFAULT_POOL_STRATEGY,
+  POOL_STRATEGIES,
+  type PoolStrategy,
+} from '../pools/strategies/index.ts';
 import { selectionAlgorithms } from '../selection/model-selector.ts';
 import { familiesByConditionType, familiesByKey } from '../signals/index.ts';
 import { type FamilyEvaluator, SignalEngine } from '../signals/signal-engine.ts';
@@ -35,6 +39,7 @@ import {
   type OnError,
   onErrorSchema,
   type PolicyDocument,
+  type PoolSelectionDocument,
   policySchema,
   type RawRuleNode,
 } from './policy-schema.ts';
@@ -69,6 +74,8 @@ export interface CompileOptions {
   readonly sessionPool?: OnnxSessionPool;
   /** Directory of built-in models; the installation's `models/` if absent. */
   readonly builtinModelsDir?: string;
+  /** The plugins policies may use; the router's registry (src/plugins/index.ts) if absent. Tests add their own. */
+  readonly plugins?: ReadonlyMap<string, PluginDefinition<never>>;
 }
 
 const policyFieldNames = schemaFieldNames(policySchema);
@@ -259,12 +266,13 @@ function compilePlugins(
   decision: DecisionDocument,
   path: PathSegment[],
   issues: IssueCollector,
+  options: CompileOptions,
 ): DecisionPlugin[] {
   const plugins: DecisionPlugin[] = [];
   decision.plugins.forEach((plugin, index) => {
     if (plugin.enabled === false) return;
     const pluginPath = [...path, 'plugins', index];
-    const factory = pluginFactories.get(plugin.type);
+    const factory = (options.plugins ?? PLUGINS).get(plugin.type);
     if (!factory) {
       if (UNSUPPORTED_PLUGIN_TYPES.has(plugin.type)) {
         issues.warning(
@@ -275,14 +283,14 @@ function compilePlugins(
         issues.error(
           [...pluginPath, 'type'],
           `unknown plugin type '${plugin.type}'`,
-          `use one of: ${[...pluginFactories.keys()].join(', ')}`,
+          `use one of: ${[...(options.plugins ?? PLUGINS).keys()].join(', ')}`,
         );
       }
       return;
     }
     const config = (factory.configSchema as z.ZodType<unknown>).safeParse(plugin.configuration);
     if (!config.success) issues.fromZod(config.error, [...pluginPath, 'configuration']);
-    else plugins.push(factory.create(config.data as never));
+    else plugins.push(factory.create(config.data as never, undefined as never));
   });
   return plugins;
 }
@@ -318,11 +326,44 @@ function poolReservations(doc: PolicyDocument, issues: IssueCollector): Map<stri
   return reservations;
 }
 
+/** The strategy a `pool_selection` names, its settings in the member of the same name; errors at `path`. */
+function compilePoolStrategy(
+  selection: PoolSelectionDocument,
+  path: PathSegment[],
+  issues: IssueCollector,
+): PoolStrategy {
+  const { strategy, ...rest } = selection;
+  const definition = POOL_STRATEGIES.get(strategy);
+  const fallback = createPoolStrategy(DEFAULT_POOL_STRATEGY);
+  if (!definition) {
+    const suggestion = closest(strategy, POOL_STRATEGIES.keys());
+    issues.error(
+      [...path, 'strategy'],
+      `unknown pool selection strategy '${strategy}'`,
+      suggestion ? `did you mean '${suggestion}'?` : `use one of: ${[...POOL_STRATEGIES.keys()].join(', ')}`,
+    );
+    return fallback;
+  }
+  const unexpected = Object.keys(rest).filter((key) => key !== strategy);
+  for (const key of unexpected)
+    issues.error([...path, key], `unknown field '${key}'`, `settings of ${strategy} go under '${strategy}:'`);
+  const config = definition.configSchema.safeParse((rest as Record<string, unknown>)[strategy] ?? {});
+  if (!config.success) {
+    issues.fromZod(config.error, [...path, strategy]);
+    return fallback;
+  }
+  return definition.create(config.data);
+}
+
 function compileModels(doc: PolicyDocument, issues: IssueCollector) {
   const pools = new Map<string, CompiledPool>();
   const reservations = poolReservations(doc, issues);
   doc.pools.forEach((pool, index) => {
     if (pools.has(pool.name)) issues.error(['pools', index, 'name'], `duplicate pool name '${pool.name}'`);
+    const endpointProblem =
+      pool.metrics_endpoint === undefined ? undefined : metricsEndpointProblem(pool.metrics_endpoint);
+    if (endpointProblem)
+      issues.error(['pools', index, 'metrics_endpoint'], `metrics_endpoint ${endpointProblem}`);
     pools.set(pool.name, {
       name: pool.name,
       envoyCluster: pool.envoy_cluster ?? pool.name,
@@ -330,6 +371,7 @@ function compileModels(doc: PolicyDocument, issues: IssueCollector) {
       accelerator: pool.accelerator,
       costPerHour: pool.cost_per_hour,
       private: pool.private ?? false,
+      metricsEndpoint: pool.metrics_endpoint,
       reservedFor: reservations.get(pool.name),
     });
   });
@@ -370,6 +412,18 @@ function compileModels(doc: PolicyDocument, issues: IssueCollector) {
       contextWindow: model.context_window,
       reasoningFamily,
       apis: new Set<LlmApiName>(model.apis ?? LLM_API_NAMES),
+      pricing: model.pricing && {
+        currency: model.pricing.currency,
+        promptPer1m: model.pricing.prompt_per_1m,
+        completionPer1m: model.pricing.completion_per_1m,
+        cachedInputPer1m: model.pricing.cached_input_per_1m,
+      },
+      failover: model.failover,
+      poolStrategy: compilePoolStrategy(
+        model.pool_selection ?? doc.pool_selection,
+        model.pool_selection ? [...path, 'pool_selection'] : ['pool_selection'],
+        issues,
+      ),
     };
     models.push(compiled);
     byName.set(model.name, compiled);
@@ -389,6 +443,7 @@ function compileDecisions(
   signals: SignalCatalogue,
   modelNames: ReadonlySet<string>,
   issues: IssueCollector,
+  options: CompileOptions,
 ): CompiledDecision[] {
   const seen = new Set<string>();
   return doc.routing.decisions.map((decision, index) => {
@@ -441,7 +496,7 @@ function compileDecisions(
       rule,
       modelRefs,
       selector: selector as NonNullable<typeof selector>,
-      plugins: compilePlugins(decision, path, issues),
+      plugins: compilePlugins(decision, path, issues, options),
     };
   });
 }
@@ -498,6 +553,25 @@ async function buildSignalEngine(
     }
   }
   return new SignalEngine(evaluators, { maxScanChars: doc.limits.max_scan_chars });
+}
+
+/** The breaker and scrape settings must make a working pool-state registry. */
+function checkPoolStateSettings(doc: PolicyDocument, issues: IssueCollector): void {
+  const { breaker, scrape } = doc;
+  if (
+    breaker.open_seconds !== undefined &&
+    breaker.max_open_seconds !== undefined &&
+    breaker.max_open_seconds < breaker.open_seconds
+  ) {
+    issues.error(['breaker', 'max_open_seconds'], 'max_open_seconds must be at least open_seconds');
+  }
+  if (scrape.stale_seconds <= scrape.interval_seconds) {
+    issues.error(
+      ['scrape', 'stale_seconds'],
+      `stale_seconds (${scrape.stale_seconds}) must exceed interval_seconds (${scrape.interval_seconds})`,
+      'scraped figures would turn stale between two scrapes',
+    );
+  }
 }
 
 function checkBudgetKeys(doc: PolicyDocument, issues: IssueCollector): void {
@@ -591,7 +665,8 @@ export async function compilePolicy(raw: unknown, options: CompileOptions): Prom
   });
   const signals = parseSignals(doc, issues);
   checkBudgetKeys(doc, issues);
-  const decisions = compileDecisions(doc, signals, new Set(models.map((m) => m.name)), issues);
+  checkPoolStateSettings(doc, issues);
+  const decisions = compileDecisions(doc, signals, new Set(models.map((m) => m.name)), issues, options);
   analysePolicy({ doc, decisions, signals: signals.names, models, issues });
   if (issues.hasErrors) throw new PolicyError(issues.issues);
   const engine = await buildSignalEngine(doc, signals, decisions, options, issues);
@@ -621,6 +696,27 @@ export async function compilePolicy(raw: unknown, options: CompileOptions): Prom
     },
     api: apiSettings(doc),
     limits: requestLimits(doc),
+    breaker: {
+      consecutiveFailures: doc.breaker.consecutive_failures,
+      errorRatio: doc.breaker.error_ratio,
+      minRequestsForRatio: doc.breaker.min_requests,
+      openMs: doc.breaker.open_seconds === undefined ? undefined : doc.breaker.open_seconds * 1000,
+      maxOpenMs: doc.breaker.max_open_seconds === undefined ? undefined : doc.breaker.max_open_seconds * 1000,
+      halfOpenProbes: doc.breaker.half_open_probes,
+      scrapeStaleMs: doc.scrape.stale_seconds * 1000,
+    },
+    scrape: {
+      intervalMs: doc.scrape.interval_seconds * 1000,
+      timeoutMs: doc.scrape.timeout_ms,
+      staleAfterMs: doc.scrape.stale_seconds * 1000,
+    },
+    response: {
+      readBody: doc.response.read_body,
+      includeUsage: doc.response.include_usage,
+      dynamicMetadataNamespace: doc.response.dynamic_metadata_namespace,
+      accessLog: doc.response.access_log,
+      costBasis: doc.response.cost_basis,
+    },
     warnings: issues.issues.filter((i) => i.severity === 'warning'),
     document: doc,
     close: () => engine.close(),

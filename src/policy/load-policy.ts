@@ -9,7 +9,10 @@ import { formatPath, type Locator, type PathSegment } from './issues.ts';
 import { mergePolicyDocuments } from './merge-policy-documents.ts';
 import type { Policy } from './policy.ts';
 
-export type LoadOptions = Pick<CompileOptions, 'signalTimeoutMs' | 'sessionPool' | 'builtinModelsDir'>;
+export type LoadOptions = Pick<
+  CompileOptions,
+  'signalTimeoutMs' | 'sessionPool' | 'builtinModelsDir' | 'plugins'
+>;
 
 /** Files of a policy directory that are read: YAML files at its top level, hidden ones (ConfigMap `..data`) not. */
 export const POLICY_FILE_PATTERN = /^[^.].*\.ya?ml$/i;

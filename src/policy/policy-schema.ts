@@ -39,6 +39,15 @@ export const poolSchema = z.strictObject({
   labels: z.record(z.string(), z.string()).optional(),
 });
 
+/**
+ * How a model's pool is chosen among those that fit (policy-wide, or per model): `strategy` names a registered
+ * strategy (src/pools/strategies/) and the member of the same name holds its settings, e.g.
+ * `{strategy: weighted, weighted: {weights: {l4-pool: 3, h100-pool: 1}}}`.
+ */
+export const poolSelectionSchema = z.object({ strategy: z.string().min(1).default('ordered') }).loose();
+
+export type PoolSelectionDocument = z.infer<typeof poolSelectionSchema>;
+
 export const pricingSchema = z.strictObject({
   currency: z.string().optional(),
   prompt_per_1m: z.number().nonnegative().optional(),
@@ -63,6 +72,13 @@ export const modelSchema = z.strictObject({
   aliases: z.array(nameSchema).optional(),
   /** The APIs the model's serving engine answers (default: all four). */
   apis: z.array(llmApiSchema).min(1, 'list at least one API, or omit apis').optional(),
+  /** How this model's pool is chosen (default: the policy's `pool_selection`). */
+  pool_selection: poolSelectionSchema.optional(),
+  /**
+   * Name a fallback pool for Envoy to retry a failed request on (`x-router-failover-cluster`, an aggregate
+   * cluster `<primary>--<fallback>` in the Envoy config; see docs for the Envoy side).
+   */
+  failover: z.boolean().default(false),
 });
 
 /** What happens when the signal behind a rule or a decision leaf fails, times out or cannot read the whole text. */
@@ -199,6 +215,51 @@ export const limitsSchema = z.strictObject({
 
 export const LIMIT_DEFAULTS = limitsSchema.parse({});
 
+/** When a pool's circuit breaker opens and how it recovers (src/pools/pool-state.ts). */
+export const breakerSchema = z.strictObject({
+  /** Consecutive failed requests (5xx, resets, timeouts) that open the breaker. */
+  consecutive_failures: z.number().int().min(1).optional(),
+  /** Failure ratio over the recent window that opens it (with at least `min_requests` in the window). */
+  error_ratio: z.number().gt(0).max(1).optional(),
+  min_requests: z.number().int().min(1).optional(),
+  /** How long it stays open first; doubles on each reopening up to `max_open_seconds`. */
+  open_seconds: z.number().positive().optional(),
+  max_open_seconds: z.number().positive().optional(),
+  /** Probe requests let through at a time while half-open. */
+  half_open_probes: z.number().int().min(1).optional(),
+});
+
+/** Scraping each pool's `metrics_endpoint` (vLLM, SGLang, TGI Prometheus metrics). */
+export const scrapeSchema = z.strictObject({
+  interval_seconds: z.number().positive().default(5),
+  timeout_ms: z.number().int().positive().default(1000),
+  /** Scraped figures older than this are ignored. */
+  stale_seconds: z.number().positive().default(15),
+});
+
+/** What the response stage does with the upstream's answer. */
+export const responseSchema = z.strictObject({
+  /**
+   * Read the answers' bodies (usage, time to first token, errors, cost). Off, the router sees only the status: it
+   * asks Envoy not to send the body (`response_body_mode: NONE`), which saves one ext_proc message per streamed
+   * chunk, and adds no `include_usage`.
+   */
+  read_body: z.boolean().default(true),
+  /**
+   * Add `stream_options.include_usage` to streamed chat / completions requests that lack it, so token usage is
+   * known, and remove the extra usage frame from what the client receives.
+   */
+  include_usage: z.boolean().default(true),
+  /** Envoy dynamic metadata namespace for model, pool, decision and tokens (access logs, rate limits). */
+  dynamic_metadata_namespace: z.string().min(1).default('io.envoy.semantic_router'),
+  /** One structured access-log line per request (decision, model, pool, tokens, timing, cost, status; no text). */
+  access_log: z.boolean().default(false),
+  /** Cost per request from the model's token `pricing`, or from the pool's `cost_per_hour` × upstream time. */
+  cost_basis: z
+    .enum(['tokens', 'gpu_time'], { message: 'cost_basis must be tokens or gpu_time' })
+    .default('tokens'),
+});
+
 export const policySchema = z.strictObject({
   version: z.literal('v1'),
   description: z.string().optional(),
@@ -210,6 +271,11 @@ export const policySchema = z.strictObject({
   identity: identitySchema.default(IDENTITY_DEFAULTS),
   api: apiSchema.default(apiSchema.parse({})),
   limits: limitsSchema.default(LIMIT_DEFAULTS),
+  /** How a model's pool is chosen among those that fit, unless the model says otherwise. */
+  pool_selection: poolSelectionSchema.default({ strategy: 'ordered' }),
+  breaker: breakerSchema.default({}),
+  scrape: scrapeSchema.default(scrapeSchema.parse({})),
+  response: responseSchema.default(responseSchema.parse({})),
   pools: z.array(poolSchema).min(1, 'a policy needs at least one pool'),
   models: z.array(modelSchema).min(1, 'a policy needs at least one model'),
   reasoning_families: z.record(z.string(), reasoningFamilySchema).default({}),

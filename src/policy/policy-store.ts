@@ -1,7 +1,7 @@
 // Holds the live policy generation; a reload compiles off the hot path and swaps only if the new one is valid.
 
 import { PolicyError } from '../errors.ts';
-import { createRequestRouter, type RequestRouter } from '../pipeline.ts';
+import { createRequestRouter, defaultRouterDeps, type RequestRouter, type RouterDeps } from '../pipeline.ts';
 import { errorFields, type Logger } from '../telemetry/logger.ts';
 import { noopTelemetry, type Telemetry } from '../telemetry/noop-telemetry.ts';
 import { type LoadOptions, loadPolicyFile } from './load-policy.ts';
@@ -29,6 +29,10 @@ interface GenerationState extends PolicyGeneration {
 export interface PolicyStoreOptions extends LoadOptions {
   /** Receives the live generation and reload outcomes (router_policy_*); default noopTelemetry. */
   readonly telemetry?: Telemetry;
+  /** The process's live pool state and randomness, shared by every generation's router; a private one if absent. */
+  readonly routerDeps?: RouterDeps;
+  /** Told about each policy that goes live (initial and reloaded), e.g. to reconfigure pool state and scraping. */
+  readonly onPolicyLive?: (policy: Policy) => void;
 }
 
 export type ReloadOutcome =
@@ -37,6 +41,7 @@ export type ReloadOutcome =
 
 export class PolicyStore {
   private current: GenerationState;
+  private readonly routerDeps: RouterDeps;
   private readonly retired = new Set<GenerationState>();
   private lastError: Error | undefined;
 
@@ -46,11 +51,13 @@ export class PolicyStore {
     private readonly logger: Logger,
     private readonly options: PolicyStoreOptions,
   ) {
+    this.routerDeps = options.routerDeps ?? defaultRouterDeps();
+    options.onPolicyLive?.(initial);
     this.metrics.policyLoaded(1);
     this.current = {
       generation: 1,
       policy: initial,
-      router: createRequestRouter(initial),
+      router: createRequestRouter(initial, this.routerDeps),
       loadedAt: new Date(),
       streams: 0,
       closed: false,
@@ -123,12 +130,13 @@ export class PolicyStore {
       this.current = {
         generation: previous.generation + 1,
         policy,
-        router: createRequestRouter(policy),
+        router: createRequestRouter(policy, this.routerDeps),
         loadedAt: new Date(),
         streams: 0,
         closed: false,
       };
       this.lastError = undefined;
+      this.options.onPolicyLive?.(policy);
       this.metrics.policyReload('success');
       this.metrics.policyLoaded(this.current.generation);
       this.logger.info('policy reloaded', { generation: this.current.generation, file: this.file });

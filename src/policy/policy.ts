@@ -1,8 +1,10 @@
 // The compiled, immutable policy the hot path reads: no YAML, no regex compilation, no lookups by string search.
 import type { DecisionRule, DecisionStrategy } from '../decisions/decision-engine.ts';
 import type { PolicyIssue } from '../errors.ts';
-import type { DecisionPlugin } from '../plugins/decision-plugin.ts';
+import type { DecisionPlugin } from '../plugins/plugin.ts';
 import type { PoolCandidate } from '../pools/pool-selector.ts';
+import type { PoolStateOptions } from '../pools/pool-state.ts';
+import type { PoolStrategy } from '../pools/strategies/index.ts';
 import type { IdentitySettings } from '../request/identity.ts';
 import type { ModelCandidate, ModelSelector } from '../selection/model-selector.ts';
 import type { SignalEngine } from '../signals/signal-engine.ts';
@@ -14,6 +16,8 @@ export interface CompiledPool extends PoolCandidate {
   readonly accelerator: string | undefined;
   readonly costPerHour: number | undefined;
   readonly private: boolean;
+  /** The model server's Prometheus metrics (vLLM, SGLang, TGI), scraped for live load. */
+  readonly metricsEndpoint: string | undefined;
   /**
    * Decisions that may use the pool, when it is reserved (`private: true` or `reserved_for`): `reserved_for`, or
    * every decision whose models the pool serves. Undefined: any request may use it.
@@ -34,6 +38,19 @@ export interface CompiledModel {
   readonly reasoningFamily: ReasoningFamily | undefined;
   /** The APIs the model's serving engine answers. */
   readonly apis: ReadonlySet<LlmApiName>;
+  /** Token prices per million (policy `pricing`). */
+  readonly pricing: Pricing | undefined;
+  /** How this model's pool is chosen among those that may serve a request. */
+  readonly poolStrategy: PoolStrategy;
+  /** Envoy may retry a failed request on a fallback pool (`x-router-failover-cluster`). */
+  readonly failover: boolean;
+}
+
+export interface Pricing {
+  readonly currency: string | undefined;
+  readonly promptPer1m: number | undefined;
+  readonly completionPer1m: number | undefined;
+  readonly cachedInputPer1m: number | undefined;
 }
 
 export interface CompiledModelRef extends ModelCandidate {
@@ -58,6 +75,15 @@ export interface ApiSettings {
   /** Exact normalised paths, and prefixes (from entries ending in `*`). */
   readonly passthroughPaths: ReadonlySet<string>;
   readonly passthroughPrefixes: readonly string[];
+}
+
+/** What the response stage does (policy `response`). */
+export interface ResponseSettings {
+  readonly readBody: boolean;
+  readonly includeUsage: boolean;
+  readonly dynamicMetadataNamespace: string;
+  readonly accessLog: boolean;
+  readonly costBasis: 'tokens' | 'gpu_time';
 }
 
 /** What one request may cost the router (policy `limits`). */
@@ -92,6 +118,11 @@ export interface Policy {
   readonly identity: IdentitySettings;
   readonly api: ApiSettings;
   readonly limits: RequestLimits;
+  readonly response: ResponseSettings;
+  /** Circuit-breaker settings of the process's pool state (policy `breaker`). */
+  readonly breaker: Omit<PoolStateOptions, 'now'>;
+  /** Scraping of the pools' metrics endpoints (policy `scrape`), in ms. */
+  readonly scrape: { readonly intervalMs: number; readonly timeoutMs: number; readonly staleAfterMs: number };
   readonly warnings: readonly PolicyIssue[];
   readonly document: PolicyDocument;
   close(): void;

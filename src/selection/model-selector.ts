@@ -1,5 +1,9 @@
 // Model selection algorithms: which of a decision's modelRefs serves the request.
 import { z } from 'zod';
+import { type ExtensionDefinition, extensionRegistry } from '../extension.ts';
+import type { PoolStateRegistry } from '../pools/pool-state.ts';
+import type { RequestContext } from '../request/request-context.ts';
+import type { SignalReport } from '../signals/signal-engine.ts';
 
 export interface ModelCandidate {
   readonly model: string;
@@ -8,16 +12,20 @@ export interface ModelCandidate {
   readonly loraName?: string;
 }
 
-export interface ModelSelector {
-  readonly algorithm: string;
-  select<C extends ModelCandidate>(candidates: readonly C[]): C;
+/** What an algorithm may weigh besides the candidates: the request, its signals and the live pool state. */
+export interface SelectionContext {
+  readonly request: RequestContext;
+  readonly signals: SignalReport | undefined;
+  readonly pools: PoolStateRegistry;
 }
 
-export interface SelectionAlgorithm<Config> {
-  readonly name: string;
-  readonly configSchema: z.ZodType<Config>;
-  create(config: Config): ModelSelector;
+export interface ModelSelector {
+  readonly algorithm: string;
+  select<C extends ModelCandidate>(candidates: readonly C[], context?: SelectionContext): C;
 }
+
+/** A model-selection algorithm: `algorithm: {type: <name>, <name>: {...}}` on a decision. */
+export type SelectionAlgorithm<Config> = ExtensionDefinition<Config, ModelSelector>;
 
 /** Always the first modelRef: the decision author's order is the preference. */
 export const staticSelection: SelectionAlgorithm<Record<string, unknown>> = {
@@ -63,6 +71,7 @@ export const weightedSelection: SelectionAlgorithm<{ seed?: number | undefined }
   },
 };
 
-export const selectionAlgorithms: ReadonlyMap<string, SelectionAlgorithm<never>> = new Map(
-  [staticSelection, weightedSelection].map((a) => [a.name, a as SelectionAlgorithm<never>]),
-);
+export const selectionAlgorithms: ReadonlyMap<string, SelectionAlgorithm<never>> = extensionRegistry([
+  staticSelection,
+  weightedSelection,
+] as SelectionAlgorithm<never>[]);

@@ -119,6 +119,7 @@ export interface ProcessingMode {
 }
 
 export interface ProcessingResponse {
+  dynamic_metadata?: ProtoStruct;
   request_headers?: { response?: CommonResponse };
   response_headers?: { response?: CommonResponse };
   request_body?: { response?: CommonResponse };

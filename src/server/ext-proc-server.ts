@@ -117,6 +117,8 @@ export class ExtProcServer {
     [EXT_PROC_SERVICE]: 'NOT_SERVING',
   });
   private readonly streams = new Set<ProcessStream>();
+  /** One line per answered request (policy `response.access_log`): names, tokens, timing, cost; never text. */
+  private readonly accessLogger: Logger;
   private port = 0;
 
   constructor(private readonly options: ExtProcServerOptions) {
@@ -125,6 +127,7 @@ export class ExtProcServer {
       options.logger.warn('grpc-js', { detail: args.map((a) => String(a)).join(' ') });
     grpc.setLogger({ error: grpcLog, info: grpcLog, debug: grpcLog });
     grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
+    this.accessLogger = options.logger.child({ component: 'access' });
     this.server.addService(loadExtProcService(options.maxRequestHeaders ?? (() => DEFAULT_MAX_HEADERS)), {
       Process: (call: ProcessStream) => this.handleStream(call),
     });
@@ -179,6 +182,8 @@ export class ExtProcServer {
       maxBodyBytes: this.options.maxBodyBytes,
       failOpen: this.options.failOpen,
       onUnexpectedError: (error) => logger.error('unexpected routing failure', fields(error)),
+      onPluginError: (error) => logger.warn('response plugin failed', fields(error)),
+      accessLog: (entry) => this.accessLogger.info('request', entry),
       telemetry: streamTelemetry,
     });
     // Envoy expects answers in message order; body handling is async, so messages are processed one at a time.
@@ -265,12 +270,15 @@ export class ExtProcServer {
       case 'response_headers':
         return answer(
           'response_headers',
-          processor.onResponseHeaders(readHeaderMap(message.response_headers?.headers).headers),
+          await processor.onResponseHeaders(readHeaderMap(message.response_headers?.headers).headers),
         );
       case 'response_body':
         return answer(
           'response_body',
-          processor.onResponseBody(message.response_body?.end_of_stream ?? false),
+          await processor.onResponseBody(
+            message.response_body?.body ?? new Uint8Array(),
+            message.response_body?.end_of_stream ?? false,
+          ),
         );
       case 'request_trailers':
       case 'response_trailers':

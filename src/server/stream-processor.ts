@@ -7,10 +7,15 @@ import {
   RouterError,
 } from '../errors.ts';
 import { CLIENT_ALLOWED_ROUTER_HEADERS, HEADER, SPOOFABLE_HEADER_PREFIXES } from '../headers.ts';
-import { CONTINUE, type HeaderPair, type PhaseResult } from '../mutations.ts';
-import { errorAnswerFor, type RequestRouter, type RoutedRequest } from '../pipeline.ts';
+import { CONTINUE, type DynamicMetadata, type HeaderPair, type PhaseResult } from '../mutations.ts';
+import { errorAnswerFor, type RequestRouter, type RoutedRequest, type RoutingPlan } from '../pipeline.ts';
+import type { DecisionPlugin, ResponsePhaseContext } from '../plugins/plugin.ts';
+import type { CompiledModel, CompiledPool } from '../policy/policy.ts';
+import type { PoolLease } from '../pools/pool-state.ts';
 import type { LlmApi } from '../request/apis/index.ts';
 import type { FilterMetadata } from '../request/identity.ts';
+import type { Pricing } from '../response/cost.ts';
+import { type AnswerSummary, ResponseTracker } from '../response/response-tracker.ts';
 import { RouteRecord } from '../telemetry/route-record.ts';
 import { NOOP_STREAM_TELEMETRY, type StreamTelemetry } from '../telemetry/stream-telemetry.ts';
 
@@ -23,12 +28,64 @@ export interface StreamProcessorOptions {
   readonly onUnexpectedError: (error: unknown) => void;
   /** This stream's spans and metrics; default none. */
   readonly telemetry?: StreamTelemetry;
+  /** Writes one access-log line per answered request when the policy asks for it (`response.access_log`). */
+  readonly accessLog?: (fields: Readonly<Record<string, string | number | boolean>>) => void;
+  /** Told about a response plugin hook that failed (the answer goes on; the server logs it). */
+  readonly onPluginError?: (error: unknown) => void;
+  /** performance.now()-like clock, ms (tests inject one). */
+  readonly now?: () => number;
 }
 
 /** HTTP/2 pseudo-header with the upstream's status code, as Envoy sends response headers. */
 const STATUS_PSEUDO_HEADER = ':status';
 
 const NO_METADATA: FilterMetadata = new Map();
+
+function statusOf(headers: ReadonlyMap<string, string>): number | undefined {
+  const status = Number(headers.get(STATUS_PSEUDO_HEADER));
+  return Number.isInteger(status) ? status : undefined;
+}
+
+function pricingOf(model: CompiledModel): Pricing | undefined {
+  const pricing = model.pricing;
+  if (!pricing) return undefined;
+  return {
+    ...(pricing.promptPer1m !== undefined && { prompt_per_1m: pricing.promptPer1m }),
+    ...(pricing.completionPer1m !== undefined && { completion_per_1m: pricing.completionPer1m }),
+    ...(pricing.cachedInputPer1m !== undefined && { cached_input_per_1m: pricing.cachedInputPer1m }),
+    ...(pricing.currency !== undefined && { currency: pricing.currency }),
+  };
+}
+
+/** The facts of one answer for Envoy's dynamic metadata and the access log: names, counts and times, never text. */
+function answerFacts(
+  decision: string,
+  plan: RoutingPlan,
+  pool: CompiledPool,
+  summary: AnswerSummary,
+): Record<string, string | number | boolean> {
+  const facts: Record<string, string | number | boolean> = {
+    decision,
+    model: plan.model.name,
+    provider_model_id: plan.model.providerModelId,
+    pool: pool.name,
+    status: summary.status ?? 0,
+    complete: summary.complete,
+    streaming: summary.streaming,
+    latency_ms: Math.round(summary.latencyMs * 1000) / 1000,
+  };
+  if (summary.ttftMs !== undefined) facts.ttft_ms = Math.round(summary.ttftMs * 1000) / 1000;
+  if (summary.tpotMs !== undefined) facts.tpot_ms = Math.round(summary.tpotMs * 1000) / 1000;
+  if (summary.usage) {
+    facts.prompt_tokens = summary.usage.promptTokens;
+    facts.completion_tokens = summary.usage.completionTokens;
+    facts.cached_prompt_tokens = summary.usage.cachedPromptTokens;
+    facts.reasoning_tokens = summary.usage.reasoningTokens;
+  }
+  if (summary.cost !== undefined) facts.cost = summary.cost;
+  if (summary.error) facts.error_type = summary.error.type;
+  return facts;
+}
 
 export class StreamProcessor {
   private requestHeaders = new Map<string, string>();
@@ -43,12 +100,21 @@ export class StreamProcessor {
   private answeredLocally = false;
   private failed: RouterError | undefined;
   private readonly telemetry: StreamTelemetry;
+  private readonly now: () => number;
+  /** The request's place on its pool, from the routing answer to the end of the answer. */
+  private poolLease: PoolLease | undefined;
+  /** The pool that answered: the chosen one, or its fallback when Envoy retried there (failover). */
+  private answeringPool: CompiledPool | undefined;
+  private tracker: ResponseTracker | undefined;
+  private responseHeaders: ReadonlyMap<string, string> = new Map();
+  private streamEnded = false;
 
   constructor(
     private readonly router: RequestRouter,
     private readonly options: StreamProcessorOptions,
   ) {
     this.telemetry = options.telemetry ?? NOOP_STREAM_TELEMETRY;
+    this.now = options.now ?? (() => performance.now());
   }
 
   /** The header limits of the policy this stream is bound to (the server stops reading headers beyond them). */
@@ -150,18 +216,58 @@ export class StreamProcessor {
       return this.fail(error, record);
     }
     this.telemetry.routed(record, this.routed);
+    const { plan } = this.routed;
+    if (plan.pool && !plan.response) {
+      const policy = this.router.policy;
+      this.poolLease = this.router.pools.begin(plan.pool.name);
+      this.answeringPool = plan.pool;
+      this.tracker = new ResponseTracker({
+        api: this.api,
+        stripUsageFrame: plan.stripUsageFrame,
+        now: this.now,
+        startedAt: this.now(),
+        cost:
+          policy.response.costBasis === 'gpu_time'
+            ? { basis: 'gpu_time', costPerHour: plan.pool.costPerHour }
+            : { basis: 'tokens', pricing: pricingOf(plan.model) },
+      });
+    }
     return this.routed.requestResult;
   }
 
-  onResponseHeaders(headers: Map<string, string>): PhaseResult {
+  async onResponseHeaders(headers: Map<string, string>): Promise<PhaseResult> {
     if (this.answeredLocally) return CONTINUE;
     const setHeaders: HeaderPair[] = this.routed ? [...this.routed.diagnosticHeaders] : [];
     if (!this.isLlmRequest) return { kind: 'continue', modeOverride: { responseBodyMode: 'NONE' } };
-    const contentType = headers.get(HEADER.contentType) ?? '';
+    const contentType = headers.get(HEADER.contentType);
+    const parsedStatus = Number(headers.get(STATUS_PSEUDO_HEADER));
+    const status = Number.isInteger(parsedStatus) ? parsedStatus : undefined;
+    this.responseHeaders = headers;
+    this.noteFailover(headers.get(HEADER.routerUpstreamCluster), headers.get(HEADER.routerUpstreamAttempts));
     // Server-sent events must flow to the client as they come: switch the response body to STREAMED.
-    const sse = contentType.toLowerCase().startsWith('text/event-stream');
-    const status = Number(headers.get(STATUS_PSEUDO_HEADER));
-    this.telemetry.responseHeaders(Number.isInteger(status) ? status : undefined, sse);
+    const sse =
+      this.tracker?.headers(status, contentType, headers.get(HEADER.contentEncoding)) ??
+      (contentType ?? '').toLowerCase().startsWith('text/event-stream');
+    this.telemetry.responseHeaders(status, sse);
+    for (const plugin of this.responsePlugins('onResponseHeaders')) {
+      const added = await this.runHook(() => plugin.onResponseHeaders?.(this.responseContext()));
+      if (added) setHeaders.push(...added);
+    }
+    const skipBody =
+      this.tracker !== undefined &&
+      !this.router.policy.response.readBody &&
+      this.responsePlugins('onResponseBody').length === 0;
+    if (skipBody) {
+      // The status is all the response stage reads: Envoy keeps the body (and each streamed chunk) to itself.
+      const dynamicMetadata = await this.endAnswer(true);
+      this.telemetry.responseEnd();
+      return {
+        kind: 'continue',
+        setHeaders,
+        modeOverride: { responseBodyMode: 'NONE' },
+        ...(dynamicMetadata && { dynamicMetadata }),
+      };
+    }
     return {
       kind: 'continue',
       setHeaders,
@@ -169,18 +275,120 @@ export class StreamProcessor {
     };
   }
 
-  onResponseBody(endOfStream: boolean): PhaseResult {
-    if (endOfStream) this.telemetry.responseEnd();
-    return CONTINUE;
+  async onResponseBody(chunk: Uint8Array, endOfStream: boolean): Promise<PhaseResult> {
+    const tracker = this.tracker;
+    const replacement = tracker?.body(chunk, endOfStream);
+    for (const plugin of this.responsePlugins('onResponseBody'))
+      await this.runHook(() =>
+        plugin.onResponseBody?.(this.responseContext(), replacement ?? chunk, endOfStream),
+      );
+    let dynamicMetadata: DynamicMetadata | undefined;
+    if (endOfStream) {
+      dynamicMetadata = await this.endAnswer(true);
+      this.telemetry.responseEnd();
+    }
+    if (replacement === undefined && dynamicMetadata === undefined) return CONTINUE;
+    return {
+      kind: 'continue',
+      ...(replacement !== undefined && { body: replacement }),
+      ...(dynamicMetadata && { dynamicMetadata }),
+    };
   }
 
   /** Frees what the stream holds (called once, on end, error or cancel; `streamFailed` on a stream error). */
   release(streamFailed = false): void {
+    // A stream that ends before the answer did: the client went away, or Envoy gave up on the upstream.
+    void this.endAnswer(false);
     this.bodyChunks = [];
     this.requestHeaders = new Map();
     this.metadata = NO_METADATA;
     this.routed = undefined;
     this.telemetry.close(streamFailed);
+  }
+
+  /**
+   * The fallback pool answered (Envoy's aggregate cluster): after a retry, the chosen pool failed the request; on a
+   * first attempt (Envoy had ejected the chosen pool's hosts), nothing is held against it.
+   */
+  private noteFailover(upstreamCluster: string | undefined, attempts: string | undefined): void {
+    const fallback = this.routed?.plan.fallbackPool;
+    if (!fallback || upstreamCluster !== fallback.envoyCluster || this.answeringPool === fallback) return;
+    const retried = attempts === undefined || Number(attempts) > 1;
+    if (retried) this.poolLease?.end({ status: undefined, failed: true });
+    else this.poolLease?.cancel();
+    this.poolLease = this.router.pools.begin(fallback.name);
+    this.answeringPool = fallback;
+  }
+
+  private responsePlugins<H extends 'onResponseHeaders' | 'onResponseBody' | 'onStreamEnd'>(
+    hook: H,
+  ): readonly DecisionPlugin[] {
+    const plugins = this.routed?.plan.plugins ?? [];
+    return plugins.length === 0 ? plugins : plugins.filter((plugin) => plugin[hook] !== undefined);
+  }
+
+  /** A response hook's result; a hook that throws is reported and ignored (the answer is already on its way). */
+  private async runHook<T>(hook: () => T | Promise<T>): Promise<T | undefined> {
+    try {
+      return await hook();
+    } catch (error) {
+      this.options.onPluginError?.(error);
+      return undefined;
+    }
+  }
+
+  private responseContext(): ResponsePhaseContext {
+    const routed = this.routed as RoutedRequest;
+    const { plan } = routed;
+    const summary = this.tracker?.finished;
+    return {
+      request: routed.context,
+      signals: plan.signals,
+      decision: plan.decision ?? { name: plan.explicitModel ? 'explicit_model' : 'default', confidence: 1 },
+      model: plan.model,
+      pool: this.answeringPool ?? (plan.pool as CompiledPool),
+      responseHeaders: this.responseHeaders,
+      response: {
+        status: summary?.status ?? statusOf(this.responseHeaders),
+        streaming: summary?.streaming ?? false,
+        complete: summary?.complete ?? false,
+        ...(summary?.usage && { usage: summary.usage }),
+        ...(summary?.ttftMs !== undefined && { ttftMs: summary.ttftMs }),
+        ...(summary?.latencyMs !== undefined && { latencyMs: summary.latencyMs }),
+        ...(summary?.cost !== undefined && { cost: summary.cost }),
+      },
+    };
+  }
+
+  /**
+   * The answer ended (`complete`) or the stream did: the pool learns the outcome, metrics and the access log get
+   * the request's tokens, timing and cost, and Envoy gets them as dynamic metadata. Runs once.
+   */
+  private async endAnswer(complete: boolean): Promise<DynamicMetadata | undefined> {
+    if (this.streamEnded || !this.tracker || !this.routed) return undefined;
+    this.streamEnded = true;
+    const summary = this.tracker.finish(complete);
+    const { plan } = this.routed;
+    const lease = this.poolLease;
+    if (lease) {
+      if (summary.status === undefined && !complete) lease.cancel();
+      else
+        lease.end({
+          status: summary.status,
+          failed: summary.poolFailed,
+          ...(summary.ttftMs !== undefined && { ttftMs: summary.ttftMs }),
+          latencyMs: summary.latencyMs,
+        });
+    }
+    const pool = this.answeringPool ?? (plan.pool as CompiledPool);
+    this.telemetry.answer(summary, pool.name);
+    const decision = plan.decision?.name ?? (plan.explicitModel ? 'explicit_model' : 'default');
+    const facts = answerFacts(decision, plan, pool, summary);
+    const policy = this.router.policy;
+    if (policy.response.accessLog) this.options.accessLog?.({ ...facts, ...this.telemetry.logFields() });
+    for (const plugin of this.responsePlugins('onStreamEnd'))
+      await this.runHook(() => plugin.onStreamEnd?.(this.responseContext()));
+    return { [policy.response.dynamicMetadataNamespace]: facts };
   }
 
   private fail(error: unknown, record?: RouteRecord): PhaseResult {

@@ -8,6 +8,7 @@ import type {
   ProcessingRequestCase,
   ProcessingResponse,
 } from './ext-proc-messages.ts';
+import { dynamicMetadataStruct } from './proto-struct.ts';
 
 export type Phase = 'request_headers' | 'request_body' | 'response_headers' | 'response_body';
 
@@ -39,6 +40,9 @@ function commonResponse(result: ContinueResult): CommonResponse {
 }
 
 export function toProcessingResponse(phase: Phase, result: PhaseResult): ProcessingResponse {
+  const metadata = result.dynamicMetadata && {
+    dynamic_metadata: dynamicMetadataStruct(result.dynamicMetadata),
+  };
   if (result.kind === 'immediate') {
     return {
       immediate_response: {
@@ -47,9 +51,10 @@ export function toProcessingResponse(phase: Phase, result: PhaseResult): Process
         body: result.body,
         details: result.details,
       },
+      ...metadata,
     };
   }
-  const response: ProcessingResponse = { [phase]: { response: commonResponse(result) } };
+  const response: ProcessingResponse = { [phase]: { response: commonResponse(result) }, ...metadata };
   if (result.modeOverride) {
     response.mode_override = {
       ...(result.modeOverride.requestBodyMode && { request_body_mode: result.modeOverride.requestBodyMode }),

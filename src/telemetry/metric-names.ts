@@ -30,8 +30,41 @@ export const METRIC = {
   policyGeneration: 'router_policy_generation',
   /** Counter. Policy reload attempts. Labels: outcome. */
   policyReloads: 'router_policy_reloads_total',
-  /** Counter. Tokens reported by the model's usage, by logical model. Labels: model, token_type. */
+  /**
+   * Counter. Tokens the model reported in its answer's usage (JSON `usage`, or the SSE usage frame). Labels:
+   * decision, model, pool, token_type (input, output, cached_input, reasoning; cached and reasoning tokens are also
+   * counted in input and output).
+   */
   tokens: 'router_tokens_total',
+  /** Histogram, seconds. From the routing answer to the last response byte. Labels: model, pool, status_class. */
+  upstreamDuration: 'router_upstream_duration_seconds',
+  /** Histogram, seconds. From the routing answer to the first generated token of a streamed answer. Labels: model, pool. */
+  timeToFirstToken: 'router_time_to_first_token_seconds',
+  /** Histogram, seconds. Mean time per output token after the first, of a streamed answer. Labels: model, pool. */
+  timePerOutputToken: 'router_time_per_output_token_seconds',
+  /** Counter. Cost of the answered requests in the policy's currency (`response.cost_basis`). Labels: decision, model, pool. */
+  cost: 'router_cost_total',
+  /** Counter. Upstream answers by status class (2xx … 5xx) and body (`parsed`, or why not). Labels: model, pool, status_class, body. */
+  upstreamResponses: 'router_upstream_responses_total',
+  /** Gauge. Requests in flight on each pool, from the router's own accounting. Labels: pool. */
+  poolInFlight: 'router_pool_in_flight',
+  /** Gauge. 1 for the pool's current circuit-breaker state. Labels: pool, state (closed, open, half_open). */
+  poolBreaker: 'router_pool_breaker_state',
+  /** Gauge, seconds. EWMA of the pool's time to first token. Labels: pool. */
+  poolTtft: 'router_pool_ewma_ttft_seconds',
+  /** Gauge. Failed share of the pool's recent answers. Labels: pool. */
+  poolErrorRate: 'router_pool_error_rate',
+  /** Gauge. Requests waiting in the pool's model servers (scraped, fresh only). Labels: pool. */
+  poolWaiting: 'router_pool_waiting_requests',
+  /** Gauge, 0..1. KV-cache usage of the pool's model servers (scraped, fresh only). Labels: pool. */
+  poolKvCache: 'router_pool_kv_cache_usage',
+  /** Counter. Failed scrapes of the pool's metrics endpoint. Labels: pool. */
+  poolScrapeFailures: 'router_pool_scrape_failures_total',
+  /** OpenTelemetry GenAI semantic conventions, next to the router's own (dots become underscores in Prometheus). */
+  genAiTokenUsage: 'gen_ai.client.token.usage',
+  genAiOperationDuration: 'gen_ai.client.operation.duration',
+  genAiTimeToFirstToken: 'gen_ai.server.time_to_first_token',
+  genAiTimePerOutputToken: 'gen_ai.server.time_per_output_token',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
@@ -52,6 +85,17 @@ export const LABEL = {
   reason: 'reason',
   outcome: 'outcome',
   tokenType: 'token_type',
+  statusClass: 'status_class',
+  /**
+   * How the response body was read: `parsed`, `encoded` (compressed: passed through unread), `not_json`,
+   * `too_large`, `invalid` (not JSON after all, or cut off), `none` (no body).
+   */
+  body: 'body',
+  state: 'state',
+  genAiTokenType: 'gen_ai.token.type',
+  genAiRequestModel: 'gen_ai.request.model',
+  genAiOperationName: 'gen_ai.operation.name',
+  genAiProviderName: 'gen_ai.provider.name',
   /** on_error action: skip, match or fail. */
   action: 'action',
 } as const;
@@ -70,7 +114,40 @@ export const METRIC_LABELS: Readonly<Record<MetricName, readonly LabelKey[]>> = 
   [METRIC.inflightStreams]: [],
   [METRIC.policyGeneration]: [],
   [METRIC.policyReloads]: [LABEL.outcome],
-  [METRIC.tokens]: [LABEL.model, LABEL.tokenType],
+  [METRIC.tokens]: [LABEL.decision, LABEL.model, LABEL.pool, LABEL.tokenType],
+  [METRIC.upstreamDuration]: [LABEL.model, LABEL.pool, LABEL.statusClass],
+  [METRIC.timeToFirstToken]: [LABEL.model, LABEL.pool],
+  [METRIC.timePerOutputToken]: [LABEL.model, LABEL.pool],
+  [METRIC.cost]: [LABEL.decision, LABEL.model, LABEL.pool],
+  [METRIC.upstreamResponses]: [LABEL.model, LABEL.pool, LABEL.statusClass, LABEL.body],
+  [METRIC.poolInFlight]: [LABEL.pool],
+  [METRIC.poolBreaker]: [LABEL.pool, LABEL.state],
+  [METRIC.poolTtft]: [LABEL.pool],
+  [METRIC.poolErrorRate]: [LABEL.pool],
+  [METRIC.poolWaiting]: [LABEL.pool],
+  [METRIC.poolKvCache]: [LABEL.pool],
+  [METRIC.poolScrapeFailures]: [LABEL.pool],
+  [METRIC.genAiTokenUsage]: [
+    LABEL.genAiOperationName,
+    LABEL.genAiProviderName,
+    LABEL.genAiRequestModel,
+    LABEL.genAiTokenType,
+  ],
+  [METRIC.genAiOperationDuration]: [
+    LABEL.genAiOperationName,
+    LABEL.genAiProviderName,
+    LABEL.genAiRequestModel,
+  ],
+  [METRIC.genAiTimeToFirstToken]: [
+    LABEL.genAiOperationName,
+    LABEL.genAiProviderName,
+    LABEL.genAiRequestModel,
+  ],
+  [METRIC.genAiTimePerOutputToken]: [
+    LABEL.genAiOperationName,
+    LABEL.genAiProviderName,
+    LABEL.genAiRequestModel,
+  ],
 };
 
 /**
@@ -125,8 +202,33 @@ export const ERROR_REASON = {
 export const RELOAD_OUTCOMES = ['success', 'failure'] as const;
 export type ReloadOutcomeLabel = (typeof RELOAD_OUTCOMES)[number];
 
-export const TOKEN_TYPES = ['input', 'output'] as const;
+export const TOKEN_TYPES = ['input', 'output', 'cached_input', 'reasoning'] as const;
 export type TokenType = (typeof TOKEN_TYPES)[number];
+
+/** `status_class` values: the upstream's HTTP status class, or `reset` when the stream ended without an answer. */
+export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'reset'] as const;
+export type StatusClass = (typeof STATUS_CLASSES)[number];
+
+export const RESPONSE_BODY_KINDS = ['parsed', 'encoded', 'not_json', 'too_large', 'invalid', 'none'] as const;
+export type ResponseBodyKind = (typeof RESPONSE_BODY_KINDS)[number];
+
+export const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
+
+/** gen_ai.token.type values (OpenTelemetry GenAI conventions). */
+export const GEN_AI_TOKEN_TYPES = ['input', 'output'] as const;
+
+/** Bucket bounds (seconds) of time to first token and upstream duration: 10 ms to 5 min. */
+export const UPSTREAM_BUCKETS_SECONDS: readonly number[] = [
+  0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 300,
+];
+/** Bucket bounds (seconds) of time per output token: 1 ms to 2.5 s. */
+export const TPOT_BUCKETS_SECONDS: readonly number[] = [
+  0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5,
+];
+/** Bucket bounds of gen_ai.client.token.usage (the GenAI conventions' advice). */
+export const TOKEN_USAGE_BUCKETS: readonly number[] = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
 
 /** Bucket bounds (seconds) of the stage and signal histograms: 25 µs to 1 s. */
 export const STAGE_BUCKETS_SECONDS: readonly number[] = [

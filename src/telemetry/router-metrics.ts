@@ -1,7 +1,9 @@
 // The router's metric instruments behind typed methods, so label keys and values stay the bounded sets of
 // metric-names.ts. Attribute objects for fixed label values are built once; policy-named ones are cached.
 import type { Attributes, Counter, Gauge, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
+import type { PoolView } from '../pools/pool-state.ts';
 import {
+  BREAKER_STATES,
   ERROR_REASON,
   LABEL,
   METRIC,
@@ -10,11 +12,58 @@ import {
   REQUEST_BUCKETS_SECONDS,
   RESPONSE_PATHS,
   type ReloadOutcomeLabel,
+  type ResponseBodyKind,
   STAGE_BUCKETS_SECONDS,
   STAGES,
   type Stage,
+  type StatusClass,
+  TOKEN_USAGE_BUCKETS,
   type TokenType,
+  TPOT_BUCKETS_SECONDS,
+  UPSTREAM_BUCKETS_SECONDS,
 } from './metric-names.ts';
+
+/** What the response stage learned about one routed request's answer. */
+export interface AnswerRecord {
+  readonly decision: string;
+  readonly model: string;
+  /** The provider model id (gen_ai.request.model). */
+  readonly providerModel: string;
+  readonly pool: string;
+  /** gen_ai.operation.name: chat, text_completion, … */
+  readonly operation: string;
+  readonly statusClass: StatusClass;
+  readonly body: ResponseBodyKind;
+  readonly durationSeconds: number;
+  readonly ttftSeconds?: number | undefined;
+  readonly tpotSeconds?: number | undefined;
+  readonly usage?:
+    | {
+        readonly promptTokens: number;
+        readonly completionTokens: number;
+        readonly cachedPromptTokens: number;
+        readonly reasoningTokens: number;
+      }
+    | undefined;
+  readonly cost?: number | undefined;
+}
+
+/** Attribute objects keyed by their values joined, for label sets of any size (values bounded by the policy). */
+class LabelSets {
+  private readonly cache = new Map<string, Attributes>();
+
+  constructor(private readonly keys: readonly string[]) {}
+
+  get(...values: string[]): Attributes {
+    const id = values.join('\u0000');
+    let attributes = this.cache.get(id);
+    if (!attributes) {
+      attributes = Object.freeze(Object.fromEntries(this.keys.map((key, i) => [key, values[i] ?? ''])));
+      this.cache.set(id, attributes);
+    }
+    return attributes;
+  }
+}
 
 export interface RequestLabels {
   readonly decision: string;
@@ -55,6 +104,9 @@ class AttributeCache {
 
 const NO_ATTRIBUTES: Attributes = Object.freeze({});
 
+/** gen_ai.provider.name of answers from the policy's model servers (vLLM and other OpenAI-compatible engines). */
+const PROVIDER_NAME = 'openai';
+
 export class RouterMetrics {
   private readonly requests: Counter;
   private readonly requestDuration: Histogram;
@@ -67,6 +119,32 @@ export class RouterMetrics {
   private readonly policyGeneration: Gauge;
   private readonly policyReloads: Counter;
   private readonly tokens: Counter;
+  private readonly upstreamDuration: Histogram;
+  private readonly timeToFirstToken: Histogram;
+  private readonly timePerOutputToken: Histogram;
+  private readonly cost: Counter;
+  private readonly upstreamResponses: Counter;
+  private readonly genAiTokenUsage: Histogram;
+  private readonly genAiOperationDuration: Histogram;
+  private readonly genAiTimeToFirstToken: Histogram;
+  private readonly genAiTimePerOutputToken: Histogram;
+  private readonly meter: Meter;
+  private readonly tokenLabels = new LabelSets([LABEL.decision, LABEL.model, LABEL.pool, LABEL.tokenType]);
+  private readonly durationLabels = new LabelSets([LABEL.model, LABEL.pool, LABEL.statusClass]);
+  private readonly modelPoolLabels = new LabelSets([LABEL.model, LABEL.pool]);
+  private readonly costLabels = new LabelSets([LABEL.decision, LABEL.model, LABEL.pool]);
+  private readonly responseLabels = new LabelSets([LABEL.model, LABEL.pool, LABEL.statusClass, LABEL.body]);
+  private readonly genAiLabels = new LabelSets([
+    LABEL.genAiOperationName,
+    LABEL.genAiProviderName,
+    LABEL.genAiRequestModel,
+  ]);
+  private readonly genAiTokenLabels = new LabelSets([
+    LABEL.genAiOperationName,
+    LABEL.genAiProviderName,
+    LABEL.genAiRequestModel,
+    LABEL.genAiTokenType,
+  ]);
 
   private readonly pathAttributes = fixed(RESPONSE_PATHS, LABEL.responsePath);
   private readonly stageAttributes = fixed(STAGES, LABEL.stage);
@@ -75,7 +153,6 @@ export class RouterMetrics {
   private readonly familyAttributes = new Map<string, Attributes>();
   private readonly matchAttributes = new AttributeCache(LABEL.family, LABEL.signal);
   private readonly onErrorAttributes = new AttributeCache(LABEL.family, LABEL.action);
-  private readonly tokenAttributes = new AttributeCache(LABEL.model, LABEL.tokenType);
 
   constructor(meter: Meter) {
     this.requests = meter.createCounter(METRIC.requests, {
@@ -112,9 +189,55 @@ export class RouterMetrics {
     this.policyReloads = meter.createCounter(METRIC.policyReloads, {
       description: 'Policy reload attempts by outcome',
     });
+    this.meter = meter;
     this.tokens = meter.createCounter(METRIC.tokens, {
-      description: 'Tokens reported by model usage, by model and token type',
+      description: 'Tokens the model reported, by decision, model, pool and token type',
     });
+    const seconds = (name: string, description: string, buckets: readonly number[]) =>
+      meter.createHistogram(name, {
+        description,
+        unit: 's',
+        advice: { explicitBucketBoundaries: [...buckets] },
+      });
+    this.upstreamDuration = seconds(
+      METRIC.upstreamDuration,
+      'Time from the routing answer to the last response byte',
+      UPSTREAM_BUCKETS_SECONDS,
+    );
+    this.timeToFirstToken = seconds(
+      METRIC.timeToFirstToken,
+      'Time from the routing answer to the first generated token of a streamed answer',
+      UPSTREAM_BUCKETS_SECONDS,
+    );
+    this.timePerOutputToken = seconds(
+      METRIC.timePerOutputToken,
+      'Mean time per output token after the first',
+      TPOT_BUCKETS_SECONDS,
+    );
+    this.cost = meter.createCounter(METRIC.cost, { description: 'Cost of answered requests' });
+    this.upstreamResponses = meter.createCounter(METRIC.upstreamResponses, {
+      description: 'Upstream answers by status class and how their body was read',
+    });
+    this.genAiTokenUsage = meter.createHistogram(METRIC.genAiTokenUsage, {
+      description: 'Tokens used per request (GenAI semantic conventions)',
+      unit: '{token}',
+      advice: { explicitBucketBoundaries: [...TOKEN_USAGE_BUCKETS] },
+    });
+    this.genAiOperationDuration = seconds(
+      METRIC.genAiOperationDuration,
+      'GenAI operation duration (GenAI semantic conventions)',
+      UPSTREAM_BUCKETS_SECONDS,
+    );
+    this.genAiTimeToFirstToken = seconds(
+      METRIC.genAiTimeToFirstToken,
+      'Time to first token (GenAI semantic conventions)',
+      UPSTREAM_BUCKETS_SECONDS,
+    );
+    this.genAiTimePerOutputToken = seconds(
+      METRIC.genAiTimePerOutputToken,
+      'Time per output token (GenAI semantic conventions)',
+      TPOT_BUCKETS_SECONDS,
+    );
   }
 
   request(labels: RequestLabels, durationSeconds: number): void {
@@ -185,11 +308,73 @@ export class RouterMetrics {
     this.policyReloads.add(1, this.outcomeAttributes[outcome]);
   }
 
-  /** For the response-usage parser: tokens the model reported for one request. */
-  usage(model: string, inputTokens: number, outputTokens: number): void {
-    const input: TokenType = 'input';
-    const output: TokenType = 'output';
-    if (inputTokens > 0) this.tokens.add(inputTokens, this.tokenAttributes.get(model, input));
-    if (outputTokens > 0) this.tokens.add(outputTokens, this.tokenAttributes.get(model, output));
+  /** One routed request's answer, as the response stage read it. */
+  answer(record: AnswerRecord): void {
+    const { decision, model, pool } = record;
+    this.upstreamResponses.add(1, this.responseLabels.get(model, pool, record.statusClass, record.body));
+    this.upstreamDuration.record(
+      record.durationSeconds,
+      this.durationLabels.get(model, pool, record.statusClass),
+    );
+    const genAi = this.genAiLabels.get(record.operation, PROVIDER_NAME, record.providerModel);
+    this.genAiOperationDuration.record(record.durationSeconds, genAi);
+    if (record.ttftSeconds !== undefined) {
+      this.timeToFirstToken.record(record.ttftSeconds, this.modelPoolLabels.get(model, pool));
+      this.genAiTimeToFirstToken.record(record.ttftSeconds, genAi);
+    }
+    if (record.tpotSeconds !== undefined) {
+      this.timePerOutputToken.record(record.tpotSeconds, this.modelPoolLabels.get(model, pool));
+      this.genAiTimePerOutputToken.record(record.tpotSeconds, genAi);
+    }
+    const usage = record.usage;
+    if (usage) {
+      const add = (type: TokenType, count: number) => {
+        if (count > 0) this.tokens.add(count, this.tokenLabels.get(decision, model, pool, type));
+      };
+      add('input', usage.promptTokens);
+      add('output', usage.completionTokens);
+      add('cached_input', usage.cachedPromptTokens);
+      add('reasoning', usage.reasoningTokens);
+      const tokens = (type: string) =>
+        this.genAiTokenLabels.get(record.operation, PROVIDER_NAME, record.providerModel, type);
+      this.genAiTokenUsage.record(usage.promptTokens, tokens('input'));
+      this.genAiTokenUsage.record(usage.completionTokens, tokens('output'));
+    }
+    if (record.cost !== undefined && record.cost > 0)
+      this.cost.add(record.cost, this.costLabels.get(decision, model, pool));
+  }
+
+  /** Observable gauges of the pools' live state, read when metrics are collected. */
+  observePools(views: () => readonly PoolView[], scrapeFailures: (pool: string) => number): void {
+    const pool = new LabelSets([LABEL.pool]);
+    const breaker = new LabelSets([LABEL.pool, LABEL.state]);
+    const gauge = (name: string, description: string, unit?: string) =>
+      this.meter.createObservableGauge(name, { description, ...(unit && { unit }) });
+    const inFlight = gauge(METRIC.poolInFlight, 'Requests in flight on the pool');
+    const state = gauge(METRIC.poolBreaker, "1 for the pool's circuit-breaker state");
+    const ttft = gauge(METRIC.poolTtft, "EWMA of the pool's time to first token", 's');
+    const errorRate = gauge(METRIC.poolErrorRate, "Failed share of the pool's recent answers");
+    const waiting = gauge(METRIC.poolWaiting, "Requests waiting in the pool's model servers (scraped)");
+    const kvCache = gauge(METRIC.poolKvCache, "KV-cache usage of the pool's model servers (scraped)");
+    const failures = this.meter.createObservableCounter(METRIC.poolScrapeFailures, {
+      description: "Failed scrapes of the pool's metrics endpoint",
+    });
+    this.meter.addBatchObservableCallback(
+      (observer) => {
+        for (const view of views()) {
+          const labels = pool.get(view.name);
+          observer.observe(inFlight, view.inFlight, labels);
+          for (const value of BREAKER_STATES)
+            observer.observe(state, view.breaker === value ? 1 : 0, breaker.get(view.name, value));
+          if (view.ewmaTtftMs !== undefined) observer.observe(ttft, view.ewmaTtftMs / 1000, labels);
+          observer.observe(errorRate, view.errorRate, labels);
+          if (view.scraped?.waiting !== undefined) observer.observe(waiting, view.scraped.waiting, labels);
+          if (view.scraped?.kvCacheUsage !== undefined)
+            observer.observe(kvCache, view.scraped.kvCacheUsage, labels);
+          observer.observe(failures, scrapeFailures(view.name), labels);
+        }
+      },
+      [inFlight, state, ttft, errorRate, waiting, kvCache, failures],
+    );
   }
 }

@@ -56,6 +56,16 @@ export const ATTR_ROUTER_PLUGIN_TYPE = 'router.plugin.type';
 export const ATTR_ROUTER_PLUGIN_EFFECT = 'router.plugin.effect';
 /** The upstream answered with server-sent events (response body switched to STREAMED). */
 export const ATTR_ROUTER_RESPONSE_STREAMING = 'router.response.streaming';
+/** The answer's body was read to its end (false: the stream broke off). */
+export const ATTR_ROUTER_RESPONSE_COMPLETE = 'router.response.complete';
+/** How the body was read: parsed, encoded, not_json, invalid, none. */
+export const ATTR_ROUTER_RESPONSE_BODY = 'router.response.body';
+/** From the routing answer to the last response byte, ms. */
+export const ATTR_ROUTER_UPSTREAM_LATENCY_MS = 'router.upstream.latency_ms';
+export const ATTR_ROUTER_TTFT_MS = 'router.response.ttft_ms';
+export const ATTR_ROUTER_TPOT_MS = 'router.response.tpot_ms';
+/** Cost of the request in the policy's currency (`response.cost_basis`). */
+export const ATTR_ROUTER_COST = 'router.response.cost';
 
 export const INSTRUMENTATION_SCOPE = 'semantic-router';
 

@@ -16,6 +16,7 @@ import { ERROR_CODES, RouterError } from '../errors.ts';
 import type { HeaderPair } from '../mutations.ts';
 import type { RoutedRequest } from '../pipeline.ts';
 import type { RequestContext } from '../request/request-context.ts';
+import type { AnswerSummary } from '../response/response-tracker.ts';
 import type { SignalReport } from '../signals/signal-engine.ts';
 import {
   DECISION_DEFAULT,
@@ -43,6 +44,8 @@ export interface StreamTelemetry {
   responseHeaders(status: number | undefined, streaming: boolean): void;
   /** The last response body chunk went through. */
   responseEnd(): void;
+  /** What the response stage learned of the answer (tokens, timing, cost) from `pool`; once per routed request. */
+  answer(summary: AnswerSummary, pool: string): void;
   /** The stream closed (end, error or cancel). Called once. */
   close(streamFailed: boolean): void;
   /** `trace_id` / `span_id` of the stream's span for its log lines; empty when it has none (yet). */
@@ -59,6 +62,7 @@ export const NOOP_STREAM_TELEMETRY: StreamTelemetry = {
   failed: () => {},
   responseHeaders: () => {},
   responseEnd: () => {},
+  answer: () => {},
   close: () => {},
   logFields: () => NO_FIELDS,
 };
@@ -106,6 +110,7 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
   private span: Span | undefined;
   private spanContext: Context | undefined;
   private upstreamSpan: Span | undefined;
+  private routedPlan: RoutedRequest['plan'] | undefined;
   private path = '';
 
   constructor(
@@ -145,6 +150,7 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
 
   routed(record: RouteRecord, routed: RoutedRequest): void {
     const { plan } = routed;
+    this.routedPlan = plan;
     const responsePath = plan.response?.responsePath ?? 'upstream';
     const decision = plan.decision?.name ?? (plan.explicitModel ? DECISION_EXPLICIT_MODEL : DECISION_DEFAULT);
     if (this.deps.metricsEnabled) this.recordStages(record);
@@ -225,6 +231,42 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
 
   responseEnd(): void {
     this.upstreamSpan?.end(hrTime());
+  }
+
+  answer(summary: AnswerSummary, pool: string): void {
+    const plan = this.routedPlan;
+    if (plan && this.deps.metricsEnabled) {
+      this.deps.metrics.answer({
+        decision: plan.decision?.name ?? (plan.explicitModel ? DECISION_EXPLICIT_MODEL : DECISION_DEFAULT),
+        model: plan.model.name,
+        providerModel: plan.model.providerModelId,
+        pool,
+        operation: operationName(this.path),
+        statusClass: summary.statusClass,
+        body: summary.body,
+        durationSeconds: summary.latencyMs / 1000,
+        ttftSeconds: summary.ttftMs === undefined ? undefined : summary.ttftMs / 1000,
+        tpotSeconds: summary.tpotMs === undefined ? undefined : summary.tpotMs / 1000,
+        usage: summary.usage,
+        cost: summary.cost,
+      });
+    }
+    const span = this.upstreamSpan?.isRecording() ? this.upstreamSpan : undefined;
+    if (!span) return;
+    const attributes: Attributes = {
+      [A.ATTR_ROUTER_RESPONSE_COMPLETE]: summary.complete,
+      [A.ATTR_ROUTER_RESPONSE_BODY]: summary.body,
+      [A.ATTR_ROUTER_UPSTREAM_LATENCY_MS]: summary.latencyMs,
+    };
+    if (summary.usage) {
+      attributes[A.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = summary.usage.promptTokens;
+      attributes[A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = summary.usage.completionTokens;
+    }
+    if (summary.ttftMs !== undefined) attributes[A.ATTR_ROUTER_TTFT_MS] = summary.ttftMs;
+    if (summary.tpotMs !== undefined) attributes[A.ATTR_ROUTER_TPOT_MS] = summary.tpotMs;
+    if (summary.cost !== undefined) attributes[A.ATTR_ROUTER_COST] = summary.cost;
+    if (summary.error) attributes[A.ATTR_ERROR_TYPE] = summary.error.type;
+    span.setAttributes(attributes);
   }
 
   close(streamFailed: boolean): void {

@@ -167,7 +167,7 @@ describe('admin server', () => {
   it('answers unknown paths with 404 and other methods with 405', async () => {
     const missing = await getJson('/nope');
     expect(missing.status).toBe(404);
-    expect(missing.body.endpoints).toEqual(['/healthz', '/readyz', '/metrics', '/policy']);
+    expect(missing.body.endpoints).toEqual(['/healthz', '/readyz', '/metrics', '/policy', '/pools']);
     expect((await getJson('/healthz/')).status).toBe(404);
     const post = await getJson('/policy', { method: 'POST', body: '{}' });
     expect(post.status).toBe(405);

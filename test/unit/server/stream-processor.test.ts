@@ -44,7 +44,7 @@ describe('StreamProcessor', () => {
       Buffer.from(JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'solve for x' }] })),
       true,
     );
-    const diagnostics = p.onResponseHeaders(new Map([['content-type', 'application/json']]));
+    const diagnostics = await p.onResponseHeaders(new Map([['content-type', 'application/json']]));
     expect(diagnostics.kind === 'continue' && Object.fromEntries(diagnostics.setHeaders ?? [])).toMatchObject(
       {
         'x-router-decision': 'math_reasoning',

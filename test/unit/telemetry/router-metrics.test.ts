@@ -77,7 +77,7 @@ describe('router metrics', () => {
         'router_stage_duration_seconds_count{stage="signals"} 3',
         'router_stage_duration_seconds_count{stage="decision"} 3',
         'router_stage_duration_seconds_count{stage="plugins"} 3',
-        'router_stage_duration_seconds_count{stage="model_selection"} 4',
+        'router_stage_duration_seconds_count{stage="model_selection"} 3',
         'router_stage_duration_seconds_count{stage="pool_selection"} 3',
         'router_inflight_streams 0',
       ]),
@@ -92,22 +92,57 @@ describe('router metrics', () => {
     const { telemetry, prometheusText } = testTelemetry({ tracing: false });
     await request(telemetry, chat('Write a python function'));
     await request(telemetry, '{not json');
-    telemetry.metrics.usage('coder', 10, 5);
+    telemetry.metrics.answer({
+      decision: 'code',
+      model: 'coder',
+      providerModel: 'Qwen/Qwen3-Coder-30B',
+      pool: 'h100-pool',
+      operation: 'chat',
+      statusClass: '2xx',
+      body: 'parsed',
+      durationSeconds: 1.2,
+      ttftSeconds: 0.2,
+      tpotSeconds: 0.02,
+      usage: { promptTokens: 10, completionTokens: 5, cachedPromptTokens: 2, reasoningTokens: 1 },
+      cost: 0.0001,
+    });
+    const view = {
+      name: 'h100-pool',
+      inFlight: 1,
+      requests: 3,
+      failures: 0,
+      errorRate: 0,
+      ewmaTtftMs: 200,
+      ewmaLatencyMs: 1200,
+      breaker: 'closed' as const,
+      scraped: { waiting: 2, running: 4, kvCacheUsage: 0.5, ageMs: 10 },
+    };
+    telemetry.metrics.observePools(
+      () => [view],
+      () => 1,
+    );
     telemetry.metrics.signalOnError('pii', 'match');
     telemetry.metrics.policyLoaded(3);
     telemetry.metrics.policyReload('success');
     const text = await prometheusText();
-    const declared = new Set<string>(Object.values(METRIC));
+    // Prometheus spells the GenAI conventions' dots as underscores.
+    const prometheusName = (name: string) => name.replaceAll('.', '_');
+    const declared = new Map<string, MetricName>(
+      Object.values(METRIC).map((name) => [prometheusName(name), name]),
+    );
     const typed = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => m[1] as string);
-    expect(new Set(typed)).toEqual(declared);
+    expect(new Set(typed)).toEqual(new Set(declared.keys()));
     for (const line of samples(text)) {
       const match = /^([a-z_]+?)(?:_bucket|_sum|_count)?(?:\{(.*)\})? /.exec(line);
-      const name = [...declared].find((n) => line.startsWith(n)) as MetricName | undefined;
-      expect(name, line).toBeDefined();
+      const exported = [...declared.keys()]
+        .filter((n) => line.startsWith(n))
+        .sort((a, b) => b.length - a.length)[0];
+      expect(exported, line).toBeDefined();
+      const name = declared.get(exported as string) as MetricName;
       const keys = [...(match?.[2] ?? '').matchAll(/([a-z_]+)="/g)]
         .map((m) => m[1])
         .filter((k) => k !== 'le');
-      expect(keys, line).toEqual(METRIC_LABELS[name as MetricName]);
+      expect(keys, line).toEqual(METRIC_LABELS[name].map(prometheusName));
     }
   });
 

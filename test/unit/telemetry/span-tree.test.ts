@@ -51,13 +51,16 @@ async function exchange(
   );
   const bodyResult = await processor.onRequestBody(Buffer.from(body), true);
   if (upstreamStatus !== undefined) {
-    processor.onResponseHeaders(
+    await processor.onResponseHeaders(
       new Map([
         [':status', String(upstreamStatus)],
         ['content-type', 'application/json'],
       ]),
     );
-    processor.onResponseBody(true);
+    await processor.onResponseBody(
+      Buffer.from(JSON.stringify({ usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 } })),
+      true,
+    );
   }
   processor.release();
   return { headers, body: bodyResult, spans: spans.getFinishedSpans() };
@@ -96,8 +99,8 @@ describe('span tree of one stream', () => {
             children: [{ name: 'router.signal.keywords' }, { name: 'router.signal.context' }],
           },
           { name: SPAN.decision },
-          { name: SPAN.modelSelection },
           { name: SPAN.plugins, children: [{ name: 'router.plugin.system_prompt' }] },
+          { name: SPAN.modelSelection },
           { name: SPAN.poolSelection },
           { name: SPAN.upstreamResponse },
         ],
@@ -148,10 +151,17 @@ describe('span tree of one stream', () => {
       'router.plugin.type': 'system_prompt',
       'router.plugin.effect': 'rewrite',
     });
-    expect(spanNamed(result.spans, SPAN.upstreamResponse).attributes).toEqual({
+    // The response stage's reading of the answer: its usage, how its body was read, the upstream latency.
+    const upstream = spanNamed(result.spans, SPAN.upstreamResponse).attributes;
+    expect(upstream).toMatchObject({
       'http.response.status_code': 200,
       'router.response.streaming': false,
+      'router.response.complete': true,
+      'router.response.body': 'parsed',
+      'gen_ai.usage.input_tokens': 12,
+      'gen_ai.usage.output_tokens': 3,
     });
+    expect(upstream['router.upstream.latency_ms']).toBeGreaterThanOrEqual(0);
 
     // The upstream request carries the router's span as its parent.
     const setHeaders =
@@ -159,7 +169,7 @@ describe('span tree of one stream', () => {
     expect(setHeaders.traceparent).toBe(`00-${TRACE_ID}-${root.spanContext().spanId}-01`);
   });
 
-  it('blocked request: the block plugin answers 403, no pool is chosen, no upstream span', async () => {
+  it('blocked request: the block plugin answers 403, no model or pool is chosen, no upstream span', async () => {
     const { telemetry, spans } = testTelemetry();
     const result = await exchange(
       telemetry,
@@ -177,7 +187,7 @@ describe('span tree of one stream', () => {
             children: [{ name: 'router.signal.keywords' }, { name: 'router.signal.context' }],
           },
           { name: SPAN.decision },
-          { name: SPAN.modelSelection },
+          // A request plugin's answer ends the request before model and pool choice.
           { name: SPAN.plugins, children: [{ name: 'router.plugin.block' }] },
         ],
       },

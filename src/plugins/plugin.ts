@@ -1,0 +1,99 @@
+// The contract of per-decision plugins: asynchronous hooks for the phases a plugin acts in, each given the whole
+// routing context. A request hook may answer the client (ending the request before model and pool choice) or change
+// the upstream request; response hooks see the upstream's answer as the response stage read it.
+import type { ExtensionDefinition } from '../extension.ts';
+import type { HeaderPair } from '../mutations.ts';
+import type { CompiledModel, CompiledModelRef, CompiledPool } from '../policy/policy.ts';
+import type { RequestContext } from '../request/request-context.ts';
+import type { SignalReport } from '../signals/signal-engine.ts';
+
+export type PluginPhase = 'request' | 'response_headers' | 'response_body' | 'stream_end';
+
+/** A request hook's answer to the client: the request ends here. */
+export interface RespondEffect {
+  readonly kind: 'respond';
+  readonly responsePath: 'fast_response' | 'blocked';
+  readonly status: number;
+  readonly message: string;
+}
+
+/** A request hook's change to the upstream request. */
+export interface RewriteEffect {
+  readonly kind: 'rewrite';
+  /** Replaces top-level members of a shallow copy of the body (never mutates nested values in place). */
+  readonly patchBody?: (body: Record<string, unknown>) => void;
+  /** Request headers for the upstream. */
+  readonly setHeaders?: readonly HeaderPair[];
+  readonly removeHeaders?: readonly string[];
+}
+
+export type PluginEffect = RespondEffect | RewriteEffect;
+
+/** What a request hook sees: the request, its signals and the winning decision (the model is chosen after). */
+export interface RequestPhaseContext {
+  readonly request: RequestContext;
+  readonly signals: SignalReport | undefined;
+  readonly decision: { readonly name: string; readonly confidence: number };
+  readonly modelRefs: readonly CompiledModelRef[];
+}
+
+/** The upstream's answer as the response stage has read it so far. */
+export interface ResponseState {
+  readonly status: number | undefined;
+  readonly streaming: boolean;
+  /** Set once the body was read to its end. */
+  readonly complete: boolean;
+  readonly usage?: {
+    readonly promptTokens: number;
+    readonly completionTokens: number;
+    readonly cachedPromptTokens: number;
+    readonly reasoningTokens: number;
+  };
+  readonly ttftMs?: number;
+  readonly latencyMs?: number;
+  readonly cost?: number;
+}
+
+/** What response hooks see: the routed request and the answer so far. */
+export interface ResponsePhaseContext extends Omit<RequestPhaseContext, 'modelRefs'> {
+  readonly model: CompiledModel;
+  readonly pool: CompiledPool;
+  readonly response: ResponseState;
+  /** Response headers as the upstream sent them (lower-case names). */
+  readonly responseHeaders: ReadonlyMap<string, string>;
+}
+
+export interface DecisionPlugin {
+  readonly type: string;
+  readonly phases: ReadonlySet<PluginPhase>;
+  onRequest?(context: RequestPhaseContext): PluginEffect | undefined | Promise<PluginEffect | undefined>;
+  /** Headers to set on the client's response. */
+  onResponseHeaders?(
+    context: ResponsePhaseContext,
+  ): readonly HeaderPair[] | undefined | Promise<readonly HeaderPair[] | undefined>;
+  /** A body chunk went to the client (observe only). */
+  onResponseBody?(
+    context: ResponsePhaseContext,
+    chunk: Uint8Array,
+    endOfStream: boolean,
+  ): void | Promise<void>;
+  /** The stream ended (complete, cancelled or failed); `context.response.complete` tells which. */
+  onStreamEnd?(context: ResponsePhaseContext): void | Promise<void>;
+}
+
+export type PluginDefinition<Config = unknown> = ExtensionDefinition<Config, DecisionPlugin>;
+
+/** A plugin's phases from the hooks it has. */
+export function phasesOf(plugin: Omit<DecisionPlugin, 'type' | 'phases'>): ReadonlySet<PluginPhase> {
+  const phases = new Set<PluginPhase>();
+  if (plugin.onRequest) phases.add('request');
+  if (plugin.onResponseHeaders) phases.add('response_headers');
+  if (plugin.onResponseBody) phases.add('response_body');
+  if (plugin.onStreamEnd) phases.add('stream_end');
+  return phases;
+}
+
+/** A plugin whose phases are those of its hooks. */
+export function plugin(type: string, hooks: Omit<DecisionPlugin, 'type' | 'phases'>): DecisionPlugin {
+  return { type, phases: phasesOf(hooks), ...hooks };
+}

@@ -21,6 +21,11 @@ export const ENVOY_TYPE = {
   httpProtocolOptions: 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
   headerMutation: 'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation',
   jwtAuthn: 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication',
+  aggregateCluster: 'type.googleapis.com/envoy.extensions.clusters.aggregate.v3.ClusterConfig',
+  previousPriorities:
+    'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig',
+  previousHosts: 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
+  stdoutAccessLog: 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
 } as const;
 export const ENVOY_FILTER = {
   headerMutation: 'envoy.filters.http.header_mutation',
@@ -31,6 +36,30 @@ export const ENVOY_FILTER = {
 export const ROUTER_CLUSTER = 'semantic-router';
 /** Where jwt_authn puts the verified payload (dynamic metadata namespace and key) for identity.source: metadata. */
 export const JWT_PAYLOAD_METADATA = { namespace: ENVOY_FILTER.jwtAuthn, key: 'jwt_payload' } as const;
+/** The router's dynamic metadata namespace (the policy's response.dynamic_metadata_namespace, default). */
+export const ROUTER_METADATA_NAMESPACE = 'io.envoy.semantic_router';
+/** Router metadata keys the access log prints. */
+export const ACCESS_LOG_METADATA_KEYS = [
+  'decision',
+  'model',
+  'pool',
+  'prompt_tokens',
+  'completion_tokens',
+  'ttft_ms',
+  'cost',
+] as const;
+/** Endpoint metadata key (in the router's namespace) holding the pool cluster an endpoint belongs to. */
+export const ENDPOINT_CLUSTER_KEY = 'cluster';
+/**
+ * The value Envoy gives x-router-upstream-cluster: the answering host's pool cluster. Not %UPSTREAM_CLUSTER%, which
+ * is the route's cluster (the aggregate `p--q` after a failover), see docs/failover.md.
+ */
+export const upstreamClusterHeaderValue = (namespace: string = ROUTER_METADATA_NAMESPACE): string =>
+  `%UPSTREAM_METADATA(${namespace}:${ENDPOINT_CLUSTER_KEY})%`;
+/** Retry conditions of the failover route (f) and of the pool route (a). */
+export const FAILOVER_RETRY_ON = ['5xx', 'reset', 'connect-failure', 'refused-stream'] as const;
+export const POOL_RETRY_ON = ['reset', 'connect-failure', 'refused-stream'] as const;
+export const AGGREGATE_CLUSTER_TYPE = 'envoy.clusters.aggregate';
 
 /** The request headers that carry the caller's identity (the policy's identity.*_header). */
 export interface IdentityHeaders {
@@ -126,7 +155,13 @@ export function decodeBootstrap(yamlText: string) {
   const bootstrap = messageToPlain(schema.type, decoded.message, schema.options.resolveTypeUrl);
   const staticResources = obj(bootstrap.static_resources, 'static_resources');
   const listener = obj(list(staticResources.listeners, 'listeners')[0], 'listeners[0]');
-  const clusters = list(staticResources.clusters, 'clusters').map((c, i) => obj(c, `clusters[${i}]`));
+  const allClusters = list(staticResources.clusters, 'clusters').map((c, i) => obj(c, `clusters[${i}]`));
+  const isAggregate = (cluster: Plain) =>
+    cluster.cluster_type !== undefined &&
+    obj(cluster.cluster_type, 'cluster_type').name === AGGREGATE_CLUSTER_TYPE;
+  // Clusters with endpoints (the router's, the pools', a JWKS one); the failover clusters are kept apart.
+  const clusters = allClusters.filter((cluster) => !isAggregate(cluster));
+  const aggregateClusters = allClusters.filter(isAggregate);
   const chain = obj(list(listener.filter_chains, 'filter_chains')[0], 'filter_chains[0]');
   const hcm = obj(obj(list(chain.filters, 'filters')[0], 'filters[0]').typed_config, 'HttpConnectionManager');
   const httpFilters = list(hcm.http_filters, 'http_filters').map((f, i) => obj(f, `http_filters[${i}]`));
@@ -139,8 +174,13 @@ export function decodeBootstrap(yamlText: string) {
     decoded,
     bootstrap,
     listener,
+    /** Clusters with endpoints: the router's, one per pool, a JWKS one (not the aggregate failover clusters). */
     clusters,
     clusterNames: clusters.map((cluster) => String(cluster.name)),
+    /** The envoy.clusters.aggregate clusters (failover `p--q`), in file order. */
+    aggregateClusters,
+    /** Every cluster name, aggregate ones included, in file order. */
+    allClusterNames: allClusters.map((cluster) => String(cluster.name)),
     hcm,
     httpFilters,
     filterNames: httpFilters.map((filter) => filter.name),
@@ -151,7 +191,10 @@ export function decodeBootstrap(yamlText: string) {
 export type DecodedBootstrap = ReturnType<typeof decodeBootstrap>;
 
 /** The ext_proc ExternalProcessor config (typed_config of the filter) follows DESIGN.md's contract. */
-export function expectExtProcContract(extProc: Plain): void {
+export function expectExtProcContract(
+  extProc: Plain,
+  metadataNamespace: string = ROUTER_METADATA_NAMESPACE,
+): void {
   expect(extProc['@type']).toBe(ENVOY_TYPE.extProc);
   expect(extProc.processing_mode).toEqual({
     request_header_mode: 'SEND',
@@ -172,11 +215,12 @@ export function expectExtProcContract(extProc: Plain): void {
   const grpcService = obj(extProc.grpc_service, 'grpc_service');
   expect(seconds(grpcService.timeout, 'grpc_service.timeout')).toBeGreaterThan(0);
   // The verified JWT payload reaches the router as ProcessingRequest.metadata_context (identity.source: metadata).
-  const forwarded = obj(
-    obj(extProc.metadata_options, 'metadata_options').forwarding_namespaces,
-    'forwarding',
-  );
+  const metadataOptions = obj(extProc.metadata_options, 'metadata_options');
+  const forwarded = obj(metadataOptions.forwarding_namespaces, 'forwarding');
   expect(forwarded.untyped).toContain(JWT_PAYLOAD_METADATA.namespace);
+  // The router's ProcessingResponse.dynamic_metadata is kept (Envoy drops namespaces it is not told to receive).
+  const received = obj(metadataOptions.receiving_namespaces, 'receiving_namespaces');
+  expect(received.untyped).toEqual([metadataNamespace]);
 }
 
 /** ext_proc runs before the router filter, with the required processing mode, talking to `semantic-router`. */
@@ -242,10 +286,10 @@ export function expectOneClusterPerPool(envoy: DecodedBootstrap, poolClusterName
 
 /** Every fixed route target exists; the router cluster speaks HTTP/2 (gRPC). */
 export function expectRouteTargetsAndHttp2Router(envoy: DecodedBootstrap): void {
-  const { routes, clusters, clusterNames } = envoy;
+  const { routes, clusters, allClusterNames } = envoy;
   for (const route of routes) {
     const action = route.route === undefined ? undefined : obj(route.route, 'route');
-    if (typeof action?.cluster === 'string') expect(clusterNames).toContain(action.cluster);
+    if (typeof action?.cluster === 'string') expect(allClusterNames).toContain(action.cluster);
   }
   const routerCluster = clusters.find((cluster) => cluster.name === ROUTER_CLUSTER);
   const protocolOptions = obj(
@@ -377,4 +421,256 @@ export function expectIdentityFilterChain(
   expectHeaderSanitizer(httpFilterConfig(envoy, ENVOY_FILTER.headerMutation), identity);
   if (jwt) expectJwtAuthn(httpFilterConfig(envoy, ENVOY_FILTER.jwtAuthn), identity);
   expectExtProcContract(httpFilterConfig(envoy, ENVOY_FILTER.extProc));
+}
+
+/** Name of the aggregate cluster that tries `primary` first and retries on `fallback` (x-router-failover-cluster). */
+export const failoverClusterName = (primary: string, fallback: string): string => `${primary}--${fallback}`;
+
+/** The Envoy clusters a routing policy implies: one per pool, and one ordered pair per failover model's pools. */
+export interface PolicyEnvoyClusters {
+  /** Envoy cluster name of each pool (`envoy_cluster`, else `name`), in policy order. */
+  readonly poolClusters: readonly string[];
+  /** Every ordered pair (p, q), p != q, of the pool clusters of each `failover: true` model, without repeats. */
+  readonly failoverPairs: readonly (readonly [string, string])[];
+}
+
+/** The clusters implied by a parsed policy document (its `pools` and `models`). */
+export function policyEnvoyClusters(policyDocument: unknown, what = 'policy'): PolicyEnvoyClusters {
+  const policy = obj(policyDocument, what);
+  const clusterOf = new Map<string, string>();
+  const poolClusters = list(policy.pools, `${what}.pools`).map((entry, i) => {
+    const pool = obj(entry, `${what}.pools[${i}]`);
+    const cluster = pool.envoy_cluster ?? pool.name;
+    if (typeof pool.name !== 'string' || typeof cluster !== 'string')
+      throw new Error(`${what}.pools[${i}] has no name`);
+    clusterOf.set(pool.name, cluster);
+    return cluster;
+  });
+  const pairs = new Map<string, readonly [string, string]>();
+  list(policy.models ?? [], `${what}.models`).forEach((entry, i) => {
+    const model = obj(entry, `${what}.models[${i}]`);
+    if (model.failover !== true) return;
+    const clusters = list(model.pools, `${what}.models[${i}].pools`).map((pool) => {
+      const cluster = clusterOf.get(String(pool));
+      if (cluster === undefined)
+        throw new Error(`${what}.models[${i}] names an unknown pool ${String(pool)}`);
+      return cluster;
+    });
+    for (const primary of clusters)
+      for (const fallback of clusters)
+        if (primary !== fallback) pairs.set(failoverClusterName(primary, fallback), [primary, fallback]);
+  });
+  return { poolClusters, failoverPairs: [...pairs.values()] };
+}
+
+/**
+ * The aggregate clusters are exactly one per failover pair: `p--q` = envoy.clusters.aggregate over [p, q] (p's
+ * priorities first), CLUSTER_PROVIDED load balancing, over pool clusters that exist. Cluster names are unique.
+ */
+export function expectFailoverClusters(
+  envoy: DecodedBootstrap,
+  pairs: readonly (readonly [string, string])[],
+): void {
+  expect(new Set(envoy.allClusterNames).size, 'cluster names are unique').toBe(envoy.allClusterNames.length);
+  const names = envoy.aggregateClusters.map((cluster) => String(cluster.name));
+  expect([...names].sort()).toEqual(pairs.map(([p, q]) => failoverClusterName(p, q)).sort());
+  for (const [primary, fallback] of pairs) {
+    const name = failoverClusterName(primary, fallback);
+    expect(primary).not.toBe(fallback);
+    const cluster = obj(
+      envoy.aggregateClusters.find((candidate) => candidate.name === name),
+      name,
+    );
+    expect(cluster.lb_policy, name).toBe('CLUSTER_PROVIDED');
+    expect(cluster.load_assignment, name).toBeUndefined();
+    expect(cluster.cluster_type, name).toEqual({
+      name: AGGREGATE_CLUSTER_TYPE,
+      typed_config: { '@type': ENVOY_TYPE.aggregateCluster, clusters: [primary, fallback] },
+    });
+    for (const member of [primary, fallback]) {
+      expect(envoy.clusterNames, `${name} aggregates ${member}`).toContain(member);
+      expect(member).not.toBe(ROUTER_CLUSTER);
+    }
+  }
+}
+
+function presentHeaderRoute(routes: readonly Plain[], header: string): number {
+  return routes.findIndex((route) =>
+    list(obj(route.match, 'match').headers ?? [], 'headers').some((h) => {
+      const matcher = obj(h, 'header');
+      return matcher.name === header && matcher.present_match === true;
+    }),
+  );
+}
+
+function expectPreviousHostsRetry(retryPolicy: Plain, what: string): void {
+  expect(retryPolicy.retry_host_predicate, what).toEqual([
+    {
+      name: 'envoy.retry_host_predicates.previous_hosts',
+      typed_config: { '@type': ENVOY_TYPE.previousHosts },
+    },
+  ]);
+}
+
+/**
+ * Failover and retries: route (f) on x-router-failover-cluster comes before route (a) on x-selected-pool, sends the
+ * request to the aggregate cluster it names with one retry on 5xx and connection failures that skips the priorities
+ * (i.e. the pool) already tried; route (a) retries connection-level failures once on another host of its pool.
+ * Both add x-router-upstream-cluster (the answering host's pool cluster) to the response. Returns the two routes.
+ */
+export function expectFailoverRouting(
+  envoy: DecodedBootstrap,
+  metadataNamespace: string = ROUTER_METADATA_NAMESPACE,
+): { failover: Plain; pool: Plain } {
+  const { routes } = envoy;
+  const failoverIndex = presentHeaderRoute(routes, HEADER.routerFailoverCluster);
+  const poolIndex = presentHeaderRoute(routes, HEADER.selectedPool);
+  expect(failoverIndex, 'route (f)').toBeGreaterThanOrEqual(0);
+  expect(failoverIndex, 'route (f) before route (a)').toBeLessThan(poolIndex);
+  const failover = routes[failoverIndex] ?? {};
+  const pool = routes[poolIndex] ?? {};
+  expect(failover.match).toEqual({
+    prefix: '/',
+    headers: [{ name: HEADER.routerFailoverCluster, present_match: true }],
+  });
+  const failoverAction = obj(failover.route, 'route (f)');
+  const poolAction = obj(pool.route, 'route (a)');
+  expect(failoverAction.cluster_header).toBe(HEADER.routerFailoverCluster);
+  expect(failoverAction.timeout).toEqual(poolAction.timeout);
+
+  const failoverRetry = obj(failoverAction.retry_policy, 'route (f) retry_policy');
+  expect(String(failoverRetry.retry_on).split(',').sort()).toEqual([...FAILOVER_RETRY_ON].sort());
+  expect(failoverRetry.num_retries).toEqual({ value: 1 });
+  // The aggregate cluster linearises [primary, fallback] into priorities; the retry excludes the one tried.
+  expect(failoverRetry.retry_priority).toEqual({
+    name: 'envoy.retry_priorities.previous_priorities',
+    typed_config: { '@type': ENVOY_TYPE.previousPriorities, update_frequency: 1 },
+  });
+  expectPreviousHostsRetry(failoverRetry, 'route (f)');
+
+  const poolRetry = obj(poolAction.retry_policy, 'route (a) retry_policy');
+  expect(String(poolRetry.retry_on).split(',').sort()).toEqual([...POOL_RETRY_ON].sort());
+  expect(poolRetry.num_retries).toEqual({ value: 1 });
+  expect(poolRetry.retry_priority).toBeUndefined();
+  expectPreviousHostsRetry(poolRetry, 'route (a)');
+
+  for (const [what, route] of [
+    ['route (f)', failover],
+    ['route (a)', pool],
+  ] as const) {
+    expect(route.response_headers_to_add, what).toEqual([
+      {
+        header: { key: HEADER.routerUpstreamCluster, value: upstreamClusterHeaderValue(metadataNamespace) },
+        append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+      },
+      {
+        // Retries re-send the same request, so the router charges the primary pool only when Envoy tried it first.
+        header: { key: HEADER.routerUpstreamAttempts, value: '%UPSTREAM_REQUEST_ATTEMPT_COUNT%' },
+        append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+      },
+    ]);
+  }
+  // The default route (b) serves requests the router did not route: no retry policy, no failover.
+  expect(obj(routes.at(-1)?.route, 'route (b)').retry_policy).toBeUndefined();
+  return { failover, pool };
+}
+
+/** A string field of a decoded google.protobuf.Struct (`{fields: {key: {stringValue}}}`, protobufjs' own names). */
+function structString(struct: unknown, key: string, what: string): unknown {
+  const fields = obj(obj(struct, what).fields, `${what}.fields`);
+  if (fields[key] === undefined) return undefined;
+  const value = obj(fields[key], `${what}.${key}`);
+  return value.stringValue ?? value.string_value;
+}
+
+/** Outlier detection of every pool cluster (Envoy's defaults would never eject a host for 5xx answers here). */
+export interface OutlierDetection {
+  readonly consecutive5xx: number;
+  readonly intervalSeconds: number;
+  readonly baseEjectionSeconds: number;
+  readonly maxEjectionPercent: number;
+}
+export const DEFAULT_OUTLIER_DETECTION: OutlierDetection = {
+  consecutive5xx: 5,
+  intervalSeconds: 10,
+  baseEjectionSeconds: 30,
+  maxEjectionPercent: 50,
+};
+
+/**
+ * Every pool cluster ejects failing hosts (outlier detection) and tags each endpoint with its own cluster name in
+ * the router's metadata namespace (what x-router-upstream-cluster reports).
+ */
+export function expectPoolClusterResilience(
+  envoy: DecodedBootstrap,
+  poolClusterNames: readonly string[],
+  {
+    metadataNamespace = ROUTER_METADATA_NAMESPACE,
+    outlier = DEFAULT_OUTLIER_DETECTION,
+  }: { metadataNamespace?: string; outlier?: OutlierDetection } = {},
+): void {
+  expect(poolClusterNames.length).toBeGreaterThan(0);
+  for (const name of poolClusterNames) {
+    const cluster = obj(
+      envoy.clusters.find((candidate) => candidate.name === name),
+      name,
+    );
+    const detection = obj(cluster.outlier_detection, `${name}.outlier_detection`);
+    expect(obj(detection.consecutive_5xx, 'consecutive_5xx').value, name).toBe(outlier.consecutive5xx);
+    expect(seconds(detection.interval, 'interval'), name).toBe(outlier.intervalSeconds);
+    expect(seconds(detection.base_ejection_time, 'base_ejection_time'), name).toBe(
+      outlier.baseEjectionSeconds,
+    );
+    expect(obj(detection.max_ejection_percent, 'max_ejection_percent').value, name).toBe(
+      outlier.maxEjectionPercent,
+    );
+    const assignment = obj(cluster.load_assignment, `${name}.load_assignment`);
+    for (const [i, locality] of list(assignment.endpoints, 'endpoints').entries()) {
+      for (const [j, lbEndpoint] of list(obj(locality, 'locality').lb_endpoints, 'lb_endpoints').entries()) {
+        const what = `${name}.endpoints[${i}].lb_endpoints[${j}].metadata`;
+        const filterMetadata = obj(obj(obj(lbEndpoint, what).metadata, what).filter_metadata, what);
+        expect(structString(filterMetadata[metadataNamespace], ENDPOINT_CLUSTER_KEY, what), what).toBe(name);
+      }
+    }
+  }
+  const router = envoy.clusters.find((cluster) => cluster.name === ROUTER_CLUSTER);
+  expect(router?.outlier_detection).toBeUndefined(); // one local router: nothing to eject it to
+}
+
+/**
+ * The stdout access log prints the router's dynamic metadata (decision, model, pool, tokens, TTFT, cost), the pool
+ * cluster that answered and what it printed before. Returns the format string.
+ */
+export function expectRouterAccessLog(
+  envoy: DecodedBootstrap,
+  metadataNamespace: string = ROUTER_METADATA_NAMESPACE,
+): string {
+  const logs = list(envoy.hcm.access_log, 'access_log').map((entry, i) => obj(entry, `access_log[${i}]`));
+  const stdout = obj(
+    logs.find((entry) => entry.name === 'envoy.access_loggers.stdout')?.typed_config,
+    'stdout access log',
+  );
+  expect(stdout['@type']).toBe(ENVOY_TYPE.stdoutAccessLog);
+  const format = String(
+    obj(obj(stdout.log_format, 'log_format').text_format_source, 'text_format_source').inline_string,
+  );
+  for (const key of ACCESS_LOG_METADATA_KEYS)
+    expect(format).toContain(`%DYNAMIC_METADATA(${metadataNamespace}:${key})%`);
+  expect(format).toContain(upstreamClusterHeaderValue(metadataNamespace));
+  for (const operator of [
+    '%START_TIME%',
+    '%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%',
+    '%RESPONSE_CODE%',
+    '%RESPONSE_FLAGS%',
+    '%DURATION%',
+    '%REQ(X-SELECTED-MODEL)%',
+    '%REQ(X-SELECTED-POOL)%',
+    '%UPSTREAM_CLUSTER%',
+    '%UPSTREAM_HOST%',
+    '%RESP(X-ROUTER-DECISION)%',
+    '%RESP(X-ROUTER-RESPONSE-PATH)%',
+    '%REQ(X-REQUEST-ID)%',
+  ])
+    expect(format).toContain(operator);
+  return format;
 }

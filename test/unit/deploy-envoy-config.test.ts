@@ -1,7 +1,7 @@
 // deploy/envoy.yaml is decoded into Envoy's own envoy.config.bootstrap.v3.Bootstrap (the canonical protos shipped
 // in @grpc/grpc-js-xds), strictly: unknown fields, unresolvable `@type`s, bad enum names, two oneof members and
 // the protoc-gen-validate rules Envoy enforces all fail. Then the parts of the Envoy contract in DESIGN.md are
-// checked on the decoded message, and the pool clusters against policies/default.yaml.
+// checked on the decoded message, and the pool and failover clusters against policies/default.yaml.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,17 +14,23 @@ import {
   decodeBootstrap,
   ENVOY_FILTER,
   expectExtProcBeforeRouter,
+  expectFailoverClusters,
+  expectFailoverRouting,
   expectHeaderSanitizer,
   expectIdentityFilterChain,
   expectJwtAuthn,
   expectOneClusterPerPool,
   expectPathAndHeaderHardening,
+  expectPoolClusterResilience,
   expectPoolRouting,
+  expectRouterAccessLog,
   expectRouteTargetsAndHttp2Router,
+  failoverClusterName,
   httpFilterConfig,
   JWT_PAYLOAD_METADATA,
-  list,
   obj,
+  policyEnvoyClusters,
+  ROUTER_METADATA_NAMESPACE,
   ROUTER_ONLY_HEADERS,
   ENVOY_TYPE as TYPE,
 } from '../helpers/envoy-bootstrap-checks.ts';
@@ -85,14 +91,15 @@ static_resources:
                 http_filters:
                   - ${httpFilter}`;
 
-function poolClusterNamesFromPolicy(): string[] {
-  const policy = obj(parse(readFileSync(DEFAULT_POLICY, 'utf8')), 'policies/default.yaml');
-  return list(policy.pools, 'pools').map((entry, i) => {
-    const pool = obj(entry, `pools[${i}]`);
-    const name = pool.envoy_cluster ?? pool.name;
-    if (typeof name !== 'string') throw new Error(`pools[${i}] has no name`);
-    return name;
-  });
+/** policies/default.yaml parsed. */
+const defaultPolicy = (): Record<string, unknown> =>
+  obj(parse(readFileSync(DEFAULT_POLICY, 'utf8')), 'policies/default.yaml');
+
+/** The pool clusters and failover pairs policies/default.yaml implies. */
+const clustersOfDefaultPolicy = () => policyEnvoyClusters(defaultPolicy(), 'policies/default.yaml');
+
+function poolClusterNamesFromPolicy(): readonly string[] {
+  return clustersOfDefaultPolicy().poolClusters;
 }
 
 describe('deploy/envoy.yaml is a valid Envoy v3 Bootstrap', () => {
@@ -109,7 +116,10 @@ describe('deploy/envoy.yaml is a valid Envoy v3 Bootstrap', () => {
         TYPE.httpProtocolOptions,
         TYPE.headerMutation,
         TYPE.jwtAuthn,
-        'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
+        TYPE.stdoutAccessLog,
+        TYPE.aggregateCluster,
+        TYPE.previousPriorities,
+        TYPE.previousHosts,
       ]),
     );
     const admin = obj(obj(obj(bootstrap.admin, 'admin').address, 'address').socket_address, 'socket_address');
@@ -192,6 +202,58 @@ describe('deploy/envoy.yaml follows the Envoy contract of DESIGN.md', () => {
   it('sends the default route to an existing cluster and speaks HTTP/2 to the semantic router', () => {
     expectRouteTargetsAndHttp2Router(envoy());
   });
+
+  it("receives the router's dynamic metadata and prints it in the access log", () => {
+    const extProc = httpFilterConfig(envoy(), ENVOY_FILTER.extProc);
+    expect(obj(extProc.metadata_options, 'metadata_options').receiving_namespaces).toEqual({
+      untyped: [ROUTER_METADATA_NAMESPACE],
+    });
+    // The policy's response.dynamic_metadata_namespace is the one Envoy receives (default when unset).
+    const response = defaultPolicy().response as { dynamic_metadata_namespace?: string } | undefined;
+    expect(response?.dynamic_metadata_namespace ?? ROUTER_METADATA_NAMESPACE).toBe(ROUTER_METADATA_NAMESPACE);
+    const format = expectRouterAccessLog(envoy());
+    expect(format).toContain('%DYNAMIC_METADATA(io.envoy.semantic_router:decision)%');
+  });
+});
+
+describe("deploy/envoy.yaml moves a failing pool's traffic (docs/failover.md)", () => {
+  it('has an aggregate cluster for every ordered pair of pools of every failover model of policies/default.yaml', () => {
+    const { failoverPairs } = clustersOfDefaultPolicy();
+    expectFailoverClusters(envoy(), failoverPairs);
+  });
+
+  it('fails over small-chat between l4-pool and h100-pool, both ways', () => {
+    const model = (obj(defaultPolicy(), 'policy').models as { name: string; failover?: boolean }[]).find(
+      (entry) => entry.name === 'small-chat',
+    );
+    expect(model?.failover).toBe(true);
+    expect(envoy().aggregateClusters.map((cluster) => cluster.name)).toEqual([
+      failoverClusterName('l4-pool', 'h100-pool'),
+      failoverClusterName('h100-pool', 'l4-pool'),
+    ]);
+    expect(envoy().allClusterNames.slice(-2)).toEqual(['l4-pool--h100-pool', 'h100-pool--l4-pool']);
+  });
+
+  it('routes on x-router-failover-cluster before x-selected-pool, retrying on the fallback pool', () => {
+    const { failover, pool } = expectFailoverRouting(envoy());
+    // Same upper bound for a request whether or not it may fail over.
+    expect(obj(failover.route, 'route (f)').timeout).toEqual({ seconds: 300 });
+    expect(obj(pool.route, 'route (a)').timeout).toEqual({ seconds: 300 });
+  });
+
+  it('ejects failing hosts within each pool and tags every endpoint with its pool cluster', () => {
+    expectPoolClusterResilience(envoy(), poolClusterNamesFromPolicy());
+  });
+
+  it('removes client-sent failover and upstream-cluster headers', () => {
+    const removed = expectHeaderSanitizer(
+      httpFilterConfig(envoy(), ENVOY_FILTER.headerMutation),
+      DEFAULT_IDENTITY_HEADERS,
+    );
+    expect(removed).toEqual(
+      expect.arrayContaining(['x-router-failover-cluster', 'x-router-upstream-cluster']),
+    );
+  });
 });
 
 describe('deploy/envoy.yaml closes the bypasses in front of the router', () => {
@@ -236,6 +298,7 @@ describe('deploy/envoy.yaml closes the bypasses in front of the router', () => {
     const extProc = httpFilterConfig(envoy(), ENVOY_FILTER.extProc);
     expect(extProc.metadata_options).toEqual({
       forwarding_namespaces: { untyped: [JWT_PAYLOAD_METADATA.namespace] },
+      receiving_namespaces: { untyped: [ROUTER_METADATA_NAMESPACE] },
     });
   });
 });

@@ -1,7 +1,7 @@
 {{/*
 The Envoy sidecar's static bootstrap: the same listener, HTTP filters (header_mutation, jwt_authn, ext_proc,
-router), routes and clusters as deploy/envoy.yaml, with one cluster per pool of the policy.
-Args: dict root, pools ({names, default}).
+router), routes and clusters as deploy/envoy.yaml, with one cluster per pool of the policy and one aggregate
+cluster per failover pair (docs/failover.md). Args: dict root, pools ({names, default}).
 */}}
 {{- define "semantic-router.envoyConfig" -}}
 {{- $root := .root }}
@@ -11,6 +11,23 @@ Args: dict root, pools ({names, default}).
 {{- if and $jwks.cluster (has $jwks.cluster .pools.names) }}
 {{- fail (printf "envoy.jwtAuthn.remoteJwks.cluster %q is also a pool cluster: name the JWKS cluster differently" $jwks.cluster) }}
 {{- end }}
+{{- $metadataNamespace := include "semantic-router.routerMetadataNamespace" $root }}
+{{- $failover := include "semantic-router.failoverPairs" $root | fromJson }}
+{{- range $failover.pairs }}
+{{- $name := join "--" . }}
+{{- range . }}
+{{- if not (has . $.pools.names) }}
+{{- fail (printf "failover cluster %q: %q is not a pool cluster (pools: %s)" $name . (join ", " $.pools.names)) }}
+{{- end }}
+{{- end }}
+{{- if not (regexMatch "^[A-Za-z0-9_.:-]+$" $name) }}
+{{- fail (printf "failover cluster %q: pool cluster names of failover models may only use letters, digits and _ . : -" $name) }}
+{{- end }}
+{{- if or (has $name $.pools.names) (eq $name "semantic-router") (eq $name (toString $jwks.cluster)) }}
+{{- fail (printf "failover cluster %q has the name of another cluster: rename the pool cluster" $name) }}
+{{- end }}
+{{- end }}
+{{- $upstreamClusterHeader := printf "%%UPSTREAM_METADATA(%s:cluster)%%" $metadataNamespace }}
 admin:
   address:
     socket_address: { address: 127.0.0.1, port_value: {{ $envoy.adminPort | int }} }
@@ -58,6 +75,14 @@ static_resources:
                             cluster=%UPSTREAM_CLUSTER% upstream=%UPSTREAM_HOST%
                             decision=%RESP(X-ROUTER-DECISION)% path=%RESP(X-ROUTER-RESPONSE-PATH)%
                             request_id=%REQ(X-REQUEST-ID)%
+                            answered_by={{ $upstreamClusterHeader }} attempts=%UPSTREAM_REQUEST_ATTEMPT_COUNT%
+                            router.decision=%DYNAMIC_METADATA({{ $metadataNamespace }}:decision)%
+                            router.model=%DYNAMIC_METADATA({{ $metadataNamespace }}:model)%
+                            router.pool=%DYNAMIC_METADATA({{ $metadataNamespace }}:pool)%
+                            prompt_tokens=%DYNAMIC_METADATA({{ $metadataNamespace }}:prompt_tokens)%
+                            completion_tokens=%DYNAMIC_METADATA({{ $metadataNamespace }}:completion_tokens)%
+                            ttft_ms=%DYNAMIC_METADATA({{ $metadataNamespace }}:ttft_ms)%
+                            cost=%DYNAMIC_METADATA({{ $metadataNamespace }}:cost)%
                 route_config:
                   name: llm_routes
                   virtual_hosts:
@@ -73,7 +98,45 @@ static_resources:
                             envoy.filters.http.ext_proc:
                               '@type': type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute
                               disabled: true
-                        # The router chose a pool: send the request to the cluster it named.
+                        {{- if $failover.pairs }}
+                        # A pool of a `failover: true` model, with a healthy fallback pool: the aggregate cluster
+                        # `<primary>--<fallback>`; a failed first attempt is retried once on the fallback pool.
+                        - match:
+                            prefix: /
+                            headers:
+                              - name: x-router-failover-cluster
+                                present_match: true
+                          route:
+                            cluster_header: x-router-failover-cluster
+                            timeout: {{ $envoy.routeTimeout }}
+                            retry_policy:
+                              retry_on: 5xx,reset,connect-failure,refused-stream
+                              num_retries: 1
+                              retry_priority:
+                                name: envoy.retry_priorities.previous_priorities
+                                typed_config:
+                                  '@type': type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig
+                                  update_frequency: 1
+                              retry_host_predicate:
+                                - name: envoy.retry_host_predicates.previous_hosts
+                                  typed_config:
+                                    '@type': type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate
+                              host_selection_retry_max_attempts: 3
+                          # The pool cluster of the host that answered (%UPSTREAM_CLUSTER% names the aggregate).
+                          response_headers_to_add:
+                            - header:
+                                key: x-router-upstream-cluster
+                                value: {{ $upstreamClusterHeader | squote }}
+                              append_action: OVERWRITE_IF_EXISTS_OR_ADD
+                            # Attempts made (2: the first failed and was retried), so the router charges the
+                            # primary pool only for a failure it really had.
+                            - header:
+                                key: x-router-upstream-attempts
+                                value: '%UPSTREAM_REQUEST_ATTEMPT_COUNT%'
+                              append_action: OVERWRITE_IF_EXISTS_OR_ADD
+                        {{- end }}
+                        # The router chose a pool: send the request to the cluster it named; a connection-level failure
+                        # is retried once on another host of the pool.
                         - match:
                             prefix: /
                             headers:
@@ -82,6 +145,25 @@ static_resources:
                           route:
                             cluster_header: x-selected-pool
                             timeout: {{ $envoy.routeTimeout }}
+                            retry_policy:
+                              retry_on: reset,connect-failure,refused-stream
+                              num_retries: 1
+                              retry_host_predicate:
+                                - name: envoy.retry_host_predicates.previous_hosts
+                                  typed_config:
+                                    '@type': type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate
+                              host_selection_retry_max_attempts: 3
+                          response_headers_to_add:
+                            - header:
+                                key: x-router-upstream-cluster
+                                value: {{ $upstreamClusterHeader | squote }}
+                              append_action: OVERWRITE_IF_EXISTS_OR_ADD
+                            # Attempts made (2: the first failed and was retried), so the router charges the
+                            # primary pool only for a failure it really had.
+                            - header:
+                                key: x-router-upstream-attempts
+                                value: '%UPSTREAM_REQUEST_ATTEMPT_COUNT%'
+                              append_action: OVERWRITE_IF_EXISTS_OR_ADD
                         # No pool chosen (non-LLM path): the default pool.
                         - match: { prefix: / }
                           route:
@@ -121,7 +203,9 @@ static_resources:
               - endpoint:
                   address:
                     socket_address: { address: 127.0.0.1, port_value: {{ $root.Values.router.grpcPort | int }} }
-    # One cluster per pool of the policy (cluster name = the x-selected-pool value).
+    # One cluster per pool of the policy (cluster name = the x-selected-pool value). Outlier detection ejects failing
+    # hosts within the pool; each endpoint names its pool cluster in metadata (x-router-upstream-cluster).
+    {{- $outlier := $envoy.outlierDetection }}
     {{- range .pools.names }}
     {{- $upstream := include "semantic-router.upstream" (list $root .) | fromJson }}
     - name: {{ . | quote }}
@@ -136,6 +220,11 @@ static_resources:
           '@type': type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
           sni: {{ $upstream.address | quote }}
       {{- end }}
+      outlier_detection:
+        consecutive_5xx: {{ $outlier.consecutive5xx | int }}
+        interval: {{ $outlier.interval }}
+        base_ejection_time: {{ $outlier.baseEjectionTime }}
+        max_ejection_percent: {{ $outlier.maxEjectionPercent | int }}
       load_assignment:
         cluster_name: {{ . | quote }}
         endpoints:
@@ -143,6 +232,21 @@ static_resources:
               - endpoint:
                   address:
                     socket_address: { address: {{ $upstream.address | quote }}, port_value: {{ $upstream.port | int }} }
+                metadata: { filter_metadata: { {{ $metadataNamespace | quote }}: { cluster: {{ . | quote }} } } }
+    {{- end }}
+    {{- if $failover.pairs }}
+    # Failover: one aggregate cluster `p--q` (the x-router-failover-cluster value) per ordered pair of pools of every
+    # `failover: true` model; p's priorities come first, the retry of the failover route skips them and lands on q.
+    {{- end }}
+    {{- range $failover.pairs }}
+    - name: {{ join "--" . | squote }}
+      connect_timeout: 5s
+      lb_policy: CLUSTER_PROVIDED
+      cluster_type:
+        name: envoy.clusters.aggregate
+        typed_config:
+          '@type': type.googleapis.com/envoy.extensions.clusters.aggregate.v3.ClusterConfig
+          clusters: [{{ index . 0 | quote }}, {{ index . 1 | quote }}]
     {{- end }}
     {{- if $jwks.cluster }}
     # The JWT issuer's JWKS endpoint (envoy.jwtAuthn.remoteJwks.uri).
@@ -203,7 +307,7 @@ typed_config:
     request_mutations:
       - remove: {{ $identity.userId | quote }}
       - remove: {{ $identity.userGroups | quote }}
-      {{- range list "x-selected-model" "x-selected-pool" "x-router-decision" "x-router-model" "x-router-pool" "x-router-confidence" "x-router-response-path" "x-router-signals" "x-router-error-code" "x-envoy-original-path" }}
+      {{- range list "x-selected-model" "x-selected-pool" "x-router-decision" "x-router-model" "x-router-pool" "x-router-confidence" "x-router-response-path" "x-router-signals" "x-router-error-code" "x-router-failover-cluster" "x-router-upstream-cluster" "x-router-upstream-attempts" "x-envoy-original-path" }}
       - remove: {{ . }}
       {{- end }}
 {{- end }}
@@ -273,11 +377,84 @@ typed_config:
 
 {{/*
 The router's ext_proc HttpFilter (semantic-router.envoyExtProcFilter, same args) with the jwt_authn metadata namespace
-forwarded to the router: the verified claims arrive as ProcessingRequest.metadata_context (identity.source: metadata).
+forwarded to the router: the verified claims arrive as ProcessingRequest.metadata_context (identity.source: metadata);
+and the router's own namespace (envoy.routerMetadataNamespace) received: without it Envoy drops the dynamic metadata of
+the router's answers (decision, model, pool, tokens, cost), which the access log prints.
 */}}
 {{- define "semantic-router.envoyRouterExtProcFilter" -}}
 {{ include "semantic-router.envoyExtProcFilter" . }}
   metadata_options:
     forwarding_namespaces:
       untyped: [envoy.filters.http.jwt_authn]
+    receiving_namespaces:
+      untyped: [{{ .values.envoy.routerMetadataNamespace | quote }}]
+{{- end }}
+
+{{/*
+The router's dynamic metadata namespace: envoy.routerMetadataNamespace, which must equal the rendered policy's
+response.dynamic_metadata_namespace when it sets one (Envoy must receive the namespace the router writes). Args: root.
+*/}}
+{{- define "semantic-router.routerMetadataNamespace" -}}
+{{- $namespace := .Values.envoy.routerMetadataNamespace }}
+{{- if not .Values.policy.existingConfigMap }}
+{{- $policy := include "semantic-router.policyText" . | fromYaml }}
+{{- $response := get $policy "response" }}
+{{- $want := "" }}
+{{- if kindIs "map" $response }}
+{{- $want = get $response "dynamic_metadata_namespace" | toString }}
+{{- end }}
+{{- if and $want (ne $want $namespace) }}
+{{- fail (printf "the policy's response.dynamic_metadata_namespace is %q but envoy.routerMetadataNamespace is %q: Envoy must receive the namespace the router writes; set envoy.routerMetadataNamespace: %s" $want $namespace $want) }}
+{{- end }}
+{{- end }}
+{{- $namespace }}
+{{- end }}
+
+{{/*
+The failover clusters, as JSON {"pairs": [[primary, fallback], ...]}: every ordered pair of distinct pool clusters of
+every `failover: true` model of the rendered policy (each pool as its envoy_cluster or name), without repeats; with
+policy.existingConfigMap (unreadable at render time), of every list in envoy.failoverPools. Args: root.
+*/}}
+{{- define "semantic-router.failoverPairs" -}}
+{{- $groups := list }}
+{{- if .Values.policy.existingConfigMap }}
+{{- $groups = .Values.envoy.failoverPools }}
+{{- else }}
+{{- if .Values.envoy.failoverPools }}
+{{- fail "envoy.failoverPools is only for policy.existingConfigMap: the chart derives the failover clusters from the models with `failover: true` of the policy it renders" }}
+{{- end }}
+{{- $policy := include "semantic-router.policyText" . | fromYaml }}
+{{- $clusterOf := dict }}
+{{- range $policy.pools }}
+{{- $_ := set $clusterOf (toString .name) (default .name .envoy_cluster | toString) }}
+{{- end }}
+{{- range $policy.models }}
+{{- if and (kindIs "bool" .failover) .failover }}
+{{- $model := .name }}
+{{- $clusters := list }}
+{{- range .pools }}
+{{- $cluster := get $clusterOf (toString .) }}
+{{- if not $cluster }}
+{{- fail (printf "policy: model %q has failover: true and names pool %q, which is not in `pools`" $model .) }}
+{{- end }}
+{{- $clusters = append $clusters $cluster }}
+{{- end }}
+{{- $groups = append $groups $clusters }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $pairs := list }}
+{{- $seen := dict }}
+{{- range $group := $groups }}
+{{- range $primary := $group }}
+{{- range $fallback := $group }}
+{{- $name := printf "%s--%s" $primary $fallback }}
+{{- if and (ne $primary $fallback) (not (hasKey $seen $name)) }}
+{{- $_ := set $seen $name true }}
+{{- $pairs = append $pairs (list $primary $fallback) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toJson (dict "pairs" $pairs) }}
 {{- end }}

@@ -1,5 +1,6 @@
 // The Envoy config the chart generates (sidecar bootstrap, Envoy Gateway / AI Gateway / Istio ext_proc filters)
-// decoded strictly into Envoy's canonical protos, like deploy/envoy.yaml, and checked against the policy's pools.
+// decoded strictly into Envoy's canonical protos, like deploy/envoy.yaml, and checked against the policy's pools and
+// failover models.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,17 +14,24 @@ import {
   ENVOY_TYPE,
   expectExtProcBeforeRouter,
   expectExtProcContract,
+  expectFailoverClusters,
+  expectFailoverRouting,
   expectHeaderSanitizer,
   expectIdentityFilterChain,
   expectJwtAuthn,
   expectOneClusterPerPool,
   expectPathAndHeaderHardening,
+  expectPoolClusterResilience,
   expectPoolRouting,
+  expectRouterAccessLog,
   expectRouteTargetsAndHttp2Router,
   httpFilterConfig,
   type IdentityHeaders,
   JWT_PAYLOAD_METADATA,
   obj,
+  policyEnvoyClusters,
+  ROUTER_METADATA_NAMESPACE,
+  upstreamClusterHeaderValue,
 } from '../../helpers/envoy-bootstrap-checks.ts';
 import {
   helmTemplate,
@@ -46,12 +54,22 @@ function envoyConfig(rendered: Rendered) {
   return decodeBootstrap(text);
 }
 
+/** The pool clusters and failover pairs of the policy the chart put into its policy ConfigMap. */
+function renderedPolicyClusters(rendered: Rendered) {
+  const text = at(rendered.get('ConfigMap', '-policy'), 'data', 'policy.yaml');
+  return policyEnvoyClusters(parse(String(text)), 'rendered policy');
+}
+
 /** Envoy cluster names of the pools of the policy the chart put into its policy ConfigMap. */
 function policyPoolClusters(rendered: Rendered): string[] {
-  const text = at(rendered.get('ConfigMap', '-policy'), 'data', 'policy.yaml');
-  const pools = obj(parse(String(text)), 'policy').pools as { name: string; envoy_cluster?: string }[];
-  return pools.map((pool) => pool.envoy_cluster ?? pool.name);
+  return [...renderedPolicyClusters(rendered).poolClusters];
 }
+
+/** Routes of a decoded config that match on header `name` being present. */
+const routesOnHeader = (envoy: ReturnType<typeof envoyConfig>, name: string) =>
+  envoy.routes.filter((route) =>
+    ((at(route, 'match', 'headers') as Plain[] | undefined) ?? []).some((header) => header.name === name),
+  );
 
 /** An HttpFilter (`{name, typed_config}`) decoded strictly as Envoy's HttpFilter message; its typed_config. */
 function decodeHttpFilter(
@@ -88,7 +106,7 @@ describe('the generated Envoy sidecar config', () => {
   it('has the HTTP connection manager, listener buffer and router cluster of deploy/envoy.yaml', () => {
     const generated = envoyConfig(defaults);
     const reference = decodeBootstrap(readFileSync(path.join(repoRoot, 'deploy/envoy.yaml'), 'utf8'));
-    // The whole HTTP connection manager: filters, processing mode, routes, access log.
+    // The whole HTTP connection manager: filters, processing mode, routes (failover included), access log.
     expect(generated.hcm).toEqual(reference.hcm);
     expect(generated.bootstrap.overload_manager).toEqual(reference.bootstrap.overload_manager);
     const routerCluster = (envoy: typeof generated) =>
@@ -97,6 +115,9 @@ describe('the generated Envoy sidecar config', () => {
     expect(generated.listener.per_connection_buffer_limit_bytes).toEqual(
       reference.listener.per_connection_buffer_limit_bytes,
     );
+    // And everything else: pool clusters (outlier detection, endpoint metadata), aggregate clusters, in order.
+    expect(generated.allClusterNames).toEqual(reference.allClusterNames);
+    expect(generated.bootstrap).toEqual(reference.bootstrap);
   });
 
   it('has one cluster per pool of the rendered policy, named by envoy_cluster or name', () => {
@@ -149,6 +170,172 @@ describe('the generated Envoy sidecar config', () => {
     expect(at(envoy.listener, 'address', 'socket_address', 'port_value')).toBe(9000);
     const extProc = httpFilterConfig(envoy, ENVOY_FILTER.extProc);
     expect(extProc.message_timeout).toEqual({ seconds: 2, nanos: 500_000_000 });
+  });
+});
+
+describe("the generated Envoy sidecar config: the router's metadata and failover", () => {
+  it.each([
+    ['default values', defaults],
+    ['standalone example', standalone],
+  ])("%s: receives the router's dynamic metadata and prints it in the access log", (_, rendered) => {
+    const envoy = envoyConfig(rendered);
+    expect(
+      at(httpFilterConfig(envoy, ENVOY_FILTER.extProc), 'metadata_options', 'receiving_namespaces'),
+    ).toEqual({
+      untyped: [ROUTER_METADATA_NAMESPACE],
+    });
+    expectRouterAccessLog(envoy);
+  });
+
+  it("default values: fails over small-chat's pools like deploy/envoy.yaml, with outlier detection in every pool", () => {
+    const envoy = envoyConfig(defaults);
+    const { poolClusters, failoverPairs } = renderedPolicyClusters(defaults);
+    expect(failoverPairs).toEqual([
+      ['l4-pool', 'h100-pool'],
+      ['h100-pool', 'l4-pool'],
+    ]);
+    expectFailoverClusters(envoy, failoverPairs);
+    expectFailoverRouting(envoy);
+    expectPoolClusterResilience(envoy, poolClusters);
+  });
+
+  it('follows a policy with a different failover model: every ordered pair of its pool clusters, once', () => {
+    const rendered = helmTemplate({
+      valuesFiles: ['examples/standalone-envoy.yaml'],
+      set: {
+        'policy.document.pools[2]': { name: 'b200', envoy_cluster: 'b200-pool', max_context_tokens: 1000 },
+        // `large` fails over across three pools; `small` (l4, h100) not.
+        'policy.document.models[1]': {
+          name: 'large',
+          provider_model_id: 'Qwen/Qwen3-235B-A22B',
+          pools: ['h100', 'b200', 'l4'],
+          failover: true,
+        },
+        'envoy.upstreams.b200-pool': { address: 'vllm-b200', port: 8000 },
+      },
+    });
+    const envoy = envoyConfig(rendered);
+    const { poolClusters, failoverPairs } = renderedPolicyClusters(rendered);
+    expect(failoverPairs).toHaveLength(6);
+    expectFailoverClusters(envoy, failoverPairs);
+    expect(envoy.aggregateClusters.map((cluster) => cluster.name)).toEqual([
+      'h100-pool--b200-pool',
+      'h100-pool--l4-pool',
+      'b200-pool--h100-pool',
+      'b200-pool--l4-pool',
+      'l4-pool--h100-pool',
+      'l4-pool--b200-pool',
+    ]);
+    expectFailoverRouting(envoy);
+    expectPoolClusterResilience(envoy, poolClusters);
+    expectOneClusterPerPool(envoy, ['l4-pool', 'h100-pool', 'b200-pool']);
+
+    // A second failover model over some of the same pools adds only the pairs that are new.
+    const both = envoyConfig(
+      helmTemplate({
+        valuesFiles: ['examples/standalone-envoy.yaml'],
+        set: {
+          'policy.document.models[0]': {
+            name: 'small',
+            provider_model_id: 'Qwen/Qwen3-8B',
+            pools: ['l4', 'h100'],
+            failover: true,
+          },
+          'policy.document.models[1]': {
+            name: 'large',
+            provider_model_id: 'Qwen/Qwen3-235B-A22B',
+            pools: ['h100', 'l4'],
+            failover: true,
+          },
+        },
+      }),
+    );
+    expectFailoverClusters(both, [
+      ['l4-pool', 'h100-pool'],
+      ['h100-pool', 'l4-pool'],
+    ]);
+  });
+
+  it('renders no failover route nor aggregate cluster when no model fails over; route (a) keeps its retry', () => {
+    const envoy = envoyConfig(standalone);
+    expect(renderedPolicyClusters(standalone).failoverPairs).toEqual([]);
+    expect(envoy.aggregateClusters).toEqual([]);
+    expect(routesOnHeader(envoy, 'x-router-failover-cluster')).toEqual([]);
+    const [poolRoute] = routesOnHeader(envoy, 'x-selected-pool');
+    expect(at(poolRoute, 'route', 'retry_policy', 'retry_on')).toBe('reset,connect-failure,refused-stream');
+    expect(at(poolRoute, 'response_headers_to_add', 0, 'header')).toEqual({
+      key: 'x-router-upstream-cluster',
+      value: upstreamClusterHeaderValue(),
+    });
+    expectPoolClusterResilience(envoy, ['l4-pool', 'h100-pool']);
+  });
+
+  it('takes the failover pools from envoy.failoverPools with an existing policy ConfigMap, and only then', () => {
+    const valuesFiles = ['examples/existing-configmap.yaml'];
+    expect(envoyConfig(helmTemplate({ valuesFiles })).aggregateClusters).toEqual([]);
+    const envoy = envoyConfig(
+      helmTemplate({
+        valuesFiles,
+        set: { 'envoy.failoverPools': [['l4-pool', 'h100-pool', 'longctx-pool']] },
+      }),
+    );
+    expectFailoverClusters(envoy, [
+      ['l4-pool', 'h100-pool'],
+      ['l4-pool', 'longctx-pool'],
+      ['h100-pool', 'l4-pool'],
+      ['h100-pool', 'longctx-pool'],
+      ['longctx-pool', 'l4-pool'],
+      ['longctx-pool', 'h100-pool'],
+    ]);
+    expectFailoverRouting(envoy);
+    expect(
+      helmTemplateError({ valuesFiles, set: { 'envoy.failoverPools': [['l4-pool', 'b200-pool']] } }),
+    ).toMatch(/"b200-pool" is not a pool cluster/);
+    expect(helmTemplateError({ set: { 'envoy.failoverPools': [['l4-pool', 'h100-pool']] } })).toMatch(
+      /envoy\.failoverPools is only for policy\.existingConfigMap/,
+    );
+  });
+
+  it("follows envoy.routerMetadataNamespace, which must equal the policy's response.dynamic_metadata_namespace", () => {
+    const valuesFiles = ['examples/standalone-envoy.yaml'];
+    const namespace = 'com.example.llm_router';
+    const response = { dynamic_metadata_namespace: namespace };
+    expect(helmTemplateError({ valuesFiles, set: { 'policy.document.response': response } })).toMatch(
+      /response\.dynamic_metadata_namespace is "com\.example\.llm_router" but envoy\.routerMetadataNamespace is "io\.envoy\.semantic_router"/,
+    );
+    const envoy = envoyConfig(
+      helmTemplate({
+        valuesFiles,
+        set: {
+          'policy.document.response': response,
+          'policy.document.models[0].failover': true,
+          'envoy.routerMetadataNamespace': namespace,
+        },
+      }),
+    );
+    expectExtProcContract(httpFilterConfig(envoy, ENVOY_FILTER.extProc), namespace);
+    const format = expectRouterAccessLog(envoy, namespace);
+    expect(format).not.toContain(ROUTER_METADATA_NAMESPACE);
+    expectFailoverRouting(envoy, namespace);
+    expectPoolClusterResilience(envoy, ['l4-pool', 'h100-pool'], { metadataNamespace: namespace });
+  });
+
+  it('follows envoy.outlierDetection', () => {
+    const envoy = envoyConfig(
+      helmTemplate({
+        set: {
+          'envoy.outlierDetection': {
+            consecutive5xx: 3,
+            interval: '5s',
+            baseEjectionTime: '60s',
+            maxEjectionPercent: 100,
+          },
+        },
+      }),
+    );
+    expectPoolClusterResilience(envoy, policyPoolClusters(defaults), {
+      outlier: { consecutive5xx: 3, intervalSeconds: 5, baseEjectionSeconds: 60, maxEjectionPercent: 100 },
+    });
   });
 });
 

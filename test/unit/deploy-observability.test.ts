@@ -291,6 +291,7 @@ describe(`Prometheus alert rules (${ALERTS_FILE})`, () => {
         'RouterNoHealthyPool',
         'RouterPolicyReloadFailing',
         'RouterSignalsFailing',
+        'RouterPoolBreakerOpen',
         'RouterDown',
       ]),
     );

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { seededRandom } from '../src/selection/model-selector.ts';
+import { seededRandom } from '../src/seeded-random.ts';
 import { parseCsvRecords } from './csv.ts';
 import type { BenchHeaderValue, BenchProcessingRequest } from './ext-proc-proto.ts';
 

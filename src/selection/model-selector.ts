@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type ExtensionDefinition, extensionRegistry } from '../extension.ts';
 import type { PoolStateRegistry } from '../pools/pool-state.ts';
 import type { RequestContext } from '../request/request-context.ts';
+import { seededRandom } from '../seeded-random.ts';
 import type { SignalReport } from '../signals/signal-engine.ts';
 
 export interface ModelCandidate {
@@ -36,18 +37,6 @@ export const staticSelection: SelectionAlgorithm<Record<string, unknown>> = {
     select: <C extends ModelCandidate>(candidates: readonly C[]) => candidates[0] as C,
   }),
 };
-
-/** Small, fast, seedable PRNG (mulberry32) so weighted routing is reproducible in tests. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Picks a modelRef at random in proportion to its `weight` (traffic splitting, canaries). */
 export const weightedSelection: SelectionAlgorithm<{ seed?: number | undefined }> = {

@@ -22,6 +22,7 @@ import { InvalidRequestError } from '../errors.ts';
 import { HEADER } from '../headers.ts';
 import { apiForPath, parseLlmRequest } from '../request/apis/index.ts';
 import type { LlmApi, ParsedRequest } from '../request/apis/types.ts';
+import { seededRandom } from '../seeded-random.ts';
 import { type Answer, buildAnswer, errorBody, type Usage } from './answers.ts';
 import { STUB_RESPONSE_HEADER } from './headers.ts';
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics, type StubLoad } from './metrics.ts';
@@ -35,7 +36,6 @@ import {
   readOverrides,
   type StubOptions,
   type StubSettings,
-  seededRandom,
 } from './settings.ts';
 
 export { STUB_REQUEST_HEADER, STUB_RESPONSE_HEADER } from './headers.ts';

@@ -144,15 +144,3 @@ export function readOverrides(
     ...(status === undefined ? {} : { status }),
   };
 }
-
-/** mulberry32: a small seeded PRNG with uniform output in [0, 1); enough to make fault draws reproducible. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -5,6 +5,7 @@ import { InvalidRequestError } from '../../src/errors.ts';
 import { LLM_APIS } from '../../src/request/apis/index.ts';
 import type { LlmApi, ParsedRequest } from '../../src/request/apis/types.ts';
 import { decodeJsonBody, parseLlmRequest } from '../../src/request/openai-request.ts';
+import { seededRandom } from '../../src/seeded-random.ts';
 
 export const FUZZ_APIS: readonly LlmApi[] = ['chat_completions', 'completions', 'responses', 'messages'];
 
@@ -189,18 +190,6 @@ export const SEED_REQUESTS: Readonly<Record<LlmApi, readonly Record<string, unkn
     },
   ],
 };
-
-/** mulberry32: small, fast, good enough for test-case generation; same seed → same cases everywhere. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Random = () => number;
 
@@ -531,7 +520,7 @@ export function fuzzCase(random: Random, index: number): FuzzCase {
 }
 
 export function* fuzzCases(seed: number, count: number): Generator<FuzzCase> {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   for (let i = 0; i < count; i++) yield fuzzCase(random, i);
 }
 

@@ -1,6 +1,6 @@
 // WideMLP / fastText-style classifier: embedding bag → ReLU hidden layer → softmax, trained reproducibly.
 import { createHash } from 'node:crypto';
-import { seededRandom } from '../../selection/model-selector.ts';
+import { seededRandom } from '../../seeded-random.ts';
 
 /** Weights of a trained model; every matrix is row-major Float32Array. */
 export interface WideMlpModel {

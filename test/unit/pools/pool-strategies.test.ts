@@ -12,7 +12,7 @@ import {
   type StrategyPool,
 } from '../../../src/pools/strategies/index.ts';
 import { poolLoad } from '../../../src/pools/strategies/least-loaded.ts';
-import { seededRandom } from '../../../src/selection/model-selector.ts';
+import { seededRandom } from '../../../src/seeded-random.ts';
 
 function candidate(
   name: string,

@@ -5,7 +5,7 @@ import type { LlmApi } from '../../../src/request/apis/types.ts';
 import { isJsonStringBody, OutputFrameShapes } from '../../../src/response/frame-shapes.ts';
 import { soleOutputString } from '../../../src/response/output.ts';
 import { StreamResponseReader } from '../../../src/response/stream-reader.ts';
-import { prng } from '../../helpers/request-fuzz.ts';
+import { seededRandom } from '../../../src/seeded-random.ts';
 import { anthropicStream, bytes, tokens, vllmChatStream, vllmCompletionStream } from './streams.ts';
 
 describe('isJsonStringBody', () => {
@@ -150,7 +150,7 @@ describe('OutputFrameShapes', () => {
 
   /** Frames of a stream, some cut or changed so that they are no longer valid JSON or of another shape. */
   function mutatedFrames(seed: number): { event: string | undefined; data: string }[] {
-    const random = prng(seed);
+    const random = seededRandom(seed);
     const base = [
       ...vllmChatStream({ contentTokens: tokens(20), reasoningTokens: tokens(5) }).frames,
       ...anthropicStream('A few words of text for the deltas to carry along.').frames,

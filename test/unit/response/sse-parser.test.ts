@@ -1,7 +1,7 @@
 // SseParser: the WHATWG event-stream rules, exact frame bytes, chunks cut anywhere, bounded memory.
 import { describe, expect, it } from 'vitest';
 import { type SseFrame, SseParser } from '../../../src/response/sse-parser.ts';
-import { prng } from '../../helpers/request-fuzz.ts';
+import { seededRandom } from '../../../src/seeded-random.ts';
 import { bytes, chunksOf, cut, realisticStreams, type Stream, withLineEnding } from './streams.ts';
 
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
@@ -267,7 +267,7 @@ describe('SseParser: chunks cut anywhere give the same frames', () => {
     // One byte per chunk.
     if (JSON.stringify(seen(parse(chunksOf(input, 1)))) !== key) differing.push('1-byte chunks');
     // Random chunkings.
-    const random = prng(input.length);
+    const random = seededRandom(input.length);
     for (let run = 0; run < 50; run++) {
       const offsets: number[] = [];
       for (let at = 0; at < input.length; at += 1 + Math.floor(random() * 40)) offsets.push(at);
@@ -371,7 +371,7 @@ describe('SseParser: fuzz (fixed seed)', () => {
   }
 
   it('never throws, reports every byte once, holds at most the limit, and ignores chunk boundaries', () => {
-    const random = prng(20_240_601);
+    const random = seededRandom(20_240_601);
     const maxFrameBytes = 48;
     for (let run = 0; run < 3000; run++) {
       const input = randomInput(random);

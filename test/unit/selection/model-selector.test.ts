@@ -1,8 +1,8 @@
 // Model selection among a decision's modelRefs: `static` takes the first, `weighted` splits traffic by weight.
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../src/seeded-random.ts';
 import {
   type ModelCandidate,
-  seededRandom,
   selectionAlgorithms,
   staticSelection,
   weightedSelection,

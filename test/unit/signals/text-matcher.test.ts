@@ -1,7 +1,7 @@
 // The one-pass matchers under keywords and structure: Aho-Corasick finds every occurrence of every pattern, and
 // TextMatcher adds case folding, word boundaries and regex terms; both are checked against naive searches.
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../../src/selection/model-selector.ts';
+import { seededRandom } from '../../../src/seeded-random.ts';
 import { AhoCorasick } from '../../../src/signals/aho-corasick.ts';
 import { type MatcherTerm, TextMatcher } from '../../../src/signals/text-matcher.ts';
 

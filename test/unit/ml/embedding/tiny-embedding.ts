@@ -4,7 +4,7 @@ import path from 'node:path';
 import { exportEmbeddingOnnx } from '../../../../src/ml/embedding/export-embedding.ts';
 import { type FeaturizerConfig, featurize } from '../../../../src/ml/trainer/features.ts';
 import { trainWideMlp, type WideMlpModel } from '../../../../src/ml/trainer/wide-mlp.ts';
-import { seededRandom } from '../../../../src/selection/model-selector.ts';
+import { seededRandom } from '../../../../src/seeded-random.ts';
 
 export const TINY_FEATURIZER: FeaturizerConfig = {
   buckets: 1 << 12,

@@ -1,5 +1,5 @@
 // Seeded keyword-driven 3-class sentences for trainer tests.
-import { seededRandom } from '../../../../src/selection/model-selector.ts';
+import { seededRandom } from '../../../../src/seeded-random.ts';
 
 export const SYNTHETIC_LABELS = ['sports', 'cooking', 'finance'] as const;
 

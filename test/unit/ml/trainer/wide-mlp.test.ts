@@ -12,7 +12,7 @@ import {
   type WideMlpOptions,
   weightsHash,
 } from '../../../../src/ml/trainer/wide-mlp.ts';
-import { seededRandom } from '../../../../src/selection/model-selector.ts';
+import { seededRandom } from '../../../../src/seeded-random.ts';
 import { SYNTHETIC_LABELS, syntheticDataset } from './synthetic.ts';
 
 const featurizer: FeaturizerConfig = {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { exportWideMlpOnnx } from '../../../../src/ml/trainer/export-onnx.ts';
 import { type FeaturizerConfig, featurize } from '../../../../src/ml/trainer/features.ts';
 import { trainWideMlp } from '../../../../src/ml/trainer/wide-mlp.ts';
-import { seededRandom } from '../../../../src/selection/model-selector.ts';
+import { seededRandom } from '../../../../src/seeded-random.ts';
 
 const featurizer: FeaturizerConfig = {
   buckets: 1 << 12,

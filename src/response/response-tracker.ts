@@ -90,7 +90,7 @@ export class ResponseTracker {
 
   /**
    * A body chunk. Returns the bytes to send the client in its place (a streamed answer whose usage frame is being
-   * stripped), or undefined to forward the chunk unchanged.
+   * stripped, when they differ from the chunk), or undefined to forward the chunk unchanged.
    */
   body(chunk: Uint8Array, endOfStream: boolean): Uint8Array | undefined {
     if (this.#summary) return undefined;
@@ -98,7 +98,8 @@ export class ResponseTracker {
     if (this.#reader) {
       const pushed = this.#reader.push(chunk);
       const rest = endOfStream ? this.#reader.end() : undefined;
-      if (this.#options.stripUsageFrame) {
+      // A chunk forwarded as it came needs no body mutation (Envoy would copy it for nothing).
+      if (this.#options.stripUsageFrame && !(pushed === chunk && (rest === undefined || rest.length === 0))) {
         replacement = rest === undefined ? pushed : pushed ? Buffer.concat([pushed, rest]) : rest;
         replacement ??= new Uint8Array(0);
       }

@@ -117,6 +117,14 @@ export class SseParser {
     return this.#held;
   }
 
+  /**
+   * Nothing is held and the next byte starts a frame (past the stream's start, where a BOM may come): bytes up to
+   * a frame's end may be read elsewhere and left out of `push` without changing what the parser reports next.
+   */
+  get atFrameBoundary(): boolean {
+    return this.#held === 0 && !this.#streamStart && !this.#discarding && this.#lineStart === 0;
+  }
+
   /** The frames completed by `chunk` (and pieces of an oversized frame), in stream order. */
   push(chunk: Uint8Array): SseFrame[] {
     const frames: SseFrame[] = [];

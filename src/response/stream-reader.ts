@@ -4,7 +4,7 @@ import { isObject, type JsonObject } from '../request/apis/fields.ts';
 import type { LlmApi } from '../request/apis/types.ts';
 import { OutputFrameShapes } from './frame-shapes.ts';
 import { anthropicDeltaHasOutput, choiceHasOutput } from './output.ts';
-import { type SseFrame, SseParser } from './sse-parser.ts';
+import { DEFAULT_MAX_FRAME_BYTES, type SseFrame, SseParser } from './sse-parser.ts';
 import { mergeUsage, type ResponseError, readError, readUsage, type TokenUsage } from './usage.ts';
 
 export interface StreamResponseReaderOptions {
@@ -21,6 +21,7 @@ export interface StreamResponseReaderOptions {
 }
 
 const EMPTY = new Uint8Array(0);
+const NO_FRAMES: readonly SseFrame[] = [];
 
 /**
  * Feed it the response body's chunks in order (`push`), then `end()` once the stream ends. With stripping, send
@@ -32,6 +33,7 @@ export class StreamResponseReader {
   readonly #strip: boolean;
   readonly #now: () => number;
   readonly #parser: SseParser;
+  readonly #maxFrameBytes: number;
   readonly #shapes: OutputFrameShapes;
   #pushTime: number | undefined;
   #firstTokenAt: number | undefined;
@@ -51,6 +53,7 @@ export class StreamResponseReader {
     this.#parser = new SseParser(
       options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes },
     );
+    this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   }
 
   /** `now()` when the first frame carrying generated output arrived (time to first token). */
@@ -100,16 +103,36 @@ export class StreamResponseReader {
   /** The bytes to send in place of `chunk` when stripping (possibly none yet), else undefined: send `chunk`. */
   push(chunk: Uint8Array): Uint8Array | undefined {
     this.#pushTime = undefined;
+    const heldBefore = this.#parser.bufferedBytes;
+    const known = this.#skipKnownFrames(chunk);
+    const frames =
+      known === chunk.length ? NO_FRAMES : this.#parser.push(known === 0 ? chunk : chunk.subarray(known));
     if (!this.#strip) {
-      for (const frame of this.#parser.push(chunk)) this.#observe(frame);
+      for (const frame of frames) this.#observe(frame);
       return undefined;
     }
-    const heldBefore = this.#parser.bufferedBytes;
-    const frames = this.#parser.push(chunk);
     const kept = this.#keep(frames);
     // Every frame kept and nothing held on either side: the frames are exactly the chunk.
     if (kept.length === frames.length && heldBefore === 0 && this.#parser.bufferedBytes === 0) return chunk;
-    return concat(kept);
+    return known === 0 ? concat(kept) : concat([chunk.subarray(0, known), ...kept]);
+  }
+
+  /**
+   * Reads the leading frames of `chunk` that have a known raw shape (output frames, never stripped) without the
+   * parser; returns how many bytes they take. Only where a frame starts: nothing is held from the last chunk.
+   */
+  #skipKnownFrames(chunk: Uint8Array): number {
+    if (!this.#parser.atFrameBoundary || !this.#shapes.hasRawShapes) return 0;
+    const bytes = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let offset = 0;
+    for (;;) {
+      const end = this.#shapes.matchRaw(bytes, offset, this.#maxFrameBytes);
+      if (end < 0) return offset;
+      if (this.#shapes.rawHadText) this.#tokenArrived();
+      offset = end;
+    }
   }
 
   /** At the end of the stream: the held-back bytes to send (stripping), else undefined. */
@@ -170,7 +193,7 @@ export class StreamResponseReader {
       this.#error ??= readError(json.error);
       return false;
     }
-    this.#shapes.learn(frame.event, frame.data, json);
+    this.#shapes.learn(frame.event, frame.data, json, frame.raw);
     switch (this.#api) {
       case 'chat_completions':
       case 'completions':

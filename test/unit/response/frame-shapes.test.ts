@@ -1,12 +1,23 @@
 // Output frames recognised by shape must be read exactly as a full parse reads them.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { sseFrame } from '../../../src/request/apis/answers.ts';
 import type { LlmApi } from '../../../src/request/apis/types.ts';
 import { isJsonStringBody, OutputFrameShapes } from '../../../src/response/frame-shapes.ts';
 import { soleOutputString } from '../../../src/response/output.ts';
+import { SseParser } from '../../../src/response/sse-parser.ts';
 import { StreamResponseReader } from '../../../src/response/stream-reader.ts';
 import { seededRandom } from '../../../src/seeded-random.ts';
-import { anthropicStream, bytes, tokens, vllmChatStream, vllmCompletionStream } from './streams.ts';
+import {
+  anthropicStream,
+  bytes,
+  cut,
+  readStream,
+  type Stream,
+  tokens,
+  vllmChatStream,
+  vllmCompletionStream,
+  withLineEnding,
+} from './streams.ts';
 
 describe('isJsonStringBody', () => {
   it.each<[string, boolean]>([
@@ -219,5 +230,114 @@ describe('OutputFrameShapes', () => {
     } finally {
       JSON.parse = parse;
     }
+  });
+
+  /** A stream's bytes with edits at the SSE level: line breaks, comments, ids, fields, BOMs, broken frames. */
+  function mutatedRawStream(stream: Stream, seed: number): Uint8Array {
+    const random = seededRandom(seed);
+    const edits = [
+      '\n',
+      '\r',
+      '\r\n',
+      '\n\n',
+      ': keep-alive\n',
+      'id: 7\n',
+      'event: x\n',
+      '\uFEFF',
+      '"',
+      '',
+      'data: ',
+    ];
+    return Buffer.from(
+      stream.frames
+        .map((f) => {
+          if (random() < 0.7) return f.text;
+          const at = Math.floor(random() * f.text.length);
+          const edit = edits[Math.floor(random() * edits.length)] as string;
+          return f.text.slice(0, at) + edit + f.text.slice(at + Math.floor(random() * 2));
+        })
+        .join(''),
+    );
+  }
+
+  /** Cuts at frame ends (where the raw fast path applies), often several frames a chunk, and a few anywhere. */
+  function frameAlignedCuts(data: Uint8Array, seed: number): Uint8Array[] {
+    const random = seededRandom(seed);
+    const text = Buffer.from(data).toString('latin1');
+    const offsets = new Set<number>();
+    for (let at = text.indexOf('\n\n'); at >= 0; at = text.indexOf('\n\n', at + 1))
+      if (random() < 0.6) offsets.add(at + 2);
+    for (let i = 0; i < 3; i++) offsets.add(1 + Math.floor(random() * (data.length - 1)));
+    return cut(
+      data,
+      [...offsets].sort((a, b) => a - b),
+    );
+  }
+
+  it('reads frames of a known raw shape without the parser exactly as the parser reads them', () => {
+    const streams = [
+      vllmChatStream({ contentTokens: tokens(30), reasoningTokens: tokens(4), includeUsage: true }),
+      withLineEnding(vllmChatStream({ contentTokens: tokens(10), includeUsage: true }), '\r\n'),
+      vllmCompletionStream(tokens(20)),
+      anthropicStream('A few words of text for the deltas to carry along.'),
+    ];
+    const observed = (r: ReturnType<typeof readStream>) => ({
+      forwarded: r.forwarded.toString('latin1'),
+      usage: r.usage,
+      tokenFrames: r.tokenFrames,
+      done: r.done,
+      unparsedFrames: r.unparsedFrames,
+      strippedFrames: r.strippedFrames,
+      error: r.error,
+    });
+    for (let seed = 1; seed <= 150; seed++) {
+      for (const stream of streams) {
+        const data = seed <= 10 ? bytes(stream) : mutatedRawStream(stream, seed);
+        // Byte by byte no chunk ever holds a whole frame: the parser reads every frame (the reference).
+        const reference = readStream(stream.api, cut(data, [...data.keys()].slice(1)), true);
+        const fast = readStream(stream.api, frameAlignedCuts(data, seed), true);
+        expect({ seed, label: stream.label, ...observed(fast) }).toEqual({
+          seed,
+          label: stream.label,
+          ...observed(reference),
+        });
+      }
+    }
+  });
+
+  it('leaves whole output frames of a learnt raw shape to the fast path', () => {
+    const stream = vllmChatStream({ contentTokens: tokens(200), includeUsage: true });
+    const parse = vi.spyOn(SseParser.prototype, 'push');
+    try {
+      const read = readStream(
+        stream.api,
+        stream.frames.map((f) => Buffer.from(f.text)),
+        true,
+      );
+      expect(read.tokenFrames).toBe(200);
+      expect(read.usage?.completionTokens).toBeGreaterThan(0);
+      // The role chunk, the first content chunks (until a shape is learnt), the finish, usage and [DONE] chunks.
+      expect(parse.mock.calls.length).toBeLessThan(10);
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
+  it('does not take the rest of an oversized frame for an output frame', () => {
+    const frame = (content: string) => Buffer.from(sseFrame(undefined, chunk(content)));
+    const reader = new StreamResponseReader('chat_completions', {
+      stripUsageOnlyFrames: false,
+      now: () => 0,
+      maxFrameBytes: 1024,
+    });
+    reader.push(Buffer.concat([frame('a'), frame('b')]));
+    expect(reader.tokenFrames).toBe(2);
+    // A frame over the limit, cut mid-line: its next chunk looks like an output frame but ends the long line.
+    reader.push(Buffer.from(`: ${'x'.repeat(2000)}`));
+    reader.push(frame('c'));
+    expect(reader.tokenFrames).toBe(2);
+    expect(reader.unparsedFrames).toBe(1);
+    reader.push(frame('d'));
+    expect(reader.tokenFrames).toBe(3);
   });
 });

@@ -50,13 +50,20 @@ describe('ResponseTracker', () => {
     const clock = { now: 0 };
     const t = tracker({ stripUsageFrame: true }, clock);
     expect(t.headers(200, 'text/event-stream', undefined)).toBe(true);
-    clock.now = 100;
-    const first = t.body(delta('Hel'), false);
-    clock.now = 140;
-    const second = t.body(Buffer.concat([delta('lo'), delta('!')]), false);
-    clock.now = 150;
-    const last = t.body(Buffer.concat([usageFrame, Buffer.from('data: [DONE]\n\n')]), true);
-    const forwarded = Buffer.concat([first, second, last].map((b) => Buffer.from(b ?? []))).toString('utf8');
+    const chunks = [
+      delta('Hel'),
+      Buffer.concat([delta('lo'), delta('!')]),
+      Buffer.concat([usageFrame, Buffer.from('data: [DONE]\n\n')]),
+    ];
+    const replacements = [100, 140, 150].map((now, i) => {
+      clock.now = now;
+      return t.body(chunks[i] as Buffer, i === chunks.length - 1);
+    });
+    // Chunks without the usage frame go on as Envoy sent them: no body mutation.
+    expect(replacements.slice(0, 2)).toEqual([undefined, undefined]);
+    const forwarded = Buffer.concat(
+      replacements.map((replacement, i) => Buffer.from(replacement ?? (chunks[i] as Buffer))),
+    ).toString('utf8');
     expect(forwarded).toBe(
       Buffer.concat([delta('Hel'), delta('lo'), delta('!'), Buffer.from('data: [DONE]\n\n')]).toString(
         'utf8',

@@ -20,6 +20,22 @@ export function terminateAll(): void {
   for (const child of live) child.kill('SIGTERM');
 }
 
+/** Runs a benchmark's `main`: children are stopped on SIGINT/SIGTERM, errors print as `name: message`. */
+export async function runBenchMain(name: string, main: () => Promise<number>): Promise<void> {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      terminateAll();
+      process.exit(130);
+    });
+  }
+  try {
+    process.exitCode = await main();
+  } catch (error) {
+    process.stderr.write(`${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}
+
 export interface ServerProcess {
   readonly name: string;
   readonly pid: number;

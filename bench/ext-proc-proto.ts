@@ -62,6 +62,8 @@ export interface BenchProcessingResponse {
     body?: Uint8Array;
   };
   mode_override?: { request_body_mode?: string; response_body_mode?: string };
+  /** google.protobuf.Struct of the router's facts for Envoy's access log (decoded as proto-loader does). */
+  dynamic_metadata?: unknown;
 }
 
 /** The `Process` method definition (path, serializers) of envoy.service.ext_proc.v3.ExternalProcessor. */

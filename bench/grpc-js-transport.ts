@@ -6,6 +6,19 @@ import type { WorkItem } from './workload.ts';
 
 const FLOW_CONTROL_WINDOW = 64 * 1024 * 1024;
 
+/** Resolves when every client's channel is connected (10 s at most). */
+export async function allReady(clients: readonly grpc.Client[]): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  await Promise.all(
+    clients.map(
+      (client) =>
+        new Promise<void>((resolve, reject) =>
+          client.waitForReady(deadline, (error) => (error ? reject(error) : resolve())),
+        ),
+    ),
+  );
+}
+
 // Messages are pre-serialized: pass them through; answers are decoded with the proto's deserializer.
 const passThrough = (message: Buffer): Buffer => message;
 
@@ -33,16 +46,8 @@ export class GrpcJsTransport implements ExtProcTransport {
     );
   }
 
-  async ready(): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    await Promise.all(
-      this.clients.map(
-        (client) =>
-          new Promise<void>((resolve, reject) =>
-            client.waitForReady(deadline, (error) => (error ? reject(error) : resolve())),
-          ),
-      ),
-    );
+  ready(): Promise<void> {
+    return allReady(this.clients);
   }
 
   run(item: WorkItem): Promise<StreamOutcome> {

@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { runToCompletion, type ServerProcess, startServer, terminateAll } from './child-processes.ts';
+import { runBenchMain, runToCompletion, type ServerProcess, startServer } from './child-processes.ts';
 import { REPO_ROOT } from './ext-proc-proto.ts';
 import { startOtlpSink } from './otlp-sink.ts';
 import { buildReport, formatReport } from './report.ts';
@@ -139,16 +139,4 @@ async function main(): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    terminateAll();
-    process.exit(130);
-  });
-}
-
-try {
-  process.exitCode = await main();
-} catch (error) {
-  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
-}
+await runBenchMain('bench', main);

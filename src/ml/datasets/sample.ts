@@ -1,0 +1,11 @@
+// Deterministic sampling of data-set rows, independent of file order.
+import { hashString } from '../trainer/features.ts';
+
+/** The first `n` items by a stable hash of their key (ties broken by the key itself). */
+export function sampleByHash<T>(items: readonly T[], key: (item: T) => string, n: number): T[] {
+  return items
+    .map((item) => ({ item, h: hashString(key(item)), k: key(item) }))
+    .sort((a, b) => a.h - b.h || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
+    .slice(0, n)
+    .map((x) => x.item);
+}

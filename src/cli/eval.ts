@@ -2,6 +2,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { OnnxSessionPool } from '../ml/onnx-session-pool.ts';
+import { WideMlpClassifier } from '../ml/wide-mlp/classifier-runtime.ts';
 import {
   DatasetError,
   type LabelledText,
@@ -9,8 +11,8 @@ import {
   TASK_NAMES,
   type TaskDataset,
   type TaskName,
-} from '../ml/datasets/index.ts';
-import { JAILBREAK_REFERENCE_NEGATIVES } from '../ml/datasets/jailbreak.ts';
+} from '../training/datasets/index.ts';
+import { JAILBREAK_REFERENCE_NEGATIVES } from '../training/datasets/jailbreak.ts';
 import {
   type ClassificationMetrics,
   classificationMetrics,
@@ -19,10 +21,8 @@ import {
   type LatencySummary,
   markdownTable,
   summarizeLatency,
-} from '../ml/metrics.ts';
-import { OnnxSessionPool } from '../ml/onnx-session-pool.ts';
-import { type EntityModelEvaluation, evaluateEntityModel } from '../ml/tagger/evaluate-tagger.ts';
-import { WideMlpClassifier } from '../ml/trainer/classifier-runtime.ts';
+} from '../training/metrics.ts';
+import { type EntityModelEvaluation, evaluateEntityModel } from '../training/tagger/evaluate-tagger.ts';
 
 export interface EvalIO {
   out(text: string): void;

@@ -3,15 +3,19 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { OnnxSessionPool } from '../ml/onnx-session-pool.ts';
+import { DEFAULT_TAGGER_FEATURIZER } from '../ml/tagger/token-features.ts';
+import { WideMlpClassifier } from '../ml/wide-mlp/classifier-runtime.ts';
+import { type FeaturizerConfig, featurize } from '../ml/wide-mlp/features.ts';
 import {
   DatasetError,
   type LabelledText,
   loadTaskDataset,
   TASK_NAMES,
   type TaskDataset,
-} from '../ml/datasets/index.ts';
-import { JAILBREAK_REFERENCE_NEGATIVES } from '../ml/datasets/jailbreak.ts';
-import { trainEmbeddingModel } from '../ml/embedding/train-embedding.ts';
+} from '../training/datasets/index.ts';
+import { JAILBREAK_REFERENCE_NEGATIVES } from '../training/datasets/jailbreak.ts';
+import { trainEmbeddingModel } from '../training/embedding/train-embedding.ts';
 import {
   type ClassificationMetrics,
   classificationMetrics,
@@ -19,16 +23,16 @@ import {
   formatPercent,
   type LatencySummary,
   summarizeLatency,
-} from '../ml/metrics.ts';
-import { OnnxSessionPool } from '../ml/onnx-session-pool.ts';
-import { DEFAULT_TAGGER_FEATURIZER } from '../ml/tagger/token-features.ts';
-import { DEFAULT_TAGGER_HYPER } from '../ml/tagger/train-tagger.ts';
-import { trainAndWritePiiTagger } from '../ml/tagger/write-tagger.ts';
-import { fitTemperature } from '../ml/trainer/calibration.ts';
-import { WideMlpClassifier } from '../ml/trainer/classifier-runtime.ts';
-import { exportWideMlpOnnx } from '../ml/trainer/export-onnx.ts';
-import { type FeaturizerConfig, featurize } from '../ml/trainer/features.ts';
-import { trainCommandLine, type WideMlpTrainingSettings, wideMlpFlags } from '../ml/trainer/reproduce.ts';
+} from '../training/metrics.ts';
+import { DEFAULT_TAGGER_HYPER } from '../training/tagger/train-tagger.ts';
+import { trainAndWritePiiTagger } from '../training/tagger/write-tagger.ts';
+import { fitTemperature } from '../training/trainer/calibration.ts';
+import { exportWideMlpOnnx } from '../training/trainer/export-onnx.ts';
+import {
+  trainCommandLine,
+  type WideMlpTrainingSettings,
+  wideMlpFlags,
+} from '../training/trainer/reproduce.ts';
 import {
   argmax,
   forwardLogits,
@@ -37,10 +41,10 @@ import {
   type TrainingExample,
   trainWideMlp,
   type WideMlpModel,
-} from '../ml/trainer/wide-mlp.ts';
+} from '../training/trainer/wide-mlp.ts';
 
-export type { ClassificationMetrics, ClassMetrics } from '../ml/metrics.ts';
-export { classificationMetrics } from '../ml/metrics.ts';
+export type { ClassificationMetrics, ClassMetrics } from '../training/metrics.ts';
+export { classificationMetrics } from '../training/metrics.ts';
 
 export interface TrainIO {
   out(text: string): void;

@@ -2,6 +2,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { findPackageFile } from '../package-files.ts';
+import { loadWideMlpMetadata, type WideMlpMetadata } from '../training/trainer/export-onnx.ts';
 import { hfModelDirOf, loadHfSequenceClassifier } from './hf/index.ts';
 import { MicroBatcher } from './micro-batcher.ts';
 import {
@@ -10,8 +11,7 @@ import {
   type OnnxModelHandle,
   OnnxSessionPool,
 } from './onnx-session-pool.ts';
-import { featureFeeds } from './trainer/classifier-runtime.ts';
-import { loadWideMlpMetadata, type WideMlpMetadata } from './trainer/export-onnx.ts';
+import { featureFeeds } from './wide-mlp/classifier-runtime.ts';
 
 /** `models/` of the installation: built-in models live in `models/<name>/model.onnx` with a `card.json`. */
 /** The built-in models shipped with the router; when absent, errors name the missing file under ./models. */

@@ -1,8 +1,8 @@
 // Exports a WideMLP's L2-normalised hidden layer as an ONNX text-embedding model, and its TS reference forward.
-import { FORMAT_VERSION_KEY, MODEL_KIND_KEY, readModelMetadata } from '../model-metadata.ts';
+import { FORMAT_VERSION_KEY, MODEL_KIND_KEY, readModelMetadata } from '../../ml/model-metadata.ts';
+import { type FeaturizerConfig, validateFeaturizerConfig } from '../../ml/wide-mlp/features.ts';
 import { attr, OnnxGraphBuilder } from '../onnx-writer.ts';
 import { addBagConstants, addBagHiddenLayer } from '../trainer/export-onnx.ts';
-import { type FeaturizerConfig, validateFeaturizerConfig } from '../trainer/features.ts';
 import type { WideMlpModel } from '../trainer/wide-mlp.ts';
 
 /** Value of the `semantic_router.model_kind` metadata entry of an exported embedding model. */

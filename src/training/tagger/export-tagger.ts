@@ -1,8 +1,8 @@
 // Exports a WideMLP trained on token features as an ONNX token tagger (one row per token) and reads it back.
-import { FORMAT_VERSION_KEY, MODEL_KIND_KEY, readModelMetadata } from '../model-metadata.ts';
+import { FORMAT_VERSION_KEY, MODEL_KIND_KEY, readModelMetadata } from '../../ml/model-metadata.ts';
+import { type TaggerFeaturizerConfig, validateTaggerFeaturizer } from '../../ml/tagger/token-features.ts';
 import { wideMlpGraph } from '../trainer/export-onnx.ts';
 import type { WideMlpModel } from '../trainer/wide-mlp.ts';
-import { type TaggerFeaturizerConfig, validateTaggerFeaturizer } from './token-features.ts';
 
 /** Value of `semantic_router.model_kind` of an exported token tagger. */
 export const TOKEN_TAGGER_KIND = 'wide-mlp-token-tagger';

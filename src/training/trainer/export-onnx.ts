@@ -1,7 +1,7 @@
 // Exports a trained WideMLP to ONNX (embedding bag → MLP → temperature → softmax) and reads its metadata back.
-import { FORMAT_VERSION_KEY, MODEL_KIND_KEY, readModelMetadata } from '../model-metadata.ts';
+import { FORMAT_VERSION_KEY, MODEL_KIND_KEY, readModelMetadata } from '../../ml/model-metadata.ts';
+import { type FeaturizerConfig, validateFeaturizerConfig } from '../../ml/wide-mlp/features.ts';
 import { attr, OnnxGraphBuilder } from '../onnx-writer.ts';
-import { type FeaturizerConfig, validateFeaturizerConfig } from './features.ts';
 import type { WideMlpModel } from './wide-mlp.ts';
 
 /** Value of the `semantic_router.model_kind` metadata entry of an exported classifier. */

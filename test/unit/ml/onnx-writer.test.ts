@@ -7,7 +7,7 @@ import {
   IR_VERSION,
   OnnxGraphBuilder,
   OnnxWriterError,
-} from '../../../src/ml/onnx-writer.ts';
+} from '../../../src/training/onnx-writer.ts';
 
 const sessions: ort.InferenceSession[] = [];
 

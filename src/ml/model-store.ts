@@ -2,7 +2,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { findPackageFile } from '../package-files.ts';
-import { loadWideMlpMetadata, type WideMlpMetadata } from '../training/trainer/export-onnx.ts';
 import { hfModelDirOf, loadHfSequenceClassifier } from './hf/index.ts';
 import { MicroBatcher } from './micro-batcher.ts';
 import {
@@ -12,6 +11,7 @@ import {
   OnnxSessionPool,
 } from './onnx-session-pool.ts';
 import { featureFeeds } from './wide-mlp/classifier-runtime.ts';
+import { loadWideMlpMetadata, type WideMlpMetadata } from './wide-mlp/metadata.ts';
 
 /** `models/` of the installation: built-in models live in `models/<name>/model.onnx` with a `card.json`. */
 /** The built-in models shipped with the router; when absent, errors name the missing file under ./models. */

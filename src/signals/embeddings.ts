@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { loadEmbedders, type TextEmbeddingModel } from '../ml/embedding/text-embedder.ts';
 import { BUILTIN_MODELS_DIR, defaultSessionPool, resolveModelFile } from '../ml/model-store.ts';
+import { cosine } from '../ml/vector-math.ts';
 import type { RequestContext } from '../request/request-context.ts';
-import { cosine } from '../training/embedding/export-embedding.ts';
 import { modelFileRuleError, probabilitySchema } from './classifiers.ts';
 import { defineSignalFamily, type SignalDeps, type SignalMatch } from './signal-family.ts';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ModelCard, trainCommand } from '../../src/cli/train.ts';
-import { loadWideMlpMetadata } from '../../src/training/trainer/export-onnx.ts';
+import { loadWideMlpMetadata } from '../../src/ml/wide-mlp/metadata.ts';
 
 const DATA = path.resolve('../shared/data');
 const haveData = existsSync(path.join(DATA, 'jbb-artifacts'));

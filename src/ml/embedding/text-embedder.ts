@@ -1,10 +1,5 @@
 // Runs an exported embedding model for signal families: shared sessions, batched inference, unit-norm vectors.
 import { readFile } from 'node:fs/promises';
-import {
-  EMBEDDING_OUTPUT,
-  type EmbeddingMetadata,
-  loadEmbeddingMetadata,
-} from '../../training/embedding/export-embedding.ts';
 import { hfModelDirOf, loadHfTextEmbedder } from '../hf/index.ts';
 import { MicroBatcher } from '../micro-batcher.ts';
 import {
@@ -14,6 +9,7 @@ import {
   type OnnxSessionPool,
 } from '../onnx-session-pool.ts';
 import { featureFeeds } from '../wide-mlp/classifier-runtime.ts';
+import { EMBEDDING_OUTPUT, type EmbeddingMetadata, loadEmbeddingMetadata } from './embedding-metadata.ts';
 
 /** Most texts one `embed` call sends per model run (larger lists are split). */
 export const EMBED_CHUNK = 32;

@@ -1,10 +1,10 @@
 // Loads a PII entity model (a SpanModel) from a model file with the first loader that recognises its format.
 import { readFile } from 'node:fs/promises';
-import { TOKEN_TAGGER_FORMAT_VERSION, TOKEN_TAGGER_KIND } from '../../training/tagger/export-tagger.ts';
 import { hfModelDirOf, loadHfSpanModel } from '../hf/index.ts';
 import { readModelMetadata } from '../model-metadata.ts';
 import { ModelFileError, type OnnxSessionPool } from '../onnx-session-pool.ts';
 import type { SpanModel } from '../span-model.ts';
+import { TOKEN_TAGGER_FORMAT_VERSION, TOKEN_TAGGER_KIND } from '../tagger/tagger-metadata.ts';
 import { TokenTagger } from '../tagger/token-tagger.ts';
 
 /**

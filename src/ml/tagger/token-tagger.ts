@@ -1,7 +1,6 @@
 // The built-in PII entity model at run time: tokens → hashed cues → ONNX WideMLP per token → merged spans.
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { loadTokenTaggerMetadata, type TokenTaggerMetadata } from '../../training/tagger/export-tagger.ts';
 import { MicroBatcher } from '../micro-batcher.ts';
 import {
   type Feeds,
@@ -12,6 +11,7 @@ import {
 } from '../onnx-session-pool.ts';
 import type { EntitySpan, SpanModel } from '../span-model.ts';
 import { decodeSpans } from './spans.ts';
+import { loadTokenTaggerMetadata, type TokenTaggerMetadata } from './tagger-metadata.ts';
 import { rangeFeatures, tokenViews } from './token-features.ts';
 import { type Token, tokenizeWithOffsets } from './tokens.ts';
 

@@ -1,10 +1,10 @@
 // Runs an exported WideMLP classifier in ONNX Runtime: featurize, pad, infer, read labels and OOD scores.
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { logSumExp } from '../../training/trainer/calibration.ts';
-import { loadWideMlpMetadata, type WideMlpMetadata } from '../../training/trainer/export-onnx.ts';
 import type { OnnxModelHandle, OnnxSessionPool, SessionThreadOptions } from '../onnx-session-pool.ts';
+import { logSumExp } from '../vector-math.ts';
 import { type FeaturizerConfig, featurize } from './features.ts';
+import { loadWideMlpMetadata, type WideMlpMetadata } from './metadata.ts';
 
 export interface Classification {
   /** Most probable label. */

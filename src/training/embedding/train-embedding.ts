@@ -2,11 +2,12 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { cosine } from '../../ml/vector-math.ts';
 import { type FeaturizerConfig, featurize } from '../../ml/wide-mlp/features.ts';
 import { loadDomainDataset, loadGuardDataset } from '../datasets/index.ts';
 import type { LabelledText, TaskDataset } from '../datasets/types.ts';
 import { type TrainingExample, trainWideMlp, type WideMlpModel } from '../trainer/wide-mlp.ts';
-import { cosine, embedFeatures, exportEmbeddingOnnx } from './export-embedding.ts';
+import { embedFeatures, exportEmbeddingOnnx } from './export-embedding.ts';
 import { TfIdfIndex } from './tfidf.ts';
 
 export interface EmbeddingTrainOptions {

@@ -3,16 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import {
+  EmbeddingMetadataError,
+  loadEmbeddingMetadata,
+} from '../../../../src/ml/embedding/embedding-metadata.ts';
 import { TextEmbedder } from '../../../../src/ml/embedding/text-embedder.ts';
 import { ModelFileError, OnnxSessionPool } from '../../../../src/ml/onnx-session-pool.ts';
+import { cosine } from '../../../../src/ml/vector-math.ts';
 import { featurize } from '../../../../src/ml/wide-mlp/features.ts';
-import {
-  cosine,
-  EmbeddingMetadataError,
-  embedFeatures,
-  exportEmbeddingOnnx,
-  loadEmbeddingMetadata,
-} from '../../../../src/training/embedding/export-embedding.ts';
+import { embedFeatures, exportEmbeddingOnnx } from '../../../../src/training/embedding/export-embedding.ts';
 import { TfIdfIndex } from '../../../../src/training/embedding/tfidf.ts';
 import { exportWideMlpOnnx } from '../../../../src/training/trainer/export-onnx.ts';
 import { TINY_FEATURIZER, trainTinyEmbedding, writeTinyEmbedding } from './tiny-embedding.ts';

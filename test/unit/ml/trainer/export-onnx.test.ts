@@ -7,14 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxSessionPool } from '../../../../src/ml/onnx-session-pool.ts';
 import { buildFeeds, WideMlpClassifier } from '../../../../src/ml/wide-mlp/classifier-runtime.ts';
 import { type FeaturizerConfig, featurize } from '../../../../src/ml/wide-mlp/features.ts';
-import { OnnxGraphBuilder } from '../../../../src/training/onnx-writer.ts';
-import { oodScore } from '../../../../src/training/trainer/calibration.ts';
 import {
-  exportWideMlpOnnx,
   loadWideMlpMetadata,
   type WideMlpMetadata,
   WideMlpMetadataError,
-} from '../../../../src/training/trainer/export-onnx.ts';
+} from '../../../../src/ml/wide-mlp/metadata.ts';
+import { OnnxGraphBuilder } from '../../../../src/training/onnx-writer.ts';
+import { oodScore } from '../../../../src/training/trainer/calibration.ts';
+import { exportWideMlpOnnx } from '../../../../src/training/trainer/export-onnx.ts';
 import {
   forwardLogits,
   predictProbabilities,

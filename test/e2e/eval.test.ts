@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type EvalReport, evalCommand } from '../../src/cli/eval.ts';
-import type { ModelCard } from '../../src/cli/train.ts';
+import type { ModelCard } from '../../src/training/classifier/model-card.ts';
 
 const DATA = path.resolve('../shared/data');
 const haveData = existsSync(path.join(DATA, 'jbb-artifacts'));

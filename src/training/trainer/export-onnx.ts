@@ -1,4 +1,5 @@
-// Exports a trained WideMLP to ONNX (embedding bag → MLP → temperature → softmax); src/ml/wide-mlp/metadata.ts reads it back.
+// Exports a trained WideMLP to ONNX (embedding bag → MLP → temperature → softmax);
+// src/ml/wide-mlp/metadata.ts reads it back.
 import {
   WIDE_MLP_METADATA_KEYS as KEYS,
   WIDE_MLP_FORMAT_VERSION,

@@ -6,12 +6,10 @@ import { formatPolicyIssue, PolicyError } from '../errors.ts';
 import { DEFAULT_DEBOUNCE_MS, DEFAULT_POLL_MS } from '../policy/policy-watcher.ts';
 import { createLogger, errorFields, type Logger } from '../telemetry/logger.ts';
 import { createTelemetry, DEFAULT_SHUTDOWN_TIMEOUT_MS, type Telemetry } from '../telemetry/telemetry.ts';
-import { EVAL_USAGE, evalCommand } from './eval.ts';
 import { explainCommand } from './explain.ts';
-import { TRAIN_USAGE, trainCommand } from './train.ts';
 import { type CommandIO, validateCommand } from './validate.ts';
 
-const USAGE = `usage:
+const COMMANDS_USAGE = `usage:
   semantic-router serve --policy FILE|DIR [--port 50051] [--host 0.0.0.0] [--max-body-bytes 8388608]
                         [--shutdown-grace-ms 10000] [--fail-open] [--admin-port 9190] [--admin-host 127.0.0.1]
                         [--admin-show-prompts] [--reload-debounce-ms 250] [--reload-poll-ms 2000]
@@ -33,7 +31,13 @@ const USAGE = `usage:
   semantic-router explain --policy FILE [--json] [--path /v1/messages] < request.json
       (a request body of the API --path names: /v1/chat/completions (default), /v1/completions,
       /v1/responses, /v1/messages)
-${TRAIN_USAGE.replace(/^usage:\n/, '')}${EVAL_USAGE.replace(/^usage:\n/, '')}`;
+`;
+
+/** The whole usage text. train and eval are imported only here and when run, so `serve` never loads the trainer. */
+async function usage(): Promise<string> {
+  const [{ TRAIN_USAGE }, { EVAL_USAGE }] = await Promise.all([import('./train.ts'), import('./eval.ts')]);
+  return `${COMMANDS_USAGE}${TRAIN_USAGE.replace(/^usage:\n/, '')}${EVAL_USAGE.replace(/^usage:\n/, '')}`;
+}
 
 const io: CommandIO = {
   out: (text) => process.stdout.write(text),
@@ -250,20 +254,20 @@ async function main(argv: string[]): Promise<number> {
       case 'explain':
         return await explain(rest);
       case 'train':
-        return await trainCommand(rest, io);
+        return await (await import('./train.ts')).trainCommand(rest, io);
       case 'eval':
-        return await evalCommand(rest, io);
+        return await (await import('./eval.ts')).evalCommand(rest, io);
       case undefined:
       case '--help':
       case 'help':
-        io.out(USAGE);
+        io.out(await usage());
         return command === undefined ? 2 : 0;
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`semantic-router: ${(error as Error).message}\n${USAGE}`);
+      io.err(`semantic-router: ${(error as Error).message}\n${await usage()}`);
       return 2;
     }
     if (error instanceof PolicyError) {

@@ -1,5 +1,5 @@
 // Reads the `semantic_router.*` metadata the project's exporters write into ONNX files, checking kind and version.
-import { decodeOnnxModel } from './onnx-writer.ts';
+import { decodeOnnxModel } from './onnx-model.ts';
 
 export const MODEL_KIND_KEY = 'semantic_router.model_kind';
 export const FORMAT_VERSION_KEY = 'semantic_router.format_version';

@@ -10,8 +10,8 @@ import {
   type OnnxModelHandle,
   OnnxSessionPool,
 } from './onnx-session-pool.ts';
-import { featureFeeds } from './trainer/classifier-runtime.ts';
-import { loadWideMlpMetadata, type WideMlpMetadata } from './trainer/export-onnx.ts';
+import { featureFeeds } from './wide-mlp/classifier-runtime.ts';
+import { loadWideMlpMetadata, type WideMlpMetadata } from './wide-mlp/metadata.ts';
 
 /** `models/` of the installation: built-in models live in `models/<name>/model.onnx` with a `card.json`. */
 /** The built-in models shipped with the router; when absent, errors name the missing file under ./models. */

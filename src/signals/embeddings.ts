@@ -1,8 +1,8 @@
 // `embeddings` family (condition type `embedding`): cosine similarity of the last user message to candidate texts.
 import { z } from 'zod';
-import { cosine } from '../ml/embedding/export-embedding.ts';
 import { loadEmbedders, type TextEmbeddingModel } from '../ml/embedding/text-embedder.ts';
 import { BUILTIN_MODELS_DIR, defaultSessionPool, resolveModelFile } from '../ml/model-store.ts';
+import { cosine } from '../ml/vector-math.ts';
 import type { RequestContext } from '../request/request-context.ts';
 import { modelFileRuleError, probabilitySchema } from './classifiers.ts';
 import { defineSignalFamily, type SignalDeps, type SignalMatch } from './signal-family.ts';

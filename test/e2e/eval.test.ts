@@ -3,8 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type EvalReport, evalCommand } from '../../src/cli/eval.ts';
-import type { ModelCard } from '../../src/cli/train.ts';
+import { evalCommand } from '../../src/cli/eval.ts';
+import type { ModelCard } from '../../src/training/classifier/model-card.ts';
+import type { EvalReport } from '../../src/training/eval/evaluate.ts';
 
 const DATA = path.resolve('../shared/data');
 const haveData = existsSync(path.join(DATA, 'jbb-artifacts'));

@@ -4,8 +4,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ModelCard, trainCommand } from '../../src/cli/train.ts';
-import { loadWideMlpMetadata } from '../../src/ml/trainer/export-onnx.ts';
+import { trainCommand } from '../../src/cli/train.ts';
+import { loadWideMlpMetadata } from '../../src/ml/wide-mlp/metadata.ts';
+import type { ModelCard } from '../../src/training/classifier/model-card.ts';
 
 const DATA = path.resolve('../shared/data');
 const haveData = existsSync(path.join(DATA, 'jbb-artifacts'));

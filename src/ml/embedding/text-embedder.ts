@@ -8,8 +8,8 @@ import {
   type OnnxModelHandle,
   type OnnxSessionPool,
 } from '../onnx-session-pool.ts';
-import { featureFeeds } from '../trainer/classifier-runtime.ts';
-import { EMBEDDING_OUTPUT, type EmbeddingMetadata, loadEmbeddingMetadata } from './export-embedding.ts';
+import { featureFeeds } from '../wide-mlp/classifier-runtime.ts';
+import { EMBEDDING_OUTPUT, type EmbeddingMetadata, loadEmbeddingMetadata } from './embedding-metadata.ts';
 
 /** Most texts one `embed` call sends per model run (larger lists are split). */
 export const EMBED_CHUNK = 32;

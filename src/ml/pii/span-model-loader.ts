@@ -4,7 +4,7 @@ import { hfModelDirOf, loadHfSpanModel } from '../hf/index.ts';
 import { readModelMetadata } from '../model-metadata.ts';
 import { ModelFileError, type OnnxSessionPool } from '../onnx-session-pool.ts';
 import type { SpanModel } from '../span-model.ts';
-import { TOKEN_TAGGER_FORMAT_VERSION, TOKEN_TAGGER_KIND } from '../tagger/export-tagger.ts';
+import { TOKEN_TAGGER_FORMAT_VERSION, TOKEN_TAGGER_KIND } from '../tagger/tagger-metadata.ts';
 import { TokenTagger } from '../tagger/token-tagger.ts';
 
 /**

@@ -1,5 +1,5 @@
 // Hashed per-token cues (word, shape, affixes, neighbours within ±2, a bag of nearby words) for the token tagger.
-import { hashString } from '../trainer/features.ts';
+import { hashString } from '../wide-mlp/features.ts';
 import { isWordToken, type Token } from './tokens.ts';
 
 /** Settings stored in the exported tagger's metadata, so inference builds exactly the training features. */

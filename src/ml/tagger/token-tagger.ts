@@ -10,8 +10,8 @@ import {
   type OnnxSessionPool,
 } from '../onnx-session-pool.ts';
 import type { EntitySpan, SpanModel } from '../span-model.ts';
-import { loadTokenTaggerMetadata, type TokenTaggerMetadata } from './export-tagger.ts';
 import { decodeSpans } from './spans.ts';
+import { loadTokenTaggerMetadata, type TokenTaggerMetadata } from './tagger-metadata.ts';
 import { rangeFeatures, tokenViews } from './token-features.ts';
 import { type Token, tokenizeWithOffsets } from './tokens.ts';
 

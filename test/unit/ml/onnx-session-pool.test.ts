@@ -14,7 +14,7 @@ import {
   OnnxSessionPool,
   SessionPoolClosedError,
 } from '../../../src/ml/onnx-session-pool.ts';
-import { attr, OnnxGraphBuilder } from '../../../src/ml/onnx-writer.ts';
+import { attr, OnnxGraphBuilder } from '../../../src/training/onnx-writer.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'onnx-pool-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

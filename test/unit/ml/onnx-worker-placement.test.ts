@@ -16,8 +16,8 @@ import {
   type OnnxSessionPoolOptions,
   SessionPoolClosedError,
 } from '../../../src/ml/onnx-session-pool.ts';
-import { OnnxGraphBuilder } from '../../../src/ml/onnx-writer.ts';
 import { PROBE_LENGTH, probeFeeds } from '../../../src/ml/probe-feeds.ts';
+import { OnnxGraphBuilder } from '../../../src/training/onnx-writer.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'onnx-placement-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,13 +1,8 @@
 // The ONNX writer's graphs load and run in ONNX Runtime with the expected numbers, names and shapes.
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  attr,
-  decodeOnnxModel,
-  IR_VERSION,
-  OnnxGraphBuilder,
-  OnnxWriterError,
-} from '../../../src/ml/onnx-writer.ts';
+import { decodeOnnxModel } from '../../../src/ml/onnx-model.ts';
+import { attr, IR_VERSION, OnnxGraphBuilder, OnnxWriterError } from '../../../src/training/onnx-writer.ts';
 
 const sessions: ort.InferenceSession[] = [];
 

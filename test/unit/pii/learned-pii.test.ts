@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxSessionPool } from '../../../src/ml/onnx-session-pool.ts';
 import type { EntitySpan } from '../../../src/ml/span-model.ts';
 import { TokenTagger } from '../../../src/ml/tagger/token-tagger.ts';
-import type { TaggerCard } from '../../../src/ml/tagger/write-tagger.ts';
+import type { TaggerCard } from '../../../src/training/tagger/write-tagger.ts';
 
 const MODEL = path.resolve('models/pii/model.onnx');
 let pool: OnnxSessionPool;

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildDataset, DatasetError } from '../../../../src/ml/datasets/build.ts';
+import { buildDataset, DatasetError } from '../../../../src/training/datasets/build.ts';
 import {
   DOMAIN_LABELS,
   GUARD_LABELS,
@@ -15,8 +15,8 @@ import {
   normalizeForDedupe,
   splitOf,
   type TaskDataset,
-} from '../../../../src/ml/datasets/index.ts';
-import { TEMPLATE_SLOT } from '../../../../src/ml/datasets/jailbreak.ts';
+} from '../../../../src/training/datasets/index.ts';
+import { TEMPLATE_SLOT } from '../../../../src/training/datasets/jailbreak.ts';
 
 const DATA = path.resolve('../shared/data');
 const haveData = existsSync(path.join(DATA, 'mmlu-pro'));

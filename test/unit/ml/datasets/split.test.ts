@@ -1,6 +1,6 @@
 // Split assignment and text normalisation: stable, proportional, punctuation- and case-insensitive.
 import { describe, expect, it } from 'vitest';
-import { normalizeForDedupe, splitBucket, splitOf } from '../../../../src/ml/datasets/split.ts';
+import { normalizeForDedupe, splitBucket, splitOf } from '../../../../src/training/datasets/split.ts';
 
 describe('normalizeForDedupe', () => {
   it('ignores case, punctuation, spacing and compatibility forms', () => {

@@ -4,17 +4,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  cosine,
   EmbeddingMetadataError,
-  embedFeatures,
-  exportEmbeddingOnnx,
   loadEmbeddingMetadata,
-} from '../../../../src/ml/embedding/export-embedding.ts';
+} from '../../../../src/ml/embedding/embedding-metadata.ts';
 import { TextEmbedder } from '../../../../src/ml/embedding/text-embedder.ts';
-import { TfIdfIndex } from '../../../../src/ml/embedding/tfidf.ts';
 import { ModelFileError, OnnxSessionPool } from '../../../../src/ml/onnx-session-pool.ts';
-import { exportWideMlpOnnx } from '../../../../src/ml/trainer/export-onnx.ts';
-import { featurize } from '../../../../src/ml/trainer/features.ts';
+import { cosine } from '../../../../src/ml/vector-math.ts';
+import { featurize } from '../../../../src/ml/wide-mlp/features.ts';
+import { embedFeatures, exportEmbeddingOnnx } from '../../../../src/training/embedding/export-embedding.ts';
+import { TfIdfIndex } from '../../../../src/training/embedding/tfidf.ts';
+import { exportWideMlpOnnx } from '../../../../src/training/trainer/export-onnx.ts';
 import { TINY_FEATURIZER, trainTinyEmbedding, writeTinyEmbedding } from './tiny-embedding.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'embedding-export-'));

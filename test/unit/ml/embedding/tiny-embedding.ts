@@ -1,10 +1,10 @@
 // A tiny text embedding model trained in tests on seeded keyword sentences (math / code / health / chit-chat).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { exportEmbeddingOnnx } from '../../../../src/ml/embedding/export-embedding.ts';
-import { type FeaturizerConfig, featurize } from '../../../../src/ml/trainer/features.ts';
-import { trainWideMlp, type WideMlpModel } from '../../../../src/ml/trainer/wide-mlp.ts';
+import { type FeaturizerConfig, featurize } from '../../../../src/ml/wide-mlp/features.ts';
 import { seededRandom } from '../../../../src/seeded-random.ts';
+import { exportEmbeddingOnnx } from '../../../../src/training/embedding/export-embedding.ts';
+import { trainWideMlp, type WideMlpModel } from '../../../../src/training/trainer/wide-mlp.ts';
 
 export const TINY_FEATURIZER: FeaturizerConfig = {
   buckets: 1 << 12,

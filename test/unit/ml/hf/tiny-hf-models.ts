@@ -2,7 +2,7 @@
 // input and output names real exports use (input_ids, attention_mask, token_type_ids → logits / last_hidden_state).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { attr, OnnxGraphBuilder } from '../../../../src/ml/onnx-writer.ts';
+import { attr, OnnxGraphBuilder } from '../../../../src/training/onnx-writer.ts';
 
 const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]'] as const;
 const MATH = ['integral', 'equation', 'derivative', 'theorem'];

@@ -5,22 +5,22 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxSessionPool } from '../../../../src/ml/onnx-session-pool.ts';
-import { OnnxGraphBuilder } from '../../../../src/ml/onnx-writer.ts';
-import { oodScore } from '../../../../src/ml/trainer/calibration.ts';
-import { buildFeeds, WideMlpClassifier } from '../../../../src/ml/trainer/classifier-runtime.ts';
+import { buildFeeds, WideMlpClassifier } from '../../../../src/ml/wide-mlp/classifier-runtime.ts';
+import { type FeaturizerConfig, featurize } from '../../../../src/ml/wide-mlp/features.ts';
 import {
-  exportWideMlpOnnx,
   loadWideMlpMetadata,
   type WideMlpMetadata,
   WideMlpMetadataError,
-} from '../../../../src/ml/trainer/export-onnx.ts';
-import { type FeaturizerConfig, featurize } from '../../../../src/ml/trainer/features.ts';
+} from '../../../../src/ml/wide-mlp/metadata.ts';
+import { OnnxGraphBuilder } from '../../../../src/training/onnx-writer.ts';
+import { oodScore } from '../../../../src/training/trainer/calibration.ts';
+import { exportWideMlpOnnx } from '../../../../src/training/trainer/export-onnx.ts';
 import {
   forwardLogits,
   predictProbabilities,
   trainWideMlp,
   type WideMlpModel,
-} from '../../../../src/ml/trainer/wide-mlp.ts';
+} from '../../../../src/training/trainer/wide-mlp.ts';
 import { SYNTHETIC_LABELS, syntheticDataset } from './synthetic.ts';
 
 const featurizer: FeaturizerConfig = {

@@ -8,7 +8,7 @@ import {
   normalizeText,
   tokenize,
   validateFeaturizerConfig,
-} from '../../../../src/ml/trainer/features.ts';
+} from '../../../../src/ml/wide-mlp/features.ts';
 
 const config = DEFAULT_FEATURIZER_CONFIG;
 

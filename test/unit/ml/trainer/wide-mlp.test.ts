@@ -1,7 +1,8 @@
 // WideMLP training: accuracy on synthetic data, bit-for-bit reproducibility, early stopping, calibration.
 import { describe, expect, it } from 'vitest';
-import { fitTemperature, meanNll, oodScore } from '../../../../src/ml/trainer/calibration.ts';
-import { type FeaturizerConfig, featurize } from '../../../../src/ml/trainer/features.ts';
+import { type FeaturizerConfig, featurize } from '../../../../src/ml/wide-mlp/features.ts';
+import { seededRandom } from '../../../../src/seeded-random.ts';
+import { fitTemperature, meanNll, oodScore } from '../../../../src/training/trainer/calibration.ts';
 import {
   evaluate,
   forwardLogits,
@@ -11,8 +12,7 @@ import {
   trainWideMlp,
   type WideMlpOptions,
   weightsHash,
-} from '../../../../src/ml/trainer/wide-mlp.ts';
-import { seededRandom } from '../../../../src/seeded-random.ts';
+} from '../../../../src/training/trainer/wide-mlp.ts';
 import { SYNTHETIC_LABELS, syntheticDataset } from './synthetic.ts';
 
 const featurizer: FeaturizerConfig = {

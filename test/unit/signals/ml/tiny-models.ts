@@ -1,10 +1,10 @@
 // Tiny WideMLP classifiers trained in tests on seeded keyword sentences, written as model dirs (model.onnx + card).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { exportWideMlpOnnx } from '../../../../src/ml/trainer/export-onnx.ts';
-import { type FeaturizerConfig, featurize } from '../../../../src/ml/trainer/features.ts';
-import { trainWideMlp } from '../../../../src/ml/trainer/wide-mlp.ts';
+import { type FeaturizerConfig, featurize } from '../../../../src/ml/wide-mlp/features.ts';
 import { seededRandom } from '../../../../src/seeded-random.ts';
+import { exportWideMlpOnnx } from '../../../../src/training/trainer/export-onnx.ts';
+import { trainWideMlp } from '../../../../src/training/trainer/wide-mlp.ts';
 
 const featurizer: FeaturizerConfig = {
   buckets: 1 << 12,

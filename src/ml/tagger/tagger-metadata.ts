@@ -1,7 +1,5 @@
-// Exports a WideMLP trained on token features as an ONNX token tagger (one row per token) and reads it back.
-import { FORMAT_VERSION_KEY, MODEL_KIND_KEY, readModelMetadata } from '../model-metadata.ts';
-import { wideMlpGraph } from '../trainer/export-onnx.ts';
-import type { WideMlpModel } from '../trainer/wide-mlp.ts';
+// The metadata an exported token tagger carries (labels, featurizer, temperature, seed), read from its ONNX bytes.
+import { readModelMetadata } from '../model-metadata.ts';
 import { type TaggerFeaturizerConfig, validateTaggerFeaturizer } from './token-features.ts';
 
 /** Value of `semantic_router.model_kind` of an exported token tagger. */
@@ -23,34 +21,6 @@ export class TokenTaggerMetadataError extends Error {
     super(message);
     this.name = 'TokenTaggerMetadataError';
   }
-}
-
-/**
- * Serialises the tagger. Inputs `feature_ids` int64 [tokens, n] and `feature_mask` float [tokens, n] (the
- * features of one token per row); outputs `logits` (divided by the temperature) and `probabilities` [tokens, c].
- */
-export function exportTokenTaggerOnnx(model: WideMlpModel, metadata: TokenTaggerMetadata): Uint8Array {
-  const { buckets, classes: c } = model;
-  if (metadata.labels.length !== c) {
-    throw new TokenTaggerMetadataError(`${metadata.labels.length} labels for a model with ${c} classes`);
-  }
-  if (metadata.featurizer.buckets !== buckets) {
-    throw new TokenTaggerMetadataError(
-      `featurizer has ${metadata.featurizer.buckets} buckets, model ${buckets}`,
-    );
-  }
-  return wideMlpGraph(model, metadata.temperature, {
-    name: 'token_tagger',
-    docString: 'hashed-cue WideMLP token tagger',
-    rows: 'tokens',
-  })
-    .metadata(MODEL_KIND_KEY, TOKEN_TAGGER_KIND)
-    .metadata(FORMAT_VERSION_KEY, String(TOKEN_TAGGER_FORMAT_VERSION))
-    .metadata('labels', JSON.stringify(metadata.labels))
-    .metadata('featurizer', JSON.stringify(metadata.featurizer))
-    .metadata('temperature', String(metadata.temperature))
-    .metadata('training_seed', String(metadata.seed))
-    .toBytes();
 }
 
 /** Reads and checks the metadata of an exported tagger from its ONNX bytes. */

@@ -1,5 +1,5 @@
 // Deterministic dataset splits: a stable hash of a group key (normalised text, template id, …) picks the split.
-import { hashString } from '../trainer/features.ts';
+import { hashString } from '../../ml/wide-mlp/features.ts';
 
 export type SplitName = 'train' | 'validation' | 'test';
 

@@ -1,40 +1,14 @@
-// Exports a trained WideMLP to ONNX (embedding bag → MLP → temperature → softmax) and reads its metadata back.
-import { FORMAT_VERSION_KEY, MODEL_KIND_KEY, readModelMetadata } from '../model-metadata.ts';
+// Exports a trained WideMLP to ONNX (embedding bag → MLP → temperature → softmax);
+// src/ml/wide-mlp/metadata.ts reads it back.
+import {
+  WIDE_MLP_METADATA_KEYS as KEYS,
+  WIDE_MLP_FORMAT_VERSION,
+  WIDE_MLP_KIND,
+  type WideMlpMetadata,
+  WideMlpMetadataError,
+} from '../../ml/wide-mlp/metadata.ts';
 import { attr, OnnxGraphBuilder } from '../onnx-writer.ts';
-import { type FeaturizerConfig, validateFeaturizerConfig } from './features.ts';
 import type { WideMlpModel } from './wide-mlp.ts';
-
-/** Value of the `semantic_router.model_kind` metadata entry of an exported classifier. */
-export const WIDE_MLP_KIND = 'wide-mlp-classifier';
-export const WIDE_MLP_FORMAT_VERSION = 1;
-
-/** What inference needs besides the weights; stored as ONNX metadata_props. */
-export interface WideMlpMetadata {
-  /** Class names, index = output column. */
-  readonly labels: readonly string[];
-  readonly featurizer: FeaturizerConfig;
-  /** Temperature already applied inside the graph (`logits` output = raw logits / temperature). */
-  readonly temperature: number;
-  /** Seed the weights were trained with. */
-  readonly seed: number;
-}
-
-const KEYS = {
-  kind: MODEL_KIND_KEY,
-  version: FORMAT_VERSION_KEY,
-  labels: 'labels',
-  featurizer: 'featurizer',
-  temperature: 'temperature',
-  seed: 'training_seed',
-} as const;
-
-/** An ONNX file that is not a classifier written by `exportWideMlpOnnx`, or with broken metadata. */
-export class WideMlpMetadataError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WideMlpMetadataError';
-  }
-}
 
 /** Shared constants of the embedding-bag subgraph (added after the model's own initializers). */
 export function addBagConstants(g: OnnxGraphBuilder): OnnxGraphBuilder {
@@ -117,38 +91,4 @@ export function exportWideMlpOnnx(model: WideMlpModel, metadata: WideMlpMetadata
     .metadata(KEYS.temperature, String(metadata.temperature))
     .metadata(KEYS.seed, String(metadata.seed))
     .toBytes();
-}
-
-function parseJson(key: string, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new WideMlpMetadataError(`metadata '${key}' is not JSON: ${(error as Error).message}`);
-  }
-}
-
-/** Reads and checks the metadata of an exported classifier from its ONNX bytes. */
-export function loadWideMlpMetadata(bytes: Uint8Array): WideMlpMetadata {
-  const get = readModelMetadata(
-    bytes,
-    { kind: WIDE_MLP_KIND, version: WIDE_MLP_FORMAT_VERSION },
-    (message) => new WideMlpMetadataError(message),
-  );
-  const labels = parseJson(KEYS.labels, get(KEYS.labels));
-  if (!Array.isArray(labels) || labels.length === 0 || !labels.every((l) => typeof l === 'string')) {
-    throw new WideMlpMetadataError('metadata labels must be a non-empty JSON array of strings');
-  }
-  let featurizer: FeaturizerConfig;
-  try {
-    featurizer = validateFeaturizerConfig(parseJson(KEYS.featurizer, get(KEYS.featurizer)));
-  } catch (error) {
-    throw new WideMlpMetadataError((error as Error).message);
-  }
-  const temperature = Number(get(KEYS.temperature));
-  if (!(temperature > 0) || !Number.isFinite(temperature)) {
-    throw new WideMlpMetadataError(`bad temperature '${get(KEYS.temperature)}'`);
-  }
-  const seed = Number(get(KEYS.seed));
-  if (!Number.isInteger(seed)) throw new WideMlpMetadataError(`bad training seed '${get(KEYS.seed)}'`);
-  return { labels: labels as string[], featurizer, temperature, seed };
 }

@@ -1,5 +1,5 @@
 // Span-level precision / recall / F1 per entity type: exact boundaries and any overlap, one-to-one matching.
-import type { LabelledRange } from './spans.ts';
+import type { LabelledRange } from '../../ml/tagger/spans.ts';
 
 export interface SpanScores {
   readonly gold: number;

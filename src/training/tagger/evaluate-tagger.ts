@@ -1,11 +1,11 @@
 // Scores an exported PII entity model on the held-out templates of the pii task (for `semantic-router eval`).
 import path from 'node:path';
+import type { OnnxSessionPool } from '../../ml/onnx-session-pool.ts';
+import type { LabelledRange } from '../../ml/tagger/spans.ts';
+import { TokenTagger } from '../../ml/tagger/token-tagger.ts';
 import { loadPiiDataset } from '../datasets/pii.ts';
 import { type LatencySummary, summarizeLatency } from '../metrics.ts';
-import type { OnnxSessionPool } from '../onnx-session-pool.ts';
 import { mergeAdjacent, spanScores, type TypeSpanScores } from './span-metrics.ts';
-import type { LabelledRange } from './spans.ts';
-import { TokenTagger } from './token-tagger.ts';
 import { TAGGER_ENTITY_TYPES } from './train-tagger.ts';
 
 export interface EntityModelEvaluation {

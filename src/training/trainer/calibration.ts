@@ -1,4 +1,5 @@
 // Temperature scaling fitted on held-out logits, and out-of-distribution scores with stated threshold meaning.
+import { logSumExp } from '../../ml/vector-math.ts';
 
 export interface TemperatureFit {
   /** The fitted temperature T; calibrated probabilities are softmax(logits / T). */
@@ -11,16 +12,6 @@ export interface TemperatureFit {
 
 export const MIN_TEMPERATURE = 0.05;
 export const MAX_TEMPERATURE = 20;
-
-/** log-sum-exp of `logits / temperature`, stable. */
-export function logSumExp(logits: ArrayLike<number>, temperature = 1): number {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let k = 0; k < logits.length; k++) max = Math.max(max, (logits[k] ?? 0) / temperature);
-  if (max === Number.NEGATIVE_INFINITY) return max;
-  let sum = 0;
-  for (let k = 0; k < logits.length; k++) sum += Math.exp((logits[k] ?? 0) / temperature - max);
-  return max + Math.log(sum);
-}
 
 /** Mean negative log-likelihood of `labels` under softmax(logits / temperature). */
 export function meanNll(

@@ -1,5 +1,5 @@
 // TF-IDF cosine retrieval over the featurizer's word tokens: the baseline the embedding model must beat.
-import { normalizeText, tokenize } from '../trainer/features.ts';
+import { normalizeText, tokenize } from '../../ml/wide-mlp/features.ts';
 
 /** A sparse, L2-normalised TF-IDF vector: term index → weight. */
 export type SparseVector = ReadonlyMap<number, number>;

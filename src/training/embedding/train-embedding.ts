@@ -2,11 +2,12 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { cosine } from '../../ml/vector-math.ts';
+import { type FeaturizerConfig, featurize } from '../../ml/wide-mlp/features.ts';
 import { loadDomainDataset, loadGuardDataset } from '../datasets/index.ts';
 import type { LabelledText, TaskDataset } from '../datasets/types.ts';
-import { type FeaturizerConfig, featurize } from '../trainer/features.ts';
 import { type TrainingExample, trainWideMlp, type WideMlpModel } from '../trainer/wide-mlp.ts';
-import { cosine, embedFeatures, exportEmbeddingOnnx } from './export-embedding.ts';
+import { embedFeatures, exportEmbeddingOnnx } from './export-embedding.ts';
 import { TfIdfIndex } from './tfidf.ts';
 
 export interface EmbeddingTrainOptions {
@@ -235,7 +236,7 @@ function renderReadme(card: Record<string, unknown>, retrieval: readonly Retriev
     '  gqr-proxy (finance / healthcare / out-of-domain): 17 classes, deterministic hash split.',
     `- Input \`feature_ids\` int64 [batch, n], \`feature_mask\` float [batch, n]; output \`embedding\` float [batch, ${String(card.dim)}].`,
     `- Size: ${((card.sizeBytes as number) / 1024 / 1024).toFixed(2)} MiB; featurizer and dim are in the ONNX metadata.`,
-    '- Produced by `trainEmbeddingModel` in `src/ml/embedding/train-embedding.ts`.',
+    '- Produced by `trainEmbeddingModel` in `src/training/embedding/train-embedding.ts`.',
     '',
     '## Held-out retrieval',
     '',
@@ -262,7 +263,7 @@ function renderReadme(card: Record<string, unknown>, retrieval: readonly Retriev
     '## Rebuild',
     '',
     '```sh',
-    'node --import tsx -e "import(\'./src/ml/embedding/train-embedding.ts\').then((m) => m.trainEmbeddingModel())"',
+    'node --import tsx -e "import(\'./src/training/embedding/train-embedding.ts\').then((m) => m.trainEmbeddingModel())"',
     '```',
     '',
     'Training is seeded and single-threaded, so the command rebuilds identical bytes (compare `modelSha256`).',

@@ -2,9 +2,9 @@
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import type { OnnxModelHandle, OnnxSessionPool, SessionThreadOptions } from '../onnx-session-pool.ts';
-import { logSumExp } from './calibration.ts';
-import { loadWideMlpMetadata, type WideMlpMetadata } from './export-onnx.ts';
+import { logSumExp } from '../vector-math.ts';
 import { type FeaturizerConfig, featurize } from './features.ts';
+import { loadWideMlpMetadata, type WideMlpMetadata } from './metadata.ts';
 
 export interface Classification {
   /** Most probable label. */

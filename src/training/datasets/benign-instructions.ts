@@ -3,7 +3,7 @@
 // greeting is an injection, because deepset's injections are full of them. Templates are the split group, so
 // held-out templates measure generalisation rather than memory. Slot-free ones (greetings, "thanks") are a short
 // hand-written list the model must simply know: they are training-only and never counted in the metrics.
-import { hashString } from '../trainer/features.ts';
+import { hashString } from '../../ml/wide-mlp/features.ts';
 import type { Candidate } from './build.ts';
 import { TRAIN_ONLY_GROUP_PREFIX } from './split.ts';
 

@@ -1,5 +1,5 @@
 // The `jailbreak` task: jailbreak / injection prompts vs benign and safe-but-scary prompts, split by attack group.
-import { hashString } from '../trainer/features.ts';
+import { hashString } from '../../ml/wide-mlp/features.ts';
 import { BENIGN_INSTRUCTION_SPLIT, benignInstructions } from './benign-instructions.ts';
 import { buildDataset, type Candidate, readCsv, readJsonl } from './build.ts';
 import { normalizeForDedupe, SPLIT_METHOD, splitOf } from './split.ts';

@@ -1,7 +1,7 @@
 // The `pii` task: Presidio's synthetic sentences with character spans, split by template for held-out evaluation.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { LabelledRange } from '../tagger/spans.ts';
+import type { LabelledRange } from '../../ml/tagger/spans.ts';
 import { DatasetError } from './build.ts';
 import { SPLIT_SALT, type SplitName, splitOf } from './split.ts';
 

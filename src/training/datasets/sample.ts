@@ -1,5 +1,5 @@
 // Deterministic sampling of data-set rows, independent of file order.
-import { hashString } from '../trainer/features.ts';
+import { hashString } from '../../ml/wide-mlp/features.ts';
 
 /** The first `n` items by a stable hash of their key (ties broken by the key itself). */
 export function sampleByHash<T>(items: readonly T[], key: (item: T) => string, n: number): T[] {

@@ -1,44 +1,19 @@
-// Exports a WideMLP's L2-normalised hidden layer as an ONNX text-embedding model, and its TS reference forward.
-import { FORMAT_VERSION_KEY, MODEL_KIND_KEY, readModelMetadata } from '../model-metadata.ts';
+// Exports a WideMLP's L2-normalised hidden layer as an ONNX text-embedding model, and its TS reference forward;
+// src/ml/embedding/embedding-metadata.ts reads it back.
+import {
+  EMBEDDING_FORMAT_VERSION,
+  EMBEDDING_KIND,
+  EMBEDDING_OUTPUT,
+  type EmbeddingMetadata,
+  EmbeddingMetadataError,
+  EMBEDDING_METADATA_KEYS as KEYS,
+} from '../../ml/embedding/embedding-metadata.ts';
 import { attr, OnnxGraphBuilder } from '../onnx-writer.ts';
 import { addBagConstants, addBagHiddenLayer } from '../trainer/export-onnx.ts';
-import { type FeaturizerConfig, validateFeaturizerConfig } from '../trainer/features.ts';
 import type { WideMlpModel } from '../trainer/wide-mlp.ts';
-
-/** Value of the `semantic_router.model_kind` metadata entry of an exported embedding model. */
-export const EMBEDDING_KIND = 'wide-mlp-embedding';
-export const EMBEDDING_FORMAT_VERSION = 1;
-
-/** Name of the graph output: float32 [batch, dim], each row of unit L2 norm (or all zeros). */
-export const EMBEDDING_OUTPUT = 'embedding';
 
 /** Norms below this are treated as zero, so an all-zero hidden layer embeds as the zero vector. */
 export const NORM_EPSILON = 1e-12;
-
-/** What inference needs besides the weights; stored as ONNX metadata_props. */
-export interface EmbeddingMetadata {
-  readonly featurizer: FeaturizerConfig;
-  /** Embedding width (the WideMLP's hidden size). */
-  readonly dim: number;
-  /** Seed the weights were trained with. */
-  readonly seed: number;
-}
-
-const KEYS = {
-  kind: MODEL_KIND_KEY,
-  version: FORMAT_VERSION_KEY,
-  featurizer: 'featurizer',
-  dim: 'embedding_dim',
-  seed: 'training_seed',
-} as const;
-
-/** An ONNX file that is not an embedding model written by `exportEmbeddingOnnx`, or with broken metadata. */
-export class EmbeddingMetadataError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EmbeddingMetadataError';
-  }
-}
 
 /**
  * Serialises the encoder half of a WideMLP: masked mean of the n-gram embeddings → W1 + b1 → ReLU → divide by
@@ -104,33 +79,4 @@ export function embedFeatures(model: WideMlpModel, features: Int32Array): Float3
   }
   const scale = 1 / Math.max(Math.sqrt(norm), NORM_EPSILON);
   return Float32Array.from(h, (v) => v * scale);
-}
-
-/** Cosine similarity of two unit (or zero) vectors: their dot product, clipped to [-1, 1]. */
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = Math.min(a.length, b.length);
-  let dot = 0;
-  for (let i = 0; i < n; i++) dot += (a[i] ?? 0) * (b[i] ?? 0);
-  return Number.isFinite(dot) ? Math.min(1, Math.max(-1, dot)) : 0;
-}
-
-/** Reads and checks the metadata of an exported embedding model from its ONNX bytes. */
-export function loadEmbeddingMetadata(bytes: Uint8Array): EmbeddingMetadata {
-  const get = readModelMetadata(
-    bytes,
-    { kind: EMBEDDING_KIND, version: EMBEDDING_FORMAT_VERSION },
-    (message) => new EmbeddingMetadataError(message),
-  );
-  let featurizer: FeaturizerConfig;
-  try {
-    featurizer = validateFeaturizerConfig(JSON.parse(get(KEYS.featurizer)));
-  } catch (error) {
-    throw new EmbeddingMetadataError(`bad featurizer metadata: ${(error as Error).message}`);
-  }
-  const dim = Number(get(KEYS.dim));
-  if (!Number.isInteger(dim) || dim < 1)
-    throw new EmbeddingMetadataError(`bad embedding_dim '${get(KEYS.dim)}'`);
-  const seed = Number(get(KEYS.seed));
-  if (!Number.isInteger(seed)) throw new EmbeddingMetadataError(`bad training seed '${get(KEYS.seed)}'`);
-  return { featurizer, dim, seed };
 }

@@ -1,8 +1,6 @@
 // Typed ONNX graph builder: serialises small graphs to ONNX ModelProto bytes via protobufjs and proto/onnx.
 import { endianness } from 'node:os';
-// biome-ignore lint/style/noRestrictedImports: ONNX files are protobuf; this writer owns the ONNX shapes, not gRPC ones.
-import protobuf from 'protobufjs';
-import { findPackageFile } from '../package-files.ts';
+import { modelType } from '../ml/onnx-model.ts';
 
 /** ONNX TensorProto.DataType numbers (upstream onnx.proto). */
 export const OnnxDataType = {
@@ -128,22 +126,6 @@ interface ValueInfoMessage {
 }
 
 const HOST_IS_LITTLE_ENDIAN = endianness() === 'LE';
-
-let cachedRoot: protobuf.Root | undefined;
-
-function onnxRoot(): protobuf.Root {
-  if (cachedRoot === undefined) {
-    const root = new protobuf.Root();
-    root.loadSync(findPackageFile('proto/onnx/onnx.proto'), { keepCase: true });
-    root.resolveAll();
-    cachedRoot = root;
-  }
-  return cachedRoot;
-}
-
-function modelType(): protobuf.Type {
-  return onnxRoot().lookupType('onnx.ModelProto');
-}
 
 function elemTypeOf(data: TensorData): number {
   if (data instanceof Float32Array) return OnnxDataType.FLOAT;
@@ -335,13 +317,4 @@ export class OnnxGraphBuilder {
     if (this.#names.has(name)) throw new OnnxWriterError(`value '${name}' is defined twice`);
     this.#names.add(name);
   }
-}
-
-/**
- * Decodes ONNX ModelProto bytes into plain objects with the proto's field names (int64 as numbers,
- * enums as names, bytes as Uint8Array — Buffer in Node). Throws on bytes that are not a protobuf message.
- */
-export function decodeOnnxModel(bytes: Uint8Array): Record<string, unknown> {
-  const type = modelType();
-  return type.toObject(type.decode(bytes), { longs: Number, enums: String, arrays: true, oneofs: false });
 }

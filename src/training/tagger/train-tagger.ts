@@ -1,4 +1,12 @@
 // Trains the built-in PII token tagger (PERSON, STREET_ADDRESS) reproducibly and scores it on held-out templates.
+
+import { decodeSpans, goldTokenLabels, type LabelledRange, OUTSIDE } from '../../ml/tagger/spans.ts';
+import {
+  DEFAULT_TAGGER_FEATURIZER,
+  type TaggerFeaturizerConfig,
+  tokenFeatures,
+} from '../../ml/tagger/token-features.ts';
+import { type Token, tokenizeWithOffsets } from '../../ml/tagger/tokens.ts';
 import { loadPiiDataset, type PiiDataset, type PiiExample } from '../datasets/pii.ts';
 import { fitTemperature } from '../trainer/calibration.ts';
 import type { WideMlpTrainingSettings } from '../trainer/reproduce.ts';
@@ -11,9 +19,6 @@ import {
 } from '../trainer/wide-mlp.ts';
 import { exportTokenTaggerOnnx } from './export-tagger.ts';
 import { mergeAdjacent, type ScoredText, spanScores, type TypeSpanScores } from './span-metrics.ts';
-import { decodeSpans, goldTokenLabels, type LabelledRange, OUTSIDE } from './spans.ts';
-import { DEFAULT_TAGGER_FEATURIZER, type TaggerFeaturizerConfig, tokenFeatures } from './token-features.ts';
-import { type Token, tokenizeWithOffsets } from './tokens.ts';
 
 /** Entity types the built-in tagger learns (Presidio names). */
 export const TAGGER_ENTITY_TYPES = ['PERSON', 'STREET_ADDRESS'] as const;

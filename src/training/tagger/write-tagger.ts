@@ -2,16 +2,16 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { OnnxSessionPool } from '../../ml/onnx-session-pool.ts';
+import type { LabelledRange } from '../../ml/tagger/spans.ts';
+import type { TaggerFeaturizerConfig } from '../../ml/tagger/token-features.ts';
+import { TokenTagger } from '../../ml/tagger/token-tagger.ts';
 import { detectPii } from '../../pii/detect.ts';
 import { PII_TYPES } from '../../pii/types.ts';
 import { PII_DATA_FILE } from '../datasets/pii.ts';
 import { type LatencySummary, summarizeLatency } from '../metrics.ts';
-import { OnnxSessionPool } from '../onnx-session-pool.ts';
 import { mergeAdjacent, spanScores, type TypeSpanScores } from './span-metrics.ts';
-import type { LabelledRange } from './spans.ts';
 import { renderTaggerReadme } from './tagger-readme.ts';
-import type { TaggerFeaturizerConfig } from './token-features.ts';
-import { TokenTagger } from './token-tagger.ts';
 import {
   TAGGER_ENTITY_TYPES,
   TAGGER_LABELS,

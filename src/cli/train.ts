@@ -119,6 +119,7 @@ function parseTrainArgs(args: string[]): ClassifierTrainingOptions {
     seed: numberArg(values.seed, 'seed', 42, { integer: true, min: 0 }),
     hyper,
     targetRecall,
+    ...(TASK_DEFAULTS[task].threshold === undefined ? {} : { threshold: TASK_DEFAULTS[task].threshold }),
     maxRows: values['max-rows'] === undefined ? undefined : numberArg(values['max-rows'], 'max-rows', 0, int),
     latencySamples: numberArg(values['latency-samples'], 'latency-samples', 300, int),
   };

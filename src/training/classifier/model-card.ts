@@ -1,6 +1,7 @@
 // A trained classifier's card (OUT/card.json), its README rendering and the command line that reproduces it.
 import type { FeaturizerConfig } from '../../ml/wide-mlp/features.ts';
 import type { TaskDataset } from '../datasets/index.ts';
+import { type CrossSourceFigure, crossSourceTable } from '../eval/cross-source-figures.ts';
 import { type ClassificationMetrics, formatPercent } from '../metrics.ts';
 import { trainCommandLine, wideMlpFlags } from '../trainer/reproduce.ts';
 import type { HyperParameters } from './hyper-parameters.ts';
@@ -41,12 +42,14 @@ export interface ModelCard {
   };
   readonly metrics: { readonly validation: ClassificationMetrics; readonly test: ClassificationMetrics };
   /**
-   * Recommended threshold on P(positive label) (jailbreak only, else null); read by the router's
-   * model store as the signal's default threshold.
+   * Recommended threshold: on P(positive label) for jailbreak, on the top label's probability for domain (null
+   * for others); read by the router's model store as the signal's default threshold.
    */
   readonly threshold: number | null;
   /** How `threshold` was chosen and its validation / held-out detection rates (jailbreak only). */
   readonly detection: ThresholdMetrics | null;
+  /** Figures on sources the model was not trained on (see src/training/datasets/cross-source.ts). */
+  readonly crossSource?: readonly CrossSourceFigure[];
   readonly latency: LatencyMetrics;
   readonly nodeVersion: string;
   readonly createdBy: string;
@@ -56,8 +59,10 @@ const pct = formatPercent;
 
 const TASK_PROSE: Record<TaskDataset['task'], string> = {
   domain:
-    'Classifies a prompt into one of the 14 MMLU-Pro routing domains. Trained on exam questions (MMLU-Pro and ' +
-    'MMLU-Redux); expect lower accuracy on conversational prompts than on the held-out questions below.',
+    'Classifies a prompt into one of the 14 MMLU-Pro routing domains, or `off_topic` for everyday chat, ' +
+    'greetings and requests outside them (no domain rule matches it, so the catch-all decision applies). Trained ' +
+    'on MMLU-Pro questions and everyday-chat sources; MMLU-Redux and alpacaeval-prompts are kept out for the ' +
+    'cross-source figures. The top label counts only at or above the threshold below.',
   jailbreak:
     'Flags jailbreak and prompt-injection attempts. Output `jailbreak` probability ≥ the threshold below means ' +
     'flagged; the threshold was chosen on the validation split for the target recall. Held-out attacks come ' +
@@ -158,6 +163,18 @@ export function renderReadme(card: ModelCard): string {
       ...Object.entries(t.test.falsePositiveRateBySource).map(
         ([s, r]) => `| ${s} (benign) | ${r.examples} | FPR ${pct(r.rate)} |`,
       ),
+    );
+  }
+  if (card.crossSource !== undefined && card.crossSource.length > 0) {
+    lines.push(
+      '',
+      '## Cross-source evaluation (the figures that count)',
+      '',
+      'Rows from sources this model was not trained on, read as the router reads the model' +
+        (card.threshold === null ? '' : ` (threshold ${card.threshold})`) +
+        '; the targets are those of the issue that asked for them.',
+      '',
+      ...crossSourceTable(card.crossSource),
     );
   }
   lines.push(

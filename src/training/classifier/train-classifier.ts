@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type FeaturizerConfig, featurize } from '../../ml/wide-mlp/features.ts';
 import { type LabelledText, loadTaskDataset, type TaskDataset } from '../datasets/index.ts';
+import { crossSourceFigure, crossSourceSetsFor, decisionFor } from '../eval/cross-source-figures.ts';
 import { classificationMetrics, formatPercent } from '../metrics.ts';
 import { fitTemperature } from '../trainer/calibration.ts';
 import { exportWideMlpOnnx } from '../trainer/export-onnx.ts';
@@ -28,6 +29,8 @@ export interface ClassifierTrainingOptions {
   readonly seed: number;
   readonly hyper: HyperParameters;
   readonly targetRecall: number;
+  /** Default decision threshold written to the card for multi-class tasks (the signal's default). */
+  readonly threshold?: number;
   readonly maxRows: number | undefined;
   readonly latencySamples: number;
 }
@@ -120,6 +123,18 @@ export async function trainClassifier(
         )
       : null;
 
+  const threshold = detection === null ? (a.threshold ?? null) : detection.threshold;
+  const decide = decisionFor(a.task, dataset.labels, threshold);
+  const crossSource =
+    a.maxRows === undefined
+      ? crossSourceSetsFor(a.task, a.dataDir).map((set) =>
+          crossSourceFigure(
+            set,
+            set.rows.map((row) => decide(softmax(forwardLogits(model, featurize(row.text, featurizer)), T))),
+          ),
+        )
+      : [];
+
   const bytes = exportWideMlpOnnx(model, {
     labels: dataset.labels,
     featurizer,
@@ -158,8 +173,9 @@ export async function trainClassifier(
     },
     calibration,
     metrics,
-    threshold: detection === null ? null : detection.threshold,
+    threshold,
     detection,
+    crossSource,
     latency,
     nodeVersion: process.version,
     createdBy: `semantic-router train (total ${((performance.now() - started) / 1000).toFixed(1)} s)`,

@@ -1,7 +1,7 @@
 // Cross-source figures of the domain model: exam questions and everyday prompts from sources it was not trained on.
 import { readCsv } from './build.ts';
 import type { CrossSourceSet } from './cross-source.ts';
-import { DOMAIN_FILES, DOMAIN_LABELS, OFF_TOPIC_LABEL } from './domain.ts';
+import { DOMAIN_FILES, DOMAIN_LABELS, loadDomainDataset, OFF_TOPIC_LABEL } from './domain.ts';
 import { normalizeForDedupe } from './split.ts';
 import type { LabelledText } from './types.ts';
 import { withTypos } from './typos.ts';
@@ -34,9 +34,27 @@ function offTopic(texts: readonly string[], source: string): LabelledText[] {
   return texts.filter((t) => t.trim() !== '').map((text) => ({ text, label, source, group: text }));
 }
 
+/** The sets, less any text that is also a training, validation or test row of the domain task. */
 export function domainCrossSourceSets(dataDir: string): CrossSourceSet[] {
+  const dataset = loadDomainDataset(dataDir);
+  const trained = new Set(
+    [...dataset.train, ...dataset.validation, ...dataset.test].map((r) => normalizeForDedupe(r.text)),
+  );
+  return crossSourceCandidates(dataDir).map((set) => ({
+    ...set,
+    rows: set.rows.filter((r) => !trained.has(normalizeForDedupe(r.text))),
+  }));
+}
+
+function crossSourceCandidates(dataDir: string): CrossSourceSet[] {
   const redux = reduxRows(dataDir);
-  const clinc = readCsv(dataDir, CLINC_FILE, ['split', 'text']).filter((r) => r.split === 'test');
+  const clincRows = readCsv(dataDir, CLINC_FILE, ['split', 'text']);
+  const clincTrained = new Set(
+    clincRows.filter((r) => r.split === 'train').map((r) => normalizeForDedupe(r.text ?? '')),
+  );
+  const clinc = clincRows.filter(
+    (r) => r.split === 'test' && !clincTrained.has(normalizeForDedupe(r.text ?? '')),
+  );
   const alpaca = readCsv(dataDir, ALPACA_FILE, ['instruction']);
   return [
     {
@@ -61,7 +79,7 @@ export function domainCrossSourceSets(dataDir: string): CrossSourceSet[] {
       target: 0.05,
     },
     {
-      name: 'clinc150 test (assistant queries)',
+      name: 'clinc150 test split (assistant queries; its train split is trained on)',
       files: [CLINC_FILE],
       metric: 'abstain',
       rows: offTopic(

@@ -1,6 +1,7 @@
 // A deterministic typo generator for robustness figures: the kind of slips people make when typing fast.
-import { seededRandom } from '../../seeded-random.ts';
+
 import { hashString } from '../../ml/wide-mlp/features.ts';
+import { seededRandom } from '../../seeded-random.ts';
 
 /** Neighbouring keys on a QWERTY keyboard, for substitution typos. */
 const NEIGHBOURS: Record<string, string> = {

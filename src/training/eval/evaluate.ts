@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { OnnxSessionPool } from '../../ml/onnx-session-pool.ts';
 import { WideMlpClassifier } from '../../ml/wide-mlp/classifier-runtime.ts';
+import type { CrossSourceSet } from '../datasets/cross-source.ts';
 import {
   DatasetError,
   type LabelledText,
@@ -18,6 +19,12 @@ import {
   summarizeLatency,
 } from '../metrics.ts';
 import { type EntityModelEvaluation, evaluateEntityModel } from '../tagger/evaluate-tagger.ts';
+import {
+  type CrossSourceFigure,
+  crossSourceFigure,
+  crossSourceSetsFor,
+  decisionFor,
+} from './cross-source-figures.ts';
 import { EvalLoadError, type ModelDir, openModel, trainedMaxRows } from './model-folders.ts';
 
 /** Texts per inference of the throughput measurement. */
@@ -72,6 +79,8 @@ export interface ModelEvaluation {
   readonly evaluated: number;
   readonly metrics: ClassificationMetrics;
   readonly detection: EvalDetection | null;
+  /** Figures on sources the model was not trained on (full sets, whatever --max-rows says). */
+  readonly crossSource: readonly CrossSourceFigure[];
   /** Sequential batch-1 classify() through the session pool, after warm-up. */
   readonly latency: LatencySummary;
   readonly throughput: {
@@ -139,6 +148,7 @@ async function evaluateModel(
   model: ModelDir,
   dataset: TaskDataset,
   maxRows: number | undefined,
+  crossSourceSets: readonly CrossSourceSet[],
 ): Promise<ModelEvaluation> {
   const rows = evenlySpaced(dataset.test, maxRows);
   const texts = rows.map((r) => r.text);
@@ -185,6 +195,16 @@ async function evaluateModel(
       return best;
     });
     const threshold = model.card.threshold;
+    const decide = decisionFor(model.card.task, labels, threshold);
+    const crossSource: CrossSourceFigure[] = [];
+    for (const set of crossSourceSets) {
+      const decisions: (number | null)[] = [];
+      for (let i = 0; i < set.rows.length; i += THROUGHPUT_BATCH) {
+        const batch = await classifier.classify(set.rows.slice(i, i + THROUGHPUT_BATCH).map((r) => r.text));
+        for (const result of batch) decisions.push(decide(result.probabilities));
+      }
+      crossSource.push(crossSourceFigure(set, decisions));
+    }
     return {
       name: model.name,
       dir: model.dir,
@@ -197,8 +217,9 @@ async function evaluateModel(
         rows.map((r) => r.label),
         predicted,
       ),
+      crossSource,
       detection:
-        threshold === null
+        threshold === null || model.card.task !== 'jailbreak'
           ? null
           : detectionAt(
               threshold,
@@ -239,7 +260,8 @@ export async function evaluateModels(
         dataset = loadTaskDataset(task, dataDir, trainedMaxRows ?? undefined);
         datasets.set(key, dataset);
       }
-      results.push(await evaluateModel(pool, model, dataset, maxRows));
+      const sets = trainedMaxRows === null ? crossSourceSetsFor(task, dataDir) : [];
+      results.push(await evaluateModel(pool, model, dataset, maxRows, sets));
     }
   } finally {
     await pool.close();

@@ -1,6 +1,8 @@
 // The text report of `semantic-router eval`: per-model tables and the summary table the model READMEs show.
+
 import { formatPercent, markdownTable } from '../metrics.ts';
 import type { EntityModelEvaluation } from '../tagger/evaluate-tagger.ts';
+import { crossSourceTable } from './cross-source-figures.ts';
 import { type EvalReport, type ModelEvaluation, WARM_UP_CALLS } from './evaluate.ts';
 
 const pct = formatPercent;
@@ -75,6 +77,14 @@ export function renderModel(m: ModelEvaluation): string[] {
       m.metrics.perClass.map((c) => [c.label, String(c.support), pct(c.precision), pct(c.recall), pct(c.f1)]),
       [false, true, true, true, true],
     ),
+    ...(m.crossSource.length === 0
+      ? []
+      : [
+          '',
+          'Cross-source (sources this model was not trained on):',
+          '',
+          ...crossSourceTable(m.crossSource),
+        ]),
   ];
 }
 

@@ -37,9 +37,7 @@ export const TASK_DEFAULTS: Record<
   TaskDataset['task'],
   { readonly hyper: Partial<HyperParameters>; readonly targetRecall: number; readonly threshold?: number }
 > = {
-  // 0.3: the top domain counts from P = 0.3; off-topic chat is the model's own `off_topic` class, so a low threshold
-  // no longer sends greetings to a domain, and most exam questions get one.
-  domain: { hyper: {}, targetRecall: 0.97, threshold: 0.3 },
+  domain: { hyper: {}, targetRecall: 0.97 },
   jailbreak: { hyper: {}, targetRecall: 0.97 },
   guard: { hyper: { embeddingDim: 16, maxFeatures: 512, maxChars: 1024 }, targetRecall: 0.97 },
 };

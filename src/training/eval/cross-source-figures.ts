@@ -1,4 +1,6 @@
 // Scores a classifier on its task's cross-source sets (sources it was not trained on): the figures that count.
+
+import { DEFAULT_DOMAIN_THRESHOLD } from '../../signals/domains.ts';
 import { type CrossSourceSet, meetsTarget } from '../datasets/cross-source.ts';
 import { OFF_TOPIC_LABEL } from '../datasets/domain.ts';
 import { domainCrossSourceSets } from '../datasets/domain-cross-source.ts';
@@ -31,7 +33,7 @@ function argmax(values: ArrayLike<number>): number {
 
 /**
  * How the router reads the model: a binary detector flags label 1 at `threshold`; a multi-class model gives its
- * top label unless that is `off_topic` or below `threshold`.
+ * top label unless that is `off_topic` or below `threshold` (the domain signal's default when the card has none).
  */
 export function decisionFor(task: TaskName, labels: readonly string[], threshold: number | null): Decide {
   if (task === 'jailbreak') {
@@ -39,7 +41,7 @@ export function decisionFor(task: TaskName, labels: readonly string[], threshold
     return (p) => ((p[1] ?? 0) >= t ? 1 : 0);
   }
   const offTopic = labels.indexOf(OFF_TOPIC_LABEL);
-  const t = threshold ?? 0;
+  const t = threshold ?? DEFAULT_DOMAIN_THRESHOLD;
   return (p) => {
     const top = argmax(p);
     return top === offTopic || (p[top] ?? 0) < t ? null : top;
@@ -81,7 +83,7 @@ const METRIC_PROSE: Record<CrossSourceSet['metric'], string> = {
 /** Markdown table of the figures, with the target and whether it is met. */
 export function crossSourceTable(figures: readonly CrossSourceFigure[]): string[] {
   return [
-    '| set (not trained on) | rows | figure | value | target |',
+    '| set | rows | figure | value | target |',
     '|---|---:|---|---:|---|',
     ...figures.map((f) => {
       const bound = f.metric === 'fire_rate' || f.metric === 'unlabelled' ? '≤' : '≥';

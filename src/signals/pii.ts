@@ -4,6 +4,7 @@ import { BUILTIN_MODELS_DIR, defaultSessionPool, resolveModelFile } from '../ml/
 import { loadSpanModel, SPAN_MODEL_LOADERS, type SpanModelLoader } from '../ml/pii/span-model-loader.ts';
 import type { EntitySpan, SpanModel } from '../ml/span-model.ts';
 import { detectPii, PII_MAX_SPAN_CHARS, resolveOverlaps } from '../pii/detect.ts';
+import { weighEntityEvidence } from '../pii/entity-evidence.ts';
 import { piiTypeOfLabel } from '../pii/entity-labels.ts';
 import { LEARNED_PII_TYPES, type PiiSpan, SUPPORTED_PII_TYPES } from '../pii/types.ts';
 import type { RequestContext } from '../request/request-context.ts';
@@ -245,7 +246,9 @@ class RequestSpans {
       const texts = scopeTexts(this.#context, rule);
       result = Promise.all([this.#structuredOf(rule), modelSpans(model, texts, this.#run)]).then(
         ([structured, learned]) =>
-          texts.flatMap((_, i) => resolveOverlaps([...(structured[i] ?? []), ...(learned[i] ?? [])])),
+          texts.flatMap((text, i) =>
+            resolveOverlaps(weighEntityEvidence(text, [...(structured[i] ?? []), ...(learned[i] ?? [])])),
+          ),
       );
       this.#merged.set(key, result);
     }

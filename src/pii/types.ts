@@ -13,6 +13,31 @@ export const PII_TYPES = [
 /** PII types found by a learned entity model (built-in token tagger or a Hugging Face export). */
 export const LEARNED_PII_TYPES = ['PERSON', 'STREET_ADDRESS'] as const;
 
+/**
+ * Presidio / vLLM Semantic Router entity names a policy may list that this router does not detect: a rule naming
+ * them loads (with one warning per rule at policy load), and they never match. Dates, organisations, places and
+ * titles are not personal data on their own; the ID formats below have no validator here yet.
+ */
+export const UNDETECTED_PII_TYPES = [
+  'AGE',
+  'CRYPTO',
+  'DATE_TIME',
+  'DOMAIN_NAME',
+  'GPE',
+  'LOCATION',
+  'MEDICAL_LICENSE',
+  'NRP',
+  'ORGANIZATION',
+  'TITLE',
+  'UK_NHS',
+  'URL',
+  'US_BANK_NUMBER',
+  'US_DRIVER_LICENSE',
+  'US_ITIN',
+  'US_PASSPORT',
+  'ZIP_CODE',
+] as const;
+
 /** Every PII type a `pii` rule can report. */
 export const SUPPORTED_PII_TYPES = [...PII_TYPES, ...LEARNED_PII_TYPES] as const;
 

@@ -6,7 +6,7 @@ import type { EntitySpan, SpanModel } from '../ml/span-model.ts';
 import { detectPii, PII_MAX_SPAN_CHARS, resolveOverlaps } from '../pii/detect.ts';
 import { weighEntityEvidence } from '../pii/entity-evidence.ts';
 import { piiTypeOfLabel } from '../pii/entity-labels.ts';
-import { LEARNED_PII_TYPES, type PiiSpan, SUPPORTED_PII_TYPES } from '../pii/types.ts';
+import { LEARNED_PII_TYPES, type PiiSpan, SUPPORTED_PII_TYPES, UNDETECTED_PII_TYPES } from '../pii/types.ts';
 import type { RequestContext } from '../request/request-context.ts';
 import { modelFileRuleError } from './classifiers.ts';
 import { guardRolesSchema, scopeKey, scopeTexts } from './guard-scope.ts';
@@ -58,6 +58,7 @@ const piiRuleSchema = z.strictObject({
 export type PiiRule = z.infer<typeof piiRuleSchema>;
 
 const SUPPORTED = new Set<string>(SUPPORTED_PII_TYPES);
+const UNDETECTED = new Set<string>(UNDETECTED_PII_TYPES);
 
 /** `EMAIL_ADDRESS×2,CREDIT_CARD×1`: types and counts in order of first appearance, never values. */
 export function describeTypes(spans: readonly PiiSpan[]): string {
@@ -83,16 +84,33 @@ function typeProblems(rules: readonly PiiRule[]): RuleProblem[] {
   const problems: RuleProblem[] = [];
   rules.forEach((rule, ruleIndex) => {
     rule.pii_types?.forEach((type, i) => {
-      if (!SUPPORTED.has(type))
+      if (!SUPPORTED.has(type) && !UNDETECTED.has(type))
         problems.push({
           ruleIndex,
           path: `pii_types[${i}]`,
           message: `PII type ${type} is not detected by this router`,
-          hint: `use one of ${SUPPORTED_PII_TYPES.join(', ')}`,
+          hint: `use one of ${SUPPORTED_PII_TYPES.join(', ')} (accepted but never detected: ${UNDETECTED_PII_TYPES.join(', ')})`,
         });
     });
   });
   return problems;
+}
+
+/** One warning per rule that lists peer type names this router accepts but never detects. */
+function undetectedTypeWarnings(rules: readonly PiiRule[]): RuleProblem[] {
+  const warnings: RuleProblem[] = [];
+  rules.forEach((rule, ruleIndex) => {
+    const names = (rule.pii_types ?? []).filter((t) => UNDETECTED.has(t));
+    if (names.length === 0) return;
+    const none = names.length === rule.pii_types?.length;
+    warnings.push({
+      ruleIndex,
+      path: 'pii_types',
+      message: `PII type${names.length > 1 ? 's' : ''} ${names.join(', ')} ${names.length > 1 ? 'are' : 'is'} accepted but never detected by this router${none ? ': this rule never matches' : ''}`,
+      hint: `detected types: ${SUPPORTED_PII_TYPES.join(', ')}`,
+    });
+  });
+  return warnings;
 }
 
 interface CompiledRule {
@@ -321,10 +339,14 @@ export function createPiiFamily(
     create(rules, deps) {
       const problems = typeProblems(rules);
       if (problems.length > 0) throw new RuleConfigError(problems);
+      const warnings = undetectedTypeWarnings(rules);
+      const withWarnings = (evaluator: SignalEvaluator): SignalEvaluator =>
+        warnings.length === 0 ? evaluator : Object.assign(evaluator, { warnings });
       // Heuristic-only policies stay synchronous and never touch ONNX Runtime.
-      if (!rules.some(needsEntityModel)) return structuredEvaluator(rules.map((r) => compile(r, undefined)));
+      if (!rules.some(needsEntityModel))
+        return withWarnings(structuredEvaluator(rules.map((r) => compile(r, undefined))));
       return loadModels(rules, deps, loaders).then((models) =>
-        entityEvaluator(rules.map((r, i) => compile(r, models[i]))),
+        withWarnings(entityEvaluator(rules.map((r, i) => compile(r, models[i])))),
       );
     },
   });

@@ -97,11 +97,29 @@ interface Row {
   readonly values: Record<string, number>;
 }
 
-async function rate(set: PiiCrossSourceSet, fires: (text: string) => Promise<boolean>, maxRows: number) {
+/** Milliseconds of each batch-1 evaluation, per rule column. */
+const latencies = new Map<string, number[]>();
+
+async function rate(
+  set: PiiCrossSourceSet,
+  fires: (text: string) => Promise<boolean>,
+  maxRows: number,
+  column = '',
+) {
   const rows = set.rows.slice(0, maxRows);
+  const times = latencies.get(column) ?? [];
+  latencies.set(column, times);
   let hits = 0;
-  for (const row of rows) if (await fires(row.text)) hits++;
+  for (const row of rows) {
+    const started = process.hrtime.bigint();
+    if (await fires(row.text)) hits++;
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
   return rows.length === 0 ? 0 : hits / rows.length;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 }
 
 async function main(): Promise<void> {
@@ -122,10 +140,12 @@ async function main(): Promise<void> {
       typed.close();
     }
     for (let i = 0; i < columns.length; i++) {
-      values[columns[i]?.column ?? ''] = await rate(
+      const column = columns[i]?.column ?? '';
+      values[column] = await rate(
         set,
         (evaluators[i] as { fires: (t: string) => Promise<boolean> }).fires,
         args.maxRows,
+        column,
       );
     }
     table.push({
@@ -137,10 +157,22 @@ async function main(): Promise<void> {
     });
   }
   for (const e of evaluators) e.close();
+  const timing = Object.fromEntries(
+    [...latencies]
+      .filter(([column]) => column !== '')
+      .map(([column, times]) => {
+        const sorted = [...times].sort((a, b) => a - b);
+        return [column, { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), n: sorted.length }];
+      }),
+  );
   if (args.json) {
-    console.log(JSON.stringify(table, null, 2));
+    console.log(JSON.stringify({ table, timing }, null, 2));
     return;
   }
+  for (const [column, t] of Object.entries(timing))
+    console.log(
+      `batch-1 latency, ${column}: p50 ${t.p50.toFixed(3)} ms, p99 ${t.p99.toFixed(3)} ms (${t.n} requests)`,
+    );
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   for (const row of table) {
     const cells = Object.entries(row.values).map(([k, v]) => {

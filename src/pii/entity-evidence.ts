@@ -13,7 +13,10 @@ const WINDOW = 60;
 
 /** Words that say personal data is being handled, anywhere within WINDOW characters of the name. */
 const PII_WORDS =
-  /\b(?:e-?mail(?:ed)?|phone|telephone|mobile|cell ?phone|cell number|address|ssn|social security|passport|licen[cs]e|account|routing|iban|password|passcode|log-?in|username|user ?id|credentials?|date of birth|dob|birthday|born on|tax id|tin|pan card|national id|id number|patient|medical record|mrn|insurance|policyholder|salary|payroll|credit card|debit card|card number|contact details|personal (?:data|details|information|info)|resum[eé]|cv|lives at|resides)\b/i;
+  /\b(?:e-?mail(?:ed)?|phone|telephone|mobile|cell ?phone|cell number|address|social security|passport|licen[cs]e|account|routing|iban|password|passcode|log-?in|username|user ?id|credentials?|date of birth|born on|tax id|pan card|national id|id number|patient|medical record|insurance|policyholder|salary|payroll|credit card|debit card|card number|contact details|personal (?:data|details|information|info)|resum[eé]|lives at|resides)\b/i;
+
+/** The same for acronyms, upper case only (`tin` and `dob` are words in other languages). */
+const PII_ACRONYMS = /\b(?:SSN|TIN|DOB|MRN|PAN|CV|ITIN|EIN)\b/;
 
 /** Cues right before a name that introduce a person the user deals with. */
 const CUE_BEFORE = new RegExp(
@@ -32,11 +35,15 @@ const CUE_BEFORE = new RegExp(
 );
 
 /** A name that opens the text or a line and is spoken to: `Leif, can I speak to your boss?`. */
-const VOCATIVE_AFTER = /^[\p{L}.'’ -]{0,30},[^.!?\n]*\b(?:you|your|yours)\b/iu;
+const VOCATIVE_AFTER = /^(?:\s+\p{Lu}[\p{L}'’-]*)?\s*,[^.!?\n]*\b(?:you|your|yours)\b/u;
+
+/** Words that open a sentence followed by a comma and that the tagger mistakes for names. */
+const NOT_VOCATIVE =
+  /^(?:however|therefore|thus|also|yes|no|well|ok|okay|so|now|then|please|hello|hi|hey|thanks|sorry|first|second|third|finally|meanwhile|moreover|furthermore|additionally|unfortunately|fortunately|actually|honestly|again|today|tomorrow|yesterday|sure|look|listen|wait|note|remember|imagine|suppose|otherwise|instead|besides|still|anyway|indeed|certainly|clearly|obviously|alright|great|perfect|congratulations|hmm|oh|ah)$/i;
 
 /** Street-type words and other address markers (several languages), inside the span or just before it. */
 const ADDRESS_WORDS =
-  /\b(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl|square|sq|way|terrace|parkway|pkwy|highway|hwy|close|crescent|bypass|suite|apt|apartment|unit|floor|box|rue|via|viale|piazza|calle|avenida|rua|strasse|straße|str|gasse|weg|platz|utca|ul|vej|gata|gade|gatan|laan|straat|plein|chemin|allee|allée)\b/i;
+  /\b(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|terrace|parkway|pkwy|highway|hwy|crescent|bypass|suite|apt|apartment|p\.?\s?o\.? box|rue|via|viale|piazza|calle|avenida|rua|strasse|straße|str|gasse|weg|platz|utca|ul|vej|gata|gade|gatan|laan|straat|plein|chemin|allee|allée)\b/i;
 
 /** Cues right before an address. */
 const ADDRESS_CUE =
@@ -64,8 +71,10 @@ function personEvidence(text: string, span: PiiSpan, otherEvidence: boolean): bo
   const before = text.slice(Math.max(0, span.start - 40), span.start);
   if (CUE_BEFORE.test(before)) return true;
   const lineStart = span.start === 0 || /\n\s*$/.test(before) || /^\s*$/.test(before);
-  if (lineStart && VOCATIVE_AFTER.test(text.slice(span.end, span.end + 120))) return true;
-  return PII_WORDS.test(window(text, span));
+  const vocative = lineStart && !NOT_VOCATIVE.test(text.slice(span.start, span.end));
+  if (vocative && VOCATIVE_AFTER.test(text.slice(span.end, span.end + 120))) return true;
+  const around = window(text, span);
+  return PII_WORDS.test(around) || PII_ACRONYMS.test(around);
 }
 
 /**

@@ -13,7 +13,14 @@ const WINDOW = 60;
 
 /** Words that say personal data is being handled, anywhere within WINDOW characters of the name. */
 const PII_WORDS =
-  /\b(?:e-?mail(?:ed)?|phone|telephone|mobile|cell ?phone|cell number|address|social security|passport|licen[cs]e|account|routing|iban|password|passcode|log-?in|username|user ?id|credentials?|date of birth|born on|tax id|pan card|national id|id number|patient|medical record|insurance|policyholder|salary|payroll|credit card|debit card|card number|contact details|personal (?:data|details|information|info)|resum[eé]|lives at|resides)\b/i;
+  /\b(?:e-?mail(?:ed)?|phone|telephone|mobile|cell ?phone|cell number|address|social security|passport|licen[cs]e|routing|account (?:number|no)|iban|password|passcode|log-?in|username|user ?id|credentials?|date of birth|born on|tax id|pan card|national id|id number|medical record|credit card|debit card|card number|contact details|personal (?:data|details|information|info)|resum[eé]|lives at|resides)\b/i;
+
+/**
+ * Words that also fill exam questions about money and health ("Mr. Blake's checking account", "an insurance
+ * policy"): evidence only next to an ID-like token (five digits in a row, or letters and four digits, not an amount).
+ */
+const WEAK_PII_WORDS = /\b(?:account|insurance|patient|policyholder|salary|payroll|member|employee id)\b/i;
+const ID_TOKEN = /(?<![$€£\d.,])\b(?:\d[\d -]{3,}\d|[A-Z]+\d{4,}[A-Z\d]*|\d{4,}[A-Z]+)\b(?![.,]\d)/;
 
 /** The same for acronyms, upper case only (`tin` and `dob` are words in other languages). */
 const PII_ACRONYMS = /\b(?:SSN|TIN|DOB|MRN|PAN|CV|ITIN|EIN)\b/;
@@ -29,10 +36,12 @@ const CUE_BEFORE = new RegExp(
   ]
     .map((p) => `(?:${p})`)
     .join('|')
-    // The tagger sometimes tags only the surname: up to two words may sit between the cue and the span.
-    .concat(String.raw`(?:\s*[\p{L}][\p{L}.'’-]{0,15}){0,2}\s*$`),
-  'iu',
+    .concat('\\s*$'),
+  'i',
 );
+
+/** Up to two capitalised words at the end of the text before a span: the tagger sometimes tags only the surname. */
+const NAME_GAP = /(?:\s*\p{Lu}[\p{L}.'’-]{0,15}){1,2}\s*$/u;
 
 /** A name that opens the text or a line and is spoken to: `Leif, can I speak to your boss?`. */
 const VOCATIVE_AFTER = /^(?:\s+\p{Lu}[\p{L}'’-]*)?\s*,[^.!?\n]*\b(?:you|your|yours)\b/u;
@@ -69,12 +78,13 @@ function addressEvidence(text: string, span: PiiSpan): boolean {
 function personEvidence(text: string, span: PiiSpan, otherEvidence: boolean): boolean {
   if (otherEvidence) return true;
   const before = text.slice(Math.max(0, span.start - 40), span.start);
-  if (CUE_BEFORE.test(before)) return true;
+  if (CUE_BEFORE.test(before) || CUE_BEFORE.test(before.replace(NAME_GAP, ' '))) return true;
   const lineStart = span.start === 0 || /\n\s*$/.test(before) || /^\s*$/.test(before);
   const vocative = lineStart && !NOT_VOCATIVE.test(text.slice(span.start, span.end));
   if (vocative && VOCATIVE_AFTER.test(text.slice(span.end, span.end + 120))) return true;
   const around = window(text, span);
-  return PII_WORDS.test(around) || PII_ACRONYMS.test(around);
+  if (PII_WORDS.test(around) || PII_ACRONYMS.test(around)) return true;
+  return WEAK_PII_WORDS.test(around) && ID_TOKEN.test(around);
 }
 
 /**

@@ -26,6 +26,8 @@ describe('weighEntityEvidence', () => {
     ['In Hamlet, Ophelia drowns. Why does Gertrude describe it so calmly?', 'Ophelia'],
     ['Zoolander is a 2001 comedy film directed by Ben Stiller.', 'Ben Stiller'],
     ['Damn, Matt Hardy put on one hell in a cell match!', 'Matt Hardy'],
+    ['Mr. Blake put $1,810.50 in his checking account. What is the balance after 2 years?', 'Blake'],
+    ['However, try to avoid holding your sale during holiday week-ends.', 'However'],
   ])('keeps a bare name below 0.5: %s', (text, name) => {
     expect(personConfidence(text, name)).toBeCloseTo(BARE);
   });
@@ -37,6 +39,7 @@ describe('weighEntityEvidence', () => {
     ['Leif, can I please speak to your boss?', 'Leif'],
     ["Marcus Nguyen's passport number was visible in the export.", 'Marcus Nguyen'],
     ['Thanks,\nAna Ruiz', 'Ana Ruiz'],
+    ['Bank account 8721938475 registered under Chloe Mandel appeared twice.', 'Chloe Mandel'],
   ])('raises a name with evidence halfway to 1: %s', (text, name) => {
     expect(personConfidence(text, name)).toBeCloseTo(WITH_EVIDENCE);
   });

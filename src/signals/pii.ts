@@ -37,6 +37,11 @@ const piiRuleSchema = z.strictObject({
   description: z.string().optional(),
   /** Minimum entity confidence that counts (vLLM Semantic Router default 0.5). */
   threshold: z.number().min(0).max(1).default(0.5),
+  /**
+   * Extension: minimum confidence of the entity model's PERSON and STREET_ADDRESS spans (default: threshold). Names
+   * and addresses without contextual evidence score at most 0.4 (src/pii/entity-evidence.ts), so 0.3 reports them too.
+   */
+  entity_threshold: z.number().min(0).max(1).optional(),
   /** Types that are allowed in requests: finding them does not match the rule. */
   pii_types_allowed: piiTypeList.default([]),
   /** Extension: only these types match the rule (default: every detected type not allowed). */
@@ -59,6 +64,7 @@ export type PiiRule = z.infer<typeof piiRuleSchema>;
 
 const SUPPORTED = new Set<string>(SUPPORTED_PII_TYPES);
 const UNDETECTED = new Set<string>(UNDETECTED_PII_TYPES);
+const LEARNED = new Set<string>(LEARNED_PII_TYPES);
 
 /** `EMAIL_ADDRESS×2,CREDIT_CARD×1`: types and counts in order of first appearance, never values. */
 export function describeTypes(spans: readonly PiiSpan[]): string {
@@ -134,7 +140,8 @@ function compile(rule: PiiRule, model: SpanModel | undefined): CompiledRule {
 function matchOf(c: CompiledRule, spans: readonly PiiSpan[]): SignalMatch | undefined {
   const counted = spans.filter(
     (s) =>
-      s.confidence >= c.rule.threshold &&
+      s.confidence >=
+        (LEARNED.has(s.type) ? (c.rule.entity_threshold ?? c.rule.threshold) : c.rule.threshold) &&
       !c.allowed.has(s.type) &&
       (c.only === undefined || c.only.has(s.type)),
   );

@@ -299,6 +299,20 @@ describe('pluggable entity model formats', () => {
     expect(models[0]?.closed).toBe(true);
   });
 
+  it('reports a bare name only to a rule that lowers entity_threshold, at 0.4 of the model score', async () => {
+    const family = createPiiFamily([fakeLoader([])]);
+    const deps = { ...PII_TEST_DEPS, policyDir: dir };
+    mkdirSync(path.join(dir, 'fake'), { recursive: true });
+    const rules = [
+      { name: 'default', model: 'fake', pii_types: ['PERSON'] },
+      { name: 'bare', model: 'fake', pii_types: ['PERSON'], entity_threshold: 0.3 },
+    ];
+    const bare = await evaluate(rules, contextFor('Alice bought 3 apples. How many are left?'), deps, family);
+    expect(bare).toEqual([{ name: 'bare', confidence: expect.closeTo(0.36), detail: 'PERSON×1' }]);
+    const named = await evaluate(rules, contextFor('My name is Alice'), deps, family);
+    expect(named.map((m) => m.name)).toEqual(['default', 'bare']);
+  });
+
   it('rejects the evaluation when inference fails, so the engine applies on_error', async () => {
     const family = createPiiFamily([fakeLoader([], true)]);
     const deps = { ...PII_TEST_DEPS, policyDir: dir };

@@ -86,6 +86,23 @@ function ruleColumns(): { readonly column: string; readonly rule: unknown }[] {
         ],
       },
     },
+    {
+      column: 'structured + US IDs',
+      rule: {
+        name: 'ids',
+        pii_types: [
+          'EMAIL_ADDRESS',
+          'PHONE_NUMBER',
+          'CREDIT_CARD',
+          'IBAN_CODE',
+          'US_SSN',
+          'US_ITIN',
+          'US_PASSPORT',
+          'US_DRIVER_LICENSE',
+          'US_BANK_NUMBER',
+        ],
+      },
+    },
   ];
 }
 

@@ -95,7 +95,10 @@ function personEvidence(text: string, span: PiiSpan, otherEvidence: boolean): bo
 export function weighEntityEvidence(text: string, spans: readonly PiiSpan[]): PiiSpan[] {
   const addressOk = new Map<PiiSpan, boolean>();
   for (const s of spans) if (s.type === 'STREET_ADDRESS') addressOk.set(s, addressEvidence(text, s));
-  const structured = spans.some((s) => s.type !== 'PERSON' && s.type !== 'STREET_ADDRESS');
+  // A URL is no one's personal data; every other validated type is.
+  const structured = spans.some(
+    (s) => s.type !== 'PERSON' && s.type !== 'STREET_ADDRESS' && s.type !== 'URL',
+  );
   const textEvidence = structured || [...addressOk.values()].some(Boolean);
   const persons = new Map<PiiSpan, boolean>();
   for (const s of spans) if (s.type === 'PERSON') persons.set(s, personEvidence(text, s, textEvidence));

@@ -6,7 +6,14 @@ import type { EntitySpan, SpanModel } from '../ml/span-model.ts';
 import { detectPii, PII_MAX_SPAN_CHARS, resolveOverlaps } from '../pii/detect.ts';
 import { weighEntityEvidence } from '../pii/entity-evidence.ts';
 import { piiTypeOfLabel } from '../pii/entity-labels.ts';
-import { LEARNED_PII_TYPES, type PiiSpan, SUPPORTED_PII_TYPES, UNDETECTED_PII_TYPES } from '../pii/types.ts';
+import {
+  LEARNED_PII_TYPES,
+  OPT_IN_PII_TYPES,
+  type PiiSpan,
+  type PiiType,
+  SUPPORTED_PII_TYPES,
+  UNDETECTED_PII_TYPES,
+} from '../pii/types.ts';
 import type { RequestContext } from '../request/request-context.ts';
 import { modelFileRuleError } from './classifiers.ts';
 import { guardRolesSchema, scopeKey, scopeTexts } from './guard-scope.ts';
@@ -65,6 +72,11 @@ export type PiiRule = z.infer<typeof piiRuleSchema>;
 const SUPPORTED = new Set<string>(SUPPORTED_PII_TYPES);
 const UNDETECTED = new Set<string>(UNDETECTED_PII_TYPES);
 const LEARNED = new Set<string>(LEARNED_PII_TYPES);
+const OPT_IN = new Set<string>(OPT_IN_PII_TYPES);
+
+function isOptIn(type: string): type is PiiType {
+  return OPT_IN.has(type);
+}
 
 /** `EMAIL_ADDRESS×2,CREDIT_CARD×1`: types and counts in order of first appearance, never values. */
 export function describeTypes(spans: readonly PiiSpan[]): string {
@@ -143,7 +155,7 @@ function matchOf(c: CompiledRule, spans: readonly PiiSpan[]): SignalMatch | unde
       s.confidence >=
         (LEARNED.has(s.type) ? (c.rule.entity_threshold ?? c.rule.threshold) : c.rule.threshold) &&
       !c.allowed.has(s.type) &&
-      (c.only === undefined || c.only.has(s.type)),
+      (c.only === undefined ? !isOptIn(s.type) : c.only.has(s.type)),
   );
   if (counted.length === 0) return undefined;
   const confidence = Math.max(...counted.map((s) => s.confidence));
@@ -151,7 +163,11 @@ function matchOf(c: CompiledRule, spans: readonly PiiSpan[]): SignalMatch | unde
 }
 
 /** Validator spans of each text, read whole in overlapping chunks (synchronous when the texts are short). */
-function structuredSpans(texts: readonly string[], run: SignalRun): PiiSpan[][] | Promise<PiiSpan[][]> {
+function structuredSpans(
+  texts: readonly string[],
+  run: SignalRun,
+  optIn: ReadonlySet<PiiType>,
+): PiiSpan[][] | Promise<PiiSpan[][]> {
   const perText: PiiSpan[][] = texts.map(() => []);
   // A span depends on at most half the bound before its start and half from its start on (src/pii/detect.ts).
   const reach = Math.ceil(PII_MAX_SPAN_CHARS / 2);
@@ -161,7 +177,7 @@ function structuredSpans(texts: readonly string[], run: SignalRun): PiiSpan[][] 
     reach,
     (text, chunk, index) => {
       const spans = perText[index] as PiiSpan[];
-      for (const span of detectPii(text.slice(chunk.from, chunk.to))) {
+      for (const span of detectPii(text.slice(chunk.from, chunk.to), { optIn })) {
         const start = span.start + chunk.from;
         // A span belongs to the chunk it starts in; the overlap only completes it.
         if (start < chunk.ownedFrom || start >= chunk.ownedTo) continue;
@@ -174,13 +190,16 @@ function structuredSpans(texts: readonly string[], run: SignalRun): PiiSpan[][] 
 }
 
 /** Heuristic-only rules: one validator pass over each scope's texts, no model. */
-function structuredEvaluator(compiled: readonly CompiledRule[]): SignalEvaluator {
+function structuredEvaluator(
+  compiled: readonly CompiledRule[],
+  optIn: ReadonlySet<PiiType>,
+): SignalEvaluator {
   return {
     evaluate(context: RequestContext, run = UNBOUNDED_RUN) {
       const scopes = new Map<string, PiiSpan[][] | Promise<PiiSpan[][]>>();
       for (const c of compiled) {
         const key = scopeKey(c.rule);
-        if (!scopes.has(key)) scopes.set(key, structuredSpans(scopeTexts(context, c.rule), run));
+        if (!scopes.has(key)) scopes.set(key, structuredSpans(scopeTexts(context, c.rule), run, optIn));
       }
       const finish = (byScope: ReadonlyMap<string, PiiSpan[][]>) => {
         const matches: SignalMatch[] = [];
@@ -237,9 +256,12 @@ class RequestSpans {
   readonly #merged = new Map<string, Promise<PiiSpan[]>>();
   readonly #models = new Map<SpanModel, number>();
 
-  constructor(context: RequestContext, run: SignalRun) {
+  readonly #optIn: ReadonlySet<PiiType>;
+
+  constructor(context: RequestContext, run: SignalRun, optIn: ReadonlySet<PiiType>) {
     this.#context = context;
     this.#run = run;
+    this.#optIn = optIn;
   }
 
   /** Validator spans of the scope's texts, per text. */
@@ -247,7 +269,7 @@ class RequestSpans {
     const key = scopeKey(rule);
     let spans = this.#structured.get(key);
     if (!spans) {
-      spans = Promise.resolve(structuredSpans(scopeTexts(this.#context, rule), this.#run));
+      spans = Promise.resolve(structuredSpans(scopeTexts(this.#context, rule), this.#run, this.#optIn));
       this.#structured.set(key, spans);
     }
     return spans;
@@ -271,9 +293,14 @@ class RequestSpans {
       const texts = scopeTexts(this.#context, rule);
       result = Promise.all([this.#structuredOf(rule), modelSpans(model, texts, this.#run)]).then(
         ([structured, learned]) =>
-          texts.flatMap((text, i) =>
-            resolveOverlaps(weighEntityEvidence(text, [...(structured[i] ?? []), ...(learned[i] ?? [])])),
-          ),
+          texts.flatMap((text, i) => {
+            const weighed = weighEntityEvidence(text, [...(structured[i] ?? []), ...(learned[i] ?? [])]);
+            // Opt-in spans stay out of the overlap resolution, as in detectPii.
+            return [
+              ...resolveOverlaps(weighed.filter((s) => !isOptIn(s.type))),
+              ...weighed.filter((s) => isOptIn(s.type)),
+            ];
+          }),
       );
       this.#merged.set(key, result);
     }
@@ -312,11 +339,11 @@ async function loadModels(
 }
 
 /** Rules that need an entity model: validators plus the model's spans, evaluated asynchronously. */
-function entityEvaluator(compiled: readonly CompiledRule[]): SignalEvaluator {
+function entityEvaluator(compiled: readonly CompiledRule[], optIn: ReadonlySet<PiiType>): SignalEvaluator {
   const models = new Set(compiled.flatMap((c) => (c.model ? [c.model] : [])));
   return {
     async evaluate(context: RequestContext, run = UNBOUNDED_RUN) {
-      const spans = new RequestSpans(context, run);
+      const spans = new RequestSpans(context, run, optIn);
       const perRule = await Promise.all(
         compiled.map((c) => (c.model ? spans.get(c.model, c.rule) : spans.structured(c.rule))),
       );
@@ -347,13 +374,25 @@ export function createPiiFamily(
       const problems = typeProblems(rules);
       if (problems.length > 0) throw new RuleConfigError(problems);
       const warnings = undetectedTypeWarnings(rules);
+      // Opt-in detectors run when some rule names their type; only such rules count their spans (matchOf).
+      const optIn = new Set(rules.flatMap((r) => r.pii_types ?? []).filter(isOptIn));
       const withWarnings = (evaluator: SignalEvaluator): SignalEvaluator =>
         warnings.length === 0 ? evaluator : Object.assign(evaluator, { warnings });
       // Heuristic-only policies stay synchronous and never touch ONNX Runtime.
       if (!rules.some(needsEntityModel))
-        return withWarnings(structuredEvaluator(rules.map((r) => compile(r, undefined))));
+        return withWarnings(
+          structuredEvaluator(
+            rules.map((r) => compile(r, undefined)),
+            optIn,
+          ),
+        );
       return loadModels(rules, deps, loaders).then((models) =>
-        withWarnings(entityEvaluator(rules.map((r, i) => compile(r, models[i])))),
+        withWarnings(
+          entityEvaluator(
+            rules.map((r, i) => compile(r, models[i])),
+            optIn,
+          ),
+        ),
       );
     },
   });

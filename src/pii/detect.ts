@@ -5,15 +5,24 @@
 import { CREDIT_CARD_REACH, detectCreditCards } from './credit-card.ts';
 import { detectEmails, EMAIL_REACH } from './email.ts';
 import { detectIbans, IBAN_REACH } from './iban.ts';
+import {
+  detectBankNumbers,
+  detectDriverLicenses,
+  detectItins,
+  detectPassports,
+  ID_NUMBER_REACH,
+} from './id-numbers.ts';
 import { detectIpAddresses, IP_ADDRESS_REACH } from './ip-address.ts';
 import { detectPhoneNumbers, PHONE_REACH } from './phone.ts';
 import { detectSsns, SSN_REACH } from './ssn.ts';
 import type { DetectorReach, PiiDetector, PiiSpan, PiiType } from './types.ts';
+import { detectUrls, URL_REACH } from './url.ts';
 
 interface Prefilter {
   readonly digit: boolean;
   readonly at: boolean;
   readonly colon: boolean;
+  readonly dot: boolean;
 }
 
 interface DetectorEntry {
@@ -24,6 +33,8 @@ interface DetectorEntry {
   readonly applies: (pre: Prefilter) => boolean;
   /** Breaks confidence ties between overlapping spans: lower wins. */
   readonly rank: number;
+  /** Runs only when DetectOptions.optIn names its type (OPT_IN_PII_TYPES). */
+  readonly optIn?: boolean;
 }
 
 const DETECTORS: readonly DetectorEntry[] = [
@@ -45,6 +56,32 @@ const DETECTORS: readonly DetectorEntry[] = [
     rank: 4,
   },
   { type: 'PHONE_NUMBER', detect: detectPhoneNumbers, reach: PHONE_REACH, applies: (p) => p.digit, rank: 5 },
+  { type: 'US_ITIN', detect: detectItins, reach: SSN_REACH, applies: (p) => p.digit, rank: 6, optIn: true },
+  {
+    type: 'US_PASSPORT',
+    detect: detectPassports,
+    reach: ID_NUMBER_REACH,
+    applies: (p) => p.digit,
+    rank: 7,
+    optIn: true,
+  },
+  {
+    type: 'US_DRIVER_LICENSE',
+    detect: detectDriverLicenses,
+    reach: ID_NUMBER_REACH,
+    applies: (p) => p.digit,
+    rank: 8,
+    optIn: true,
+  },
+  {
+    type: 'US_BANK_NUMBER',
+    detect: detectBankNumbers,
+    reach: ID_NUMBER_REACH,
+    applies: (p) => p.digit,
+    rank: 9,
+    optIn: true,
+  },
+  { type: 'URL', detect: detectUrls, reach: URL_REACH, applies: (p) => p.dot, rank: 10, optIn: true },
 ];
 
 const RANK = new Map<PiiType, number>(DETECTORS.map((d) => [d.type, d.rank]));
@@ -93,22 +130,44 @@ export function piiChunks(length: number, size: number): PiiChunk[] {
 export interface DetectOptions {
   /** Run only these detectors (default: all). */
   readonly types?: ReadonlySet<PiiType>;
+  /** Opt-in detectors to run as well (default: none). */
+  readonly optIn?: ReadonlySet<PiiType>;
   /** Keep overlapping spans of different types instead of the most confident one (for debugging). */
   readonly keepOverlaps?: boolean;
 }
 
 function prefilter(text: string): Prefilter {
-  return { digit: /\d/.test(text), at: text.includes('@'), colon: text.includes(':') };
+  return {
+    digit: /\d/.test(text),
+    at: text.includes('@'),
+    colon: text.includes(':'),
+    dot: text.includes('.'),
+  };
 }
 
-/** Spans of structured PII in `text`, sorted by start, non-overlapping unless `keepOverlaps`. */
+/** Spans of structured PII in `text`, sorted by start, non-overlapping unless `keepOverlaps` (opt-in spans may overlap the others). */
 export function detectPii(text: string, options: DetectOptions = {}): PiiSpan[] {
   if (text.length === 0) return [];
   const pre = prefilter(text);
+  const spans = detectWith(text, pre, options, (entry) => entry.optIn !== true);
+  if (options.optIn === undefined || options.optIn.size === 0) return spans;
+  // Opt-in spans are resolved among themselves only: a rule that does not ask for them keeps what it would find
+  // without them (the bank number that also reads as a phone number stays a phone number for it).
+  const optIn = options.optIn;
+  const extra = detectWith(text, pre, options, (entry) => entry.optIn === true && optIn.has(entry.type));
+  return extra.length === 0 ? spans : [...spans, ...extra].sort(byStartThenEnd);
+}
+
+function detectWith(
+  text: string,
+  pre: Prefilter,
+  options: DetectOptions,
+  runs: (entry: DetectorEntry) => boolean,
+): PiiSpan[] {
   const found: PiiSpan[][] = [];
   for (const entry of DETECTORS) {
     if (options.types !== undefined && !options.types.has(entry.type)) continue;
-    if (!entry.applies(pre)) continue;
+    if (!runs(entry) || !entry.applies(pre)) continue;
     const spans = entry.detect(text);
     if (spans.length > 0) found.push(spans);
   }
@@ -116,7 +175,7 @@ export function detectPii(text: string, options: DetectOptions = {}): PiiSpan[] 
   const only = found.length === 1 ? (found[0] as PiiSpan[]) : undefined;
   if (only !== undefined && inOrderWithoutOverlaps(only)) return only;
   const candidates = found.flat();
-  if (options.keepOverlaps === true) return candidates.sort((a, b) => a.start - b.start || a.end - b.end);
+  if (options.keepOverlaps === true) return candidates.sort(byStartThenEnd);
   return resolveOverlaps(candidates);
 }
 
@@ -157,7 +216,7 @@ function pickGreedy(cluster: readonly PiiSpan[]): PiiSpan[] {
   const ordered = [...cluster].sort(
     (a, b) =>
       b.confidence - a.confidence ||
-      (RANK.get(a.type) ?? 9) - (RANK.get(b.type) ?? 9) ||
+      (RANK.get(a.type) ?? 99) - (RANK.get(b.type) ?? 99) ||
       b.end - b.start - (a.end - a.start) ||
       a.start - b.start,
   );

@@ -521,6 +521,12 @@ async function buildSignalEngine(
         ...(options.sessionPool !== undefined && { sessionPool: options.sessionPool }),
         ...(options.builtinModelsDir !== undefined && { builtinModelsDir: options.builtinModelsDir }),
       });
+      for (const w of evaluator.warnings ?? [])
+        issues.warning(
+          ['routing', 'signals', key, w.ruleIndex, ...w.path.split('.').filter(Boolean)],
+          w.message,
+          w.hint,
+        );
       const budgets = doc.limits.signal_budget_ms;
       evaluators.push({
         family: key,

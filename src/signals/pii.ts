@@ -4,8 +4,16 @@ import { BUILTIN_MODELS_DIR, defaultSessionPool, resolveModelFile } from '../ml/
 import { loadSpanModel, SPAN_MODEL_LOADERS, type SpanModelLoader } from '../ml/pii/span-model-loader.ts';
 import type { EntitySpan, SpanModel } from '../ml/span-model.ts';
 import { detectPii, PII_MAX_SPAN_CHARS, resolveOverlaps } from '../pii/detect.ts';
+import { weighEntityEvidence } from '../pii/entity-evidence.ts';
 import { piiTypeOfLabel } from '../pii/entity-labels.ts';
-import { LEARNED_PII_TYPES, type PiiSpan, SUPPORTED_PII_TYPES } from '../pii/types.ts';
+import {
+  LEARNED_PII_TYPES,
+  OPT_IN_PII_TYPES,
+  type PiiSpan,
+  type PiiType,
+  SUPPORTED_PII_TYPES,
+  UNDETECTED_PII_TYPES,
+} from '../pii/types.ts';
 import type { RequestContext } from '../request/request-context.ts';
 import { modelFileRuleError } from './classifiers.ts';
 import { guardRolesSchema, scopeKey, scopeTexts } from './guard-scope.ts';
@@ -36,6 +44,11 @@ const piiRuleSchema = z.strictObject({
   description: z.string().optional(),
   /** Minimum entity confidence that counts (vLLM Semantic Router default 0.5). */
   threshold: z.number().min(0).max(1).default(0.5),
+  /**
+   * Extension: minimum confidence of the entity model's PERSON and STREET_ADDRESS spans (default: threshold). Names
+   * and addresses without contextual evidence score at most 0.4 (src/pii/entity-evidence.ts), so 0.3 reports them too.
+   */
+  entity_threshold: z.number().min(0).max(1).optional(),
   /** Types that are allowed in requests: finding them does not match the rule. */
   pii_types_allowed: piiTypeList.default([]),
   /** Extension: only these types match the rule (default: every detected type not allowed). */
@@ -57,6 +70,13 @@ const piiRuleSchema = z.strictObject({
 export type PiiRule = z.infer<typeof piiRuleSchema>;
 
 const SUPPORTED = new Set<string>(SUPPORTED_PII_TYPES);
+const UNDETECTED = new Set<string>(UNDETECTED_PII_TYPES);
+const LEARNED = new Set<string>(LEARNED_PII_TYPES);
+const OPT_IN = new Set<string>(OPT_IN_PII_TYPES);
+
+function isOptIn(type: string): type is PiiType {
+  return OPT_IN.has(type);
+}
 
 /** `EMAIL_ADDRESS×2,CREDIT_CARD×1`: types and counts in order of first appearance, never values. */
 export function describeTypes(spans: readonly PiiSpan[]): string {
@@ -82,16 +102,33 @@ function typeProblems(rules: readonly PiiRule[]): RuleProblem[] {
   const problems: RuleProblem[] = [];
   rules.forEach((rule, ruleIndex) => {
     rule.pii_types?.forEach((type, i) => {
-      if (!SUPPORTED.has(type))
+      if (!SUPPORTED.has(type) && !UNDETECTED.has(type))
         problems.push({
           ruleIndex,
           path: `pii_types[${i}]`,
           message: `PII type ${type} is not detected by this router`,
-          hint: `use one of ${SUPPORTED_PII_TYPES.join(', ')}`,
+          hint: `use one of ${SUPPORTED_PII_TYPES.join(', ')} (accepted but never detected: ${UNDETECTED_PII_TYPES.join(', ')})`,
         });
     });
   });
   return problems;
+}
+
+/** One warning per rule that lists peer type names this router accepts but never detects. */
+function undetectedTypeWarnings(rules: readonly PiiRule[]): RuleProblem[] {
+  const warnings: RuleProblem[] = [];
+  rules.forEach((rule, ruleIndex) => {
+    const names = (rule.pii_types ?? []).filter((t) => UNDETECTED.has(t));
+    if (names.length === 0) return;
+    const none = names.length === rule.pii_types?.length;
+    warnings.push({
+      ruleIndex,
+      path: 'pii_types',
+      message: `PII type${names.length > 1 ? 's' : ''} ${names.join(', ')} ${names.length > 1 ? 'are' : 'is'} accepted but never detected by this router${none ? ': this rule never matches' : ''}`,
+      hint: `detected types: ${SUPPORTED_PII_TYPES.join(', ')}`,
+    });
+  });
+  return warnings;
 }
 
 interface CompiledRule {
@@ -115,9 +152,10 @@ function compile(rule: PiiRule, model: SpanModel | undefined): CompiledRule {
 function matchOf(c: CompiledRule, spans: readonly PiiSpan[]): SignalMatch | undefined {
   const counted = spans.filter(
     (s) =>
-      s.confidence >= c.rule.threshold &&
+      s.confidence >=
+        (LEARNED.has(s.type) ? (c.rule.entity_threshold ?? c.rule.threshold) : c.rule.threshold) &&
       !c.allowed.has(s.type) &&
-      (c.only === undefined || c.only.has(s.type)),
+      (c.only === undefined ? !isOptIn(s.type) : c.only.has(s.type)),
   );
   if (counted.length === 0) return undefined;
   const confidence = Math.max(...counted.map((s) => s.confidence));
@@ -125,7 +163,11 @@ function matchOf(c: CompiledRule, spans: readonly PiiSpan[]): SignalMatch | unde
 }
 
 /** Validator spans of each text, read whole in overlapping chunks (synchronous when the texts are short). */
-function structuredSpans(texts: readonly string[], run: SignalRun): PiiSpan[][] | Promise<PiiSpan[][]> {
+function structuredSpans(
+  texts: readonly string[],
+  run: SignalRun,
+  optIn: ReadonlySet<PiiType>,
+): PiiSpan[][] | Promise<PiiSpan[][]> {
   const perText: PiiSpan[][] = texts.map(() => []);
   // A span depends on at most half the bound before its start and half from its start on (src/pii/detect.ts).
   const reach = Math.ceil(PII_MAX_SPAN_CHARS / 2);
@@ -135,7 +177,7 @@ function structuredSpans(texts: readonly string[], run: SignalRun): PiiSpan[][] 
     reach,
     (text, chunk, index) => {
       const spans = perText[index] as PiiSpan[];
-      for (const span of detectPii(text.slice(chunk.from, chunk.to))) {
+      for (const span of detectPii(text.slice(chunk.from, chunk.to), { optIn })) {
         const start = span.start + chunk.from;
         // A span belongs to the chunk it starts in; the overlap only completes it.
         if (start < chunk.ownedFrom || start >= chunk.ownedTo) continue;
@@ -148,13 +190,16 @@ function structuredSpans(texts: readonly string[], run: SignalRun): PiiSpan[][] 
 }
 
 /** Heuristic-only rules: one validator pass over each scope's texts, no model. */
-function structuredEvaluator(compiled: readonly CompiledRule[]): SignalEvaluator {
+function structuredEvaluator(
+  compiled: readonly CompiledRule[],
+  optIn: ReadonlySet<PiiType>,
+): SignalEvaluator {
   return {
     evaluate(context: RequestContext, run = UNBOUNDED_RUN) {
       const scopes = new Map<string, PiiSpan[][] | Promise<PiiSpan[][]>>();
       for (const c of compiled) {
         const key = scopeKey(c.rule);
-        if (!scopes.has(key)) scopes.set(key, structuredSpans(scopeTexts(context, c.rule), run));
+        if (!scopes.has(key)) scopes.set(key, structuredSpans(scopeTexts(context, c.rule), run, optIn));
       }
       const finish = (byScope: ReadonlyMap<string, PiiSpan[][]>) => {
         const matches: SignalMatch[] = [];
@@ -211,9 +256,12 @@ class RequestSpans {
   readonly #merged = new Map<string, Promise<PiiSpan[]>>();
   readonly #models = new Map<SpanModel, number>();
 
-  constructor(context: RequestContext, run: SignalRun) {
+  readonly #optIn: ReadonlySet<PiiType>;
+
+  constructor(context: RequestContext, run: SignalRun, optIn: ReadonlySet<PiiType>) {
     this.#context = context;
     this.#run = run;
+    this.#optIn = optIn;
   }
 
   /** Validator spans of the scope's texts, per text. */
@@ -221,7 +269,7 @@ class RequestSpans {
     const key = scopeKey(rule);
     let spans = this.#structured.get(key);
     if (!spans) {
-      spans = Promise.resolve(structuredSpans(scopeTexts(this.#context, rule), this.#run));
+      spans = Promise.resolve(structuredSpans(scopeTexts(this.#context, rule), this.#run, this.#optIn));
       this.#structured.set(key, spans);
     }
     return spans;
@@ -245,7 +293,14 @@ class RequestSpans {
       const texts = scopeTexts(this.#context, rule);
       result = Promise.all([this.#structuredOf(rule), modelSpans(model, texts, this.#run)]).then(
         ([structured, learned]) =>
-          texts.flatMap((_, i) => resolveOverlaps([...(structured[i] ?? []), ...(learned[i] ?? [])])),
+          texts.flatMap((text, i) => {
+            const weighed = weighEntityEvidence(text, [...(structured[i] ?? []), ...(learned[i] ?? [])]);
+            // Opt-in spans stay out of the overlap resolution, as in detectPii.
+            return [
+              ...resolveOverlaps(weighed.filter((s) => !isOptIn(s.type))),
+              ...weighed.filter((s) => isOptIn(s.type)),
+            ];
+          }),
       );
       this.#merged.set(key, result);
     }
@@ -284,11 +339,11 @@ async function loadModels(
 }
 
 /** Rules that need an entity model: validators plus the model's spans, evaluated asynchronously. */
-function entityEvaluator(compiled: readonly CompiledRule[]): SignalEvaluator {
+function entityEvaluator(compiled: readonly CompiledRule[], optIn: ReadonlySet<PiiType>): SignalEvaluator {
   const models = new Set(compiled.flatMap((c) => (c.model ? [c.model] : [])));
   return {
     async evaluate(context: RequestContext, run = UNBOUNDED_RUN) {
-      const spans = new RequestSpans(context, run);
+      const spans = new RequestSpans(context, run, optIn);
       const perRule = await Promise.all(
         compiled.map((c) => (c.model ? spans.get(c.model, c.rule) : spans.structured(c.rule))),
       );
@@ -318,10 +373,26 @@ export function createPiiFamily(
     create(rules, deps) {
       const problems = typeProblems(rules);
       if (problems.length > 0) throw new RuleConfigError(problems);
+      const warnings = undetectedTypeWarnings(rules);
+      // Opt-in detectors run when some rule names their type; only such rules count their spans (matchOf).
+      const optIn = new Set(rules.flatMap((r) => r.pii_types ?? []).filter(isOptIn));
+      const withWarnings = (evaluator: SignalEvaluator): SignalEvaluator =>
+        warnings.length === 0 ? evaluator : Object.assign(evaluator, { warnings });
       // Heuristic-only policies stay synchronous and never touch ONNX Runtime.
-      if (!rules.some(needsEntityModel)) return structuredEvaluator(rules.map((r) => compile(r, undefined)));
+      if (!rules.some(needsEntityModel))
+        return withWarnings(
+          structuredEvaluator(
+            rules.map((r) => compile(r, undefined)),
+            optIn,
+          ),
+        );
       return loadModels(rules, deps, loaders).then((models) =>
-        entityEvaluator(rules.map((r, i) => compile(r, models[i]))),
+        withWarnings(
+          entityEvaluator(
+            rules.map((r, i) => compile(r, models[i])),
+            optIn,
+          ),
+        ),
       );
     },
   });

@@ -26,6 +26,8 @@ export interface SignalEvaluator {
   ): readonly SignalMatch[] | Promise<readonly SignalMatch[]>;
   /** Releases resources (models, workers) when the policy generation holding it is dropped. */
   close?(): void;
+  /** Rule settings that load but may not do what the author meant; reported as policy warnings. */
+  readonly warnings?: readonly RuleProblem[];
 }
 
 /** A problem found while building a family's evaluator, located relative to the family's list of rules. */

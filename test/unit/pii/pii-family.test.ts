@@ -76,8 +76,8 @@ describe('pii family', () => {
     expect(matches.map((m) => m.name)).toEqual(['cards']);
   });
 
-  it('rejects pii_types this router cannot detect', async () => {
-    const rule = piiFamily.ruleSchema.parse({ name: 'p', pii_types: ['GPE'] });
+  it('rejects pii_types neither this router nor Presidio names', async () => {
+    const rule = piiFamily.ruleSchema.parse({ name: 'p', pii_types: ['SHOE_SIZE'] });
     expect(() => piiFamily.create([rule], TEST_SIGNAL_DEPS)).toThrow(RuleConfigError);
   });
 

@@ -272,7 +272,8 @@ describe('pluggable entity model formats', () => {
   it('reads a Hugging Face token-classification export, mapping PER and LOC', async () => {
     writeHfDir(path.join(dir, 'hf-ner'), { onnx: tokenClassifierOnnx(), labels: NER_LABELS });
     const deps = { ...PII_TEST_DEPS, policyDir: dir };
-    const context = contextFor('Café avec John Smith à Paris');
+    // Contact wording makes the name personal data, `lives in` makes the place an address (see entity-evidence.ts).
+    const context = contextFor('Please contact John Smith, who lives in Paris');
     const matches = await evaluate([{ name: 'p', model: 'hf-ner' }], context, deps);
     expect(matches).toEqual([
       { name: 'p', confidence: expect.any(Number), detail: 'PERSON×1,STREET_ADDRESS×1' },
@@ -290,11 +291,26 @@ describe('pluggable entity model formats', () => {
     ];
     const matches = await evaluate(rules, contextFor('Alice of Acme lives on Main Street'), deps, family);
     expect(matches).toEqual([
-      { name: 'a', confidence: 0.9, detail: 'PERSON×1,STREET_ADDRESS×1' },
-      { name: 'b', confidence: 0.9, detail: 'STREET_ADDRESS×1' },
+      // The model says 0.9; an address cue (`lives on`) is evidence for both spans, which lifts them halfway to 1.
+      { name: 'a', confidence: 0.95, detail: 'PERSON×1,STREET_ADDRESS×1' },
+      { name: 'b', confidence: 0.95, detail: 'STREET_ADDRESS×1' },
     ]);
     expect(models).toHaveLength(1);
     expect(models[0]?.closed).toBe(true);
+  });
+
+  it('reports a bare name only to a rule that lowers entity_threshold, at 0.4 of the model score', async () => {
+    const family = createPiiFamily([fakeLoader([])]);
+    const deps = { ...PII_TEST_DEPS, policyDir: dir };
+    mkdirSync(path.join(dir, 'fake'), { recursive: true });
+    const rules = [
+      { name: 'default', model: 'fake', pii_types: ['PERSON'] },
+      { name: 'bare', model: 'fake', pii_types: ['PERSON'], entity_threshold: 0.3 },
+    ];
+    const bare = await evaluate(rules, contextFor('Alice bought 3 apples. How many are left?'), deps, family);
+    expect(bare).toEqual([{ name: 'bare', confidence: expect.closeTo(0.36), detail: 'PERSON×1' }]);
+    const named = await evaluate(rules, contextFor('My name is Alice'), deps, family);
+    expect(named.map((m) => m.name)).toEqual(['default', 'bare']);
   });
 
   it('rejects the evaluation when inference fails, so the engine applies on_error', async () => {

@@ -10,7 +10,11 @@ import {
   type TaskDataset,
   type TaskName,
 } from '../ml/datasets/index.ts';
-import { JAILBREAK_REFERENCE_NEGATIVES } from '../ml/datasets/jailbreak.ts';
+import {
+  asDetectionRows,
+  JAILBREAK_REFERENCE_NEGATIVES,
+  unsafeProbability,
+} from '../ml/datasets/jailbreak.ts';
 import {
   type ClassificationMetrics,
   classificationMetrics,
@@ -386,11 +390,7 @@ async function evaluateModel(
       detection:
         threshold === null
           ? null
-          : detectionAt(
-              threshold,
-              probabilities.map((p) => p[1] ?? 0),
-              rows,
-            ),
+          : detectionAt(threshold, probabilities.map(unsafeProbability), asDetectionRows(rows)),
       latency: summarizeLatency(times),
       throughput: {
         batchSize: THROUGHPUT_BATCH,

@@ -10,7 +10,12 @@ import {
   TASK_NAMES,
   type TaskDataset,
 } from '../ml/datasets/index.ts';
-import { JAILBREAK_REFERENCE_NEGATIVES } from '../ml/datasets/jailbreak.ts';
+import {
+  asDetectionRows,
+  JAILBREAK_REFERENCE_NEGATIVES,
+  unsafeProbability,
+} from '../ml/datasets/jailbreak.ts';
+import { falsePositiveCap, JAILBREAK_MAX_REFERENCE_FPR } from '../ml/datasets/jailbreak-threshold.ts';
 import { trainEmbeddingModel } from '../ml/embedding/train-embedding.ts';
 import {
   type ClassificationMetrics,
@@ -267,7 +272,10 @@ function thresholdMetrics(
   test: readonly LabelledText[],
   targetRecall: number,
 ): ThresholdMetrics {
-  const threshold = chooseThreshold(validationScores, validation, targetRecall);
+  const threshold = Math.max(
+    chooseThreshold(validationScores, validation, targetRecall),
+    falsePositiveCap(validationScores, validation),
+  );
   const v = rates(validationScores, validation, threshold);
   const t = rates(testScores, test, threshold);
   const reference = JAILBREAK_REFERENCE_NEGATIVES;
@@ -403,8 +411,9 @@ const TASK_PROSE: Record<TaskDataset['task'], string> = {
     'Classifies a prompt into one of the 14 MMLU-Pro routing domains. Trained on exam questions (MMLU-Pro and ' +
     'MMLU-Redux); expect lower accuracy on conversational prompts than on the held-out questions below.',
   jailbreak:
-    'Flags jailbreak and prompt-injection attempts. Output `jailbreak` probability ≥ the threshold below means ' +
-    'flagged; the threshold was chosen on the validation split for the target recall. Held-out attacks come ' +
+    'Flags jailbreak and prompt-injection attempts and plainly unsafe requests. P(unsafe) = 1 − P(benign) ≥ the ' +
+    'threshold below means flagged, and the most likely other label is the category; the threshold was chosen ' +
+    'on the validation split for the target recall. Held-out attacks come ' +
     'from JailbreakBench behaviors and GPTFuzzer templates that are absent from training (split by behavior ' +
     'and by template id), but JailbreakChat-style prompts reuse templates across behaviors, so some held-out ' +
     'jbb prompts share a template with training prompts.',
@@ -484,7 +493,8 @@ export function renderReadme(card: ModelCard): string {
       '',
       '## Detection threshold',
       '',
-      `Flag when P(jailbreak) ≥ **${t.threshold.toFixed(4)}** (chosen on validation for recall ≥ ${pct(t.targetRecall)}).`,
+      `Flag when P(unsafe) ≥ **${t.threshold.toFixed(4)}** (chosen on validation for recall ≥ ${pct(t.targetRecall)}, ` +
+        `raised if needed to a reference FPR ≤ ${pct(JAILBREAK_MAX_REFERENCE_FPR)}).`,
       '',
       `Reference false-positive rate = over ${t.referenceNegativeSources.join(', ')}; ` +
         'overall = over every benign text, deepset benign prompts included.',
@@ -591,10 +601,10 @@ async function train(a: TrainArgs, io: TrainIO): Promise<ModelCard> {
   const detection =
     a.task === 'jailbreak'
       ? thresholdMetrics(
-          validationProbs.map((p) => p[1] ?? 0),
-          dataset.validation,
-          testProbs.map((p) => p[1] ?? 0),
-          dataset.test,
+          validationProbs.map(unsafeProbability),
+          asDetectionRows(dataset.validation),
+          testProbs.map(unsafeProbability),
+          asDetectionRows(dataset.test),
           a.targetRecall,
         )
       : null;

@@ -2,7 +2,7 @@
 // the built-in model was not trained on. Held-out splits of trained sources are named as such.
 import { readCsv } from './build.ts';
 import type { CrossSourceSet } from './cross-source.ts';
-import { JAILBREAK_FILES, loadJailbreakDataset } from './jailbreak.ts';
+import { EVALUATION_ONLY_FILE as ALPACA_FILE, JAILBREAK_FILES, loadJailbreakDataset } from './jailbreak.ts';
 import { normalizeForDedupe } from './split.ts';
 import type { LabelledText, TaskDataset } from './types.ts';
 
@@ -13,7 +13,6 @@ export const EVERYDAY_FIRE_RATE_TARGET = 0.02;
 const BENIGN = 0;
 const UNSAFE = 1;
 
-const ALPACA_FILE = 'alpacaeval-prompts/alpaca_eval_instructions.csv';
 const CLINC_FILE = 'clinc150/clinc150_full.csv';
 const XSTEST_FILE = 'xstest/xstest_prompts.csv';
 const LINGUA_FILE = 'lingua-langid/lingua_testdata_24langs.csv';

@@ -87,6 +87,9 @@ export const JAILBREAK_FILES = {
   ],
 } as const;
 
+/** Everyday prompts kept for evaluation: never trained, even where another source repeats one. */
+export const EVALUATION_ONLY_FILE = 'alpacaeval-prompts/alpaca_eval_instructions.csv';
+
 /** Sources whose rows are unsafe (every other source is benign). */
 export const JAILBREAK_UNSAFE_SOURCES: readonly string[] = [
   'jbb-jailbreak',
@@ -318,8 +321,12 @@ export function loadJailbreakDataset(dataDir: string, options: JailbreakOptions 
   }
   candidates.push(...unsafeRequests(options.fillsPerUnsafeRequest ?? 8, categoryLabel, 'templated-unsafe'));
   // Short everyday assistant queries (clinc150's test split is kept for evaluation).
-  const clinc = readCsv(dataDir, JAILBREAK_FILES['clinc150-benign'][0], ['split', 'text'])
-    .filter((r) => r.split === 'train')
+  const clincRows = readCsv(dataDir, JAILBREAK_FILES['clinc150-benign'][0], ['split', 'text']);
+  const clincTest = new Set(
+    clincRows.filter((r) => r.split === 'test').map((r) => normalizeForDedupe(r.text ?? '')),
+  );
+  const clinc = clincRows
+    .filter((r) => r.split === 'train' && !clincTest.has(normalizeForDedupe(r.text ?? '')))
     .map((r) => r.text ?? '');
   for (const text of sampleByHash(clinc, (t) => t, options.clincBenign ?? 3000)) {
     candidates.push({ text, label: BENIGN, source: 'clinc150-benign' });
@@ -365,8 +372,16 @@ export function loadJailbreakDataset(dataDir: string, options: JailbreakOptions 
       'templated-task-benign',
     ),
   );
+  // The alpacaeval prompts are the everyday false-positive benchmark: a text that is also one of them is not trained.
+  const evaluationOnly = new Set(
+    readCsv(dataDir, EVALUATION_ONLY_FILE, ['instruction']).map((r) =>
+      normalizeForDedupe(r.instruction ?? ''),
+    ),
+  );
   const excluded = new Set(options.excludeSources ?? []);
-  const kept = excluded.size === 0 ? candidates : candidates.filter((c) => !excluded.has(c.source));
+  const kept = candidates.filter(
+    (c) => !excluded.has(c.source) && !evaluationOnly.has(normalizeForDedupe(c.text)),
+  );
   return buildDataset('jailbreak', JAILBREAK_LABELS, kept, JAILBREAK_FILES, JAILBREAK_SPLIT_METHOD);
 }
 

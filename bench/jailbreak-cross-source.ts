@@ -68,6 +68,7 @@ async function committedFigures(dataDir: string, modelDir: string): Promise<void
       );
     }
     const dataset = loadJailbreakDataset(dataDir);
+    await categoryFigures(pool, path.resolve(modelDir, 'model.onnx'), dataset.test);
     const seen = new Set([...dataset.train, ...dataset.validation].map((r) => normalizeForDedupe(r.text)));
     const byLang = new Map<string, string[]>();
     for (const { lang, text } of linguaHeldOut(dataDir, seen))
@@ -83,6 +84,37 @@ async function committedFigures(dataDir: string, modelDir: string): Promise<void
   } finally {
     await pool.close();
   }
+}
+
+/** Of the held-out unsafe rows, how many get their own category as the likeliest unsafe label. */
+async function categoryFigures(
+  pool: OnnxSessionPool,
+  file: string,
+  test: readonly { readonly text: string; readonly label: number }[],
+): Promise<void> {
+  const classifier = await WideMlpClassifier.load(pool, file);
+  const unsafe = test.filter((r) => r.label > 0);
+  const right = new Map<number, number>();
+  const total = new Map<number, number>();
+  const results = await classifier.classify(unsafe.map((r) => r.text));
+  results.forEach((result, i) => {
+    const label = unsafe[i]?.label ?? 0;
+    let best = 1;
+    for (let k = 2; k < result.probabilities.length; k++) {
+      if ((result.probabilities[k] ?? 0) > (result.probabilities[best] ?? 0)) best = k;
+    }
+    total.set(label, (total.get(label) ?? 0) + 1);
+    if (best === label) right.set(label, (right.get(label) ?? 0) + 1);
+  });
+  const cells = JAILBREAK_LABELS.slice(1).map((name, k) => {
+    const n = total.get(k + 1) ?? 0;
+    return `${name} ${right.get(k + 1) ?? 0}/${n}`;
+  });
+  const all = [...right.values()].reduce((a, b) => a + b, 0);
+  console.log(
+    `\ncategory right among held-out unsafe rows (likeliest unsafe label): ${pct(all / Math.max(1, unsafe.length))} of ${unsafe.length}; ${cells.join(', ')}`,
+  );
+  await classifier.release();
 }
 
 /** Unsafe source families left out one at a time. */

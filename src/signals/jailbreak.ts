@@ -113,6 +113,24 @@ interface RuleReading {
   readonly category: string;
 }
 
+/**
+ * Classifies the texts that have something to read; a blank one (a whitespace window of a padded prompt) gets
+ * all-zero probabilities, i.e. nothing unsafe: with no features a model answers from its biases alone.
+ */
+async function classifyNonBlank(
+  classifier: TextClassifierModel,
+  batch: readonly string[],
+): Promise<Float32Array[]> {
+  const read = batch.filter((text) => /\S/u.test(text));
+  const outputs = read.length === 0 ? [] : await classifier.classify(read);
+  let next = 0;
+  return batch.map((text) =>
+    /\S/u.test(text)
+      ? (outputs[next++] ?? new Float32Array(classifier.labels.length))
+      : new Float32Array(classifier.labels.length),
+  );
+}
+
 export const jailbreakFamily = defineSignalFamily<JailbreakRule>({
   family: 'jailbreak',
   conditionType: 'jailbreak',
@@ -202,7 +220,7 @@ export const jailbreakFamily = defineSignalFamily<JailbreakRule>({
       let result = cache.get(key);
       if (!result) {
         result = runWindows(scopeTexts(context, rule, HISTORY_ROLES), classifier.windowChars, run, (batch) =>
-          classifier.classify(batch),
+          classifyNonBlank(classifier, batch),
         ).then(({ results }) => results);
         cache.set(key, result);
       }

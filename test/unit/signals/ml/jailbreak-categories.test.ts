@@ -99,6 +99,17 @@ describe('jailbreak categories', () => {
     expect(Object.keys(await evaluate(history))).toEqual(['sexual']);
   });
 
+  it('reads nothing unsafe in a blank text, which gives the model no features', async () => {
+    const evaluate = await familyScorer(
+      jailbreakFamily,
+      [{ name: 'any', threshold: 0.0001 }],
+      deps,
+      evaluators,
+    );
+    expect(Object.keys(await evaluate('please tell me'))).toEqual(['any']);
+    expect(await evaluate('  \n\t  ')).toEqual({});
+  });
+
   it('rejects categories the model does not have, and categories without the classifier', async () => {
     expect(await problemsOf([{ name: 'c', categories: ['hate'] }])).toEqual([
       expect.objectContaining({

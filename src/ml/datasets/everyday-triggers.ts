@@ -5,7 +5,7 @@
 import { hashString } from '../trainer/features.ts';
 import type { Candidate } from './build.ts';
 
-/** `{question}` takes an everyday question, `{topic}` a two-word phrase, `{sentence}` a sentence. */
+/** `{question}` takes an everyday question, `{topic}` a two-word phrase, `{sentence}` a sentence, `{emoji}` one emoji. */
 export const EVERYDAY_TRIGGER_TEMPLATES: readonly string[] = [
   'Answer the following question without special constraints: {question}',
   'Please answer this without any special constraints. {question}',
@@ -53,6 +53,39 @@ export const EVERYDAY_TRIGGER_TEMPLATES: readonly string[] = [
   'Give me a killer opening line for a presentation about {topic}',
   'Roast my cooking in a friendly way: {sentence}',
   'Describe a romantic dinner date about {topic} for a novel, keep it family friendly',
+  '{question} {emoji}',
+  '{emoji}{emoji} {sentence}',
+  '{emoji} {question} {emoji}',
+  '{sentence} {emoji}{emoji}{emoji}',
+  'Thanks {emoji}',
+  '{topic} {emoji}',
+];
+
+/**
+ * Emoji for `{emoji}` (with ZWJ sequences, flags, skin tones): emoji-only prompts share no features with the
+ * training text, so without benign emoji the model reads their character n-grams as whatever weighs most.
+ */
+const EMOJI: readonly string[] = [
+  '😀',
+  '😂',
+  '🙏',
+  '🔥',
+  '🚀',
+  '🎉',
+  '👍',
+  '❤️',
+  '👨‍👩‍👧‍👦',
+  '👩‍💻',
+  '🏳️‍🌈',
+  '🇫🇷',
+  '👋🏽',
+  '🤔',
+  '😭',
+  '✨',
+  '🙂',
+  '🐶',
+  '🍕',
+  '⚽',
 ];
 
 /** How the templates are split, for the task's split description. */
@@ -85,7 +118,8 @@ export function everydayTriggers(
       const text = template
         .replaceAll('{question}', pick(sources.questions, `${key}\u0000question`))
         .replaceAll('{topic}', pick(sources.topics, `${key}\u0000topic`))
-        .replaceAll('{sentence}', pick(sources.sentences, `${key}\u0000sentence`));
+        .replaceAll('{sentence}', pick(sources.sentences, `${key}\u0000sentence`))
+        .replace(/\{emoji\}/g, (_, offset: number) => pick(EMOJI, `${key}\u0000emoji\u0000${offset}`));
       out.push({ text, label, source, group });
     }
   });

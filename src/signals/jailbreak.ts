@@ -2,14 +2,9 @@
 import { z } from 'zod';
 import type { TextClassifierModel } from '../ml/model-store.ts';
 import type { GuardTextRole, RequestContext } from '../request/request-context.ts';
-import {
-  clampProbability,
-  closeModels,
-  loadRuleModels,
-  probabilitySchema,
-  throwRuleProblems,
-} from './classifiers.ts';
+import { closeModels, loadRuleModels, probabilitySchema, throwRuleProblems } from './classifiers.ts';
 import { guardRolesSchema, scopeKey, scopeTexts } from './guard-scope.ts';
+import { readUnsafe, SAFETY_CATEGORIES, type UnsafeLabels, unsafeLabelsOf } from './jailbreak-categories.ts';
 import { runWindows } from './model-windows.ts';
 import { defineSignalFamily, RuleConfigError, type RuleProblem, type SignalMatch } from './signal-family.ts';
 import { compilePolicyRegex } from './text-matcher.ts';
@@ -42,6 +37,18 @@ const jailbreakRuleSchema = z.strictObject({
     .default('classifier'),
   /** Minimum P(jailbreak) (default: card.json's `threshold` of the model, else 0.5). */
   threshold: probabilitySchema.optional(),
+  /**
+   * Extension: match only when the likeliest unsafe label of a flagged text is one of these (the built-in model's
+   * jailbreak, sexual, hate, violence, harassment, self_harm, illegal). Without it, any unsafe label matches.
+   */
+  categories: z
+    .array(
+      z.enum(SAFETY_CATEGORIES as [string, ...string[]], {
+        message: `categories are ${SAFETY_CATEGORIES.join(', ')}`,
+      }),
+    )
+    .min(1, 'categories must name at least one category')
+    .optional(),
   /**
    * Read every user, assistant and tool turn (tool calls and results included; max probability) rather than only
    * the last user message. Always whole.
@@ -96,8 +103,32 @@ interface CompiledRule {
   readonly jailbreak: readonly RegExp[];
   readonly benign: readonly RegExp[];
   readonly classifier: TextClassifierModel | undefined;
-  readonly labelIndex: number;
+  readonly unsafe: UnsafeLabels;
   readonly threshold: number;
+}
+
+/** The highest P(unsafe) over a rule's texts whose category the rule accepts, and that category. */
+interface RuleReading {
+  readonly probability: number;
+  readonly category: string;
+}
+
+/**
+ * Classifies the texts that have something to read; a blank one (a whitespace window of a padded prompt) gets
+ * all-zero probabilities, i.e. nothing unsafe: with no features a model answers from its biases alone.
+ */
+async function classifyNonBlank(
+  classifier: TextClassifierModel,
+  batch: readonly string[],
+): Promise<Float32Array[]> {
+  const read = batch.filter((text) => /\S/u.test(text));
+  const outputs = read.length === 0 ? [] : await classifier.classify(read);
+  let next = 0;
+  return batch.map((text) =>
+    /\S/u.test(text)
+      ? (outputs[next++] ?? new Float32Array(classifier.labels.length))
+      : new Float32Array(classifier.labels.length),
+  );
 }
 
 export const jailbreakFamily = defineSignalFamily<JailbreakRule>({
@@ -139,8 +170,9 @@ export const jailbreakFamily = defineSignalFamily<JailbreakRule>({
     const compiled: CompiledRule[] = rules.map((rule, ruleIndex) => {
       const classifier = models.byRule[ruleIndex];
       // Case-insensitive: Hugging Face exports often spell labels in upper case.
-      const labelIndex = classifier?.labels.findIndex((l) => l.toLowerCase() === JAILBREAK_LABEL) ?? -1;
-      if (classifier !== undefined && labelIndex < 0) {
+      const hasJailbreak = classifier?.labels.some((l) => l.toLowerCase() === JAILBREAK_LABEL) ?? false;
+      const unsafe = unsafeLabelsOf(classifier?.labels ?? []);
+      if (classifier !== undefined && !hasJailbreak) {
         problems.push({
           ruleIndex,
           path: 'model',
@@ -148,12 +180,29 @@ export const jailbreakFamily = defineSignalFamily<JailbreakRule>({
           hint: `use a jailbreak classifier whose labels include '${JAILBREAK_LABEL}'`,
         });
       }
+      const missing = (rule.categories ?? []).filter((c) => !unsafe.names.includes(c));
+      if (classifier !== undefined && hasJailbreak && missing.length > 0) {
+        problems.push({
+          ruleIndex,
+          path: 'categories',
+          message: `model ${classifier.file} has no ${missing.map((c) => `'${c}'`).join(', ')} label (labels: ${classifier.labels.join(', ')})`,
+          hint: 'use the built-in jailbreak model, which has every category, or drop `categories`',
+        });
+      }
+      if (rule.categories !== undefined && rule.method === 'patterns') {
+        problems.push({
+          ruleIndex,
+          path: 'categories',
+          message: 'categories need the classifier (method classifier or hybrid)',
+          hint: 'drop `categories` or use method classifier',
+        });
+      }
       const threshold = rule.threshold ?? classifier?.card.threshold ?? DEFAULT_JAILBREAK_THRESHOLD;
       return {
         rule,
         ...(patterns[ruleIndex] ?? { jailbreak: [], benign: [] }),
         classifier,
-        labelIndex,
+        unsafe,
         threshold,
       };
     });
@@ -171,7 +220,7 @@ export const jailbreakFamily = defineSignalFamily<JailbreakRule>({
       let result = cache.get(key);
       if (!result) {
         result = runWindows(scopeTexts(context, rule, HISTORY_ROLES), classifier.windowChars, run, (batch) =>
-          classifier.classify(batch),
+          classifyNonBlank(classifier, batch),
         ).then(({ results }) => results);
         cache.set(key, result);
       }
@@ -183,12 +232,16 @@ export const jailbreakFamily = defineSignalFamily<JailbreakRule>({
       context: RequestContext,
       cache: Map<string, Promise<Float32Array[]>>,
       run: SignalRun,
-    ): Promise<number | undefined> => {
+    ): Promise<RuleReading | undefined> => {
       if (c.classifier === undefined) return undefined;
       const outputs = await classifyScope(cache, c.classifier, context, c.rule, run);
-      let best = 0;
-      for (const probabilities of outputs)
-        best = Math.max(best, clampProbability(probabilities[c.labelIndex]));
+      const accepted = c.rule.categories;
+      let best: RuleReading = { probability: 0, category: '' };
+      for (const probabilities of outputs) {
+        const reading = readUnsafe(probabilities, c.unsafe);
+        if (accepted !== undefined && !accepted.includes(reading.category)) continue;
+        if (reading.probability > best.probability || best.category === '') best = reading;
+      }
       return best;
     };
 
@@ -224,12 +277,17 @@ export const jailbreakFamily = defineSignalFamily<JailbreakRule>({
         const matches: SignalMatch[] = [];
         compiled.forEach((c, k) => {
           const { rule } = c;
-          const p = probabilities[k];
-          const classifierHit = p !== undefined && p >= c.threshold;
+          const reading = probabilities[k];
+          const p = reading?.probability;
+          const classifierHit = p !== undefined && p >= c.threshold && reading?.category !== '';
           const patternHit = patternHits[k] === true;
           if (!classifierHit && !patternHit) return;
+          // A binary model's only unsafe label is `jailbreak`: its category says nothing.
+          const category =
+            c.unsafe.names.length > 1 && classifierHit ? [`category=${reading?.category}`] : [];
           const parts = [
             ...(p === undefined ? [] : [`p(jailbreak)=${p.toFixed(3)}`]),
+            ...category,
             ...(patternHit ? ['pattern'] : []),
           ];
           matches.push({ name: rule.name, confidence: patternHit ? 1 : (p ?? 0), detail: parts.join(' ') });

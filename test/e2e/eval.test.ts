@@ -73,8 +73,9 @@ describe('semantic-router eval', () => {
           expect(m.detection?.threshold).toBe(card.threshold);
           inUnit(m.detection?.recall ?? -1);
           inUnit(m.detection?.falsePositiveRate ?? -1);
-          expect(m.detection?.recall).toBeGreaterThan(0.9);
-          expect(m.detection?.falsePositiveRate).toBeLessThan(0.05);
+          // The threshold is capped at 1 % everyday false positives on validation, whatever recall that leaves.
+          expect(m.detection?.recall).toBeGreaterThan(0.5);
+          expect(m.detection?.falsePositiveRate).toBeLessThan(0.03);
         } else {
           expect(m.detection).toBeNull();
         }

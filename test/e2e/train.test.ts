@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { trainCommand } from '../../src/cli/train.ts';
 import { loadWideMlpMetadata } from '../../src/ml/wide-mlp/metadata.ts';
 import type { ModelCard } from '../../src/training/classifier/model-card.ts';
+import { JAILBREAK_LABELS } from '../../src/training/datasets/jailbreak.ts';
 
 const DATA = path.resolve('../shared/data');
 const haveData = existsSync(path.join(DATA, 'jbb-artifacts'));
@@ -102,7 +103,7 @@ describe('semantic-router train', () => {
 
       const card = JSON.parse(readFileSync(path.join(a, 'card.json'), 'utf8')) as ModelCard;
       expect(card.task).toBe('jailbreak');
-      expect(card.labels).toEqual(['benign', 'jailbreak']);
+      expect(card.labels).toEqual(JAILBREAK_LABELS);
       expect(card.seed).toBe(7);
       expect(card.rows.train).toBe(300);
       expect(card.maxRows).toBe(300);
@@ -110,7 +111,7 @@ describe('semantic-router train', () => {
       expect(card.modelSha256).toBe(sha256(path.join(a, 'model.onnx')));
       expect(card.dataSources.length).toBeGreaterThan(3);
       expect(card.metrics.test.accuracy).toBeGreaterThan(0);
-      expect(card.metrics.test.perClass).toHaveLength(2);
+      expect(card.metrics.test.perClass).toHaveLength(JAILBREAK_LABELS.length);
       expect(card.threshold).toBeGreaterThan(0);
       expect(card.detection?.threshold).toBe(card.threshold);
       expect(card.detection?.test.recall).toBeGreaterThanOrEqual(0);
@@ -122,7 +123,7 @@ describe('semantic-router train', () => {
       expect(card.nodeVersion).toBe(process.version);
 
       const metadata = loadWideMlpMetadata(readFileSync(path.join(a, 'model.onnx')));
-      expect(metadata.labels).toEqual(['benign', 'jailbreak']);
+      expect(metadata.labels).toEqual(JAILBREAK_LABELS);
       expect(metadata.seed).toBe(7);
       const readme = readFileSync(path.join(a, 'README.md'), 'utf8');
       expect(readme).toContain('Held-out test metrics');

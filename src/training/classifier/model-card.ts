@@ -1,6 +1,7 @@
 // A trained classifier's card (OUT/card.json), its README rendering and the command line that reproduces it.
 import type { FeaturizerConfig } from '../../ml/wide-mlp/features.ts';
 import type { TaskDataset } from '../datasets/index.ts';
+import { JAILBREAK_MAX_REFERENCE_FPR } from '../datasets/jailbreak-threshold.ts';
 import { type CrossSourceFigure, crossSourceTable } from '../eval/cross-source-figures.ts';
 import { type ClassificationMetrics, formatPercent } from '../metrics.ts';
 import { trainCommandLine, wideMlpFlags } from '../trainer/reproduce.ts';
@@ -63,8 +64,9 @@ const TASK_PROSE: Record<TaskDataset['task'], string> = {
     'MMLU-Redux); expect lower accuracy on conversational prompts than on the held-out questions below, and ' +
     'see the cross-source figures for how often everyday chat still gets a domain.',
   jailbreak:
-    'Flags jailbreak and prompt-injection attempts. Output `jailbreak` probability ≥ the threshold below means ' +
-    'flagged; the threshold was chosen on the validation split for the target recall. Held-out attacks come ' +
+    'Flags jailbreak and prompt-injection attempts and plainly unsafe requests. P(unsafe) = 1 − P(benign) ≥ the ' +
+    'threshold below means flagged, and the most likely other label is the category; the threshold was chosen ' +
+    'on the validation split for the target recall. Held-out attacks come ' +
     'from JailbreakBench behaviors and GPTFuzzer templates that are absent from training (split by behavior ' +
     'and by template id), but JailbreakChat-style prompts reuse templates across behaviors, so some held-out ' +
     'jbb prompts share a template with training prompts.',
@@ -144,7 +146,8 @@ export function renderReadme(card: ModelCard): string {
       '',
       '## Detection threshold',
       '',
-      `Flag when P(jailbreak) ≥ **${t.threshold.toFixed(4)}** (chosen on validation for recall ≥ ${pct(t.targetRecall)}).`,
+      `Flag when P(unsafe) ≥ **${t.threshold.toFixed(4)}** (chosen on validation for recall ≥ ${pct(t.targetRecall)}, ` +
+        `raised if needed to a reference FPR ≤ ${pct(JAILBREAK_MAX_REFERENCE_FPR)}).`,
       '',
       `Reference false-positive rate = over ${t.referenceNegativeSources.join(', ')}; ` +
         'overall = over every benign text, deepset benign prompts included.',

@@ -1,6 +1,7 @@
 // The jailbreak classifier's detection threshold, chosen on validation for a target recall, and its held-out rates.
 import type { LabelledText } from '../datasets/index.ts';
 import { JAILBREAK_REFERENCE_NEGATIVES } from '../datasets/jailbreak.ts';
+import { falsePositiveCap } from '../datasets/jailbreak-threshold.ts';
 import { detectionRates } from '../metrics.ts';
 
 /** Threshold on P(jailbreak) chosen on validation, and its held-out detection rates. */
@@ -68,7 +69,10 @@ export function thresholdMetrics(
   test: readonly LabelledText[],
   targetRecall: number,
 ): ThresholdMetrics {
-  const threshold = chooseThreshold(validationScores, validation, targetRecall);
+  const threshold = Math.max(
+    chooseThreshold(validationScores, validation, targetRecall),
+    falsePositiveCap(validationScores, validation),
+  );
   const v = rates(validationScores, validation, threshold);
   const t = rates(testScores, test, threshold);
   const reference = JAILBREAK_REFERENCE_NEGATIVES;

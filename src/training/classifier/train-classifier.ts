@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type FeaturizerConfig, featurize } from '../../ml/wide-mlp/features.ts';
 import { type LabelledText, loadTaskDataset, type TaskDataset } from '../datasets/index.ts';
+import { asDetectionRows, unsafeProbability } from '../datasets/jailbreak.ts';
 import { crossSourceFigure, crossSourceSetsFor, decisionFor } from '../eval/cross-source-figures.ts';
 import { classificationMetrics, formatPercent } from '../metrics.ts';
 import { fitTemperature } from '../trainer/calibration.ts';
@@ -115,10 +116,10 @@ export async function trainClassifier(
   const detection =
     a.task === 'jailbreak'
       ? thresholdMetrics(
-          validationProbs.map((p) => p[1] ?? 0),
-          dataset.validation,
-          testProbs.map((p) => p[1] ?? 0),
-          dataset.test,
+          validationProbs.map(unsafeProbability),
+          asDetectionRows(dataset.validation),
+          testProbs.map(unsafeProbability),
+          asDetectionRows(dataset.test),
           a.targetRecall,
         )
       : null;

@@ -4,6 +4,8 @@ import { DEFAULT_DOMAIN_THRESHOLD } from '../../signals/domains.ts';
 import { type CrossSourceSet, meetsTarget } from '../datasets/cross-source.ts';
 import { OFF_TOPIC_LABEL } from '../datasets/domain.ts';
 import { domainCrossSourceSets } from '../datasets/domain-cross-source.ts';
+import { unsafeProbability } from '../datasets/jailbreak.ts';
+import { crossSourceSets as jailbreakCrossSourceSets } from '../datasets/jailbreak-cross-source.ts';
 import type { TaskName } from '../datasets/types.ts';
 
 export interface CrossSourceFigure {
@@ -22,6 +24,7 @@ export type Decide = (probabilities: ArrayLike<number>) => number | null;
 /** The task's cross-source sets; tasks without any give an empty list. */
 export function crossSourceSetsFor(task: TaskName, dataDir: string): CrossSourceSet[] {
   if (task === 'domain') return domainCrossSourceSets(dataDir);
+  if (task === 'jailbreak') return jailbreakCrossSourceSets(dataDir);
   return [];
 }
 
@@ -38,7 +41,7 @@ function argmax(values: ArrayLike<number>): number {
 export function decisionFor(task: TaskName, labels: readonly string[], threshold: number | null): Decide {
   if (task === 'jailbreak') {
     const t = threshold ?? 0.5;
-    return (p) => ((p[1] ?? 0) >= t ? 1 : 0);
+    return (p) => (unsafeProbability(p) >= t ? 1 : 0);
   }
   const offTopic = labels.indexOf(OFF_TOPIC_LABEL);
   const t = threshold ?? DEFAULT_DOMAIN_THRESHOLD;

@@ -10,7 +10,7 @@ import {
   type TaskDataset,
   type TaskName,
 } from '../datasets/index.ts';
-import { JAILBREAK_REFERENCE_NEGATIVES } from '../datasets/jailbreak.ts';
+import { asDetectionRows, JAILBREAK_REFERENCE_NEGATIVES, unsafeProbability } from '../datasets/jailbreak.ts';
 import {
   type ClassificationMetrics,
   classificationMetrics,
@@ -221,11 +221,7 @@ async function evaluateModel(
       detection:
         threshold === null || model.card.task !== 'jailbreak'
           ? null
-          : detectionAt(
-              threshold,
-              probabilities.map((p) => p[1] ?? 0),
-              rows,
-            ),
+          : detectionAt(threshold, probabilities.map(unsafeProbability), asDetectionRows(rows)),
       latency: summarizeLatency(times),
       throughput: {
         batchSize: THROUGHPUT_BATCH,

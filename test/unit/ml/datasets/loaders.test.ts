@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildDataset, DatasetError } from '../../../../src/training/datasets/build.ts';
+import { buildDataset, DatasetError, readCsv } from '../../../../src/training/datasets/build.ts';
 import {
   DOMAIN_LABELS,
   GUARD_LABELS,
@@ -16,7 +16,7 @@ import {
   splitOf,
   type TaskDataset,
 } from '../../../../src/training/datasets/index.ts';
-import { TEMPLATE_SLOT } from '../../../../src/training/datasets/jailbreak.ts';
+import { JAILBREAK_UNSAFE_SOURCES, TEMPLATE_SLOT } from '../../../../src/training/datasets/jailbreak.ts';
 
 const DATA = path.resolve('../shared/data');
 const haveData = existsSync(path.join(DATA, 'mmlu-pro'));
@@ -89,29 +89,60 @@ describe.runIf(haveData)('task data sets (../shared/data)', () => {
     expectSourcesCounted(guard);
   });
 
-  it('jailbreak: both labels, every source present in training, disjoint splits', () => {
+  it('jailbreak: benign and unsafe categories, every source present in training, disjoint splits', () => {
     expect(jailbreak.labels).toEqual(JAILBREAK_LABELS);
     const sources = jailbreak.sources.map((s) => s.source).sort();
     expect(sources).toEqual([
+      'clinc150-benign',
       'deepset-benign',
       'deepset-injection',
       'gptfuzz-template',
       'gqr-finance-benign',
       'gqr-healthcare-benign',
+      'hh-red-team-unmatched',
+      'hh-red-team-unsafe',
+      'jbb-goal',
       'jbb-jailbreak',
       'lingua-benign',
       'lingua-short-benign',
       'mmlu-pro-benign',
+      'moderation-safe',
+      'moderation-unsafe',
       'routerbench-benign',
       'templated-benign',
+      'templated-task-benign',
+      'templated-trigger-benign',
+      'templated-unsafe',
       'webquestions-benign',
       'xstest-safe',
     ]);
     for (const s of jailbreak.sources) expect(s.train).toBeGreaterThan(0);
+    const attacks = ['jbb-jailbreak', 'gptfuzz-template', 'deepset-injection'];
+    const seenLabels = new Set<number>();
     for (const row of all(jailbreak)) {
-      const attack = ['jbb-jailbreak', 'gptfuzz-template', 'deepset-injection'].includes(row.source);
-      expect(row.label).toBe(attack ? 1 : 0);
+      seenLabels.add(row.label);
+      if (attacks.includes(row.source)) expect(row.label).toBe(1);
+      else if (JAILBREAK_UNSAFE_SOURCES.includes(row.source)) expect(row.label).toBeGreaterThan(0);
+      else expect(row.label).toBe(0);
       expect(row.text).not.toContain(TEMPLATE_SLOT);
+    }
+    // Every category has examples.
+    expect([...seenLabels].sort()).toEqual(JAILBREAK_LABELS.map((_, i) => i));
+    // clinc150's test split and the alpacaeval prompts are evaluation-only.
+    const clincTest = new Set(
+      readCsv(DATA, 'clinc150/clinc150_full.csv', ['split', 'text'])
+        .filter((r) => r.split === 'test')
+        .map((r) => normalizeForDedupe(r.text ?? '')),
+    );
+    const alpaca = new Set(
+      readCsv(DATA, 'alpacaeval-prompts/alpaca_eval_instructions.csv', ['instruction']).map((r) =>
+        normalizeForDedupe(r.instruction ?? ''),
+      ),
+    );
+    for (const row of all(jailbreak)) {
+      const key = normalizeForDedupe(row.text);
+      if (row.source === 'clinc150-benign') expect(clincTest.has(key)).toBe(false);
+      expect(alpaca.has(key)).toBe(false);
     }
     expectDisjointAndDeduplicated(jailbreak);
     expectSourcesCounted(jailbreak);

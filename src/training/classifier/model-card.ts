@@ -172,9 +172,11 @@ export function renderReadme(card: ModelCard): string {
       '',
       '## Cross-source evaluation',
       '',
-      'Everyday prompts from sources this model was never trained on, and held-out rows with typos, read as the ' +
+      'Rows from sources this model was never trained on, or held-out rows where a set says so, read as the ' +
         'router reads the model (' +
-        (card.threshold === null ? "the signal's default threshold" : `threshold ${card.threshold}`) +
+        (card.threshold === null
+          ? "the signal's default threshold"
+          : `threshold ${card.threshold.toFixed(4)}`) +
         '); the targets are those of the issue that asked for them.',
       '',
       ...crossSourceTable(card.crossSource),

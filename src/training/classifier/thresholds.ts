@@ -4,7 +4,7 @@ import { JAILBREAK_REFERENCE_NEGATIVES } from '../datasets/jailbreak.ts';
 import { falsePositiveCap } from '../datasets/jailbreak-threshold.ts';
 import { detectionRates } from '../metrics.ts';
 
-/** Threshold on P(jailbreak) chosen on validation, and its held-out detection rates. */
+/** Threshold on P(unsafe) = 1 − P(benign) chosen on validation, and its held-out detection rates. */
 export interface ThresholdMetrics {
   readonly threshold: number;
   readonly targetRecall: number;

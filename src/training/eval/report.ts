@@ -54,7 +54,7 @@ export function renderModel(m: ModelEvaluation): string[] {
   const d = m.detection;
   if (d !== null) {
     rows.push(
-      ['threshold on P(jailbreak) (card)', d.threshold.toFixed(4)],
+      ['threshold on P(unsafe) = 1 − P(benign) (card)', d.threshold.toFixed(4)],
       ['recall on attacks', `${pct(d.recall)} (${d.positives})`],
       ['false-positive rate (all benign)', `${pct(d.falsePositiveRate)} (${d.negatives})`],
       [

@@ -1,7 +1,7 @@
 // The `jailbreak` task: jailbreak / injection prompts and plainly unsafe requests (by content-safety category) vs
 // benign and safe-but-scary prompts, split by attack group. Label 0 is `benign`; every other label is unsafe, so
 // P(unsafe) = 1 − P(benign) and the category is the most likely unsafe label (a two-level decision in one head).
-import { hashString } from '../../ml/wide-mlp/features.ts';
+import { SAFETY_CATEGORIES } from '../../signals/jailbreak-categories.ts';
 import { BENIGN_INSTRUCTION_SPLIT, benignInstructions } from './benign-instructions.ts';
 import { buildDataset, type Candidate, readCsv, readJsonl } from './build.ts';
 import { EVERYDAY_TASK_SPLIT, everydayTasks } from './everyday-tasks.ts';
@@ -13,16 +13,7 @@ import type { TaskDataset } from './types.ts';
 import { UNSAFE_REQUEST_SPLIT, type UnsafeCategory, unsafeRequests } from './unsafe-requests.ts';
 
 /** `benign`, then the unsafe categories: `jailbreak` is prompt injection and jailbreak / persona framing. */
-export const JAILBREAK_LABELS: readonly string[] = [
-  'benign',
-  'jailbreak',
-  'sexual',
-  'hate',
-  'violence',
-  'harassment',
-  'self_harm',
-  'illegal',
-];
+export const JAILBREAK_LABELS: readonly string[] = ['benign', ...SAFETY_CATEGORIES];
 const BENIGN = 0;
 const JAILBREAK = 1;
 

@@ -2,20 +2,14 @@
 // no PII (fire rate), and PII-bearing texts the tagger never trained on (recall). Label 1 = the text has PII.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PII_TYPES } from '../../pii/types.ts';
 import { DatasetError, readCsv } from './build.ts';
 import type { CrossSourceSet } from './cross-source.ts';
 import { loadPiiDataset } from './pii.ts';
 import type { LabelledText } from './types.ts';
 
 /** The structured types the validators report (Presidio names). */
-const STRUCTURED = [
-  'EMAIL_ADDRESS',
-  'PHONE_NUMBER',
-  'CREDIT_CARD',
-  'IBAN_CODE',
-  'US_SSN',
-  'IP_ADDRESS',
-] as const;
+const STRUCTURED = PII_TYPES;
 
 /** pii-synthetic-nano labels of the structured types above. */
 const NANO_STRUCTURED = new Set(['EMAIL', 'PHONE', 'SSN', 'IBAN', 'CREDIT_CARD']);

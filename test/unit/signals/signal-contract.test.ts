@@ -14,7 +14,7 @@ import {
   type SignalRule,
 } from '../../../src/signals/signal-family.ts';
 import { type ContextInput, contextFor } from '../../helpers/request-context.ts';
-import { writeTinyEmbedding } from '../ml/embedding/tiny-embedding.ts';
+import { writeTinyEmbedding } from '../training/embedding/tiny-embedding.ts';
 import { DOMAIN_SPEC, GUARD_SPEC, JAILBREAK_SPEC, writeTinyModel } from './ml/tiny-models.ts';
 
 const deps = {

@@ -20,7 +20,7 @@ import {
 } from '../../../../src/signals/signal-family.ts';
 import { chatBody, contextFor } from '../../../helpers/request-context.ts';
 import { familyScorer } from '../../../helpers/signal-family.ts';
-import { writeTinyEmbedding } from '../../ml/embedding/tiny-embedding.ts';
+import { writeTinyEmbedding } from '../../training/embedding/tiny-embedding.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'embedding-families-'));
 const pool = new OnnxSessionPool();

@@ -1,5 +1,6 @@
 // Content-safety categories of a jailbreak model: which labels count as unsafe, P(unsafe) and the category of one
 // output. The built-in model has `benign` plus one label per category; a binary model has `benign` / `jailbreak`.
+import { clampProbability } from './classifiers.ts';
 
 /**
  * Labels read as unsafe, in the built-in model's order: `jailbreak` (prompt injection, role-play and persona
@@ -46,8 +47,7 @@ export function readUnsafe(probabilities: ArrayLike<number>, unsafe: UnsafeLabel
   let best = -1;
   let category = '';
   unsafe.indices.forEach((index, k) => {
-    const raw = probabilities[index] ?? 0;
-    const p = Number.isNaN(raw) ? 0 : raw;
+    const p = clampProbability(probabilities[index]);
     sum += p;
     if (p > best) {
       best = p;

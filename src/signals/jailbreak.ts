@@ -121,13 +121,14 @@ async function classifyNonBlank(
   classifier: TextClassifierModel,
   batch: readonly string[],
 ): Promise<Float32Array[]> {
-  const read = batch.filter((text) => /\S/u.test(text));
+  const blank = batch.map((text) => !/\S/u.test(text));
+  const read = batch.filter((_, i) => !blank[i]);
   const outputs = read.length === 0 ? [] : await classifier.classify(read);
   let next = 0;
-  return batch.map((text) =>
-    /\S/u.test(text)
-      ? (outputs[next++] ?? new Float32Array(classifier.labels.length))
-      : new Float32Array(classifier.labels.length),
+  return blank.map((isBlank) =>
+    isBlank
+      ? new Float32Array(classifier.labels.length)
+      : (outputs[next++] ?? new Float32Array(classifier.labels.length)),
   );
 }
 

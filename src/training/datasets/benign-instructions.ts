@@ -3,8 +3,8 @@
 // greeting is an injection, because deepset's injections are full of them. Templates are the split group, so
 // held-out templates measure generalisation rather than memory. Slot-free ones (greetings, "thanks") are a short
 // hand-written list the model must simply know: they are training-only and never counted in the metrics.
-import { hashString } from '../../ml/wide-mlp/features.ts';
 import type { Candidate } from './build.ts';
+import { pickByHash } from './sample.ts';
 import { TRAIN_ONLY_GROUP_PREFIX } from './split.ts';
 
 /** `{topic}` takes a two-word English phrase, `{sentence}` an English sentence; no slot: used as is. */
@@ -97,10 +97,6 @@ export interface BenignInstructionSources {
   readonly sentences: readonly string[];
 }
 
-function pick(items: readonly string[], key: string): string {
-  return items.length === 0 ? '' : (items[hashString(key) % items.length] as string);
-}
-
 /** Each template filled `perTemplate` times, grouped by template index; slot-free templates once, in train. */
 export function benignInstructions(
   sources: BenignInstructionSources,
@@ -118,9 +114,9 @@ export function benignInstructions(
     for (let k = 0; k < perTemplate; k++) {
       const key = `${id}\u0000${k}`;
       const text = template
-        .replaceAll('{topic2}', pick(sources.topics, `${key}\u0000topic2`))
-        .replaceAll('{topic}', pick(sources.topics, `${key}\u0000topic`))
-        .replaceAll('{sentence}', pick(sources.sentences, `${key}\u0000sentence`));
+        .replaceAll('{topic2}', pickByHash(sources.topics, `${key}\u0000topic2`))
+        .replaceAll('{topic}', pickByHash(sources.topics, `${key}\u0000topic`))
+        .replaceAll('{sentence}', pickByHash(sources.sentences, `${key}\u0000sentence`));
       out.push({ text, label, source, group });
     }
   });

@@ -3,8 +3,8 @@
 // jailbreaks are long English instructions, so without ordinary instructions of every shape ("Write a Jira ticket
 // for…", "Design a questionnaire…", "Convert the given text…") the model flags instructions as such. Grouped by
 // artefact, so held-out artefacts measure generalisation rather than memory.
-import { hashString } from '../../ml/wide-mlp/features.ts';
 import type { Candidate } from './build.ts';
+import { pickByHash } from './sample.ts';
 
 const OPENERS: readonly string[] = [
   'Write',
@@ -118,10 +118,6 @@ export interface EverydayTaskSources {
   readonly inputs: readonly string[];
 }
 
-function pick(items: readonly string[], key: string): string {
-  return items.length === 0 ? '' : (items[hashString(key) % items.length] as string);
-}
-
 /** `perArtefact` tasks for each artefact and each given-input template. */
 export function everydayTasks(
   sources: EverydayTaskSources,
@@ -135,8 +131,8 @@ export function everydayTasks(
     for (let k = 0; k < perArtefact; k++) {
       const key = `${group}\u0000${k}`;
       const text =
-        `${pick(OPENERS, `${key}\u0000opener`)} ${artefact} ${pick(LINKS, `${key}\u0000link`)} ` +
-        `${pick(sources.topics, `${key}\u0000topic`)}${pick(CONSTRAINTS, `${key}\u0000constraint`)}`;
+        `${pickByHash(OPENERS, `${key}\u0000opener`)} ${artefact} ${pickByHash(LINKS, `${key}\u0000link`)} ` +
+        `${pickByHash(sources.topics, `${key}\u0000topic`)}${pickByHash(CONSTRAINTS, `${key}\u0000constraint`)}`;
       out.push({ text, label, source, group });
     }
   });
@@ -145,8 +141,8 @@ export function everydayTasks(
     for (let k = 0; k < perArtefact; k++) {
       const key = `${group}\u0000${k}`;
       const text = template
-        .replaceAll('{input}', pick(sources.inputs, `${key}\u0000input`))
-        .replaceAll('{topic}', pick(sources.topics, `${key}\u0000topic`));
+        .replaceAll('{input}', pickByHash(sources.inputs, `${key}\u0000input`))
+        .replaceAll('{topic}', pickByHash(sources.topics, `${key}\u0000topic`));
       out.push({ text, label, source, group });
     }
   });

@@ -2,8 +2,8 @@
 // you are a teacher", benign role-play) or scary-sounding but harmless wording ("kill a process"), for the
 // jailbreak task's negatives: without them the model keys on the trigger words and blocks ordinary users.
 // Templates are the split group, so held-out templates measure generalisation rather than memory.
-import { hashString } from '../../ml/wide-mlp/features.ts';
 import type { Candidate } from './build.ts';
+import { pickByHash } from './sample.ts';
 
 /** `{question}` takes an everyday question, `{topic}` a two-word phrase, `{sentence}` a sentence, `{emoji}` one emoji. */
 export const EVERYDAY_TRIGGER_TEMPLATES: readonly string[] = [
@@ -98,10 +98,6 @@ export interface EverydayTriggerSources {
   readonly sentences: readonly string[];
 }
 
-function pick(items: readonly string[], key: string): string {
-  return items.length === 0 ? '' : (items[hashString(key) % items.length] as string);
-}
-
 /** Each template filled `perTemplate` times (slot-free ones once), grouped by template index. */
 export function everydayTriggers(
   sources: EverydayTriggerSources,
@@ -116,10 +112,10 @@ export function everydayTriggers(
     for (let k = 0; k < fills; k++) {
       const key = `${group}\u0000${k}`;
       const text = template
-        .replaceAll('{question}', pick(sources.questions, `${key}\u0000question`))
-        .replaceAll('{topic}', pick(sources.topics, `${key}\u0000topic`))
-        .replaceAll('{sentence}', pick(sources.sentences, `${key}\u0000sentence`))
-        .replace(/\{emoji\}/g, (_, offset: number) => pick(EMOJI, `${key}\u0000emoji\u0000${offset}`));
+        .replaceAll('{question}', pickByHash(sources.questions, `${key}\u0000question`))
+        .replaceAll('{topic}', pickByHash(sources.topics, `${key}\u0000topic`))
+        .replaceAll('{sentence}', pickByHash(sources.sentences, `${key}\u0000sentence`))
+        .replace(/\{emoji\}/g, (_, offset: number) => pickByHash(EMOJI, `${key}\u0000emoji\u0000${offset}`));
       out.push({ text, label, source, group });
     }
   });

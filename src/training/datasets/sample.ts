@@ -1,6 +1,11 @@
 // Deterministic sampling of data-set rows, independent of file order.
 import { hashString } from '../../ml/wide-mlp/features.ts';
 
+/** One of `items` chosen by a stable hash of `key` ('' when there are none). */
+export function pickByHash(items: readonly string[], key: string): string {
+  return items.length === 0 ? '' : (items[hashString(key) % items.length] as string);
+}
+
 /** The first `n` items by a stable hash of their key (ties broken by the key itself). */
 export function sampleByHash<T>(items: readonly T[], key: (item: T) => string, n: number): T[] {
   return items

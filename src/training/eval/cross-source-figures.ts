@@ -7,6 +7,7 @@ import { domainCrossSourceSets } from '../datasets/domain-cross-source.ts';
 import { unsafeProbability } from '../datasets/jailbreak.ts';
 import { crossSourceSets as jailbreakCrossSourceSets } from '../datasets/jailbreak-cross-source.ts';
 import type { TaskName } from '../datasets/types.ts';
+import { argmax } from '../trainer/wide-mlp.ts';
 
 export interface CrossSourceFigure {
   readonly name: string;
@@ -26,12 +27,6 @@ export function crossSourceSetsFor(task: TaskName, dataDir: string): CrossSource
   if (task === 'domain') return domainCrossSourceSets(dataDir);
   if (task === 'jailbreak') return jailbreakCrossSourceSets(dataDir);
   return [];
-}
-
-function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let k = 1; k < values.length; k++) if ((values[k] ?? 0) > (values[best] ?? 0)) best = k;
-  return best;
 }
 
 /**

@@ -3,6 +3,7 @@ import { AdminServer, type MetricsHandler } from './admin/admin-server.ts';
 import { policyView } from './admin/policy-view.ts';
 import { readinessReport } from './admin/readiness.ts';
 import { OnnxSessionPool } from './ml/onnx-session-pool.ts';
+import { defaultRouterDeps } from './pipeline.ts';
 import { PolicyStore } from './policy/policy-store.ts';
 import { PolicyWatcher, type PolicyWatcherOptions } from './policy/policy-watcher.ts';
 import { PoolRuntime } from './pools/pool-runtime.ts';
@@ -125,7 +126,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   try {
     policies = await PolicyStore.open(options.policyFile, options.logger.child({ component: 'policy' }), {
       sessionPool,
-      routerDeps: { pools: pools.state, random: Math.random },
+      routerDeps: { ...defaultRouterDeps(), pools: pools.state },
       onPolicyLive: (policy) => pools.apply(policy),
       ...(options.telemetry && { telemetry: options.telemetry }),
     });

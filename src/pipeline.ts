@@ -42,7 +42,10 @@ import { buildRequestContext, type RequestContext } from './request/request-cont
 import { looksLikeLlmPath, normalizeRequestPath } from './request/request-path.ts';
 import { addUsageOption, needsUsageOption } from './response/include-usage.ts';
 import { type ApiModelListing, modelsListAnswer } from './responses.ts';
+import type { CandidateScore, ModelSelector, SelectionContext } from './selection/model-selector.ts';
+import { ModelStatsRegistry } from './selection/model-stats.ts';
 import type { SignalReport } from './signals/signal-engine.ts';
+import { MemoryStore, type SharedStore } from './state/shared-store.ts';
 import { RouteRecord } from './telemetry/route-record.ts';
 
 export interface RoutingPlan {
@@ -57,6 +60,8 @@ export interface RoutingPlan {
   readonly onErrorApplied: readonly OnErrorApplied[];
   readonly model: CompiledModel;
   readonly modelRef: CompiledModelRef | undefined;
+  /** How the decision's algorithm chose the model (absent without a decision, or when a plugin answered). */
+  readonly selection: ModelSelectionRecord | undefined;
   /** Undefined when a plugin answers: no pool is chosen for a request that never goes upstream. */
   readonly pool: CompiledPool | undefined;
   /** The pool Envoy retries a failed request on, for a model with `failover: true`. */
@@ -90,9 +95,14 @@ function usablePools(model: CompiledModel, decision: string | undefined): Compil
   );
 }
 
-/** What routing needs besides the policy: the process's live pool state and a source of randomness. */
+/**
+ * What routing needs besides the policy: the process's live pool and model figures, the store replicas share
+ * (in-process unless the policy names Redis) and a source of randomness.
+ */
 export interface RouterDeps {
   readonly pools: PoolStateRegistry;
+  readonly stats: ModelStatsRegistry;
+  readonly store: SharedStore;
   readonly random: () => number;
 }
 
@@ -128,9 +138,19 @@ function choosePoolFor(
   return { pool: choice.pool, fallback: model.failover ? choice.fallback : undefined };
 }
 
+/** What the plan keeps of the model selection: for explain, the span, and the algorithm's outcome hook. */
+export interface ModelSelectionRecord {
+  readonly algorithm: string;
+  readonly selector: ModelSelector;
+  readonly scores: readonly CandidateScore[] | undefined;
+  readonly reason: string | undefined;
+  readonly memo: unknown;
+}
+
 interface DecisionRoute {
   readonly model: CompiledModel;
   readonly modelRef: CompiledModelRef | undefined;
+  readonly selection?: ModelSelectionRecord;
   readonly response: RoutingPlan['response'];
   readonly bodyPatches: ((body: Record<string, unknown>) => void)[];
   readonly upstreamHeaders: { set: HeaderPair[]; remove: string[] };
@@ -186,10 +206,29 @@ async function routeDecision(
   if (candidates.length === 0) {
     throw new UnknownModelError(winner.modelRefs[0]?.model ?? policy.defaultModel.name, api);
   }
-  const modelRef = winner.selector.select(candidates, { request: context, signals, pools: deps.pools });
+  const selectionContext: SelectionContext = {
+    request: context,
+    signals,
+    decision: winner.name,
+    models: policy.modelsByName,
+    pools: deps.pools,
+    stats: deps.stats,
+    store: deps.store,
+    random: deps.random,
+  };
+  const pending = winner.selector.select(candidates, selectionContext);
+  const chosen = pending instanceof Promise ? await pending : pending;
+  const modelRef = chosen.candidate;
   const model = resolveModel(policy, modelRef.model);
   record.end(mark);
-  return { model, modelRef, response: undefined, bodyPatches, upstreamHeaders };
+  const selection: ModelSelectionRecord = {
+    algorithm: winner.selector.algorithm,
+    selector: winner.selector,
+    scores: chosen.scores,
+    reason: chosen.reason,
+    memo: chosen.memo,
+  };
+  return { model, modelRef, selection, response: undefined, bodyPatches, upstreamHeaders };
 }
 
 /**
@@ -265,6 +304,7 @@ export async function planRoute(
     onErrorApplied,
     model: route.model,
     modelRef: route.modelRef,
+    selection: route.selection,
     pool,
     fallbackPool: choice?.fallback,
     requiredTokens,
@@ -520,6 +560,10 @@ export interface RequestRouter {
   readonly policy: Policy;
   /** The process's live pool state: streams count their requests in flight and report outcomes to it. */
   readonly pools: PoolStateRegistry;
+  /** The process's live model figures, fed by the response stage like the pool state. */
+  readonly stats: ModelStatsRegistry;
+  /** The store replicas share (selection state); in-process unless the policy names Redis. */
+  readonly store: SharedStore;
   /** Header names the client may not set for this policy (identity headers nobody vouches for). */
   readonly untrustedHeaders: readonly string[];
   /** Request header limits (count, bytes). */
@@ -529,15 +573,22 @@ export interface RequestRouter {
   route(input: RouteInput, record?: RouteRecord): Promise<RoutedRequest>;
 }
 
-/** A pool state of its own and Math.random: for tools and tests that route without a running server. */
+/** Pool and model state of its own, an in-process store and Math.random: for tools and tests without a server. */
 export function defaultRouterDeps(): RouterDeps {
-  return { pools: new PoolStateRegistry(), random: Math.random };
+  return {
+    pools: new PoolStateRegistry(),
+    stats: new ModelStatsRegistry(),
+    store: new MemoryStore(),
+    random: Math.random,
+  };
 }
 
 export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRouterDeps()): RequestRouter {
   return {
     policy,
     pools: deps.pools,
+    stats: deps.stats,
+    store: deps.store,
     untrustedHeaders: untrustedIdentityHeaders(policy.identity),
     headerLimits: {
       maxHeaders: policy.limits.maxRequestHeaders,

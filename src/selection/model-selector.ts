@@ -1,10 +1,13 @@
 // Model selection algorithms: which of a decision's modelRefs serves the request.
 import { z } from 'zod';
 import { type ExtensionDefinition, extensionRegistry } from '../extension.ts';
+import type { CompiledModel } from '../policy/policy.ts';
 import type { PoolStateRegistry } from '../pools/pool-state.ts';
 import type { RequestContext } from '../request/request-context.ts';
 import { seededRandom } from '../seeded-random.ts';
 import type { SignalReport } from '../signals/signal-engine.ts';
+import type { SharedStore } from '../state/shared-store.ts';
+import type { ModelStatsRegistry } from './model-stats.ts';
 
 export interface ModelCandidate {
   readonly model: string;
@@ -13,16 +16,68 @@ export interface ModelCandidate {
   readonly loraName?: string;
 }
 
-/** What an algorithm may weigh besides the candidates: the request, its signals and the live pool state. */
+/**
+ * What an algorithm may weigh besides the candidates: the request, its signals, the policy's models (pricing,
+ * quality, pools, context window), the live pool and model figures, and the store replicas share.
+ */
 export interface SelectionContext {
   readonly request: RequestContext;
   readonly signals: SignalReport | undefined;
+  /** The winning decision's name. */
+  readonly decision: string;
+  readonly models: ReadonlyMap<string, CompiledModel>;
   readonly pools: PoolStateRegistry;
+  readonly stats: ModelStatsRegistry;
+  readonly store: SharedStore;
+  readonly random: () => number;
+}
+
+/** How one candidate fared, for `explain`, debug headers and the selection span. */
+export interface CandidateScore {
+  readonly model: string;
+  /** Higher is better; the algorithm's own scale. */
+  readonly score: number;
+  /** The terms behind the score (e.g. quality, cost, latency), each on the algorithm's scale. */
+  readonly parts?: Readonly<Record<string, number>>;
+  /** Why the candidate could not be chosen (e.g. `slo: ttft p95 900 ms > 800 ms`). */
+  readonly excluded?: string;
+}
+
+/** An algorithm's choice, with what explains it. */
+export interface Selection<C extends ModelCandidate> {
+  readonly candidate: C;
+  readonly scores?: readonly CandidateScore[];
+  /** One line on why (e.g. `lowest ttft p95`, `session affinity`, `explored`). */
+  readonly reason?: string;
+  /** Whatever the algorithm wants back with this request's outcome (e.g. the features a bandit scored). */
+  readonly memo?: unknown;
+}
+
+/** How the request an algorithm routed ended (response stage), or what a client said of the answer. */
+export interface SelectionOutcome {
+  readonly decision: string;
+  readonly model: string;
+  /** Envoy's `x-request-id` of the request, when present. */
+  readonly requestId: string | undefined;
+  readonly memo: unknown;
+  readonly status: number | undefined;
+  readonly failed: boolean;
+  readonly ttftMs?: number | undefined;
+  readonly tpotMs?: number | undefined;
+  readonly latencyMs?: number | undefined;
+  readonly cost?: number | undefined;
+  readonly store: SharedStore;
 }
 
 export interface ModelSelector {
   readonly algorithm: string;
-  select<C extends ModelCandidate>(candidates: readonly C[], context?: SelectionContext): C;
+  /** Chooses among candidates (never empty, in the decision's order). May wait on the shared store. */
+  select<C extends ModelCandidate>(
+    candidates: readonly C[],
+    context: SelectionContext,
+  ): Selection<C> | Promise<Selection<C>>;
+  /** Learns from the answer to a request it routed. Must not throw. */
+  observe?(outcome: SelectionOutcome): void | Promise<void>;
 }
 
 /** A model-selection algorithm: `algorithm: {type: <name>, <name>: {...}}` on a decision. */
@@ -34,7 +89,9 @@ export const staticSelection: SelectionAlgorithm<Record<string, unknown>> = {
   configSchema: z.object({}).loose(),
   create: () => ({
     algorithm: 'static',
-    select: <C extends ModelCandidate>(candidates: readonly C[]) => candidates[0] as C,
+    select: <C extends ModelCandidate>(candidates: readonly C[]): Selection<C> => ({
+      candidate: candidates[0] as C,
+    }),
   }),
 };
 
@@ -46,15 +103,15 @@ export const weightedSelection: SelectionAlgorithm<{ seed?: number | undefined }
     const random = config.seed === undefined ? Math.random : seededRandom(config.seed);
     return {
       algorithm: 'weighted',
-      select: <C extends ModelCandidate>(candidates: readonly C[]): C => {
+      select: <C extends ModelCandidate>(candidates: readonly C[]): Selection<C> => {
         const total = candidates.reduce((sum, c) => sum + c.weight, 0);
-        if (total <= 0) return candidates[0] as C;
+        if (total <= 0) return { candidate: candidates[0] as C };
         let point = random() * total;
         for (const candidate of candidates) {
           point -= candidate.weight;
-          if (point < 0) return candidate;
+          if (point < 0) return { candidate };
         }
-        return candidates.at(-1) as C;
+        return { candidate: candidates.at(-1) as C };
       },
     };
   },

@@ -16,6 +16,7 @@ import type { LlmApi } from '../request/apis/index.ts';
 import type { FilterMetadata } from '../request/identity.ts';
 import type { Pricing } from '../response/cost.ts';
 import { type AnswerSummary, ResponseTracker } from '../response/response-tracker.ts';
+import type { ModelOutcome } from '../selection/model-stats.ts';
 import { RouteRecord } from '../telemetry/route-record.ts';
 import { NOOP_STREAM_TELEMETRY, type StreamTelemetry } from '../telemetry/stream-telemetry.ts';
 
@@ -103,6 +104,8 @@ export class StreamProcessor {
   private readonly now: () => number;
   /** The request's place on its pool, from the routing answer to the end of the answer. */
   private poolLease: PoolLease | undefined;
+  /** Ends the model's in-flight slot and records how the answer went (model figures for selection). */
+  private modelDone: ((outcome: ModelOutcome | undefined) => void) | undefined;
   /** The pool that answered: the chosen one, or its fallback when Envoy retried there (failover). */
   private answeringPool: CompiledPool | undefined;
   private tracker: ResponseTracker | undefined;
@@ -220,6 +223,7 @@ export class StreamProcessor {
     if (plan.pool && !plan.response) {
       const policy = this.router.policy;
       this.poolLease = this.router.pools.begin(plan.pool.name);
+      this.modelDone = this.router.stats.begin(plan.model.name);
       this.answeringPool = plan.pool;
       this.tracker = new ResponseTracker({
         api: this.api,
@@ -380,6 +384,7 @@ export class StreamProcessor {
           latencyMs: summary.latencyMs,
         });
     }
+    this.learnFromAnswer(plan, summary, complete);
     const pool = this.answeringPool ?? (plan.pool as CompiledPool);
     this.telemetry.answer(summary, pool.name);
     const decision = plan.decision?.name ?? (plan.explicitModel ? 'explicit_model' : 'default');
@@ -389,6 +394,32 @@ export class StreamProcessor {
     for (const plugin of this.responsePlugins('onStreamEnd'))
       await this.runHook(() => plugin.onStreamEnd?.(this.responseContext()));
     return { [policy.response.dynamicMetadataNamespace]: facts };
+  }
+
+  /** The model's live figures and the decision's selection algorithm learn how the answer went. */
+  private learnFromAnswer(plan: RoutingPlan, summary: AnswerSummary, complete: boolean): void {
+    const cancelled = summary.status === undefined && !complete;
+    const outcome: ModelOutcome = {
+      failed: summary.poolFailed,
+      ttftMs: summary.ttftMs,
+      tpotMs: summary.tpotMs,
+      latencyMs: summary.latencyMs,
+      cost: summary.cost,
+    };
+    this.modelDone?.(cancelled ? undefined : outcome);
+    const selection = plan.selection;
+    if (cancelled || !selection?.selector.observe || !plan.decision) return;
+    void this.runHook(() =>
+      selection.selector.observe?.({
+        ...outcome,
+        decision: plan.decision?.name ?? '',
+        model: plan.model.name,
+        requestId: this.requestHeaders.get('x-request-id'),
+        memo: selection.memo,
+        status: summary.status,
+        store: this.router.store,
+      }),
+    );
   }
 
   private fail(error: unknown, record?: RouteRecord): PhaseResult {

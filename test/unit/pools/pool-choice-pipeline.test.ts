@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PolicyError } from '../../../src/errors.ts';
 import type { ContinueResult, ImmediateResult } from '../../../src/mutations.ts';
-import { createRequestRouter, type RequestRouter } from '../../../src/pipeline.ts';
+import { createRequestRouter, defaultRouterDeps, type RequestRouter } from '../../../src/pipeline.ts';
 import { compilePolicyText } from '../../../src/policy/load-policy.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
 import { PoolStateRegistry } from '../../../src/pools/pool-state.ts';
@@ -34,7 +34,7 @@ async function setup(text = POLICY) {
   const clock = { now: 1_000_000 };
   const pools = new PoolStateRegistry({ now: () => clock.now });
   pools.configure(policy.breaker);
-  const router = createRequestRouter(policy, { pools, random: () => 0.5 });
+  const router = createRequestRouter(policy, { ...defaultRouterDeps(), pools, random: () => 0.5 });
   return { policy, pools, router, clock };
 }
 

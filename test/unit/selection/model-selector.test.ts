@@ -7,25 +7,36 @@ import {
   staticSelection,
   weightedSelection,
 } from '../../../src/selection/model-selector.ts';
+import { selectionContext } from '../../helpers/selection-context.ts';
+
+const context = selectionContext();
+
+/** The candidate a synchronous algorithm chooses. */
+function pick<C extends ModelCandidate>(
+  selector: { select(c: readonly C[], x: typeof context): unknown },
+  candidates: readonly C[],
+): C {
+  return (selector.select(candidates, context) as { candidate: C }).candidate;
+}
 
 const candidate = (model: string, weight = 1): ModelCandidate => ({ model, weight, useReasoning: false });
 
 function draws(seed: number | undefined, candidates: readonly ModelCandidate[], n: number): string[] {
   const selector = weightedSelection.create(seed === undefined ? {} : { seed });
-  return Array.from({ length: n }, () => selector.select(candidates).model);
+  return Array.from({ length: n }, () => pick(selector, candidates).model);
 }
 
 describe('static selection', () => {
   it('always picks the first modelRef, whatever the weights', () => {
     const selector = staticSelection.create({});
     const candidates = [candidate('small', 0), candidate('big', 100)];
-    for (let i = 0; i < 20; i++) expect(selector.select(candidates).model).toBe('small');
+    for (let i = 0; i < 20; i++) expect(pick(selector, candidates).model).toBe('small');
     expect(selector.algorithm).toBe('static');
   });
 
   it('returns the candidate object itself (extra fields preserved)', () => {
     const first = { ...candidate('small'), loraName: 'sql-adapter', useReasoning: true };
-    expect(staticSelection.create({}).select([first, candidate('big')])).toBe(first);
+    expect(pick(staticSelection.create({}), [first, candidate('big')])).toBe(first);
   });
 });
 

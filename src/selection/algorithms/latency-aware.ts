@@ -70,6 +70,12 @@ function sharedMetrics(
   return [fallback];
 }
 
+function hasFigures(model: string, context: SelectionContext): boolean {
+  return (['ttft', 'tpot', 'latency'] as const).some(
+    (m) => context.stats.percentile(model, m, 50) !== undefined,
+  );
+}
+
 function partName(choice: MetricChoice): string {
   return `${choice.metric}_p${choice.percentile}_ms`;
 }
@@ -94,7 +100,11 @@ export const latencyAwareSelection: SelectionAlgorithm<LatencyAwareConfig> = {
           const view = context.stats.view(c.model);
           return unmeasured(c) && view.samples + view.inFlight < config.min_samples;
         });
-        const measured = usable.filter((c) => !unmeasured(c)).map((c) => c.model);
+        // Measured models with at least one latency figure: a model whose answers all failed has none and
+        // scores 0 (last), without spoiling the comparison of the others.
+        const measured = usable
+          .filter((c) => !unmeasured(c) && hasFigures(c.model, context))
+          .map((c) => c.model);
         const metrics = sharedMetrics(configured, measured, context);
         const scores = candidates.map((candidate, index): CandidateScore => {
           const reason = excluded[index];

@@ -1,6 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { automixSelection, VERIFICATION_MIN_SAMPLES } from '../../../src/selection/algorithms/automix.ts';
-import type { ModelSelector, Selection, SelectionOutcome } from '../../../src/selection/model-selector.ts';
+import type {
+  ModelCandidate,
+  ModelSelector,
+  Selection,
+  SelectionOutcome,
+} from '../../../src/selection/model-selector.ts';
 import { MemoryStore } from '../../../src/state/shared-store.ts';
 import { choose, closeLivePolicy, liveState, openBreaker, ref, requestOf } from './live-fixtures.ts';
 
@@ -26,7 +31,7 @@ const turn2 = requestOf(
 );
 
 function outcomeOf(
-  selection: Selection<{ model: string }>,
+  selection: Selection<ModelCandidate>,
   store: MemoryStore,
   status: number,
 ): SelectionOutcome {

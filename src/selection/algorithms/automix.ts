@@ -49,6 +49,12 @@ export const automixConfigSchema = z.strictObject({
   use_logprob_verification: unsupported(
     'use_logprob_verification needs the answer held back until its logprobs are judged; the router streams answers through',
   ),
+  cost_quality_tradeoff: unsupported(
+    "cost_quality_tradeoff tunes the peer's per-request POMDP value; here the ladder and turn-by-turn escalation decide (cost_aware_routing orders the ladder)",
+  ),
+  discount_factor: unsupported(
+    "discount_factor tunes the peer's per-request POMDP value; here the ladder and turn-by-turn escalation decide",
+  ),
   enable_cascade: unsupported(
     'enable_cascade re-asks a larger model within one request, which an ext_proc router cannot do; escalation here happens on the next turn or a client retry',
   ),

@@ -37,6 +37,17 @@ export const hybridConfigSchema = z
           'router does not ship; set it to 0 or remove it (the other weights are renormalised)',
       })
       .optional(),
+    /** Component scores are always min-max normalised across the candidates (the peer's default). */
+    normalize_scores: z
+      .literal(true, { message: 'normalize_scores: scores are always normalised here' })
+      .optional(),
+    quality_gap_threshold: z
+      .unknown()
+      .optional()
+      .refine((v) => v === undefined, {
+        message:
+          'quality_gap_threshold is reserved in the peer (its selector does not use it yet); remove it',
+      }),
     automix_weight: weight.default(0.2),
     cost_weight: weight.default(0.2),
     /** Percentile of end-to-end latency that experience compares (speed half of the term). */

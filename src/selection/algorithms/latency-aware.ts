@@ -92,13 +92,11 @@ export const latencyAwareSelection: SelectionAlgorithm<LatencyAwareConfig> = {
         const usable = candidates.filter((_, i) => excluded[i] === undefined);
         // Fewer outcomes (answered or in flight) than min_samples: not measured yet; at most min_samples requests
         // are in flight to it at a time, so a burst does not all land on an unknown model.
-        const unmeasured = (c: C) => {
-          const view = context.stats.view(c.model);
-          return view.samples < config.min_samples;
-        };
+        const views = new Map(candidates.map((c) => [c, context.stats.view(c.model)]));
+        const unmeasured = (c: C) => (views.get(c)?.samples ?? 0) < config.min_samples;
         const exploring = usable.find((c) => {
-          const view = context.stats.view(c.model);
-          return unmeasured(c) && view.samples + view.inFlight < config.min_samples;
+          const view = views.get(c);
+          return unmeasured(c) && (view?.samples ?? 0) + (view?.inFlight ?? 0) < config.min_samples;
         });
         // Measured models with at least one latency figure: a model whose answers all failed has none and
         // scores 0 (last), without spoiling the comparison of the others.
@@ -112,7 +110,7 @@ export const latencyAwareSelection: SelectionAlgorithm<LatencyAwareConfig> = {
           return {
             model: candidate.model,
             score: 0,
-            parts: { samples: context.stats.view(candidate.model).samples },
+            parts: { samples: views.get(candidate)?.samples ?? 0 },
           };
         });
         // Score = 1 / mean over metrics of (value / best value): 1 for the fastest on every metric, 0.5 for a

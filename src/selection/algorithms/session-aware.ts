@@ -198,7 +198,8 @@ function sessionSelector(config: SessionAwareConfig): ModelSelector {
       return {
         candidate: sticky,
         scores,
-        reason: `session affinity (turn ${turns})`,
+        // No other candidate to move to: stay, and say what is wrong (pool choice reports it to the client).
+        reason: `session affinity (turn ${turns})${leave ? `; ${leave}, no other candidate` : ''}`,
         memo: {} satisfies SessionMemo,
       };
     },

@@ -9,6 +9,8 @@ export const HEADER = {
   routerConfidence: 'x-router-confidence',
   routerResponsePath: 'x-router-response-path',
   routerSignals: 'x-router-signals',
+  /** With x-router-debug: the selection algorithm, its reason and each candidate's score and parts. */
+  routerSelection: 'x-router-selection',
   /** `<primary cluster>--<fallback cluster>`: Envoy's aggregate cluster that retries a failed request on the fallback. */
   routerFailoverCluster: 'x-router-failover-cluster',
   /** Set by Envoy on responses: the pool cluster that actually answered (after a failover retry, the fallback). */

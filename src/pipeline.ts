@@ -42,6 +42,7 @@ import { buildRequestContext, type RequestContext } from './request/request-cont
 import { looksLikeLlmPath, normalizeRequestPath } from './request/request-path.ts';
 import { addUsageOption, needsUsageOption } from './response/include-usage.ts';
 import { type ApiModelListing, modelsListAnswer } from './responses.ts';
+import { selectionHeaderValue } from './selection/algorithms/selection-summary.ts';
 import type { CandidateScore, ModelSelector, SelectionContext } from './selection/model-selector.ts';
 import { ModelStatsRegistry } from './selection/model-stats.ts';
 import type { SignalReport } from './signals/signal-engine.ts';
@@ -349,6 +350,10 @@ export function diagnosticHeaders(
   if (debug && plan.signals) {
     const matched = [...plan.signals.matches].map(([key, m]) => `${key}=${m.confidence.toFixed(3)}`);
     headers.push([HEADER.routerSignals, matched.join(',')]);
+  }
+  if (debug && plan.selection) {
+    const { algorithm, reason, scores } = plan.selection;
+    headers.push([HEADER.routerSelection, selectionHeaderValue(algorithm, reason, scores)]);
   }
   return headers;
 }

@@ -8,6 +8,7 @@ import {
   parseRequest,
   planRoute,
   planToResult,
+  type RouterDeps,
   type RoutingPlan,
 } from '../pipeline.ts';
 import { loadPolicyFile } from '../policy/load-policy.ts';
@@ -53,6 +54,17 @@ export interface Explanation {
     readonly name: string;
     readonly providerModelId: string;
     readonly useReasoning: boolean;
+  } | null;
+  /** How the winning decision's algorithm chose among its modelRefs (null without a decision). */
+  readonly selection: {
+    readonly algorithm: string;
+    readonly reason: string | null;
+    readonly candidates: readonly {
+      readonly model: string;
+      readonly score: number;
+      readonly parts: Readonly<Record<string, number>>;
+      readonly excluded: string | null;
+    }[];
   } | null;
   readonly pool: {
     readonly name: string;
@@ -106,6 +118,8 @@ export async function explainRequest(
   body: Uint8Array,
   headers: ReadonlyMap<string, string>,
   path = '/v1/chat/completions',
+  /** Live state to route against (tests, a replay); default: fresh state, as a cold router would see it. */
+  deps?: RouterDeps,
 ) {
   const base = { policy: { file, format: policy.source.format, strategy: policy.strategy } };
   let plan: RoutingPlan | undefined;
@@ -131,7 +145,7 @@ export async function explainRequest(
       messages: context.request.messages.length,
       estimatedTokens: context.promptTokens,
     };
-    plan = await planRoute(policy, context);
+    plan = await planRoute(policy, context, undefined, deps);
     const answer = planToResult(plan, context);
     result = answer.result;
     clientHeaders = answer.diagnostics.map(([k, v]) => [k, v]);
@@ -162,6 +176,18 @@ export async function explainRequest(
           name: plan.model.name,
           providerModelId: plan.model.providerModelId,
           useReasoning: plan.modelRef?.useReasoning ?? false,
+        }
+      : null,
+    selection: plan?.selection
+      ? {
+          algorithm: plan.selection.algorithm,
+          reason: plan.selection.reason ?? null,
+          candidates: (plan.selection.scores ?? []).map((s) => ({
+            model: s.model,
+            score: s.score,
+            parts: { ...(s.parts ?? {}) },
+            excluded: s.excluded ?? null,
+          })),
         }
       : null,
     pool: plan?.pool
@@ -221,6 +247,18 @@ export function formatExplanation(e: Explanation): string {
     lines.push(
       `model    ${e.model.name} -> ${e.model.providerModelId}${e.model.useReasoning ? ' (reasoning on)' : ''}`,
     );
+  if (e.selection) {
+    lines.push(`selection ${e.selection.algorithm}${e.selection.reason ? `: ${e.selection.reason}` : ''}`);
+    for (const c of e.selection.candidates) {
+      const mark = c.model === e.model?.name ? '=> ' : '   ';
+      const parts = Object.entries(c.parts)
+        .map(([name, value]) => `${name} ${value}`)
+        .join(', ');
+      const detail =
+        c.excluded !== null ? `excluded: ${c.excluded}` : `score ${c.score}${parts ? `  (${parts})` : ''}`;
+      lines.push(`  ${mark}${c.model.padEnd(28)} ${detail}`);
+    }
+  }
   if (e.pool)
     lines.push(
       `pool     ${e.pool.name} (Envoy cluster ${e.pool.envoyCluster}, max ${e.pool.maxContextTokens} tokens; request needs ~${e.requiredTokens})`,

@@ -12,6 +12,7 @@ import {
   POOL_STRATEGIES,
   type PoolStrategy,
 } from '../pools/strategies/index.ts';
+import { UNSUPPORTED_SELECTION_ALGORITHMS } from '../selection/algorithms/unsupported.ts';
 import { selectionAlgorithms } from '../selection/model-selector.ts';
 import { familiesByConditionType, familiesByKey } from '../signals/index.ts';
 import { type FamilyEvaluator, SignalEngine } from '../signals/signal-engine.ts';
@@ -419,6 +420,7 @@ function compileModels(doc: PolicyDocument, issues: IssueCollector) {
         cachedInputPer1m: model.pricing.cached_input_per_1m,
       },
       failover: model.failover,
+      quality: model.quality,
       poolStrategy: compilePoolStrategy(
         model.pool_selection ?? doc.pool_selection,
         model.pool_selection ? [...path, 'pool_selection'] : ['pool_selection'],
@@ -473,9 +475,10 @@ function compileDecisions(
     const algorithm = selectionAlgorithms.get(algorithmType);
     let selector = selectionAlgorithms.get('static')?.create({} as never);
     if (!algorithm) {
+      const why = UNSUPPORTED_SELECTION_ALGORITHMS.get(algorithmType);
       issues.error(
         [...path, 'algorithm', 'type'],
-        `model selection algorithm '${algorithmType}' is not supported`,
+        `model selection algorithm '${algorithmType}' is not supported${why ? `: ${why}` : ''}`,
         `use one of: ${[...selectionAlgorithms.keys()].join(', ')}`,
       );
     } else {

@@ -40,6 +40,8 @@ export interface CompiledModel {
   readonly apis: ReadonlySet<LlmApiName>;
   /** Token prices per million (policy `pricing`). */
   readonly pricing: Pricing | undefined;
+  /** Relative answer quality in [0, 1] (policy `quality`), for quality-aware selection. */
+  readonly quality?: number | undefined;
   /** How this model's pool is chosen among those that may serve a request. */
   readonly poolStrategy: PoolStrategy;
   /** Envoy may retry a failed request on a fallback pool (`x-router-failover-cluster`). */

@@ -7,6 +7,11 @@ import type { RequestContext } from '../request/request-context.ts';
 import { seededRandom } from '../seeded-random.ts';
 import type { SignalReport } from '../signals/signal-engine.ts';
 import type { SharedStore } from '../state/shared-store.ts';
+import { automixSelection } from './algorithms/automix.ts';
+import { hybridSelection } from './algorithms/hybrid.ts';
+import { latencyAwareSelection } from './algorithms/latency-aware.ts';
+import { multiFactorSelection } from './algorithms/multi-factor.ts';
+import { sessionAwareSelection } from './algorithms/session-aware.ts';
 import type { ModelStatsRegistry } from './model-stats.ts';
 
 export interface ModelCandidate {
@@ -120,4 +125,9 @@ export const weightedSelection: SelectionAlgorithm<{ seed?: number | undefined }
 export const selectionAlgorithms: ReadonlyMap<string, SelectionAlgorithm<never>> = extensionRegistry([
   staticSelection,
   weightedSelection,
+  latencyAwareSelection,
+  multiFactorSelection,
+  hybridSelection,
+  sessionAwareSelection((name) => selectionAlgorithms.get(name)),
+  automixSelection(),
 ] as SelectionAlgorithm<never>[]);

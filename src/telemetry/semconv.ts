@@ -49,6 +49,18 @@ export const ATTR_ROUTER_SIGNALS_ON_ERROR = 'router.signals.on_error';
 export const ATTR_ROUTER_DECISION_ENFORCED = 'router.decision.enforced';
 export const ATTR_ROUTER_MODEL_NAME = 'router.model.name';
 export const ATTR_ROUTER_MODEL_PROVIDER_ID = 'router.model.provider_id';
+/** The decision's model-selection algorithm (`static`, `latency_aware`, `multi_factor`, …). */
+export const ATTR_ROUTER_SELECTION_ALGORITHM = 'router.selection.algorithm';
+/** The algorithm's one-line reason for its choice (model names and figures only, never request text). */
+export const ATTR_ROUTER_SELECTION_REASON = 'router.selection.reason';
+/** Candidates the algorithm scored, in the decision's order; the next three lists run parallel to it. */
+export const ATTR_ROUTER_SELECTION_CANDIDATES = 'router.selection.candidates';
+/** Each candidate's score (higher is better, on the algorithm's scale). */
+export const ATTR_ROUTER_SELECTION_SCORES = 'router.selection.scores';
+/** Each candidate's score parts as `name:value` pairs separated by spaces ('' when none). */
+export const ATTR_ROUTER_SELECTION_PARTS = 'router.selection.parts';
+/** Why each candidate could not be chosen ('' when it could). */
+export const ATTR_ROUTER_SELECTION_EXCLUDED = 'router.selection.excluded';
 export const ATTR_ROUTER_POOL_NAME = 'router.pool.name';
 export const ATTR_ROUTER_POOL_CLUSTER = 'router.pool.cluster';
 export const ATTR_ROUTER_PLUGIN_TYPE = 'router.plugin.type';

@@ -14,9 +14,10 @@ import {
 import { hrTime } from '@opentelemetry/core';
 import { ERROR_CODES, RouterError } from '../errors.ts';
 import type { HeaderPair } from '../mutations.ts';
-import type { RoutedRequest } from '../pipeline.ts';
+import type { ModelSelectionRecord, RoutedRequest } from '../pipeline.ts';
 import type { RequestContext } from '../request/request-context.ts';
 import type { AnswerSummary } from '../response/response-tracker.ts';
+import { boundedReason, MAX_SHOWN_CANDIDATES } from '../selection/algorithms/selection-summary.ts';
 import type { SignalReport } from '../signals/signal-engine.ts';
 import {
   DECISION_DEFAULT,
@@ -89,6 +90,26 @@ const STAGE_SPAN_NAMES: Readonly<Record<Stage, string>> = {
   plugins: A.SPAN.plugins,
   pool_selection: A.SPAN.poolSelection,
 };
+
+/** The model_selection span's view of the choice: bounded lists, names and figures only. */
+function selectionAttributes(selection: ModelSelectionRecord): Attributes {
+  const scores = (selection.scores ?? []).slice(0, MAX_SHOWN_CANDIDATES);
+  const reason = boundedReason(selection.reason);
+  return {
+    [A.ATTR_ROUTER_SELECTION_ALGORITHM]: selection.algorithm,
+    ...(reason !== undefined && { [A.ATTR_ROUTER_SELECTION_REASON]: reason }),
+    ...(scores.length > 0 && {
+      [A.ATTR_ROUTER_SELECTION_CANDIDATES]: scores.map((s) => s.model),
+      [A.ATTR_ROUTER_SELECTION_SCORES]: scores.map((s) => s.score),
+      [A.ATTR_ROUTER_SELECTION_PARTS]: scores.map((s) =>
+        Object.entries(s.parts ?? {})
+          .map(([name, value]) => `${name}:${value}`)
+          .join(' '),
+      ),
+      [A.ATTR_ROUTER_SELECTION_EXCLUDED]: scores.map((s) => s.excluded ?? ''),
+    }),
+  };
+}
 
 function errorReason(error: unknown): string {
   return error instanceof RouterError ? error.code : 'internal_error';
@@ -365,6 +386,7 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
           plan && {
             [A.ATTR_ROUTER_MODEL_NAME]: plan.model.name,
             [A.ATTR_ROUTER_MODEL_PROVIDER_ID]: plan.model.providerModelId,
+            ...(plan.selection && selectionAttributes(plan.selection)),
           }
         );
       case 'pool_selection':

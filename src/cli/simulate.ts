@@ -1,10 +1,10 @@
 // `semantic-router simulate`: flags, progress and output; the simulation lives in src/simulate/.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatPolicyIssue, PolicyError } from '../errors.ts';
 import { loadPolicyFile } from '../policy/load-policy.ts';
-import { defaultFleetPath, loadFleet } from '../simulate/fleet.ts';
+import { defaultFleetPaths, loadFleet } from '../simulate/fleet.ts';
 import { SimulationInputError } from '../simulate/input-error.ts';
 import { poolsCsv, renderTables, summaryCsv } from '../simulate/report.ts';
 import { type SimulationResult, simulate } from '../simulate/simulator.ts';
@@ -19,7 +19,8 @@ export const SIMULATE_USAGE = `usage:
       [--seed 1] [--prompts FILE] [--out DIR]
   Replays a request trace (Azure LLM inference .csv, Mooncake .jsonl) through the policy's real routing
   (signals, decision, model selection, pool selection) against a discrete-event model of the pools declared
-  in --fleet (default: the policy's name with .fleet.yaml, see docs/simulate.md), once per strategy.
+  in --fleet (default: x.fleet.yaml beside policy x.yaml, else examples/x.fleet.yaml; see docs/simulate.md),
+  once per strategy.
   --strategies: pool strategies (ordered, least_loaded, lowest_latency, cheapest, weighted, …), selection
   algorithms (applied to decisions with several modelRefs), a+b for one of each, or 'policy' (as written);
   default: every registered pool strategy. Prints p50/p99 TTFT and end-to-end latency, throughput, busy
@@ -33,7 +34,7 @@ class UsageError extends Error {}
 interface SimulateArgs {
   readonly policy: string;
   readonly trace: string;
-  readonly fleet: string;
+  readonly fleet: string | undefined;
   readonly strategies: string | undefined;
   readonly limit: number | undefined;
   readonly seed: number;
@@ -70,13 +71,31 @@ function parseSimulateArgs(args: string[]): SimulateArgs {
   return {
     policy: values.policy,
     trace: values.trace,
-    fleet: values.fleet ?? defaultFleetPath(values.policy),
+    fleet: values.fleet,
     strategies: values.strategies,
     limit: integer(values.limit, 'limit', 1),
     seed: integer(values.seed, 'seed', 0) ?? 1,
     prompts: values.prompts,
     out: values.out,
   };
+}
+
+/** The fleet file named, else the first default one that exists. */
+async function fleetFile(policyFile: string, named: string | undefined): Promise<string> {
+  if (named !== undefined) return named;
+  const candidates = defaultFleetPaths(policyFile);
+  for (const candidate of candidates) {
+    try {
+      await access(candidate);
+      return candidate;
+    } catch {
+      // Not there: try the next place.
+    }
+  }
+  throw new SimulationInputError(
+    policyFile,
+    `no fleet file for this policy (looked for ${candidates.join(' and ')}): name one with --fleet`,
+  );
 }
 
 /** `semantic-router simulate …`; exit 0 when every strategy ran, 1 on an input error, 2 on a usage error. */
@@ -96,13 +115,12 @@ export async function simulateCommand(args: string[], io: CommandIO): Promise<nu
     const trace = await readTrace(parsed.trace, parsed.limit);
     const prompts = parsed.prompts === undefined ? BUILT_IN_PROMPTS : await readPrompts(parsed.prompts);
     const results: SimulationResult[] = [];
-    let fleetFile = parsed.fleet;
+    const fleetPath = await fleetFile(parsed.policy, parsed.fleet);
     for (const spec of specs) {
       // A fresh policy per strategy: selection algorithms keep state, and each run must start from nothing.
       const policy = await loadPolicyFile(parsed.policy);
       try {
-        const fleet = await loadFleet(parsed.fleet, policy);
-        fleetFile = fleet.file;
+        const fleet = await loadFleet(fleetPath, policy);
         const started = performance.now();
         const result = await simulate({
           label: spec.label,
@@ -121,7 +139,7 @@ export async function simulateCommand(args: string[], io: CommandIO): Promise<nu
     }
     const span = ((trace.at(-1)?.arrivalMs ?? 0) / 1000).toFixed(0);
     io.out(
-      `${trace.length} requests over ${span} s from ${parsed.trace}; policy ${parsed.policy}; fleet ${fleetFile}; seed ${parsed.seed}\n\n`,
+      `${trace.length} requests over ${span} s from ${parsed.trace}; policy ${parsed.policy}; fleet ${fleetPath}; seed ${parsed.seed}\n\n`,
     );
     io.out(renderTables(results));
     if (parsed.out !== undefined) {

@@ -1,7 +1,8 @@
 // The fleet a simulation serves routed requests with: per pool, its GPUs, replicas and how fast a replica prefills and
 // decodes (a small YAML next to the policy, e.g. policies/default.fleet.yaml; see docs/simulate.md).
 import { readFile } from 'node:fs/promises';
-import { isMap, LineCounter, parseDocument } from 'yaml';
+import path from 'node:path';
+import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { Policy } from '../policy/policy.ts';
 import { SimulationInputError } from './input-error.ts';
@@ -64,9 +65,13 @@ export interface Fleet {
   readonly pools: ReadonlyMap<string, FleetPool>;
 }
 
-/** The default fleet file of a policy: `policies/default.yaml` → `policies/default.fleet.yaml`. */
-export function defaultFleetPath(policyFile: string): string {
-  return policyFile.replace(/(\.ya?ml)?$/i, '.fleet.yaml');
+/**
+ * Where a policy's fleet file is looked for when none is named: beside it (`x.yaml` → `x.fleet.yaml`), then under
+ * `examples/` (`examples/x.fleet.yaml`: policies/ holds only policies, `serve --policy DIR` merges every YAML there).
+ */
+export function defaultFleetPaths(policyFile: string): string[] {
+  const base = path.basename(policyFile).replace(/(\.ya?ml)?$/i, '.fleet.yaml');
+  return [path.join(path.dirname(policyFile), base), path.join('examples', base)];
 }
 
 /** Validates a fleet document against the policy: every policy pool declared, no pool the policy lacks. */
@@ -138,12 +143,14 @@ export async function loadFleet(file: string, policy: Policy): Promise<Fleet> {
     const line = syntax.linePos?.[0]?.line;
     throw new SimulationInputError(file, `YAML syntax: ${syntax.message.split('\n')[0]}`, line);
   }
+  // The line of the deepest key on the path that exists (a missing key is reported at its parent).
   const lineOf = (segments: PropertyKey[]): number | undefined => {
-    for (let depth = segments.length; depth >= 0; depth--) {
-      const node = document.getIn(segments.slice(0, depth) as unknown[], true) as
-        | { range?: [number, number, number] }
-        | undefined;
-      if (node?.range && (depth > 0 || isMap(node))) return lineCounter.linePos(node.range[0]).line;
+    for (let depth = segments.length; depth > 0; depth--) {
+      const parent = document.getIn(segments.slice(0, depth - 1) as unknown[], true);
+      if (!isMap(parent)) continue;
+      const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === segments[depth - 1]);
+      const range = isScalar(pair?.key) ? pair.key.range : undefined;
+      if (range) return lineCounter.linePos(range[0]).line;
     }
     return undefined;
   };

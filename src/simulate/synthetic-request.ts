@@ -80,13 +80,23 @@ function mix(...values: number[]): number {
   return h >>> 0;
 }
 
-/** About `tokens` tokens of filler, the same for the same key (a block id or a request's own key). */
+/** Filler is cut in pieces of at most this many characters, each from its own place on the tape. */
+const PIECE_CHARS = 1 << 16;
+
+/**
+ * About `tokens` tokens of filler, the same for the same key (a block id or a request's own key); a shorter text for
+ * a key is a prefix of a longer one.
+ */
 export function fillerText(key: number, tokens: number): string {
   if (tokens <= 0) return '';
   const source = fillerTape();
-  const chars = Math.min(tokens * CHARS_PER_TOKEN, source.length - 1);
-  const start = mix(key) % (source.length - chars);
-  return source.slice(start, start + chars);
+  const chars = tokens * CHARS_PER_TOKEN;
+  let text = '';
+  for (let piece = 0; text.length < chars; piece++) {
+    const start = mix(key, piece) % (source.length - PIECE_CHARS);
+    text += source.slice(start, start + Math.min(PIECE_CHARS, chars - text.length));
+  }
+  return text;
 }
 
 /** A chat request standing in for one trace request, with the headers a client would send. */

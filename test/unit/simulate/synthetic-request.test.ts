@@ -102,9 +102,16 @@ describe('synthetic requests', () => {
   });
 
   it('reads prompts from text, JSONL and CSV files', async () => {
-    const alpaca = '/work/shared/data/alpacaeval-prompts/alpaca_eval_instructions.csv';
-    const prompts = await readPrompts(alpaca).catch(() => undefined);
-    if (prompts !== undefined) expect(prompts.length).toBeGreaterThan(100);
+    const dir = 'test/fixtures/simulate';
+    expect(await readPrompts(`${dir}/prompts.csv`)).toEqual([
+      'Plan a picnic, with games',
+      'Say "hello" politely',
+    ]);
+    expect(await readPrompts(`${dir}/prompts.jsonl`)).toEqual([
+      'Name three rivers.',
+      'Describe a harbour at dawn.',
+    ]);
+    expect(await readPrompts(`${dir}/prompts.txt`)).toEqual(['First question?', 'Second question?']);
     await expect(readPrompts('test/fixtures/simulate/azure-tiny.csv')).rejects.toThrow(
       /no prompt \/ text \/ instruction column/,
     );

@@ -22,7 +22,8 @@ export const SIMULATE_USAGE = `usage:
   in --fleet (default: x.fleet.yaml beside policy x.yaml, else examples/x.fleet.yaml; see docs/simulate.md),
   once per strategy.
   --strategies: pool strategies (ordered, least_loaded, lowest_latency, cheapest, weighted, …), selection
-  algorithms (applied to decisions with several modelRefs), a+b for one of each, or 'policy' (as written);
+  algorithms (applied to decisions with several modelRefs; select:NAME where a pool strategy has the name),
+  a+b for one of each, or 'policy' (as written);
   default: every registered pool strategy. Prints p50/p99 TTFT and end-to-end latency, throughput, busy
   GPU-hours and cost per pool, prefix-cache hits and rejected requests; --out DIR also writes
   simulate-summary.csv, simulate-pools.csv and simulate.svg. --prompts: the questions requests end with

@@ -25,7 +25,11 @@ function known(): string {
   return [AS_WRITTEN, ...POOL_STRATEGIES.keys(), ...selectionAlgorithms.keys()].join(', ');
 }
 
-/** Parses `ordered,least_loaded,session_aware+least_loaded,policy`; throws StrategyError naming the known names. */
+/**
+ * Parses `ordered,least_loaded,session_aware+least_loaded,policy`. A bare name is a pool strategy if one has that name,
+ * else a selection algorithm; `pool:NAME` and `select:NAME` say which (`select:weighted` is the selection algorithm,
+ * `weighted` the pool strategy). Throws StrategyError naming the known names.
+ */
 export function parseStrategies(list: string): StrategySpec[] {
   const labels = list
     .split(',')
@@ -35,15 +39,19 @@ export function parseStrategies(list: string): StrategySpec[] {
   return labels.map((label) => {
     let pool: string | undefined;
     let algorithm: string | undefined;
-    for (const name of label.split('+')) {
-      if (name === AS_WRITTEN) continue;
-      if (POOL_STRATEGIES.has(name) && pool === undefined) pool = name;
-      else if (selectionAlgorithms.has(name) && algorithm === undefined) algorithm = name;
-      else if (POOL_STRATEGIES.has(name) || selectionAlgorithms.has(name)) {
-        throw new StrategyError(`strategy '${label}' names two pool strategies or two selection algorithms`);
-      } else {
-        throw new StrategyError(`unknown strategy '${name}' (known: ${known()})`);
+    for (const part of label.split('+')) {
+      if (part === AS_WRITTEN) continue;
+      const [kind, name] = part.includes(':') ? (part.split(':', 2) as [string, string]) : [undefined, part];
+      const isPool = (kind === undefined || kind === 'pool') && POOL_STRATEGIES.has(name);
+      const isAlgorithm = (kind === undefined || kind === 'select') && selectionAlgorithms.has(name);
+      if (kind !== undefined && kind !== 'pool' && kind !== 'select') {
+        throw new StrategyError(`'${part}': the prefix is pool: or select:`);
       }
+      if (!isPool && !isAlgorithm) throw new StrategyError(`unknown strategy '${part}' (known: ${known()})`);
+      if (isPool && pool === undefined) pool = name;
+      else if (isAlgorithm && !(isPool && pool === name) && algorithm === undefined) algorithm = name;
+      else
+        throw new StrategyError(`strategy '${label}' names two pool strategies or two selection algorithms`);
     }
     return { label, pool, algorithm };
   });

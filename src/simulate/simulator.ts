@@ -6,11 +6,11 @@ import { NoPoolError, RouterError } from '../errors.ts';
 import { createRequestRouter, type ModelSelectionRecord } from '../pipeline.ts';
 import type { CompiledModel, CompiledPool, Policy } from '../policy/policy.ts';
 import { type PoolLease, PoolStateRegistry } from '../pools/pool-state.ts';
-import { gpuTimeCost, tokenCost } from '../response/cost.ts';
 import { seededRandom } from '../seeded-random.ts';
 import type { ModelOutcome } from '../selection/model-stats.ts';
 import { ModelStatsRegistry } from '../selection/model-stats.ts';
 import { MemoryStore } from '../state/shared-store.ts';
+import { answerCost } from './answer-cost.ts';
 import { EventQueue } from './event-queue.ts';
 import type { Fleet, FleetPool } from './fleet.ts';
 import { type JobStart, PoolModel } from './pool-model.ts';
@@ -231,28 +231,14 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     outputTokens += flight.outputTokens;
     completedOn.set(flight.pool.name, (completedOn.get(flight.pool.name) ?? 0) + 1);
     flight.lease.end({ status: 200, failed: false, ttftMs, latencyMs });
-    const cost =
-      policy.response.costBasis === 'gpu_time'
-        ? gpuTimeCost(flight.pool.costPerHour, latencyMs / 1000)
-        : tokenCost(
-            flight.model.pricing && {
-              ...(flight.model.pricing.promptPer1m !== undefined && {
-                prompt_per_1m: flight.model.pricing.promptPer1m,
-              }),
-              ...(flight.model.pricing.completionPer1m !== undefined && {
-                completion_per_1m: flight.model.pricing.completionPer1m,
-              }),
-              ...(flight.model.pricing.cachedInputPer1m !== undefined && {
-                cached_input_per_1m: flight.model.pricing.cachedInputPer1m,
-              }),
-            },
-            {
-              promptTokens: flight.inputTokens,
-              completionTokens: flight.outputTokens,
-              cachedPromptTokens: start.cachedTokens,
-              reasoningTokens: 0,
-            },
-          );
+    const cost = answerCost(policy, {
+      model: flight.model,
+      pool: flight.pool,
+      promptTokens: flight.inputTokens,
+      cachedPromptTokens: start.cachedTokens,
+      completionTokens: flight.outputTokens,
+      latencyMs,
+    });
     await learn(flight, { failed: false, ttftMs, tpotMs: start.tpotMs, latencyMs, cost }, 200);
     const next = models.get(flight.pool.name)?.finish(start, clock.now);
     if (next !== undefined) started(next);

@@ -1,4 +1,4 @@
-// The `semantic-router` command: serve, validate, explain, train, eval.
+// The `semantic-router` command: serve, validate, explain, train, eval, simulate.
 import { parseArgs } from 'node:util';
 import { createPrometheusMetrics } from '../admin/prometheus-exporter.ts';
 import { type AppOptions, ListenError, startApp } from '../app.ts';
@@ -33,10 +33,14 @@ const COMMANDS_USAGE = `usage:
       /v1/responses, /v1/messages)
 `;
 
-/** The whole usage text. train and eval are imported only here and when run, so `serve` never loads the trainer. */
+/** The whole usage text. train, eval and simulate are imported only here and when run, so `serve` never loads them. */
 async function usage(): Promise<string> {
-  const [{ TRAIN_USAGE }, { EVAL_USAGE }] = await Promise.all([import('./train.ts'), import('./eval.ts')]);
-  return `${COMMANDS_USAGE}${TRAIN_USAGE.replace(/^usage:\n/, '')}${EVAL_USAGE.replace(/^usage:\n/, '')}`;
+  const [{ TRAIN_USAGE }, { EVAL_USAGE }, { SIMULATE_USAGE }] = await Promise.all([
+    import('./train.ts'),
+    import('./eval.ts'),
+    import('./simulate.ts'),
+  ]);
+  return `${COMMANDS_USAGE}${[TRAIN_USAGE, EVAL_USAGE, SIMULATE_USAGE].map((u) => u.replace(/^usage:\n/, '')).join('')}`;
 }
 
 const io: CommandIO = {
@@ -257,6 +261,8 @@ async function main(argv: string[]): Promise<number> {
         return await (await import('./train.ts')).trainCommand(rest, io);
       case 'eval':
         return await (await import('./eval.ts')).evalCommand(rest, io);
+      case 'simulate':
+        return await (await import('./simulate.ts')).simulateCommand(rest, io);
       case undefined:
       case '--help':
       case 'help':

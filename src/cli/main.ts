@@ -35,8 +35,12 @@ const COMMANDS_USAGE = `usage:
 
 /** The whole usage text. train and eval are imported only here and when run, so `serve` never loads the trainer. */
 async function usage(): Promise<string> {
-  const [{ TRAIN_USAGE }, { EVAL_USAGE }] = await Promise.all([import('./train.ts'), import('./eval.ts')]);
-  return `${COMMANDS_USAGE}${TRAIN_USAGE.replace(/^usage:\n/, '')}${EVAL_USAGE.replace(/^usage:\n/, '')}`;
+  const [{ TRAIN_USAGE }, { EVAL_USAGE }, { EVAL_ROUTING_USAGE }] = await Promise.all([
+    import('./train.ts'),
+    import('./eval.ts'),
+    import('./eval-routing.ts'),
+  ]);
+  return `${COMMANDS_USAGE}${TRAIN_USAGE.replace(/^usage:\n/, '')}${EVAL_USAGE.replace(/^usage:\n/, '')}${EVAL_ROUTING_USAGE.replace(/^usage:\n/, '')}`;
 }
 
 const io: CommandIO = {
@@ -257,6 +261,8 @@ async function main(argv: string[]): Promise<number> {
         return await (await import('./train.ts')).trainCommand(rest, io);
       case 'eval':
         return await (await import('./eval.ts')).evalCommand(rest, io);
+      case 'eval-routing':
+        return await (await import('./eval-routing.ts')).evalRoutingCommand(rest, io);
       case undefined:
       case '--help':
       case 'help':

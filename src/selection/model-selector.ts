@@ -7,6 +7,7 @@ import type { RequestContext } from '../request/request-context.ts';
 import { seededRandom } from '../seeded-random.ts';
 import type { SignalReport } from '../signals/signal-engine.ts';
 import type { SharedStore } from '../state/shared-store.ts';
+import { learnedSelections } from './learned/learned-selection.ts';
 import type { ModelStatsRegistry } from './model-stats.ts';
 
 export interface ModelCandidate {
@@ -120,4 +121,5 @@ export const weightedSelection: SelectionAlgorithm<{ seed?: number | undefined }
 export const selectionAlgorithms: ReadonlyMap<string, SelectionAlgorithm<never>> = extensionRegistry([
   staticSelection,
   weightedSelection,
+  ...learnedSelections,
 ] as SelectionAlgorithm<never>[]);

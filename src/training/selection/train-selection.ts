@@ -36,6 +36,28 @@ export interface SelectionModelCard {
   readonly priorBrier: number;
   readonly sizeBytes: number;
   readonly trainingSeconds: number;
+  /** Featurising plus predicting one validation prompt, after warm-up, single thread (machine-dependent). */
+  readonly latencyMicros: { readonly p50: number; readonly p99: number };
+}
+
+/** p50 / p99 of featurise + predict over the validation prompts (three warm-up passes first). */
+export function predictionLatency(
+  set: TrainingSet,
+  model: TrainedSelectionModel,
+): { p50: number; p99: number } {
+  const texts = set.validation.map((e) => e.row.text);
+  const once = (text: string) => model.predictor.predict(set.featurizer.vector(text));
+  for (let pass = 0; pass < 3; pass++) for (const t of texts) once(t);
+  const times = texts
+    .map((t) => {
+      const started = process.hrtime.bigint();
+      once(t);
+      return Number(process.hrtime.bigint() - started) / 1e3;
+    })
+    .sort((a, b) => a - b);
+  const at = (q: number) =>
+    Math.round((times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0) * 10) / 10;
+  return { p50: at(0.5), p99: at(0.99) };
 }
 
 export function trainOne(set: TrainingSet, algorithm: LearnedAlgorithm, seed: number): TrainedSelectionModel {
@@ -92,9 +114,10 @@ export function trainSelectionModels(options: SelectionTrainingOptions): Selecti
       priorBrier: Math.round(baseline * 1e5) / 1e5,
       sizeBytes: bytes,
       trainingSeconds: Math.round(seconds * 10) / 10,
+      latencyMicros: predictionLatency(set, model),
     };
     log(
-      `${algorithm}: ${JSON.stringify(card.params)} validation Brier ${card.validationBrier} (prior ${card.priorBrier}), ${(bytes / 1048576).toFixed(2)} MiB, ${card.trainingSeconds} s`,
+      `${algorithm}: ${JSON.stringify(card.params)} validation Brier ${card.validationBrier} (prior ${card.priorBrier}), ${(bytes / 1048576).toFixed(2)} MiB, ${card.trainingSeconds} s, featurise + predict p50 ${card.latencyMicros.p50} µs, p99 ${card.latencyMicros.p99} µs`,
     );
     cards.push(card);
   }

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadPolicyFile } from '../../policy/load-policy.ts';
 import {
   BUILT_IN_SELECTION_DATASETS,
   builtInModelFile,
@@ -9,6 +10,7 @@ import {
 } from '../../selection/learned/learned-model.ts';
 import { LEARNED_ALGORITHMS, type LearnedAlgorithm } from '../../selection/learned/model-file.ts';
 import { DatasetError } from '../datasets/build.ts';
+import { evaluatePolicyRouting, formatPolicyEvaluation } from './eval-policy-routing.ts';
 import { EvalRoutingError, evaluatePair, heldOutPair, pairScore } from './eval-routing.ts';
 import { curveCsv, curveSvg, formatEvaluation } from './eval-routing-report.ts';
 import { loadOutcomeDataset, OUTCOME_DATASETS, type OutcomeDatasetName } from './outcome-datasets.ts';
@@ -25,6 +27,11 @@ export const TRAIN_SELECTION_USAGE = `  semantic-router train --task selection -
 `;
 
 export const EVAL_ROUTING_USAGE = `usage:
+  semantic-router eval-routing --policy FILE|DIR --data mmlu-pro|routerbench [--map MODEL=PROFILE,...]
+      [--data-dir ../shared/data] [--out DIR]
+      replays the held-out split through the policy's signals, decisions and selection; a policy model is
+      scored as the data's model of its name, provider_model_id or --map entry; against random,
+      always-cheapest, always-best and the oracle among those models; --out writes summary.csv
   semantic-router eval-routing --data mmlu-pro|routerbench --pair STRONG,WEAK [--algorithm knn|kmeans|svm|mlp]
       [--model FILE.json] [--data-dir ../shared/data] [--out DIR]
       replays the held-out split: quality, cost, strong share, APGR, PGR at 50 % strong calls and AIQ against
@@ -48,9 +55,9 @@ function algorithmArg(value: string | undefined, fallback: LearnedAlgorithm): Le
   return algorithm;
 }
 
-async function run(io: SelectionIO, usage: string, body: () => number): Promise<number> {
+async function run(io: SelectionIO, usage: string, body: () => number | Promise<number>): Promise<number> {
   try {
-    return body();
+    return await body();
   } catch (error) {
     if (
       error instanceof SelectionUsageError ||
@@ -112,6 +119,8 @@ export function trainSelectionCommand(args: string[], io: SelectionIO): Promise<
 }
 
 export function evalRoutingCommand(args: string[], io: SelectionIO): Promise<number> {
+  if (args.includes('--policy') || args.some((a) => a.startsWith('--policy=')))
+    return evalPolicyCommand(args, io);
   return run(io, EVAL_ROUTING_USAGE, () => {
     const { values } = parseArgs({
       args,
@@ -155,5 +164,53 @@ export function evalRoutingCommand(args: string[], io: SelectionIO): Promise<num
       io.out(`wrote ${path.join(values.out, 'curve.csv')} and curve.svg\n`);
     }
     return 0;
+  });
+}
+
+function parseMap(value: string | undefined): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const entry of (value ?? '').split(',').filter((e) => e.trim() !== '')) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new SelectionUsageError(`--map expects MODEL=PROFILE entries, got '${entry}'`);
+    map.set(entry.slice(0, eq).trim(), entry.slice(eq + 1).trim());
+  }
+  return map;
+}
+
+function evalPolicyCommand(args: string[], io: SelectionIO): Promise<number> {
+  return run(io, EVAL_ROUTING_USAGE, async () => {
+    const { values } = parseArgs({
+      args,
+      options: {
+        policy: { type: 'string' },
+        data: { type: 'string' },
+        'data-dir': { type: 'string' },
+        map: { type: 'string' },
+        out: { type: 'string' },
+      },
+    });
+    const dataset = datasetArg(values.data);
+    const map = parseMap(values.map);
+    const data = loadOutcomeDataset(dataset, path.resolve(values['data-dir'] ?? '../shared/data'));
+    const policy = await loadPolicyFile(values.policy as string);
+    try {
+      const evaluation = await evaluatePolicyRouting(policy, data, map);
+      io.out(formatPolicyEvaluation(evaluation));
+      if (values.out) {
+        mkdirSync(values.out, { recursive: true });
+        const rows = [evaluation.policy, ...evaluation.baselines].map(
+          (r) =>
+            `${r.name},${r.quality.toFixed(5)},${r.cost.toPrecision(6)},"${JSON.stringify(r.shares).replaceAll('"', '""')}"`,
+        );
+        writeFileSync(
+          path.join(values.out, 'summary.csv'),
+          `router,quality,cost,shares\n${rows.join('\n')}\n`,
+        );
+        io.out(`wrote ${path.join(values.out, 'summary.csv')}\n`);
+      }
+      return 0;
+    } finally {
+      policy.close();
+    }
   });
 }

@@ -121,4 +121,44 @@ describe('eval-routing', () => {
     expect(await evalRoutingCommand(['--data', 'mmlu-pro', '--pair', 'only-one'], usage.io)).toBe(2);
     expect(usage.err.join('')).toMatch(/--pair needs STRONG,WEAK/);
   });
+
+  it('--policy replays the held-out prompts through the policy and scores the models it picks', async () => {
+    const policyFile = path.join(dir, 'policy.yaml');
+    writeFileSync(
+      policyFile,
+      `version: v1
+default_model: weak
+pools:
+  - name: gpu
+    max_context_tokens: 32K
+models:
+  - name: weak
+    pools: [gpu]
+    pricing: { prompt_per_1m: 0.1, completion_per_1m: 0.1 }
+  - name: strong
+    pools: [gpu]
+    pricing: { prompt_per_1m: 5, completion_per_1m: 5 }
+routing:
+  decisions:
+    - name: all
+      priority: 1
+      modelRefs: [{ model: weak }, { model: strong }]
+      algorithm: { type: knn, knn: { model: ${path.join(models, 'knn.json')} } }
+`,
+    );
+    const run = capture();
+    expect(
+      await evalRoutingCommand(['--policy', policyFile, '--data', 'mmlu-pro', '--data-dir', data], run.io),
+    ).toBe(0);
+    const text = run.out.join('');
+    expect(text).toMatch(/models scored as weak=weak, strong=strong/);
+    for (const row of ['policy', 'random', 'always-cheapest', 'always-best', 'oracle']) {
+      expect(text).toMatch(new RegExp(`^${row} `, 'm'));
+    }
+    // Math goes to the strong model, history to the weak one: both are used, and the policy beats the best single model.
+    expect(text).toMatch(/^policy .*strong \d+\.\d %/m);
+    expect(text).toMatch(/^policy .*weak \d+\.\d %/m);
+    const pgr = Number(/policy PGR \(always-cheapest → always-best\): (\S+)/.exec(text)?.[1]);
+    expect(pgr).toBeGreaterThan(1);
+  });
 });

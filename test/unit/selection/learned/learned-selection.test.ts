@@ -88,6 +88,13 @@ describe.each(['knn', 'kmeans', 'svm', 'mlp'] as LearnedAlgorithm[])('built-in %
   });
 });
 
+describe('registry', () => {
+  it('registers knn, kmeans, svm and mlp as selection algorithms', () => {
+    for (const name of ['knn', 'kmeans', 'svm', 'mlp'])
+      expect(selectionAlgorithms.get(name)?.name).toBe(name);
+  });
+});
+
 describe('knn selector rules', () => {
   it('threshold 1 tolerates any quality loss: the cheapest candidate by policy price wins', () => {
     const s = selector('knn', { models: { big: GPT4O, small: LLAMA7B }, threshold: 1 });

@@ -19,6 +19,13 @@ export interface KnnTables {
 /** Weight of the prior, in units of neighbour similarity: a prompt with weak neighbours leans on the prior. */
 const PRIOR_WEIGHT = 0.5;
 
+/** Index of the smallest of the first n values (the first on ties). */
+function argMin(values: Float64Array, n: number): number {
+  let at = 0;
+  for (let i = 1; i < n; i++) if ((values[i] as number) < (values[at] as number)) at = i;
+  return at;
+}
+
 export class KnnPredictor implements SuccessPredictor {
   private readonly scores: Float32Array;
   private readonly touched: Int32Array;
@@ -47,21 +54,26 @@ export class KnnPredictor implements SuccessPredictor {
         scores[doc] = (scores[doc] as number) + q * (postingWeights[p] as number);
       }
     }
-    // Top k by insertion into a small sorted array (k is a few dozen, touched a few thousand at most).
+    // The k best in an unordered array with its minimum tracked (the vote needs no order): a prompt can touch
+    // thousands of documents, and only a new entrant rescans the k slots.
+    const { topDocs, topScores } = this;
     let found = 0;
+    let minAt = 0;
     for (let i = 0; i < touchedCount; i++) {
       const doc = touched[i] as number;
       const s = scores[doc] as number;
       scores[doc] = 0;
-      if (found === k && s <= (this.topScores[k - 1] as number)) continue;
-      let j = found < k ? found++ : k - 1;
-      while (j > 0 && (this.topScores[j - 1] as number) < s) {
-        this.topScores[j] = this.topScores[j - 1] as number;
-        this.topDocs[j] = this.topDocs[j - 1] as number;
-        j--;
+      if (found < k) {
+        topDocs[found] = doc;
+        topScores[found] = s;
+        found++;
+        if (found === k) minAt = argMin(topScores, k);
+        continue;
       }
-      this.topScores[j] = s;
-      this.topDocs[j] = doc;
+      if (s <= (topScores[minAt] as number)) continue;
+      topDocs[minAt] = doc;
+      topScores[minAt] = s;
+      minAt = argMin(topScores, k);
     }
     return this.vote(found);
   }

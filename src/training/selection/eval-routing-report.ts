@@ -50,11 +50,16 @@ export function curveSvg(e: PairEvaluation): string {
   const weak = e.baselines.find((b) => b.name === 'always-weak');
   const strong = e.baselines.find((b) => b.name === 'always-strong');
   const dots = e.baselines
-    .map(
-      (b) =>
-        `<circle cx="${sx(b.cost).toFixed(1)}" cy="${sy(b.quality).toFixed(1)}" r="4" fill="#444"/>` +
-        `<text x="${(sx(b.cost) + 6).toFixed(1)}" y="${(sy(b.quality) - 6).toFixed(1)}" font-size="11">${b.name}</text>`,
-    )
+    .map((b) => {
+      const x = sx(b.cost);
+      // Labels of points in the right half read leftwards, so they stay inside the plot.
+      const right = x > W / 2;
+      return (
+        `<circle cx="${x.toFixed(1)}" cy="${sy(b.quality).toFixed(1)}" r="4" fill="#444"/>` +
+        `<text x="${(right ? x - 6 : x + 6).toFixed(1)}" y="${(sy(b.quality) - 6).toFixed(1)}" font-size="11"` +
+        `${right ? ' text-anchor="end"' : ''}>${b.name}</text>`
+      );
+    })
     .join('\n  ');
   const unit = e.costUnit === 'usd' ? 'cost per prompt (USD)' : 'output characters per prompt (cost proxy)';
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
@@ -66,6 +71,7 @@ export function curveSvg(e: PairEvaluation): string {
   <text x="10" y="${m.top - 8}" font-size="11">quality ${y0.toFixed(2)} … ${y1.toFixed(2)}</text>
   ${weak && strong ? `<line x1="${sx(weak.cost).toFixed(1)}" y1="${sy(weak.quality).toFixed(1)}" x2="${sx(strong.cost).toFixed(1)}" y2="${sy(strong.quality).toFixed(1)}" stroke="#999" stroke-dasharray="4 3"/>` : ''}
   <path d="${path}" fill="none" stroke="#1f77b4" stroke-width="2"/>
+  <text x="${W - m.right}" y="${H - m.bottom - 8}" font-size="11" text-anchor="end" fill="#1f77b4">${e.algorithm}: 0 → 100 % strong calls</text>
   ${dots}
 </svg>
 `;

@@ -107,6 +107,13 @@ describe('knn selector rules', () => {
     }
   });
 
+  it('an empty or huge prompt still gets a choice (the priors decide for an empty one)', () => {
+    const s = selector('knn', { models: { big: GPT4O, small: LLAMA7B } });
+    const pair = [candidate('small'), candidate('big')];
+    expect(choose(s, pair, '').candidate.model).toBe('big');
+    expect(['small', 'big']).toContain(choose(s, pair, 'integral '.repeat(100_000)).candidate.model);
+  });
+
   it('matches candidates to profiles by name without a models map', () => {
     const s = selector('knn');
     const chosen = choose(s, [candidate(LLAMA7B), candidate(GPT4O)], HARD);

@@ -33,14 +33,15 @@ const COMMANDS_USAGE = `usage:
       /v1/responses, /v1/messages)
 `;
 
-/** The whole usage text. train, eval and simulate are imported only here and when run, so `serve` never loads them. */
+/** The whole usage text. train, eval, eval-routing and simulate are imported only here and when run, so `serve` never loads them. */
 async function usage(): Promise<string> {
-  const [{ TRAIN_USAGE }, { EVAL_USAGE }, { SIMULATE_USAGE }] = await Promise.all([
-    import('./train.ts'),
-    import('./eval.ts'),
-    import('./simulate.ts'),
+  const usages = await Promise.all([
+    import('./train.ts').then((m) => m.TRAIN_USAGE),
+    import('./eval.ts').then((m) => m.EVAL_USAGE),
+    import('./eval-routing.ts').then((m) => m.EVAL_ROUTING_USAGE),
+    import('./simulate.ts').then((m) => m.SIMULATE_USAGE),
   ]);
-  return `${COMMANDS_USAGE}${[TRAIN_USAGE, EVAL_USAGE, SIMULATE_USAGE].map((u) => u.replace(/^usage:\n/, '')).join('')}`;
+  return `${COMMANDS_USAGE}${usages.map((u) => u.replace(/^usage:\n/, '')).join('')}`;
 }
 
 const io: CommandIO = {
@@ -263,6 +264,8 @@ async function main(argv: string[]): Promise<number> {
         return await (await import('./eval.ts')).evalCommand(rest, io);
       case 'simulate':
         return await (await import('./simulate.ts')).simulateCommand(rest, io);
+      case 'eval-routing':
+        return await (await import('./eval-routing.ts')).evalRoutingCommand(rest, io);
       case undefined:
       case '--help':
       case 'help':

@@ -11,6 +11,7 @@ import { type ClassifierTrainingOptions, trainClassifier } from '../training/cla
 import { DatasetError, TASK_NAMES } from '../training/datasets/index.ts';
 import { trainEmbeddingModel } from '../training/embedding/train-embedding.ts';
 import { formatPercent as pct } from '../training/metrics.ts';
+import { TRAIN_SELECTION_USAGE, trainSelectionCommand } from '../training/selection/selection-command.ts';
 import { DEFAULT_TAGGER_HYPER } from '../training/tagger/train-tagger.ts';
 import { trainAndWritePiiTagger } from '../training/tagger/write-tagger.ts';
 import { TrainingError } from '../training/trainer/wide-mlp.ts';
@@ -32,7 +33,7 @@ export const TRAIN_USAGE = `usage:
       [--max-features 64] [--max-chars 4096] [--max-tokens 1024] [--context-window 4] [--delexicalize]
       [--max-rows N]
   (pii: a PERSON / STREET_ADDRESS token tagger from presidio-synth, split by template)
-`;
+${TRAIN_SELECTION_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -226,6 +227,7 @@ function taskArg(args: readonly string[]): string | undefined {
 /** `semantic-router train …`; returns the exit code (0 ok, 1 training or data error, 2 usage error). */
 export async function trainCommand(args: string[], io: TrainIO): Promise<number> {
   const task = taskArg(args);
+  if (task === 'selection') return trainSelectionCommand(args, io);
   if (task === 'embedding' || task === 'pii') {
     try {
       return task === 'pii' ? await trainPiiCommand(args, io) : trainEmbeddingCommand(args, io);

@@ -12,6 +12,7 @@ import { hybridSelection } from './algorithms/hybrid.ts';
 import { latencyAwareSelection } from './algorithms/latency-aware.ts';
 import { multiFactorSelection } from './algorithms/multi-factor.ts';
 import { sessionAwareSelection } from './algorithms/session-aware.ts';
+import { learnedSelections } from './learned/learned-selection.ts';
 import type { ModelStatsRegistry } from './model-stats.ts';
 
 export interface ModelCandidate {
@@ -130,4 +131,5 @@ export const selectionAlgorithms: ReadonlyMap<string, SelectionAlgorithm<never>>
   hybridSelection,
   sessionAwareSelection((name) => selectionAlgorithms.get(name)),
   automixSelection(),
+  ...learnedSelections,
 ] as SelectionAlgorithm<never>[]);

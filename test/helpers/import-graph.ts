@@ -61,6 +61,7 @@ export const SERVE_ENTRIES = ['src/app.ts', 'src/cli/main.ts'] as const;
 export const SERVE_LAZY = new Set([
   'src/cli/main.ts -> src/cli/train.ts',
   'src/cli/main.ts -> src/cli/eval.ts',
+  'src/cli/main.ts -> src/cli/eval-routing.ts',
 ]);
 
 /** Import chains from the serving entries to files under src/training/ (none when the split holds). */

@@ -484,10 +484,10 @@ function compileDecisions(
     } else {
       const { type: _type, on_error: _onError, ...rest } = decision.algorithm ?? { type: 'static' };
       const nested = (rest as Record<string, unknown>)[algorithmType];
-      const config = (algorithm.configSchema as z.ZodType<unknown>).safeParse(
-        typeof nested === 'object' && nested !== null ? nested : rest,
-      );
-      if (!config.success) issues.fromZod(config.error, [...path, 'algorithm']);
+      const isNested = typeof nested === 'object' && nested !== null;
+      const config = (algorithm.configSchema as z.ZodType<unknown>).safeParse(isNested ? nested : rest);
+      if (!config.success)
+        issues.fromZod(config.error, [...path, 'algorithm', ...(isNested ? [algorithmType] : [])]);
       else selector = algorithm.create(config.data as never);
     }
     return {

@@ -8,6 +8,8 @@ import { seededRandom } from '../seeded-random.ts';
 import type { SignalReport } from '../signals/signal-engine.ts';
 import type { SharedStore } from '../state/shared-store.ts';
 import type { ModelStatsRegistry } from './model-stats.ts';
+import { eloSelection } from './online/elo.ts';
+import { rlDrivenSelection } from './online/rl-driven.ts';
 
 export interface ModelCandidate {
   readonly model: string;
@@ -69,6 +71,17 @@ export interface SelectionOutcome {
   readonly store: SharedStore;
 }
 
+/** What a client said of an answer the algorithm chose (explicit feedback naming the request's id). */
+export interface SelectionFeedback {
+  readonly decision: string;
+  readonly model: string;
+  /** The memo the algorithm returned with its choice. */
+  readonly memo: unknown;
+  /** 0 (bad) … 1 (good); 0.5 is neutral. */
+  readonly score: number;
+  readonly store: SharedStore;
+}
+
 export interface ModelSelector {
   readonly algorithm: string;
   /** Chooses among candidates (never empty, in the decision's order). May wait on the shared store. */
@@ -78,6 +91,8 @@ export interface ModelSelector {
   ): Selection<C> | Promise<Selection<C>>;
   /** Learns from the answer to a request it routed. Must not throw. */
   observe?(outcome: SelectionOutcome): void | Promise<void>;
+  /** Learns from explicit feedback on an answer it chose (src/selection/online/feedback.ts). */
+  feedback?(feedback: SelectionFeedback): Promise<void>;
 }
 
 /** A model-selection algorithm: `algorithm: {type: <name>, <name>: {...}}` on a decision. */
@@ -120,4 +135,6 @@ export const weightedSelection: SelectionAlgorithm<{ seed?: number | undefined }
 export const selectionAlgorithms: ReadonlyMap<string, SelectionAlgorithm<never>> = extensionRegistry([
   staticSelection,
   weightedSelection,
+  eloSelection,
+  rlDrivenSelection,
 ] as SelectionAlgorithm<never>[]);

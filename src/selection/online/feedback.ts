@@ -1,0 +1,135 @@
+// Explicit feedback on an earlier answer: a client names the request (its x-request-id) and a score in [0, 1], by a
+// request header or the admin endpoint. The router keeps a small record per routed request of a learning algorithm
+// (decision, model, algorithm, memo; never text) in the shared store with a TTL, so any replica can take the
+// feedback, and hands the score to the decision's algorithm. Each request can be rated once.
+
+import type { SharedStore } from '../../state/shared-store.ts';
+import type { ModelSelector } from '../model-selector.ts';
+
+/** Header pair a client sends on a later request to rate an earlier answer (removed before upstream). */
+export const FEEDBACK_HEADER = {
+  requestId: 'x-router-feedback-request-id',
+  score: 'x-router-feedback-score',
+  /** On the response to the request that carried feedback: `accepted`, or `rejected: <code>`. */
+  result: 'x-router-feedback',
+} as const;
+
+export interface RouteRecord {
+  readonly algorithm: string;
+  readonly decision: string;
+  readonly model: string;
+  readonly memo: unknown;
+  readonly rated?: boolean;
+}
+
+export type FeedbackResult =
+  | { readonly ok: true; readonly decision: string; readonly model: string }
+  | {
+      readonly ok: false;
+      /** HTTP status for the admin endpoint. */
+      readonly status: 400 | 404 | 409 | 503;
+      readonly code:
+        | 'invalid_score'
+        | 'invalid_request_id'
+        | 'unknown_request'
+        | 'already_rated'
+        | 'not_learning';
+      readonly message: string;
+    };
+
+const MAX_REQUEST_ID_LENGTH = 200;
+const routeKey = (requestId: string) => `route:${requestId}`;
+
+/** A score in [0, 1] from a number or a numeric string; undefined otherwise. */
+export function parseScore(raw: unknown): number | undefined {
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) return undefined;
+  return value;
+}
+
+function validRequestId(raw: unknown): raw is string {
+  return (
+    typeof raw === 'string' &&
+    raw.length > 0 &&
+    raw.length <= MAX_REQUEST_ID_LENGTH &&
+    /^[\x21-\x7e]+$/.test(raw)
+  );
+}
+
+/** Keeps what feedback on `requestId` needs. Never throws (a store failure only loses the chance of feedback). */
+export async function rememberRoute(
+  store: SharedStore,
+  requestId: string | undefined,
+  record: RouteRecord,
+  ttlMs: number,
+): Promise<void> {
+  if (!validRequestId(requestId)) return;
+  try {
+    await store.set(routeKey(requestId), JSON.stringify(record), ttlMs);
+  } catch {
+    // The store holder already falls back to memory; anything left is not worth failing an answer for.
+  }
+}
+
+export interface FeedbackTarget {
+  readonly store: SharedStore;
+  /** The live policy's selector of a decision, by name. */
+  readonly selectorOf: (decision: string) => ModelSelector | undefined;
+  readonly recordTtlMs: number;
+}
+
+/** Applies a client's score to the request it names; a bad id or score changes nothing and says why. */
+export async function applyFeedback(
+  target: FeedbackTarget,
+  requestId: unknown,
+  rawScore: unknown,
+): Promise<FeedbackResult> {
+  const score = parseScore(rawScore);
+  if (score === undefined)
+    return {
+      ok: false,
+      status: 400,
+      code: 'invalid_score',
+      message: 'score must be a number from 0 (bad) to 1 (good)',
+    };
+  if (!validRequestId(requestId))
+    return {
+      ok: false,
+      status: 400,
+      code: 'invalid_request_id',
+      message: `request_id must be 1 to ${MAX_REQUEST_ID_LENGTH} printable characters without spaces`,
+    };
+  const text = await target.store.get(routeKey(requestId));
+  let record: RouteRecord | undefined;
+  try {
+    record = text === undefined ? undefined : (JSON.parse(text) as RouteRecord);
+  } catch {
+    record = undefined;
+  }
+  if (!record)
+    return {
+      ok: false,
+      status: 404,
+      code: 'unknown_request',
+      message: 'no routed request with that id is known (never routed by a learning algorithm, or expired)',
+    };
+  if (record.rated)
+    return { ok: false, status: 409, code: 'already_rated', message: 'that request has already been rated' };
+  const selector = target.selectorOf(record.decision);
+  if (!selector?.feedback || selector.algorithm !== record.algorithm)
+    return {
+      ok: false,
+      status: 409,
+      code: 'not_learning',
+      message: `decision '${record.decision}' no longer uses the learning algorithm '${record.algorithm}'`,
+    };
+  await target.store.set(routeKey(requestId), JSON.stringify({ ...record, rated: true }), target.recordTtlMs);
+  await selector.feedback({
+    decision: record.decision,
+    model: record.model,
+    memo: record.memo,
+    score,
+    store: target.store,
+  });
+  return { ok: true, decision: record.decision, model: record.model };
+}

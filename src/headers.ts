@@ -20,6 +20,12 @@ export const HEADER = {
   /** Anthropic SDKs send it: answers to paths that name no API use Anthropic's shapes. */
   anthropicVersion: 'anthropic-version',
   routerDebug: 'x-router-debug',
+  /** Explicit feedback on an earlier answer: its x-request-id and a score in [0, 1] (consumed, never sent upstream). */
+  routerFeedbackRequestId: 'x-router-feedback-request-id',
+  routerFeedbackScore: 'x-router-feedback-score',
+  /** On the response to a request that carried feedback: `accepted`, or `rejected: <code>`. */
+  routerFeedback: 'x-router-feedback',
+  requestId: 'x-request-id',
   contentLength: 'content-length',
   contentType: 'content-type',
   contentEncoding: 'content-encoding',

@@ -6,14 +6,6 @@
 import type { SharedStore } from '../../state/shared-store.ts';
 import type { ModelSelector } from '../model-selector.ts';
 
-/** Header pair a client sends on a later request to rate an earlier answer (removed before upstream). */
-export const FEEDBACK_HEADER = {
-  requestId: 'x-router-feedback-request-id',
-  score: 'x-router-feedback-score',
-  /** On the response to the request that carried feedback: `accepted`, or `rejected: <code>`. */
-  result: 'x-router-feedback',
-} as const;
-
 export interface RouteRecord {
   readonly algorithm: string;
   readonly decision: string;

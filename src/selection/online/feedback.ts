@@ -103,7 +103,8 @@ export async function applyFeedback(
       ok: false,
       status: 404,
       code: 'unknown_request',
-      message: 'no routed request with that id is known (never routed by a learning algorithm, or expired)',
+      message:
+        'no answered request with that id is known (not routed by a learning algorithm, not answered yet, or expired)',
     };
   if (record.rated)
     return { ok: false, status: 409, code: 'already_rated', message: 'that request has already been rated' };

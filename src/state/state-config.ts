@@ -29,7 +29,7 @@ export const stateStoreSchema = z
     /** Per store command; past it the request goes on with in-memory state. */
     timeout_ms: z.number().int().min(1).max(10_000).default(50),
     /** How long a routed request's record is kept for explicit feedback naming its request id. */
-    ttl_seconds: z.number().int().min(1).default(86_400),
+    ttl_seconds: z.number().int().min(1).default(3600),
     redis: redisSchema.optional(),
   })
   .superRefine((value, context) => {

@@ -78,6 +78,8 @@ async function startReplica(policyFile: string): Promise<Replica> {
 }
 
 interface Answer {
+  /** Request headers the router removed before upstream. */
+  readonly removed: readonly string[];
   readonly model: string;
   readonly status: number;
   readonly responseHeaders: Record<string, string>;
@@ -94,7 +96,7 @@ async function send(
   );
   const exchange = ExtProcExchange.open(replica.client);
   try {
-    await exchange.send({
+    const admitted = await exchange.send({
       request_headers: {
         headers: headerMap({
           ':method': 'POST',
@@ -131,6 +133,7 @@ async function send(
     if (answered.mode_override?.response_body_mode !== 'NONE')
       await exchange.send({ response_body: { body: Buffer.from(text), end_of_stream: true } });
     return {
+      removed: admitted.request_headers?.response?.header_mutation?.remove_headers ?? [],
       model: set['x-selected-model'] as string,
       status: upstream.status,
       responseHeaders: setHeaders(answered.response_headers?.response?.header_mutation),
@@ -228,6 +231,9 @@ describe.skipIf(redisSkipReason !== undefined)('two router replicas sharing one 
       'x-router-feedback-score': '0',
     });
     expect(rated.responseHeaders['x-router-feedback']).toBe('accepted');
+    expect(rated.removed).toEqual(
+      expect.arrayContaining(['x-router-feedback-request-id', 'x-router-feedback-score']),
+    );
     const after = await probe.readFields(`rl:${DECISION}:*`);
     expect((after['b:steady-model'] ?? 0) - (before['b:steady-model'] ?? 0)).toBeGreaterThanOrEqual(1);
 

@@ -114,9 +114,9 @@ export async function startApp(options: AppOptions): Promise<App> {
         state.policies && policyView(state.policies, { showPrompts: adminOptions.showPrompts ?? false }),
       ...(adminOptions.metrics && { metrics: adminOptions.metrics }),
       pools: () => pools.view(),
-      feedback: (requestId, score) => {
+      feedback: (input) => {
         const router = state.policies?.live.router;
-        return router?.feedback ? router.feedback(requestId, score) : Promise.resolve(undefined);
+        return router?.feedback ? router.feedback(input) : Promise.resolve(undefined);
       },
       logger: options.logger.child({ component: 'admin' }),
     });

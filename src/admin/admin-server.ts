@@ -1,7 +1,7 @@
 // The admin HTTP server, on its own port apart from gRPC: /healthz, /readyz, /metrics and /policy.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { FeedbackResult } from '../selection/online/feedback.ts';
+import type { FeedbackInput, FeedbackResult } from '../selection/online/feedback.ts';
 import { errorFields, type Logger } from '../telemetry/logger.ts';
 import type { PolicyView } from './policy-view.ts';
 import type { ReadinessReport } from './readiness.ts';
@@ -17,8 +17,8 @@ export interface AdminServerOptions {
   readonly metrics?: MetricsHandler;
   /** Each pool's live state (in flight, latency, errors, breaker, scraped load); absent: /pools answers 404. */
   readonly pools?: () => unknown;
-  /** POST /feedback {request_id, score}: explicit feedback for a learning algorithm; undefined: no policy yet. */
-  readonly feedback?: (requestId: unknown, score: unknown) => Promise<FeedbackResult | undefined>;
+  /** POST /feedback: explicit feedback for a learning algorithm (FeedbackInput); undefined: no policy yet. */
+  readonly feedback?: (input: FeedbackInput) => Promise<FeedbackResult | undefined>;
   readonly logger: Logger;
 }
 
@@ -91,7 +91,10 @@ export class AdminServer {
     }
   }
 
-  /** POST {request_id, score}: 200 accepted, 400 bad input, 404 unknown or expired id, 409 already rated. */
+  /**
+   * POST {request_id, score} or {decision, winner_model, loser_model, tie?}: 200 accepted, 400 bad input, 404 unknown
+   * (or expired) request or decision, 409 already rated or not a learning decision.
+   */
   private async feedback(request: IncomingMessage, response: ServerResponse): Promise<void> {
     if (request.method !== 'POST') {
       response.setHeader('allow', 'POST');
@@ -116,11 +119,13 @@ export class AdminServer {
       body = undefined;
     }
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      sendJson(response, 400, { error: 'body must be a JSON object {"request_id": "...", "score": 0..1}' });
+      sendJson(response, 400, {
+        error:
+          'body must be a JSON object: {"request_id", "score": 0..1} or {"decision", "winner_model", "loser_model"}',
+      });
       return;
     }
-    const { request_id: requestId, score } = body as Record<string, unknown>;
-    const result = await this.options.feedback(requestId, score);
+    const result = await this.options.feedback(body as FeedbackInput);
     if (!result) {
       sendJson(response, 503, { error: 'the policy is still loading' });
       return;

@@ -82,6 +82,15 @@ export interface SelectionFeedback {
   readonly store: SharedStore;
 }
 
+/** A preference between two of a decision's candidates (the peer's winner/loser feedback). */
+export interface SelectionComparison {
+  readonly decision: string;
+  readonly winner: string;
+  readonly loser: string;
+  readonly tie: boolean;
+  readonly store: SharedStore;
+}
+
 export interface ModelSelector {
   readonly algorithm: string;
   /** Chooses among candidates (never empty, in the decision's order). May wait on the shared store. */
@@ -93,6 +102,8 @@ export interface ModelSelector {
   observe?(outcome: SelectionOutcome): void | Promise<void>;
   /** Learns from explicit feedback on an answer it chose (src/selection/online/feedback.ts). */
   feedback?(feedback: SelectionFeedback): Promise<void>;
+  /** Learns from a preference between two candidates. */
+  compare?(comparison: SelectionComparison): Promise<void>;
 }
 
 /** A model-selection algorithm: `algorithm: {type: <name>, <name>: {...}}` on a decision. */

@@ -449,7 +449,7 @@ export class StreamProcessor {
     const requestId = headers.get(HEADER.routerFeedbackRequestId);
     const score = headers.get(HEADER.routerFeedbackScore);
     if ((requestId === undefined && score === undefined) || !this.router.feedback) return;
-    this.feedbackResult = this.router.feedback(requestId, score).then(
+    this.feedbackResult = this.router.feedback({ request_id: requestId, score }).then(
       (result) => (result.ok ? 'accepted' : `rejected: ${result.code}`),
       (error: unknown) => {
         this.options.onUnexpectedError(error);

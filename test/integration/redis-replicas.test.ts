@@ -256,6 +256,20 @@ describe.skipIf(redisSkipReason !== undefined)('two router replicas sharing one 
       status: 400,
       body: { code: 'invalid_score' },
     });
+    expect(
+      await postFeedback(replicaA, {
+        decision: DECISION,
+        winner_model: 'steady-model',
+        loser_model: 'flaky-model',
+      }),
+    ).toMatchObject({ status: 200, body: { status: 'accepted', model: 'steady-model' } });
+    expect(
+      await postFeedback(replicaA, {
+        decision: DECISION,
+        winner_model: 'steady-model',
+        loser_model: 'unknown',
+      }),
+    ).toMatchObject({ status: 400, body: { code: 'invalid_models' } });
     expect(await postFeedback(replicaB, { request_id: 'a-2', score: 1 })).toMatchObject({
       status: 200,
       body: { status: 'accepted', decision: DECISION, model: 'steady-model' },

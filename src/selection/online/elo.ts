@@ -10,6 +10,7 @@ import type {
   ModelSelector,
   Selection,
   SelectionAlgorithm,
+  SelectionComparison,
   SelectionContext,
   SelectionFeedback,
   SelectionOutcome,
@@ -150,13 +151,7 @@ export class EloSelector implements ModelSelector {
   }
 
   /** Pairwise feedback (`winner` preferred over `loser`, or a tie): the standard Elo update. */
-  async compare(
-    store: SharedStore,
-    decision: string,
-    winner: string,
-    loser: string,
-    tie = false,
-  ): Promise<void> {
+  async compare({ store, decision, winner, loser, tie }: SelectionComparison): Promise<void> {
     await this.learn(store, decision, winner, [loser], tie ? 0.5 : 1, 1);
   }
 

@@ -19,15 +19,30 @@ export type FeedbackResult =
   | {
       readonly ok: false;
       /** HTTP status for the admin endpoint. */
-      readonly status: 400 | 404 | 409 | 503;
+      readonly status: 400 | 404 | 409;
       readonly code:
         | 'invalid_score'
         | 'invalid_request_id'
         | 'unknown_request'
         | 'already_rated'
-        | 'not_learning';
+        | 'not_learning'
+        | 'unknown_decision'
+        | 'invalid_models';
       readonly message: string;
     };
+
+/**
+ * What a client sends: `request_id` + `score` (a rating of one answer), or the peer's preference between two of a
+ * decision's models: `decision` + `winner_model` + `loser_model` (+ `tie`). Fields are unchecked input.
+ */
+export interface FeedbackInput {
+  readonly request_id?: unknown;
+  readonly score?: unknown;
+  readonly decision?: unknown;
+  readonly winner_model?: unknown;
+  readonly loser_model?: unknown;
+  readonly tie?: unknown;
+}
 
 const MAX_REQUEST_ID_LENGTH = 200;
 const routeKey = (requestId: string) => `route:${requestId}`;
@@ -65,9 +80,50 @@ export async function rememberRoute(
 
 export interface FeedbackTarget {
   readonly store: SharedStore;
-  /** The live policy's selector of a decision, by name. */
-  readonly selectorOf: (decision: string) => ModelSelector | undefined;
+  /** The live policy's decision by name: its selector and the models it chooses among. */
+  readonly decisionOf: (
+    decision: string,
+  ) => { readonly selector: ModelSelector; readonly models: readonly string[] } | undefined;
   readonly recordTtlMs: number;
+}
+
+/** Rates one answer (`request_id`) or applies a preference between two models (`winner_model`). */
+export function handleFeedback(target: FeedbackTarget, input: FeedbackInput): Promise<FeedbackResult> {
+  if (input.request_id === undefined && input.winner_model !== undefined)
+    return applyComparison(target, input);
+  return applyFeedback(target, input.request_id, input.score);
+}
+
+/** The peer's winner/loser feedback for a decision whose algorithm learns from preferences. */
+export async function applyComparison(target: FeedbackTarget, input: FeedbackInput): Promise<FeedbackResult> {
+  const decision = typeof input.decision === 'string' ? target.decisionOf(input.decision) : undefined;
+  if (!decision)
+    return {
+      ok: false,
+      status: 404,
+      code: 'unknown_decision',
+      message: 'decision names no decision of the live policy',
+    };
+  const name = input.decision as string;
+  if (!decision.selector.compare)
+    return {
+      ok: false,
+      status: 409,
+      code: 'not_learning',
+      message: `decision '${name}' uses '${decision.selector.algorithm}', which does not learn from preferences`,
+    };
+  const { winner_model: winner, loser_model: loser, tie } = input;
+  const known = (model: unknown): model is string =>
+    typeof model === 'string' && decision.models.includes(model);
+  if (!known(winner) || !known(loser) || winner === loser || (tie !== undefined && typeof tie !== 'boolean'))
+    return {
+      ok: false,
+      status: 400,
+      code: 'invalid_models',
+      message: `winner_model and loser_model must be two different models of '${name}' (${decision.models.join(', ')}); tie is true or false`,
+    };
+  await decision.selector.compare({ decision: name, winner, loser, tie: tie === true, store: target.store });
+  return { ok: true, decision: name, model: winner };
 }
 
 /** Applies a client's score to the request it names; a bad id or score changes nothing and says why. */
@@ -108,7 +164,7 @@ export async function applyFeedback(
     };
   if (record.rated)
     return { ok: false, status: 409, code: 'already_rated', message: 'that request has already been rated' };
-  const selector = target.selectorOf(record.decision);
+  const selector = target.decisionOf(record.decision)?.selector;
   if (!selector?.feedback || selector.algorithm !== record.algorithm)
     return {
       ok: false,

@@ -16,6 +16,7 @@ import type {
   ModelSelector,
   Selection,
   SelectionAlgorithm,
+  SelectionComparison,
   SelectionContext,
   SelectionFeedback,
   SelectionOutcome,
@@ -225,6 +226,14 @@ export class RlDrivenSelector implements ModelSelector {
   async feedback(feedback: SelectionFeedback): Promise<void> {
     const context = isRlMemo(feedback.memo) ? feedback.memo.context : GLOBAL_CONTEXT;
     await this.learn(feedback.store, feedback.decision, feedback.model, context, feedback.score, 1, false);
+  }
+
+  /** A preference: a success for the winner and a failure for the loser (half of each on a tie), decision-wide. */
+  async compare({ store, decision, winner, loser, tie }: SelectionComparison): Promise<void> {
+    await Promise.all([
+      this.learn(store, decision, winner, GLOBAL_CONTEXT, tie ? 0.5 : 1, 1, false),
+      this.learn(store, decision, loser, GLOBAL_CONTEXT, tie ? 0.5 : 0, 1, false),
+    ]);
   }
 
   /** Success, cost and latency terms weighted by the policy; a failed answer earns 0. */

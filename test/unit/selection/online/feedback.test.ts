@@ -5,7 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { PolicyError, type PolicyIssue } from '../../../../src/errors.ts';
 import { compilePolicyText } from '../../../../src/policy/load-policy.ts';
 import type { ModelSelector, SelectionFeedback } from '../../../../src/selection/model-selector.ts';
-import { applyFeedback, parseScore, rememberRoute } from '../../../../src/selection/online/feedback.ts';
+import { type EloConfig, type EloSelector, eloSelection } from '../../../../src/selection/online/elo.ts';
+import {
+  applyFeedback,
+  handleFeedback,
+  parseScore,
+  rememberRoute,
+} from '../../../../src/selection/online/feedback.ts';
 import { MemoryStore } from '../../../../src/state/shared-store.ts';
 
 function learner(algorithm = 'rl_driven') {
@@ -25,7 +31,7 @@ async function setup() {
   const { selector, received } = learner();
   const target = {
     store,
-    selectorOf: (name: string) => (name === 'chat' ? selector : undefined),
+    decisionOf: (name: string) => (name === 'chat' ? { selector, models: ['small', 'big'] } : undefined),
     recordTtlMs: 60_000,
   };
   await rememberRoute(
@@ -92,7 +98,11 @@ describe('applyFeedback', () => {
       { algorithm: 'rl_driven', decision: 'chat', model: 'm', memo: null },
       60_000,
     );
-    const result = await applyFeedback({ store, selectorOf: () => selector, recordTtlMs: 1000 }, 'r', 1);
+    const result = await applyFeedback(
+      { store, decisionOf: () => ({ selector, models: ['m'] }), recordTtlMs: 1000 },
+      'r',
+      1,
+    );
     expect(result).toMatchObject({ status: 409, code: 'not_learning' });
     expect(received).toEqual([]);
   });
@@ -108,8 +118,59 @@ describe('applyFeedback', () => {
       1000,
     );
     now = 1001;
-    const result = await applyFeedback({ store, selectorOf: () => selector, recordTtlMs: 1000 }, 'r', 1);
+    const result = await applyFeedback(
+      { store, decisionOf: () => ({ selector, models: ['m'] }), recordTtlMs: 1000 },
+      'r',
+      1,
+    );
     expect(result).toMatchObject({ code: 'unknown_request' });
+  });
+});
+
+describe('preferences between two models (the peer’s winner/loser feedback)', () => {
+  it('reach a decision whose algorithm learns from them, and moves its ratings', async () => {
+    const store = new MemoryStore();
+    const selector = eloSelection.create(
+      eloSelection.configSchema.parse({}) as EloConfig,
+    ) as unknown as EloSelector;
+    const target = {
+      store,
+      decisionOf: (name: string) => (name === 'chat' ? { selector, models: ['small', 'big'] } : undefined),
+      recordTtlMs: 1000,
+    };
+    const input = { decision: 'chat', winner_model: 'big', loser_model: 'small' };
+    expect(await handleFeedback(target, input)).toEqual({ ok: true, decision: 'chat', model: 'big' });
+    const ratings = await selector.ratings(store, 'chat', ['big', 'small']);
+    expect(ratings.get('big')?.rating).toBeGreaterThan(ratings.get('small')?.rating as number);
+  });
+
+  it('refuse unknown decisions, models outside the decision, the same model twice, and non-learning decisions', async () => {
+    const store = new MemoryStore();
+    const { selector } = learner();
+    const target = {
+      store,
+      decisionOf: (name: string) => (name === 'chat' ? { selector, models: ['small', 'big'] } : undefined),
+      recordTtlMs: 1000,
+    };
+    expect(
+      await handleFeedback(target, { decision: 'nope', winner_model: 'big', loser_model: 'small' }),
+    ).toMatchObject({ status: 404, code: 'unknown_decision' });
+    // The fake learner takes ratings but not preferences.
+    expect(
+      await handleFeedback(target, { decision: 'chat', winner_model: 'big', loser_model: 'small' }),
+    ).toMatchObject({ status: 409, code: 'not_learning' });
+    const elo = eloSelection.create(eloSelection.configSchema.parse({}) as EloConfig);
+    const eloTarget = { ...target, decisionOf: () => ({ selector: elo, models: ['small', 'big'] }) };
+    for (const bad of [
+      { winner_model: 'big', loser_model: 'big' },
+      { winner_model: 'big', loser_model: 'other' },
+      { winner_model: 'big', loser_model: 'small', tie: 'yes' },
+    ])
+      expect(await handleFeedback(eloTarget, { decision: 'chat', ...bad })).toMatchObject({
+        status: 400,
+        code: 'invalid_models',
+      });
+    expect(await store.readFields('elo:chat')).toEqual({});
   });
 });
 

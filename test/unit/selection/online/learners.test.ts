@@ -100,14 +100,14 @@ describe('elo', () => {
   it('applies the standard Elo update to pairwise preferences, per decision and globally', async () => {
     const store = new MemoryStore();
     const selector = elo({ k_factor: 32 });
-    await selector.compare(store, 'code', 'large', 'small');
+    await selector.compare({ store, decision: 'code', winner: 'large', loser: 'small', tie: false });
     const code = await selector.ratings(store, 'code', ['large', 'small']);
     expect(code.get('large')?.rating).toBeCloseTo(1516);
     expect(code.get('small')?.rating).toBeCloseTo(1484);
     // Another decision has no ratings of its own yet: it falls back to the global ones.
     const chat = await selector.ratings(store, 'chat', ['large']);
     expect(chat.get('large')?.rating).toBeCloseTo(1516);
-    await selector.compare(store, 'code', 'large', 'small', true);
+    await selector.compare({ store, decision: 'code', winner: 'large', loser: 'small', tie: true });
     const after = await selector.ratings(store, 'code', ['large']);
     expect(after.get('large')?.rating).toBeLessThan(1516);
   });

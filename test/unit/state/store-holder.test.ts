@@ -143,3 +143,27 @@ describe('state_store settings', () => {
     expect(missing.problems[0]?.message).toContain('REDIS_PW');
   });
 });
+
+describe.skipIf(redisSkipReason !== undefined)('StoreHolder with a frozen redis', () => {
+  it('answers from memory once a command times out, counts the error, and recovers when redis answers again', async () => {
+    const server = await RedisServer.start();
+    servers.push(server);
+    const { logger, lines } = capturingLogger();
+    const holder = new StoreHolder({ logger });
+    holders.push(holder);
+    holder.apply(redisSettings(server.address));
+    await until('redis connected', () => holder.healthy);
+    server.pause();
+    await holder.incrementFields('k', { a: 1 });
+    expect(holder.status()).toEqual({ backend: 'redis', up: false, errors: 1 });
+    expect(await holder.readFields('k')).toEqual({ a: 1 });
+    expect(lines.filter((l) => l.msg.includes('redis unavailable'))).toHaveLength(1);
+    server.resume();
+    await until('redis reconnected', () => holder.healthy);
+    // Reads go to redis again (what the frozen server had queued may still have landed there: timeouts are
+    // ambiguous), and new writes are shared.
+    await holder.incrementFields('fresh', { b: 2 });
+    expect(await holder.readFields('fresh')).toEqual({ b: 2 });
+    expect(holder.status()).toEqual({ backend: 'redis', up: true, errors: 1 });
+  });
+});

@@ -61,6 +61,15 @@ case "${1:-ensure}" in
       echo "$binary"
       exit 0
     fi
+    # Test files start in parallel: one installs, the others wait for it and then find the binary.
+    if command -v flock >/dev/null 2>&1; then
+      exec 9>"${TMPDIR:-/tmp}/semantic-router-redis-install.lock"
+      flock -w 600 9 || { echo "timed out waiting for another redis-server install" >&2; exit 1; }
+      if binary=$(find_binary); then
+        echo "$binary"
+        exit 0
+      fi
+    fi
     install_package || exit 1
     find_binary || { echo "redis-server installed but its binary was not found" >&2; exit 1; }
     ;;

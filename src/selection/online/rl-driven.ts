@@ -47,7 +47,7 @@ const rlDrivenSchema = rejectUnsupported(
     /** Share of the reward given to latency: min(1, latency_target_ms / TTFT, else end-to-end latency). */
     latency_weight: z.number().min(0).max(1).default(0),
     latency_target_ms: z.number().positive().optional(),
-    /** How much the decision-wide evidence counts in a context (0: contexts learn alone; 1: fully shared). */
+    /** How much the evidence of the decision's other contexts counts in a context (0: alone; 1: fully shared). */
     global_prior_weight: z.number().min(0).max(1).default(0.5),
     context: contextSchema.default({ prompt_length_buckets: [], signal_types: [] }),
     enable_personalization: peerField,
@@ -258,12 +258,15 @@ export class RlDrivenSelector implements ModelSelector {
     return Math.min(1, Math.max(0, reward));
   }
 
+  /** Beta(1 + own evidence + w · evidence of the decision's other contexts) with w = global_prior_weight. */
   private arm(model: string, global: Record<string, number>, local: Record<string, number> | undefined): Arm {
-    const shared = local ? this.config.global_prior_weight : 1;
-    return {
-      alpha: 1 + (local?.[`a:${model}`] ?? 0) + shared * (global[`a:${model}`] ?? 0),
-      beta: 1 + (local?.[`b:${model}`] ?? 0) + shared * (global[`b:${model}`] ?? 0),
+    const evidence = (field: string) => {
+      const all = global[field] ?? 0;
+      if (!local) return all;
+      const own = local[field] ?? 0;
+      return own + this.config.global_prior_weight * Math.max(0, all - own);
     };
+    return { alpha: 1 + evidence(`a:${model}`), beta: 1 + evidence(`b:${model}`) };
   }
 
   private async learn(

@@ -40,6 +40,11 @@ export const HEADER = {
 export const SPOOFABLE_HEADER_PREFIXES: readonly string[] = ['x-selected-', 'x-router-'];
 
 /** Headers kept despite the prefix rule because clients legitimately send them. */
-export const CLIENT_ALLOWED_ROUTER_HEADERS: ReadonlySet<string> = new Set([HEADER.routerDebug]);
+export const CLIENT_ALLOWED_ROUTER_HEADERS: ReadonlySet<string> = new Set([
+  HEADER.routerDebug,
+  // Explicit feedback on an earlier answer (docs/selection-online.md): read by the router, never sent upstream.
+  HEADER.routerFeedbackRequestId,
+  HEADER.routerFeedbackScore,
+]);
 
 export type ResponsePath = 'upstream' | 'cache' | 'blocked' | 'fast_response' | 'error';

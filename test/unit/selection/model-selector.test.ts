@@ -108,7 +108,7 @@ describe('seededRandom', () => {
 });
 
 describe('selectionAlgorithms', () => {
-  it('registers static and weighted by name', () => {
-    expect([...selectionAlgorithms.keys()].sort()).toEqual(['static', 'weighted']);
+  it('registers the algorithms by name', () => {
+    expect([...selectionAlgorithms.keys()].sort()).toEqual(['elo', 'rl_driven', 'static', 'weighted']);
   });
 });

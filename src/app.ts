@@ -8,6 +8,7 @@ import { PolicyStore } from './policy/policy-store.ts';
 import { PolicyWatcher, type PolicyWatcherOptions } from './policy/policy-watcher.ts';
 import { PoolRuntime } from './pools/pool-runtime.ts';
 import { ExtProcServer } from './server/ext-proc-server.ts';
+import { StoreHolder } from './state/store-holder.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { Telemetry } from './telemetry/telemetry.ts';
 
@@ -84,6 +85,8 @@ export interface App {
   readonly server: ExtProcServer;
   /** Live pool state (in flight, latency, breakers, scraped load), shared by every policy generation. */
   readonly pools: PoolRuntime;
+  /** The state replicas share (policy `state_store`). */
+  readonly store: StoreHolder;
   close(): Promise<void>;
 }
 
@@ -95,6 +98,8 @@ export async function startApp(options: AppOptions): Promise<App> {
   };
   const adminOptions = options.admin;
   const pools = new PoolRuntime(options.logger.child({ component: 'pools' }));
+  // The state replicas share: follows each live policy's state_store, serves from memory while Redis is away.
+  const store = new StoreHolder({ logger: options.logger.child({ component: 'state' }) });
   const admin =
     adminOptions &&
     new AdminServer({
@@ -109,6 +114,10 @@ export async function startApp(options: AppOptions): Promise<App> {
         state.policies && policyView(state.policies, { showPrompts: adminOptions.showPrompts ?? false }),
       ...(adminOptions.metrics && { metrics: adminOptions.metrics }),
       pools: () => pools.view(),
+      feedback: (input) => {
+        const router = state.policies?.live.router;
+        return router?.feedback ? router.feedback(input) : Promise.resolve(undefined);
+      },
       logger: options.logger.child({ component: 'admin' }),
     });
   let adminPort: number | undefined;
@@ -126,22 +135,28 @@ export async function startApp(options: AppOptions): Promise<App> {
   try {
     policies = await PolicyStore.open(options.policyFile, options.logger.child({ component: 'policy' }), {
       sessionPool,
-      routerDeps: { ...defaultRouterDeps(), pools: pools.state },
-      onPolicyLive: (policy) => pools.apply(policy),
+      routerDeps: { ...defaultRouterDeps(), pools: pools.state, store },
+      onPolicyLive: (policy) => {
+        pools.apply(policy);
+        store.apply(policy.stateStore);
+      },
       ...(options.telemetry && { telemetry: options.telemetry }),
     });
   } catch (error) {
     await pools.close();
+    await store.close();
     await sessionPool.close();
     await admin?.close();
     throw error;
   }
   state.policies = policies;
-  if (options.telemetry?.metricsEnabled)
+  if (options.telemetry?.metricsEnabled) {
     options.telemetry.metrics.observePools(
       () => pools.state.views(),
       (pool) => pools.scrapeFailures(pool),
     );
+    options.telemetry.metrics.observeStateStore(() => store.status());
+  }
   const server = new ExtProcServer({
     leaseRouter: () => policies.lease(),
     maxRequestHeaders: () => policies.live.policy.limits.maxRequestHeaders,
@@ -159,6 +174,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     await server.close();
     policies.close();
     await pools.close();
+    await store.close();
     await sessionPool.close();
     await admin?.close();
     throw new ListenError('gRPC ext_proc server', options.host, options.port, error);
@@ -175,6 +191,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     policies,
     server,
     pools,
+    store,
     close: () => {
       state.shuttingDown = true;
       // The admin server outlives the gRPC drain so /readyz keeps answering 503 (not a refused connection).
@@ -185,6 +202,7 @@ export async function startApp(options: AppOptions): Promise<App> {
           policies.close();
         })
         .then(() => pools.close())
+        .then(() => store.close())
         .then(() => sessionPool.close())
         .then(() => admin?.close());
       return closing;

@@ -22,6 +22,12 @@ export const HEADER = {
   /** Anthropic SDKs send it: answers to paths that name no API use Anthropic's shapes. */
   anthropicVersion: 'anthropic-version',
   routerDebug: 'x-router-debug',
+  /** Explicit feedback on an earlier answer: its x-request-id and a score in [0, 1] (consumed, never sent upstream). */
+  routerFeedbackRequestId: 'x-router-feedback-request-id',
+  routerFeedbackScore: 'x-router-feedback-score',
+  /** On the response to a request that carried feedback: `accepted`, or `rejected: <code>`. */
+  routerFeedback: 'x-router-feedback',
+  requestId: 'x-request-id',
   contentLength: 'content-length',
   contentType: 'content-type',
   contentEncoding: 'content-encoding',
@@ -36,6 +42,11 @@ export const HEADER = {
 export const SPOOFABLE_HEADER_PREFIXES: readonly string[] = ['x-selected-', 'x-router-'];
 
 /** Headers kept despite the prefix rule because clients legitimately send them. */
-export const CLIENT_ALLOWED_ROUTER_HEADERS: ReadonlySet<string> = new Set([HEADER.routerDebug]);
+export const CLIENT_ALLOWED_ROUTER_HEADERS: ReadonlySet<string> = new Set([
+  HEADER.routerDebug,
+  // Explicit feedback on an earlier answer (docs/selection-online.md): read by the router, never sent upstream.
+  HEADER.routerFeedbackRequestId,
+  HEADER.routerFeedbackScore,
+]);
 
 export type ResponsePath = 'upstream' | 'cache' | 'blocked' | 'fast_response' | 'error';

@@ -45,6 +45,7 @@ import { type ApiModelListing, modelsListAnswer } from './responses.ts';
 import { selectionHeaderValue } from './selection/algorithms/selection-summary.ts';
 import type { CandidateScore, ModelSelector, SelectionContext } from './selection/model-selector.ts';
 import { ModelStatsRegistry } from './selection/model-stats.ts';
+import { type FeedbackInput, type FeedbackResult, handleFeedback } from './selection/online/feedback.ts';
 import type { SignalReport } from './signals/signal-engine.ts';
 import { MemoryStore, type SharedStore } from './state/shared-store.ts';
 import { RouteRecord } from './telemetry/route-record.ts';
@@ -576,6 +577,8 @@ export interface RequestRouter {
   admit(input: HeaderInput): Admission;
   /** `record` receives stage timings for telemetry; it is filled as far as routing got when this throws. */
   route(input: RouteInput, record?: RouteRecord): Promise<RoutedRequest>;
+  /** Explicit feedback on an earlier request (by its x-request-id) for its decision's learning algorithm. */
+  feedback?(input: FeedbackInput): Promise<FeedbackResult>;
 }
 
 /** Pool and model state of its own, an in-process store and Math.random: for tools and tests without a server. */
@@ -609,5 +612,19 @@ export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRo
       const { result, diagnostics } = planToResult(plan, context, policy.response.dynamicMetadataNamespace);
       return { context, requestResult: result, diagnosticHeaders: diagnostics, plan };
     },
+    feedback: (input) =>
+      handleFeedback(
+        {
+          store: deps.store,
+          decisionOf: (name) => {
+            const decision = policy.decisions.find((d) => d.name === name);
+            return (
+              decision && { selector: decision.selector, models: decision.modelRefs.map((ref) => ref.model) }
+            );
+          },
+          recordTtlMs: policy.stateStore.recordTtlMs,
+        },
+        input,
+      ),
   };
 }

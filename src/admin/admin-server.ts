@@ -1,6 +1,7 @@
 // The admin HTTP server, on its own port apart from gRPC: /healthz, /readyz, /metrics and /policy.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { FeedbackInput, FeedbackResult } from '../selection/online/feedback.ts';
 import { errorFields, type Logger } from '../telemetry/logger.ts';
 import type { PolicyView } from './policy-view.ts';
 import type { ReadinessReport } from './readiness.ts';
@@ -16,10 +17,13 @@ export interface AdminServerOptions {
   readonly metrics?: MetricsHandler;
   /** Each pool's live state (in flight, latency, errors, breaker, scraped load); absent: /pools answers 404. */
   readonly pools?: () => unknown;
+  /** POST /feedback: explicit feedback for a learning algorithm (FeedbackInput); undefined: no policy yet. */
+  readonly feedback?: (input: FeedbackInput) => Promise<FeedbackResult | undefined>;
   readonly logger: Logger;
 }
 
-export const ADMIN_PATHS = ['/healthz', '/readyz', '/metrics', '/policy', '/pools'] as const;
+export const ADMIN_PATHS = ['/healthz', '/readyz', '/metrics', '/policy', '/pools', '/feedback'] as const;
+const MAX_FEEDBACK_BODY_BYTES = 16 * 1024;
 const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 // Open keep-alive connections (Prometheus keeps one per target) must not hold up shutdown for long.
 const CLOSE_TIMEOUT_MS = 1000;
@@ -87,10 +91,61 @@ export class AdminServer {
     }
   }
 
+  /**
+   * POST {request_id, score} or {decision, winner_model, loser_model, tie?}: 200 accepted, 400 bad input, 404 unknown
+   * (or expired) request or decision, 409 already rated or not a learning decision.
+   */
+  private async feedback(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (request.method !== 'POST') {
+      response.setHeader('allow', 'POST');
+      sendJson(response, 405, { error: `method ${request.method} not allowed; use POST` });
+      request.resume();
+      return;
+    }
+    if (!this.options.feedback) {
+      sendJson(response, 404, { error: 'feedback is not enabled' });
+      request.resume();
+      return;
+    }
+    const text = await readBody(request, MAX_FEEDBACK_BODY_BYTES);
+    if (text === undefined) {
+      sendJson(response, 413, { error: `body larger than ${MAX_FEEDBACK_BODY_BYTES} bytes` });
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      sendJson(response, 400, {
+        error:
+          'body must be a JSON object: {"request_id", "score": 0..1} or {"decision", "winner_model", "loser_model"}',
+      });
+      return;
+    }
+    const result = await this.options.feedback(body as FeedbackInput);
+    if (!result) {
+      sendJson(response, 503, { error: 'the policy is still loading' });
+      return;
+    }
+    if (result.ok)
+      sendJson(response, 200, { status: 'accepted', decision: result.decision, model: result.model });
+    else sendJson(response, result.status, { error: result.message, code: result.code });
+  }
+
   private route(request: IncomingMessage, response: ServerResponse): void {
     const path = pathOf(request);
     if (!(ADMIN_PATHS as readonly string[]).includes(path)) {
       sendJson(response, 404, { error: `no admin endpoint ${path}`, endpoints: ADMIN_PATHS });
+      return;
+    }
+    if (path === '/feedback') {
+      this.feedback(request, response).catch((error: unknown) => {
+        this.options.logger.error('admin feedback failed', errorFields(error));
+        if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
+      });
       return;
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -131,6 +186,19 @@ export class AdminServer {
         return;
     }
   }
+}
+
+function readBody(request: IncomingMessage, limit: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    request.on('end', () => resolve(size > limit ? undefined : Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
 }
 
 /** The request path without the query string; never throws on malformed targets. */

@@ -22,6 +22,7 @@ import {
   type SignalFamily,
   type SignalRule,
 } from '../signals/signal-family.ts';
+import { compileStateStore } from '../state/state-config.ts';
 import { closest, IssueCollector, type Locator, type PathSegment, schemaFieldNames } from './issues.ts';
 import type {
   ApiSettings,
@@ -675,6 +676,9 @@ export async function compilePolicy(raw: unknown, options: CompileOptions): Prom
   const signals = parseSignals(doc, issues);
   checkBudgetKeys(doc, issues);
   checkPoolStateSettings(doc, issues);
+  const stateStore = compileStateStore(doc.state_store);
+  for (const problem of stateStore.problems)
+    issues.error(['state_store', ...problem.path], problem.message, problem.hint);
   const decisions = compileDecisions(doc, signals, new Set(models.map((m) => m.name)), issues, options);
   analysePolicy({ doc, decisions, signals: signals.names, models, issues });
   if (issues.hasErrors) throw new PolicyError(issues.issues);
@@ -726,6 +730,7 @@ export async function compilePolicy(raw: unknown, options: CompileOptions): Prom
       accessLog: doc.response.access_log,
       costBasis: doc.response.cost_basis,
     },
+    stateStore: stateStore.settings,
     warnings: issues.issues.filter((i) => i.severity === 'warning'),
     document: doc,
     close: () => engine.close(),

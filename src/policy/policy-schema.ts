@@ -1,5 +1,6 @@
 // Schema of the policy file: our `models` / `pools` sections around vLLM Semantic Router's v0.3 `routing` section.
 import { z } from 'zod';
+import { STATE_STORE_DEFAULTS, stateStoreSchema } from '../state/state-config.ts';
 import { byteCountSchema, tokenCountSchema } from './units.ts';
 
 const nameSchema = z.string().min(1, 'must not be empty');
@@ -276,6 +277,8 @@ export const policySchema = z.strictObject({
   breaker: breakerSchema.default({}),
   scrape: scrapeSchema.default(scrapeSchema.parse({})),
   response: responseSchema.default(responseSchema.parse({})),
+  /** Where state shared by replicas lives (learning state, feedback records): memory, or Redis. */
+  state_store: stateStoreSchema.default(STATE_STORE_DEFAULTS),
   pools: z.array(poolSchema).min(1, 'a policy needs at least one pool'),
   models: z.array(modelSchema).min(1, 'a policy needs at least one model'),
   reasoning_families: z.record(z.string(), reasoningFamilySchema).default({}),

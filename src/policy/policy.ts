@@ -8,6 +8,7 @@ import type { PoolStrategy } from '../pools/strategies/index.ts';
 import type { IdentitySettings } from '../request/identity.ts';
 import type { ModelCandidate, ModelSelector } from '../selection/model-selector.ts';
 import type { SignalEngine } from '../signals/signal-engine.ts';
+import type { StateStoreSettings } from '../state/state-config.ts';
 import type { LLM_API_NAMES, PolicyDocument } from './policy-schema.ts';
 
 export type LlmApiName = (typeof LLM_API_NAMES)[number];
@@ -125,6 +126,8 @@ export interface Policy {
   readonly breaker: Omit<PoolStateOptions, 'now'>;
   /** Scraping of the pools' metrics endpoints (policy `scrape`), in ms. */
   readonly scrape: { readonly intervalMs: number; readonly timeoutMs: number; readonly staleAfterMs: number };
+  /** Where state shared by replicas lives (policy `state_store`). */
+  readonly stateStore: StateStoreSettings;
   readonly warnings: readonly PolicyIssue[];
   readonly document: PolicyDocument;
   close(): void;

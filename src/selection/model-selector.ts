@@ -14,6 +14,8 @@ import { multiFactorSelection } from './algorithms/multi-factor.ts';
 import { sessionAwareSelection } from './algorithms/session-aware.ts';
 import { learnedSelections } from './learned/learned-selection.ts';
 import type { ModelStatsRegistry } from './model-stats.ts';
+import { eloSelection } from './online/elo.ts';
+import { rlDrivenSelection } from './online/rl-driven.ts';
 
 export interface ModelCandidate {
   readonly model: string;
@@ -75,6 +77,26 @@ export interface SelectionOutcome {
   readonly store: SharedStore;
 }
 
+/** What a client said of an answer the algorithm chose (explicit feedback naming the request's id). */
+export interface SelectionFeedback {
+  readonly decision: string;
+  readonly model: string;
+  /** The memo the algorithm returned with its choice. */
+  readonly memo: unknown;
+  /** 0 (bad) … 1 (good); 0.5 is neutral. */
+  readonly score: number;
+  readonly store: SharedStore;
+}
+
+/** A preference between two of a decision's candidates (the peer's winner/loser feedback). */
+export interface SelectionComparison {
+  readonly decision: string;
+  readonly winner: string;
+  readonly loser: string;
+  readonly tie: boolean;
+  readonly store: SharedStore;
+}
+
 export interface ModelSelector {
   readonly algorithm: string;
   /** Chooses among candidates (never empty, in the decision's order). May wait on the shared store. */
@@ -84,6 +106,10 @@ export interface ModelSelector {
   ): Selection<C> | Promise<Selection<C>>;
   /** Learns from the answer to a request it routed. Must not throw. */
   observe?(outcome: SelectionOutcome): void | Promise<void>;
+  /** Learns from explicit feedback on an answer it chose (src/selection/online/feedback.ts). */
+  feedback?(feedback: SelectionFeedback): Promise<void>;
+  /** Learns from a preference between two candidates. */
+  compare?(comparison: SelectionComparison): Promise<void>;
 }
 
 /** A model-selection algorithm: `algorithm: {type: <name>, <name>: {...}}` on a decision. */
@@ -132,4 +158,6 @@ export const selectionAlgorithms: ReadonlyMap<string, SelectionAlgorithm<never>>
   sessionAwareSelection((name) => selectionAlgorithms.get(name)),
   automixSelection(),
   ...learnedSelections,
+  eloSelection,
+  rlDrivenSelection,
 ] as SelectionAlgorithm<never>[]);

@@ -17,6 +17,7 @@ import type { FilterMetadata } from '../request/identity.ts';
 import type { Pricing } from '../response/cost.ts';
 import { type AnswerSummary, ResponseTracker } from '../response/response-tracker.ts';
 import type { ModelOutcome } from '../selection/model-stats.ts';
+import { rememberRoute } from '../selection/online/feedback.ts';
 import { RouteRecord } from '../telemetry/route-record.ts';
 import { NOOP_STREAM_TELEMETRY, type StreamTelemetry } from '../telemetry/stream-telemetry.ts';
 
@@ -111,6 +112,8 @@ export class StreamProcessor {
   private tracker: ResponseTracker | undefined;
   private responseHeaders: ReadonlyMap<string, string> = new Map();
   private streamEnded = false;
+  /** The answer to explicit feedback this request carried (x-router-feedback on the response). */
+  private feedbackResult: Promise<string> | undefined;
 
   constructor(
     private readonly router: RequestRouter,
@@ -137,6 +140,7 @@ export class StreamProcessor {
   onRequestHeaders(headers: Map<string, string>, endOfStream: boolean, overLimit?: string): PhaseResult {
     this.method = (headers.get(HEADER.method) ?? 'GET').toUpperCase();
     const rawPath = headers.get(HEADER.path) ?? '/';
+    this.takeFeedback(headers);
     // Routing and identity headers a client must not set: removed upstream and never read.
     const removeHeaders: string[] = [];
     for (const name of headers.keys()) {
@@ -242,6 +246,7 @@ export class StreamProcessor {
   async onResponseHeaders(headers: Map<string, string>): Promise<PhaseResult> {
     if (this.answeredLocally) return CONTINUE;
     const setHeaders: HeaderPair[] = this.routed ? [...this.routed.diagnosticHeaders] : [];
+    if (this.feedbackResult) setHeaders.push([HEADER.routerFeedback, await this.feedbackResult]);
     if (!this.isLlmRequest) return { kind: 'continue', modeOverride: { responseBodyMode: 'NONE' } };
     const contentType = headers.get(HEADER.contentType);
     const parsedStatus = Number(headers.get(STATUS_PSEUDO_HEADER));
@@ -408,17 +413,48 @@ export class StreamProcessor {
     };
     this.modelDone?.(cancelled ? undefined : outcome);
     const selection = plan.selection;
-    if (cancelled || !selection?.selector.observe || !plan.decision) return;
+    if (cancelled || !selection || !plan.decision) return;
+    const requestId = this.requestHeaders.get(HEADER.requestId);
+    if (selection.selector.feedback)
+      void rememberRoute(
+        this.router.store,
+        requestId,
+        {
+          algorithm: selection.algorithm,
+          decision: plan.decision.name,
+          model: plan.model.name,
+          memo: selection.memo,
+        },
+        this.router.policy.stateStore.recordTtlMs,
+      );
+    if (!selection.selector.observe) return;
     void this.runHook(() =>
       selection.selector.observe?.({
         ...outcome,
         decision: plan.decision?.name ?? '',
         model: plan.model.name,
-        requestId: this.requestHeaders.get('x-request-id'),
+        requestId,
         memo: selection.memo,
         status: summary.status,
         store: this.router.store,
       }),
+    );
+  }
+
+  /**
+   * Feedback on an earlier answer (x-router-feedback-request-id + x-router-feedback-score) goes to that request's
+   * learning algorithm while this one is routed; the headers are removed before upstream like every x-router-*.
+   */
+  private takeFeedback(headers: ReadonlyMap<string, string>): void {
+    const requestId = headers.get(HEADER.routerFeedbackRequestId);
+    const score = headers.get(HEADER.routerFeedbackScore);
+    if ((requestId === undefined && score === undefined) || !this.router.feedback) return;
+    this.feedbackResult = this.router.feedback({ request_id: requestId, score }).then(
+      (result) => (result.ok ? 'accepted' : `rejected: ${result.code}`),
+      (error: unknown) => {
+        this.options.onUnexpectedError(error);
+        return 'rejected: internal_error';
+      },
     );
   }
 

@@ -60,6 +60,10 @@ export const METRIC = {
   poolKvCache: 'router_pool_kv_cache_usage',
   /** Counter. Failed scrapes of the pool's metrics endpoint. Labels: pool. */
   poolScrapeFailures: 'router_pool_scrape_failures_total',
+  /** Gauge. 1 while the policy's state_store backend answers; 0 while Redis is away (memory serves). Labels: backend. */
+  stateStoreUp: 'router_state_store_up',
+  /** Counter. Failed state store calls (timeouts, lost connections, error replies). Labels: backend. */
+  stateStoreErrors: 'router_state_store_errors_total',
   /** OpenTelemetry GenAI semantic conventions, next to the router's own (dots become underscores in Prometheus). */
   genAiTokenUsage: 'gen_ai.client.token.usage',
   genAiOperationDuration: 'gen_ai.client.operation.duration',
@@ -98,6 +102,8 @@ export const LABEL = {
   genAiProviderName: 'gen_ai.provider.name',
   /** on_error action: skip, match or fail. */
   action: 'action',
+  /** state_store backend: memory or redis. */
+  backend: 'backend',
 } as const;
 
 export type LabelKey = (typeof LABEL)[keyof typeof LABEL];
@@ -127,6 +133,8 @@ export const METRIC_LABELS: Readonly<Record<MetricName, readonly LabelKey[]>> = 
   [METRIC.poolWaiting]: [LABEL.pool],
   [METRIC.poolKvCache]: [LABEL.pool],
   [METRIC.poolScrapeFailures]: [LABEL.pool],
+  [METRIC.stateStoreUp]: [LABEL.backend],
+  [METRIC.stateStoreErrors]: [LABEL.backend],
   [METRIC.genAiTokenUsage]: [
     LABEL.genAiOperationName,
     LABEL.genAiProviderName,

@@ -1,7 +1,9 @@
 // The router's metric instruments behind typed methods, so label keys and values stay the bounded sets of
 // metric-names.ts. Attribute objects for fixed label values are built once; policy-named ones are cached.
+
 import type { Attributes, Counter, Gauge, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
 import type { PoolView } from '../pools/pool-state.ts';
+import type { StoreStatus } from '../state/store-holder.ts';
 import {
   BREAKER_STATES,
   ERROR_REASON,
@@ -342,6 +344,25 @@ export class RouterMetrics {
     }
     if (record.cost !== undefined && record.cost > 0)
       this.cost.add(record.cost, this.costLabels.get(decision, model, pool));
+  }
+
+  /** The state store's health and failed calls, read when metrics are collected. */
+  observeStateStore(status: () => StoreStatus): void {
+    const up = this.meter.createObservableGauge(METRIC.stateStoreUp, {
+      description: '1 while the state_store backend answers; 0 while Redis is away and memory serves',
+    });
+    const errors = this.meter.createObservableCounter(METRIC.stateStoreErrors, {
+      description: 'Failed state store calls (timeouts, lost connections, error replies)',
+    });
+    this.meter.addBatchObservableCallback(
+      (observer) => {
+        const current = status();
+        const labels = { [LABEL.backend]: current.backend };
+        observer.observe(up, current.up ? 1 : 0, labels);
+        observer.observe(errors, current.errors, labels);
+      },
+      [up, errors],
+    );
   }
 
   /** Observable gauges of the pools' live state, read when metrics are collected. */

@@ -167,12 +167,31 @@ describe('admin server', () => {
   it('answers unknown paths with 404 and other methods with 405', async () => {
     const missing = await getJson('/nope');
     expect(missing.status).toBe(404);
-    expect(missing.body.endpoints).toEqual(['/healthz', '/readyz', '/metrics', '/policy', '/pools']);
+    expect(missing.body.endpoints).toEqual([
+      '/healthz',
+      '/readyz',
+      '/metrics',
+      '/policy',
+      '/pools',
+      '/feedback',
+    ]);
     expect((await getJson('/healthz/')).status).toBe(404);
     const post = await getJson('/policy', { method: 'POST', body: '{}' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, HEAD');
     expect((await getJson('/readyz?verbose=1')).status).toBe(200);
+  });
+
+  it('takes feedback only as a POSTed JSON object with a request id and a score', async () => {
+    const get = await getJson('/feedback');
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    expect((await getJson('/feedback', { method: 'POST', body: 'not json' })).status).toBe(400);
+    expect((await getJson('/feedback', { method: 'POST', body: '[1]' })).status).toBe(400);
+    expect((await getJson('/feedback', { method: 'POST', body: 'x'.repeat(20_000) })).status).toBe(413);
+    const unknown = await getJson('/feedback', { method: 'POST', body: '{"request_id":"r-1","score":1}' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe('unknown_request');
   });
 
   it('answers HEAD without a body', async () => {

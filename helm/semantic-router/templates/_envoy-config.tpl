@@ -307,7 +307,7 @@ typed_config:
     request_mutations:
       - remove: {{ $identity.userId | quote }}
       - remove: {{ $identity.userGroups | quote }}
-      {{- range list "x-selected-model" "x-selected-pool" "x-router-decision" "x-router-model" "x-router-pool" "x-router-confidence" "x-router-response-path" "x-router-signals" "x-router-selection" "x-router-error-code" "x-router-failover-cluster" "x-router-upstream-cluster" "x-router-upstream-attempts" "x-envoy-original-path" }}
+      {{- range list "x-selected-model" "x-selected-pool" "x-router-decision" "x-router-model" "x-router-pool" "x-router-confidence" "x-router-response-path" "x-router-signals" "x-router-selection" "x-router-error-code" "x-router-feedback" "x-router-failover-cluster" "x-router-upstream-cluster" "x-router-upstream-attempts" "x-envoy-original-path" }}
       - remove: {{ . }}
       {{- end }}
 {{- end }}

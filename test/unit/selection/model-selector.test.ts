@@ -108,7 +108,21 @@ describe('seededRandom', () => {
 });
 
 describe('selectionAlgorithms', () => {
-  it('registers static and weighted by name', () => {
-    expect([...selectionAlgorithms.keys()]).toEqual(expect.arrayContaining(['static', 'weighted']));
+  it('registers every algorithm the docs list, by name', () => {
+    expect([...selectionAlgorithms.keys()].sort()).toEqual([
+      'automix',
+      'elo',
+      'hybrid',
+      'kmeans',
+      'knn',
+      'latency_aware',
+      'mlp',
+      'multi_factor',
+      'rl_driven',
+      'session_aware',
+      'static',
+      'svm',
+      'weighted',
+    ]);
   });
 });

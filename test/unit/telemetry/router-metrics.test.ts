@@ -121,6 +121,7 @@ describe('router metrics', () => {
       () => [view],
       () => 1,
     );
+    telemetry.metrics.observeStateStore(() => ({ backend: 'redis', up: false, errors: 2 }));
     telemetry.metrics.signalOnError('pii', 'match');
     telemetry.metrics.policyLoaded(3);
     telemetry.metrics.policyReload('success');

@@ -1,0 +1,81 @@
+// The SharedStore on Redis: replicas using the same Redis and key prefix share every key. Every call is bounded by
+// the client's command timeout and rejects when Redis is away; FallbackStore (fallback-store.ts) turns that into
+// in-memory service.
+import { RespClient, type RespValue } from './resp-client.ts';
+import type { SharedStore } from './shared-store.ts';
+import type { RedisSettings } from './state-config.ts';
+
+export interface RedisStoreOptions extends RedisSettings {
+  readonly timeoutMs: number;
+  readonly onStateChange?: (up: boolean, cause?: Error) => void;
+}
+
+function toFields(reply: RespValue): Record<string, number> {
+  const fields: Record<string, number> = {};
+  if (!Array.isArray(reply)) return fields;
+  for (let i = 0; i + 1 < reply.length; i += 2) {
+    const value = Number(reply[i + 1]);
+    if (Number.isFinite(value)) fields[String(reply[i])] = value;
+  }
+  return fields;
+}
+
+export class RedisStore implements SharedStore {
+  readonly kind = 'redis';
+  readonly #client: RespClient;
+  readonly #prefix: string;
+
+  constructor(options: RedisStoreOptions) {
+    this.#prefix = options.keyPrefix;
+    this.#client = new RespClient({
+      host: options.host,
+      port: options.port,
+      username: options.username,
+      password: options.password,
+      database: options.database,
+      commandTimeoutMs: options.timeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs,
+      ...(options.onStateChange && { onStateChange: options.onStateChange }),
+    });
+  }
+
+  get healthy(): boolean {
+    return this.#client.up;
+  }
+
+  /** Resolves once connected; rejects when the first attempt fails (reconnection goes on). */
+  ready(): Promise<void> {
+    return this.#client.ready();
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const reply = await this.#client.command(['GET', this.#prefix + key]);
+    return typeof reply === 'string' ? reply : undefined;
+  }
+
+  async set(key: string, value: string, ttlMs = 0): Promise<void> {
+    const args: (string | number)[] = ['SET', this.#prefix + key, value];
+    if (ttlMs > 0) args.push('PX', Math.ceil(ttlMs));
+    await this.#client.command(args);
+  }
+
+  async incrementFields(key: string, deltas: Readonly<Record<string, number>>): Promise<void> {
+    const entries = Object.entries(deltas).filter(([, delta]) => Number.isFinite(delta) && delta !== 0);
+    if (entries.length === 0) return;
+    const full = this.#prefix + key;
+    // MULTI/EXEC: the fields of one update land together, so a replica never reads half an update.
+    await this.#client.pipeline([
+      ['MULTI'],
+      ...entries.map(([field, delta]) => ['HINCRBYFLOAT', full, field, delta]),
+      ['EXEC'],
+    ]);
+  }
+
+  async readFields(key: string): Promise<Record<string, number>> {
+    return toFields(await this.#client.command(['HGETALL', this.#prefix + key]));
+  }
+
+  close(): Promise<void> {
+    return this.#client.close();
+  }
+}

@@ -1,0 +1,99 @@
+// One contract for every SharedStore: the in-process MemoryStore and the RedisStore against a real redis-server
+// behave the same for values, expiry, atomic field increments and reads.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisStore } from '../../../src/state/redis-store.ts';
+import { MemoryStore, type SharedStore } from '../../../src/state/shared-store.ts';
+import { RedisServer, redisSkipReason } from '../../helpers/redis-server.ts';
+
+let server: RedisServer | undefined;
+let prefixCounter = 0;
+
+function redisStore(prefix = `contract-${++prefixCounter}:`): RedisStore {
+  const [host, port] = (server as RedisServer).address.split(':');
+  return new RedisStore({
+    host: host as string,
+    port: Number(port),
+    username: undefined,
+    password: undefined,
+    database: 0,
+    keyPrefix: prefix,
+    connectTimeoutMs: 2000,
+    timeoutMs: 2000,
+  });
+}
+
+beforeAll(async () => {
+  if (!redisSkipReason) server = await RedisServer.start();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const backends: [string, () => Promise<SharedStore>, string | undefined][] = [
+  ['memory', async () => new MemoryStore(), undefined],
+  [
+    'redis',
+    async () => {
+      const store = redisStore();
+      await store.ready();
+      return store;
+    },
+    redisSkipReason,
+  ],
+];
+
+describe.each(backends)('SharedStore contract: %s', (_name, open, skipReason) => {
+  if (skipReason) console.warn(`redis contract tests skipped: ${skipReason}`);
+  const test = skipReason ? it.skip : it;
+
+  test('get returns what set stored, undefined for a missing key', async () => {
+    const store = await open();
+    await store.set('a', 'one');
+    expect(await store.get('a')).toBe('one');
+    expect(await store.get('missing')).toBeUndefined();
+    await store.set('a', 'two');
+    expect(await store.get('a')).toBe('two');
+    await store.close();
+  });
+
+  test('a value with a ttl expires', async () => {
+    const store = await open();
+    await store.set('short', 'x', 30);
+    await store.set('long', 'y', 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(await store.get('short')).toBeUndefined();
+    expect(await store.get('long')).toBe('y');
+    await store.close();
+  });
+
+  test('field increments add up, also when many run at once', async () => {
+    const store = await open();
+    await Promise.all(Array.from({ length: 50 }, () => store.incrementFields('h', { alpha: 1, beta: 0.5 })));
+    await store.incrementFields('h', { gamma: -2.25 });
+    expect(await store.readFields('h')).toEqual({ alpha: 50, beta: 25, gamma: -2.25 });
+    expect(await store.readFields('absent')).toEqual({});
+    await store.close();
+  });
+
+  test('values survive text that needs no escaping on the wire (unicode, CRLF, spaces)', async () => {
+    const store = await open();
+    const value = JSON.stringify({ text: 'ü 漢字\r\n$5\r\n*2', n: 1 });
+    await store.set('k e y', value);
+    expect(await store.get('k e y')).toBe(value);
+    await store.close();
+  });
+});
+
+describe.skipIf(redisSkipReason !== undefined)('RedisStore key prefix', () => {
+  it('replicas with the same prefix share keys; another prefix sees none of them', async () => {
+    const first = redisStore('deploy-a:');
+    const second = redisStore('deploy-a:');
+    const other = redisStore('deploy-b:');
+    await Promise.all([first.ready(), second.ready(), other.ready()]);
+    await first.incrementFields('arm', { wins: 2 });
+    await second.incrementFields('arm', { wins: 3 });
+    expect(await second.readFields('arm')).toEqual({ wins: 5 });
+    expect(await other.readFields('arm')).toEqual({});
+    await Promise.all([first.close(), second.close(), other.close()]);
+  });
+});

@@ -184,7 +184,7 @@ describe('learned selection in a policy', () => {
       POLICY(`        type: svm\n        svm: { model: ${path.join(dir, 'absent.json')} }`),
     );
     expect(issues).toHaveLength(1);
-    expect(issues[0]?.path).toBe('routing.decisions[0].algorithm.model');
+    expect(issues[0]?.path).toBe('routing.decisions[0].algorithm.svm.model');
     expect(issues[0]?.message).toMatch(/absent\.json: no such file/);
     expect(issues[0]?.message).toMatch(/semantic-router train --task selection/);
   });
@@ -205,7 +205,7 @@ describe('learned selection in a policy', () => {
     );
     expect(wrong[0]?.message).toMatch(/is a knn model, not mlp/);
     const unknown = await issuesOf(POLICY('        type: knn\n        knn: { models: { big: gpt-5 } }'));
-    expect(unknown[0]?.path).toBe('routing.decisions[0].algorithm.models.big');
+    expect(unknown[0]?.path).toBe('routing.decisions[0].algorithm.knn.models.big');
     expect(unknown[0]?.message).toMatch(/'gpt-5' is not a profile/);
     const typo = await issuesOf(POLICY('        type: knn\n        knn: { treshold: 0.1 }'));
     expect(typo).toHaveLength(1);

@@ -222,7 +222,7 @@ describe('policies with online learners and a state store', () => {
     const issues = await issuesOf(POLICY('{ type: rl_driven, rl_driven: { enable_llm_routing: true } }'));
     expect(issues).toContainEqual(
       expect.objectContaining({
-        path: 'routing.decisions[0].algorithm.enable_llm_routing',
+        path: 'routing.decisions[0].algorithm.rl_driven.enable_llm_routing',
         message: expect.stringContaining('not supported'),
       }),
     );

@@ -1,7 +1,8 @@
 // CPU per model selection for every registered algorithm at concurrency 1, beside the whole heuristic router's
 // routing of one request (parse → signals → decision → selection → pool, `policies/default.yaml`) in the same run.
-// Each algorithm serves one decision with three candidates on warmed live figures (latency samples for every
-// model, answers observed); the shared store is the in-memory one (a Redis round trip is network time, not CPU).
+// Prompts: four short ones and one of about 2,000 characters, in turn. Each algorithm serves one decision with three
+// candidates on warmed live figures (latency samples for every model, answers observed); the shared store is the
+// in-memory one (a Redis round trip is network time, not CPU).
 // Budgets (issue 12): ≤ 20 µs per selection for algorithms that do not learn from data, ≤ 150 µs for learned ones.
 // Usage: node --import tsx bench/selection-cost.ts [--iterations 20000] [--policy policies/default.yaml]
 import { parseArgs } from 'node:util';
@@ -29,6 +30,17 @@ const PROMPTS = [
   'What were the main causes of the First World War?',
   'Prove that the square root of two is irrational.',
   'Give me three ideas for a birthday dinner for six people.',
+  // A long prompt: learned selectors featurise every word, so their cost grows with the text (up to a cap).
+  [
+    'A company is reviewing its quarterly accounts before an audit.',
+    'Revenue rose by twelve percent while operating costs grew faster, driven by logistics, energy and wages.',
+    'The board asks whether to refinance a floating-rate loan, delay a warehouse expansion, or cut the dividend.',
+    'Consider interest-rate risk, covenant limits, the cash conversion cycle and the effect on earnings per share.',
+    'Explain the trade-offs of each option, state your assumptions, and recommend one course of action.',
+    'Then draft a short memo to shareholders that explains the decision without disclosing confidential figures.',
+  ]
+    .join(' ')
+    .repeat(3),
 ];
 
 function policyFor(algorithm: string): string {

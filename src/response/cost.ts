@@ -1,4 +1,5 @@
 // Cost of one response: from the model's token prices, or from the pool's GPU price and the time the request took.
+import type { CompiledModel } from '../policy/policy.ts';
 import type { TokenUsage } from './usage.ts';
 
 /** A model's prices per million tokens (the policy's `models[].pricing`, src/policy/policy-schema.ts). */
@@ -49,4 +50,16 @@ export function tokenCost(pricing: Pricing | undefined, usage: TokenUsage): numb
 export function gpuTimeCost(costPerHour: number | undefined, seconds: number): number | undefined {
   if (costPerHour === undefined || !Number.isFinite(seconds)) return undefined;
   return (costPerHour * Math.max(0, seconds)) / 3600;
+}
+
+/** A compiled model's token prices in the shape tokenCost reads (undefined when the policy gives none). */
+export function modelPricing(model: CompiledModel): Pricing | undefined {
+  const pricing = model.pricing;
+  if (!pricing) return undefined;
+  return {
+    ...(pricing.promptPer1m !== undefined && { prompt_per_1m: pricing.promptPer1m }),
+    ...(pricing.completionPer1m !== undefined && { completion_per_1m: pricing.completionPer1m }),
+    ...(pricing.cachedInputPer1m !== undefined && { cached_input_per_1m: pricing.cachedInputPer1m }),
+    ...(pricing.currency !== undefined && { currency: pricing.currency }),
+  };
 }

@@ -10,11 +10,11 @@ import { CLIENT_ALLOWED_ROUTER_HEADERS, HEADER, SPOOFABLE_HEADER_PREFIXES } from
 import { CONTINUE, type DynamicMetadata, type HeaderPair, type PhaseResult } from '../mutations.ts';
 import { errorAnswerFor, type RequestRouter, type RoutedRequest, type RoutingPlan } from '../pipeline.ts';
 import type { DecisionPlugin, ResponsePhaseContext } from '../plugins/plugin.ts';
-import type { CompiledModel, CompiledPool } from '../policy/policy.ts';
+import type { CompiledPool } from '../policy/policy.ts';
 import type { PoolLease } from '../pools/pool-state.ts';
 import type { LlmApi } from '../request/apis/index.ts';
 import type { FilterMetadata } from '../request/identity.ts';
-import type { Pricing } from '../response/cost.ts';
+import { modelPricing } from '../response/cost.ts';
 import { type AnswerSummary, ResponseTracker } from '../response/response-tracker.ts';
 import type { ModelOutcome } from '../selection/model-stats.ts';
 import { rememberRoute } from '../selection/online/feedback.ts';
@@ -46,17 +46,6 @@ const NO_METADATA: FilterMetadata = new Map();
 function statusOf(headers: ReadonlyMap<string, string>): number | undefined {
   const status = Number(headers.get(STATUS_PSEUDO_HEADER));
   return Number.isInteger(status) ? status : undefined;
-}
-
-function pricingOf(model: CompiledModel): Pricing | undefined {
-  const pricing = model.pricing;
-  if (!pricing) return undefined;
-  return {
-    ...(pricing.promptPer1m !== undefined && { prompt_per_1m: pricing.promptPer1m }),
-    ...(pricing.completionPer1m !== undefined && { completion_per_1m: pricing.completionPer1m }),
-    ...(pricing.cachedInputPer1m !== undefined && { cached_input_per_1m: pricing.cachedInputPer1m }),
-    ...(pricing.currency !== undefined && { currency: pricing.currency }),
-  };
 }
 
 /** The facts of one answer for Envoy's dynamic metadata and the access log: names, counts and times, never text. */
@@ -237,7 +226,7 @@ export class StreamProcessor {
         cost:
           policy.response.costBasis === 'gpu_time'
             ? { basis: 'gpu_time', costPerHour: plan.pool.costPerHour }
-            : { basis: 'tokens', pricing: pricingOf(plan.model) },
+            : { basis: 'tokens', pricing: modelPricing(plan.model) },
       });
     }
     return this.routed.requestResult;

@@ -292,6 +292,7 @@ describe(`Prometheus alert rules (${ALERTS_FILE})`, () => {
         'RouterPolicyReloadFailing',
         'RouterSignalsFailing',
         'RouterPoolBreakerOpen',
+        'RouterStateStoreDown',
         'RouterDown',
       ]),
     );

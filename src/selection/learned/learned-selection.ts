@@ -122,7 +122,7 @@ function learnedSelection(algorithm: LearnedAlgorithm): SelectionAlgorithm<Learn
             const quality = m === undefined ? undefined : (predicted[m] as number);
             // Prices from the policy when it has them; mixing in training costs would compare unlike units.
             const price = anyPolicyPrice ? prices[i] : m === undefined ? undefined : profiles[m]?.meanCost;
-            return { quality, price };
+            return { quality, price, strength: context.models.get(candidates[i]?.model ?? '')?.quality };
           });
           const choice = chooseCandidate(rule, quantile, config);
           const scores: CandidateScore[] = candidates.map((c, i) => {

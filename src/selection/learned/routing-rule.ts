@@ -6,6 +6,8 @@ export interface RuleCandidate {
   readonly quality: number | undefined;
   /** Relative price (policy pricing, else the profile's mean cost); undefined when unknown. */
   readonly price: number | undefined;
+  /** The policy's `quality` of the candidate's model, when it gives one: difficulty mode ranks by it first. */
+  readonly strength?: number | undefined;
 }
 
 export interface RuleOptions {
@@ -29,9 +31,25 @@ export function priceOrder(candidates: readonly RuleCandidate[]): number[] {
 }
 
 /**
+ * Candidate indices from weakest to strongest for difficulty mode: by the policy's `quality` when every candidate
+ * has one (ties by price), else by price.
+ */
+export function strengthOrder(candidates: readonly RuleCandidate[]): number[] {
+  const byPrice = priceOrder(candidates);
+  if (candidates.some((c) => c.strength === undefined)) return byPrice;
+  const rank = new Map(byPrice.map((index, position) => [index, position]));
+  return [...byPrice].sort(
+    (a, b) =>
+      (candidates[a]?.strength as number) - (candidates[b]?.strength as number) ||
+      (rank.get(a) as number) - (rank.get(b) as number),
+  );
+}
+
+/**
  * Quality mode (every candidate maps to a profile): the cheapest candidate whose predicted success is within
  * `threshold` of the best. Difficulty mode (some do not): the prompt's difficulty quantile `quantile` ∈ [0, 1]
- * sends the hardest `strongShare` to the dearest candidate and spreads the rest over the cheaper ones.
+ * sends the hardest `strongShare` to the strongest candidate (policy `quality`, else the dearest) and spreads the
+ * rest over the weaker ones.
  */
 export function chooseCandidate(
   candidates: readonly RuleCandidate[],
@@ -51,8 +69,9 @@ export function chooseCandidate(
       }
     }
   }
-  const n = order.length;
-  const strongest = order[n - 1] as number;
+  const ladder = strengthOrder(candidates);
+  const n = ladder.length;
+  const strongest = ladder[n - 1] as number;
   const cut = 1 - options.strongShare;
   if (n === 1 || quantile >= cut) {
     return {
@@ -63,7 +82,7 @@ export function chooseCandidate(
   }
   const tier = Math.min(n - 2, Math.floor((quantile / cut) * (n - 1)));
   return {
-    index: order[tier] as number,
+    index: ladder[tier] as number,
     mode: 'difficulty',
     reason: `easier prompt (difficulty quantile ${quantile.toFixed(2)})`,
   };

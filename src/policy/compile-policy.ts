@@ -6,6 +6,7 @@ import { ModelFileError, type OnnxSessionPool } from '../ml/onnx-session-pool.ts
 import { PLUGINS, UNSUPPORTED_PLUGIN_TYPES } from '../plugins/index.ts';
 import type { DecisionPlugin, PluginDefinition } from '../plugins/plugin.ts';
 import { metricsEndpointProblem } from '../pools/metrics-scraper.ts';
+import { POOL_STATE_DEFAULTS } from '../pools/pool-state.ts';
 import {
   createPoolStrategy,
   DEFAULT_POOL_STRATEGY,
@@ -568,12 +569,12 @@ async function buildSignalEngine(
 /** The breaker and scrape settings must make a working pool-state registry. */
 function checkPoolStateSettings(doc: PolicyDocument, issues: IssueCollector): void {
   const { breaker, scrape } = doc;
-  if (
-    breaker.open_seconds !== undefined &&
-    breaker.max_open_seconds !== undefined &&
-    breaker.max_open_seconds < breaker.open_seconds
-  ) {
-    issues.error(['breaker', 'max_open_seconds'], 'max_open_seconds must be at least open_seconds');
+  const openSeconds = breaker.open_seconds ?? POOL_STATE_DEFAULTS.openMs / 1000;
+  if (breaker.max_open_seconds !== undefined && breaker.max_open_seconds < openSeconds) {
+    issues.error(
+      ['breaker', 'max_open_seconds'],
+      `max_open_seconds must be at least open_seconds (${openSeconds}${breaker.open_seconds === undefined ? ', the default' : ''})`,
+    );
   }
   if (scrape.stale_seconds <= scrape.interval_seconds) {
     issues.error(

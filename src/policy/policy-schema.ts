@@ -1,5 +1,6 @@
 // Schema of the policy file: our `models` / `pools` sections around vLLM Semantic Router's v0.3 `routing` section.
 import { z } from 'zod';
+import { POOL_STATE_DEFAULTS } from '../pools/pool-state.ts';
 import { STATE_STORE_DEFAULTS, stateStoreSchema } from '../state/state-config.ts';
 import { byteCountSchema, tokenCountSchema } from './units.ts';
 
@@ -221,8 +222,21 @@ export const breakerSchema = z.strictObject({
   /** Consecutive failed requests (5xx, resets, timeouts) that open the breaker. */
   consecutive_failures: z.number().int().min(1).optional(),
   /** Failure ratio over the recent window that opens it (with at least `min_requests` in the window). */
-  error_ratio: z.number().gt(0).max(1).optional(),
-  min_requests: z.number().int().min(1).optional(),
+  error_ratio: z
+    .number()
+    .gt(0)
+    .lt(1, 'error_ratio must be below 1 (a ratio of 1 could never be exceeded)')
+    .optional(),
+  /** At most the window of recent outcomes the ratio is computed over. */
+  min_requests: z
+    .number()
+    .int()
+    .min(1)
+    .max(
+      POOL_STATE_DEFAULTS.errorWindow,
+      `min_requests must not exceed the ${POOL_STATE_DEFAULTS.errorWindow}-outcome window`,
+    )
+    .optional(),
   /** How long it stays open first; doubles on each reopening up to `max_open_seconds`. */
   open_seconds: z.number().positive().optional(),
   max_open_seconds: z.number().positive().optional(),

@@ -1,5 +1,6 @@
 // A whole (BUFFERED) JSON answer of an LLM API: its token usage and error, or "not read" for anything else.
 import type { LlmApi } from '../request/apis/types.ts';
+import { type FinishReason, finishReasonFromJson } from './finish-reason.ts';
 import { errorFromJson, type ResponseError, type TokenUsage, usageFromJson } from './usage.ts';
 
 /** 8 MiB: a long completion with logprobs is a few MiB; JSON.parse of 8 MiB is tens of ms (see bench). */
@@ -15,6 +16,7 @@ export interface JsonResponse {
   readonly parsed: boolean;
   readonly usage?: TokenUsage;
   readonly error?: ResponseError;
+  readonly finishReason?: FinishReason;
 }
 
 const NOT_PARSED: JsonResponse = { parsed: false };
@@ -61,5 +63,11 @@ export function readJsonResponse(
   }
   const usage = usageFromJson(api, body);
   const error = errorFromJson(api, body);
-  return { parsed: true, ...(usage && { usage }), ...(error && { error }) };
+  const finishReason = finishReasonFromJson(api, body);
+  return {
+    parsed: true,
+    ...(usage && { usage }),
+    ...(error && { error }),
+    ...(finishReason && { finishReason }),
+  };
 }

@@ -4,6 +4,7 @@
 import type { LlmApi } from '../request/apis/types.ts';
 import type { ResponseBodyKind, StatusClass } from '../telemetry/metric-names.ts';
 import { gpuTimeCost, type Pricing, tokenCost } from './cost.ts';
+import type { FinishReason } from './finish-reason.ts';
 import { isIdentityEncoding, isJsonContentType, readJsonResponse } from './json-response.ts';
 import { StreamResponseReader } from './stream-reader.ts';
 import type { ResponseError, TokenUsage } from './usage.ts';
@@ -37,6 +38,8 @@ export interface AnswerSummary {
   readonly tpotMs: number | undefined;
   readonly usage: TokenUsage | undefined;
   readonly error: ResponseError | undefined;
+  /** Why the answer ended, when the body said so (read answers only). */
+  readonly finishReason: FinishReason | undefined;
   readonly cost: number | undefined;
   /** A failure of the pool: a 5xx answer (Envoy's local replies for resets and timeouts included). */
   readonly poolFailed: boolean;
@@ -128,6 +131,7 @@ export class ResponseTracker {
     const latencyMs = Math.max(0, now - this.#options.startedAt);
     let usage: TokenUsage | undefined;
     let error: ResponseError | undefined;
+    let finishReason: FinishReason | undefined;
     let body: ResponseBodyKind = 'none';
     const reader = this.#reader;
     let ttftMs: number | undefined;
@@ -136,6 +140,7 @@ export class ResponseTracker {
       body = 'parsed';
       usage = reader.usage;
       error = reader.error;
+      finishReason = reader.finishReason;
       if (reader.firstTokenAt !== undefined)
         ttftMs = Math.max(0, reader.firstTokenAt - this.#options.startedAt);
       const completion = usage?.completionTokens ?? reader.tokenFrames;
@@ -155,6 +160,7 @@ export class ResponseTracker {
         body = read.parsed ? 'parsed' : 'invalid';
         usage = read.usage;
         error = read.error;
+        finishReason = read.finishReason;
       }
       this.#jsonChunks = [];
     }
@@ -174,6 +180,7 @@ export class ResponseTracker {
       tpotMs,
       usage,
       error,
+      finishReason,
       cost,
       // Upstream resets, connect failures and timeouts reach the router as Envoy's local 5xx replies; a stream that
       // ends before any response headers is the client going away (or Envoy giving up), not evidence against the pool.

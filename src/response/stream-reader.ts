@@ -2,6 +2,12 @@
 // with the usage-only chunk the router asked for (src/response/include-usage.ts) left out of what the client gets.
 import { isObject, type JsonObject } from '../request/apis/fields.ts';
 import type { LlmApi } from '../request/apis/types.ts';
+import {
+  choicesFinishReason,
+  type FinishReason,
+  normaliseFinishReason,
+  responsesFinishReason,
+} from './finish-reason.ts';
 import { OutputFrameShapes } from './frame-shapes.ts';
 import { anthropicDeltaHasOutput, choiceHasOutput } from './output.ts';
 import { DEFAULT_MAX_FRAME_BYTES, type SseFrame, SseParser } from './sse-parser.ts';
@@ -44,6 +50,7 @@ export class StreamResponseReader {
   #usage: TokenUsage | undefined;
   #done = false;
   #error: ResponseError | undefined;
+  #finishReason: FinishReason | undefined;
 
   constructor(api: LlmApi, options: StreamResponseReaderOptions) {
     this.#api = api;
@@ -93,6 +100,11 @@ export class StreamResponseReader {
    */
   get done(): boolean {
     return this.#done;
+  }
+
+  /** Why the answer ended, once a frame said so (the first choice's `finish_reason`, `stop_reason`, or status). */
+  get finishReason(): FinishReason | undefined {
+    return this.#finishReason;
   }
 
   /** The first error the stream reported: an `{error}` frame, a Responses `error` or `response.failed` event. */
@@ -210,6 +222,7 @@ export class StreamResponseReader {
   #observeChunk(chunk: JsonObject): boolean {
     const { choices } = chunk;
     if (Array.isArray(choices) && choices.some(choiceHasOutput)) this.#tokenArrived();
+    this.#finishReason ??= choicesFinishReason(choices);
     const usage = readUsage(this.#api, chunk.usage);
     if (usage === undefined) return false;
     this.#usage = usage;
@@ -223,7 +236,7 @@ export class StreamResponseReader {
     switch (type) {
       case 'response.completed':
       case 'response.incomplete':
-        this.#readResponseUsage(event);
+        this.#finishReason ??= responsesFinishReason(this.#readResponseUsage(event));
         this.#done = true;
         return;
       case 'response.failed': {
@@ -259,6 +272,7 @@ export class StreamResponseReader {
         return;
       }
       case 'message_delta': {
+        if (isObject(event.delta)) this.#finishReason ??= normaliseFinishReason(event.delta.stop_reason);
         const usage = readUsage(this.#api, event.usage);
         if (usage !== undefined) this.#usage = mergeUsage(this.#usage, usage);
         return;

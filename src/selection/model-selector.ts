@@ -4,6 +4,7 @@ import { type ExtensionDefinition, extensionRegistry } from '../extension.ts';
 import type { CompiledModel } from '../policy/policy.ts';
 import type { PoolStateRegistry } from '../pools/pool-state.ts';
 import type { RequestContext } from '../request/request-context.ts';
+import type { FinishReason } from '../response/finish-reason.ts';
 import { seededRandom } from '../seeded-random.ts';
 import type { SignalReport } from '../signals/signal-engine.ts';
 import type { SharedStore } from '../state/shared-store.ts';
@@ -74,6 +75,10 @@ export interface SelectionOutcome {
   readonly tpotMs?: number | undefined;
   readonly latencyMs?: number | undefined;
   readonly cost?: number | undefined;
+  /** Why the answer ended (`length`: cut off by the token limit), when the response stage read it. */
+  readonly finishReason?: FinishReason | undefined;
+  /** Completion tokens the answer's usage reported. */
+  readonly completionTokens?: number | undefined;
   readonly store: SharedStore;
 }
 

@@ -425,6 +425,8 @@ export class StreamProcessor {
         requestId,
         memo: selection.memo,
         status: summary.status,
+        finishReason: summary.finishReason,
+        completionTokens: summary.usage?.completionTokens,
         store: this.router.store,
       }),
     );

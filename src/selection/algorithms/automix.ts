@@ -93,9 +93,16 @@ function parseRung(raw: string | undefined): Rung | undefined {
   }
 }
 
-/** An answer worth escalating from: the pool failed it, or it came back with an error status. */
-export function flaggedAnswer(outcome: Pick<SelectionOutcome, 'failed' | 'status'>): boolean {
-  return outcome.failed || outcome.status === undefined || outcome.status >= 400;
+/**
+ * An answer worth escalating from: the pool failed it, it came back with an error status, it was cut off by the
+ * token limit or filtered, or it ended normally with no output (a usage report of 0 completion tokens).
+ */
+export function flaggedAnswer(
+  outcome: Pick<SelectionOutcome, 'failed' | 'status' | 'finishReason' | 'completionTokens'>,
+): boolean {
+  if (outcome.failed || outcome.status === undefined || outcome.status >= 400) return true;
+  if (outcome.finishReason === 'length' || outcome.finishReason === 'content_filter') return true;
+  return outcome.finishReason === 'stop' && outcome.completionTokens === 0;
 }
 
 export function automixSelection(now: () => number = Date.now): SelectionAlgorithm<AutomixConfig> {

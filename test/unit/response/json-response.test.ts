@@ -36,7 +36,7 @@ describe('readJsonResponse', () => {
       json(CHAT),
       'application/json',
       undefined,
-      { parsed: true, usage: CHAT_USAGE },
+      { parsed: true, usage: CHAT_USAGE, finishReason: 'stop' },
     ],
     [
       'charset parameter',
@@ -44,7 +44,7 @@ describe('readJsonResponse', () => {
       json(CHAT),
       'application/json; charset=utf-8',
       undefined,
-      { parsed: true, usage: CHAT_USAGE },
+      { parsed: true, usage: CHAT_USAGE, finishReason: 'stop' },
     ],
     [
       'upper-case type',
@@ -52,7 +52,7 @@ describe('readJsonResponse', () => {
       json(CHAT),
       'Application/JSON',
       undefined,
-      { parsed: true, usage: CHAT_USAGE },
+      { parsed: true, usage: CHAT_USAGE, finishReason: 'stop' },
     ],
     [
       'identity encoding',
@@ -60,7 +60,7 @@ describe('readJsonResponse', () => {
       json(CHAT),
       'application/json',
       'identity',
-      { parsed: true, usage: CHAT_USAGE },
+      { parsed: true, usage: CHAT_USAGE, finishReason: 'stop' },
     ],
     [
       'empty encoding',
@@ -68,7 +68,7 @@ describe('readJsonResponse', () => {
       json(CHAT),
       'application/json',
       '',
-      { parsed: true, usage: CHAT_USAGE },
+      { parsed: true, usage: CHAT_USAGE, finishReason: 'stop' },
     ],
     [
       'a leading BOM',
@@ -76,7 +76,7 @@ describe('readJsonResponse', () => {
       Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json(CHAT)]),
       'application/json',
       undefined,
-      { parsed: true, usage: CHAT_USAGE },
+      { parsed: true, usage: CHAT_USAGE, finishReason: 'stop' },
     ],
     [
       'a vLLM error',
@@ -181,6 +181,7 @@ describe('readJsonResponse', () => {
     ).toEqual({
       parsed: true,
       usage: CHAT_USAGE,
+      finishReason: 'stop',
     });
     expect(
       readJsonResponse('chat_completions', body, 'application/json', undefined, {

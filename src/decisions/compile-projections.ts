@@ -134,6 +134,7 @@ function compilePartitions(
         softmax,
         temperature: partition.temperature ?? 1,
         members,
+        memberKeys: members.map((m) => signalKey(conditionType, m)),
         ...(fallback !== undefined && members.includes(fallback) && { default: fallback }),
       });
     }

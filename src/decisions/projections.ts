@@ -14,6 +14,8 @@ export interface CompiledPartitionGroup {
   readonly temperature: number;
   /** At least two member names, in the partition's order. */
   readonly members: readonly string[];
+  /** `conditionType:member` of each member, computed once at load. */
+  readonly memberKeys: readonly string[];
   /** Member that matches (confidence 1) when none did. */
   readonly default?: string;
 }
@@ -102,10 +104,11 @@ export function applyProjections(
 }
 
 function applyPartition(group: CompiledPartitionGroup, matches: Map<string, SignalMatch>): void {
-  const contenders = group.members.flatMap((name) => {
-    const match = matches.get(signalKey(group.conditionType, name));
-    return match ? [match] : [];
-  });
+  const contenders: SignalMatch[] = [];
+  for (const key of group.memberKeys) {
+    const match = matches.get(key);
+    if (match) contenders.push(match);
+  }
   if (contenders.length === 0) {
     if (group.default === undefined) return;
     matches.set(signalKey(group.conditionType, group.default), {

@@ -142,6 +142,7 @@ describe('partitions', () => {
         softmax: false,
         temperature: 1,
         members: ['law', 'business', 'other'],
+        memberKeys: ['domain:law', 'domain:business', 'domain:other'],
         default: 'other',
       },
     ],

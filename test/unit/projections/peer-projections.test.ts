@@ -149,8 +149,8 @@ describe('the peer projections', () => {
   );
 });
 
-function recipeProjections(recipe: string): CompiledProjections {
-  const block = routingBlocks(path.join(ROOT, 'recipes', recipe, 'config.yaml'))[0] as RoutingBlock;
+function recipeProjections(recipe: string, profile = 0): CompiledProjections {
+  const block = routingBlocks(path.join(ROOT, 'recipes', recipe, 'config.yaml'))[profile] as RoutingBlock;
   return compileBlock(block).compiled.projections;
 }
 
@@ -252,5 +252,57 @@ describe('privacy recipe intents (README: keep sensitive and suspicious requests
         'embedding:frontier_reasoning_request': 0.85,
       }),
     ).toEqual(expect.arrayContaining(['policy_frontier_reasoning', 'policy_privacy_cloud_allowed']));
+  });
+});
+
+describe('multi-objective recipe intents (README: one profile per objective)', () => {
+  it('balanced: a reasoning request is deliberate, a simple one standard, and "no need to reason" cancels it', () => {
+    const balanced = recipeProjections('multi-objective', 0);
+    expect(outputs(balanced, { 'keyword:unified_balance_reasoning_markers': 1 })).toEqual([
+      'unified_balance_deliberate',
+    ]);
+    expect(outputs(balanced, { 'keyword:unified_balance_simple_markers': 1 })).toEqual([
+      'unified_balance_standard',
+    ]);
+    expect(
+      outputs(balanced, {
+        'keyword:unified_balance_reasoning_markers': 1,
+        'keyword:unified_balance_negated_reasoning': 1,
+      }),
+    ).toEqual(['unified_balance_standard']);
+  });
+
+  it('speed: heavy work leaves the interactive lane; cost: reasoning markers enable bounded reasoning', () => {
+    expect(outputs(recipeProjections('multi-objective', 1), {})).toEqual(['unified_speed_interactive']);
+    expect(
+      outputs(recipeProjections('multi-objective', 1), { 'keyword:unified_speed_heavy_markers': 1 }),
+    ).toEqual(['unified_speed_heavy']);
+    expect(
+      outputs(recipeProjections('multi-objective', 2), { 'keyword:unified_cost_reasoning_markers': 1 }),
+    ).toEqual(['unified_cost_reasoning']);
+  });
+
+  it('accuracy: ordinary work stays direct; an explicit workflow request uses the workflow lane', () => {
+    const accuracy = recipeProjections('multi-objective', 3);
+    expect(outputs(accuracy, {})).toEqual([
+      'unified_frontier_not_workflow',
+      'unified_frontier_not_fusion',
+      'unified_frontier_direct',
+    ]);
+    expect(
+      outputs(accuracy, {
+        'keyword:unified_frontier_workflow_markers': 1,
+        'embedding:unified_frontier_workflow_intent': 0.8,
+      }),
+    ).toContain('unified_frontier_use_workflow');
+  });
+
+  it('privacy: a jailbreak or PII is sensitive', () => {
+    const privacy = recipeProjections('multi-objective', 4);
+    expect(outputs(privacy, { 'jailbreak:unified_privacy_jailbreak_strict': 1 })).toEqual([
+      'unified_privacy_sensitive',
+    ]);
+    expect(outputs(privacy, { 'pii:unified_privacy_pii_strict': 1 })).toEqual(['unified_privacy_sensitive']);
+    expect(outputs(privacy, {})).toEqual(['unified_privacy_standard']);
   });
 });

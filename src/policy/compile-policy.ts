@@ -214,7 +214,10 @@ function compileRuleNode(
       if (name)
         checkProjectionLeaf(name, signals.projections?.outputNames ?? new Set(), [...path, 'name'], issues);
     } else if (!family) {
-      const suggestion = closest(conditionType, familiesByConditionType.keys());
+      const suggestion = closest(conditionType, [
+        ...familiesByConditionType.keys(),
+        PROJECTION_CONDITION_TYPE,
+      ]);
       issues.error(
         [...path, 'type'],
         `unknown condition type '${node.type}'`,

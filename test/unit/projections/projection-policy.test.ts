@@ -136,6 +136,23 @@ describe('loading projections', () => {
     ]);
   });
 
+  it('suggests projection for a misspelt leaf type', async () => {
+    const error = await compilePolicyText(
+      policyText(
+        PROJECTIONS,
+        DECISIONS.replace('{ type: projection, name: band_hard }', '{ type: projecton, name: band_hard }'),
+      ),
+      'typo.yaml',
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PolicyError);
+    expect((error as PolicyError).issues).toEqual([
+      expect.objectContaining({
+        message: "unknown condition type 'projecton'",
+        hint: "did you mean 'projection'?",
+      }),
+    ]);
+  });
+
   it('refuses inputs naming undefined signals, a mapping of an unknown score and a misspelt field', async () => {
     const broken = PROJECTIONS.replace('name: proof_markers', 'name: proof_marker')
       .replace('source: difficulty', 'source: dificulty')

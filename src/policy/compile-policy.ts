@@ -1,5 +1,12 @@
 // Validates a parsed policy document and compiles it into an immutable Policy (signals, decisions, models, pools).
 import type { z } from 'zod';
+import {
+  checkProjectionLeaf,
+  compileProjections,
+  type ProjectionCompilation,
+} from '../decisions/compile-projections.ts';
+import { ProjectingSignalEngine } from '../decisions/projecting-signal-engine.ts';
+import { hasProjections, PROJECTION_CONDITION_TYPE } from '../decisions/projections.ts';
 import { collectSignalLeaves, type RuleNode, signalKey } from '../decisions/rule-tree.ts';
 import { PolicyError } from '../errors.ts';
 import { ModelFileError, type OnnxSessionPool } from '../ml/onnx-session-pool.ts';
@@ -104,6 +111,8 @@ interface SignalCatalogue {
   readonly names: Map<string, Set<string>>;
   /** on_error of every reference name, per family key. */
   readonly onError: Map<string, Map<string, OnError>>;
+  /** routing.projections, compiled; its mapping outputs are the names `projection` leaves may reference. */
+  projections?: ProjectionCompilation;
 }
 
 const ON_ERROR_SEVERITY: Readonly<Record<OnError, number>> = { skip: 0, match: 1, fail: 2 };
@@ -202,8 +211,14 @@ function compileRuleNode(
     const name = node.name ?? '';
     if (!name) issues.error([...path, 'name'], 'a leaf condition needs a name');
     const family = familiesByConditionType.get(conditionType);
-    if (!family) {
-      const suggestion = closest(conditionType, familiesByConditionType.keys());
+    if (conditionType === PROJECTION_CONDITION_TYPE) {
+      if (name)
+        checkProjectionLeaf(name, signals.projections?.outputNames ?? new Set(), [...path, 'name'], issues);
+    } else if (!family) {
+      const suggestion = closest(conditionType, [
+        ...familiesByConditionType.keys(),
+        PROJECTION_CONDITION_TYPE,
+      ]);
       issues.error(
         [...path, 'type'],
         `unknown condition type '${node.type}'`,
@@ -516,6 +531,7 @@ async function buildSignalEngine(
   const referencedTypes = new Set(
     decisions.flatMap((d) => collectSignalLeaves(d.rule).map((leaf) => leaf.conditionType)),
   );
+  for (const type of projectionInputTypes(referencedTypes, signals)) referencedTypes.add(type);
   const evaluators: FamilyEvaluator[] = [];
   for (const [key, rules] of signals.rules) {
     const family = familiesByKey.get(key) as SignalFamily;
@@ -563,7 +579,21 @@ async function buildSignalEngine(
       }
     }
   }
-  return new SignalEngine(evaluators, { maxScanChars: doc.limits.max_scan_chars });
+  const engineOptions = { maxScanChars: doc.limits.max_scan_chars };
+  const projections = signals.projections?.projections;
+  return projections && hasProjections(projections)
+    ? new ProjectingSignalEngine(evaluators, engineOptions, projections)
+    : new SignalEngine(evaluators, engineOptions);
+}
+
+/** Families projections read, to run when some decision references a projection (scores read any family). */
+function projectionInputTypes(
+  referenced: ReadonlySet<string>,
+  signals: SignalCatalogue,
+): ReadonlySet<string> {
+  return referenced.has(PROJECTION_CONDITION_TYPE)
+    ? (signals.projections?.inputTypes ?? new Set())
+    : new Set<string>();
 }
 
 /** The breaker and scrape settings must make a working pool-state registry. */
@@ -623,16 +653,29 @@ function requestLimits(doc: PolicyDocument): RequestLimits {
   };
 }
 
-/** Family keys of the signals some enforced decision reads. */
-function familiesOf(decisions: readonly CompiledDecision[]): Set<string> {
+/** Family keys of the signals some enforced decision reads, directly or through projections. */
+function familiesOf(decisions: readonly CompiledDecision[], signals: SignalCatalogue): Set<string> {
   const families = new Set<string>();
   for (const decision of decisions) {
-    for (const leaf of collectSignalLeaves(decision.rule)) {
-      const family = familiesByConditionType.get(leaf.conditionType);
+    const types = new Set(collectSignalLeaves(decision.rule).map((leaf) => leaf.conditionType));
+    for (const type of projectionInputTypes(types, signals)) types.add(type);
+    for (const type of types) {
+      const family = familiesByConditionType.get(type);
       if (family) families.add(family.family);
     }
   }
   return families;
+}
+
+/** Signal names for the unused-signal check, leaving out those projection scores read. */
+function namesNotReadByProjections(signals: SignalCatalogue): Map<string, Set<string>> {
+  const read = signals.projections?.inputKeys ?? new Set<string>();
+  return new Map(
+    [...signals.names].map(([type, names]) => [
+      type,
+      new Set([...names].filter((n) => !read.has(signalKey(type, n)))),
+    ]),
+  );
 }
 
 function toV1Document(raw: unknown, issues: IssueCollector): { raw: unknown; format: 'v1' | 'v0.3' } {
@@ -675,13 +718,18 @@ export async function compilePolicy(raw: unknown, options: CompileOptions): Prom
       issues.error(['auto_model_names', index], `'${name}' is both an auto model name and a model`);
   });
   const signals = parseSignals(doc, issues);
+  signals.projections = compileProjections(
+    doc.routing.projections,
+    { names: signals.names, knownTypes: new Set(familiesByConditionType.keys()) },
+    issues,
+  );
   checkBudgetKeys(doc, issues);
   checkPoolStateSettings(doc, issues);
   const stateStore = compileStateStore(doc.state_store);
   for (const problem of stateStore.problems)
     issues.error(['state_store', ...problem.path], problem.message, problem.hint);
   const decisions = compileDecisions(doc, signals, new Set(models.map((m) => m.name)), issues, options);
-  analysePolicy({ doc, decisions, signals: signals.names, models, issues });
+  analysePolicy({ doc, decisions, signals: namesNotReadByProjections(signals), models, issues });
   if (issues.hasErrors) throw new PolicyError(issues.issues);
   const engine = await buildSignalEngine(doc, signals, decisions, options, issues);
   if (issues.hasErrors) {
@@ -697,7 +745,10 @@ export async function compilePolicy(raw: unknown, options: CompileOptions): Prom
     pools: [...pools.values()],
     decisions,
     enforcedDecisions: decisions.filter((d) => d.enforced),
-    enforcedFamilies: familiesOf(decisions.filter((d) => d.enforced)),
+    enforcedFamilies: familiesOf(
+      decisions.filter((d) => d.enforced),
+      signals,
+    ),
     strategy: doc.routing.strategy,
     signals: engine,
     identity: {

@@ -1,5 +1,6 @@
 // Schema of the policy file: our `models` / `pools` sections around vLLM Semantic Router's v0.3 `routing` section.
 import { z } from 'zod';
+import { projectionsSchema } from '../decisions/projection-schema.ts';
 import { POOL_STATE_DEFAULTS } from '../pools/pool-state.ts';
 import { STATE_STORE_DEFAULTS, stateStoreSchema } from '../state/state-config.ts';
 import { byteCountSchema, tokenCountSchema } from './units.ts';
@@ -162,7 +163,8 @@ export const routingSchema = z
     strategy: z.enum(['priority', 'confidence']).default('priority'),
     /** v0.3 model catalogue: context windows and quality of the models named by providers. */
     modelCards: z.array(z.object({ name: nameSchema }).loose()).optional(),
-    projections: z.unknown().optional(),
+    /** Partitions, scores and mappings (src/decisions/projection-schema.ts). */
+    projections: projectionsSchema.optional(),
   })
   .strict();
 

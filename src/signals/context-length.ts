@@ -30,7 +30,7 @@ export const contextFamily = defineSignalFamily<ContextRule>({
         const matches: SignalMatch[] = [];
         for (const rule of rules) {
           if (tokens >= (rule.min_tokens ?? 0) && tokens <= (rule.max_tokens ?? Number.POSITIVE_INFINITY)) {
-            matches.push({ name: rule.name, confidence: 1, detail: `tokens=${tokens}` });
+            matches.push({ name: rule.name, confidence: 1, detail: `tokens=${tokens}`, value: tokens });
           }
         }
         return matches;

@@ -74,7 +74,12 @@ export const conversationFamily = defineSignalFamily<ConversationRule>({
           const value = measure(rule, context);
           const hit = rule.feature.type === 'exists' ? value > 0 : testPredicate(rule.predicate ?? {}, value);
           if (hit)
-            matches.push({ name: rule.name, confidence: 1, detail: `${rule.feature.source.type}=${value}` });
+            matches.push({
+              name: rule.name,
+              confidence: 1,
+              detail: `${rule.feature.source.type}=${value}`,
+              value,
+            });
         }
         return matches;
       },

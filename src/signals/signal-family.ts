@@ -12,6 +12,8 @@ export interface SignalMatch {
   readonly confidence: number;
   /** Short, prompt-free explanation for `explain` and traces, e.g. `tokens=41234`. */
   readonly detail?: string;
+  /** Raw measurement behind the match (token count, turn count, …), read by projection inputs `value_source: raw`. */
+  readonly value?: number;
 }
 
 export interface SignalEvaluator {

@@ -106,7 +106,7 @@ describe('context: rules with only one bound and several rules', () => {
   it('explains a match with the token count', () => {
     const context = contextFor('hello');
     expect(evaluate([{ name: 'r', max_tokens: '1K' }], context)).toEqual([
-      { name: 'r', confidence: 1, detail: `tokens=${context.promptTokens}` },
+      { name: 'r', confidence: 1, detail: `tokens=${context.promptTokens}`, value: context.promptTokens },
     ]);
   });
 });

@@ -130,6 +130,6 @@ describe('conversation: rules', () => {
 
   it('explains a match with the measured value', () => {
     const [match] = evaluate([policy[2]], agentLoop);
-    expect(match).toEqual({ name: 'agentic', confidence: 1, detail: 'tool_definition=3' });
+    expect(match).toEqual({ name: 'agentic', confidence: 1, detail: 'tool_definition=3', value: 3 });
   });
 });

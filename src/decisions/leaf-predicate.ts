@@ -1,17 +1,23 @@
 // Numeric predicates on a decision leaf (`predicate: {gte: 0.5}`): the leaf matches when its signal's score passes
-// every bound, as in vLLM Semantic Router's rule nodes.
+// every bound, with vLLM Semantic Router's contract (gt / gte / lt / lte, at most one lower and one upper bound,
+// finite values, a non-empty range).
 import { z } from 'zod';
 
 export const leafPredicateSchema = z
   .strictObject({
-    gt: z.number().optional(),
-    gte: z.number().optional(),
-    lt: z.number().optional(),
-    lte: z.number().optional(),
-    eq: z.number().optional(),
+    gt: z.number().finite().optional(),
+    gte: z.number().finite().optional(),
+    lt: z.number().finite().optional(),
+    lte: z.number().finite().optional(),
   })
   .refine((p) => Object.values(p).some((v) => v !== undefined), {
-    message: 'a predicate needs at least one of gt, gte, lt, lte, eq',
+    message: 'a predicate needs at least one of gt, gte, lt, lte',
+  })
+  .refine((p) => p.gt === undefined || p.gte === undefined, {
+    message: 'a predicate cannot set both gt and gte',
+  })
+  .refine((p) => p.lt === undefined || p.lte === undefined, {
+    message: 'a predicate cannot set both lt and lte',
   });
 
 export type LeafPredicate = z.infer<typeof leafPredicateSchema>;
@@ -22,16 +28,13 @@ export function passesPredicate(predicate: LeafPredicate, score: number): boolea
   if (predicate.gte !== undefined && !(score >= predicate.gte)) return false;
   if (predicate.lt !== undefined && !(score < predicate.lt)) return false;
   if (predicate.lte !== undefined && !(score <= predicate.lte)) return false;
-  if (predicate.eq !== undefined && score !== predicate.eq) return false;
   return true;
 }
 
 /** Bounds that no score can pass (e.g. `gt: 0.8, lt: 0.2`), for a load-time error. */
 export function isUnsatisfiable(predicate: LeafPredicate): boolean {
-  const lower = Math.max(predicate.gt ?? Number.NEGATIVE_INFINITY, predicate.gte ?? Number.NEGATIVE_INFINITY);
-  const upper = Math.min(predicate.lt ?? Number.POSITIVE_INFINITY, predicate.lte ?? Number.POSITIVE_INFINITY);
+  const lower = predicate.gt ?? predicate.gte ?? Number.NEGATIVE_INFINITY;
+  const upper = predicate.lt ?? predicate.lte ?? Number.POSITIVE_INFINITY;
   if (lower > upper) return true;
-  if (lower === upper && (predicate.gt === lower || predicate.lt === upper)) return true;
-  if (predicate.eq !== undefined) return !passesPredicate({ ...predicate, eq: undefined }, predicate.eq);
-  return false;
+  return lower === upper && (predicate.gt !== undefined || predicate.lt !== undefined);
 }

@@ -229,7 +229,7 @@ function checkPredicate(
     issues.error(
       [...path, 'predicate'],
       'no score can pass this predicate',
-      'check the bounds of gt/gte/lt/lte/eq',
+      'check the bounds of gt/gte/lt/lte',
     );
   return predicate;
 }

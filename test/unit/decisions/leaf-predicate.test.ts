@@ -20,14 +20,13 @@ describe('predicate bounds', () => {
     expect(passesPredicate({ gt: 0.2, lt: 0.45 }, 0.3)).toBe(true);
     expect(passesPredicate({ gt: 0.2, lt: 0.45 }, 0.45)).toBe(false);
     expect(passesPredicate({ lte: 0.2 }, 0)).toBe(true);
-    expect(passesPredicate({ eq: 1 }, 1)).toBe(true);
   });
 
   it('knows bounds no score can pass', () => {
     expect(isUnsatisfiable({ gt: 0.8, lt: 0.2 })).toBe(true);
     expect(isUnsatisfiable({ gt: 0.5, lte: 0.5 })).toBe(true);
     expect(isUnsatisfiable({ gte: 0.5, lte: 0.5 })).toBe(false);
-    expect(isUnsatisfiable({ eq: 2, lt: 1 })).toBe(true);
+    expect(isUnsatisfiable({ gte: 0.5 })).toBe(false);
   });
 });
 
@@ -136,6 +135,18 @@ describe('predicate leaves in a policy', () => {
         'routing.decisions[0].rules.conditions[2].predicate: predicate belongs on a leaf condition {type, name}, not on an operator',
       ]),
     );
+  });
+
+  it('rejects the predicates the peer rejects: both gt and gte, no bound', async () => {
+    const conditions = `          - { type: keyword, name: urgent, predicate: { gt: 0.1, gte: 0.2 } }
+          - { type: keyword, name: urgent, predicate: {} }`;
+    const error = (await compilePolicyText(policy(conditions), 'leaf.yaml').catch(
+      (e: unknown) => e,
+    )) as PolicyError;
+    expect(error.issues.map((i) => i.message)).toEqual([
+      'a predicate cannot set both gt and gte',
+      'a predicate needs at least one of gt, gte, lt, lte',
+    ]);
   });
 
   it('rejects an on_error value the peer does not have, listing the ones it does', async () => {

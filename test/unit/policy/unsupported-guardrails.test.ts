@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { PolicyError } from '../../../src/errors.ts';
 import { compilePolicyText } from '../../../src/policy/load-policy.ts';
+import { PolicyStore } from '../../../src/policy/policy-store.ts';
+import { createLogger } from '../../../src/telemetry/logger.ts';
 
 const PLUGIN_FRAGMENTS = path.resolve('../shared/vsr-config/fragments/plugin');
 
@@ -81,6 +83,31 @@ describe('unsupported guardrail plugins', () => {
     expect(warnings.map((w) => w.message)).toEqual([
       "plugin 'router_replay' is not supported yet and is ignored",
     ]);
+  });
+});
+
+describe('a router serving with allowUnsupported', () => {
+  it('logs the missing guardrail again at every reload, and refuses the policy without the option', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'guardrail-store-'));
+    const file = path.join(dir, 'policy.yaml');
+    writeFileSync(file, policyWith(fragmentPlugins('response-jailbreak/strict.yaml')));
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn', write: (line) => lines.push(line) });
+    try {
+      await expect(PolicyStore.open(file, logger)).rejects.toThrow(PolicyError);
+      const store = await PolicyStore.open(file, logger, { allowUnsupported: true });
+      expect(store.live.policy.warnings.map((w) => w.message)).toEqual([
+        expect.stringContaining("guardrail plugin 'response_jailbreak'"),
+      ]);
+      expect((await store.reload()).ok).toBe(true);
+      expect((await store.reload()).ok).toBe(true);
+      const logged = lines.filter((l) => l.includes("guardrail plugin 'response_jailbreak'"));
+      expect(logged).toHaveLength(2);
+      expect(JSON.parse(logged[0] as string)).toMatchObject({ level: 'warn', msg: 'policy warning' });
+      store.close();
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 });
 

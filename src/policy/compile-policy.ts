@@ -335,6 +335,8 @@ function compilePlugins(
     const factory = (options.plugins ?? PLUGINS).get(plugin.type);
     if (!factory) {
       if (UNSUPPORTED_PLUGIN_TYPES.has(plugin.type)) {
+        // The peer's plugins switch off with `configuration.enabled: false`: such a plugin asks for nothing.
+        if (plugin.configuration.enabled === false) return;
         reportUnsupportedPlugin(
           plugin.type,
           [...pluginPath, 'type'],

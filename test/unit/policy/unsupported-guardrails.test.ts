@@ -75,6 +75,10 @@ describe('unsupported guardrail plugins', () => {
   it('keeps a disabled guardrail out of it: enabled: false asks for nothing', async () => {
     const { errors } = await issuesOf(policyWith([{ type: 'hallucination', enabled: false }]));
     expect(errors).toEqual([]);
+    const peerForm = await issuesOf(
+      policyWith([{ type: 'response_jailbreak', configuration: { enabled: false, threshold: 0.8 } }]),
+    );
+    expect(peerForm).toEqual({ errors: [], warnings: [] });
   });
 
   it('leaves plugins that are no guardrail (router_replay) a warning, as before', async () => {

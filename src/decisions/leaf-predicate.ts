@@ -1,17 +1,12 @@
 // Numeric predicates on a decision leaf (`predicate: {gte: 0.5}`): the leaf matches when its signal's score passes
-// every bound, with vLLM Semantic Router's contract (gt / gte / lt / lte, at most one lower and one upper bound,
-// finite values, a non-empty range).
-import { z } from 'zod';
+// every bound. The signal families' `{gt, gte, lt, lte}` with vLLM Semantic Router's contract for rule nodes: at
+// most one lower and one upper bound, finite values, a non-empty range.
+import type { z } from 'zod';
+import { numericPredicateSchema, testPredicate } from '../signals/numeric-predicate.ts';
 
-export const leafPredicateSchema = z
-  .strictObject({
-    gt: z.number().finite().optional(),
-    gte: z.number().finite().optional(),
-    lt: z.number().finite().optional(),
-    lte: z.number().finite().optional(),
-  })
-  .refine((p) => Object.values(p).some((v) => v !== undefined), {
-    message: 'a predicate needs at least one of gt, gte, lt, lte',
+export const leafPredicateSchema = numericPredicateSchema
+  .refine((p) => Object.values(p).every((v) => v === undefined || Number.isFinite(v)), {
+    message: 'predicate values must be finite',
   })
   .refine((p) => p.gt === undefined || p.gte === undefined, {
     message: 'a predicate cannot set both gt and gte',
@@ -23,13 +18,7 @@ export const leafPredicateSchema = z
 export type LeafPredicate = z.infer<typeof leafPredicateSchema>;
 
 /** Whether `score` passes every bound the predicate sets. */
-export function passesPredicate(predicate: LeafPredicate, score: number): boolean {
-  if (predicate.gt !== undefined && !(score > predicate.gt)) return false;
-  if (predicate.gte !== undefined && !(score >= predicate.gte)) return false;
-  if (predicate.lt !== undefined && !(score < predicate.lt)) return false;
-  if (predicate.lte !== undefined && !(score <= predicate.lte)) return false;
-  return true;
-}
+export const passesPredicate: (predicate: LeafPredicate, score: number) => boolean = testPredicate;
 
 /** Bounds that no score can pass (e.g. `gt: 0.8, lt: 0.2`), for a load-time error. */
 export function isUnsatisfiable(predicate: LeafPredicate): boolean {

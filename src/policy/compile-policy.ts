@@ -47,7 +47,7 @@ import {
   policySchema,
   type RawRuleNode,
 } from './policy-schema.ts';
-import { reportUnsupportedPlugin } from './unsupported.ts';
+import { reportRuleWarning, reportUnsupportedPlugin } from './unsupported.ts';
 import { convertV03, isV03Document, v03DocumentSchema } from './vsr-v03.ts';
 
 /** Families of vLLM Semantic Router's language that need ML models, which arrive in a later version. */
@@ -589,10 +589,11 @@ async function buildSignalEngine(
         ...(options.builtinModelsDir !== undefined && { builtinModelsDir: options.builtinModelsDir }),
       });
       for (const w of evaluator.warnings ?? [])
-        issues.warning(
+        reportRuleWarning(
+          w,
           ['routing', 'signals', key, w.ruleIndex, ...w.path.split('.').filter(Boolean)],
-          w.message,
-          w.hint,
+          issues,
+          options.allowUnsupported === true,
         );
       const budgets = doc.limits.signal_budget_ms;
       evaluators.push({

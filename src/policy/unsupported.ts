@@ -1,6 +1,7 @@
 // "No guardrail is ever silently ignored": vLLM Semantic Router plugins this router does not implement are sorted
 // into guardrails (a policy error, downgraded to a warning only with --allow-unsupported), plugins the issue says
 // must be rejected until they exist (the response cache), and the rest (a warning: routing is unchanged).
+import type { RuleProblem } from '../signals/signal-family.ts';
 import type { IssueCollector, PathSegment } from './issues.ts';
 
 /** Safety checks: a policy that asks for one and does not get it would let through what it means to stop. */
@@ -40,4 +41,25 @@ export function reportUnsupportedPlugin(
       : `plugin '${type}' is not supported: ${rejected}`;
   if (allowUnsupported) issues.warning(path, `${what}; loaded WITHOUT it because of --allow-unsupported`);
   else issues.error(path, what, ALLOW_UNSUPPORTED_HINT);
+}
+
+/**
+ * Reports a signal family's load warning: one that says a safety or privacy rule can never match is an error
+ * unless `allowUnsupported` (then a warning saying the guardrail is not applied).
+ */
+export function reportRuleWarning(
+  warning: RuleProblem,
+  path: readonly PathSegment[],
+  issues: IssueCollector,
+  allowUnsupported: boolean,
+): void {
+  if (!warning.unsupportedGuardrail) issues.warning(path, warning.message, warning.hint);
+  else if (allowUnsupported)
+    issues.warning(path, `${warning.message}; loaded anyway because of --allow-unsupported`, warning.hint);
+  else
+    issues.error(
+      path,
+      warning.message,
+      `${warning.hint ? `${warning.hint}; ` : ''}${ALLOW_UNSUPPORTED_HINT}`,
+    );
 }

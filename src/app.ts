@@ -29,6 +29,8 @@ export interface AppOptions {
   readonly inferenceWorkers?: number;
   /** Reload when the policy file or directory changes on disk; false: only on SIGHUP / reload(). */
   readonly watch?: false | PolicyWatcherOptions;
+  /** Load policies whose unsupported guardrails would be errors, with a warning at every load (--allow-unsupported). */
+  readonly allowUnsupported?: boolean;
 }
 
 export interface AdminOptions {
@@ -135,6 +137,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   try {
     policies = await PolicyStore.open(options.policyFile, options.logger.child({ component: 'policy' }), {
       sessionPool,
+      ...(options.allowUnsupported && { allowUnsupported: true }),
       routerDeps: { ...defaultRouterDeps(), pools: pools.state, store },
       onPolicyLive: (policy) => {
         pools.apply(policy);

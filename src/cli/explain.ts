@@ -1,5 +1,5 @@
 // `semantic-router explain`: why a request is routed where it is — signals, every decision, model, pool, mutations.
-import { RouterError } from '../errors.ts';
+import { formatPolicyIssue, RouterError } from '../errors.ts';
 import { HEADER } from '../headers.ts';
 import type { PhaseResult } from '../mutations.ts';
 import {
@@ -26,6 +26,8 @@ export interface ExplainInput {
   /** The request path (default `/v1/chat/completions`): picks the API the JSON is read as. */
   readonly path?: string;
   readonly json: boolean;
+  /** --allow-unsupported: load a policy whose unsupported guardrails would be errors, warning about each. */
+  readonly allowUnsupported?: boolean;
 }
 
 export interface Explanation {
@@ -282,7 +284,12 @@ export function formatExplanation(e: Explanation): string {
 }
 
 export async function explainCommand(input: ExplainInput, io: CommandIO): Promise<number> {
-  const policy = await loadPolicyFile(input.policyFile);
+  const policy = await loadPolicyFile(
+    input.policyFile,
+    input.allowUnsupported ? { allowUnsupported: true } : {},
+  );
+  for (const warning of input.allowUnsupported ? policy.warnings : [])
+    io.err(`${formatPolicyIssue(warning)}\n`);
   try {
     const body =
       input.requestJson ??

@@ -13,7 +13,7 @@ const COMMANDS_USAGE = `usage:
   semantic-router serve --policy FILE|DIR [--port 50051] [--host 0.0.0.0] [--max-body-bytes 8388608]
                         [--shutdown-grace-ms 10000] [--fail-open] [--admin-port 9190] [--admin-host 127.0.0.1]
                         [--admin-show-prompts] [--reload-debounce-ms 250] [--reload-poll-ms 2000]
-                        [--inference-workers 1] [--telemetry-shutdown-timeout-ms 3000]
+                        [--inference-workers 1] [--telemetry-shutdown-timeout-ms 3000] [--allow-unsupported]
       gRPC ext_proc binds --host (default 0.0.0.0: Envoy must reach it); the admin server binds --admin-host,
       127.0.0.1 whatever --host is (give 0.0.0.0 or the pod IP for probes and Prometheus from outside).
       --policy DIR merges every *.yaml / *.yml file at the directory's top level (one ConfigMap per team).
@@ -26,9 +26,13 @@ const COMMANDS_USAGE = `usage:
       SIGTERM drains streams, then flushes telemetry for at most --telemetry-shutdown-timeout-ms and exits 0.
       Logs: JSON lines on stderr, level from LOG_LEVEL (trace|debug|info|warn|error|fatal|silent), credentials
       and prompt text redacted
-  semantic-router validate FILE
+  semantic-router validate [--allow-unsupported] FILE
   semantic-router explain --policy FILE [--json] [--model NAME] [--header name=value ...] "prompt"
   semantic-router explain --policy FILE [--json] [--path /v1/messages] < request.json
+      (any request size: stdin is read as a stream)
+  --allow-unsupported (serve, validate, explain): load a policy that asks for a guardrail this router does not
+      implement (response_jailbreak, hallucination) or a rejected plugin (response_cache), WITHOUT it; a warning
+      names each one at every load. Without the flag such a policy is an error.
       (a request body of the API --path names: /v1/chat/completions (default), /v1/completions,
       /v1/responses, /v1/messages)
 `;
@@ -99,6 +103,7 @@ async function serve(args: string[]): Promise<number> {
       'admin-host': { type: 'string' },
       'admin-show-prompts': { type: 'boolean' },
       'telemetry-shutdown-timeout-ms': { type: 'string' },
+      'allow-unsupported': { type: 'boolean' },
     },
   });
   if (!values.policy) throw new UsageError('serve needs --policy FILE or DIR');
@@ -139,6 +144,7 @@ async function serve(args: string[]): Promise<number> {
       telemetry,
       watch,
       inferenceWorkers,
+      ...(values['allow-unsupported'] && { allowUnsupported: true }),
       admin: {
         host: adminHost,
         port: adminPort,
@@ -221,6 +227,7 @@ async function explain(args: string[]): Promise<number> {
       model: { type: 'string' },
       header: { type: 'string', multiple: true },
       path: { type: 'string' },
+      'allow-unsupported': { type: 'boolean' },
     },
   });
   if (!values.policy) throw new UsageError('explain needs --policy FILE');
@@ -242,6 +249,7 @@ async function explain(args: string[]): Promise<number> {
       ...(prompt ? { prompt } : { requestJson: requestJson as string }),
       ...(values.model && { model: values.model }),
       ...(values.path && { path: values.path }),
+      ...(values['allow-unsupported'] && { allowUnsupported: true }),
     },
     io,
   );
@@ -253,9 +261,17 @@ async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'serve':
         return await serve(rest);
-      case 'validate':
-        if (rest.length !== 1) throw new UsageError('validate needs exactly one FILE');
-        return await validateCommand(rest[0] as string, io);
+      case 'validate': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { 'allow-unsupported': { type: 'boolean' } },
+        });
+        if (positionals.length !== 1) throw new UsageError('validate needs exactly one FILE');
+        return await validateCommand(positionals[0] as string, io, {
+          allowUnsupported: values['allow-unsupported'] ?? false,
+        });
+      }
       case 'explain':
         return await explain(rest);
       case 'train':

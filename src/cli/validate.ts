@@ -7,9 +7,13 @@ export interface CommandIO {
   readonly err: (text: string) => void;
 }
 
-export async function validateCommand(file: string, io: CommandIO): Promise<number> {
+export async function validateCommand(
+  file: string,
+  io: CommandIO,
+  options: { readonly allowUnsupported?: boolean } = {},
+): Promise<number> {
   try {
-    const policy = await loadPolicyFile(file);
+    const policy = await loadPolicyFile(file, options.allowUnsupported ? { allowUnsupported: true } : {});
     for (const warning of policy.warnings) io.err(`${formatPolicyIssue(warning)}\n`);
     io.out(
       `${file}: valid (${policy.source.format}): ${policy.models.length} models, ${policy.pools.length} pools, ` +

@@ -3,6 +3,7 @@
 import { SignalFailedError } from '../errors.ts';
 import type { OnError } from '../policy/policy-schema.ts';
 import type { SignalMatch } from '../signals/signal-family.ts';
+import { type LeafPredicate, passesPredicate } from './leaf-predicate.ts';
 
 export type RuleNode =
   | {
@@ -12,6 +13,8 @@ export type RuleNode =
       readonly key: string;
       /** Overrides the signal rule's on_error for this leaf. */
       readonly onError?: OnError;
+      /** Matches on the signal's score (0 when it did not fire) passing these bounds, not on the signal firing. */
+      readonly predicate?: LeafPredicate;
     }
   | { readonly kind: 'and' | 'or'; readonly children: readonly RuleNode[] }
   | { readonly kind: 'not'; readonly child: RuleNode }
@@ -66,9 +69,10 @@ function evaluate(node: RuleNode, state: SignalState, applied: OnErrorApplied[] 
       return { matched: true, confidence: 0 };
     case 'signal': {
       const match = state.matches.get(node.key);
-      if (match) return { matched: true, confidence: match.confidence };
+      if (match && !node.predicate) return { matched: true, confidence: match.confidence };
+      if (match && node.predicate) return scoreOutcome(node.predicate, match.confidence);
       const ruleOnError = state.failed?.get(node.key);
-      if (ruleOnError === undefined) return NO_MATCH;
+      if (ruleOnError === undefined) return node.predicate ? scoreOutcome(node.predicate, 0) : NO_MATCH;
       const action = node.onError ?? ruleOnError;
       applied?.push({ key: node.key, action });
       if (action === 'fail') throw new SignalFailedError(node.key);
@@ -94,6 +98,10 @@ function evaluate(node: RuleNode, state: SignalState, applied: OnErrorApplied[] 
     case 'not':
       return evaluate(node.child, state, applied).matched ? NO_MATCH : { matched: true, confidence: 1 };
   }
+}
+
+function scoreOutcome(predicate: LeafPredicate, score: number): RuleOutcome {
+  return passesPredicate(predicate, score) ? { matched: true, confidence: score } : NO_MATCH;
 }
 
 /** Every `conditionType:name` leaf the tree refers to. */

@@ -5,6 +5,8 @@ import {
   compileProjections,
   type ProjectionCompilation,
 } from '../decisions/compile-projections.ts';
+import { decisionExtras, inertDecisionFields } from '../decisions/decision-fields.ts';
+import { isUnsatisfiable, type LeafPredicate } from '../decisions/leaf-predicate.ts';
 import { ProjectingSignalEngine } from '../decisions/projecting-signal-engine.ts';
 import { hasProjections, PROJECTION_CONDITION_TYPE } from '../decisions/projections.ts';
 import { collectSignalLeaves, type RuleNode, signalKey } from '../decisions/rule-tree.ts';
@@ -53,6 +55,7 @@ import {
   policySchema,
   type RawRuleNode,
 } from './policy-schema.ts';
+import { reportRuleWarning, reportUnsupportedPlugin } from './unsupported.ts';
 import { convertV03, isV03Document, v03DocumentSchema } from './vsr-v03.ts';
 
 /** Families of vLLM Semantic Router's language that need ML models, which arrive in a later version. */
@@ -86,6 +89,11 @@ export interface CompileOptions {
   readonly builtinModelsDir?: string;
   /** The plugins policies may use; the router's registry (src/plugins/index.ts) if absent. Tests add their own. */
   readonly plugins?: ReadonlyMap<string, PluginDefinition<never>>;
+  /**
+   * Downgrades unsupported guardrails (safety plugins the router does not implement) from errors to warnings
+   * (`--allow-unsupported`). The guardrail still does nothing: the warning says so at every load.
+   */
+  readonly allowUnsupported?: boolean;
 }
 
 const policyFieldNames = schemaFieldNames(policySchema);
@@ -195,6 +203,47 @@ function parseSignals(doc: PolicyDocument, issues: IssueCollector): SignalCatalo
   return { rules, names, onError: onErrorByFamily };
 }
 
+/** The reference name a leaf reads: `name`, or `name:label` for one label of a multi-label signal. */
+function labelledName(name: string, label: string | undefined): string {
+  return label === undefined ? name : `${name}:${label}`;
+}
+
+function checkLabelledLeaf(
+  node: RawRuleNode,
+  conditionType: string,
+  path: PathSegment[],
+  signals: SignalCatalogue,
+  issues: IssueCollector,
+): void {
+  const defined = signals.names.get(conditionType);
+  const wanted = labelledName(node.name ?? '', node.label);
+  if (defined?.has(wanted)) return;
+  const labels = [...(defined ?? [])]
+    .filter((n) => n.startsWith(`${node.name}:`))
+    .map((n) => n.slice((node.name ?? '').length + 1));
+  issues.error(
+    path,
+    `${conditionType} signal '${node.name}' has no label '${node.label}'`,
+    labels.length > 0
+      ? `use one of: ${labels.join(', ')}`
+      : `label needs a ${conditionType} signal named '${node.name}' that scores labels`,
+  );
+}
+
+function checkPredicate(
+  predicate: LeafPredicate,
+  path: PathSegment[],
+  issues: IssueCollector,
+): LeafPredicate {
+  if (isUnsatisfiable(predicate))
+    issues.error(
+      [...path, 'predicate'],
+      'no score can pass this predicate',
+      'check the bounds of gt/gte/lt/lte',
+    );
+  return predicate;
+}
+
 function compileRuleNode(
   node: RawRuleNode | undefined,
   path: PathSegment[],
@@ -226,6 +275,8 @@ function compileRuleNode(
           ? `did you mean '${suggestion}'?`
           : `use one of: ${[...familiesByConditionType.keys()].join(', ')}`,
       );
+    } else if (name && node.label !== undefined) {
+      checkLabelledLeaf(node, conditionType, [...path, 'label'], signals, issues);
     } else if (name) {
       const defined = signals.names.get(conditionType);
       if (!defined?.has(name)) {
@@ -243,8 +294,9 @@ function compileRuleNode(
       kind: 'signal',
       conditionType,
       name,
-      key: signalKey(conditionType, name),
+      key: signalKey(conditionType, labelledName(name, node.label)),
       ...(node.on_error !== undefined && { onError: node.on_error }),
+      ...(node.predicate !== undefined && { predicate: checkPredicate(node.predicate, path, issues) }),
     };
   }
   if (node.on_error !== undefined)
@@ -252,6 +304,12 @@ function compileRuleNode(
       [...path, 'on_error'],
       'on_error belongs on a leaf condition {type, name}, not on an operator',
     );
+  for (const leafOnly of ['label', 'predicate'] as const)
+    if (node[leafOnly] !== undefined)
+      issues.error(
+        [...path, leafOnly],
+        `${leafOnly} belongs on a leaf condition {type, name}, not on an operator`,
+      );
   if (node.operator === undefined && !hasChildren && node.name === undefined) return { kind: 'always' };
   const operator = (node.operator ?? '').toUpperCase();
   const children = (node.conditions ?? []).map((child, i) =>
@@ -293,9 +351,13 @@ function compilePlugins(
     const factory = (options.plugins ?? PLUGINS).get(plugin.type);
     if (!factory) {
       if (UNSUPPORTED_PLUGIN_TYPES.has(plugin.type)) {
-        issues.warning(
+        // The peer's plugins switch off with `configuration.enabled: false`: such a plugin asks for nothing.
+        if (plugin.configuration.enabled === false) return;
+        reportUnsupportedPlugin(
+          plugin.type,
           [...pluginPath, 'type'],
-          `plugin '${plugin.type}' is not supported yet and is ignored`,
+          issues,
+          options.allowUnsupported === true,
         );
       } else {
         issues.error(
@@ -517,6 +579,7 @@ function compileDecisions(
       modelRefs,
       selector: selector as NonNullable<typeof selector>,
       plugins: compilePlugins(decision, path, issues, options),
+      extras: decisionExtras(decision),
     };
   });
 }
@@ -543,10 +606,11 @@ async function buildSignalEngine(
         ...(options.builtinModelsDir !== undefined && { builtinModelsDir: options.builtinModelsDir }),
       });
       for (const w of evaluator.warnings ?? [])
-        issues.warning(
+        reportRuleWarning(
+          w,
           ['routing', 'signals', key, w.ruleIndex, ...w.path.split('.').filter(Boolean)],
-          w.message,
-          w.hint,
+          issues,
+          options.allowUnsupported === true,
         );
       const budgets = doc.limits.signal_budget_ms;
       evaluators.push({
@@ -729,6 +793,9 @@ export async function compilePolicy(raw: unknown, options: CompileOptions): Prom
   for (const problem of stateStore.problems)
     issues.error(['state_store', ...problem.path], problem.message, problem.hint);
   const decisions = compileDecisions(doc, signals, new Set(models.map((m) => m.name)), issues, options);
+  const inert = inertDecisionFields(doc.routing.decisions);
+  if (inert)
+    issues.warning(['routing', 'decisions', inert.first.decisionIndex, inert.first.field], inert.message);
   analysePolicy({ doc, decisions, signals: namesNotReadByProjections(signals), models, issues });
   if (issues.hasErrors) throw new PolicyError(issues.issues);
   const engine = await buildSignalEngine(doc, signals, decisions, options, issues);

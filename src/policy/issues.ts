@@ -90,7 +90,17 @@ export class IssueCollector {
       const path = [...base, ...(issue.path as PathSegment[])];
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys) {
-          const suggestion = closest(key, knownKeys?.(path) ?? []);
+          const known = knownKeys?.(path) ?? [];
+          // A field known elsewhere in the schema is misplaced, not misspelt: never suggest its own name.
+          if (known.includes(key)) {
+            this.error(
+              [...path, key],
+              `unknown field '${key}'`,
+              `'${key}' is valid elsewhere in a policy, not here: move it (see docs/policy.md) or remove it`,
+            );
+            continue;
+          }
+          const suggestion = closest(key, known);
           this.error(
             [...path, key],
             `unknown field '${key}'`,

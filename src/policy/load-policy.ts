@@ -11,7 +11,7 @@ import type { Policy } from './policy.ts';
 
 export type LoadOptions = Pick<
   CompileOptions,
-  'signalTimeoutMs' | 'sessionPool' | 'builtinModelsDir' | 'plugins'
+  'signalTimeoutMs' | 'sessionPool' | 'builtinModelsDir' | 'plugins' | 'allowUnsupported'
 >;
 
 /** Files of a policy directory that are read: YAML files at its top level, hidden ones (ConfigMap `..data`) not. */

@@ -1,5 +1,7 @@
 // Schema of the policy file: our `models` / `pools` sections around vLLM Semantic Router's v0.3 `routing` section.
 import { z } from 'zod';
+import { decisionFieldSchemas } from '../decisions/decision-fields.ts';
+import { type LeafPredicate, leafPredicateSchema } from '../decisions/leaf-predicate.ts';
 import { projectionsSchema } from '../decisions/projection-schema.ts';
 import { POOL_STATE_DEFAULTS } from '../pools/pool-state.ts';
 import { STATE_STORE_DEFAULTS, stateStoreSchema } from '../state/state-config.ts';
@@ -96,9 +98,19 @@ export const reasoningFamilySchema = z.strictObject({
   parameter: nameSchema,
 });
 
+/** A leaf's on_error: the signal rule's values, and the peer's `no_match` (same as `skip`). */
+export const leafOnErrorSchema = z
+  .enum(['skip', 'no_match', 'match', 'fail'], {
+    message: 'on_error must be skip or no_match (no match), match (fail closed) or fail (answer 503)',
+  })
+  .transform((value): OnError => (value === 'no_match' ? 'skip' : value));
+
 export interface RawRuleNode {
   type?: string | undefined;
   name?: string | undefined;
+  /** Leaf only: one label of a multi-label signal (the peer's classifier leaves). */
+  label?: string | undefined;
+  predicate?: LeafPredicate | undefined;
   operator?: string | undefined;
   conditions?: RawRuleNode[] | undefined;
   on_error?: OnError | undefined;
@@ -110,8 +122,11 @@ export const ruleNodeSchema: z.ZodType<RawRuleNode> = z.lazy(() =>
     name: z.string().optional(),
     operator: z.string().optional(),
     conditions: z.array(ruleNodeSchema).optional(),
+    label: z.string().min(1).optional(),
+    /** Leaf only: bounds on the signal's score (`{gte: 0.5}`) instead of "the signal fired". */
+    predicate: leafPredicateSchema.optional(),
     /** Leaf only: overrides the signal rule's on_error for this decision. */
-    on_error: onErrorSchema.optional(),
+    on_error: leafOnErrorSchema.optional(),
   }),
 );
 
@@ -153,6 +168,7 @@ export const decisionSchema = z.strictObject({
   modelRefs: z.array(modelRefSchema).min(1, 'a decision needs at least one modelRef'),
   algorithm: algorithmSchema.optional(),
   plugins: z.array(pluginSchema).default([]),
+  ...decisionFieldSchemas,
 });
 
 export const routingSchema = z

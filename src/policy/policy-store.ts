@@ -1,6 +1,6 @@
 // Holds the live policy generation; a reload compiles off the hot path and swaps only if the new one is valid.
 
-import { PolicyError } from '../errors.ts';
+import { formatPolicyIssue, PolicyError } from '../errors.ts';
 import { createRequestRouter, defaultRouterDeps, type RequestRouter, type RouterDeps } from '../pipeline.ts';
 import { errorFields, type Logger } from '../telemetry/logger.ts';
 import { noopTelemetry, type Telemetry } from '../telemetry/noop-telemetry.ts';
@@ -140,6 +140,9 @@ export class PolicyStore {
       this.metrics.policyReload('success');
       this.metrics.policyLoaded(this.current.generation);
       this.logger.info('policy reloaded', { generation: this.current.generation, file: this.file });
+      // Every load repeats them: an unsupported guardrail allowed by --allow-unsupported must never go quiet.
+      for (const warning of policy.warnings)
+        this.logger.warn('policy warning', { issue: formatPolicyIssue(warning).trim() });
       // Streams still on the previous generation finish on it; it is closed when the last one releases it.
       this.closeIfRetired(previous);
       return { ok: true, generation: this.current.generation };

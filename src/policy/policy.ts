@@ -1,5 +1,7 @@
 // The compiled, immutable policy the hot path reads: no YAML, no regex compilation, no lookups by string search.
+
 import type { DecisionRule, DecisionStrategy } from '../decisions/decision-engine.ts';
+import type { DecisionExtras } from '../decisions/decision-fields.ts';
 import type { PolicyIssue } from '../errors.ts';
 import type { DecisionPlugin } from '../plugins/plugin.ts';
 import type { PoolCandidate } from '../pools/pool-selector.ts';
@@ -70,6 +72,8 @@ export interface CompiledDecision extends DecisionRule {
   readonly modelRefs: readonly CompiledModelRef[];
   readonly selector: ModelSelector;
   readonly plugins: readonly DecisionPlugin[];
+  /** The peer's decision-level fields this router keeps (adaptation mode, annotations, output contract). */
+  readonly extras?: DecisionExtras;
 }
 
 /** How requests that are not one of the routed APIs are treated (policy `api`). */

@@ -126,6 +126,7 @@ function undetectedTypeWarnings(rules: readonly PiiRule[]): RuleProblem[] {
       path: 'pii_types',
       message: `PII type${names.length > 1 ? 's' : ''} ${names.join(', ')} ${names.length > 1 ? 'are' : 'is'} accepted but never detected by this router${none ? ': this rule never matches' : ''}`,
       hint: `detected types: ${SUPPORTED_PII_TYPES.join(', ')}`,
+      ...(none && { unsupportedGuardrail: true }),
     });
   });
   return warnings;

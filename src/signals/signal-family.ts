@@ -40,6 +40,11 @@ export interface RuleProblem {
   readonly path: string;
   readonly message: string;
   readonly hint?: string;
+  /**
+   * Set on a warning that means a safety or privacy rule can never match (a guardrail that would do nothing): a
+   * policy error unless the policy is loaded with `allowUnsupported`.
+   */
+  readonly unsupportedGuardrail?: boolean;
 }
 
 export class RuleConfigError extends Error {

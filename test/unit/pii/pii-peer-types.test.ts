@@ -53,9 +53,20 @@ describe('pii_types with peer entity names', () => {
     ]);
   });
 
-  it('says so when a rule lists only types it never detects', async () => {
-    const { warnings } = await issuesOf(policy('ZIP_CODE'));
-    expect(warnings.map((w) => w.message)).toContainEqual(expect.stringContaining('this rule never matches'));
+  it('refuses a rule that lists only types it never detects (a guardrail doing nothing) unless allowed', async () => {
+    const { errors } = await issuesOf(policy('ZIP_CODE'));
+    expect(errors).toContainEqual(
+      expect.objectContaining({
+        severity: 'error',
+        message: expect.stringContaining('this rule never matches'),
+        hint: expect.stringContaining('--allow-unsupported'),
+      }),
+    );
+    const allowed = await compilePolicyText(policy('ZIP_CODE'), 'policy.yaml', { allowUnsupported: true });
+    allowed.close();
+    expect(allowed.warnings.map((w) => w.message)).toContainEqual(
+      expect.stringContaining('this rule never matches; loaded anyway because of --allow-unsupported'),
+    );
   });
 
   it('still matches the detected types of such a rule and never the accepted ones', async () => {

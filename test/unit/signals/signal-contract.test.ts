@@ -372,7 +372,7 @@ const badConfigs: readonly BadConfig[] = [
   {
     family: 'keywords',
     why: 'unsupported method',
-    rule: { name: 'k', keywords: ['a'], method: 'bm25' },
+    rule: { name: 'k', keywords: ['a'], method: 'semantic' },
     path: 'method',
     message: 'not supported yet',
   },

@@ -374,7 +374,7 @@ const badConfigs: readonly BadConfig[] = [
     why: 'unsupported method',
     rule: { name: 'k', keywords: ['a'], method: 'semantic' },
     path: 'method',
-    message: 'not supported yet',
+    message: 'regex, bm25, ngram or fuzzy',
   },
   {
     family: 'keywords',

@@ -15,6 +15,7 @@ import {
 import { UNSUPPORTED_SELECTION_ALGORITHMS } from '../selection/algorithms/unsupported.ts';
 import { selectionAlgorithms } from '../selection/model-selector.ts';
 import { familiesByConditionType, familiesByKey } from '../signals/index.ts';
+import { composerLeafTypes, familyComposers } from '../signals/signal-composers.ts';
 import { type FamilyEvaluator, SignalEngine } from '../signals/signal-engine.ts';
 import {
   RuleConfigError,
@@ -515,6 +516,15 @@ async function buildSignalEngine(
   const referencedTypes = new Set(
     decisions.flatMap((d) => collectSignalLeaves(d.rule).map((leaf) => leaf.conditionType)),
   );
+  const composers = [...signals.rules].flatMap(([key, rules]) =>
+    familyComposers(
+      familiesByKey.get(key) as SignalFamily,
+      rules,
+      (node, path) => compileRuleNode(node, path, signals, issues),
+      ['routing', 'signals', key],
+    ),
+  );
+  for (const type of composerLeafTypes(composers, referencedTypes)) referencedTypes.add(type);
   const evaluators: FamilyEvaluator[] = [];
   for (const [key, rules] of signals.rules) {
     const family = familiesByKey.get(key) as SignalFamily;
@@ -562,7 +572,10 @@ async function buildSignalEngine(
       }
     }
   }
-  return new SignalEngine(evaluators, { maxScanChars: doc.limits.max_scan_chars });
+  return new SignalEngine(evaluators, {
+    maxScanChars: doc.limits.max_scan_chars,
+    composers: composers.filter((c) => referencedTypes.has(c.conditionType)),
+  });
 }
 
 /** The breaker and scrape settings must make a working pool-state registry. */

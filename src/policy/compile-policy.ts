@@ -56,7 +56,6 @@ const ML_FAMILIES = new Set([
   'modality',
   'reasks',
   'kb',
-  'events',
   'safety',
   'input_modality',
 ]);

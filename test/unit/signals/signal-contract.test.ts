@@ -139,6 +139,18 @@ const cases: Record<string, ContractCase> = {
     ],
     matching: { input: { text: 'x', metadata: { tier: 'silver' } }, expected: ['paid', 'untraced'] },
   },
+  events: {
+    rules: [
+      {
+        name: 'payment',
+        event_types: ['payment_failed'],
+        severities: ['critical'],
+        action_codes: ['TXN_DECLINE'],
+      },
+      { name: 'urgent', temporal: true },
+    ],
+    matching: { input: { text: 'critical payment_failed, urgent' }, expected: ['payment', 'urgent'] },
+  },
   pii: {
     rules: [
       { name: 'any_pii', threshold: 0.5 },
@@ -548,6 +560,13 @@ const badConfigs: readonly BadConfig[] = [
     rule: { name: 'r', subjects: [{ kind: 'User', name: 'alice' }] },
     path: 'role',
     message: 'expected string',
+  },
+  {
+    family: 'events',
+    why: 'event types not a list',
+    rule: { name: 'e', event_types: 'payment_failed' },
+    path: 'event_types',
+    message: 'expected array',
   },
   {
     family: 'metadata',

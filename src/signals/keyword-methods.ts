@@ -119,28 +119,51 @@ const PAD = '\u0000';
 
 function ngramCounts(text: string, arity: number): Map<string, number> {
   const padding = PAD.repeat(arity - 1);
-  const chars = Array.from(`${padding}${text}${padding}`);
+  const padded = `${padding}${text}${padding}`;
   const counts = new Map<string, number>();
-  for (let i = 0; i + arity <= chars.length; i += 1) {
-    const gram = chars.slice(i, i + arity).join('');
+  // Code points, so a character outside the BMP is one character as in the peer (Rust chars).
+  const chars = padded.length === [...padded].length ? undefined : Array.from(padded);
+  const length = chars ? chars.length : padded.length;
+  for (let i = 0; i + arity <= length; i += 1) {
+    const gram = chars ? chars.slice(i, i + arity).join('') : padded.slice(i, i + arity);
     counts.set(gram, (counts.get(gram) ?? 0) + 1);
   }
   return counts;
 }
 
-/** Warped n-gram similarity in [0, 1] of two gram multisets. */
-export function ngramSimilarity(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): number {
-  let same = 0;
-  let sizeA = 0;
-  let sizeB = 0;
-  for (const count of a.values()) sizeA += count;
-  for (const [gram, count] of b) {
-    sizeB += count;
-    same += Math.min(count, a.get(gram) ?? 0);
-  }
-  const all = sizeA + sizeB - same;
+interface Grams {
+  readonly counts: ReadonlyMap<string, number>;
+  readonly size: number;
+}
+
+function grams(text: string, arity: number): Grams {
+  const counts = ngramCounts(text, arity);
+  let size = 0;
+  for (const count of counts.values()) size += count;
+  return { counts, size };
+}
+
+function warped(same: number, all: number): number {
   if (all === 0) return 0;
   return (all ** NGRAM_WARP - (all - same) ** NGRAM_WARP) / all ** NGRAM_WARP;
+}
+
+/** Warped n-gram similarity in [0, 1] of two gram multisets. */
+export function ngramSimilarity(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): number {
+  return gramSimilarity({ counts: a, size: sumOf(a) }, { counts: b, size: sumOf(b) });
+}
+
+function sumOf(counts: ReadonlyMap<string, number>): number {
+  let size = 0;
+  for (const count of counts.values()) size += count;
+  return size;
+}
+
+function gramSimilarity(a: Grams, b: Grams): number {
+  const [small, large] = a.counts.size <= b.counts.size ? [a, b] : [b, a];
+  let same = 0;
+  for (const [gram, count] of small.counts) same += Math.min(count, large.counts.get(gram) ?? 0);
+  return warped(same, a.size + b.size - same);
 }
 
 /** Words as the peer splits them for n-gram matching: letters, digits, `_` and `-`. */
@@ -150,20 +173,42 @@ function ngramWords(text: string): string[] {
 
 function ngramMatcher(rule: ApproximateRule): KeywordPresence {
   const arity = Math.max(2, rule.ngramArity);
-  const keywords = rule.keywords.map((k) => ngramCounts(normalise(k, rule.caseSensitive), arity));
+  const keywords = rule.keywords.map((k) => grams(normalise(k, rule.caseSensitive), arity));
+  // gram → the keywords holding it, with their counts: a word's shared grams are summed in one pass over its grams.
+  const postings = new Map<string, [number, number][]>();
+  keywords.forEach(({ counts }, index) => {
+    for (const [gram, count] of counts) {
+      const list = postings.get(gram) ?? [];
+      list.push([index, count]);
+      postings.set(gram, list);
+    }
+  });
   return (text) => {
     const input = normalise(text, rule.caseSensitive);
     const present = new Uint8Array(keywords.length);
-    const candidates = [...new Set(ngramWords(input))].map((word) => ngramCounts(word, arity));
-    // Multi-word keywords are compared with the whole text too (the peer's phrase pass).
-    candidates.push(ngramCounts(input, arity));
-    keywords.forEach((keyword, index) => {
-      for (const candidate of candidates) {
-        if (ngramSimilarity(candidate, keyword) >= rule.ngramThreshold) {
+    const same = new Float64Array(keywords.length);
+    for (const word of new Set(ngramWords(input))) {
+      const wordGrams = grams(word, arity);
+      same.fill(0);
+      for (const [gram, count] of wordGrams.counts)
+        for (const [index, keywordCount] of postings.get(gram) ?? [])
+          same[index] = (same[index] as number) + Math.min(count, keywordCount);
+      keywords.forEach((keyword, index) => {
+        const shared = same[index] as number;
+        if (shared > 0 && warped(shared, wordGrams.size + keyword.size - shared) >= rule.ngramThreshold)
           present[index] = 1;
-          return;
-        }
-      }
+      });
+    }
+    // The peer's phrase pass compares the whole text too. Its similarity is at most warped(min, max) of the two
+    // gram counts (every gram of the smaller shared), so a text much longer than the keyword is never gram-counted.
+    const textSize = [...input].length + arity - 1;
+    let whole: Grams | undefined;
+    keywords.forEach((keyword, index) => {
+      if (present[index]) return;
+      const bound = warped(Math.min(textSize, keyword.size), Math.max(textSize, keyword.size));
+      if (bound < rule.ngramThreshold) return;
+      whole ??= grams(input, arity);
+      if (gramSimilarity(whole, keyword) >= rule.ngramThreshold) present[index] = 1;
     });
     return present;
   };
@@ -171,25 +216,27 @@ function ngramMatcher(rule: ApproximateRule): KeywordPresence {
 
 // ---- fuzzy (Levenshtein) -----------------------------------------------------------------------------------------
 
-/** Edit distance, giving up (returning limit + 1) once every path exceeds `limit`. */
-export function boundedLevenshtein(a: readonly string[], b: readonly string[], limit: number): number {
+/** Edit distance over UTF-16 units, giving up (returning limit + 1) once every path exceeds `limit`. */
+export function boundedLevenshtein(a: string, b: string, limit: number): number {
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let previous = new Uint32Array(b.length + 1).map((_, j) => j);
+  let current = new Uint32Array(b.length + 1);
   for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
+    current[0] = i;
     let rowMin = i;
+    const code = a.charCodeAt(i - 1);
     for (let j = 1; j <= b.length; j += 1) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      const cost = code === b.charCodeAt(j - 1) ? 0 : 1;
       const value = Math.min(
         (previous[j] as number) + 1,
         (current[j - 1] as number) + 1,
         (previous[j - 1] as number) + cost,
       );
-      current.push(value);
+      current[j] = value;
       if (value < rowMin) rowMin = value;
     }
     if (rowMin > limit) return limit + 1;
-    previous = current;
+    [previous, current] = [current, previous];
   }
   return previous[b.length] as number;
 }
@@ -197,20 +244,25 @@ export function boundedLevenshtein(a: readonly string[], b: readonly string[], l
 function fuzzyMatcher(rule: ApproximateRule): KeywordPresence {
   const keywords = rule.keywords.map((keyword) => {
     const words = ngramWords(normalise(keyword, rule.caseSensitive));
-    return { words, chars: Array.from(words.join(' ')) };
+    return { span: words.length, text: words.join(' ') };
   });
   return (text) => {
     const words = ngramWords(normalise(text, rule.caseSensitive));
+    const windowsBySpan = new Map<number, Set<string>>();
+    const windowsOf = (span: number) => {
+      let windows = windowsBySpan.get(span);
+      if (!windows) {
+        windows = new Set();
+        for (let start = 0; start + span <= words.length; start += 1)
+          windows.add(span === 1 ? (words[start] as string) : words.slice(start, start + span).join(' '));
+        windowsBySpan.set(span, windows);
+      }
+      return windows;
+    };
     return Uint8Array.from(keywords, (keyword) => {
-      const span = keyword.words.length;
-      if (span === 0) return 0;
-      const seen = new Set<string>();
-      for (let start = 0; start + span <= words.length; start += 1) {
-        const window = words.slice(start, start + span).join(' ');
-        if (seen.has(window)) continue;
-        seen.add(window);
-        if (boundedLevenshtein(Array.from(window), keyword.chars, rule.fuzzyThreshold) <= rule.fuzzyThreshold)
-          return 1;
+      if (keyword.span === 0) return 0;
+      for (const window of windowsOf(keyword.span)) {
+        if (boundedLevenshtein(window, keyword.text, rule.fuzzyThreshold) <= rule.fuzzyThreshold) return 1;
       }
       return 0;
     });

@@ -70,7 +70,7 @@ export const keywordsFamily = defineSignalFamily<KeywordRule>({
     );
     const longestLiteral = Math.max(
       0,
-      ...scanned.flatMap((rule) => (rule.method === 'regex' ? [] : rule.keywords.map((k) => k.length))),
+      ...rules.flatMap((rule) => (rule.method === 'regex' ? [] : rule.keywords.map((k) => k.length))),
     );
     const overlap = scanned.some((rule) => rule.method === 'regex')
       ? Math.max(REGEX_MATCH_OVERLAP, longestLiteral)
@@ -81,9 +81,19 @@ export const keywordsFamily = defineSignalFamily<KeywordRule>({
         const present: Uint8Array[] = rules.map((rule) => new Uint8Array(rule.keywords.length));
         const text = context.userFullTexts.join('\n');
         // Checks the scan limit first (TextTooLongError), so the approximate matchers below read a bounded text.
+        // Approximate rules read each chunk too (a keyword present in any chunk is present): a long text never
+        // blocks the event loop for the whole of it.
         const pending = forEachChunk([text], run, overlap, (_, chunk) => {
+          const chunkText = text.slice(chunk.from, chunk.to);
+          approximate.forEach((presence, ruleIndex) => {
+            if (!presence) return;
+            const flags = present[ruleIndex] as Uint8Array;
+            presence(chunkText).forEach((flag, term) => {
+              if (flag) flags[term] = 1;
+            });
+          });
           if (scanned.length === 0) return;
-          const scan = matcher.scan(text.slice(chunk.from, chunk.to));
+          const scan = matcher.scan(chunkText);
           present.forEach((flags, ruleIndex) => {
             if (approximate[ruleIndex]) return;
             scan.termCounts(ruleIndex).forEach((count, term) => {
@@ -91,12 +101,7 @@ export const keywordsFamily = defineSignalFamily<KeywordRule>({
             });
           });
         });
-        return thenOrNow(pending, () => {
-          approximate.forEach((presence, ruleIndex) => {
-            if (presence) present[ruleIndex] = presence(text);
-          });
-          return matchesOf(present);
-        });
+        return thenOrNow(pending, () => matchesOf(present));
       },
     };
     function matchesOf(present: readonly Uint8Array[]): SignalMatch[] {

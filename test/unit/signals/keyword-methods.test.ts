@@ -99,8 +99,8 @@ describe('method: fuzzy', () => {
   });
 
   it('bounded Levenshtein distance', () => {
-    expect(boundedLevenshtein([...'kitten'], [...'sitting'], 5)).toBe(3);
-    expect(boundedLevenshtein([...'kitten'], [...'sitting'], 1)).toBe(2);
+    expect(boundedLevenshtein('kitten', 'sitting', 5)).toBe(3);
+    expect(boundedLevenshtein('kitten', 'sitting', 1)).toBe(2);
   });
 });
 
@@ -152,4 +152,10 @@ describe("the peer's keyword fragments", () => {
     policy.close();
     expect(keywords.length).toBeGreaterThan(0);
   });
+});
+
+it('ngram: a multi-word keyword matches a short text as a whole phrase, as in the peer', () => {
+  const rule = { method: 'ngram', keywords: ['credit card'], ngram_threshold: 0.8 };
+  expect(matches(rule, 'credit card')).toBe(true);
+  expect(matches(rule, `credit card ${'and more words '.repeat(20)}`)).toBe(false);
 });

@@ -319,7 +319,9 @@ export async function planRoute(
 }
 
 export function rewrittenBody(plan: RoutingPlan, context: RequestContext): Buffer {
-  const body: Record<string, unknown> = { ...context.request.body, model: plan.model.providerModelId };
+  // vLLM serves a LoRA adapter under its own model name: a model ref's lora_name replaces the base model id.
+  const upstreamModel = plan.modelRef?.loraName ?? plan.model.providerModelId;
+  const body: Record<string, unknown> = { ...context.request.body, model: upstreamModel };
   const family = plan.model.reasoningFamily;
   if (plan.modelRef && family) {
     llmApi(context.request.api).applyReasoning(

@@ -25,6 +25,7 @@ import {
 import { UNSUPPORTED_SELECTION_ALGORITHMS } from '../selection/algorithms/unsupported.ts';
 import { selectionAlgorithms } from '../selection/model-selector.ts';
 import { familiesByConditionType, familiesByKey } from '../signals/index.ts';
+import { composerLeafTypes, familyComposers } from '../signals/signal-composers.ts';
 import { type FamilyEvaluator, SignalEngine } from '../signals/signal-engine.ts';
 import {
   RuleConfigError,
@@ -66,7 +67,6 @@ const ML_FAMILIES = new Set([
   'modality',
   'reasks',
   'kb',
-  'events',
   'safety',
   'input_modality',
 ]);
@@ -595,6 +595,15 @@ async function buildSignalEngine(
     decisions.flatMap((d) => collectSignalLeaves(d.rule).map((leaf) => leaf.conditionType)),
   );
   for (const type of projectionInputTypes(referencedTypes, signals)) referencedTypes.add(type);
+  const composers = [...signals.rules].flatMap(([key, rules]) =>
+    familyComposers(
+      familiesByKey.get(key) as SignalFamily,
+      rules,
+      (node, path) => compileRuleNode(node, path, signals, issues),
+      ['routing', 'signals', key],
+    ),
+  );
+  for (const type of composerLeafTypes(composers, referencedTypes)) referencedTypes.add(type);
   const evaluators: FamilyEvaluator[] = [];
   for (const [key, rules] of signals.rules) {
     const family = familiesByKey.get(key) as SignalFamily;
@@ -643,7 +652,10 @@ async function buildSignalEngine(
       }
     }
   }
-  const engineOptions = { maxScanChars: doc.limits.max_scan_chars };
+  const engineOptions = {
+    maxScanChars: doc.limits.max_scan_chars,
+    composers: composers.filter((c) => referencedTypes.has(c.conditionType)),
+  };
   const projections = signals.projections?.projections;
   return projections && hasProjections(projections)
     ? new ProjectingSignalEngine(evaluators, engineOptions, projections)

@@ -94,7 +94,7 @@ export const onErrorSchema = z.enum(['skip', 'match', 'fail'], {
 export type OnError = z.infer<typeof onErrorSchema>;
 
 export const reasoningFamilySchema = z.strictObject({
-  type: z.enum(['chat_template_kwargs', 'reasoning_effort']),
+  type: z.enum(['chat_template_kwargs', 'reasoning_effort', 'top_level_reasoning_effort']),
   parameter: nameSchema,
 });
 

@@ -29,7 +29,7 @@ export interface CompiledPool extends PoolCandidate {
 }
 
 export interface ReasoningFamily {
-  readonly type: 'chat_template_kwargs' | 'reasoning_effort';
+  readonly type: 'chat_template_kwargs' | 'reasoning_effort' | 'top_level_reasoning_effort';
   readonly parameter: string;
 }
 

@@ -1,6 +1,7 @@
 // `complexity` family (condition type `complexity`): the last user message's similarity to hard vs easy examples.
 import { z } from 'zod';
 import type { TextEmbeddingModel } from '../ml/embedding/text-embedder.ts';
+import { ruleNodeSchema } from '../policy/policy-schema.ts';
 import {
   candidateSchema,
   clampUnit,
@@ -31,6 +32,8 @@ const complexityRuleSchema = z.strictObject({
   easy: bankSchema,
   /** Extension: embedding model file or directory, relative to the policy file (default: models/embedding). */
   model: modelSchema,
+  /** The peer's composer: a rule over other signals that must hold for this rule to report a level. */
+  composer: ruleNodeSchema.optional(),
 });
 
 export type ComplexityRule = z.infer<typeof complexityRuleSchema>;

@@ -5,6 +5,7 @@ import { contextFamily } from './context-length.ts';
 import { conversationFamily } from './conversation.ts';
 import { domainsFamily } from './domains.ts';
 import { embeddingsFamily } from './embeddings.ts';
+import { eventsFamily } from './events.ts';
 import { jailbreakFamily } from './jailbreak.ts';
 import { keywordsFamily } from './keywords.ts';
 import { languageFamily } from './language.ts';
@@ -28,6 +29,7 @@ export const signalFamilies: readonly SignalFamily[] = [
   classifiersFamily,
   embeddingsFamily,
   complexityFamily,
+  eventsFamily,
 ] as SignalFamily[];
 
 export const familiesByKey: ReadonlyMap<string, SignalFamily> = new Map(

@@ -1,5 +1,7 @@
-// `keywords` family (condition type `keyword`): OR / AND / NOR over literal or regex keywords, one scan per request.
+// `keywords` family (condition type `keyword`): OR / AND / NOR over literal or regex keywords (one scan per request),
+// or over keywords found approximately (bm25, ngram, fuzzy: keyword-methods.ts).
 import { z } from 'zod';
+import { type ApproximateMethod, approximateMatcher } from './keyword-methods.ts';
 import { defineSignalFamily, type SignalMatch } from './signal-family.ts';
 import { RuleTermMatcher } from './text-matcher.ts';
 import { forEachChunk, thenOrNow, UNBOUNDED_RUN } from './text-scan.ts';
@@ -19,12 +21,25 @@ const keywordRuleSchema = z.strictObject({
     .array(z.string().min(1, 'keywords must not be empty strings'))
     .min(1, 'list at least one keyword'),
   case_sensitive: z.boolean().default(false),
-  /** Empty = literal keywords with word boundaries; `regex` = each keyword is a regular expression. */
+  /**
+   * Empty = literal keywords with word boundaries; `regex` = each keyword is a regular expression; `bm25`, `ngram`,
+   * `fuzzy` = approximate matching (keyword-methods.ts).
+   */
   method: z
-    .enum(['', 'regex', 'literal'], {
-      message: "method must be 'regex' or omitted (bm25, ngram and fuzzy matching are not supported yet)",
+    .enum(['', 'regex', 'literal', 'bm25', 'ngram', 'fuzzy'], {
+      message: 'method must be regex, bm25, ngram or fuzzy, or omitted for literal keywords',
     })
     .default(''),
+  /** bm25: lowest BM25 score of a keyword that counts as present. */
+  bm25_threshold: z.number().nonnegative().default(0.1),
+  /** ngram: lowest n-gram similarity (0..1) of a keyword that counts as present. */
+  ngram_threshold: z.number().min(0).max(1).default(0.4),
+  /** ngram: characters per n-gram (below 2 reads as 2, as in the peer). */
+  ngram_arity: z.number().int().min(1).max(8).default(3),
+  /** The peer's form of `method: fuzzy` on a literal rule. */
+  fuzzy_match: z.boolean().default(false),
+  /** fuzzy: most Levenshtein edits between a keyword and the words of the text. */
+  fuzzy_threshold: z.number().int().min(0).max(8).default(2),
 });
 
 export type KeywordRule = z.infer<typeof keywordRuleSchema>;
@@ -34,9 +49,15 @@ export const keywordsFamily = defineSignalFamily<KeywordRule>({
   conditionType: 'keyword',
   ruleSchema: keywordRuleSchema,
   create(rules) {
+    const approximate = rules.map((rule) => {
+      const method = approximateMethodOf(rule);
+      return method === undefined ? undefined : approximateMatcher(approximateRule(rule, method));
+    });
+    // Approximate rules take no part in the scan (no terms), so rule indices stay those of the policy.
+    const scanned = rules.filter((_, index) => approximate[index] === undefined);
     const matcher = new RuleTermMatcher(
-      rules.map((rule) =>
-        rule.keywords.map((text) => ({
+      rules.map((rule, index) =>
+        (approximate[index] ? [] : rule.keywords).map((text) => ({
           text,
           caseSensitive: rule.case_sensitive,
           regex: rule.method === 'regex',
@@ -51,17 +72,30 @@ export const keywordsFamily = defineSignalFamily<KeywordRule>({
       0,
       ...rules.flatMap((rule) => (rule.method === 'regex' ? [] : rule.keywords.map((k) => k.length))),
     );
-    const overlap = rules.some((rule) => rule.method === 'regex')
+    const overlap = scanned.some((rule) => rule.method === 'regex')
       ? Math.max(REGEX_MATCH_OVERLAP, longestLiteral)
       : longestLiteral;
     return {
       // The user messages are read whole (newline-joined, as anchored regexes expect), in chunks.
       evaluate(context, run = UNBOUNDED_RUN) {
-        const present = rules.map((rule) => new Uint8Array(rule.keywords.length));
+        const present: Uint8Array[] = rules.map((rule) => new Uint8Array(rule.keywords.length));
         const text = context.userFullTexts.join('\n');
+        // Checks the scan limit first (TextTooLongError), so the approximate matchers below read a bounded text.
+        // Approximate rules read each chunk too (a keyword present in any chunk is present): a long text never
+        // blocks the event loop for the whole of it.
         const pending = forEachChunk([text], run, overlap, (_, chunk) => {
-          const scan = matcher.scan(text.slice(chunk.from, chunk.to));
+          const chunkText = text.slice(chunk.from, chunk.to);
+          approximate.forEach((presence, ruleIndex) => {
+            if (!presence) return;
+            const flags = present[ruleIndex] as Uint8Array;
+            presence(chunkText).forEach((flag, term) => {
+              if (flag) flags[term] = 1;
+            });
+          });
+          if (scanned.length === 0) return;
+          const scan = matcher.scan(chunkText);
           present.forEach((flags, ruleIndex) => {
+            if (approximate[ruleIndex]) return;
             scan.termCounts(ruleIndex).forEach((count, term) => {
               if (count > 0) flags[term] = 1;
             });
@@ -85,3 +119,20 @@ export const keywordsFamily = defineSignalFamily<KeywordRule>({
     }
   },
 });
+
+function approximateMethodOf(rule: KeywordRule): ApproximateMethod | undefined {
+  if (rule.method === 'bm25' || rule.method === 'ngram' || rule.method === 'fuzzy') return rule.method;
+  return rule.fuzzy_match && rule.method !== 'regex' ? 'fuzzy' : undefined;
+}
+
+function approximateRule(rule: KeywordRule, method: ApproximateMethod) {
+  return {
+    method,
+    keywords: rule.keywords,
+    caseSensitive: rule.case_sensitive,
+    bm25Threshold: rule.bm25_threshold,
+    ngramThreshold: rule.ngram_threshold,
+    ngramArity: rule.ngram_arity,
+    fuzzyThreshold: rule.fuzzy_threshold,
+  };
+}

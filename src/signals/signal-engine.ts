@@ -5,6 +5,7 @@
 import { signalKey } from '../decisions/rule-tree.ts';
 import type { OnError } from '../policy/policy-schema.ts';
 import type { RequestContext } from '../request/request-context.ts';
+import { applyComposers, type SignalComposer } from './signal-composers.ts';
 import type { SignalEvaluator, SignalMatch } from './signal-family.ts';
 import { type SignalRun, TextTooLongError } from './text-scan.ts';
 
@@ -46,6 +47,8 @@ export interface SignalReport {
 export interface SignalEngineOptions {
   /** Most characters a family may scan per request (limits.max_scan_chars). */
   readonly maxScanChars: number;
+  /** Rules gated by a composer over the other signals (signal-composers.ts), applied once all families ran. */
+  readonly composers?: readonly SignalComposer[];
 }
 
 function describeError(error: unknown): string {
@@ -150,6 +153,7 @@ export class SignalEngine {
       for (const [name, onError] of entry?.onError ?? [])
         failed.set(signalKey(outcome.conditionType, name), onError);
     }
+    if (this.options.composers?.length) applyComposers(matches, failed, this.options.composers);
     return { matches, failed, families };
   }
 

@@ -22,13 +22,38 @@ export function setChatTemplateKwarg(body: JsonObject, parameter: string, value:
 /** Effort the router asks for when the model ref says `use_reasoning` without an effort. */
 export const DEFAULT_REASONING_EFFORT = 'medium';
 
-/** OpenAI chat / completions: the family's switch as a top-level field (today's behaviour of the pipeline). */
+/**
+ * OpenAI chat / completions, as vLLM Semantic Router writes each family type: `chat_template_kwargs` sets the
+ * template switch; `reasoning_effort` writes the effort at the parameter's dotted path (`reasoning.effort` →
+ * `{reasoning: {effort}}`, `reasoning_effort` → a top-level field); `top_level_reasoning_effort` writes the
+ * parameter as one top-level key, dots included.
+ */
 export function applyTopLevelReasoning(
   body: JsonObject,
   family: ReasoningFamily,
   useReasoning: boolean,
   effort: string | undefined,
 ): void {
-  if (family.type === 'chat_template_kwargs') setChatTemplateKwarg(body, family.parameter, useReasoning);
-  else if (useReasoning) body[family.parameter] = effort ?? DEFAULT_REASONING_EFFORT;
+  if (family.type === 'chat_template_kwargs') {
+    setChatTemplateKwarg(body, family.parameter, useReasoning);
+    return;
+  }
+  if (!useReasoning) return;
+  const level = effort ?? DEFAULT_REASONING_EFFORT;
+  if (family.type === 'top_level_reasoning_effort') body[family.parameter] = level;
+  else setAtDottedPath(body, family.parameter.split('.'), level);
+}
+
+/** Sets a nested value, copying each object on the way (nested values may be shared with the parsed body). */
+function setAtDottedPath(body: JsonObject, keys: readonly string[], value: unknown): void {
+  const [head, ...rest] = keys;
+  if (head === undefined) return;
+  if (rest.length === 0) {
+    body[head] = value;
+    return;
+  }
+  const existing = body[head];
+  const child: JsonObject = isObject(existing) ? { ...existing } : {};
+  setAtDottedPath(child, rest, value);
+  body[head] = child;
 }

@@ -50,7 +50,7 @@ export interface ErrorAnswer {
 
 /** How a model turns reasoning on: a chat-template switch (Qwen3 `enable_thinking`) or an effort level. */
 export interface ReasoningFamily {
-  readonly type: 'chat_template_kwargs' | 'reasoning_effort';
+  readonly type: 'chat_template_kwargs' | 'reasoning_effort' | 'top_level_reasoning_effort';
   readonly parameter: string;
 }
 

@@ -139,6 +139,18 @@ const cases: Record<string, ContractCase> = {
     ],
     matching: { input: { text: 'x', metadata: { tier: 'silver' } }, expected: ['paid', 'untraced'] },
   },
+  events: {
+    rules: [
+      {
+        name: 'payment',
+        event_types: ['payment_failed'],
+        severities: ['critical'],
+        action_codes: ['TXN_DECLINE'],
+      },
+      { name: 'urgent', temporal: true },
+    ],
+    matching: { input: { text: 'critical payment_failed, urgent' }, expected: ['payment', 'urgent'] },
+  },
   pii: {
     rules: [
       { name: 'any_pii', threshold: 0.5 },
@@ -372,9 +384,9 @@ const badConfigs: readonly BadConfig[] = [
   {
     family: 'keywords',
     why: 'unsupported method',
-    rule: { name: 'k', keywords: ['a'], method: 'bm25' },
+    rule: { name: 'k', keywords: ['a'], method: 'semantic' },
     path: 'method',
-    message: 'not supported yet',
+    message: 'regex, bm25, ngram or fuzzy',
   },
   {
     family: 'keywords',
@@ -548,6 +560,13 @@ const badConfigs: readonly BadConfig[] = [
     rule: { name: 'r', subjects: [{ kind: 'User', name: 'alice' }] },
     path: 'role',
     message: 'expected string',
+  },
+  {
+    family: 'events',
+    why: 'event types not a list',
+    rule: { name: 'e', event_types: 'payment_failed' },
+    path: 'event_types',
+    message: 'expected array',
   },
   {
     family: 'metadata',

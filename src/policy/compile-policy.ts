@@ -33,6 +33,7 @@ import type {
   LlmApiName,
   Policy,
   RequestLimits,
+  RoutingScope,
 } from './policy.ts';
 import { analysePolicy } from './policy-analysis.ts';
 import {
@@ -45,6 +46,7 @@ import {
   policySchema,
   type RawRuleNode,
 } from './policy-schema.ts';
+import { closeProfiles, type PreparedRouting, prepareProfiles } from './profiles.ts';
 import { convertV03, isV03Document, v03DocumentSchema } from './vsr-v03.ts';
 
 /** Families of vLLM Semantic Router's language that need ML models, which arrive in a later version. */
@@ -634,6 +636,34 @@ function familiesOf(decisions: readonly CompiledDecision[]): Set<string> {
   return families;
 }
 
+/**
+ * A routing profile's signals and decisions, compiled like the top-level ones (`doc.routing` is the profile's);
+ * pools and models are the file's, checked once at the top level.
+ */
+function prepareRouting(
+  doc: PolicyDocument,
+  modelNames: ReadonlySet<string>,
+  issues: IssueCollector,
+  options: CompileOptions,
+): PreparedRouting {
+  const signals = parseSignals(doc, issues);
+  const decisions = compileDecisions(doc, signals, modelNames, issues, options);
+  analysePolicy({ doc: { ...doc, pools: [] }, decisions, signals: signals.names, models: [], issues });
+  return {
+    async build() {
+      const engine = await buildSignalEngine(doc, signals, decisions, options, issues);
+      const enforcedDecisions = decisions.filter((d) => d.enforced);
+      return {
+        decisions,
+        enforcedDecisions,
+        enforcedFamilies: familiesOf(enforcedDecisions),
+        strategy: doc.routing.strategy,
+        signals: engine,
+      };
+    },
+  };
+}
+
 function toV1Document(raw: unknown, issues: IssueCollector): { raw: unknown; format: 'v1' | 'v0.3' } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { raw, format: 'v1' };
   if (!isV03Document(raw as Record<string, unknown>)) return { raw, format: 'v1' };
@@ -679,11 +709,36 @@ export async function compilePolicy(raw: unknown, options: CompileOptions): Prom
   const stateStore = compileStateStore(doc.state_store);
   for (const problem of stateStore.problems)
     issues.error(['state_store', ...problem.path], problem.message, problem.hint);
-  const decisions = compileDecisions(doc, signals, new Set(models.map((m) => m.name)), issues, options);
+  const modelNames = new Set(models.map((m) => m.name));
+  const decisions = compileDecisions(doc, signals, modelNames, issues, options);
   analysePolicy({ doc, decisions, signals: signals.names, models, issues });
+  const preparedProfiles = prepareProfiles({
+    doc,
+    modelNames: new Set(byName.keys()),
+    autoModelNames: new Set(doc.auto_model_names),
+    prepare: (routing, scoped) => prepareRouting({ ...doc, routing }, modelNames, scoped, options),
+    issues,
+  });
   if (issues.hasErrors) throw new PolicyError(issues.issues);
   const engine = await buildSignalEngine(doc, signals, decisions, options, issues);
   if (issues.hasErrors) {
+    engine.close();
+    throw new PolicyError(issues.issues);
+  }
+  const enforcedDecisions = decisions.filter((d) => d.enforced);
+  const topLevel: RoutingScope = {
+    decisions,
+    enforcedDecisions,
+    enforcedFamilies: familiesOf(enforcedDecisions),
+    strategy: doc.routing.strategy,
+    signals: engine,
+  };
+  const profiles = await preparedProfiles.build(topLevel).catch((error: unknown) => {
+    engine.close();
+    throw error;
+  });
+  if (issues.hasErrors) {
+    closeProfiles(profiles);
     engine.close();
     throw new PolicyError(issues.issues);
   }
@@ -695,10 +750,11 @@ export async function compilePolicy(raw: unknown, options: CompileOptions): Prom
     modelsByName: byName,
     pools: [...pools.values()],
     decisions,
-    enforcedDecisions: decisions.filter((d) => d.enforced),
-    enforcedFamilies: familiesOf(decisions.filter((d) => d.enforced)),
+    enforcedDecisions,
+    enforcedFamilies: topLevel.enforcedFamilies,
     strategy: doc.routing.strategy,
     signals: engine,
+    profiles,
     identity: {
       source: doc.identity.source,
       userIdHeader: doc.identity.user_id_header.toLowerCase(),
@@ -733,6 +789,9 @@ export async function compilePolicy(raw: unknown, options: CompileOptions): Prom
     stateStore: stateStore.settings,
     warnings: issues.issues.filter((i) => i.severity === 'warning'),
     document: doc,
-    close: () => engine.close(),
+    close: () => {
+      closeProfiles(profiles);
+      engine.close();
+    },
   });
 }

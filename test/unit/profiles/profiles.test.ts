@@ -1,7 +1,11 @@
 // Routing profiles (`entrypoints` + `recipes[]`): the request's model name picks the profile whose signals,
 // decisions and strategy route it; the names are listed by GET /v1/models; mistakes are reported where written.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainRequest } from '../../../src/cli/explain.ts';
+import { validateCommand } from '../../../src/cli/validate.ts';
 import { PolicyError, type PolicyIssue } from '../../../src/errors.ts';
 import { admitRequest, listModels } from '../../../src/pipeline.ts';
 import { compilePolicyText } from '../../../src/policy/load-policy.ts';
@@ -247,5 +251,23 @@ describe('profile mistakes are reported where they are written', () => {
   it('reads a recipe field it does not know as an error with its path', async () => {
     const issues = await issuesOf(POLICY.replace('  - name: speed\n', '  - name: speed\n    tier: 2\n'));
     expect(issues.find((i) => i.path === 'recipes[0].tier')?.message).toMatch(/unknown field 'tier'/);
+  });
+});
+
+describe('validate', () => {
+  it('counts each profile’s decisions, so a file of profiles no longer reads as 0 decisions', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'profiles-validate-'));
+    const file = path.join(dir, 'policy.yaml');
+    writeFileSync(file, POLICY);
+    const out: string[] = [];
+    try {
+      const code = await validateCommand(file, { out: (t) => out.push(t), err: () => {} });
+      expect(code).toBe(0);
+      expect(out.join('')).toContain(
+        '2 decisions, 3 profiles (speed: 1 decisions, accuracy: 3 decisions, default: 2 decisions)',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

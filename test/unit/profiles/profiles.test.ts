@@ -271,3 +271,29 @@ describe('validate', () => {
     }
   });
 });
+
+describe('v0.3 files', () => {
+  it('take their auto names from global.router, and their profiles from entrypoints and recipes', async () => {
+    const v03 = `version: v0.3
+providers:
+  defaults: { default_model: small }
+  models:
+    - { name: small, backend_refs: [{ name: primary, endpoint: "small:8000" }] }
+routing: {}
+entrypoints: [{ model_names: [vllm-sr/lite], recipe: cost }]
+recipes:
+  - name: cost
+    routing:
+      decisions: [{ name: all, rules: { operator: AND, conditions: [] }, modelRefs: [{ model: small }] }]
+global:
+  router: { auto_model_name: exhaustive-reference, auto_model_names: [vllm-sr/auto] }
+`;
+    const compiled = await compilePolicyText(v03, 'v03.yaml');
+    try {
+      expect([...compiled.autoModelNames]).toEqual(['auto', 'MoM', 'exhaustive-reference', 'vllm-sr/auto']);
+      expect(compiled.profiles.get('vllm-sr/lite')?.decisions.map((d) => d.name)).toEqual(['all']);
+    } finally {
+      compiled.close();
+    }
+  });
+});

@@ -8,7 +8,9 @@
 //        ─▶ pool (pools/: reserved pools only for their decisions) ─▶ mutations: x-selected-model, x-selected-pool, body
 //
 // Requests naming a concrete model skip the decisions, except those with `enforce: always` (guardrails), which
-// are evaluated for every request and win over the client's choice. Each stage's timing goes into a RouteRecord
+// are evaluated for every request and win over the client's choice. A virtual model name (policy `entrypoints`)
+// selects a routing profile whose signals, decisions and strategy stand in for the top-level ones (the top-level
+// guardrails still apply: decisions/profile-selection.ts). Each stage's timing goes into a RouteRecord
 // (plain data) from which the server's telemetry makes metrics and spans.
 import type { DecisionEvaluation } from './decisions/decision-engine.ts';
 import {

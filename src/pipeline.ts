@@ -8,9 +8,17 @@
 //        ─▶ pool (pools/: reserved pools only for their decisions) ─▶ mutations: x-selected-model, x-selected-pool, body
 //
 // Requests naming a concrete model skip the decisions, except those with `enforce: always` (guardrails), which
-// are evaluated for every request and win over the client's choice. Each stage's timing goes into a RouteRecord
+// are evaluated for every request and win over the client's choice. A virtual model name (policy `entrypoints`)
+// selects a routing profile whose signals, decisions and strategy stand in for the top-level ones (the top-level
+// guardrails still apply: decisions/profile-selection.ts). Each stage's timing goes into a RouteRecord
 // (plain data) from which the server's telemetry makes metrics and spans.
-import { type DecisionEvaluation, selectDecision } from './decisions/decision-engine.ts';
+import type { DecisionEvaluation } from './decisions/decision-engine.ts';
+import {
+  decideInScope,
+  evaluateScopeSignals,
+  findDecision,
+  guardrailsFor,
+} from './decisions/profile-selection.ts';
 import type { OnErrorApplied } from './decisions/rule-tree.ts';
 import {
   InvalidRequestError,
@@ -31,6 +39,7 @@ import type {
   CompiledPool,
   LlmApiName,
   Policy,
+  RoutingScope,
 } from './policy/policy.ts';
 import { choosePool } from './pools/pool-selector.ts';
 import { PoolStateRegistry } from './pools/pool-state.ts';
@@ -53,6 +62,8 @@ import { RouteRecord } from './telemetry/route-record.ts';
 export interface RoutingPlan {
   /** True when the client named a concrete model and no enforced decision overrode it. */
   readonly explicitModel: boolean;
+  /** The routing profile (recipe) the request's virtual model name selected, if any. */
+  readonly profile?: string | undefined;
   readonly signals: SignalReport | undefined;
   readonly decisions: readonly DecisionEvaluation[];
   readonly decision:
@@ -245,7 +256,10 @@ export async function planRoute(
 ): Promise<RoutingPlan> {
   const { request } = context;
   const requiredTokens = context.promptTokens + (request.maxOutputTokens ?? 0);
-  const explicit = !policy.autoModelNames.has(request.model);
+  // A virtual model name (policy `entrypoints`) selects a routing profile: its own signals and decisions.
+  const profile = policy.profiles.get(request.model);
+  const scope: RoutingScope = profile ?? policy;
+  const explicit = profile === undefined && !policy.autoModelNames.has(request.model);
   let named: CompiledModel | undefined;
   if (explicit) {
     const mark = record.begin('model_selection');
@@ -253,20 +267,22 @@ export async function planRoute(
     if (!servesApi(named, request.api)) throw new UnknownModelError(named.name, request.api);
     record.end(mark);
   }
-  const decisions = explicit ? policy.enforcedDecisions : policy.decisions;
+  const decisions = explicit ? scope.enforcedDecisions : scope.decisions;
   let signals: SignalReport | undefined;
   let evaluations: readonly DecisionEvaluation[] = [];
   let onErrorApplied: readonly OnErrorApplied[] = [];
   let winner: CompiledDecision | undefined;
   let confidence = 0;
-  if (decisions.length > 0) {
+  if (decisions.length > 0 || guardrailsFor(policy, scope).length > 0) {
     let mark = record.begin('signals');
-    signals = await policy.signals.evaluate(context, explicit ? policy.enforcedFamilies : undefined);
+    const only = explicit ? scope.enforcedFamilies : undefined;
+    const reports = await evaluateScopeSignals(policy, scope, context, only);
     record.end(mark);
-    record.signals = signals;
     mark = record.begin('decision');
-    const result = selectDecision<CompiledDecision>(decisions, signals, policy.strategy);
+    const { signals: report, result } = decideInScope(policy, scope, decisions, reports);
     record.end(mark);
+    signals = report;
+    record.signals = signals;
     evaluations = result.evaluations;
     onErrorApplied = result.onErrorApplied;
     winner = result.winner;
@@ -300,6 +316,7 @@ export async function planRoute(
   if (stripUsageFrame) route.bodyPatches.push(addUsageOption);
   return {
     explicitModel: explicit && !winner,
+    profile: profile?.name,
     signals,
     decisions: evaluations,
     decision: winner ? { name: winner.name, confidence, enforced: winner.enforced } : undefined,
@@ -520,7 +537,11 @@ function modelAnswer(model: ApiModelListing, anthropic: boolean): ImmediateResul
 export function listModels(policy: Policy): ApiModelListing[] {
   const all = ['chat_completions', 'completions', 'responses', 'messages'] as const;
   return [
-    ...[...policy.autoModelNames].map((id) => ({ id, ownedBy: 'semantic-router', apis: [...all] })),
+    ...[...policy.autoModelNames, ...policy.profiles.keys()].map((id) => ({
+      id,
+      ownedBy: 'semantic-router',
+      apis: [...all],
+    })),
     ...policy.models.map((m) => ({ id: m.name, ownedBy: 'semantic-router', apis: [...m.apis] })),
   ];
 }
@@ -619,7 +640,7 @@ export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRo
         {
           store: deps.store,
           decisionOf: (name) => {
-            const decision = policy.decisions.find((d) => d.name === name);
+            const decision = findDecision(policy, name);
             return (
               decision && { selector: decision.selector, models: decision.modelRefs.map((ref) => ref.model) }
             );

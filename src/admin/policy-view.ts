@@ -1,7 +1,7 @@
 // The `/policy` document: live generation, its source, the last failed reload; secrets redacted and system
 // prompts hidden (prompt text is operator IP and may quote credentials).
 import { PolicyError } from '../errors.ts';
-import type { PluginDocument, PolicyDocument } from '../policy/policy-schema.ts';
+import type { PluginDocument, PolicyDocument, RoutingDocument } from '../policy/policy-schema.ts';
 import type { PolicyGeneration } from '../policy/policy-store.ts';
 import { redactSecrets } from './redact.ts';
 
@@ -69,17 +69,28 @@ function withoutPromptText(plugin: PluginDocument): PluginDocument {
   return { ...plugin, configuration: { ...plugin.configuration, system_prompt: hiddenText(prompt) } };
 }
 
-/** The document with the text of every system prompt replaced by its length (v0.3 files are converted alike). */
+function routingWithoutPromptText(routing: RoutingDocument): RoutingDocument {
+  return {
+    ...routing,
+    decisions: routing.decisions.map((decision) => ({
+      ...decision,
+      plugins: decision.plugins.map(withoutPromptText),
+    })),
+  };
+}
+
+/**
+ * The document with the text of every system prompt, the routing profiles' included, replaced by its length
+ * (v0.3 files are converted alike).
+ */
 function hideSystemPrompts(document: PolicyDocument): PolicyDocument {
   return {
     ...document,
-    routing: {
-      ...document.routing,
-      decisions: document.routing.decisions.map((decision) => ({
-        ...decision,
-        plugins: decision.plugins.map(withoutPromptText),
-      })),
-    },
+    routing: routingWithoutPromptText(document.routing),
+    recipes: document.recipes.map((recipe) => ({
+      ...recipe,
+      routing: routingWithoutPromptText(recipe.routing),
+    })),
   };
 }
 

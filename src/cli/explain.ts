@@ -33,6 +33,8 @@ export interface ExplainInput {
 export interface Explanation {
   readonly policy: { readonly file: string; readonly format: string; readonly strategy: string };
   readonly request: { readonly model: string; readonly messages: number; readonly estimatedTokens: number };
+  /** The routing profile (recipe) the request's virtual model name selected, and its strategy; null: none. */
+  readonly profile: { readonly name: string; readonly strategy: string } | null;
   readonly signals: readonly {
     family: string;
     matches: readonly { type: string; name: string; confidence: number; detail?: string }[];
@@ -158,6 +160,7 @@ export async function explainRequest(
   const explanation: Explanation = {
     ...base,
     request,
+    profile: profileOf(policy, plan),
     signals: (plan?.signals?.families ?? []).map((f) => ({
       family: f.family,
       matches: f.matches.map((m) => ({
@@ -206,6 +209,11 @@ export async function explainRequest(
   return explanation;
 }
 
+function profileOf(policy: Policy, plan: RoutingPlan | undefined): Explanation['profile'] {
+  const found = [...policy.profiles.values()].find((profile) => profile.name === plan?.profile);
+  return found ? { name: found.name, strategy: found.strategy } : null;
+}
+
 /** A request explain cannot route, e.g. a path that is no LLM API. */
 export class UsageProblem extends Error {}
 
@@ -215,6 +223,7 @@ export function formatExplanation(e: Explanation): string {
   lines.push(
     `request  model=${e.request.model}, ${e.request.messages} message(s), ~${e.request.estimatedTokens} tokens`,
   );
+  if (e.profile) lines.push(`profile  ${e.profile.name} (recipe, strategy ${e.profile.strategy})`);
   lines.push('', 'signals');
   if (e.signals.length === 0)
     lines.push('  (none evaluated: the request named a concrete model or no decision uses signals)');

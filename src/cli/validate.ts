@@ -1,10 +1,20 @@
 // `semantic-router validate FILE`: every error and warning with file, line, YAML path and a fix.
 import { formatPolicyIssue, PolicyError } from '../errors.ts';
 import { loadPolicyFile } from '../policy/load-policy.ts';
+import type { Policy } from '../policy/policy.ts';
 
 export interface CommandIO {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+}
+
+/** `, 5 profiles (balanced: 3 decisions, …)`: what the virtual model names route with. */
+function profileSummary(policy: Policy): string {
+  const recipes = new Map<string, number>();
+  for (const profile of policy.profiles.values()) recipes.set(profile.name, profile.decisions.length);
+  if (recipes.size === 0) return '';
+  const each = [...recipes].map(([name, count]) => `${name}: ${count} decisions`).join(', ');
+  return `, ${recipes.size} profiles (${each})`;
 }
 
 export async function validateCommand(
@@ -17,7 +27,8 @@ export async function validateCommand(
     for (const warning of policy.warnings) io.err(`${formatPolicyIssue(warning)}\n`);
     io.out(
       `${file}: valid (${policy.source.format}): ${policy.models.length} models, ${policy.pools.length} pools, ` +
-        `${policy.decisions.length} decisions${policy.warnings.length ? `, ${policy.warnings.length} warning(s)` : ''}\n`,
+        `${policy.decisions.length} decisions${profileSummary(policy)}` +
+        `${policy.warnings.length ? `, ${policy.warnings.length} warning(s)` : ''}\n`,
     );
     policy.close();
     return 0;

@@ -26,17 +26,20 @@ export interface DecisionEvaluation {
   readonly enforced: boolean;
   readonly matched: boolean;
   readonly confidence: number;
+  /** The decision has no rules: it matches every request, and ranks after every real match of its tier. */
+  readonly catchAll?: boolean;
 }
 
 /**
  * Orders matched decisions best first: enforced before the rest (a guardrail cannot be outranked by a prompt that
- * also triggers a higher-priority route), then tier, then priority, then confidence (swapped under `confidence`),
- * then name.
+ * also triggers a higher-priority route), then tier, then a real match before a catch-all (as vLLM Semantic Router
+ * does), then priority, then confidence (swapped under `confidence`), then name.
  */
 export function compareDecisions(strategy: DecisionStrategy) {
   return (a: DecisionEvaluation, b: DecisionEvaluation): number => {
     if (a.enforced !== b.enforced) return a.enforced ? -1 : 1;
     if (a.tier !== b.tier) return a.tier - b.tier;
+    if ((a.catchAll ?? false) !== (b.catchAll ?? false)) return a.catchAll ? 1 : -1;
     const byPriority = b.priority - a.priority;
     const byConfidence = b.confidence - a.confidence;
     const first = strategy === 'priority' ? byPriority : byConfidence;
@@ -74,6 +77,7 @@ export function selectDecision<D extends DecisionRule>(
       priority: decision.priority,
       tier: decision.tier,
       enforced: decision.enforced === true,
+      ...(decision.rule.kind === 'always' && { catchAll: true }),
       ...outcome,
     };
     evaluations.push(evaluation);

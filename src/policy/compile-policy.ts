@@ -44,6 +44,7 @@ import type {
   LlmApiName,
   Policy,
   RequestLimits,
+  RoutingScope,
 } from './policy.ts';
 import { analysePolicy } from './policy-analysis.ts';
 import {
@@ -56,6 +57,7 @@ import {
   policySchema,
   type RawRuleNode,
 } from './policy-schema.ts';
+import { closeProfiles, type PreparedRouting, prepareProfiles } from './profiles.ts';
 import { reportRuleWarning, reportUnsupportedPlugin } from './unsupported.ts';
 import { convertV03, isV03Document, v03DocumentSchema } from './vsr-v03.ts';
 
@@ -729,6 +731,24 @@ function requestLimits(doc: PolicyDocument): RequestLimits {
   };
 }
 
+/** A routing section's signal catalogue, with its projections compiled against it. */
+function parseRoutingSignals(doc: PolicyDocument, issues: IssueCollector): SignalCatalogue {
+  const signals = parseSignals(doc, issues);
+  signals.projections = compileProjections(
+    doc.routing.projections,
+    { names: signals.names, knownTypes: new Set(familiesByConditionType.keys()) },
+    issues,
+  );
+  return signals;
+}
+
+/** One warning per routing section for the peer's decision fields that change nothing here. */
+function warnInertDecisionFields(doc: PolicyDocument, issues: IssueCollector): void {
+  const inert = inertDecisionFields(doc.routing.decisions);
+  if (inert)
+    issues.warning(['routing', 'decisions', inert.first.decisionIndex, inert.first.field], inert.message);
+}
+
 /** Family keys of the signals some enforced decision reads, directly or through projections. */
 function familiesOf(decisions: readonly CompiledDecision[], signals: SignalCatalogue): Set<string> {
   const families = new Set<string>();
@@ -752,6 +772,41 @@ function namesNotReadByProjections(signals: SignalCatalogue): Map<string, Set<st
       new Set([...names].filter((n) => !read.has(signalKey(type, n)))),
     ]),
   );
+}
+
+/**
+ * A routing profile's signals and decisions, compiled like the top-level ones (`doc.routing` is the profile's);
+ * pools and models are the file's, checked once at the top level.
+ */
+function prepareRouting(
+  doc: PolicyDocument,
+  modelNames: ReadonlySet<string>,
+  issues: IssueCollector,
+  options: CompileOptions,
+): PreparedRouting {
+  const signals = parseRoutingSignals(doc, issues);
+  const decisions = compileDecisions(doc, signals, modelNames, issues, options);
+  warnInertDecisionFields(doc, issues);
+  analysePolicy({
+    doc: { ...doc, pools: [] },
+    decisions,
+    signals: namesNotReadByProjections(signals),
+    models: [],
+    issues,
+  });
+  return {
+    async build() {
+      const engine = await buildSignalEngine(doc, signals, decisions, options, issues);
+      const enforcedDecisions = decisions.filter((d) => d.enforced);
+      return {
+        decisions,
+        enforcedDecisions,
+        enforcedFamilies: familiesOf(enforcedDecisions, signals),
+        strategy: doc.routing.strategy,
+        signals: engine,
+      };
+    },
+  };
 }
 
 function toV1Document(raw: unknown, issues: IssueCollector): { raw: unknown; format: 'v1' | 'v0.3' } {
@@ -793,25 +848,43 @@ export async function compilePolicy(raw: unknown, options: CompileOptions): Prom
     if (byName.has(name))
       issues.error(['auto_model_names', index], `'${name}' is both an auto model name and a model`);
   });
-  const signals = parseSignals(doc, issues);
-  signals.projections = compileProjections(
-    doc.routing.projections,
-    { names: signals.names, knownTypes: new Set(familiesByConditionType.keys()) },
-    issues,
-  );
+  const signals = parseRoutingSignals(doc, issues);
   checkBudgetKeys(doc, issues);
   checkPoolStateSettings(doc, issues);
   const stateStore = compileStateStore(doc.state_store);
   for (const problem of stateStore.problems)
     issues.error(['state_store', ...problem.path], problem.message, problem.hint);
-  const decisions = compileDecisions(doc, signals, new Set(models.map((m) => m.name)), issues, options);
-  const inert = inertDecisionFields(doc.routing.decisions);
-  if (inert)
-    issues.warning(['routing', 'decisions', inert.first.decisionIndex, inert.first.field], inert.message);
+  const modelNames = new Set(models.map((m) => m.name));
+  const decisions = compileDecisions(doc, signals, modelNames, issues, options);
+  warnInertDecisionFields(doc, issues);
   analysePolicy({ doc, decisions, signals: namesNotReadByProjections(signals), models, issues });
+  const preparedProfiles = prepareProfiles({
+    doc,
+    modelNames: new Set(byName.keys()),
+    autoModelNames: new Set(doc.auto_model_names),
+    prepare: (routing, scoped) => prepareRouting({ ...doc, routing }, modelNames, scoped, options),
+    issues,
+  });
   if (issues.hasErrors) throw new PolicyError(issues.issues);
   const engine = await buildSignalEngine(doc, signals, decisions, options, issues);
   if (issues.hasErrors) {
+    engine.close();
+    throw new PolicyError(issues.issues);
+  }
+  const enforcedDecisions = decisions.filter((d) => d.enforced);
+  const topLevel: RoutingScope = {
+    decisions,
+    enforcedDecisions,
+    enforcedFamilies: familiesOf(enforcedDecisions, signals),
+    strategy: doc.routing.strategy,
+    signals: engine,
+  };
+  const profiles = await preparedProfiles.build(topLevel).catch((error: unknown) => {
+    engine.close();
+    throw error;
+  });
+  if (issues.hasErrors) {
+    closeProfiles(profiles);
     engine.close();
     throw new PolicyError(issues.issues);
   }
@@ -823,13 +896,11 @@ export async function compilePolicy(raw: unknown, options: CompileOptions): Prom
     modelsByName: byName,
     pools: [...pools.values()],
     decisions,
-    enforcedDecisions: decisions.filter((d) => d.enforced),
-    enforcedFamilies: familiesOf(
-      decisions.filter((d) => d.enforced),
-      signals,
-    ),
+    enforcedDecisions,
+    enforcedFamilies: topLevel.enforcedFamilies,
     strategy: doc.routing.strategy,
     signals: engine,
+    profiles,
     identity: {
       source: doc.identity.source,
       userIdHeader: doc.identity.user_id_header.toLowerCase(),
@@ -864,6 +935,9 @@ export async function compilePolicy(raw: unknown, options: CompileOptions): Prom
     stateStore: stateStore.settings,
     warnings: issues.issues.filter((i) => i.severity === 'warning'),
     document: doc,
-    close: () => engine.close(),
+    close: () => {
+      closeProfiles(profiles);
+      engine.close();
+    },
   });
 }

@@ -46,6 +46,8 @@ function shadowedBy(a: CompiledDecision, b: CompiledDecision, strategy: 'priorit
   // Enforced decisions rank above all others.
   if (a.enforced !== b.enforced) return a.enforced;
   if (a.tier !== b.tier) return a.tier < b.tier;
+  // A catch-all ranks after every real match of its tier.
+  if (a.rule.kind === 'always' && b.rule.kind !== 'always') return false;
   if (strategy === 'priority' && a.priority !== b.priority) return a.priority > b.priority;
   // Same rank: a catch-all (confidence 0) loses confidence ties, identical rules fall back to the name.
   return (

@@ -185,6 +185,23 @@ export const routingSchema = z
   .strict();
 
 /**
+ * vLLM Semantic Router's `entrypoints`: request model names (virtual models) that select a routing profile.
+ * `recipe: default` (when no recipe has that name) means the file's top-level `routing`.
+ */
+export const entrypointSchema = z.strictObject({
+  model_names: z.array(nameSchema).min(1, 'list at least one model name'),
+  recipe: nameSchema,
+  description: z.string().optional(),
+});
+
+/** One routing profile (vLLM Semantic Router `recipes[]`): its own signals, decisions and strategy. */
+export const recipeSchema = z.strictObject({
+  name: nameSchema,
+  description: z.string().optional(),
+  routing: routingSchema.default({ signals: {}, decisions: [], strategy: 'priority' }),
+});
+
+/**
  * Where the caller's identity (for role_bindings) comes from. `metadata`: the verified claims Envoy's jwt_authn
  * (or ext_authz) filter forwards to ext_proc as dynamic metadata, which clients cannot forge. `headers`: headers
  * that Envoy sets after removing the client's copies (see docs/envoy-hardening.md). `none`: no identity.
@@ -315,6 +332,10 @@ export const policySchema = z.strictObject({
   models: z.array(modelSchema).min(1, 'a policy needs at least one model'),
   reasoning_families: z.record(z.string(), reasoningFamilySchema).default({}),
   routing: routingSchema.default({ signals: {}, decisions: [], strategy: 'priority' }),
+  /** Virtual model names that select a routing profile of `recipes`. */
+  entrypoints: z.array(entrypointSchema).default([]),
+  /** Routing profiles, each chosen by the request's model name through `entrypoints`. */
+  recipes: z.array(recipeSchema).default([]),
 });
 
 export type PolicyDocument = z.infer<typeof policySchema>;
@@ -323,3 +344,6 @@ export type ModelDocument = z.infer<typeof modelSchema>;
 export type DecisionDocument = z.infer<typeof decisionSchema>;
 export type ModelRefDocument = z.infer<typeof modelRefSchema>;
 export type PluginDocument = z.infer<typeof pluginSchema>;
+export type RoutingDocument = z.infer<typeof routingSchema>;
+export type RecipeDocument = z.infer<typeof recipeSchema>;
+export type EntrypointDocument = z.infer<typeof entrypointSchema>;

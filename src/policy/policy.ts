@@ -107,6 +107,26 @@ export interface PolicySource {
   readonly format: 'v1' | 'v0.3';
 }
 
+/** What routes a request that lets the router choose: the top-level `routing`, or one routing profile. */
+export interface RoutingScope {
+  readonly decisions: readonly CompiledDecision[];
+  /** Decisions with `enforce: always`, in policy order: evaluated also when the client names a model. */
+  readonly enforcedDecisions: readonly CompiledDecision[];
+  /** Family keys the enforced decisions read (what an explicit-model request still evaluates). */
+  readonly enforcedFamilies: ReadonlySet<string>;
+  readonly strategy: DecisionStrategy;
+  readonly signals: SignalEngine;
+}
+
+/** A routing profile (vLLM Semantic Router `recipes[]`) and the virtual model names (`entrypoints`) that select it. */
+export interface RoutingProfile extends RoutingScope {
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly modelNames: readonly string[];
+  /** True for `recipe: default`, which names the top-level routing. */
+  readonly topLevel: boolean;
+}
+
 export interface Policy {
   readonly source: PolicySource;
   readonly autoModelNames: ReadonlySet<string>;
@@ -122,6 +142,8 @@ export interface Policy {
   readonly enforcedFamilies: ReadonlySet<string>;
   readonly strategy: DecisionStrategy;
   readonly signals: SignalEngine;
+  /** Routing profiles by the virtual model name that selects them (policy `entrypoints` and `recipes`). */
+  readonly profiles: ReadonlyMap<string, RoutingProfile>;
   readonly identity: IdentitySettings;
   readonly api: ApiSettings;
   readonly limits: RequestLimits;

@@ -51,6 +51,8 @@ export const v03DocumentSchema = z
       .loose()
       .default({}),
     global: z.unknown().optional(),
+    entrypoints: z.array(z.unknown()).optional(),
+    recipes: z.array(z.unknown()).optional(),
   })
   .loose();
 
@@ -70,6 +72,19 @@ function pick(object: unknown, path: readonly string[]): unknown {
     value = (value as Record<string, unknown>)[key];
   }
   return value;
+}
+
+/**
+ * The names that mean "let the router choose": `auto` and `MoM` (what the peer's clients send), plus the peer's
+ * `global.router.auto_model_name` and `auto_model_names`.
+ */
+function autoModelNames(global: unknown): string[] {
+  const names = new Set(['auto', 'MoM']);
+  const single = pick(global, ['router', 'auto_model_name']);
+  if (typeof single === 'string' && single) names.add(single);
+  const listed = pick(global, ['router', 'auto_model_names']);
+  if (Array.isArray(listed)) for (const name of listed) if (typeof name === 'string' && name) names.add(name);
+  return [...names];
 }
 
 export function isV03Document(raw: Record<string, unknown>): boolean {
@@ -106,8 +121,7 @@ export function convertV03(doc: z.infer<typeof v03DocumentSchema>): Record<strin
   const routingStrategy = strategy ?? (typeof globalStrategy === 'string' ? globalStrategy : undefined);
   return {
     version: 'v1',
-    // vLLM Semantic Router's clients ask for `MoM` (mixture of models) to be routed.
-    auto_model_names: ['auto', 'MoM'],
+    auto_model_names: autoModelNames(doc.global),
     default_model: defaults.default_model ?? defaults.model ?? doc.providers.models[0]?.name,
     // The peer reads these headers as set by Envoy's ext_authz: trusted headers, as docs/envoy-hardening.md sets up.
     ...(identity && {
@@ -123,5 +137,7 @@ export function convertV03(doc: z.infer<typeof v03DocumentSchema>): Record<strin
     models,
     ...(defaults.reasoning_families && { reasoning_families: defaults.reasoning_families }),
     routing: { ...routing, ...(routingStrategy && { strategy: routingStrategy }) },
+    ...(doc.entrypoints && { entrypoints: doc.entrypoints }),
+    ...(doc.recipes && { recipes: doc.recipes }),
   };
 }

@@ -56,8 +56,14 @@ describe('selectDecision', () => {
     ],
     ['unmatched decisions never win', [decision('a', 100, 'absent'), decision('b', 1, 'low')], 'b'],
     [
-      'a catch-all with higher priority wins',
+      // vLLM Semantic Router ranks a catch-all after every real match of its tier, whatever its priority.
+      'a catch-all with higher priority still loses to a real match',
       [decision('specific', 10, 'high'), decision('default', 50)],
+      'specific',
+    ],
+    [
+      'a catch-all in a lower tier wins over a real match in a higher one',
+      [decision('specific', 10, 'high', 2), decision('default', 0, undefined, 1)],
       'default',
     ],
     [
@@ -121,7 +127,15 @@ describe('selectDecision', () => {
     expect(result.evaluations).toEqual([
       { name: 'code', priority: 10, tier: 0, enforced: false, matched: true, confidence: 0.9 },
       { name: 'math', priority: 20, tier: 0, enforced: false, matched: false, confidence: 0 },
-      { name: 'default', priority: 0, tier: 0, enforced: false, matched: true, confidence: 0 },
+      {
+        name: 'default',
+        priority: 0,
+        tier: 0,
+        enforced: false,
+        catchAll: true,
+        matched: true,
+        confidence: 0,
+      },
     ]);
     expect(result.winner).toBe(decisions[0]);
     expect(result.winnerEvaluation).toBe(result.evaluations[0]);

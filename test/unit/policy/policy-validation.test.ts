@@ -165,8 +165,11 @@ describe('policy validation', () => {
 
   it.each([
     {
-      name: 'a decision shadowed by a higher-priority catch-all',
-      yaml: `${BASE}    - name: everything\n      priority: 100\n      rules: { operator: AND, conditions: [] }\n      modelRefs: [{ model: small }]\n`,
+      name: 'a decision shadowed by a catch-all of a lower tier',
+      yaml: `${BASE}    - name: everything\n      tier: 1\n      rules: { operator: AND, conditions: [] }\n      modelRefs: [{ model: small }]\n`.replace(
+        '    - name: code\n',
+        '    - name: code\n      tier: 2\n',
+      ),
       path: 'routing.decisions[0]',
       message: "decision 'code' can never win: 'everything'",
     },

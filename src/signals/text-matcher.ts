@@ -66,17 +66,24 @@ function isWordCharAt(text: string, index: number): boolean {
  * Compiles a policy regex. vLLM Semantic Router policies are written for Go's RE2, whose `\b`, `\w` and `\d` are
  * ASCII-only like JavaScript's non-Unicode mode; that mode is also several times faster for case-insensitive `\b`.
  * Unicode mode is used only when the pattern needs it (`\p{…}`, `\u{…}`). RE2 spellings JavaScript lacks are
- * translated: a leading `(?i)` and named groups `(?P<name>…)`. Throws SyntaxError with the term id as `cause`.
+ * translated: a leading flag group (`(?i)`, `(?m)`, `(?s)` and their combinations) and named groups `(?P<name>…)`. Throws SyntaxError with the term id as `cause`.
  */
 export function compilePolicyRegex(source: string, caseSensitive: boolean, termId = 0): RegExp {
   let pattern = source.replace(/\(\?P</g, '(?<');
   let insensitive = !caseSensitive;
-  if (pattern.startsWith('(?i)')) {
-    pattern = pattern.slice(4);
-    insensitive = true;
+  let multiline = false;
+  let dotAll = false;
+  // RE2's leading flag group, e.g. `(?i)` or `(?ms)`: i, m and s have JavaScript flags of the same meaning.
+  const leading = /^\(\?([ims]+)\)/.exec(pattern);
+  if (leading) {
+    const inline = leading[1] as string;
+    pattern = pattern.slice(leading[0].length);
+    insensitive ||= inline.includes('i');
+    multiline = inline.includes('m');
+    dotAll = inline.includes('s');
   }
   const unicode = /\\[pP]\{|\\u\{/.test(pattern);
-  const flags = `g${insensitive ? 'i' : ''}${unicode ? 'u' : ''}`;
+  const flags = `g${insensitive ? 'i' : ''}${multiline ? 'm' : ''}${dotAll ? 's' : ''}${unicode ? 'u' : ''}`;
   try {
     return new RegExp(pattern, flags);
   } catch (error) {

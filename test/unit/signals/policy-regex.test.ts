@@ -9,6 +9,12 @@ describe('compilePolicyRegex', () => {
     ['(?P<id>\\d+)-\\-x', true, 'ticket 42--x', true],
     ['\\bfoo\\b', false, 'a Foo b', true],
     ['\\bfoo\\b', true, 'a Foo b', false],
+    // A leading flag group: (?m) anchors ^ at every line, (?s) lets . cross lines, (?i) folds case.
+    ['(?m)^\\s*\\d+\\.\\s+', true, 'Steps:\n  1. open', true],
+    ['^\\s*\\d+\\.\\s+', true, 'Steps:\n  1. open', false],
+    ['(?s)begin.end', true, 'begin\nend', true],
+    ['begin.end', true, 'begin\nend', false],
+    ['(?mi)^urgent', true, 'note\nURGENT now', true],
   ])('%s (case sensitive %s) on %s', (source, caseSensitive, text, expected) => {
     expect(compilePolicyRegex(source, caseSensitive).test(text)).toBe(expected);
   });

@@ -133,7 +133,7 @@ export const ruleNodeSchema: z.ZodType<RawRuleNode> = z.lazy(() =>
 export const modelRefSchema = z.strictObject({
   model: nameSchema,
   use_reasoning: z.boolean().optional(),
-  reasoning_effort: z.enum(['minimal', 'low', 'medium', 'high']).optional(),
+  reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']).optional(),
   reasoning_description: z.string().optional(),
   lora_name: z.string().optional(),
   weight: z.number().nonnegative().optional(),

@@ -74,6 +74,7 @@ routing:
     keywords:
       - { name: sql, keywords: [sql] }
       - { name: proof, keywords: [prove] }
+      - { name: audit, keywords: [audit] }
   decisions:
     - name: sql
       priority: 20
@@ -83,6 +84,10 @@ routing:
       priority: 10
       rules: { operator: OR, conditions: [{ type: keyword, name: proof }] }
       modelRefs: [{ model: gpt, use_reasoning: true, reasoning_effort: high }]
+    - name: audit
+      priority: 5
+      rules: { operator: OR, conditions: [{ type: keyword, name: audit }] }
+      modelRefs: [{ model: mistral, use_reasoning: true, reasoning_effort: max }]
 `;
 
 describe('the upstream body a routed request gets', () => {
@@ -118,5 +123,10 @@ describe('the upstream body a routed request gets', () => {
     expect(body.model).toBe('openai/gpt-oss-20b');
     expect(body.reasoning).toEqual({ effort: 'high' });
     expect(Object.keys(body)).not.toContain('reasoning.effort');
+  });
+
+  it("passes the peer's wider effort levels (none, xhigh, max) through as written", async () => {
+    const body = await upstreamBody('audit this contract for hidden fees');
+    expect(body.reasoning_effort).toBe('max');
   });
 });

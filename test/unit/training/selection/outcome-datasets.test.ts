@@ -1,6 +1,7 @@
 // Routing-outcome loaders on a hand-written fixture: joins, missing cells, prompt literals, deterministic splits.
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DatasetError } from '../../../../src/training/datasets/build.ts';
 import { normalizeForDedupe, splitOf } from '../../../../src/training/datasets/split.ts';
 import {
@@ -9,7 +10,10 @@ import {
   routerBenchPrompt,
 } from '../../../../src/training/selection/outcome-datasets.ts';
 
-const FIXTURE = path.resolve(import.meta.dirname, '../../../fixtures/selection-outcomes');
+import { writeSelectionOutcomeFixture } from '../../../helpers/selection-outcome-fixture.ts';
+
+const FIXTURE = writeSelectionOutcomeFixture();
+afterAll(() => rmSync(FIXTURE, { recursive: true, force: true }));
 
 describe('MMLU-Pro outcomes', () => {
   const data = loadMmluProOutcomes(FIXTURE);

@@ -65,8 +65,8 @@ export function validateFeaturizerConfig(config: unknown): FeaturizerConfig {
   };
 }
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
+export const FNV_OFFSET = 0x811c9dc5;
+export const FNV_PRIME = 0x01000193;
 
 /** One FNV-1a step over a UTF-16 code unit (low byte, then high byte). */
 function step(hash: number, codeUnit: number): number {
@@ -76,7 +76,7 @@ function step(hash: number, codeUnit: number): number {
 }
 
 /** murmur3's fmix32 finaliser, so that `hash % buckets` uses well-mixed bits. */
-function fmix32(hash: number): number {
+export function fmix32(hash: number): number {
   let h = hash;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

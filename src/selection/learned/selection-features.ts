@@ -3,6 +3,8 @@
 // Unicode-class regex, character n-grams) costs 100-150 µs on a 500-character prompt, the whole budget of a
 // learned selection; this one costs a few µs.
 
+import { FNV_OFFSET, FNV_PRIME, fmix32 } from '../../ml/wide-mlp/features.ts';
+
 /** A sparse, L2-normalised vector: distinct bucket ids and their weights. */
 export interface SparseVector {
   readonly ids: Int32Array;
@@ -41,19 +43,6 @@ export function validateSelectionFeaturizer(raw: unknown): SelectionFeaturizerCo
       throw new Error(`featurizer ${name} must be an integer in [1, ${max}], got ${String(v)}`);
   }
   return c as unknown as SelectionFeaturizerConfig;
-}
-
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-
-function fmix32(hash: number): number {
-  let h = hash;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 enum CharClass {

@@ -1,11 +1,10 @@
 // The fleet a simulation serves routed requests with: per pool, its GPUs, replicas and how fast a replica prefills and
 // decodes (a small YAML next to the policy, e.g. policies/default.fleet.yaml; see docs/simulate.md).
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { Policy } from '../policy/policy.ts';
-import { SimulationInputError } from './input-error.ts';
+import { readInputFile, SimulationInputError } from './input-error.ts';
 import { TRACE_BLOCK_TOKENS } from './trace.ts';
 
 const poolSchema = z.strictObject({
@@ -127,15 +126,7 @@ export function compileFleet(
 
 /** Reads and validates a fleet YAML file for `policy`. */
 export async function loadFleet(file: string, policy: Policy): Promise<Fleet> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new SimulationInputError(
-      file,
-      `cannot read the fleet file (${(error as NodeJS.ErrnoException).code ?? error})`,
-    );
-  }
+  const text = await readInputFile(file, 'the fleet file');
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const syntax = document.errors[0];

@@ -2,11 +2,10 @@
 // size. Filler text is cut from a fixed tape of neutral English words (so it triggers no keyword, PII or language
 // signal), one slice per prefix block id (same id, same text: shared prefixes stay shared), and ends with a question
 // drawn with the seed from a prompt list, which is what the policy's signals route on.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { seededRandom } from '../seeded-random.ts';
 import { csvRecords } from './csv.ts';
-import { SimulationInputError } from './input-error.ts';
+import { readInputFile, SimulationInputError } from './input-error.ts';
 import type { TraceRequest } from './trace.ts';
 
 /** Request header carrying the conversation id (Mooncake traces), for session-aware selection. */
@@ -163,15 +162,7 @@ export function syntheticRequest(
  * a column of one of those names.
  */
 export async function readPrompts(file: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new SimulationInputError(
-      file,
-      `cannot read the prompts (${(error as NodeJS.ErrnoException).code ?? error})`,
-    );
-  }
+  const text = await readInputFile(file, 'the prompts');
   const fields = ['prompt', 'text', 'instruction'];
   const ext = path.extname(file).toLowerCase();
   let prompts: string[];

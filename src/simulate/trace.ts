@@ -1,9 +1,8 @@
 // Request traces the simulator replays: arrival time, prompt and completion token counts, and (Mooncake) the ids of
 // the prompt's 512-token prefix blocks, which say which requests share a prefix the KV cache could reuse.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { csvRecords } from './csv.ts';
-import { SimulationInputError } from './input-error.ts';
+import { readInputFile, SimulationInputError } from './input-error.ts';
 
 /** Tokens per Mooncake prefix block (`hash_ids`): the trace's own block size. */
 export const TRACE_BLOCK_TOKENS = 512;
@@ -155,15 +154,7 @@ export function traceFormat(file: string): TraceFormat {
 /** Reads a trace file (at most `limit` requests, in file order, then sorted by arrival). */
 export async function readTrace(file: string, limit?: number): Promise<TraceRequest[]> {
   const format = traceFormat(file);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new SimulationInputError(
-      file,
-      `cannot read the trace (${(error as NodeJS.ErrnoException).code ?? error})`,
-    );
-  }
+  const text = await readInputFile(file, 'the trace');
   const requests =
     format === 'azure' ? parseAzureTrace(text, file, limit) : parseMooncakeTrace(text, file, limit);
   if (requests.length === 0) throw new SimulationInputError(file, 'the trace has no requests');

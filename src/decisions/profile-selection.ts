@@ -23,9 +23,11 @@ export async function evaluateScopeSignals(
   context: RequestContext,
   only: ReadonlySet<string> | undefined,
 ): Promise<ScopeSignals> {
-  const guarded = guardrailsFor(policy, scope).length > 0;
+  // The top level (every request without a virtual model name) has no guardrails to add: one evaluation.
+  if (guardrailsFor(policy, scope).length === 0)
+    return { guardrails: undefined, scope: await scope.signals.evaluate(context, only) };
   const [guardrails, own] = await Promise.all([
-    guarded ? policy.signals.evaluate(context, policy.enforcedFamilies) : undefined,
+    policy.signals.evaluate(context, policy.enforcedFamilies),
     scope.signals.evaluate(context, only),
   ]);
   return { guardrails, scope: own };

@@ -1,11 +1,10 @@
 // `events` family: vLLM Semantic Router's event rules over the last user message — event types, severities,
 // action codes and urgency markers, any one enough, confidence growing with the share that holds.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+
 import { describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import { compilePolicyText } from '../../../src/policy/load-policy.ts';
 import { eventsFamily } from '../../../src/signals/events.ts';
+import { peerSignalRules, signalRulesPolicy } from '../../helpers/peer-fragment.ts';
 import { contextFor } from '../../helpers/request-context.ts';
 import { evaluateFamily } from '../../helpers/signal-family.ts';
 
@@ -55,28 +54,15 @@ describe('events', () => {
 });
 
 it("the peer's event fragment loads and routes an incident payload", async () => {
-  const file = path.resolve('../shared/vsr-config/fragments/signal/event/payment-critical.yaml');
-  const fragment = YAML.parse(readFileSync(file, 'utf8')) as {
-    routing: { signals: { events: { name: string }[] } };
-  };
-  const rules = fragment.routing.signals.events;
+  const rules = peerSignalRules('signal/event/payment-critical.yaml', 'events');
   const policy = await compilePolicyText(
-    YAML.stringify({
-      version: 'v1',
-      default_model: 'm',
-      pools: [{ name: 'p', max_context_tokens: 32768 }],
-      models: [{ name: 'm', pools: ['p'] }],
-      routing: {
-        signals: { events: rules },
-        decisions: [
-          {
-            name: 'incident',
-            rules: { operator: 'OR', conditions: [{ type: 'event', name: rules[0]?.name }] },
-            modelRefs: [{ model: 'm' }],
-          },
-        ],
+    signalRulesPolicy('events', rules, [
+      {
+        name: 'incident',
+        rules: { operator: 'OR', conditions: [{ type: 'event', name: rules[0]?.name }] },
+        modelRefs: [{ model: 'm' }],
       },
-    }),
+    ]),
     'payment-critical.yaml',
   );
   try {

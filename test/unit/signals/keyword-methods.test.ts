@@ -1,12 +1,13 @@
 // Keyword rules with `method: bm25 | ngram | fuzzy` (vLLM Semantic Router's approximate keyword matching): typos,
 // word forms and thresholds decide a match as the peer's matchers do, and the peer's keyword fragments load.
-import { readdirSync, readFileSync } from 'node:fs';
+
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import { compilePolicyText } from '../../../src/policy/load-policy.ts';
 import { boundedLevenshtein, ngramSimilarity, stem } from '../../../src/signals/keyword-methods.ts';
 import { keywordsFamily } from '../../../src/signals/keywords.ts';
+import { PEER_FRAGMENTS, peerSignalRules, signalRulesPolicy } from '../../helpers/peer-fragment.ts';
 import { contextFor } from '../../helpers/request-context.ts';
 import { evaluateFamily } from '../../helpers/signal-family.ts';
 
@@ -123,30 +124,21 @@ it('rejects an unknown method with the list of methods', () => {
 });
 
 describe("the peer's keyword fragments", () => {
-  const dir = path.resolve('../shared/vsr-config/fragments/signal/keyword');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+  const files = readdirSync(path.join(PEER_FRAGMENTS, 'signal/keyword')).filter((f) => f.endsWith('.yaml'));
 
   it.each(files)('%s loads and its rules route', async (file) => {
-    const fragment = YAML.parse(readFileSync(path.join(dir, file), 'utf8')) as {
-      routing: { signals: { keywords: { name: string }[] } };
-    };
-    const keywords = fragment.routing.signals.keywords;
+    const keywords = peerSignalRules(`signal/keyword/${file}`, 'keywords');
     const policy = await compilePolicyText(
-      YAML.stringify({
-        version: 'v1',
-        default_model: 'm',
-        pools: [{ name: 'p', max_context_tokens: 32768 }],
-        models: [{ name: 'm', pools: ['p'] }],
-        routing: {
-          signals: { keywords },
-          decisions: keywords.map((rule, i) => ({
-            name: rule.name,
-            priority: i,
-            rules: { operator: 'OR', conditions: [{ type: 'keyword', name: rule.name }] },
-            modelRefs: [{ model: 'm' }],
-          })),
-        },
-      }),
+      signalRulesPolicy(
+        'keywords',
+        keywords,
+        keywords.map((rule, i) => ({
+          name: rule.name,
+          priority: i,
+          rules: { operator: 'OR', conditions: [{ type: 'keyword', name: rule.name }] },
+          modelRefs: [{ model: 'm' }],
+        })),
+      ),
       file,
     );
     policy.close();

@@ -1,11 +1,10 @@
 // `metadata` rules in vLLM Semantic Router's form, the comparator under `predicate:`, behave as the flat form;
 // the peer's metadata fragment loads.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+
 import { describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import { compilePolicyText } from '../../../src/policy/load-policy.ts';
 import { metadataFamily } from '../../../src/signals/metadata.ts';
+import { peerSignalRules, signalRulesPolicy } from '../../helpers/peer-fragment.ts';
 import { contextFor } from '../../helpers/request-context.ts';
 import { evaluateFamily } from '../../helpers/signal-family.ts';
 
@@ -44,28 +43,15 @@ describe('metadata predicate form', () => {
 });
 
 it("the peer's metadata fragment loads and routes on the caller's metadata", async () => {
-  const file = path.resolve('../shared/vsr-config/fragments/signal/metadata/routing-hints.yaml');
-  const fragment = YAML.parse(readFileSync(file, 'utf8')) as {
-    routing: { signals: { metadata: { name: string }[] } };
-  };
-  const rules = fragment.routing.signals.metadata;
+  const rules = peerSignalRules('signal/metadata/routing-hints.yaml', 'metadata');
   const policy = await compilePolicyText(
-    YAML.stringify({
-      version: 'v1',
-      default_model: 'm',
-      pools: [{ name: 'p', max_context_tokens: 32768 }],
-      models: [{ name: 'm', pools: ['p'] }],
-      routing: {
-        signals: { metadata: rules },
-        decisions: [
-          {
-            name: 'local_only',
-            rules: { operator: 'OR', conditions: [{ type: 'metadata', name: rules[0]?.name }] },
-            modelRefs: [{ model: 'm' }],
-          },
-        ],
+    signalRulesPolicy('metadata', rules, [
+      {
+        name: 'local_only',
+        rules: { operator: 'OR', conditions: [{ type: 'metadata', name: rules[0]?.name }] },
+        modelRefs: [{ model: 'm' }],
       },
-    }),
+    ]),
     'routing-hints.yaml',
   );
   try {

@@ -1,6 +1,8 @@
 // `semantic-router train`: flags, usage and output; the trainers live in src/training/.
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { LEXICAL_CARD_FILE, LEXICAL_IDF_FILE } from '../ml/lexical/lexical-embedder.ts';
 import { DEFAULT_TAGGER_FEATURIZER } from '../ml/tagger/token-features.ts';
 import {
   DEFAULT_HYPER_PARAMETERS,
@@ -10,6 +12,7 @@ import {
 import { type ClassifierTrainingOptions, trainClassifier } from '../training/classifier/train-classifier.ts';
 import { DatasetError, TASK_NAMES } from '../training/datasets/index.ts';
 import { trainEmbeddingModel } from '../training/embedding/train-embedding.ts';
+import { trainLexicalModel } from '../training/lexical/train-lexical.ts';
 import { formatPercent as pct } from '../training/metrics.ts';
 import { TRAIN_SELECTION_USAGE, trainSelectionCommand } from '../training/selection/selection-command.ts';
 import { DEFAULT_TAGGER_HYPER } from '../training/tagger/train-tagger.ts';
@@ -28,6 +31,8 @@ export const TRAIN_USAGE = `usage:
       [--max-features 1024] [--max-chars 2048] [--target-recall 0.97] [--max-rows N] [--latency-samples 300]
   (defaults shown; guard defaults to --dim 16 --max-features 512 --max-chars 1024)
   semantic-router train --task embedding --out DIR [--data ../shared/data] [--seed 20260] [--max-rows N]
+  semantic-router train --task lexical --out DIR [--data ../shared/data] [--seed 42]
+  (lexical: the similarity model of vLLM Semantic Router policies' embedding and complexity rules)
   semantic-router train --task pii --out DIR [--data ../shared/data] [--seed 42] [--buckets 32768] [--dim 24]
       [--hidden 64] [--epochs 30] [--lr 0.001] [--batch 64] [--weight-decay 0.01] [--patience 3]
       [--max-features 64] [--max-chars 4096] [--max-tokens 1024] [--context-window 4] [--delexicalize]
@@ -155,6 +160,19 @@ function trainEmbeddingCommand(args: string[], io: TrainIO): number {
   return 0;
 }
 
+/** `--task lexical`: the lexical similarity model vLLM Semantic Router policies' similarity rules use. */
+async function trainLexicalCommand(args: string[], io: TrainIO): Promise<number> {
+  const { values } = parseArgs({ args, options: COMMON_TRAIN_OPTIONS });
+  if (!values.out) throw new UsageError('--out DIR is required');
+  const seed = numberArg(values.seed, 'seed', 42, { integer: true, min: 0 });
+  const result = await trainLexicalModel({ dataDir: path.resolve(values.data ?? '../shared/data'), seed });
+  await mkdir(values.out, { recursive: true });
+  await writeFile(path.join(values.out, LEXICAL_IDF_FILE), result.idf);
+  await writeFile(path.join(values.out, LEXICAL_CARD_FILE), `${JSON.stringify(result.card, null, 2)}\n`);
+  io.out(`${values.out}: lexical similarity model\n${result.report}\n`);
+  return 0;
+}
+
 /** `--task pii`: the PERSON / STREET_ADDRESS token tagger of the `pii` signal. */
 async function trainPiiCommand(args: string[], io: TrainIO): Promise<number> {
   const { values } = parseArgs({
@@ -228,8 +246,9 @@ function taskArg(args: readonly string[]): string | undefined {
 export async function trainCommand(args: string[], io: TrainIO): Promise<number> {
   const task = taskArg(args);
   if (task === 'selection') return trainSelectionCommand(args, io);
-  if (task === 'embedding' || task === 'pii') {
+  if (task === 'embedding' || task === 'pii' || task === 'lexical') {
     try {
+      if (task === 'lexical') return await trainLexicalCommand(args, io);
       return task === 'pii' ? await trainPiiCommand(args, io) : trainEmbeddingCommand(args, io);
     } catch (error) {
       if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

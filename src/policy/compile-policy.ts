@@ -96,7 +96,15 @@ export interface CompileOptions {
    * (`--allow-unsupported`). The guardrail still does nothing: the warning says so at every load.
    */
   readonly allowUnsupported?: boolean;
+  /**
+   * Built-in model of similarity rules (`embeddings`, `complexity`) that name none: `lexical` for vLLM Semantic
+   * Router files (their thresholds are written for a sentence encoder's scale), the topic encoder for v1 policies.
+   */
+  readonly similarityModel?: string;
 }
+
+/** The built-in lexical similarity model (models/lexical), calibrated to vLLM Semantic Router's thresholds. */
+export const PEER_SIMILARITY_MODEL = 'lexical';
 
 const policyFieldNames = schemaFieldNames(policySchema);
 
@@ -615,6 +623,7 @@ async function buildSignalEngine(
         policyDir: options.policyDir,
         ...(options.sessionPool !== undefined && { sessionPool: options.sessionPool }),
         ...(options.builtinModelsDir !== undefined && { builtinModelsDir: options.builtinModelsDir }),
+        ...(options.similarityModel !== undefined && { similarityModel: options.similarityModel }),
       });
       for (const w of evaluator.warnings ?? [])
         reportRuleWarning(
@@ -821,7 +830,8 @@ function toV1Document(raw: unknown, issues: IssueCollector): { raw: unknown; for
 }
 
 /** Validates and compiles; throws PolicyError listing every problem found (never just the first). */
-export async function compilePolicy(raw: unknown, options: CompileOptions): Promise<Policy> {
+export async function compilePolicy(raw: unknown, givenOptions: CompileOptions): Promise<Policy> {
+  let options = givenOptions;
   const issues = new IssueCollector(options.file, options.locate ?? (() => undefined));
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     issues.error([], 'a policy file must be a YAML mapping with version, pools, models and routing');
@@ -829,6 +839,8 @@ export async function compilePolicy(raw: unknown, options: CompileOptions): Prom
   }
   const converted = toV1Document(raw, issues);
   if (issues.hasErrors) throw new PolicyError(issues.issues);
+  if (converted.format === 'v0.3' && options.similarityModel === undefined)
+    options = { ...options, similarityModel: PEER_SIMILARITY_MODEL };
   const parsed = policySchema.safeParse(converted.raw);
   if (!parsed.success) {
     issues.fromZod(parsed.error, [], () => [...policyFieldNames]);

@@ -10,6 +10,7 @@ import {
   loadEmbeddedRules,
   maxSimilarity,
   modelSchema,
+  similarityModelOf,
 } from './embeddings.ts';
 import { defineSignalFamily, type SignalMatch } from './signal-family.ts';
 
@@ -63,10 +64,12 @@ export const complexityFamily = defineSignalFamily<ComplexityRule>({
   ruleSchema: complexityRuleSchema,
   referenceNamesOf: (rule) => COMPLEXITY_LEVELS.map((level) => `${rule.name}:${level}`),
   async create(rules, deps) {
-    const { embedders, rules: embedded } = await loadEmbeddedRules(rules, deps, (r) => [
-      r.hard.candidates,
-      r.easy.candidates,
-    ]);
+    const { embedders, rules: embedded } = await loadEmbeddedRules(
+      rules,
+      deps,
+      (r) => [r.hard.candidates, r.easy.candidates],
+      similarityModelOf(deps),
+    );
     const compiled = rules.map((rule, k) => ({
       rule,
       embedder: embedded[k]?.embedder as TextEmbeddingModel,
@@ -78,11 +81,11 @@ export const complexityFamily = defineSignalFamily<ComplexityRule>({
       async evaluate(context) {
         const queries = await Promise.all(compiled.map((c) => embedLastUserText(context, c.embedder)));
         const matches: SignalMatch[] = [];
-        compiled.forEach(({ rule, hard, easy, threshold }, k) => {
+        compiled.forEach(({ rule, embedder, hard, easy, threshold }, k) => {
           const query = queries[k];
           if (query === undefined) return;
-          const h = maxSimilarity(query, hard);
-          const e = maxSimilarity(query, easy);
+          const h = maxSimilarity(embedder, query, hard);
+          const e = maxSimilarity(embedder, query, easy);
           const { level, confidence } = complexityLevel(h, e, threshold);
           matches.push({
             name: `${rule.name}:${level}`,

@@ -37,10 +37,11 @@ export interface RuleEmbedders {
 export async function loadRuleEmbedders(
   specs: readonly (string | undefined)[],
   deps: SignalDeps,
+  builtin: string = BUILTIN_EMBEDDING_MODEL,
 ): Promise<RuleEmbedders> {
   const builtinDir = deps.builtinModelsDir ?? BUILTIN_MODELS_DIR;
   const files = await Promise.all(
-    specs.map((spec) => resolveModelFile(spec, deps.policyDir, BUILTIN_EMBEDDING_MODEL, builtinDir)),
+    specs.map((spec) => resolveModelFile(spec, deps.policyDir, builtin, builtinDir)),
   );
   let loaded: Map<string, TextEmbeddingModel>;
   try {
@@ -48,7 +49,7 @@ export async function loadRuleEmbedders(
   } catch (error) {
     throw modelFileRuleError(error, files, (ruleIndex) => specs[ruleIndex] === undefined, {
       kind: 'an embedding',
-      builtin: BUILTIN_EMBEDDING_MODEL,
+      builtin,
     });
   }
   const byRule = files.map((file) => loaded.get(file) as TextEmbeddingModel);
@@ -112,11 +113,29 @@ export function embedLastUserText(
   return result;
 }
 
-/** Largest cosine similarity of `query` to any vector of `bank` (-1 for an empty bank). */
-export function maxSimilarity(query: Float32Array, bank: readonly Float32Array[]): number {
+/** Cosine similarity of two of `embedder`'s vectors on the scale its thresholds are written in. */
+export function similarity(embedder: TextEmbeddingModel, a: Float32Array, b: Float32Array): number {
+  const raw = cosine(a, b);
+  return embedder.calibrate ? embedder.calibrate(raw) : raw;
+}
+
+/** Largest similarity of `query` to any vector of `bank` (-1 for an empty bank). */
+export function maxSimilarity(
+  embedder: TextEmbeddingModel,
+  query: Float32Array,
+  bank: readonly Float32Array[],
+): number {
   let best = -1;
-  for (const v of bank) best = Math.max(best, cosine(query, v));
+  for (const v of bank) best = Math.max(best, similarity(embedder, query, v));
   return best;
+}
+
+/**
+ * The built-in model similarity rules use when they name none: vLLM Semantic Router files get the lexical model,
+ * whose similarities are calibrated onto the peer's threshold scale; v1 policies the topic encoder.
+ */
+export function similarityModelOf(deps: SignalDeps): string {
+  return deps.similarityModel ?? BUILTIN_EMBEDDING_MODEL;
 }
 
 /** A similarity as a confidence in [0, 1]. */
@@ -139,10 +158,12 @@ export async function loadEmbeddedRules<Rule extends { readonly model?: string |
   rules: readonly Rule[],
   deps: SignalDeps,
   lists: (rule: Rule) => readonly (readonly string[])[],
+  builtin: string = BUILTIN_EMBEDDING_MODEL,
 ): Promise<{ readonly embedders: RuleEmbedders; readonly rules: readonly EmbeddedRule[] }> {
   const embedders = await loadRuleEmbedders(
     rules.map((r) => r.model),
     deps,
+    builtin,
   );
   let banks: Float32Array[][][];
   try {
@@ -218,10 +239,12 @@ export const embeddingsFamily = defineSignalFamily<EmbeddingRule>({
   conditionType: 'embedding',
   ruleSchema: embeddingRuleSchema,
   async create(rules, deps) {
-    const { embedders, rules: embedded } = await loadEmbeddedRules(rules, deps, (r) => [
-      r.candidates,
-      r.negative_candidates ?? [],
-    ]);
+    const { embedders, rules: embedded } = await loadEmbeddedRules(
+      rules,
+      deps,
+      (r) => [r.candidates, r.negative_candidates ?? []],
+      similarityModelOf(deps),
+    );
     const compiled = rules.map((rule, k) => ({
       rule,
       embedder: embedded[k]?.embedder as TextEmbeddingModel,
@@ -233,17 +256,17 @@ export const embeddingsFamily = defineSignalFamily<EmbeddingRule>({
       async evaluate(context) {
         const queries = await Promise.all(compiled.map((c) => embedLastUserText(context, c.embedder)));
         const matches: SignalMatch[] = [];
-        compiled.forEach(({ rule, positives, negatives, method }, k) => {
+        compiled.forEach(({ rule, embedder, positives, negatives, method }, k) => {
           const query = queries[k];
           if (query === undefined) return;
           const score = clampUnit(
             aggregate(
-              positives.map((v) => cosine(query, v)),
+              positives.map((v) => similarity(embedder, query, v)),
               method,
             ),
           );
           if (score < rule.threshold) return;
-          if (negatives.length > 0 && maxSimilarity(query, negatives) >= score) return;
+          if (negatives.length > 0 && maxSimilarity(embedder, query, negatives) >= score) return;
           matches.push({
             name: rule.name,
             confidence: score,

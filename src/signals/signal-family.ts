@@ -63,6 +63,11 @@ export interface SignalDeps {
   readonly sessionPool?: OnnxSessionPool;
   /** Directory of the built-in models (`<dir>/<name>/model.onnx`); the installation's `models/` when absent. */
   readonly builtinModelsDir?: string;
+  /**
+   * Built-in model (a directory name under the built-in models) that similarity rules naming no model use:
+   * `lexical` for vLLM Semantic Router files, whose thresholds are written for a sentence encoder's scale.
+   */
+  readonly similarityModel?: string;
 }
 
 export interface SignalRule {

@@ -1,6 +1,8 @@
 // Runs an exported embedding model for signal families: shared sessions, batched inference, unit-norm vectors.
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { hfModelDirOf, loadHfTextEmbedder } from '../hf/index.ts';
+import { isLexicalModelDir, LexicalEmbedder } from '../lexical/lexical-embedder.ts';
 import { MicroBatcher } from '../micro-batcher.ts';
 import {
   InferenceError,
@@ -29,6 +31,8 @@ export interface TextEmbeddingModel {
   readonly dim: number;
   /** Unit-norm (or zero) embeddings, one per text. */
   embed(texts: readonly string[]): Promise<Float32Array[]>;
+  /** Maps a raw cosine of two of its embeddings onto the scale thresholds are written in (identity when absent). */
+  readonly calibrate?: (raw: number) => number;
   /** Gives the session back to the shared pool. Idempotent. */
   close(): void;
 }
@@ -112,8 +116,12 @@ export class TextEmbedder implements TextEmbeddingModel {
   }
 }
 
-/** Loads an embedding model file: a Hugging Face export's model.onnx as a feature extractor, else a WideMLP. */
+/**
+ * Loads an embedding model file: the lexical similarity model when its directory holds one, a Hugging Face export's
+ * model.onnx as a feature extractor, else a WideMLP.
+ */
 export async function loadEmbedder(pool: OnnxSessionPool, file: string): Promise<TextEmbeddingModel> {
+  if (await isLexicalModelDir(path.dirname(file))) return LexicalEmbedder.load(path.dirname(file));
   const hfDir = await hfModelDirOf(file);
   return hfDir === undefined ? TextEmbedder.load(pool, file) : loadHfTextEmbedder(pool, hfDir);
 }

@@ -42,14 +42,17 @@ export type ComplexityRule = z.infer<typeof complexityRuleSchema>;
 /**
  * The level of a prompt from its best similarities to the hard and easy banks, and a confidence in [0, 1]:
  * for hard and easy, |hard − easy| (clipped to 1); for medium, 1 − |hard − easy| / threshold (1 when the two
- * are equal, falling to 0 at the margin; 1 when the threshold is 0 and they are equal).
+ * are equal, falling to 0 at the margin; 1 when the threshold is 0 and they are equal). Below the model's
+ * `noiseFloor` on both banks the prompt is medium.
  */
 export function complexityLevel(
   hard: number,
   easy: number,
   threshold: number,
+  noiseFloor = Number.NEGATIVE_INFINITY,
 ): { level: ComplexityLevel; confidence: number } {
-  const difference = hard - easy;
+  // Neither bank is closer than unrelated texts usually are: their difference is noise, not difficulty.
+  const difference = Math.max(hard, easy) < noiseFloor ? 0 : hard - easy;
   if (!Number.isFinite(difference)) return { level: 'medium', confidence: 0 };
   if (difference >= threshold && difference > 0) return { level: 'hard', confidence: clampUnit(difference) };
   if (-difference >= threshold && difference < 0)
@@ -86,7 +89,7 @@ export const complexityFamily = defineSignalFamily<ComplexityRule>({
           if (query === undefined) return;
           const h = maxSimilarity(embedder, query, hard);
           const e = maxSimilarity(embedder, query, easy);
-          const { level, confidence } = complexityLevel(h, e, threshold);
+          const { level, confidence } = complexityLevel(h, e, threshold, embedder.noiseFloor);
           matches.push({
             name: `${rule.name}:${level}`,
             confidence,

@@ -33,6 +33,8 @@ export interface TextEmbeddingModel {
   embed(texts: readonly string[]): Promise<Float32Array[]>;
   /** Maps a raw cosine of two of its embeddings onto the scale thresholds are written in (identity when absent). */
   readonly calibrate?: (raw: number) => number;
+  /** Calibrated similarity below which two texts are no more alike than unrelated ones usually are. */
+  readonly noiseFloor?: number;
   /** Gives the session back to the shared pool. Idempotent. */
   close(): void;
 }

@@ -28,6 +28,8 @@ const lexicalCardSchema = z.object({
   idfScale: z.number().positive(),
   calibration: z.object({
     anchors: z.array(z.object({ raw: z.number().min(0).max(1), calibrated: z.number().min(0).max(1) })),
+    /** Calibrated similarity of an unrelated pair at the 95th percentile. */
+    noiseFloor: z.number().min(0).max(1).optional(),
   }),
 });
 
@@ -47,6 +49,7 @@ export class LexicalEmbedder implements TextEmbeddingModel {
   readonly file: string;
   readonly dim: number;
   readonly calibrate: (raw: number) => number;
+  readonly noiseFloor: number | undefined;
   readonly #featurizer: LexicalFeaturizer;
   readonly #idf: Float32Array;
 
@@ -56,6 +59,7 @@ export class LexicalEmbedder implements TextEmbeddingModel {
     this.dim = card.featurizer.dim;
     this.#idf = idf;
     this.calibrate = similarityCalibration(card.calibration.anchors);
+    this.noiseFloor = card.calibration.noiseFloor;
   }
 
   /** Loads the model in `dir`; a missing or inconsistent file is a ModelFileError naming it. */

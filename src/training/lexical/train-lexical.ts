@@ -10,7 +10,7 @@ import {
   DEFAULT_LEXICAL_FEATURIZER,
   type LexicalFeaturizer,
 } from '../../ml/lexical/lexical-features.ts';
-import type { CalibrationAnchor } from '../../ml/lexical/similarity-calibration.ts';
+import { type CalibrationAnchor, similarityCalibration } from '../../ml/lexical/similarity-calibration.ts';
 import { BUILTIN_MODELS_DIR, defaultSessionPool } from '../../ml/model-store.ts';
 import { cosine } from '../../ml/vector-math.ts';
 import { parseCsvRecords } from '../datasets/csv.ts';
@@ -151,13 +151,21 @@ export async function trainLexicalModel(options: {
 
   const fitSample = sampleRows(await clincRows(options.dataDir, 'train'), options.seed);
   const fitVectors = fitSample.map((r) => raw.embedOne(r.text));
-  const anchors = anchorsFrom(
-    intentPairs(fitSample, (i, j) => cosine(fitVectors[i] as Float32Array, fitVectors[j] as Float32Array)),
+  const fitPairs = intentPairs(fitSample, (i, j) =>
+    cosine(fitVectors[i] as Float32Array, fitVectors[j] as Float32Array),
   );
-  const card: LexicalCard = { ...draft, calibration: { anchors } };
+  const anchors = anchorsFrom(fitPairs);
+  const unrelatedP95 = quantile(
+    fitPairs.filter((p) => !p.related).map((p) => p.score),
+    0.95,
+  );
+  const noiseFloor = Number(similarityCalibration(anchors)(unrelatedP95).toFixed(4));
+  const card: LexicalCard = { ...draft, calibration: { anchors, noiseFloor } };
   const model = LexicalEmbedder.fromParts(card, idf);
 
-  const lines = [`corpus: ${documents} documents; anchors ${JSON.stringify(anchors)}`];
+  const lines = [
+    `corpus: ${documents} documents; anchors ${JSON.stringify(anchors)}; noise floor ${noiseFloor}`,
+  ];
   const testRows = sampleRows(await clincRows(options.dataDir, 'test'), options.seed + 1);
   const encoder = await loadEmbedder(
     defaultSessionPool(),

@@ -10,6 +10,7 @@ import { similarityCalibration } from '../../../src/ml/lexical/similarity-calibr
 import { BUILTIN_MODELS_DIR } from '../../../src/ml/model-store.ts';
 import { cosine } from '../../../src/ml/vector-math.ts';
 import { compilePolicyText } from '../../../src/policy/load-policy.ts';
+import { complexityLevel } from '../../../src/signals/complexity.ts';
 import { bodyFor } from '../../helpers/request-context.ts';
 
 let model: LexicalEmbedder;
@@ -50,6 +51,14 @@ describe('the built-in lexical similarity model', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('complexity under a calibrated model', () => {
+  it('calls a prompt medium when neither bank is closer than unrelated texts usually are', () => {
+    expect(complexityLevel(0.23, 0.1, 0.1, model.noiseFloor).level).toBe('medium');
+    expect(complexityLevel(0.23, 0.1, 0.1).level).toBe('hard');
+    expect(complexityLevel(0.8, 0.3, 0.1, model.noiseFloor).level).toBe('hard');
   });
 });
 

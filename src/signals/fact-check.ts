@@ -23,12 +23,12 @@ const factCheckRuleSchema = z.strictObject({
 
 export type FactCheckRule = z.infer<typeof factCheckRuleSchema>;
 
-/** Evidence for a fact check (a factoid question 2, a factual topic 1, a name or year 1) and against it (2 per cue). */
+/** Evidence for a fact check (a factoid question 2, another question 1, a factual topic 1, a name or year 1) and against it (2 per cue). */
 export function factCheckScores(text: string): { readonly facts: number; readonly production: number } {
   const head = text.slice(0, FACT_CHECK_SCAN_CHARS).trim();
   const firstLine = head.split('\n', 1)[0] ?? '';
   const facts =
-    (FACTOID_QUESTION.test(firstLine) || /\?\s*$/.test(firstLine) || CLOZE_STEM.test(firstLine) ? 2 : 0) +
+    (FACTOID_QUESTION.test(firstLine) || CLOZE_STEM.test(firstLine) ? 2 : /\?\s*$/.test(firstLine) ? 1 : 0) +
     (FACTUAL_TOPIC.test(head) ? 1 : 0) +
     (SPECIFIC_REFERENCE.test(head) ? 1 : 0);
   const production = 2 * NO_FACT_CHECK_CUES.filter((cue) => cue.test(head)).length;

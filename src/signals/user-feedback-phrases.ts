@@ -5,8 +5,8 @@
 export const FEEDBACK_LABELS = ['wrong_answer', 'need_clarification', 'want_different', 'satisfied'] as const;
 export type FeedbackLabel = (typeof FEEDBACK_LABELS)[number];
 
-const SUBJECT = String.raw`(?:that|this|it|which|your (?:answer|response|solution|code|reply|explanation)|the (?:answer|response|solution|result|output))`;
-const INTENSIFIER = String.raw`(?:(?:totally|completely|just|still|all|clearly|simply|definitely|actually|obviously|entirely) )?`;
+const SUBJECT = `(?:that|this|it|which|your (?:answer|response|solution|code|reply|explanation)|the (?:answer|response|solution|result|output))`;
+const INTENSIFIER = `(?:(?:totally|completely|just|still|all|clearly|simply|definitely|actually|obviously|entirely) )?`;
 const WRONG = `(?:wrong|incorrect|inaccurate|false|untrue|mistaken|not (?:correct|right|true|accurate))`;
 const ARTEFACT = `(?:code|solution|fix|answer|function|script|command|query|formula|snippet|suggestion|example|program|method)`;
 

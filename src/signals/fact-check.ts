@@ -23,7 +23,10 @@ const factCheckRuleSchema = z.strictObject({
 
 export type FactCheckRule = z.infer<typeof factCheckRuleSchema>;
 
-/** Evidence for a fact check (a factoid question 2, another question 1, a factual topic 1, a name or year 1) and against it (2 per cue). */
+/**
+ * Evidence for a fact check (a factoid question or exam stem 2, another question 1, a factual topic 1, a name or
+ * year 1) and against it (2 per cue of production work).
+ */
 export function factCheckScores(text: string): { readonly facts: number; readonly production: number } {
   const head = text.slice(0, FACT_CHECK_SCAN_CHARS).trim();
   const firstLine = head.split('\n', 1)[0] ?? '';

@@ -19,7 +19,7 @@ const PARTITIONED_TYPES = ['domain', 'embedding'] as const;
 const KB_METRIC = 'kb_metric';
 
 /** The peer's condition types whose families this router lacks (they are rejected under routing.signals too). */
-const PEER_TYPES = ['fact_check', 'user_feedback', 'reask', 'preference', 'modality', 'kb', 'event'];
+const PEER_TYPES = ['preference', 'modality', 'kb', 'event'];
 
 export interface ProjectionSignals {
   /** Names decisions may reference, per condition type, for the families the policy defines. */

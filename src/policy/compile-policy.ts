@@ -62,16 +62,7 @@ import { reportRuleWarning, reportUnsupportedPlugin } from './unsupported.ts';
 import { convertV03, isV03Document, v03DocumentSchema } from './vsr-v03.ts';
 
 /** Families of vLLM Semantic Router's language that need ML models, which arrive in a later version. */
-const ML_FAMILIES = new Set([
-  'fact_check',
-  'user_feedbacks',
-  'preferences',
-  'modality',
-  'reasks',
-  'kb',
-  'safety',
-  'input_modality',
-]);
+const ML_FAMILIES = new Set(['preferences', 'modality', 'kb', 'safety', 'input_modality']);
 
 export interface CompileOptions {
   readonly file: string;

@@ -6,14 +6,17 @@ import { conversationFamily } from './conversation.ts';
 import { domainsFamily } from './domains.ts';
 import { embeddingsFamily } from './embeddings.ts';
 import { eventsFamily } from './events.ts';
+import { factCheckFamily } from './fact-check.ts';
 import { jailbreakFamily } from './jailbreak.ts';
 import { keywordsFamily } from './keywords.ts';
 import { languageFamily } from './language.ts';
 import { metadataFamily } from './metadata.ts';
 import { piiFamily } from './pii.ts';
+import { reaskFamily } from './reask.ts';
 import { roleBindingsFamily } from './role-bindings.ts';
 import type { SignalFamily } from './signal-family.ts';
 import { structureFamily } from './structure.ts';
+import { userFeedbackFamily } from './user-feedback.ts';
 
 export const signalFamilies: readonly SignalFamily[] = [
   keywordsFamily,
@@ -30,6 +33,9 @@ export const signalFamilies: readonly SignalFamily[] = [
   embeddingsFamily,
   complexityFamily,
   eventsFamily,
+  reaskFamily,
+  userFeedbackFamily,
+  factCheckFamily,
 ] as SignalFamily[];
 
 export const familiesByKey: ReadonlyMap<string, SignalFamily> = new Map(

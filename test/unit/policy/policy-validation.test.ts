@@ -64,8 +64,8 @@ describe('policy validation', () => {
     },
     {
       name: 'an ML signal family this version lacks',
-      yaml: BASE.replace('    keywords:\n', '    fact_check: []\n    keywords:\n'),
-      path: 'routing.signals.fact_check',
+      yaml: BASE.replace('    keywords:\n', '    input_modality: []\n    keywords:\n'),
+      path: 'routing.signals.input_modality',
       message: 'needs ML classifiers',
     },
     {

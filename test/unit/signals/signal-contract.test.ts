@@ -231,6 +231,39 @@ const cases: Record<string, ContractCase> = {
       expected: ['effort:hard', 'strict:medium'],
     },
   },
+  reasks: {
+    rules: [
+      { name: 'likely_dissatisfied', threshold: 0.8, lookback_turns: 1 },
+      { name: 'persistently_dissatisfied', lookback_turns: 2 },
+    ],
+    matching: {
+      input: {
+        messages: [
+          { role: 'user', content: 'How do I reverse a linked list in C?' },
+          { role: 'assistant', content: 'Use three pointers.' },
+          { role: 'user', content: 'how do I reverse a linked list in C' },
+        ],
+      },
+      expected: ['likely_dissatisfied'],
+    },
+  },
+  user_feedbacks: {
+    rules: [{ name: 'wrong_answer' }, { name: 'need_clarification' }, { name: 'satisfied' }],
+    matching: {
+      input: {
+        messages: [
+          { role: 'user', content: 'What is the capital of Australia?' },
+          { role: 'assistant', content: 'Sydney.' },
+          { role: 'user', content: "That's wrong." },
+        ],
+      },
+      expected: ['wrong_answer'],
+    },
+  },
+  fact_check: {
+    rules: [{ name: 'needs_fact_check' }, { name: 'no_fact_check_needed' }],
+    matching: { input: { text: 'Who was the first president of Kenya?' }, expected: ['needs_fact_check'] },
+  },
 };
 
 const MB = 1024 * 1024;
@@ -693,6 +726,34 @@ const badConfigs: readonly BadConfig[] = [
     rule: { name: 'c', threshold: -0.1, hard: { candidates: ['a'] }, easy: { candidates: ['b'] } },
     path: 'threshold',
     message: '>=0',
+  },
+  {
+    family: 'reasks',
+    why: 'fractional lookback',
+    rule: { name: 'r', lookback_turns: 1.5 },
+    path: 'lookback_turns',
+    message: 'whole number',
+  },
+  {
+    family: 'reasks',
+    why: 'threshold above 1',
+    rule: { name: 'r', threshold: 1.2 },
+    path: 'threshold',
+    message: '<=1',
+  },
+  {
+    family: 'user_feedbacks',
+    why: 'empty name',
+    rule: { name: '' },
+    path: 'name',
+    message: '>=1',
+  },
+  {
+    family: 'fact_check',
+    why: 'empty name',
+    rule: { name: '' },
+    path: 'name',
+    message: '>=1',
   },
 ];
 

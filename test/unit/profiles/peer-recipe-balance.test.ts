@@ -1,0 +1,109 @@
+// The peer's balanced recipe (../shared/vsr-config/recipes/balance): it loads as written, its conversation signals
+// (user_feedback, reask, fact_check) fire on the turns they describe, and the README rows that rest on them or on
+// keywords and domains route as described, through the explain pipeline. Rows that hinge on the recipe's
+// embedding prototypes (creative work, short factual questions, casual chat, clarification) are left out: its
+// thresholds were set for the peer's embedding model, and the built-in one scores every prototype above them.
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { explainRequest } from '../../../src/cli/explain.ts';
+import { loadPolicyFile } from '../../../src/policy/load-policy.ts';
+import type { Policy } from '../../../src/policy/policy.ts';
+
+const FILE = path.resolve('../shared/vsr-config/recipes/balance/config.yaml');
+
+let policy: Policy;
+
+beforeAll(async () => {
+  policy = await loadPolicyFile(FILE, { signalTimeoutMs: 60_000 });
+});
+
+afterAll(() => policy.close());
+
+async function route(...userTurns: string[]) {
+  const messages = userTurns.flatMap((content, i) =>
+    i < userTurns.length - 1
+      ? [
+          { role: 'user', content },
+          { role: 'assistant', content: `Here is answer ${i + 1}.` },
+        ]
+      : [{ role: 'user', content }],
+  );
+  const body = Buffer.from(JSON.stringify({ model: 'vllm-sr/auto', messages }), 'utf8');
+  return explainRequest(policy, FILE, body, new Map());
+}
+
+function conversationSignals(explanation: Awaited<ReturnType<typeof route>>): string[] {
+  const types = new Set(['user_feedback', 'reask', 'fact_check']);
+  return explanation.signals
+    .flatMap((s) => s.matches)
+    .filter((m) => types.has(m.type))
+    .map((m) => `${m.type}:${m.name}`)
+    .sort();
+}
+
+const BERLIN = 'When did the Berlin Wall fall?';
+const MIDDLEMARCH = 'Who wrote the novel Middlemarch?';
+
+describe('balance recipe: conversation signals', () => {
+  it.each([
+    [
+      'a correction after an answer',
+      [BERLIN, 'That is wrong, it was not 1991.'],
+      ['user_feedback:wrong_answer'],
+    ],
+    [
+      'a request to restate after an answer',
+      ['How does compound interest work?', 'I don’t understand, can you explain that more simply?'],
+      ['user_feedback:need_clarification'],
+    ],
+    [
+      'the same question again',
+      [MIDDLEMARCH, 'who wrote the novel middlemarch'],
+      ['reask:likely_dissatisfied'],
+    ],
+    ['a factual question', ['What is the capital of Peru?'], ['fact_check:needs_fact_check']],
+    [
+      'a creative request (the recipe defines only needs_fact_check)',
+      ['Write a short poem about autumn leaves.'],
+      [],
+    ],
+  ])('%s', async (_row, turns, expected) => {
+    expect(conversationSignals(await route(...turns))).toEqual(expected);
+  });
+});
+
+describe('balance recipe: README routing table', () => {
+  it.each([
+    [
+      'explicit correction: reviewed-answer lane',
+      [BERLIN, 'That is incorrect, please fix your answer.'],
+      'feedback_wrong_answer_verified',
+    ],
+    [
+      'correction with a verification request: reviewed-answer lane',
+      [BERLIN, 'That is wrong. Please correct it and cite sources.'],
+      'feedback_wrong_answer_verified',
+    ],
+    [
+      'single-turn re-ask: the cheap clarification lane',
+      [MIDDLEMARCH, 'who wrote the novel middlemarch'],
+      'feedback_need_clarification',
+    ],
+    [
+      'coding work: capable specialist',
+      ['Write a Python function that deduplicates a list while keeping order.'],
+      'medium_code_general',
+    ],
+    [
+      'legal analysis: premium',
+      ['Draft a legal-risk memo for a cross-border data transfer policy.'],
+      'premium_legal',
+    ],
+  ])('%s', async (_row, turns, decision) => {
+    expect((await route(...turns)).winner?.name).toBe(decision);
+  });
+
+  it('the same question asked once is not routed to the clarification lane', async () => {
+    expect((await route(MIDDLEMARCH)).winner?.name).not.toBe('feedback_need_clarification');
+  });
+});

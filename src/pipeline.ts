@@ -53,7 +53,7 @@ import { addUsageOption, needsUsageOption } from './response/include-usage.ts';
 import { type ApiModelListing, modelsListAnswer } from './responses.ts';
 import { selectionHeaderValue } from './selection/algorithms/selection-summary.ts';
 import { looperAnswerResult } from './selection/looper/looper-answer.ts';
-import { httpLooperCaller } from './selection/looper/looper-caller.ts';
+import { httpLooperCaller, PLAN_ONLY_LOOPER } from './selection/looper/looper-caller.ts';
 import type { LooperAnswer } from './selection/looper/looper-run.ts';
 import type { CandidateScore, ModelSelector, SelectionContext } from './selection/model-selector.ts';
 import { ModelStatsRegistry } from './selection/model-stats.ts';
@@ -122,6 +122,8 @@ export interface RouterDeps {
   readonly stats: ModelStatsRegistry;
   readonly store: SharedStore;
   readonly random: () => number;
+  /** Looper algorithms call models (the server); tools that only plan routes (explain, simulate) leave it off. */
+  readonly callModels?: boolean;
 }
 
 function choosePoolFor(
@@ -235,7 +237,7 @@ async function routeDecision(
     stats: deps.stats,
     store: deps.store,
     random: deps.random,
-    looper: policy.looper && httpLooperCaller(policy.looper),
+    looper: policy.looper && (deps.callModels ? httpLooperCaller(policy.looper) : PLAN_ONLY_LOOPER),
     signal,
   };
   const pending = winner.selector.select(candidates, selectionContext);

@@ -1,6 +1,7 @@
 // `fusion`: the analysis models answer in parallel; the judge (`model`) reads their answers with a fusion prompt
 // and writes the final answer. Under on_error: skip a failed judge leaves the first analysis as the answer.
 import { z } from 'zod';
+import { LooperFailedError } from '../../errors.ts';
 import type { SelectionAlgorithm } from '../model-selector.ts';
 import { candidateFor, mapBounded, outcomeScores, successfulOutcomes } from './looper-run.ts';
 import { type LooperAlgorithm, looperSelector } from './looper-selector.ts';
@@ -58,7 +59,8 @@ function fusionLooper(config: FusionConfig): LooperAlgorithm {
       });
       const scores = outcomeScores([...outcomes, verdict]);
       if (!verdict.ok) {
-        successfulOutcomes('fusion', 'judge calls', [verdict], config.on_error, 1);
+        if (config.on_error === 'fail')
+          throw new LooperFailedError(`fusion: judge ${config.model}: ${verdict.error} (on_error: fail)`);
         const first = analyses[0] as (typeof analyses)[number];
         return {
           candidate: candidateFor(candidates, first.model),

@@ -45,6 +45,8 @@ export interface LooperReply {
 }
 
 export interface LooperCaller {
+  /** Set on the stand-in of tools that only plan a route (explain, simulate, eval): it is never called. */
+  readonly planOnly?: boolean;
   /** Rejects with a LooperCallError (never with prompt or answer text in its message). */
   call(request: LooperCall, signal?: AbortSignal): Promise<LooperReply>;
 }
@@ -181,6 +183,12 @@ async function attempt(
   }
   return readChatCompletion(payload);
 }
+
+/** The looper of a tool that plans routes without calling models: loopers route to their final model instead. */
+export const PLAN_ONLY_LOOPER: LooperCaller = {
+  planOnly: true,
+  call: () => Promise.reject(new LooperCallError('this tool does not call models', false)),
+};
 
 /** Calls over HTTP: per-call deadline, `retries` extra attempts of retryable failures, abort when `signal` fires. */
 export function httpLooperCaller(settings: LooperSettings): LooperCaller {

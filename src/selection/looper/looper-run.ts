@@ -172,6 +172,7 @@ export function successfulOutcomes(
 export function looperUnavailable(context: SelectionContext): string | undefined {
   if (context.request.headers.has(LOOPER_REQUEST_HEADER)) return 'looper call (loop guard)';
   if (!context.looper) return 'looper not configured';
+  if (context.looper.planOnly) return 'planned only, no model called';
   if (context.request.request.api !== 'chat_completions') return 'looper needs the chat completions API';
   return undefined;
 }

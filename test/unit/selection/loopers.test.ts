@@ -1,10 +1,14 @@
 // The looper algorithms' call patterns and answers, with a scripted caller standing in for the looper endpoint;
 // the HTTP caller against a local server (retries, loop-guard header, body it sends).
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { LooperFailedError } from '../../../src/errors.ts';
+import { compilePolicyText } from '../../../src/policy/load-policy.ts';
 import {
   httpLooperCaller,
   LOOPER_REQUEST_HEADER,
@@ -15,6 +19,7 @@ import {
 } from '../../../src/selection/looper/looper-caller.ts';
 import type { ModelCandidate, SelectionContext } from '../../../src/selection/model-selector.ts';
 import { selectionAlgorithms } from '../../../src/selection/model-selector.ts';
+import { PEER_FRAGMENTS } from '../../helpers/peer-fragment.ts';
 import type { ContextInput } from '../../helpers/request-context.ts';
 import { selectionContext } from '../../helpers/selection-context.ts';
 
@@ -394,5 +399,75 @@ describe('the HTTP looper caller', () => {
     await expect(caller.call(call)).rejects.toThrow('the looper endpoint answered 500');
     const gone = AbortSignal.abort();
     await expect(caller.call(call, gone)).rejects.toThrow('the client went away');
+  });
+});
+
+describe("the peer's looper and prompt fragments", () => {
+  const fragments = [
+    ...['confidence', 'ratings', 'remom', 'fusion', 'workflows'].map(
+      (name) => `algorithm/looper/${name}.yaml`,
+    ),
+  ];
+
+  function policyWith(algorithms: readonly unknown[], looper: boolean): string {
+    const models = ['qwen3-8b', 'qwen3-32b', 'qwen-coordinator'];
+    return YAML.stringify({
+      version: 'v1',
+      default_model: 'qwen3-8b',
+      ...(looper && { looper: { endpoint: 'http://127.0.0.1:8899/v1/chat/completions' } }),
+      pools: [{ name: 'p', max_context_tokens: 32768 }],
+      models: models.map((name) => ({ name, pools: ['p'] })),
+      routing: {
+        decisions: algorithms.map((algorithm, index) => ({
+          name: `d${index}`,
+          rules: { operator: 'AND', conditions: [] },
+          modelRefs: [{ model: 'qwen3-8b' }, { model: 'qwen3-32b' }],
+          algorithm,
+        })),
+      },
+    });
+  }
+
+  function fragmentAlgorithms(): unknown[] {
+    const looperAlgorithms = fragments.map(
+      (file) =>
+        (YAML.parse(readFileSync(path.join(PEER_FRAGMENTS, file), 'utf8')) as { algorithm: unknown })
+          .algorithm,
+    );
+    const prompt = YAML.parse(
+      readFileSync(path.join(PEER_FRAGMENTS, 'algorithm/selection/prompt.yaml'), 'utf8'),
+    ) as {
+      routing: { decisions: { algorithm: unknown }[] };
+    };
+    return [...looperAlgorithms, ...prompt.routing.decisions.map((d) => d.algorithm)];
+  }
+
+  it('load as written with a looper endpoint', async () => {
+    const policy = await compilePolicyText(policyWith(fragmentAlgorithms(), true), 'policy.yaml');
+    expect(policy.decisions.map((d) => d.selector.algorithm)).toEqual([
+      'confidence',
+      'ratings',
+      'remom',
+      'fusion',
+      'workflows',
+      'prompt',
+    ]);
+    expect(policy.warnings.filter((w) => w.message.includes('looper'))).toEqual([]);
+    policy.close();
+  });
+
+  it('load without one with one warning per looper decision', async () => {
+    const policy = await compilePolicyText(policyWith(fragmentAlgorithms(), false), 'policy.yaml');
+    const looperWarnings = policy.warnings.filter((w) => w.message.includes('looper'));
+    expect(looperWarnings.map((w) => w.path)).toEqual(
+      [0, 1, 2, 3, 4, 5].map((i) => `routing.decisions[${i}].algorithm.type`),
+    );
+    expect(looperWarnings[3]?.message).toContain("uses 'fusion'");
+    policy.close();
+  });
+
+  it('reject a bad looper config at load, naming the field', async () => {
+    const bad = [{ type: 'confidence', confidence: { escalation_order: 'sideways' } }];
+    await expect(compilePolicyText(policyWith(bad, true), 'policy.yaml')).rejects.toThrow(/escalation_order/);
   });
 });

@@ -136,7 +136,7 @@ describe('a fusion decision over ext_proc', () => {
     const result = await runHttpExchange(client, {
       body: chat('Please debate both sides of vim versus emacs', { stream: true }),
     });
-    const text = (result.immediate?.body as Buffer).toString('utf8');
+    const text = Buffer.from(result.immediate?.body ?? Buffer.alloc(0)).toString('utf8');
     const frames = text.split('\n\n').filter(Boolean);
     expect(frames.at(-1)).toBe('data: [DONE]');
     const chunks = frames.slice(0, -1).map((frame) => JSON.parse(frame.replace(/^data: /, '')));

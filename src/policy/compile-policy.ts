@@ -571,6 +571,13 @@ function compileDecisions(
       if (!config.success)
         issues.fromZod(config.error, [...path, 'algorithm', ...(isNested ? [algorithmType] : [])]);
       else selector = algorithm.create(config.data as never);
+      for (const model of selector?.configModels ?? [])
+        if (!modelNames.has(model))
+          issues.error(
+            [...path, 'algorithm', algorithmType],
+            `${algorithmType} names model '${model}', which is not defined under models`,
+            `use one of: ${[...modelNames].join(', ')}`,
+          );
       if (selector?.needsLooper && doc.looper === undefined)
         issues.warning(
           [...path, 'algorithm', 'type'],

@@ -115,6 +115,8 @@ export interface ModelSelector {
   readonly algorithm: string;
   /** Makes model calls through the policy's `looper` endpoint (a policy without one gets a load warning). */
   readonly needsLooper?: boolean;
+  /** Models the algorithm's config names (a judge, a planner, a helper): each must be a model of the policy. */
+  readonly configModels?: readonly string[];
   /** Chooses among candidates (never empty, in the decision's order). May wait on the shared store. */
   select<C extends ModelCandidate>(
     candidates: readonly C[],

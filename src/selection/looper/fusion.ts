@@ -27,6 +27,7 @@ type FusionConfig = z.infer<typeof configSchema>;
 function fusionLooper(config: FusionConfig): LooperAlgorithm {
   return {
     name: 'fusion',
+    configModels: [config.model, ...(config.analysis_models ?? [])],
     finalCandidate: (candidates) => candidateFor(candidates, config.model),
     async run(candidates, run) {
       const timeoutMs = config.round_timeout_seconds && config.round_timeout_seconds * 1000;

@@ -20,6 +20,8 @@ export interface LooperOutcome<C extends ModelCandidate> {
 
 export interface LooperAlgorithm {
   readonly name: string;
+  /** Models the config names besides the modelRefs (judge, planner, analysis models). */
+  readonly configModels?: readonly string[];
   /** The model a request goes to when no looper can run for it. */
   finalCandidate<C extends ModelCandidate>(candidates: readonly C[]): C;
   run<C extends ModelCandidate>(
@@ -33,6 +35,7 @@ export function looperSelector(algorithm: LooperAlgorithm): ModelSelector {
   return {
     algorithm: algorithm.name,
     needsLooper: true,
+    ...(algorithm.configModels && { configModels: algorithm.configModels }),
     async select<C extends ModelCandidate>(
       candidates: readonly C[],
       context: SelectionContext,

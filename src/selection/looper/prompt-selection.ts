@@ -41,6 +41,7 @@ function promptSelector(config: PromptConfig): ModelSelector {
   return {
     algorithm: 'prompt',
     needsLooper: true,
+    configModels: [config.model],
     async select<C extends ModelCandidate>(
       candidates: readonly C[],
       context: SelectionContext,

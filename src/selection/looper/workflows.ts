@@ -61,6 +61,7 @@ function workflowsLooper(config: WorkflowsConfig): LooperAlgorithm {
   const plannerModel = config.planner.model;
   return {
     name: 'workflows',
+    configModels: [plannerModel],
     finalCandidate: (candidates) => candidateFor(candidates, plannerModel),
     async run(candidates, run) {
       const timeoutMs = config.round_timeout_seconds && config.round_timeout_seconds * 1000;

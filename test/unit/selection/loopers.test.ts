@@ -466,6 +466,20 @@ describe("the peer's looper and prompt fragments", () => {
     policy.close();
   });
 
+  it('reject a judge, planner or helper that is not a model of the policy', async () => {
+    const bad = [
+      { type: 'fusion', fusion: { model: 'qwen3-235b' } },
+      { type: 'workflows', workflows: { planner: { model: 'planner-x' } } },
+      { type: 'prompt', prompt: { model: 'helper-x' } },
+    ];
+    const error = await compilePolicyText(policyWith(bad, true), 'policy.yaml').catch(
+      (e: Error) => e.message,
+    );
+    expect(error).toContain("fusion names model 'qwen3-235b', which is not defined under models");
+    expect(error).toContain("workflows names model 'planner-x'");
+    expect(error).toContain("prompt names model 'helper-x'");
+  });
+
   it('reject a bad looper config at load, naming the field', async () => {
     const bad = [{ type: 'confidence', confidence: { escalation_order: 'sideways' } }];
     await expect(compilePolicyText(policyWith(bad, true), 'policy.yaml')).rejects.toThrow(/escalation_order/);

@@ -41,7 +41,15 @@ routing:
   signals:
     keywords:
       - { name: deliberate, operator: OR, keywords: [debate both sides] }
+      - { name: escalate, operator: OR, keywords: [escalate if unsure] }
   decisions:
+    - name: escalation
+      priority: 20
+      rules: { operator: OR, conditions: [ { type: keyword, name: escalate } ] }
+      modelRefs: [ { model: small }, { model: medium }, { model: large } ]
+      algorithm:
+        type: confidence
+        confidence: { confidence_method: avg_logprob, threshold: 0.7, escalation_order: small_to_large }
     - name: deliberation
       priority: 10
       rules: { operator: OR, conditions: [ { type: keyword, name: deliberate } ] }
@@ -73,7 +81,8 @@ function chat(content: string, extra: Record<string, unknown> = {}) {
 }
 
 beforeAll(async () => {
-  stub = createStubServer({ pool: 'looper-stub' });
+  // exp(-1.5) ≈ 0.22 and exp(-0.05) ≈ 0.95: small is unsure, medium sure.
+  stub = createStubServer({ pool: 'looper-stub', modelLogprobs: { 'small-id': -1.5, 'medium-id': -0.05 } });
   stub.listen(0, '127.0.0.1');
   await once(stub, 'listening');
   stubUrl = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
@@ -176,6 +185,21 @@ describe('a fusion decision over ext_proc', () => {
       'large',
     );
     expect(served(await stubState())).toBe(before);
+  });
+
+  it('a confidence decision escalates from the unsure small model to the sure medium one', async () => {
+    const before = served(await stubState());
+    const result = await runHttpExchange(client, {
+      body: chat('Name three prime numbers, escalate if unsure'),
+      headers: { 'x-router-debug': 'true' },
+    });
+    expect(served(await stubState()) - before).toBe(2);
+    const answer = immediateJson(result.immediate);
+    const body = answer.body as { choices: { message: { content: string } }[] };
+    expect(body.choices[0]?.message.content).toMatch(/^\[looper-stub\] medium-id answered: Name three prime/);
+    const headers = setHeaders(result.immediate?.headers);
+    expect(headers).toMatchObject({ 'x-selected-model': 'medium', 'x-vsr-looper-algorithm': 'confidence' });
+    expect(headers['x-router-selection']).toMatch(/^confidence; medium reached 0\.95\d* ≥ 0\.7/);
   });
 
   it('stops its model calls when the client goes away', async () => {

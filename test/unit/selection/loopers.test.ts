@@ -318,6 +318,16 @@ describe('without a looper run', () => {
     expect(chosen.reason).toBe('looper call (loop guard): routed to large');
   });
 
+  it('routes a request of another API than chat completions to the final model', async () => {
+    const { caller, calls } = scriptedCaller(() => reply('x'));
+    const chosen = await selector('fusion', { model: 'large' }).select(
+      candidates,
+      withLooper(caller, { prompt: 'hi' }),
+    );
+    expect(calls).toHaveLength(0);
+    expect(chosen.reason).toBe('looper needs the chat completions API: routed to large');
+  });
+
   it('routes to the final model when the policy has no looper', async () => {
     const context = selectionContext();
     const cases: [string, Record<string, unknown>, string][] = [

@@ -64,12 +64,8 @@ export class LooperRun {
   }
 
   /** The name in the call's `model`: the LoRA adapter, else the model's provider id. */
-  upstreamModel(model: string, loraName?: string): string {
+  private upstreamModel(model: string, loraName?: string): string {
     return loraName ?? this.#models.get(model)?.providerModelId ?? model;
-  }
-
-  hasModel(model: string): boolean {
-    return this.#models.has(model);
   }
 
   /**

@@ -23,6 +23,10 @@ const CONFIGS: Readonly<Record<string, string>> = {
   multi_factor:
     '{ type: multi_factor, multi_factor: { weights: { quality: 0.4, latency: 0.2, cost: 0.2, load: 0.2 }, slo: { max_ttft_ms: 800 } } }',
   session_aware: '{ type: session_aware }',
+  // Without a looper endpoint a looper routes to its final model: the cost of that choice, no model call.
+  fusion: '{ type: fusion, fusion: { model: large } }',
+  workflows: '{ type: workflows, workflows: { planner: { model: large } } }',
+  prompt: '{ type: prompt, prompt: { model: small } }',
 };
 
 const PROMPTS = [

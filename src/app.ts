@@ -138,7 +138,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     policies = await PolicyStore.open(options.policyFile, options.logger.child({ component: 'policy' }), {
       sessionPool,
       ...(options.allowUnsupported && { allowUnsupported: true }),
-      routerDeps: { ...defaultRouterDeps(), pools: pools.state, store },
+      routerDeps: { ...defaultRouterDeps(), pools: pools.state, store, callModels: true },
       onPolicyLive: (policy) => {
         pools.apply(policy);
         store.apply(policy.stateStore);

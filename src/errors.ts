@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   internal_error: 500,
   no_pool_available: 503,
   signal_failed: 503,
+  looper_failed: 502,
   invalid_policy: undefined,
 } as const satisfies Record<string, number | undefined>;
 
@@ -136,6 +137,13 @@ export class HeadersTooLargeError extends RouterError {
 export class InternalRouterError extends RouterError {
   constructor(message: string, cause?: unknown) {
     super('internal_error', message, { httpStatus: 500, errorType: 'server_error', cause });
+  }
+}
+
+/** A looper decision could not produce an answer (too few model calls succeeded, or one failed under on_error: fail). */
+export class LooperFailedError extends RouterError {
+  constructor(message: string) {
+    super('looper_failed', message, { httpStatus: 502, errorType: 'server_error' });
   }
 }
 

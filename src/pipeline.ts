@@ -52,6 +52,9 @@ import { looksLikeLlmPath, normalizeRequestPath } from './request/request-path.t
 import { addUsageOption, needsUsageOption } from './response/include-usage.ts';
 import { type ApiModelListing, modelsListAnswer } from './responses.ts';
 import { selectionHeaderValue } from './selection/algorithms/selection-summary.ts';
+import { looperAnswerResult } from './selection/looper/looper-answer.ts';
+import { httpLooperCaller, PLAN_ONLY_LOOPER } from './selection/looper/looper-caller.ts';
+import type { LooperAnswer } from './selection/looper/looper-run.ts';
 import type { CandidateScore, ModelSelector, SelectionContext } from './selection/model-selector.ts';
 import { ModelStatsRegistry } from './selection/model-stats.ts';
 import { type FeedbackInput, type FeedbackResult, handleFeedback } from './selection/online/feedback.ts';
@@ -82,6 +85,8 @@ export interface RoutingPlan {
   readonly requiredTokens: number;
   /** Set when a plugin answers instead of the model. */
   readonly response: RespondEffect | undefined;
+  /** Set when a looper algorithm answered the request itself (its calls went through the looper endpoint). */
+  readonly looperAnswer?: LooperAnswer | undefined;
   readonly bodyPatches: readonly ((body: Record<string, unknown>) => void)[];
   /** Upstream request headers the decision's plugins set and remove. */
   readonly upstreamHeaders: { readonly set: readonly HeaderPair[]; readonly remove: readonly string[] };
@@ -117,6 +122,8 @@ export interface RouterDeps {
   readonly stats: ModelStatsRegistry;
   readonly store: SharedStore;
   readonly random: () => number;
+  /** Looper algorithms call models (the server); tools that only plan routes (explain, simulate) leave it off. */
+  readonly callModels?: boolean;
 }
 
 function choosePoolFor(
@@ -165,6 +172,7 @@ interface DecisionRoute {
   readonly modelRef: CompiledModelRef | undefined;
   readonly selection?: ModelSelectionRecord;
   readonly response: RoutingPlan['response'];
+  readonly looperAnswer?: LooperAnswer | undefined;
   readonly bodyPatches: ((body: Record<string, unknown>) => void)[];
   readonly upstreamHeaders: { set: HeaderPair[]; remove: string[] };
 }
@@ -181,6 +189,7 @@ async function routeDecision(
   confidence: number,
   record: RouteRecord,
   deps: RouterDeps,
+  signal: AbortSignal | undefined,
 ): Promise<DecisionRoute> {
   const bodyPatches: ((body: Record<string, unknown>) => void)[] = [];
   const upstreamHeaders: DecisionRoute['upstreamHeaders'] = { set: [], remove: [] };
@@ -228,6 +237,8 @@ async function routeDecision(
     stats: deps.stats,
     store: deps.store,
     random: deps.random,
+    looper: policy.looper && (deps.callModels ? httpLooperCaller(policy.looper) : PLAN_ONLY_LOOPER),
+    signal,
   };
   const pending = winner.selector.select(candidates, selectionContext);
   const chosen = pending instanceof Promise ? await pending : pending;
@@ -241,6 +252,24 @@ async function routeDecision(
     reason: chosen.reason,
     memo: chosen.memo,
   };
+  if (chosen.answer) {
+    const answered = resolveModel(policy, chosen.answer.model);
+    const response: RespondEffect = {
+      kind: 'respond',
+      responsePath: 'fast_response',
+      status: 200,
+      message: chosen.answer.content,
+    };
+    return {
+      model: answered,
+      modelRef,
+      selection,
+      response,
+      looperAnswer: chosen.answer,
+      bodyPatches,
+      upstreamHeaders,
+    };
+  }
   return { model, modelRef, selection, response: undefined, bodyPatches, upstreamHeaders };
 }
 
@@ -253,6 +282,8 @@ export async function planRoute(
   context: RequestContext,
   record: RouteRecord = new RouteRecord(),
   deps: RouterDeps = defaultRouterDeps(),
+  /** Fires when the client goes away (looper algorithms stop their calls). */
+  signal?: AbortSignal,
 ): Promise<RoutingPlan> {
   const { request } = context;
   const requiredTokens = context.promptTokens + (request.maxOutputTokens ?? 0);
@@ -291,7 +322,7 @@ export async function planRoute(
   record.onErrorApplied = onErrorApplied;
   let route: DecisionRoute;
   if (winner) {
-    route = await routeDecision(policy, context, signals, winner, confidence, record, deps);
+    route = await routeDecision(policy, context, signals, winner, confidence, record, deps, signal);
   } else {
     const model = named ?? policy.defaultModel;
     if (!servesApi(model, request.api)) throw new UnknownModelError(model.name, request.api);
@@ -328,6 +359,7 @@ export async function planRoute(
     fallbackPool: choice?.fallback,
     requiredTokens,
     response: route.response,
+    looperAnswer: route.looperAnswer,
     bodyPatches: route.bodyPatches,
     upstreamHeaders: route.upstreamHeaders,
     plugins: winner?.plugins ?? [],
@@ -386,6 +418,13 @@ export function planToResult(
   namespace = 'io.envoy.semantic_router',
 ): { result: PhaseResult; diagnostics: HeaderPair[] } {
   const api = llmApi(context.request.api);
+  if (plan.looperAnswer) {
+    const diagnostics = diagnosticHeaders(plan, 'fast_response', context.debug);
+    return {
+      result: looperAnswerResult(plan.looperAnswer, context.request.stream, diagnostics),
+      diagnostics,
+    };
+  }
   if (plan.response) {
     const diagnostics = diagnosticHeaders(plan, plan.response.responsePath, context.debug);
     const result =
@@ -555,6 +594,8 @@ export interface RouteInput {
   /** Filter metadata Envoy forwarded (trusted identity claims); empty when none. */
   readonly metadata?: FilterMetadata;
   readonly body: Uint8Array;
+  /** Fires when the client goes away (looper algorithms stop their calls). */
+  readonly signal?: AbortSignal;
 }
 
 export interface RoutedRequest {
@@ -631,7 +672,7 @@ export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRo
       const context = parseRequest(policy, input);
       record.end(mark);
       record.context = context;
-      const plan = await planRoute(policy, context, record, deps);
+      const plan = await planRoute(policy, context, record, deps, input.signal);
       const { result, diagnostics } = planToResult(plan, context, policy.response.dynamicMetadataNamespace);
       return { context, requestResult: result, diagnosticHeaders: diagnostics, plan };
     },

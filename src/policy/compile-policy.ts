@@ -23,6 +23,7 @@ import {
   type PoolStrategy,
 } from '../pools/strategies/index.ts';
 import { UNSUPPORTED_SELECTION_ALGORITHMS } from '../selection/algorithms/unsupported.ts';
+import { compileLooperSettings } from '../selection/looper/looper-settings.ts';
 import { selectionAlgorithms } from '../selection/model-selector.ts';
 import { familiesByConditionType, familiesByKey } from '../signals/index.ts';
 import { composerLeafTypes, familyComposers } from '../signals/signal-composers.ts';
@@ -569,6 +570,19 @@ function compileDecisions(
       if (!config.success)
         issues.fromZod(config.error, [...path, 'algorithm', ...(isNested ? [algorithmType] : [])]);
       else selector = algorithm.create(config.data as never);
+      for (const model of selector?.configModels ?? [])
+        if (!modelNames.has(model))
+          issues.error(
+            [...path, 'algorithm', algorithmType],
+            `${algorithmType} names model '${model}', which is not defined under models`,
+            `use one of: ${[...modelNames].join(', ')}`,
+          );
+      if (selector?.needsLooper && doc.looper === undefined)
+        issues.warning(
+          [...path, 'algorithm', 'type'],
+          `decision '${decision.name}' uses '${algorithmType}', which calls models through the policy's looper, and the policy has none: its requests go to one model (docs/loopers.md)`,
+          'set `looper: {endpoint: http://<router listener>/v1/chat/completions}` (v0.3: global.integrations.looper)',
+        );
     }
     return {
       name: decision.name,
@@ -936,6 +950,7 @@ export async function compilePolicy(raw: unknown, givenOptions: CompileOptions):
       costBasis: doc.response.cost_basis,
     },
     stateStore: stateStore.settings,
+    looper: doc.looper && compileLooperSettings(doc.looper),
     warnings: issues.issues.filter((i) => i.severity === 'warning'),
     document: doc,
     close: () => {

@@ -4,6 +4,7 @@ import { decisionFieldSchemas } from '../decisions/decision-fields.ts';
 import { type LeafPredicate, leafPredicateSchema } from '../decisions/leaf-predicate.ts';
 import { projectionsSchema } from '../decisions/projection-schema.ts';
 import { POOL_STATE_DEFAULTS } from '../pools/pool-state.ts';
+import { looperSettingsSchema } from '../selection/looper/looper-settings.ts';
 import { STATE_STORE_DEFAULTS, stateStoreSchema } from '../state/state-config.ts';
 import { byteCountSchema, tokenCountSchema } from './units.ts';
 
@@ -328,6 +329,8 @@ export const policySchema = z.strictObject({
   response: responseSchema.default(responseSchema.parse({})),
   /** Where state shared by replicas lives (learning state, feedback records): memory, or Redis. */
   state_store: stateStoreSchema.default(STATE_STORE_DEFAULTS),
+  /** Where looper algorithms (confidence, ratings, remom, fusion, workflows, prompt) send their model calls. */
+  looper: looperSettingsSchema.optional(),
   pools: z.array(poolSchema).min(1, 'a policy needs at least one pool'),
   models: z.array(modelSchema).min(1, 'a policy needs at least one model'),
   reasoning_families: z.record(z.string(), reasoningFamilySchema).default({}),

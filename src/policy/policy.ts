@@ -8,6 +8,7 @@ import type { PoolCandidate } from '../pools/pool-selector.ts';
 import type { PoolStateOptions } from '../pools/pool-state.ts';
 import type { PoolStrategy } from '../pools/strategies/index.ts';
 import type { IdentitySettings } from '../request/identity.ts';
+import type { LooperSettings } from '../selection/looper/looper-settings.ts';
 import type { ModelCandidate, ModelSelector } from '../selection/model-selector.ts';
 import type { SignalEngine } from '../signals/signal-engine.ts';
 import type { StateStoreSettings } from '../state/state-config.ts';
@@ -154,6 +155,8 @@ export interface Policy {
   readonly scrape: { readonly intervalMs: number; readonly timeoutMs: number; readonly staleAfterMs: number };
   /** Where state shared by replicas lives (policy `state_store`). */
   readonly stateStore: StateStoreSettings;
+  /** Where looper algorithms send their model calls (policy `looper`); undefined when the policy names none. */
+  readonly looper?: LooperSettings | undefined;
   readonly warnings: readonly PolicyIssue[];
   readonly document: PolicyDocument;
   close(): void;

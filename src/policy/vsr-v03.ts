@@ -1,5 +1,6 @@
 // Reads a vLLM Semantic Router v0.3 file (`providers.models`, `backend_refs`, `routing.modelCards`) into our shape.
 import { z } from 'zod';
+import { looperFromV03 } from '../selection/looper/looper-settings.ts';
 
 const backendRefSchema = z
   .object({
@@ -118,6 +119,7 @@ export function convertV03(doc: z.infer<typeof v03DocumentSchema>): Record<strin
   const defaults = doc.providers.defaults;
   const identity = pick(doc.global, ['services', 'authz', 'identity']) as Record<string, unknown> | undefined;
   const globalStrategy = pick(doc.global, ['router', 'strategy']);
+  const looper = looperFromV03(doc.global);
   const routingStrategy = strategy ?? (typeof globalStrategy === 'string' ? globalStrategy : undefined);
   return {
     version: 'v1',
@@ -133,6 +135,7 @@ export function convertV03(doc: z.infer<typeof v03DocumentSchema>): Record<strin
         }),
       },
     }),
+    ...(looper && { looper }),
     pools,
     models,
     ...(defaults.reasoning_families && { reasoning_families: defaults.reasoning_families }),

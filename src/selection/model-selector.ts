@@ -14,6 +14,9 @@ import { latencyAwareSelection } from './algorithms/latency-aware.ts';
 import { multiFactorSelection } from './algorithms/multi-factor.ts';
 import { sessionAwareSelection } from './algorithms/session-aware.ts';
 import { learnedSelections } from './learned/learned-selection.ts';
+import { looperSelections } from './looper/index.ts';
+import type { LooperCaller } from './looper/looper-caller.ts';
+import type { LooperAnswer } from './looper/looper-run.ts';
 import type { ModelStatsRegistry } from './model-stats.ts';
 import { eloSelection } from './online/elo.ts';
 import { rlDrivenSelection } from './online/rl-driven.ts';
@@ -39,6 +42,10 @@ export interface SelectionContext {
   readonly stats: ModelStatsRegistry;
   readonly store: SharedStore;
   readonly random: () => number;
+  /** Where looper algorithms send their model calls (policy `looper`); absent when the policy names none. */
+  readonly looper?: LooperCaller | undefined;
+  /** Fires when the client goes away: a looper stops its calls. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** How one candidate fared, for `explain`, debug headers and the selection span. */
@@ -60,6 +67,8 @@ export interface Selection<C extends ModelCandidate> {
   readonly reason?: string;
   /** Whatever the algorithm wants back with this request's outcome (e.g. the features a bandit scored). */
   readonly memo?: unknown;
+  /** A looper's own answer: the router answers the client with it instead of sending the request upstream. */
+  readonly answer?: LooperAnswer;
 }
 
 /** How the request an algorithm routed ended (response stage), or what a client said of the answer. */
@@ -104,6 +113,10 @@ export interface SelectionComparison {
 
 export interface ModelSelector {
   readonly algorithm: string;
+  /** Makes model calls through the policy's `looper` endpoint (a policy without one gets a load warning). */
+  readonly needsLooper?: boolean;
+  /** Models the algorithm's config names (a judge, a planner, a helper): each must be a model of the policy. */
+  readonly configModels?: readonly string[];
   /** Chooses among candidates (never empty, in the decision's order). May wait on the shared store. */
   select<C extends ModelCandidate>(
     candidates: readonly C[],
@@ -165,4 +178,5 @@ export const selectionAlgorithms: ReadonlyMap<string, SelectionAlgorithm<never>>
   ...learnedSelections,
   eloSelection,
   rlDrivenSelection,
+  ...looperSelections,
 ] as SelectionAlgorithm<never>[]);

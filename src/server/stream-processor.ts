@@ -103,6 +103,8 @@ export class StreamProcessor {
   private streamEnded = false;
   /** The answer to explicit feedback this request carried (x-router-feedback on the response). */
   private feedbackResult: Promise<string> | undefined;
+  /** Aborted when the stream ends: a looper still calling models for this request stops. */
+  private readonly clientGone = new AbortController();
 
   constructor(
     private readonly router: RequestRouter,
@@ -205,6 +207,7 @@ export class StreamProcessor {
           headers: this.requestHeaders,
           metadata: this.metadata,
           body,
+          signal: this.clientGone.signal,
         },
         record,
       );
@@ -295,6 +298,7 @@ export class StreamProcessor {
 
   /** Frees what the stream holds (called once, on end, error or cancel; `streamFailed` on a stream error). */
   release(streamFailed = false): void {
+    this.clientGone.abort();
     // A stream that ends before the answer did: the client went away, or Envoy gave up on the upstream.
     void this.endAnswer(false);
     this.bodyChunks = [];

@@ -139,7 +139,31 @@ function json(body: unknown, tokens: number): Piece[] {
   return [{ data: JSON.stringify(body), tokens }];
 }
 
-function body(api: LlmApi, request: ParsedRequest, text: string, usage: Usage): Piece[] {
+/** OpenAI's `logprobs` of a chat answer: every word a token of `logprob`, its runner-up 2 nats less likely. */
+function chatLogprobs(text: string, logprob: number, top: number): JsonObject {
+  return {
+    content: text
+      .split(/(?<=\s)/)
+      .filter(Boolean)
+      .map((token) => ({
+        token,
+        logprob,
+        bytes: null,
+        top_logprobs: [
+          { token, logprob, bytes: null },
+          { token: '…', logprob: logprob - 2, bytes: null },
+        ].slice(0, top),
+      })),
+  };
+}
+
+function body(
+  api: LlmApi,
+  request: ParsedRequest,
+  text: string,
+  usage: Usage,
+  tokenLogprob?: number,
+): Piece[] {
   const { model, stream } = request;
   const tokens = { inputTokens: usage.promptTokens, outputTokens: usage.completionTokens };
   const created = Math.floor(Date.now() / 1000);
@@ -151,6 +175,16 @@ function body(api: LlmApi, request: ParsedRequest, text: string, usage: Usage): 
       const options = { id, created, model, text, usage: openAiUsage(usage) };
       const object =
         api === 'chat_completions' ? chatCompletionObject(options) : textCompletionObject(options);
+      const choice = (object.choices as JsonObject[] | undefined)?.[0];
+      if (
+        choice &&
+        api === 'chat_completions' &&
+        tokenLogprob !== undefined &&
+        request.body.logprobs === true
+      ) {
+        const top = typeof request.body.top_logprobs === 'number' ? request.body.top_logprobs : 0;
+        choice.logprobs = chatLogprobs(text, tokenLogprob, top);
+      }
       return json(object, usage.completionTokens);
     }
     case 'responses': {
@@ -184,12 +218,14 @@ export function buildAnswer(
   request: ParsedRequest,
   pool: string,
   completionTokens: number,
+  /** Per-token logprob to report when a chat request asks for `logprobs` (StubOptions.modelLogprobs). */
+  tokenLogprob?: number,
 ): Answer {
   const text = answerText(pool, request, completionTokens);
   const usage = { promptTokens: estimatePromptTokens(request), completionTokens: countTokens(text) };
   return {
     contentType: request.stream ? 'text/event-stream' : 'application/json',
-    pieces: body(api, request, text, usage),
+    pieces: body(api, request, text, usage, tokenLogprob),
     usage,
   };
 }

@@ -362,7 +362,13 @@ class Stub {
         await untilAborted(aborted.signal);
         return;
       }
-      const answer = buildAnswer(api, request, pool, overrides.completionTokens ?? settings.completionTokens);
+      const answer = buildAnswer(
+        api,
+        request,
+        pool,
+        overrides.completionTokens ?? settings.completionTokens,
+        this.#options.modelLogprobs[request.model],
+      );
       usage = answer.usage;
       const headers = {
         ...poolHeader,

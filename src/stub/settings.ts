@@ -64,6 +64,11 @@ export interface StubOptions extends Partial<StubSettings> {
   readonly maxConcurrency?: number | undefined;
   /** Seed of the PRNG that draws faults, so a test's sequence of failures is reproducible. */
   readonly seed?: number | undefined;
+  /**
+   * The logprob of every token of a model's answer to a chat request that asks for `logprobs` (non-streaming), by
+   * request `model`; models not listed report none. For tests of confidence-based loopers.
+   */
+  readonly modelLogprobs?: Readonly<Record<string, number>> | undefined;
 }
 
 const optionsSchema = settingsPatchSchema.extend({
@@ -71,6 +76,7 @@ const optionsSchema = settingsPatchSchema.extend({
   model: z.string().min(1).optional(),
   maxConcurrency: z.int().min(1).optional(),
   seed: z.int().optional(),
+  modelLogprobs: z.record(z.string(), z.number().max(0)).optional(),
 });
 
 export interface ParsedStubOptions {
@@ -78,6 +84,7 @@ export interface ParsedStubOptions {
   readonly model: string | undefined;
   readonly maxConcurrency: number;
   readonly seed: number | undefined;
+  readonly modelLogprobs: Readonly<Record<string, number>>;
   readonly settings: StubSettings;
 }
 
@@ -89,12 +96,13 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
 export function parseStubOptions(options: StubOptions): ParsedStubOptions {
   const result = optionsSchema.safeParse(withoutUndefined(options));
   if (!result.success) throw new RangeError(`invalid stub options:\n${z.prettifyError(result.error)}`);
-  const { pool, model, maxConcurrency, seed, ...settings } = result.data;
+  const { pool, model, maxConcurrency, seed, modelLogprobs, ...settings } = result.data;
   return {
     pool,
     model,
     maxConcurrency: maxConcurrency ?? Number.POSITIVE_INFINITY,
     seed,
+    modelLogprobs: modelLogprobs ?? {},
     settings: { ...DEFAULT_SETTINGS, ...withoutUndefined(settings) },
   };
 }

@@ -1,6 +1,6 @@
 // The peer's multi-profile recipe (../shared/vsr-config/recipes/multi-objective): its five virtual models select
 // five routing profiles, as its README describes. Parts that other features load (projections, the kb / fact_check /
-// feedback families, looper algorithms, plugins) are taken out here so the profile routing is tested on its own;
+// feedback families, unsupported algorithms, plugins) are taken out here so the profile routing is tested on its own;
 // the file as written is checked to fail, if at all, only inside its recipes, never on its entrypoints.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

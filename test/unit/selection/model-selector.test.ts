@@ -111,18 +111,24 @@ describe('selectionAlgorithms', () => {
   it('registers every algorithm the docs list, by name', () => {
     expect([...selectionAlgorithms.keys()].sort()).toEqual([
       'automix',
+      'confidence',
       'elo',
+      'fusion',
       'hybrid',
       'kmeans',
       'knn',
       'latency_aware',
       'mlp',
       'multi_factor',
+      'prompt',
+      'ratings',
+      'remom',
       'rl_driven',
       'session_aware',
       'static',
       'svm',
       'weighted',
+      'workflows',
     ]);
   });
 });

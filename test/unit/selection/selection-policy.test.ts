@@ -36,9 +36,7 @@ async function loadError(text: string): Promise<string> {
 describe('selection algorithms in a policy', () => {
   it.each([
     ['router_dc', /router_dc' is not supported: it needs RouterDC query\/model embeddings/],
-    ['prompt', /'prompt' is not supported: it asks a helper LLM to choose/],
-    ['confidence', /'confidence' is not supported: a looper: it makes extra model calls/],
-    ['fusion', /'fusion' is not supported: a looper/],
+    ['decision', /'decision' is not supported: it asks the peer's decision model/],
     ['gmtrouter', /'gmtrouter' is not supported/],
   ])('rejects %s at load with why the router cannot run it', async (type, message) => {
     const error = await loadError(withDecision(`type: ${type}`));

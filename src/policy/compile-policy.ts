@@ -25,6 +25,7 @@ import {
 import { UNSUPPORTED_SELECTION_ALGORITHMS } from '../selection/algorithms/unsupported.ts';
 import { selectionAlgorithms } from '../selection/model-selector.ts';
 import { familiesByConditionType, familiesByKey } from '../signals/index.ts';
+import { knowledgeBasesReadBy } from '../signals/kb.ts';
 import { composerLeafTypes, familyComposers } from '../signals/signal-composers.ts';
 import { type FamilyEvaluator, SignalEngine } from '../signals/signal-engine.ts';
 import {
@@ -68,7 +69,6 @@ const ML_FAMILIES = new Set([
   'preferences',
   'modality',
   'reasks',
-  'kb',
   'safety',
   'input_modality',
 ]);
@@ -615,6 +615,7 @@ async function buildSignalEngine(
         policyDir: options.policyDir,
         ...(options.sessionPool !== undefined && { sessionPool: options.sessionPool }),
         ...(options.builtinModelsDir !== undefined && { builtinModelsDir: options.builtinModelsDir }),
+        knowledgeBases: doc.knowledge_bases,
       });
       for (const w of evaluator.warnings ?? [])
         reportRuleWarning(
@@ -736,7 +737,11 @@ function parseRoutingSignals(doc: PolicyDocument, issues: IssueCollector): Signa
   const signals = parseSignals(doc, issues);
   signals.projections = compileProjections(
     doc.routing.projections,
-    { names: signals.names, knownTypes: new Set(familiesByConditionType.keys()) },
+    {
+      names: signals.names,
+      knownTypes: new Set(familiesByConditionType.keys()),
+      knowledgeBases: knowledgeBasesReadBy(signals.rules.get('kb')),
+    },
     issues,
   );
   return signals;

@@ -7,6 +7,7 @@ import { domainsFamily } from './domains.ts';
 import { embeddingsFamily } from './embeddings.ts';
 import { eventsFamily } from './events.ts';
 import { jailbreakFamily } from './jailbreak.ts';
+import { kbFamily } from './kb.ts';
 import { keywordsFamily } from './keywords.ts';
 import { languageFamily } from './language.ts';
 import { metadataFamily } from './metadata.ts';
@@ -30,6 +31,7 @@ export const signalFamilies: readonly SignalFamily[] = [
   embeddingsFamily,
   complexityFamily,
   eventsFamily,
+  kbFamily,
 ] as SignalFamily[];
 
 export const familiesByKey: ReadonlyMap<string, SignalFamily> = new Map(

@@ -148,6 +148,7 @@ async function main(): Promise<void> {
   let best = 0;
   let passes = 0;
   let signRight = 0;
+  let labelsPassing = 0;
   const perLabel = new Map<string, { n: number; best: number }>();
   for (const { category, q } of questions) {
     const result = classify(mmlu, vec(q));
@@ -159,6 +160,7 @@ async function main(): Promise<void> {
     }
     perLabel.set(category, stat);
     if (result.matchedLabels.has(category)) passes++;
+    labelsPassing += result.matchedLabels.size;
     const margin = result.metrics.get('escalate_vs_keep') ?? 0;
     const escalate = mmluKb.groups.escalate?.includes(category) ?? false;
     if (escalate ? margin > 0 : margin < 0) signRight++;
@@ -169,6 +171,9 @@ async function main(): Promise<void> {
   console.log(`  best-label accuracy            ${pct(best, questions.length)}`);
   console.log(
     `  label accuracy (true label ≥ threshold ${mmluKb.threshold})  ${pct(passes, questions.length)}`,
+  );
+  console.log(
+    `  labels past their threshold per question: ${(labelsPassing / questions.length).toFixed(1)} of ${mmlu.prototypes.size}`,
   );
   console.log(`  escalate_vs_keep sign accuracy ${pct(signRight, questions.length)}`);
   console.log(
@@ -183,6 +188,7 @@ async function main(): Promise<void> {
   let looN = 0;
   let privateN = 0;
   let privateOver = 0;
+  const privateMargins: number[] = [];
   for (const [label, exemplars] of privacyExemplars) {
     for (const e of exemplars) {
       const result = classify(bankOf(privacyKb, vectors, e), vec(e));
@@ -190,6 +196,7 @@ async function main(): Promise<void> {
       if (privacyKb.groups.private?.includes(label)) {
         privateN++;
         if ((result.metrics.get('private_vs_public') ?? 0) >= 0.55) privateOver++;
+        privateMargins.push(result.metrics.get('private_vs_public') ?? 0);
       }
       if (result.bestLabel === label) looBest++;
       if (groupOf(privacyKb, result.bestLabel, mainGroups) === groupOf(privacyKb, label, mainGroups))
@@ -202,11 +209,15 @@ async function main(): Promise<void> {
   console.log(`  group accuracy (${mainGroups.join(' / ')})  ${pct(looGroup, looN)}`);
   console.log(`  label passes its threshold  ${pct(looPasses, looN)}`);
   console.log(`  private_vs_public ≥ 0.55 for held-out private exemplars: ${pct(privateOver, privateN)}`);
+  console.log(
+    `  private_vs_public of held-out private exemplars: median ${quantile(privateMargins, 0.5).toFixed(3)}, p90 ${quantile(privateMargins, 0.9).toFixed(3)}; > 0: ${pct(privateMargins.filter((m) => m > 0).length, privateN)}`,
+  );
 
   const privacy = bankOf(privacyKb, vectors);
   const fp = { privacy_policy: 0, security_containment: 0 } as Record<string, number>;
   const fpThreshold = { privacy_policy: 0, security_containment: 0 } as Record<string, number>;
   let marginOver = 0;
+  const benignMargins: number[] = [];
   for (const prompt of alpaca) {
     const result = classify(privacy, vec(prompt));
     for (const group of Object.keys(fp)) {
@@ -215,6 +226,7 @@ async function main(): Promise<void> {
         fpThreshold[group] = (fpThreshold[group] ?? 0) + 1;
     }
     if ((result.metrics.get('private_vs_public') ?? 0) >= 0.55) marginOver++;
+    benignMargins.push(result.metrics.get('private_vs_public') ?? 0);
   }
   console.log(`privacy_kb on ${alpaca.length} benign AlpacaEval prompts (false positives)`);
   for (const group of Object.keys(fp))
@@ -223,6 +235,9 @@ async function main(): Promise<void> {
     );
   console.log(
     `  private_vs_public ≥ 0.55 (the privacy recipe's override band): ${pct(marginOver, alpaca.length)}`,
+  );
+  console.log(
+    `  private_vs_public: median ${quantile(benignMargins, 0.5).toFixed(3)}, p90 ${quantile(benignMargins, 0.9).toFixed(3)}; > 0: ${pct(benignMargins.filter((m) => m > 0).length, alpaca.length)}`,
   );
   embedder.close();
 }

@@ -5,13 +5,17 @@
 import { z } from 'zod';
 import type { TextEmbeddingModel } from '../ml/embedding/text-embedder.ts';
 import { cosine } from '../ml/vector-math.ts';
-import { clampUnit, embedLastUserText, loadRuleEmbedders } from './embeddings.ts';
+import { clampUnit, closeEmbedders, embedLastUserText, loadRuleEmbedders } from './embeddings.ts';
 import { BUILTIN_KNOWLEDGE_BASES } from './kb/builtin-knowledge-bases.ts';
-import { type KbMatchMode, type KbTarget, ruleConfidence, summarise } from './kb/kb-scoring.ts';
-import { KnowledgeBaseSourceError, loadLabelsManifest } from './kb/knowledge-base-files.ts';
+import { type KnowledgeBaseResult, ruleConfidence, summarise } from './kb/kb-scoring.ts';
+import {
+  KnowledgeBaseSourceError,
+  type LoadedManifest,
+  loadLabelsManifest,
+} from './kb/knowledge-base-files.ts';
 import type { KnowledgeBaseDocument } from './kb/knowledge-base-schema.ts';
 import { buildPrototypes, type Prototype, type Similarity, scoreLabel } from './kb/prototype-bank.ts';
-import { rescaleCosine } from './kb/similarity-scale.ts';
+import { rescaleCosine, SIMILARITY_FLOOR } from './kb/similarity-scale.ts';
 import {
   defineSignalFamily,
   RuleConfigError,
@@ -46,11 +50,12 @@ export function knowledgeBasesReadBy(rules: readonly SignalRule[] | undefined): 
   return new Set((rules as readonly Partial<KbRule>[] | undefined)?.flatMap((r) => (r.kb ? [r.kb] : [])));
 }
 
-const similarity: Similarity = (a, b) => rescaleCosine(cosine(a, b));
-
 interface LoadedKnowledgeBase {
   readonly kb: KnowledgeBaseDocument;
   readonly labels: ReadonlyMap<string, readonly Prototype[]>;
+  readonly embedder: TextEmbeddingModel;
+  /** Cosine on this knowledge base's scale (its similarity floor). */
+  readonly similarity: Similarity;
 }
 
 /** Semantic problems of a knowledge base against its manifest: groups, thresholds and metrics naming nothing. */
@@ -83,14 +88,16 @@ function targetProblem(
   return undefined;
 }
 
-async function loadKnowledgeBases(
-  rules: readonly KbRule[],
-  deps: SignalDeps,
-  embedder: TextEmbeddingModel,
-): Promise<Map<string, LoadedKnowledgeBase>> {
+interface ResolvedKnowledgeBases {
+  readonly definitions: ReadonlyMap<string, KnowledgeBaseDocument>;
+  readonly manifests: ReadonlyMap<string, LoadedManifest>;
+}
+
+/** Finds each rule's knowledge base and reads its manifest; every problem is a RuleConfigError of the rule. */
+function resolveKnowledgeBases(rules: readonly KbRule[], deps: SignalDeps): ResolvedKnowledgeBases {
   const defined = new Map((deps.knowledgeBases ?? []).map((kb) => [kb.name, kb]));
   const problems: RuleProblem[] = [];
-  const manifests = new Map<string, ReturnType<typeof loadLabelsManifest>>();
+  const manifests = new Map<string, LoadedManifest>();
   const definitions = new Map<string, KnowledgeBaseDocument>();
   rules.forEach((rule, ruleIndex) => {
     const kb = defined.get(rule.kb) ?? BUILTIN_KNOWLEDGE_BASES.get(rule.kb);
@@ -126,19 +133,40 @@ async function loadKnowledgeBases(
     if (problem) problems.push({ ruleIndex, path: 'target.value', message: problem });
   });
   if (problems.length > 0) throw new RuleConfigError(problems);
+  return { definitions, manifests };
+}
 
-  const texts = [...new Set([...manifests.values()].flatMap((m) => [...m.labels.values()].flat()))];
-  const vectors = await embedder.embed(texts);
-  const vectorOf = new Map(texts.map((t, i) => [t, vectors[i] ?? new Float32Array(0)]));
+/** Embeds every knowledge base's exemplars (one batched call per model) and reduces them to prototypes. */
+async function buildKnowledgeBases(
+  resolved: ResolvedKnowledgeBases,
+  embedderOf: ReadonlyMap<string, TextEmbeddingModel>,
+): Promise<Map<string, LoadedKnowledgeBase>> {
+  const textsByModel = new Map<TextEmbeddingModel, Set<string>>();
+  for (const [name, manifest] of resolved.manifests) {
+    const embedder = embedderOf.get(name) as TextEmbeddingModel;
+    const texts = textsByModel.get(embedder) ?? new Set<string>();
+    for (const exemplars of manifest.labels.values()) for (const text of exemplars) texts.add(text);
+    textsByModel.set(embedder, texts);
+  }
+  const vectors = new Map<TextEmbeddingModel, Map<string, Float32Array>>();
+  for (const [embedder, texts] of textsByModel) {
+    const list = [...texts];
+    const out = await embedder.embed(list);
+    vectors.set(embedder, new Map(list.map((t, i) => [t, out[i] ?? new Float32Array(0)])));
+  }
   const loaded = new Map<string, LoadedKnowledgeBase>();
-  for (const [name, manifest] of manifests) {
-    const kb = definitions.get(name) as KnowledgeBaseDocument;
+  for (const [name, manifest] of resolved.manifests) {
+    const kb = resolved.definitions.get(name) as KnowledgeBaseDocument;
+    const embedder = embedderOf.get(name) as TextEmbeddingModel;
+    const floor = kb.similarity_floor ?? (kb.model === undefined ? SIMILARITY_FLOOR : 0);
+    const similarity: Similarity = (a, b) => rescaleCosine(cosine(a, b), floor);
+    const table = vectors.get(embedder);
     const labels = new Map<string, readonly Prototype[]>();
     for (const [label, exemplars] of manifest.labels) {
-      const bank = exemplars.map((text) => ({ text, vector: vectorOf.get(text) ?? new Float32Array(0) }));
+      const bank = exemplars.map((text) => ({ text, vector: table?.get(text) ?? new Float32Array(0) }));
       labels.set(label, buildPrototypes(bank, kb.prototype_scoring, similarity));
     }
-    loaded.set(name, { kb, labels });
+    loaded.set(name, { kb, labels, embedder, similarity });
   }
   return loaded;
 }
@@ -147,7 +175,7 @@ async function loadKnowledgeBases(
 export function labelScoresOf(loaded: LoadedKnowledgeBase, query: Float32Array): Map<string, number> {
   const scores = new Map<string, number>();
   for (const [label, prototypes] of loaded.labels)
-    scores.set(label, scoreLabel(query, prototypes, loaded.kb.prototype_scoring, similarity).score);
+    scores.set(label, scoreLabel(query, prototypes, loaded.kb.prototype_scoring, loaded.similarity).score);
   return scores;
 }
 
@@ -156,23 +184,35 @@ export const kbFamily = defineSignalFamily<KbRule>({
   conditionType: 'kb',
   ruleSchema: kbRuleSchema,
   async create(rules, deps) {
-    const embedders = await loadRuleEmbedders([undefined], deps);
-    const embedder = embedders.byRule[0] as TextEmbeddingModel;
+    const resolved = resolveKnowledgeBases(rules, deps);
+    // One model spec per rule (its knowledge base's `model`), so a broken model file is reported at the rules using it.
+    const embedders = await loadRuleEmbedders(
+      rules.map((rule) => resolved.definitions.get(rule.kb)?.model),
+      deps,
+    );
     let knowledgeBases: Map<string, LoadedKnowledgeBase>;
     try {
-      knowledgeBases = await loadKnowledgeBases(rules, deps, embedder);
+      const embedderOf = new Map<string, TextEmbeddingModel>();
+      rules.forEach((rule, k) => {
+        const embedder = embedders.byRule[k];
+        if (embedder && !embedderOf.has(rule.kb)) embedderOf.set(rule.kb, embedder);
+      });
+      knowledgeBases = await buildKnowledgeBases(resolved, embedderOf);
     } catch (error) {
-      embedder.close();
+      closeEmbedders(embedders)();
       throw error;
     }
     return {
       async evaluate(context) {
-        const query = await embedLastUserText(context, embedder);
-        if (query === undefined) return [];
+        const loaded = [...knowledgeBases.values()];
+        const queries = await Promise.all(loaded.map((kb) => embedLastUserText(context, kb.embedder)));
         const matches: SignalMatch[] = [];
-        const results = new Map<string, ReturnType<typeof summarise>>();
-        for (const [name, loaded] of knowledgeBases) {
-          const result = summarise(loaded.kb, labelScoresOf(loaded, query));
+        const results = new Map<string, KnowledgeBaseResult>();
+        loaded.forEach((knowledgeBase, k) => {
+          const query = queries[k];
+          if (query === undefined) return;
+          const name = knowledgeBase.kb.name;
+          const result = summarise(knowledgeBase.kb, labelScoresOf(knowledgeBase, query));
           results.set(name, result);
           for (const [metric, value] of result.metrics)
             matches.push({
@@ -181,17 +221,12 @@ export const kbFamily = defineSignalFamily<KbRule>({
               value,
               detail: `${metric}=${value.toFixed(3)}`,
             });
-        }
+        });
         for (const rule of rules) {
-          const loaded = knowledgeBases.get(rule.kb);
+          const knowledgeBase = knowledgeBases.get(rule.kb);
           const result = results.get(rule.kb);
-          if (!loaded || !result) continue;
-          const confidence = ruleConfidence(
-            loaded.kb,
-            result,
-            rule.target as KbTarget,
-            rule.match as KbMatchMode,
-          );
+          if (!knowledgeBase || !result) continue;
+          const confidence = ruleConfidence(knowledgeBase.kb, result, rule.target, rule.match);
           if (confidence === undefined) continue;
           matches.push({
             name: rule.name,
@@ -201,7 +236,7 @@ export const kbFamily = defineSignalFamily<KbRule>({
         }
         return matches;
       },
-      close: () => embedder.close(),
+      close: closeEmbedders(embedders),
     };
   },
 });

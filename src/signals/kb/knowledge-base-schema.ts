@@ -44,6 +44,16 @@ export const knowledgeBaseSchema = z.strictObject({
   prototype_scoring: prototypeScoringSchema.default(PROTOTYPE_SCORING_DEFAULTS),
   groups: z.record(z.string(), z.array(nameSchema)).default({}),
   metrics: z.array(knowledgeBaseMetricSchema).default([]),
+  /**
+   * Extension: the embedding model (file, directory or Hugging Face feature extraction export, relative to the
+   * policy file); the built-in `models/embedding` when absent.
+   */
+  model: z.string().min(1, 'model must name a model file or directory').optional(),
+  /**
+   * Extension: cosine mapped to 0 before scoring, `(cosine − floor) / (1 − floor)`; default 0.83 for the built-in
+   * model (measured, docs/signals-kb.md) and 0 (raw cosine, as the peer) for a `model` of your own.
+   */
+  similarity_floor: z.number().min(0).lt(1, 'similarity_floor must be below 1').optional(),
 });
 
 export type KnowledgeBaseDocument = z.infer<typeof knowledgeBaseSchema>;

@@ -9,6 +9,7 @@ import { PolicyError } from '../../../../src/errors.ts';
 import { compilePolicyText } from '../../../../src/policy/load-policy.ts';
 import type { Policy } from '../../../../src/policy/policy.ts';
 import { chatBody } from '../../../helpers/request-context.ts';
+import { writeTinyEmbedding } from '../../training/embedding/tiny-embedding.ts';
 
 const LABELS = {
   algebra: [
@@ -43,6 +44,7 @@ beforeAll(() => {
   );
   writeFileSync(path.join(kbDir, 'labels.json'), JSON.stringify({ version: 1, labels }));
   mkdirSync(path.join(root, 'policies', 'nested'), { recursive: true });
+  writeTinyEmbedding(path.join(root, 'policies', 'nested'), 'tiny-embedding');
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -162,6 +164,46 @@ describe('kb rules in a policy', () => {
   it('matches nothing for a request without user text', async () => {
     const policy = await compile(policyText(RULES, DECISIONS));
     expect((await route(policy, '   ')).decision).toBeUndefined();
+  });
+});
+
+describe('a knowledge base with its own embedding model (extension)', () => {
+  const THRESHOLD_RULE =
+    '      - { name: algebra_any, kb: exam_kb, target: { kind: label, value: algebra }, match: threshold }';
+  const DECISION =
+    '    - { name: d, rules: { type: kb, name: algebra_any }, modelRefs: [{ model: mathematician }] }';
+  const QUESTION = 'Solve the polynomial equation and prove the theorem about its derivative.';
+
+  it('embeds with `model` (relative to the policy) and compares raw cosines unless a floor is set', async () => {
+    const own = await compile(
+      policyText(THRESHOLD_RULE, DECISION).replace(
+        'threshold: 0.3\n',
+        'threshold: 0.3\n    model: tiny-embedding\n',
+      ),
+    );
+    expect((await route(own, QUESTION)).kb.get('algebra_any')).toBeGreaterThanOrEqual(0.3);
+    const strict = await compile(
+      policyText(THRESHOLD_RULE, DECISION).replace(
+        'threshold: 0.3\n',
+        'threshold: 0.3\n    model: tiny-embedding\n    similarity_floor: 0.999\n',
+      ),
+    );
+    expect((await route(strict, QUESTION)).kb.has('algebra_any')).toBe(false);
+  });
+
+  it('reports a missing model file at the rules of the knowledge base', async () => {
+    try {
+      await compile(
+        policyText(THRESHOLD_RULE, DECISION).replace(
+          'threshold: 0.3\n',
+          'threshold: 0.3\n    model: no-such-model\n',
+        ),
+      );
+      throw new Error('the policy loaded');
+    } catch (error) {
+      if (!(error instanceof PolicyError)) throw error;
+      expect(error.issues.map((i) => i.message).join('\n')).toMatch(/no-such-model/);
+    }
   });
 });
 

@@ -4,7 +4,7 @@ import { decisionFieldSchemas } from '../decisions/decision-fields.ts';
 import { type LeafPredicate, leafPredicateSchema } from '../decisions/leaf-predicate.ts';
 import { projectionsSchema } from '../decisions/projection-schema.ts';
 import { POOL_STATE_DEFAULTS } from '../pools/pool-state.ts';
-import { knowledgeBaseSchema } from '../signals/kb/knowledge-base-schema.ts';
+import { knowledgeBasesSchema } from '../signals/kb/knowledge-base-schema.ts';
 import { STATE_STORE_DEFAULTS, stateStoreSchema } from '../state/state-config.ts';
 import { byteCountSchema, tokenCountSchema } from './units.ts';
 
@@ -338,7 +338,7 @@ export const policySchema = z.strictObject({
   /** Routing profiles, each chosen by the request's model name through `entrypoints`. */
   recipes: z.array(recipeSchema).default([]),
   /** Knowledge bases the `kb` signal family reads (vLLM Semantic Router `global.model_catalog.kbs`). */
-  knowledge_bases: z.array(knowledgeBaseSchema).default([]),
+  knowledge_bases: knowledgeBasesSchema.default([]),
 });
 
 export type PolicyDocument = z.infer<typeof policySchema>;

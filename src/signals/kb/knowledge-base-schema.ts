@@ -71,3 +71,17 @@ export const labelsManifestSchema = z
   .loose();
 
 export type LabelsManifest = z.infer<typeof labelsManifestSchema>;
+
+/** The policy's `knowledge_bases`: names are unique (they are what rules and kb_metric inputs name). */
+export const knowledgeBasesSchema = z.array(knowledgeBaseSchema).superRefine((list, ctx) => {
+  const seen = new Set<string>();
+  list.forEach((kb, index) => {
+    if (seen.has(kb.name))
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'name'],
+        message: `duplicate knowledge base name '${kb.name}'`,
+      });
+    seen.add(kb.name);
+  });
+});

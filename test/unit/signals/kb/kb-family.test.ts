@@ -218,6 +218,21 @@ describe('broken knowledge bases are policy errors', () => {
     throw new Error('the policy loaded');
   }
 
+  it('refuses a malformed or duplicate knowledge base definition at its path', async () => {
+    const errors = await errorsOf(
+      policyText(RULES, DECISIONS)
+        .replace('threshold: 0.3', 'threshold: 1.5')
+        .replace(
+          'knowledge_bases:\n',
+          'knowledge_bases:\n  - { name: exam_kb, source: { path: x }, threshold: 0.5 }\n',
+        ),
+    );
+    expect(errors.sort()).toEqual([
+      "knowledge_bases[1].name: duplicate knowledge base name 'exam_kb'",
+      'knowledge_bases[1].threshold: must be at most 1',
+    ]);
+  });
+
   it('names every path tried when the manifest is missing', async () => {
     const errors = await errorsOf(
       policyText(RULES, DECISIONS).replace('knowledge_bases/exam/', 'knowledge_bases/gone/'),

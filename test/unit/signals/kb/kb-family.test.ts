@@ -161,6 +161,17 @@ describe('kb rules in a policy', () => {
     );
   });
 
+  it("uses the policy's own definition of a built-in name over the built-in one", async () => {
+    const text = policyText(
+      '      - { name: math, kb: privacy_kb, target: { kind: label, value: algebra }, match: best }',
+      '    - { name: math_route, rules: { type: kb, name: math }, modelRefs: [{ model: mathematician }] }',
+    ).replace('  - name: exam_kb\n', '  - name: privacy_kb\n');
+    const policy = await compile(text);
+    expect((await route(policy, 'Solve 2x + 7 = 15 and find the derivative of x^2.')).decision).toBe(
+      'math_route',
+    );
+  });
+
   it('matches nothing for a request without user text', async () => {
     const policy = await compile(policyText(RULES, DECISIONS));
     expect((await route(policy, '   ')).decision).toBeUndefined();

@@ -188,6 +188,7 @@ async function main(): Promise<void> {
   let looN = 0;
   let privateN = 0;
   let privateOver = 0;
+  const looByLabel = new Map<string, { n: number; best: number; group: number }>();
   const privateMargins: number[] = [];
   for (const [label, exemplars] of privacyExemplars) {
     for (const e of exemplars) {
@@ -198,6 +199,12 @@ async function main(): Promise<void> {
         if ((result.metrics.get('private_vs_public') ?? 0) >= 0.55) privateOver++;
         privateMargins.push(result.metrics.get('private_vs_public') ?? 0);
       }
+      const stat = looByLabel.get(label) ?? { n: 0, best: 0, group: 0 };
+      stat.n++;
+      if (result.bestLabel === label) stat.best++;
+      if (groupOf(privacyKb, result.bestLabel, mainGroups) === groupOf(privacyKb, label, mainGroups))
+        stat.group++;
+      looByLabel.set(label, stat);
       if (result.bestLabel === label) looBest++;
       if (groupOf(privacyKb, result.bestLabel, mainGroups) === groupOf(privacyKb, label, mainGroups))
         looGroup++;
@@ -206,6 +213,9 @@ async function main(): Promise<void> {
   }
   console.log(`privacy_kb: leave-one-out over ${looN} exemplars (${privacyExemplars.size} labels)`);
   console.log(`  best-label accuracy  ${pct(looBest, looN)}`);
+  console.log(
+    `  per label (best label / group): ${[...looByLabel].map(([l, s]) => `${l} ${pct(s.best, s.n)} / ${pct(s.group, s.n)}`).join(', ')}`,
+  );
   console.log(`  group accuracy (${mainGroups.join(' / ')})  ${pct(looGroup, looN)}`);
   console.log(`  label passes its threshold  ${pct(looPasses, looN)}`);
   console.log(`  private_vs_public ≥ 0.55 for held-out private exemplars: ${pct(privateOver, privateN)}`);

@@ -1,5 +1,6 @@
 // Checks `routing.projections` against the policy's signals and compiles it (see projections.ts for the semantics).
 import { closest, type IssueCollector, type PathSegment } from '../policy/issues.ts';
+import { kbMetricMatchName } from '../signals/kb.ts';
 import type { ProjectionScoreInputDocument, ProjectionsDocument } from './projection-schema.ts';
 import {
   type CompiledBand,
@@ -198,9 +199,7 @@ function compileInput(
         'the kb family reports the metrics of the knowledge bases its rules read: add a rule for it, or fix the name',
       );
     }
-    // The kb family reports each metric as a match named `kb_metric:<kb>:<metric>` (src/signals/kb.ts).
-    const metricName = `${KB_METRIC}:${input.kb}:${input.metric}`.toLowerCase();
-    return { kind: 'kb_metric', key: signalKey('kb', metricName), weight };
+    return { kind: 'kb_metric', key: signalKey('kb', kbMetricMatchName(input.kb, input.metric)), weight };
   }
   if (input.value_source === 'score') {
     issues.error(

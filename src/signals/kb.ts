@@ -1,7 +1,7 @@
 // `kb` family (condition type `kb`): knowledge-base classification as in vLLM Semantic Router. The last user message
-// is scored against each label's exemplar prototypes with the built-in embedding model; rules match a label or a
-// group (`best` or `threshold`), and every knowledge base a rule reads also reports its metrics as matches named
-// `kb_metric:<kb>:<metric>`, which projection `kb_metric` inputs read.
+// is scored against each label's exemplar prototypes with the built-in embedding model (or the knowledge base's own
+// `model`); rules match a label or a group (`best` or `threshold`), and every knowledge base a rule reads also reports
+// its metrics as matches named `kb_metric:<kb>:<metric>`, which projection `kb_metric` inputs read.
 import { z } from 'zod';
 import type { TextEmbeddingModel } from '../ml/embedding/text-embedder.ts';
 import { cosine } from '../ml/vector-math.ts';

@@ -5,6 +5,9 @@ import path from 'node:path';
 import type { KnowledgeBaseDocument, LabelsManifest } from './knowledge-base-schema.ts';
 import { labelsManifestSchema } from './knowledge-base-schema.ts';
 
+/** Most exemplars one label may have: prototypes are built at load, in time quadratic in this. */
+export const MAX_EXEMPLARS_PER_LABEL = 2000;
+
 /** A manifest that is missing or unreadable; the message names every path tried. */
 export class KnowledgeBaseSourceError extends Error {}
 
@@ -47,6 +50,10 @@ export function loadLabelsManifest(kb: KnowledgeBaseDocument, policyDir: string)
   const labels = new Map<string, readonly string[]>();
   for (const [label, entry] of Object.entries(manifest.labels)) {
     const exemplars = [...new Set(entry.exemplars.map((e) => e.trim()).filter((e) => e !== ''))];
+    if (exemplars.length > MAX_EXEMPLARS_PER_LABEL)
+      throw new KnowledgeBaseSourceError(
+        `knowledge base '${kb.name}': label '${label}' of ${file} has ${exemplars.length} exemplars; at most ${MAX_EXEMPLARS_PER_LABEL}`,
+      );
     if (exemplars.length > 0) labels.set(label, exemplars);
   }
   if (labels.size === 0)

@@ -25,18 +25,6 @@ export interface LabelScore {
   readonly support: number;
 }
 
-function clusterAround(
-  seed: number,
-  remaining: ReadonlySet<number>,
-  matrix: readonly (readonly number[])[],
-  threshold: number,
-): number[] {
-  const cluster = [seed];
-  for (const other of remaining)
-    if (other !== seed && (matrix[seed]?.[other] ?? 0) >= threshold) cluster.push(other);
-  return cluster.sort((a, b) => a - b);
-}
-
 function medoid(
   exemplars: readonly Exemplar[],
   cluster: readonly number[],
@@ -69,24 +57,28 @@ export function buildPrototypes(
   if (!settings.enabled)
     return unique.map((e) => ({ text: e.text, vector: e.vector, clusterSize: 1, meanSimilarity: 1 }));
   const matrix = unique.map((a, i) => unique.map((b, j) => (i === j ? 1 : similarity(a.vector, b.vector))));
+  const threshold = settings.cluster_similarity_threshold;
+  const neighbours = matrix.map((row, i) =>
+    row.flatMap((sim, j) => (j !== i && sim >= threshold ? [j] : [])),
+  );
+  // Remaining neighbours per exemplar, kept up to date as clusters leave: the greedy pass stays quadratic.
+  const count = neighbours.map((list) => list.length);
   const remaining = new Set(unique.keys());
   const prototypes: Prototype[] = [];
   while (remaining.size > 0) {
     let seed = -1;
-    let cluster: number[] = [];
     for (const candidate of remaining) {
-      const around = clusterAround(candidate, remaining, matrix, settings.cluster_similarity_threshold);
       const better =
-        around.length !== cluster.length
-          ? around.length > cluster.length
-          : seed === -1 || (unique[candidate]?.text ?? '') < (unique[seed]?.text ?? '');
-      if (better) {
-        seed = candidate;
-        cluster = around;
-      }
+        seed === -1 ||
+        (count[candidate] ?? 0) > (count[seed] ?? 0) ||
+        ((count[candidate] ?? 0) === (count[seed] ?? 0) &&
+          (unique[candidate]?.text ?? '') < (unique[seed]?.text ?? ''));
+      if (better) seed = candidate;
     }
-    prototypes.push(medoid(unique, cluster, matrix));
+    const cluster = [seed, ...(neighbours[seed] ?? []).filter((j) => remaining.has(j))].sort((a, b) => a - b);
     for (const member of cluster) remaining.delete(member);
+    for (const member of cluster) for (const j of neighbours[member] ?? []) count[j] = (count[j] ?? 0) - 1;
+    prototypes.push(medoid(unique, cluster, matrix));
   }
   prototypes.sort(
     (a, b) =>

@@ -2,6 +2,7 @@
 // groups and group_margin metrics, and the cosine rescaling of the built-in model.
 import { describe, expect, it } from 'vitest';
 import { cosine } from '../../../../src/ml/vector-math.ts';
+import { seededRandom } from '../../../../src/seeded-random.ts';
 import { ruleConfidence, summarise } from '../../../../src/signals/kb/kb-scoring.ts';
 import {
   type KnowledgeBaseDocument,
@@ -49,6 +50,44 @@ describe('prototypes', () => {
       ['b', 3],
       ['d', 1],
     ]);
+  });
+
+  it('clusters like the peer’s greedy pass (largest remaining cluster first) on a larger random bank', () => {
+    const random = seededRandom(7);
+    const centres = [0, 1, 2, 3].map(() => Array.from({ length: 8 }, () => random() - 0.5));
+    const bank = Array.from({ length: 80 }, (_, i) => {
+      const centre = centres[i % 4] as number[];
+      const v = centre.map((c) => c + (random() - 0.5) * 0.3);
+      const norm = Math.hypot(...v);
+      return { text: `e${String(i).padStart(2, '0')}`, vector: Float32Array.from(v.map((x) => x / norm)) };
+    });
+    const settings = {
+      ...PROTOTYPE_SCORING_DEFAULTS,
+      cluster_similarity_threshold: 0.95,
+      max_prototypes: 1000,
+    };
+    const vectorAt = (i: number) => bank[i]?.vector ?? new Float32Array(0);
+    const textAt = (i: number) => bank[i]?.text ?? '';
+    // The peer's algorithm, written plainly: each round, the seed whose cluster among the remaining exemplars is
+    // largest (ties: the smaller text) takes its cluster.
+    const remaining = new Set(bank.map((_, i) => i));
+    const expected: number[] = [];
+    while (remaining.size > 0) {
+      let best: number[] = [];
+      let seed = -1;
+      for (const i of remaining) {
+        const cluster = [...remaining].filter((j) => j === i || cosine(vectorAt(i), vectorAt(j)) >= 0.95);
+        if (cluster.length > best.length || (cluster.length === best.length && textAt(i) < textAt(seed))) {
+          best = cluster;
+          seed = i;
+        }
+      }
+      expected.push(best.length);
+      for (const j of best) remaining.delete(j);
+    }
+    const prototypes = buildPrototypes(bank, settings, cosine);
+    expect(prototypes.map((p) => p.clusterSize)).toEqual([...expected].sort((a, b) => b - a));
+    expect(prototypes.reduce((sum, p) => sum + p.clusterSize, 0)).toBe(80);
   });
 
   it('keeps at most max_prototypes, and every distinct exemplar when prototype scoring is off', () => {

@@ -1,5 +1,6 @@
 // Checks `routing.projections` against the policy's signals and compiles it (see projections.ts for the semantics).
 import { closest, type IssueCollector, type PathSegment } from '../policy/issues.ts';
+import { kbMetricMatchName } from '../signals/kb.ts';
 import type { ProjectionScoreInputDocument, ProjectionsDocument } from './projection-schema.ts';
 import {
   type CompiledBand,
@@ -26,6 +27,8 @@ export interface ProjectionSignals {
   readonly names: ReadonlyMap<string, ReadonlySet<string>>;
   /** Every condition type the router knows, defined in this policy or not. */
   readonly knownTypes: ReadonlySet<string>;
+  /** Knowledge bases some `kb` rule reads: the kb family reports their metrics (`kb_metric` inputs). */
+  readonly knowledgeBases?: ReadonlySet<string>;
 }
 
 export interface ProjectionCompilation {
@@ -161,6 +164,7 @@ function compileScores(
         inputTypes.add(one.key.slice(0, one.key.indexOf(':')));
         inputKeys.add(one.key);
       }
+      if (one?.kind === 'kb_metric') inputTypes.add('kb');
       return one ? [one] : [];
     });
     return { name: score.name, inputs };
@@ -188,8 +192,14 @@ function compileInput(
         `kb_metric input ${input.kb}/${input.metric} always reads 0: this policy runs no kb signal family`,
         'define the knowledge base under routing.signals.kb, or remove the input',
       );
+    } else if (signals.knowledgeBases !== undefined && !signals.knowledgeBases.has(input.kb)) {
+      issues.warning(
+        path,
+        `kb_metric input ${input.kb}/${input.metric} always reads 0: no routing.signals.kb rule reads knowledge base '${input.kb}'`,
+        'the kb family reports the metrics of the knowledge bases its rules read: add a rule for it, or fix the name',
+      );
     }
-    return { kind: 'kb_metric', key: `${KB_METRIC}:${input.kb}:${input.metric}`.toLowerCase(), weight };
+    return { kind: 'kb_metric', key: signalKey('kb', kbMetricMatchName(input.kb, input.metric)), weight };
   }
   if (input.value_source === 'score') {
     issues.error(

@@ -29,7 +29,7 @@ export type CompiledScoreInput =
       readonly match: number;
       readonly miss: number;
     }
-  /** A knowledge-base metric; 0 until a kb family reports it (as a match `kb_metric:<kb>:<metric>` with a value). */
+  /** A knowledge-base metric; 0 unless the kb family reports it (a match `kb_metric:<kb>:<metric>` with a value). */
   | { readonly kind: 'kb_metric'; readonly key: string; readonly weight: number }
   /** Another score's value. */
   | { readonly kind: 'score'; readonly name: string; readonly weight: number };

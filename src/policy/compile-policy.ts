@@ -26,6 +26,7 @@ import { UNSUPPORTED_SELECTION_ALGORITHMS } from '../selection/algorithms/unsupp
 import { compileLooperSettings } from '../selection/looper/looper-settings.ts';
 import { selectionAlgorithms } from '../selection/model-selector.ts';
 import { familiesByConditionType, familiesByKey } from '../signals/index.ts';
+import { knowledgeBasesReadBy } from '../signals/kb.ts';
 import { composerLeafTypes, familyComposers } from '../signals/signal-composers.ts';
 import { type FamilyEvaluator, SignalEngine } from '../signals/signal-engine.ts';
 import {
@@ -63,7 +64,7 @@ import { reportRuleWarning, reportUnsupportedPlugin } from './unsupported.ts';
 import { convertV03, isV03Document, v03DocumentSchema } from './vsr-v03.ts';
 
 /** Families of vLLM Semantic Router's language that need ML models, which arrive in a later version. */
-const ML_FAMILIES = new Set(['preferences', 'modality', 'kb', 'safety', 'input_modality']);
+const ML_FAMILIES = new Set(['preferences', 'modality', 'safety', 'input_modality']);
 
 export interface CompileOptions {
   readonly file: string;
@@ -629,6 +630,7 @@ async function buildSignalEngine(
         ...(options.sessionPool !== undefined && { sessionPool: options.sessionPool }),
         ...(options.builtinModelsDir !== undefined && { builtinModelsDir: options.builtinModelsDir }),
         ...(options.similarityModel !== undefined && { similarityModel: options.similarityModel }),
+        knowledgeBases: doc.knowledge_bases,
       });
       for (const w of evaluator.warnings ?? [])
         reportRuleWarning(
@@ -750,7 +752,11 @@ function parseRoutingSignals(doc: PolicyDocument, issues: IssueCollector): Signa
   const signals = parseSignals(doc, issues);
   signals.projections = compileProjections(
     doc.routing.projections,
-    { names: signals.names, knownTypes: new Set(familiesByConditionType.keys()) },
+    {
+      names: signals.names,
+      knownTypes: new Set(familiesByConditionType.keys()),
+      knowledgeBases: knowledgeBasesReadBy(signals.rules.get('kb')),
+    },
     issues,
   );
   return signals;

@@ -5,6 +5,7 @@ import { type LeafPredicate, leafPredicateSchema } from '../decisions/leaf-predi
 import { projectionsSchema } from '../decisions/projection-schema.ts';
 import { POOL_STATE_DEFAULTS } from '../pools/pool-state.ts';
 import { looperSettingsSchema } from '../selection/looper/looper-settings.ts';
+import { knowledgeBasesSchema } from '../signals/kb/knowledge-base-schema.ts';
 import { STATE_STORE_DEFAULTS, stateStoreSchema } from '../state/state-config.ts';
 import { byteCountSchema, tokenCountSchema } from './units.ts';
 
@@ -339,6 +340,8 @@ export const policySchema = z.strictObject({
   entrypoints: z.array(entrypointSchema).default([]),
   /** Routing profiles, each chosen by the request's model name through `entrypoints`. */
   recipes: z.array(recipeSchema).default([]),
+  /** Knowledge bases the `kb` signal family reads (vLLM Semantic Router `global.model_catalog.kbs`). */
+  knowledge_bases: knowledgeBasesSchema.default([]),
 });
 
 export type PolicyDocument = z.infer<typeof policySchema>;

@@ -121,6 +121,7 @@ export function convertV03(doc: z.infer<typeof v03DocumentSchema>): Record<strin
   const globalStrategy = pick(doc.global, ['router', 'strategy']);
   const looper = looperFromV03(doc.global);
   const routingStrategy = strategy ?? (typeof globalStrategy === 'string' ? globalStrategy : undefined);
+  const knowledgeBases = pick(doc.global, ['model_catalog', 'kbs']);
   return {
     version: 'v1',
     auto_model_names: autoModelNames(doc.global),
@@ -142,5 +143,6 @@ export function convertV03(doc: z.infer<typeof v03DocumentSchema>): Record<strin
     routing: { ...routing, ...(routingStrategy && { strategy: routingStrategy }) },
     ...(doc.entrypoints && { entrypoints: doc.entrypoints }),
     ...(doc.recipes && { recipes: doc.recipes }),
+    ...(knowledgeBases !== undefined && { knowledge_bases: knowledgeBases }),
   };
 }

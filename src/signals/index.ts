@@ -8,6 +8,7 @@ import { embeddingsFamily } from './embeddings.ts';
 import { eventsFamily } from './events.ts';
 import { factCheckFamily } from './fact-check.ts';
 import { jailbreakFamily } from './jailbreak.ts';
+import { kbFamily } from './kb.ts';
 import { keywordsFamily } from './keywords.ts';
 import { languageFamily } from './language.ts';
 import { metadataFamily } from './metadata.ts';
@@ -36,6 +37,7 @@ export const signalFamilies: readonly SignalFamily[] = [
   reaskFamily,
   userFeedbackFamily,
   factCheckFamily,
+  kbFamily,
 ] as SignalFamily[];
 
 export const familiesByKey: ReadonlyMap<string, SignalFamily> = new Map(

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { OnnxSessionPool } from '../ml/onnx-session-pool.ts';
 import type { OnError } from '../policy/policy-schema.ts';
 import type { RequestContext } from '../request/request-context.ts';
+import type { KnowledgeBaseDocument } from './kb/knowledge-base-schema.ts';
 import type { SignalRun } from './text-scan.ts';
 
 /** One rule of a family that matched a request. Heuristic families report confidence 1. */
@@ -68,6 +69,8 @@ export interface SignalDeps {
    * `lexical` for vLLM Semantic Router files, whose thresholds are written for a sentence encoder's scale.
    */
   readonly similarityModel?: string;
+  /** The policy's `knowledge_bases` (the `kb` family falls back to built-in ones for names not defined here). */
+  readonly knowledgeBases?: readonly KnowledgeBaseDocument[];
 }
 
 export interface SignalRule {

@@ -1,12 +1,13 @@
 // The contract every signal family in the registry must honour (STYLE.md point 5): whatever text a client sends
 // (empty, 1 MB, binary garbage, lone surrogates, non-Latin scripts, emoji), evaluate returns the family's own
 // rule names with confidences in [0, 1] and never throws; and malformed rule configs are rejected at load.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestContext } from '../../../src/request/request-context.ts';
 import { signalFamilies } from '../../../src/signals/index.ts';
+import { knowledgeBaseSchema } from '../../../src/signals/kb/knowledge-base-schema.ts';
 import {
   referenceNames,
   type SignalEvaluator,
@@ -17,8 +18,32 @@ import { type ContextInput, contextFor } from '../../helpers/request-context.ts'
 import { writeTinyEmbedding } from '../training/embedding/tiny-embedding.ts';
 import { DOMAIN_SPEC, GUARD_SPEC, JAILBREAK_SPEC, writeTinyModel } from './ml/tiny-models.ts';
 
+/** A two-label knowledge base for the `kb` family, written here (it embeds with the built-in model). */
+const kbDir = mkdtempSync(path.join(tmpdir(), 'signal-contract-kb-'));
+afterAll(() => rmSync(kbDir, { recursive: true, force: true }));
+writeFileSync(
+  path.join(kbDir, 'labels.json'),
+  JSON.stringify({
+    labels: {
+      math: { exemplars: ['prove the theorem about polynomials', 'solve the integral equation'] },
+      cooking: { exemplars: ['bake the bread for an hour', 'season the soup with salt'] },
+    },
+  }),
+);
+
 const deps = {
   policyDir: '.',
+  knowledgeBases: [
+    knowledgeBaseSchema.parse({
+      name: 'contract_kb',
+      source: { path: kbDir },
+      threshold: 0.5,
+      groups: { stem: ['math'], home: ['cooking'] },
+      metrics: [
+        { name: 'stem_vs_home', type: 'group_margin', positive_group: 'stem', negative_group: 'home' },
+      ],
+    }),
+  ],
   identity: { userIdHeader: 'x-authz-user-id', userGroupsHeader: 'x-authz-user-groups' },
 };
 
@@ -210,6 +235,22 @@ const cases: Record<string, ContractCase> = {
     ],
     matching: { input: { text: 'prove this polynomial theorem' }, expected: ['math', 'any_topic'] },
   },
+  kb: {
+    rules: [
+      { name: 'math_best', kb: 'contract_kb', target: { kind: 'label', value: 'math' }, match: 'best' },
+      { name: 'home_best', kb: 'contract_kb', target: { kind: 'group', value: 'home' }, match: 'best' },
+    ],
+    matching: {
+      input: { text: 'prove this polynomial theorem' },
+      // The family also reports the knowledge base's metrics (read by projection kb_metric inputs).
+      expected: [
+        'math_best',
+        'kb_metric:contract_kb:best_score',
+        'kb_metric:contract_kb:best_matched_score',
+        'kb_metric:contract_kb:stem_vs_home',
+      ],
+    },
+  },
   complexity: {
     rules: [
       {
@@ -327,7 +368,8 @@ function expectWellFormed(matches: unknown, allowed: readonly string[]): void {
   expect(Array.isArray(matches)).toBe(true);
   const list = matches as readonly { name: unknown; confidence: unknown }[];
   for (const match of list) {
-    expect(allowed).toContain(match.name);
+    // The kb family reports its knowledge bases' metrics next to its rules.
+    if (!String(match.name).startsWith('kb_metric:')) expect(allowed).toContain(match.name);
     expect(typeof match.confidence).toBe('number');
     expect(match.confidence as number).toBeGreaterThanOrEqual(0);
     expect(match.confidence as number).toBeLessThanOrEqual(1);
@@ -754,6 +796,20 @@ const badConfigs: readonly BadConfig[] = [
     rule: { name: '' },
     path: 'name',
     message: '>=1',
+  },
+  {
+    family: 'kb',
+    why: 'unknown match mode',
+    rule: { name: 'k', kb: 'privacy_kb', target: { kind: 'label', value: 'pii' }, match: 'top' },
+    path: 'match',
+    message: 'best or threshold',
+  },
+  {
+    family: 'kb',
+    why: 'unknown target kind',
+    rule: { name: 'k', kb: 'privacy_kb', target: { kind: 'labels', value: 'pii' } },
+    path: 'target.kind',
+    message: 'label or group',
   },
 ];
 

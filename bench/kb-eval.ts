@@ -5,7 +5,7 @@
 //  - privacy_kb leave-one-out over its exemplars (best label, group of the best label), and how often benign
 //    AlpacaEval prompts land in the privacy_policy / security_containment groups.
 // Usage: node --import tsx bench/kb-eval.ts [--data ../shared/data] [--config ../shared/vsr-config]
-//        [--floor 0.6] [--per-category 150]
+//        [--floor 0.6] [--per-category 150] [--model embedding|lexical]
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadEmbedder, type TextEmbeddingModel } from '../src/ml/embedding/text-embedder.ts';
@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     data: { type: 'string', default: '../shared/data' },
     config: { type: 'string', default: '../shared/vsr-config' },
     floor: { type: 'string' },
+    model: { type: 'string', default: 'embedding' },
     'per-category': { type: 'string', default: '150' },
   },
 });
@@ -37,7 +38,7 @@ const dataDir = path.resolve(args.data);
 const configDir = path.resolve(args.config);
 const floor = args.floor === undefined ? SIMILARITY_FLOOR : Number(args.floor);
 const perCategory = Number(args['per-category']);
-const similarity: Similarity = (a, b) => rescaleCosine(cosine(a, b), floor);
+let similarity: Similarity = (a, b) => rescaleCosine(cosine(a, b), floor);
 
 const pct = (n: number, d: number) => (d === 0 ? 'n/a' : `${((100 * n) / d).toFixed(1)} %`);
 const quantile = (values: number[], q: number) => {
@@ -89,8 +90,10 @@ const groupOf = (kb: KnowledgeBaseDocument, label: string | undefined, groups: r
 async function main(): Promise<void> {
   const embedder = await loadEmbedder(
     defaultSessionPool(),
-    path.join(BUILTIN_MODELS_DIR, 'embedding', 'model.onnx'),
+    path.join(BUILTIN_MODELS_DIR, args.model, 'model.onnx'),
   );
+  const { calibrate } = embedder;
+  if (calibrate) similarity = (a, b) => calibrate(cosine(a, b));
   const mmluKb = BUILTIN_KNOWLEDGE_BASES.get('mmlu_kb') as KnowledgeBaseDocument;
   const privacyKb = BUILTIN_KNOWLEDGE_BASES.get('privacy_kb') as KnowledgeBaseDocument;
   const mmluExemplars = loadLabelsManifest(mmluKb, configDir).labels;

@@ -37,11 +37,13 @@ export interface RuleEmbedders {
 export async function loadRuleEmbedders(
   specs: readonly (string | undefined)[],
   deps: SignalDeps,
-  builtin: string = BUILTIN_EMBEDDING_MODEL,
+  builtin: string | readonly string[] = BUILTIN_EMBEDDING_MODEL,
 ): Promise<RuleEmbedders> {
   const builtinDir = deps.builtinModelsDir ?? BUILTIN_MODELS_DIR;
+  const builtinOf = (ruleIndex: number) =>
+    typeof builtin === 'string' ? builtin : (builtin[ruleIndex] ?? BUILTIN_EMBEDDING_MODEL);
   const files = await Promise.all(
-    specs.map((spec) => resolveModelFile(spec, deps.policyDir, builtin, builtinDir)),
+    specs.map((spec, k) => resolveModelFile(spec, deps.policyDir, builtinOf(k), builtinDir)),
   );
   let loaded: Map<string, TextEmbeddingModel>;
   try {
@@ -49,7 +51,7 @@ export async function loadRuleEmbedders(
   } catch (error) {
     throw modelFileRuleError(error, files, (ruleIndex) => specs[ruleIndex] === undefined, {
       kind: 'an embedding',
-      builtin,
+      builtin: typeof builtin === 'string' ? builtin : [...new Set(builtin)].join(' / '),
     });
   }
   const byRule = files.map((file) => loaded.get(file) as TextEmbeddingModel);

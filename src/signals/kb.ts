@@ -5,8 +5,14 @@
 import { z } from 'zod';
 import type { TextEmbeddingModel } from '../ml/embedding/text-embedder.ts';
 import { cosine } from '../ml/vector-math.ts';
-import { clampUnit, closeEmbedders, embedLastUserText, loadRuleEmbedders } from './embeddings.ts';
-import { BUILTIN_KNOWLEDGE_BASES } from './kb/builtin-knowledge-bases.ts';
+import {
+  clampUnit,
+  closeEmbedders,
+  embedLastUserText,
+  loadRuleEmbedders,
+  similarityModelOf,
+} from './embeddings.ts';
+import { BUILTIN_KNOWLEDGE_BASE_MODELS, BUILTIN_KNOWLEDGE_BASES } from './kb/builtin-knowledge-bases.ts';
 import { type KnowledgeBaseResult, ruleConfidence, summarise } from './kb/kb-scoring.ts';
 import {
   KnowledgeBaseSourceError,
@@ -93,6 +99,17 @@ interface ResolvedKnowledgeBases {
   readonly manifests: ReadonlyMap<string, LoadedManifest>;
 }
 
+/**
+ * The built-in model a knowledge base naming none embeds with: the one measured best for a built-in knowledge base,
+ * else the policy's similarity model (the lexical one for vLLM Semantic Router files).
+ */
+function defaultModelOf(name: string, resolved: ResolvedKnowledgeBases, deps: SignalDeps): string {
+  const builtin = BUILTIN_KNOWLEDGE_BASES.get(name);
+  if (builtin !== undefined && resolved.definitions.get(name) === builtin)
+    return BUILTIN_KNOWLEDGE_BASE_MODELS.get(name) ?? similarityModelOf(deps);
+  return similarityModelOf(deps);
+}
+
 /** Finds each rule's knowledge base and reads its manifest; every problem is a RuleConfigError of the rule. */
 function resolveKnowledgeBases(rules: readonly KbRule[], deps: SignalDeps): ResolvedKnowledgeBases {
   const defined = new Map((deps.knowledgeBases ?? []).map((kb) => [kb.name, kb]));
@@ -159,7 +176,11 @@ async function buildKnowledgeBases(
     const kb = resolved.definitions.get(name) as KnowledgeBaseDocument;
     const embedder = embedderOf.get(name) as TextEmbeddingModel;
     const floor = kb.similarity_floor ?? (kb.model === undefined ? SIMILARITY_FLOOR : 0);
-    const similarity: Similarity = (a, b) => rescaleCosine(cosine(a, b), floor);
+    const { calibrate } = embedder;
+    const similarity: Similarity =
+      calibrate && kb.similarity_floor === undefined
+        ? (a, b) => calibrate(cosine(a, b))
+        : (a, b) => rescaleCosine(cosine(a, b), floor);
     const table = vectors.get(embedder);
     const labels = new Map<string, readonly Prototype[]>();
     for (const [label, exemplars] of manifest.labels) {
@@ -189,6 +210,7 @@ export const kbFamily = defineSignalFamily<KbRule>({
     const embedders = await loadRuleEmbedders(
       rules.map((rule) => resolved.definitions.get(rule.kb)?.model),
       deps,
+      rules.map((rule) => defaultModelOf(rule.kb, resolved, deps)),
     );
     let knowledgeBases: Map<string, LoadedKnowledgeBase>;
     try {

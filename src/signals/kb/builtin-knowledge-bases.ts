@@ -73,3 +73,14 @@ const mmluKb = knowledgeBaseSchema.parse({
 export const BUILTIN_KNOWLEDGE_BASES: ReadonlyMap<string, KnowledgeBaseDocument> = new Map(
   [privacyKb, mmluKb].map((kb) => [kb.name, kb]),
 );
+
+/**
+ * The built-in model each built-in knowledge base embeds with when it names none, the better one measured by
+ * bench/kb-eval.ts (docs/signals-kb.md): privacy_kb's exemplars are told apart by their wording (lexical model:
+ * leave-one-out 43.6 % vs 14.8 %, benign prompts over threshold 25 % vs 90 %), mmlu_kb's by topic (the topic
+ * encoder was trained on these domains: best label 64.4 % vs 40.3 %).
+ */
+export const BUILTIN_KNOWLEDGE_BASE_MODELS: ReadonlyMap<string, string> = new Map([
+  ['privacy_kb', 'lexical'],
+  ['mmlu_kb', 'embedding'],
+]);

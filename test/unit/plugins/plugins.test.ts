@@ -69,7 +69,9 @@ describe('plugin registry', () => {
       'block',
       'fast_response',
       'header_mutation',
+      'request_params',
       'system_prompt',
+      'tools',
     ]);
     for (const [name, definition] of PLUGINS) {
       expect(definition.name).toBe(name);

@@ -8,6 +8,7 @@ import { headerMutationPlugin } from './header-mutation.ts';
 import type { PluginDefinition } from './plugin.ts';
 import { requestParamsPlugin } from './request-params/request-params.ts';
 import { systemPromptPlugin } from './system-prompt.ts';
+import { toolSelectionPlugin } from './tool-selection/tool-selection-plugin.ts';
 import { toolsPlugin } from './tools/tools-plugin.ts';
 
 export const PLUGINS: ReadonlyMap<string, PluginDefinition<never>> = extensionRegistry([
@@ -17,6 +18,7 @@ export const PLUGINS: ReadonlyMap<string, PluginDefinition<never>> = extensionRe
   headerMutationPlugin,
   requestParamsPlugin,
   toolsPlugin,
+  toolSelectionPlugin,
 ] as PluginDefinition<never>[]);
 
 /** vLLM Semantic Router plugin types a policy may carry that this router does not implement yet. */
@@ -28,7 +30,6 @@ export const UNSUPPORTED_PLUGIN_TYPES: ReadonlySet<string> = new Set([
   'router_replay',
   'memory',
   'rag',
-  'tool_selection',
   'context_compression',
   'shadow_dispatch',
   ...EXTERNAL_BACKEND_PLUGIN_TYPES,

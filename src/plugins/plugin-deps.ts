@@ -10,7 +10,15 @@ export interface PluginDeps {
   readonly builtinModelsDir?: string;
   /** A policy warning at `configuration.<field...>` of this plugin. */
   warn(field: readonly (string | number)[], message: string, hint?: string): void;
+  /** A policy error at `configuration.<field...>`: the policy does not load. */
+  error(field: readonly (string | number)[], message: string, hint?: string): void;
 }
 
-/** Deps for plugins created outside a policy load (tests, tools): the working directory, warnings dropped. */
-export const STANDALONE_PLUGIN_DEPS: PluginDeps = { policyDir: process.cwd(), warn: () => undefined };
+/** Deps for plugins created outside a policy load (tools): the working directory, warnings dropped, errors thrown. */
+export const STANDALONE_PLUGIN_DEPS: PluginDeps = {
+  policyDir: process.cwd(),
+  warn: () => undefined,
+  error: (field, message) => {
+    throw new Error(`configuration.${field.join('.')}: ${message}`);
+  },
+};

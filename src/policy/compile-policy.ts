@@ -348,6 +348,7 @@ function pluginDeps(options: CompileOptions, issues: IssueCollector, pluginPath:
     ...(options.sessionPool !== undefined && { sessionPool: options.sessionPool }),
     ...(options.builtinModelsDir !== undefined && { builtinModelsDir: options.builtinModelsDir }),
     warn: (field, message, hint) => issues.warning([...pluginPath, 'configuration', ...field], message, hint),
+    error: (field, message, hint) => issues.error([...pluginPath, 'configuration', ...field], message, hint),
   };
 }
 

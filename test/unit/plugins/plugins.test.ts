@@ -71,6 +71,7 @@ describe('plugin registry', () => {
       'header_mutation',
       'request_params',
       'system_prompt',
+      'tool_selection',
       'tools',
     ]);
     for (const [name, definition] of PLUGINS) {

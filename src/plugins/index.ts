@@ -2,6 +2,7 @@
 // warning for the vLLM Semantic Router plugins this router does not implement yet).
 import { extensionRegistry } from '../extension.ts';
 import { blockPlugin } from './block.ts';
+import { contextCompressionPlugin } from './context-compression/context-compression-plugin.ts';
 import { EXTERNAL_BACKEND_PLUGIN_TYPES } from './external-backend-plugins.ts';
 import { fastResponsePlugin } from './fast-response.ts';
 import { headerMutationPlugin } from './header-mutation.ts';
@@ -19,6 +20,7 @@ export const PLUGINS: ReadonlyMap<string, PluginDefinition<never>> = extensionRe
   requestParamsPlugin,
   toolsPlugin,
   toolSelectionPlugin,
+  contextCompressionPlugin,
 ] as PluginDefinition<never>[]);
 
 /** vLLM Semantic Router plugin types a policy may carry that this router does not implement yet. */
@@ -30,7 +32,6 @@ export const UNSUPPORTED_PLUGIN_TYPES: ReadonlySet<string> = new Set([
   'router_replay',
   'memory',
   'rag',
-  'context_compression',
   'shadow_dispatch',
   ...EXTERNAL_BACKEND_PLUGIN_TYPES,
 ]);

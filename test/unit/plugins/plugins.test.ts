@@ -67,6 +67,7 @@ describe('plugin registry', () => {
   it('lists every built-in plugin under its name, with a config schema and a factory', () => {
     expect([...PLUGINS.keys()].sort()).toEqual([
       'block',
+      'context_compression',
       'fast_response',
       'header_mutation',
       'request_params',

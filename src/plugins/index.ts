@@ -6,6 +6,7 @@ import { contextCompressionPlugin } from './context-compression/context-compress
 import { EXTERNAL_BACKEND_PLUGIN_TYPES } from './external-backend-plugins.ts';
 import { fastResponsePlugin } from './fast-response.ts';
 import { headerMutationPlugin } from './header-mutation.ts';
+import { memoryPlugin } from './memory/memory-plugin.ts';
 import type { PluginDefinition } from './plugin.ts';
 import { requestParamsPlugin } from './request-params/request-params.ts';
 import { systemPromptPlugin } from './system-prompt.ts';
@@ -21,6 +22,7 @@ export const PLUGINS: ReadonlyMap<string, PluginDefinition<never>> = extensionRe
   toolsPlugin,
   toolSelectionPlugin,
   contextCompressionPlugin,
+  memoryPlugin,
 ] as PluginDefinition<never>[]);
 
 /** vLLM Semantic Router plugin types a policy may carry that this router does not implement yet. */
@@ -30,7 +32,6 @@ export const UNSUPPORTED_PLUGIN_TYPES: ReadonlySet<string> = new Set([
   'hallucination',
   'response_jailbreak',
   'router_replay',
-  'memory',
   'rag',
   'shadow_dispatch',
   ...EXTERNAL_BACKEND_PLUGIN_TYPES,

@@ -6,6 +6,7 @@ import type { HeaderPair } from '../mutations.ts';
 import type { CompiledModel, CompiledModelRef, CompiledPool } from '../policy/policy.ts';
 import type { RequestContext } from '../request/request-context.ts';
 import type { SignalReport } from '../signals/signal-engine.ts';
+import type { SharedStore } from '../state/shared-store.ts';
 import type { PluginDeps } from './plugin-deps.ts';
 
 export type PluginPhase = 'request' | 'response_headers' | 'response_body' | 'stream_end';
@@ -36,6 +37,8 @@ export interface RequestPhaseContext {
   readonly signals: SignalReport | undefined;
   readonly decision: { readonly name: string; readonly confidence: number };
   readonly modelRefs: readonly CompiledModelRef[];
+  /** The state store replicas share (plugins that keep per-user state); absent outside the router. */
+  readonly store?: SharedStore;
 }
 
 /** The upstream's answer as the response stage has read it so far. */

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { planRoute, rewrittenBody } from '../../src/pipeline.ts';
+import { planRoute, type RouterDeps, rewrittenBody } from '../../src/pipeline.ts';
 import { compilePolicyText, type LoadOptions } from '../../src/policy/load-policy.ts';
 import type { Policy } from '../../src/policy/policy.ts';
 import type { CallerIdentity } from '../../src/request/identity.ts';
@@ -48,6 +48,8 @@ export interface UpstreamRequest {
   readonly body: Record<string, unknown>;
   readonly path?: string;
   readonly identity?: CallerIdentity;
+  /** The router's state (its store); fresh per call when absent. */
+  readonly deps?: RouterDeps;
 }
 
 /** The JSON body the router would send upstream for `request` under `policy`. */
@@ -68,6 +70,6 @@ export async function upstreamBody(
     bodyBytes: bytes,
     identity: request.identity,
   });
-  const plan = await planRoute(policy, context);
+  const plan = await planRoute(policy, context, undefined, request.deps);
   return JSON.parse(rewrittenBody(plan, context).toString('utf8')) as Record<string, unknown>;
 }

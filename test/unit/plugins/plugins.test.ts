@@ -70,6 +70,7 @@ describe('plugin registry', () => {
       'context_compression',
       'fast_response',
       'header_mutation',
+      'memory',
       'request_params',
       'system_prompt',
       'tool_selection',

@@ -43,7 +43,46 @@ export function pluginEmbedder(deps: Pick<PluginDeps, 'sessionPool' | 'builtinMo
   };
 }
 
-/** Cosine similarity of the request's last user message to each text (empty when the request has no user text). */
+/** Candidate texts (tool descriptions, database entries) recur on every request: their vectors are kept. */
+const CANDIDATE_CACHE_SIZE = 4096;
+const candidateVectors = new WeakMap<TextEmbeddingModel, Map<string, Float32Array>>();
+
+/** Embeddings of `texts`, from a bounded per-model cache (least recently used dropped first). */
+export async function embedCandidateTexts(
+  model: TextEmbeddingModel,
+  texts: readonly string[],
+): Promise<Float32Array[]> {
+  let cache = candidateVectors.get(model);
+  if (!cache) {
+    cache = new Map();
+    candidateVectors.set(model, cache);
+  }
+  const missing = [...new Set(texts.filter((text) => !cache.has(text)))];
+  if (missing.length > 0) {
+    const vectors = await model.embed(missing);
+    missing.forEach((text, index) => {
+      const vector = vectors[index];
+      if (vector !== undefined) cache.set(text, vector);
+    });
+  }
+  return texts.map((text) => {
+    const vector = cache.get(text) ?? new Float32Array(model.dim);
+    cache.delete(text);
+    cache.set(text, vector);
+    return vector;
+  });
+}
+
+function trimCache(model: TextEmbeddingModel): void {
+  const cache = candidateVectors.get(model);
+  if (!cache) return;
+  for (const key of cache.keys()) {
+    if (cache.size <= CANDIDATE_CACHE_SIZE) break;
+    cache.delete(key);
+  }
+}
+
+/** Cosine similarity of the request's last user message to each text (undefined when the request has no user text). */
 export async function similarityToLastUser(
   embedder: PluginEmbedder,
   request: RequestContext,
@@ -52,6 +91,7 @@ export async function similarityToLastUser(
   const model = await embedder.model();
   const query = await embedLastUserText(request, model);
   if (query === undefined) return undefined;
-  const vectors = await model.embed(texts);
+  const vectors = await embedCandidateTexts(model, texts);
+  trimCache(model);
   return vectors.map((v) => cosine(query, v));
 }

@@ -36,17 +36,25 @@ function clampField(body: Record<string, unknown>, field: string, limit: number)
   if (typeof value === 'number' && value > limit) body[field] = limit;
 }
 
-/** Applies the limits to a request body of `api` (top-level members only). */
+/** Fields of the client's body that `api` does not define. */
+export function unknownParameters(api: LlmApi, clientBody: Readonly<Record<string, unknown>>): string[] {
+  const known = KNOWN_PARAMETERS[api];
+  return Object.keys(clientBody).filter((name) => !known.has(name));
+}
+
+/**
+ * Applies the limits to a request body of `api` (top-level members only). `unknown` are the client's fields to drop
+ * for `strip_unknown`: computed on the client's body, so fields the router itself writes (a reasoning switch at a
+ * model's own parameter path) survive.
+ */
 export function applyRequestParams(
   api: LlmApi,
   body: Record<string, unknown>,
   config: RequestParamsConfig,
+  unknown: readonly string[] = [],
 ): void {
   for (const name of config.blocked_params) delete body[name];
-  if (config.strip_unknown) {
-    const known = KNOWN_PARAMETERS[api];
-    for (const name of Object.keys(body)) if (!known.has(name)) delete body[name];
-  }
+  for (const name of unknown) delete body[name];
   if (config.max_tokens_limit !== undefined) {
     const fields = OUTPUT_TOKEN_FIELDS[api];
     for (const field of fields) clampField(body, field, config.max_tokens_limit);
@@ -68,7 +76,13 @@ export const requestParamsPlugin: PluginDefinition<RequestParamsConfig> = {
     plugin('request_params', {
       onRequest: ({ request }) => ({
         kind: 'rewrite',
-        patchBody: (body) => applyRequestParams(request.request.api, body, config),
+        patchBody: (body) =>
+          applyRequestParams(
+            request.request.api,
+            body,
+            config,
+            config.strip_unknown ? unknownParameters(request.request.api, request.request.body) : [],
+          ),
       }),
     }),
 };

@@ -1,6 +1,8 @@
 // request_params: what a route lets a client ask of the model, as the upstream receives it.
 import { afterEach, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { PolicyError } from '../../../src/errors.ts';
+import { compilePolicyText } from '../../../src/policy/load-policy.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
 import { compilePluginPolicy, peerPlugin, upstreamBody } from '../../helpers/peer-plugin-fragment.ts';
 
@@ -74,6 +76,32 @@ describe('request_params plugin', () => {
     });
     expect(body.instructions).toBe('be brief');
     expect(body).not.toHaveProperty('messages');
+  });
+
+  it('drops the client’s unknown fields but keeps the reasoning switch the router writes for the model', async () => {
+    const policy = await compilePolicyText(
+      YAML.stringify({
+        version: 'v1',
+        default_model: 'm',
+        reasoning_families: { custom: { type: 'reasoning_effort', parameter: 'reasoning.effort' } },
+        pools: [{ name: 'p', max_context_tokens: 32768 }],
+        models: [{ name: 'm', pools: ['p'], reasoning_family: 'custom' }],
+        routing: {
+          decisions: [
+            {
+              name: 'all',
+              modelRefs: [{ model: 'm', use_reasoning: true }],
+              plugins: [{ type: 'request_params', configuration: { strip_unknown: true } }],
+            },
+          ],
+        },
+      }),
+      'reasoning.yaml',
+    );
+    opened.push(policy);
+    const body = await upstreamBody(policy, { body: chat({ vendor_flag: true }) });
+    expect(body).not.toHaveProperty('vendor_flag');
+    expect(body.reasoning).toEqual({ effort: 'medium' });
   });
 
   it('rejects an unknown field and a blocked essential parameter at load, with the path', async () => {

@@ -164,6 +164,39 @@ describe('tools plugin', () => {
     ]);
   });
 
+  it('resets a forced removed tool in the Messages and Responses shapes too', async () => {
+    const policy = await policyWith({ mode: 'filtered', block_tools: ['admin.delete'] });
+    const messages = await upstreamBody(policy, {
+      path: '/v1/messages',
+      body: {
+        model: 'auto',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'delete it' }],
+        tools: [
+          { name: 'admin.delete', description: 'Delete an account', input_schema: { type: 'object' } },
+          { name: 'docs.search', description: 'Search the docs', input_schema: { type: 'object' } },
+        ],
+        tool_choice: { type: 'tool', name: 'admin.delete' },
+      },
+    });
+    expect((messages.tools as { name: string }[]).map((t) => t.name)).toEqual(['docs.search']);
+    expect(messages.tool_choice).toEqual({ type: 'auto' });
+    const responses = await upstreamBody(policy, {
+      path: '/v1/responses',
+      body: {
+        model: 'auto',
+        input: 'delete it',
+        tools: [
+          { type: 'function', name: 'admin.delete', parameters: { type: 'object' } },
+          { type: 'web_search' },
+        ],
+        tool_choice: { type: 'function', name: 'admin.delete' },
+      },
+    });
+    expect(responses.tools).toEqual([{ type: 'web_search' }]);
+    expect(responses.tool_choice).toBe('auto');
+  });
+
   it('passthrough forwards the tools as declared', async () => {
     const policy = await policyWith({ mode: 'passthrough', block_tools: ['admin.delete'] });
     const body = await upstreamBody(policy, {

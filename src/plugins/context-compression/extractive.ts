@@ -1,7 +1,7 @@
 // Extractive compression of one long text (a tool's output, an old turn) for a question: its lines (or sentences,
-// for a text of few lines) are scored with BM25 against the question, and the first and last unit plus the
-// best-scoring ones are kept, in their original order, until the token target is reached. Omitted stretches are
-// marked so the model knows something was cut.
+// for a text of few lines) are scored with BM25 against the question; the first and last unit, then the units that
+// match the question best, then their neighbours are kept, in their original order, until the token target is
+// reached. Omitted stretches are marked so the model knows something was cut.
 import { estimateTokens } from '../../request/request-context.ts';
 import { contentWords } from '../relevance.ts';
 
@@ -46,6 +46,22 @@ function truncateToTokens(text: string, tokens: number): string {
   return text.slice(0, end);
 }
 
+/** Each unit's distance (in units) to the nearest kept one. */
+function distancesToKept(count: number, kept: ReadonlySet<number>): number[] {
+  const distance = new Array<number>(count).fill(Number.POSITIVE_INFINITY);
+  let last = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < count; i++) {
+    if (kept.has(i)) last = i;
+    distance[i] = i - last;
+  }
+  last = Number.POSITIVE_INFINITY;
+  for (let i = count - 1; i >= 0; i--) {
+    if (kept.has(i)) last = i;
+    distance[i] = Math.min(distance[i] ?? Number.POSITIVE_INFINITY, last - i);
+  }
+  return distance;
+}
+
 /** `text` cut to at most `targetTokens` (estimated), keeping what answers `query`. */
 export function compressExtractive(text: string, query: string, targetTokens: number): string {
   if (estimateTokens(text) <= targetTokens) return text;
@@ -70,6 +86,13 @@ export function compressExtractive(text: string, query: string, targetTokens: nu
     .filter((index) => (scores[index] ?? 0) > 0)
     .sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b);
   for (const index of ranked) tryKeep(index);
+  // The rest of the budget goes to the context around what was kept: nearest lines first, earlier ones on ties.
+  const distance = distancesToKept(units.length, kept);
+  const rest = units
+    .map((_, index) => index)
+    .filter((index) => !kept.has(index))
+    .sort((a, b) => (distance[a] ?? 0) - (distance[b] ?? 0) || a - b);
+  for (const index of rest) tryKeep(index);
   if (kept.size === 0) return truncateToTokens(text, Math.max(0, targetTokens - markerCost)) + GAP_MARKER;
   const parts: string[] = [];
   let previous = -1;

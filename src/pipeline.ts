@@ -201,6 +201,7 @@ async function routeDecision(
       signals,
       decision: { name: winner.name, confidence },
       modelRefs: winner.modelRefs,
+      store: deps.store,
     };
     for (const plugin of requestPlugins) {
       const pluginMark = record.beginPlugin(plugin.type);

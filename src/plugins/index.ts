@@ -2,16 +2,27 @@
 // warning for the vLLM Semantic Router plugins this router does not implement yet).
 import { extensionRegistry } from '../extension.ts';
 import { blockPlugin } from './block.ts';
+import { contextCompressionPlugin } from './context-compression/context-compression-plugin.ts';
+import { EXTERNAL_BACKEND_PLUGIN_TYPES } from './external-backend-plugins.ts';
 import { fastResponsePlugin } from './fast-response.ts';
 import { headerMutationPlugin } from './header-mutation.ts';
+import { memoryPlugin } from './memory/memory-plugin.ts';
 import type { PluginDefinition } from './plugin.ts';
+import { requestParamsPlugin } from './request-params/request-params.ts';
 import { systemPromptPlugin } from './system-prompt.ts';
+import { toolSelectionPlugin } from './tool-selection/tool-selection-plugin.ts';
+import { toolsPlugin } from './tools/tools-plugin.ts';
 
 export const PLUGINS: ReadonlyMap<string, PluginDefinition<never>> = extensionRegistry([
   blockPlugin,
   fastResponsePlugin,
   systemPromptPlugin,
   headerMutationPlugin,
+  requestParamsPlugin,
+  toolsPlugin,
+  toolSelectionPlugin,
+  contextCompressionPlugin,
+  memoryPlugin,
 ] as PluginDefinition<never>[]);
 
 /** vLLM Semantic Router plugin types a policy may carry that this router does not implement yet. */
@@ -21,11 +32,7 @@ export const UNSUPPORTED_PLUGIN_TYPES: ReadonlySet<string> = new Set([
   'hallucination',
   'response_jailbreak',
   'router_replay',
-  'memory',
   'rag',
-  'request_params',
-  'tools',
-  'tool_selection',
-  'context_compression',
   'shadow_dispatch',
+  ...EXTERNAL_BACKEND_PLUGIN_TYPES,
 ]);

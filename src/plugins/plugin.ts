@@ -6,6 +6,8 @@ import type { HeaderPair } from '../mutations.ts';
 import type { CompiledModel, CompiledModelRef, CompiledPool } from '../policy/policy.ts';
 import type { RequestContext } from '../request/request-context.ts';
 import type { SignalReport } from '../signals/signal-engine.ts';
+import type { SharedStore } from '../state/shared-store.ts';
+import type { PluginDeps } from './plugin-deps.ts';
 
 export type PluginPhase = 'request' | 'response_headers' | 'response_body' | 'stream_end';
 
@@ -35,6 +37,8 @@ export interface RequestPhaseContext {
   readonly signals: SignalReport | undefined;
   readonly decision: { readonly name: string; readonly confidence: number };
   readonly modelRefs: readonly CompiledModelRef[];
+  /** The state store replicas share (plugins that keep per-user state); absent outside the router. */
+  readonly store?: SharedStore;
 }
 
 /** The upstream's answer as the response stage has read it so far. */
@@ -81,7 +85,8 @@ export interface DecisionPlugin {
   onStreamEnd?(context: ResponsePhaseContext): void | Promise<void>;
 }
 
-export type PluginDefinition<Config = unknown> = ExtensionDefinition<Config, DecisionPlugin>;
+/** A plugin factory receives the load's PluginDeps (policy directory, shared sessions, a warning channel). */
+export type PluginDefinition<Config = unknown> = ExtensionDefinition<Config, DecisionPlugin, PluginDeps>;
 
 /** A plugin's phases from the hooks it has. */
 export function phasesOf(plugin: Omit<DecisionPlugin, 'type' | 'phases'>): ReadonlySet<PluginPhase> {

@@ -14,6 +14,7 @@ import { PolicyError } from '../errors.ts';
 import { ModelFileError, type OnnxSessionPool } from '../ml/onnx-session-pool.ts';
 import { PLUGINS, UNSUPPORTED_PLUGIN_TYPES } from '../plugins/index.ts';
 import type { DecisionPlugin, PluginDefinition } from '../plugins/plugin.ts';
+import type { PluginDeps } from '../plugins/plugin-deps.ts';
 import { metricsEndpointProblem } from '../pools/metrics-scraper.ts';
 import { POOL_STATE_DEFAULTS } from '../pools/pool-state.ts';
 import {
@@ -341,6 +342,17 @@ function compileRuleNode(
   }
 }
 
+/** What a plugin factory gets from the load: the policy's directory, the shared sessions, a warning channel. */
+function pluginDeps(options: CompileOptions, issues: IssueCollector, pluginPath: PathSegment[]): PluginDeps {
+  return {
+    policyDir: options.policyDir,
+    ...(options.sessionPool !== undefined && { sessionPool: options.sessionPool }),
+    ...(options.builtinModelsDir !== undefined && { builtinModelsDir: options.builtinModelsDir }),
+    warn: (field, message, hint) => issues.warning([...pluginPath, 'configuration', ...field], message, hint),
+    error: (field, message, hint) => issues.error([...pluginPath, 'configuration', ...field], message, hint),
+  };
+}
+
 function compilePlugins(
   decision: DecisionDocument,
   path: PathSegment[],
@@ -361,6 +373,7 @@ function compilePlugins(
           [...pluginPath, 'type'],
           issues,
           options.allowUnsupported === true,
+          plugin.configuration,
         );
       } else {
         issues.error(
@@ -373,7 +386,7 @@ function compilePlugins(
     }
     const config = (factory.configSchema as z.ZodType<unknown>).safeParse(plugin.configuration);
     if (!config.success) issues.fromZod(config.error, [...pluginPath, 'configuration']);
-    else plugins.push(factory.create(config.data as never, undefined as never));
+    else plugins.push(factory.create(config.data as never, pluginDeps(options, issues, pluginPath) as never));
   });
   return plugins;
 }

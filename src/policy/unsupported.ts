@@ -1,6 +1,7 @@
 // "No guardrail is ever silently ignored": vLLM Semantic Router plugins this router does not implement are sorted
 // into guardrails (a policy error, downgraded to a warning only with --allow-unsupported), plugins the issue says
 // must be rejected until they exist (the response cache), and the rest (a warning: routing is unchanged).
+import { externalBackendProblem } from '../plugins/external-backend-plugins.ts';
 import type { RuleProblem } from '../signals/signal-family.ts';
 import type { IssueCollector, PathSegment } from './issues.ts';
 
@@ -28,9 +29,10 @@ export function reportUnsupportedPlugin(
   path: readonly PathSegment[],
   issues: IssueCollector,
   allowUnsupported: boolean,
+  configuration: Readonly<Record<string, unknown>> = {},
 ): void {
   const guardrail = UNSUPPORTED_GUARDRAIL_PLUGINS.get(type);
-  const rejected = REJECTED_PLUGINS.get(type);
+  const rejected = REJECTED_PLUGINS.get(type) ?? externalBackendProblem(type, configuration);
   if (guardrail === undefined && rejected === undefined) {
     issues.warning(path, `plugin '${type}' is not supported yet and is ignored`);
     return;

@@ -67,9 +67,14 @@ describe('plugin registry', () => {
   it('lists every built-in plugin under its name, with a config schema and a factory', () => {
     expect([...PLUGINS.keys()].sort()).toEqual([
       'block',
+      'context_compression',
       'fast_response',
       'header_mutation',
+      'memory',
+      'request_params',
       'system_prompt',
+      'tool_selection',
+      'tools',
     ]);
     for (const [name, definition] of PLUGINS) {
       expect(definition.name).toBe(name);

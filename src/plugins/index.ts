@@ -28,4 +28,5 @@ export const UNSUPPORTED_PLUGIN_TYPES: ReadonlySet<string> = new Set([
   'tool_selection',
   'context_compression',
   'shadow_dispatch',
+  'image_gen',
 ]);

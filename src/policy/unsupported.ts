@@ -14,6 +14,10 @@ export const UNSUPPORTED_GUARDRAIL_PLUGINS: ReadonlyMap<string, string> = new Ma
 const REJECTED_PLUGINS: ReadonlyMap<string, string> = new Map([
   ['response_cache', 'the semantic response cache is not built yet'],
   ['semantic-cache', 'the semantic response cache is not built yet'],
+  [
+    'image_gen',
+    'image generation needs an image model backend the router would call; it only routes the request',
+  ],
 ]);
 
 export const ALLOW_UNSUPPORTED_HINT =

@@ -17,6 +17,7 @@ import { learnedSelections } from './learned/learned-selection.ts';
 import type { ModelStatsRegistry } from './model-stats.ts';
 import { eloSelection } from './online/elo.ts';
 import { rlDrivenSelection } from './online/rl-driven.ts';
+import { routerDcSelection } from './router-dc/router-dc-selection.ts';
 
 export interface ModelCandidate {
   readonly model: string;
@@ -165,4 +166,5 @@ export const selectionAlgorithms: ReadonlyMap<string, SelectionAlgorithm<never>>
   ...learnedSelections,
   eloSelection,
   rlDrivenSelection,
+  routerDcSelection,
 ] as SelectionAlgorithm<never>[]);

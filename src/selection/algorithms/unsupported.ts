@@ -6,10 +6,6 @@ const SECOND_CALL =
 
 /** Peer algorithm name → why it is not supported here (completes "… is not supported: <why>"). */
 export const UNSUPPORTED_SELECTION_ALGORITHMS: ReadonlyMap<string, string> = new Map([
-  [
-    'router_dc',
-    'it needs RouterDC query/model embeddings from a contrastively trained model pair that this router does not ship',
-  ],
   ['prompt', 'it asks a helper LLM to choose, a second model call on the request path'],
   [
     'decision',

@@ -10,7 +10,6 @@ const FRAGMENTS = path.resolve('../shared/vsr-config/fragments/algorithm/selecti
 
 /** Fragments whose algorithm needs something an ext_proc router without extra models cannot have. */
 const REFUSED: Readonly<Record<string, RegExp>> = {
-  'router-dc.yaml': /'router_dc' is not supported: it needs RouterDC query\/model embeddings/,
   'hybrid.yaml': /algorithm\.hybrid\.router_dc_weight: router_dc_weight needs RouterDC/,
 };
 

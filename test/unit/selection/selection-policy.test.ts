@@ -35,7 +35,6 @@ async function loadError(text: string): Promise<string> {
 
 describe('selection algorithms in a policy', () => {
   it.each([
-    ['router_dc', /router_dc' is not supported: it needs RouterDC query\/model embeddings/],
     ['prompt', /'prompt' is not supported: it asks a helper LLM to choose/],
     ['confidence', /'confidence' is not supported: a looper: it makes extra model calls/],
     ['fusion', /'fusion' is not supported: a looper/],

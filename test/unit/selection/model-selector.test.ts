@@ -119,6 +119,7 @@ describe('selectionAlgorithms', () => {
       'mlp',
       'multi_factor',
       'rl_driven',
+      'router_dc',
       'session_aware',
       'static',
       'svm',

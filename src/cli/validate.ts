@@ -1,6 +1,6 @@
 // `semantic-router validate FILE`: every error and warning with file, line, YAML path and a fix.
 import { formatPolicyIssue, PolicyError } from '../errors.ts';
-import { loadPolicyOrFragment } from '../policy/load-fragment.ts';
+import { FragmentError, loadPolicyOrFragment } from '../policy/load-fragment.ts';
 import type { Policy } from '../policy/policy.ts';
 import { fragmentReport } from './fragment-report.ts';
 
@@ -46,7 +46,8 @@ export async function validateCommand(
     const errors = error.issues.filter((i) => i.severity === 'error');
     for (const issue of error.issues) io.err(`${formatPolicyIssue(issue)}\n`);
     io.err(
-      `${file}: invalid: ${errors.length} error(s)${options.base !== undefined ? ` (merged into ${options.base})` : ''}\n`,
+      `${file}: invalid${error instanceof FragmentError ? ' fragment' : ''}: ${errors.length} error(s)` +
+        `${options.base !== undefined ? ` (merged into ${options.base})` : ''}\n`,
     );
     return 1;
   }

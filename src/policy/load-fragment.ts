@@ -27,6 +27,19 @@ export interface LoadedPolicy {
   readonly fragment?: { readonly summary: FragmentSummary; readonly base?: string };
 }
 
+/** A fragment that does not validate: the same issues as a policy's, so callers can say "fragment". */
+export class FragmentError extends PolicyError {}
+
+async function asFragmentError<T>(load: Promise<T>): Promise<T> {
+  try {
+    return await load;
+  } catch (error) {
+    if (error instanceof PolicyError && !(error instanceof FragmentError))
+      throw new FragmentError(error.issues);
+    throw error;
+  }
+}
+
 function fileError(file: string, message: string, hint: string): PolicyError {
   return new PolicyError([{ file, path: '', message, hint, severity: 'error' }]);
 }
@@ -141,5 +154,7 @@ export async function loadPolicyOrFragment(
       );
     return { policy: await loadPolicyFile(file, loadOptions) };
   }
-  return base === undefined ? loadStandalone(parsed, loadOptions) : loadIntoBase(parsed, base, loadOptions);
+  return asFragmentError(
+    base === undefined ? loadStandalone(parsed, loadOptions) : loadIntoBase(parsed, base, loadOptions),
+  );
 }

@@ -181,12 +181,12 @@ describe('validate FRAGMENT in the minimal base', () => {
     expect(errors[0]?.line).toBeGreaterThanOrEqual(3);
   });
 
-  it('says "invalid" and exits 1 for a broken fragment', async () => {
+  it('says "invalid fragment" and exits 1 for a broken fragment', async () => {
     const result = await validate(
       write('broken-signal.yaml', 'routing:\n  signals:\n    keywords:\n      - { name: k }\n'),
     );
     expect(result.code).toBe(1);
-    expect(result.err).toContain('invalid');
+    expect(result.err).toMatch(/broken-signal\.yaml: invalid fragment: 1 error\(s\)/);
   });
 });
 

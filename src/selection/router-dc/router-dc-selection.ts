@@ -38,6 +38,14 @@ const rawConfigSchema = z.strictObject({
   min_similarity: z.number().min(-1).max(1).optional(),
   /** The peer's query-query loss trains its encoder; the built-in embedder here is fixed, so it changes nothing. */
   use_query_contrastive: z.boolean().optional(),
+  /** The peer's query-model loss: the only objective the vectors here are trained with, so always on. */
+  use_model_contrastive: z.boolean().optional(),
+  /**
+   * The peer embeds model descriptions (and capabilities) to get model vectors; here the vectors are learned from
+   * outcome data, so these are accepted and change nothing.
+   */
+  require_descriptions: z.boolean().optional(),
+  use_capabilities: z.boolean().optional(),
 });
 
 const configSchema = rawConfigSchema.transform((raw, ctx): RouterDcConfig => {

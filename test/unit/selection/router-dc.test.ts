@@ -140,6 +140,12 @@ routing:
     }
   }
 
+  it("loads the peer's full router_dc settings (config.yaml) with the built-in model", async () => {
+    const peer =
+      '{type: router_dc, router_dc: {temperature: 0.2, dimension_size: 384, min_similarity: 0.7, use_query_contrastive: true, use_model_contrastive: true, require_descriptions: true, use_capabilities: true}}';
+    expect(await loadErrors(policy(peer))).toBe('');
+  });
+
   it("loads the peer's router-dc fragment settings with the built-in model", async () => {
     const peer =
       '{type: router_dc, router_dc: {temperature: 0.2, dimension_size: 384, min_similarity: 0.7, use_query_contrastive: true}}';

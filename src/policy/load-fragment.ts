@@ -152,7 +152,9 @@ export async function loadPolicyOrFragment(
         'not a fragment: --base merges a fragment (only routing.signals, routing.decisions, plugin(s), algorithm, global)',
         'validate a whole policy without --base',
       );
-    return { policy: await loadPolicyFile(file, loadOptions) };
+    const locate: Locator = (segments) => ({ line: parsed.lineOf(segments) });
+    const policyDir = path.dirname(path.resolve(file));
+    return { policy: await compilePolicy(parsed.value, { ...loadOptions, file, policyDir, locate }) };
   }
   return asFragmentError(
     base === undefined ? loadStandalone(parsed, loadOptions) : loadIntoBase(parsed, base, loadOptions),

@@ -28,9 +28,9 @@ export async function validateCommand(
       ...(options.allowUnsupported && { allowUnsupported: true }),
       ...(options.base !== undefined && { base: options.base }),
     });
-    for (const warning of policy.warnings) io.err(`${formatPolicyIssue(warning)}\n`);
+    for (const warning of fragment?.warnings ?? policy.warnings) io.err(`${formatPolicyIssue(warning)}\n`);
     if (fragment) {
-      io.out(`${file}: ${fragmentReport(fragment.summary, fragment.base, policy.warnings.length)}\n`);
+      io.out(`${file}: ${fragmentReport(fragment.summary, fragment.base, fragment.warnings.length)}\n`);
       policy.close();
       return 0;
     }

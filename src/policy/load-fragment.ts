@@ -23,8 +23,16 @@ export interface FragmentLoadOptions extends LoadOptions {
 
 export interface LoadedPolicy {
   readonly policy: Policy;
-  /** Set when the file was a fragment: what it holds, and the base policy it was merged into, if any. */
-  readonly fragment?: { readonly summary: FragmentSummary; readonly base?: string };
+  /**
+   * Set when the file was a fragment: what it holds, the base policy it was merged into (if any), and the policy's
+   * warnings about the fragment itself (those about what the minimal base added, e.g. a placeholder complexity
+   * rule's unused levels, are left out).
+   */
+  readonly fragment?: {
+    readonly summary: FragmentSummary;
+    readonly base?: string;
+    readonly warnings: readonly PolicyIssue[];
+  };
 }
 
 /** A fragment that does not validate: the same issues as a policy's, so callers can say "fragment". */
@@ -75,7 +83,9 @@ async function loadStandalone(parsed: ParsedYaml, options: LoadOptions): Promise
     policyDir: path.dirname(path.resolve(parsed.file)),
     locate: fragmentLocator(parsed, completed),
   });
-  return { policy, fragment: { summary: completed.summary } };
+  // The base's own parts have no line in the fragment: warnings about them are artefacts of the base.
+  const warnings = policy.warnings.filter((w) => w.line !== undefined);
+  return { policy, fragment: { summary: completed.summary, warnings } };
 }
 
 async function loadIntoBase(
@@ -123,7 +133,7 @@ async function loadIntoBase(
     policyDir: path.dirname(path.resolve(base.file)),
     locate,
   });
-  return { policy, fragment: { summary: completed.summary, base: baseFile } };
+  return { policy, fragment: { summary: completed.summary, base: baseFile, warnings: policy.warnings } };
 }
 
 /**

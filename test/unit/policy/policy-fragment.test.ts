@@ -116,6 +116,30 @@ describe('validate FRAGMENT in the minimal base', () => {
     expect(result.out).toContain('placeholder signals keyword:urgent_keywords');
   });
 
+  it('does not warn about what the base added, only about the fragment', async () => {
+    const file = write(
+      'complexity-leaf.yaml',
+      `routing:
+  decisions:
+    - name: hard_only
+      rules: { operator: AND, conditions: [{ type: complexity, name: "needs_reasoning:hard" }] }
+      modelRefs: [{ model: m }]
+    - name: hard_only_copy
+      rules: { operator: AND, conditions: [{ type: complexity, name: "needs_reasoning:hard" }] }
+      modelRefs: [{ model: m }]
+`,
+    );
+    const result = await validate(file);
+    expect(result.code).toBe(0);
+    // The placeholder complexity rule's easy and medium levels are unused: the base's business, not the fragment's.
+    expect(result.err).not.toContain('no decision uses it');
+    // The second decision can never win over the first: a real finding about the fragment, on its line.
+    expect(result.err).toMatch(
+      /complexity-leaf\.yaml:6 at routing\.decisions\[1\]: decision 'hard_only_copy' can never win/,
+    );
+    expect(result.out).toContain('1 warning');
+  });
+
   it('rejects a domain that the built-in classifier does not know, on the fragment line', async () => {
     const file = write(
       'bad-domain.yaml',

@@ -15,7 +15,7 @@ import type { SelectionContext } from '../src/selection/model-selector.ts';
 import { fmt, table } from './format.ts';
 
 /** Learned algorithms carry the larger budget. */
-const LEARNED = new Set(['knn', 'kmeans', 'svm', 'mlp', 'elo', 'rl_driven']);
+const LEARNED = new Set(['knn', 'kmeans', 'svm', 'mlp', 'elo', 'rl_driven', 'router_dc']);
 
 /** The algorithm block of the benchmarked decision, by algorithm; others run with `{type: <name>}`. */
 const CONFIGS: Readonly<Record<string, string>> = {
@@ -27,6 +27,9 @@ const CONFIGS: Readonly<Record<string, string>> = {
   fusion: '{ type: fusion, fusion: { model: large } }',
   workflows: '{ type: workflows, workflows: { planner: { model: large } } }',
   prompt: '{ type: prompt, prompt: { model: small } }',
+  // Its candidates need trained vectors, or it returns the first without embedding the prompt.
+  router_dc:
+    '{ type: router_dc, router_dc: { models: { small: Mixtral-8x7B-Instruct-v0.1, medium: Meta-Llama-3_1-70B-Instruct, large: gpt-4o-2024-05-13 } } }',
 };
 
 const PROMPTS = [

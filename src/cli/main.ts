@@ -27,6 +27,9 @@ const COMMANDS_USAGE = `usage:
       Logs: JSON lines on stderr, level from LOG_LEVEL (trace|debug|info|warn|error|fatal|silent), credentials
       and prompt text redacted
   semantic-router validate [--allow-unsupported] FILE
+  semantic-router validate [--allow-unsupported] [--base POLICY] FRAGMENT
+      a fragment of the peer's config (routing.signals, routing.decisions, plugin(s), algorithm, global; no
+      version, no models) is checked inside a minimal base, or merged into --base POLICY (docs/policy-fragments.md)
   semantic-router explain --policy FILE [--json] [--model NAME] [--header name=value ...] "prompt"
   semantic-router explain --policy FILE [--json] [--path /v1/messages] < request.json
       (any request size: stdin is read as a stream)
@@ -265,11 +268,12 @@ async function main(argv: string[]): Promise<number> {
         const { values, positionals } = parseArgs({
           args: rest,
           allowPositionals: true,
-          options: { 'allow-unsupported': { type: 'boolean' } },
+          options: { 'allow-unsupported': { type: 'boolean' }, base: { type: 'string' } },
         });
         if (positionals.length !== 1) throw new UsageError('validate needs exactly one FILE');
         return await validateCommand(positionals[0] as string, io, {
           allowUnsupported: values['allow-unsupported'] ?? false,
+          ...(values.base !== undefined && { base: values.base }),
         });
       }
       case 'explain':

@@ -1,7 +1,8 @@
 // `semantic-router validate FILE`: every error and warning with file, line, YAML path and a fix.
 import { formatPolicyIssue, PolicyError } from '../errors.ts';
-import { loadPolicyFile } from '../policy/load-policy.ts';
+import { FragmentError, loadPolicyOrFragment } from '../policy/load-fragment.ts';
 import type { Policy } from '../policy/policy.ts';
+import { fragmentReport } from './fragment-report.ts';
 
 export interface CommandIO {
   readonly out: (text: string) => void;
@@ -20,11 +21,19 @@ function profileSummary(policy: Policy): string {
 export async function validateCommand(
   file: string,
   io: CommandIO,
-  options: { readonly allowUnsupported?: boolean } = {},
+  options: { readonly allowUnsupported?: boolean; readonly base?: string } = {},
 ): Promise<number> {
   try {
-    const policy = await loadPolicyFile(file, options.allowUnsupported ? { allowUnsupported: true } : {});
-    for (const warning of policy.warnings) io.err(`${formatPolicyIssue(warning)}\n`);
+    const { policy, fragment } = await loadPolicyOrFragment(file, {
+      ...(options.allowUnsupported && { allowUnsupported: true }),
+      ...(options.base !== undefined && { base: options.base }),
+    });
+    for (const warning of fragment?.warnings ?? policy.warnings) io.err(`${formatPolicyIssue(warning)}\n`);
+    if (fragment) {
+      io.out(`${file}: ${fragmentReport(fragment.summary, fragment.base, fragment.warnings.length)}\n`);
+      policy.close();
+      return 0;
+    }
     io.out(
       `${file}: valid (${policy.source.format}): ${policy.models.length} models, ${policy.pools.length} pools, ` +
         `${policy.decisions.length} decisions${profileSummary(policy)}` +
@@ -36,7 +45,10 @@ export async function validateCommand(
     if (!(error instanceof PolicyError)) throw error;
     const errors = error.issues.filter((i) => i.severity === 'error');
     for (const issue of error.issues) io.err(`${formatPolicyIssue(issue)}\n`);
-    io.err(`${file}: invalid: ${errors.length} error(s)\n`);
+    io.err(
+      `${file}: invalid${error instanceof FragmentError ? ' fragment' : ''}: ${errors.length} error(s)` +
+        `${options.base !== undefined ? ` (merged into ${options.base})` : ''}\n`,
+    );
     return 1;
   }
 }

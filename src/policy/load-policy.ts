@@ -28,7 +28,7 @@ function fileIssue(file: string, message: string, hint?: string, line?: number):
   };
 }
 
-interface ParsedYaml {
+export interface ParsedYaml {
   readonly file: string;
   readonly value: unknown;
   /** 1-based line of the deepest node that exists on the path (a missing key is reported at its parent). */
@@ -48,7 +48,7 @@ function lineFinder(document: Document, lineCounter: LineCounter) {
 }
 
 /** Parses YAML with positions; syntax errors become a PolicyError naming the file and line. */
-function parseYaml(text: string, file: string): ParsedYaml {
+export function parseYaml(text: string, file: string): ParsedYaml {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   if (document.errors.length > 0) {

@@ -20,6 +20,7 @@ import type { LooperAnswer } from './looper/looper-run.ts';
 import type { ModelStatsRegistry } from './model-stats.ts';
 import { eloSelection } from './online/elo.ts';
 import { rlDrivenSelection } from './online/rl-driven.ts';
+import { routerDcSelection } from './router-dc/router-dc-selection.ts';
 
 export interface ModelCandidate {
   readonly model: string;
@@ -179,4 +180,5 @@ export const selectionAlgorithms: ReadonlyMap<string, SelectionAlgorithm<never>>
   eloSelection,
   rlDrivenSelection,
   ...looperSelections,
+  routerDcSelection,
 ] as SelectionAlgorithm<never>[]);

@@ -4,10 +4,6 @@
 /** Peer algorithm name → why it is not supported here (completes "… is not supported: <why>"). */
 export const UNSUPPORTED_SELECTION_ALGORITHMS: ReadonlyMap<string, string> = new Map([
   [
-    'router_dc',
-    'it needs RouterDC query/model embeddings from a contrastively trained model pair that this router does not ship',
-  ],
-  [
     'decision',
     "it asks the peer's decision model served by its own model runtime, which this router does not have",
   ],

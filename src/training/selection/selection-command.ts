@@ -14,6 +14,7 @@ import { evaluatePolicyRouting, formatPolicyEvaluation } from './eval-policy-rou
 import { EvalRoutingError, evaluatePair, heldOutPair, pairScore } from './eval-routing.ts';
 import { curveCsv, curveSvg, formatEvaluation } from './eval-routing-report.ts';
 import { loadOutcomeDataset, OUTCOME_DATASETS, type OutcomeDatasetName } from './outcome-datasets.ts';
+import { evalRouterDcCommand, trainRouterDcCommand } from './router-dc-command.ts';
 import { trainSelectionModels, updateCards } from './train-selection.ts';
 
 export interface SelectionIO {
@@ -21,7 +22,7 @@ export interface SelectionIO {
   err(text: string): void;
 }
 
-export const TRAIN_SELECTION_USAGE = `  semantic-router train --task selection --data mmlu-pro|routerbench [--algorithm knn|kmeans|svm|mlp|all]
+export const TRAIN_SELECTION_USAGE = `  semantic-router train --task selection --data mmlu-pro|routerbench [--algorithm knn|kmeans|svm|mlp|all|router_dc]
       [--out models/selection/<data>] [--data-dir ../shared/data] [--seed 42]
       (learned model selection from routing-outcome data; see docs/selection-learned.md)
 `;
@@ -32,7 +33,7 @@ export const EVAL_ROUTING_USAGE = `usage:
       replays the held-out split through the policy's signals, decisions and selection; a policy model is
       scored as the data's model of its name, provider_model_id or --map entry; against random,
       always-cheapest, always-best and the oracle among those models; --out writes summary.csv
-  semantic-router eval-routing --data mmlu-pro|routerbench --pair STRONG,WEAK [--algorithm knn|kmeans|svm|mlp]
+  semantic-router eval-routing --data mmlu-pro|routerbench --pair STRONG,WEAK [--algorithm knn|kmeans|svm|mlp|router_dc]
       [--model FILE.json] [--data-dir ../shared/data] [--out DIR]
       replays the held-out split: quality, cost, strong share, APGR, PGR at 50 % strong calls and AIQ against
       random, always-weak, always-strong and the oracle; --out writes curve.csv and curve.svg
@@ -92,6 +93,8 @@ export function trainSelectionCommand(args: string[], io: SelectionIO): Promise<
       },
     });
     const dataset = datasetArg(values.data);
+    if (values.algorithm === 'router_dc')
+      return trainRouterDcCommand(dataset, values['data-dir'], values.out, values.seed, io);
     const algorithms =
       values.algorithm === undefined || values.algorithm === 'all'
         ? [...LEARNED_ALGORITHMS]
@@ -137,6 +140,11 @@ export function evalRoutingCommand(args: string[], io: SelectionIO): Promise<num
     const [strong, weak, ...extra] = (values.pair ?? '').split(',').map((s) => s.trim());
     if (!strong || !weak || extra.length > 0)
       throw new SelectionUsageError('--pair needs STRONG,WEAK (two model names of the data)');
+    if (values.algorithm === 'router_dc')
+      return evalRouterDcCommand(
+        { dataset, strong, weak, dataDir: values['data-dir'], model: values.model, out: values.out },
+        io,
+      );
     const algorithm = algorithmArg(values.algorithm, 'knn');
     const file =
       values.model ??

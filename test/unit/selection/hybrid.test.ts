@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { hybridSelection } from '../../../src/selection/algorithms/hybrid.ts';
+import { routerDcSelection } from '../../../src/selection/router-dc/router-dc-selection.ts';
 import { answers, choose, closeLivePolicy, liveState, openBreaker, ref } from './live-fixtures.ts';
 
 afterAll(closeLivePolicy);
@@ -47,13 +48,41 @@ describe('hybrid', () => {
     expect(chosen.scores?.[2]?.excluded).toBe('pool breaker open');
   });
 
-  it("reads the peer's fields; a positive router_dc_weight is rejected with why, never ignored", () => {
+  it("reads the peer's fields, router_dc_weight included", () => {
     const peer = { experience_weight: 0.4, router_dc_weight: 0.4, automix_weight: 0.2, cost_weight: 0.1 };
-    const parsed = hybridSelection.configSchema.safeParse(peer);
-    expect(parsed.success).toBe(false);
-    expect(parsed.error?.issues[0]?.path).toEqual(['router_dc_weight']);
-    expect(parsed.error?.issues[0]?.message).toMatch(/RouterDC query\/model embeddings/);
+    expect(hybridSelection.configSchema.safeParse(peer).success).toBe(true);
     expect(hybridSelection.configSchema.safeParse({ ...peer, router_dc_weight: 0 }).success).toBe(true);
     expect(hybridSelection.configSchema.safeParse({ elo_weight: 0.3, cost_weight: 0.1 }).success).toBe(true);
+    const unknown = hybridSelection.configSchema.safeParse({
+      ...peer,
+      router_dc: { models: { large: 'nobody' } },
+    });
+    expect(unknown.error?.issues[0]?.path).toEqual(['router_dc', 'models', 'large']);
+  });
+
+  it('the router_dc term follows RouterDC: alone, it picks what router_dc picks, and shows its part', async () => {
+    const { context } = await liveState();
+    const models = {
+      small: 'Mixtral-8x7B-Instruct-v0.1',
+      medium: 'gemini-1.5-flash-002',
+      large: 'gpt-4o-2024-05-13',
+    };
+    const dc = routerDcSelection.create(routerDcSelection.configSchema.parse({ models }));
+    const hybrid = create({
+      experience_weight: 0,
+      automix_weight: 0,
+      cost_weight: 0,
+      router_dc_weight: 1,
+      router_dc: { models },
+    });
+    for (const prompt of [
+      'Prove that there are infinitely many primes.',
+      'Summarise the causes of the French Revolution.',
+    ]) {
+      const expected = await dc.select(three, context({ request: prompt }));
+      const chosen = await choose(hybrid, three, context({ request: prompt }));
+      expect(chosen.candidate.model).toBe(expected.candidate.model);
+      expect(chosen.scores?.some((s) => s.parts?.router_dc === 1)).toBe(true);
+    }
   });
 });

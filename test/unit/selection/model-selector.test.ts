@@ -124,6 +124,7 @@ describe('selectionAlgorithms', () => {
       'ratings',
       'remom',
       'rl_driven',
+      'router_dc',
       'session_aware',
       'static',
       'svm',

@@ -9,10 +9,7 @@ import { compilePolicyText } from '../../../src/policy/load-policy.ts';
 const FRAGMENTS = path.resolve('../shared/vsr-config/fragments/algorithm/selection');
 
 /** Fragments whose algorithm needs something an ext_proc router without extra models cannot have. */
-const REFUSED: Readonly<Record<string, RegExp>> = {
-  'router-dc.yaml': /'router_dc' is not supported: it needs RouterDC query\/model embeddings/,
-  'hybrid.yaml': /algorithm\.hybrid\.router_dc_weight: router_dc_weight needs RouterDC/,
-};
+const REFUSED: Readonly<Record<string, RegExp>> = {};
 
 function policyWith(algorithm: unknown): string {
   return `version: v1

@@ -35,7 +35,6 @@ async function loadError(text: string): Promise<string> {
 
 describe('selection algorithms in a policy', () => {
   it.each([
-    ['router_dc', /router_dc' is not supported: it needs RouterDC query\/model embeddings/],
     ['decision', /'decision' is not supported: it asks the peer's decision model/],
     ['gmtrouter', /'gmtrouter' is not supported/],
   ])('rejects %s at load with why the router cannot run it', async (type, message) => {

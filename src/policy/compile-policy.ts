@@ -65,8 +65,6 @@ import { convertV03, isV03Document, v03DocumentSchema } from './vsr-v03.ts';
 const ML_FAMILIES = new Set([
   'fact_check',
   'user_feedbacks',
-  'preferences',
-  'modality',
   'reasks',
   'kb',
   'safety',

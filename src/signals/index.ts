@@ -10,7 +10,9 @@ import { jailbreakFamily } from './jailbreak.ts';
 import { keywordsFamily } from './keywords.ts';
 import { languageFamily } from './language.ts';
 import { metadataFamily } from './metadata.ts';
+import { modalityFamily } from './modality.ts';
 import { piiFamily } from './pii.ts';
+import { preferencesFamily } from './preferences.ts';
 import { roleBindingsFamily } from './role-bindings.ts';
 import type { SignalFamily } from './signal-family.ts';
 import { structureFamily } from './structure.ts';
@@ -30,6 +32,8 @@ export const signalFamilies: readonly SignalFamily[] = [
   embeddingsFamily,
   complexityFamily,
   eventsFamily,
+  preferencesFamily,
+  modalityFamily,
 ] as SignalFamily[];
 
 export const familiesByKey: ReadonlyMap<string, SignalFamily> = new Map(

@@ -62,6 +62,7 @@ import { reportRuleWarning, reportUnsupportedPlugin } from './unsupported.ts';
 import { convertV03, isV03Document, v03DocumentSchema } from './vsr-v03.ts';
 
 /** Families of vLLM Semantic Router's language that need ML models, which arrive in a later version. */
+// biome-ignore format: one family per line, so parallel removals merge cleanly
 const ML_FAMILIES = new Set([
   'fact_check',
   'user_feedbacks',

@@ -24,6 +24,7 @@ import {
 } from '../pools/strategies/index.ts';
 import { UNSUPPORTED_SELECTION_ALGORITHMS } from '../selection/algorithms/unsupported.ts';
 import { selectionAlgorithms } from '../selection/model-selector.ts';
+import { toExternalModel } from '../signals/external-models.ts';
 import { familiesByConditionType, familiesByKey } from '../signals/index.ts';
 import { composerLeafTypes, familyComposers } from '../signals/signal-composers.ts';
 import { type FamilyEvaluator, SignalEngine } from '../signals/signal-engine.ts';
@@ -192,9 +193,10 @@ function parseSignals(doc: PolicyDocument, issues: IssueCollector): SignalCatalo
       // Several rules may emit one name (role_bindings roles): the strictest on_error wins.
       const action = ruleOnError ?? familyDefault;
       for (const name of referenceNames(family, [result.data])) {
+        const nameAction = ruleOnError ?? family.defaultOnErrorFor?.(result.data, name) ?? action;
         const previous = onError.get(name);
-        if (previous === undefined || ON_ERROR_SEVERITY[action] > ON_ERROR_SEVERITY[previous])
-          onError.set(name, action);
+        if (previous === undefined || ON_ERROR_SEVERITY[nameAction] > ON_ERROR_SEVERITY[previous])
+          onError.set(name, nameAction);
       }
     });
     rules.set(key, parsed);
@@ -614,6 +616,7 @@ async function buildSignalEngine(
         policyDir: options.policyDir,
         ...(options.sessionPool !== undefined && { sessionPool: options.sessionPool }),
         ...(options.builtinModelsDir !== undefined && { builtinModelsDir: options.builtinModelsDir }),
+        externalModels: new Map(doc.external_models.map((m) => [m.name, toExternalModel(m)])),
       });
       for (const w of evaluator.warnings ?? [])
         reportRuleWarning(
@@ -628,7 +631,12 @@ async function buildSignalEngine(
         conditionType: family.conditionType,
         evaluator,
         onError: signals.onError.get(key) ?? new Map(),
-        budgetMs: budgets[key] ?? budgets.default ?? options.signalTimeoutMs ?? defaultSignalBudgetMs,
+        budgetMs:
+          budgets[key] ??
+          evaluator.budgetMs ??
+          budgets.default ??
+          options.signalTimeoutMs ??
+          defaultSignalBudgetMs,
       });
     } catch (error) {
       if (error instanceof ModelFileError) {

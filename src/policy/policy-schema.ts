@@ -4,6 +4,7 @@ import { decisionFieldSchemas } from '../decisions/decision-fields.ts';
 import { type LeafPredicate, leafPredicateSchema } from '../decisions/leaf-predicate.ts';
 import { projectionsSchema } from '../decisions/projection-schema.ts';
 import { POOL_STATE_DEFAULTS } from '../pools/pool-state.ts';
+import { externalModelSchema } from '../signals/external-models.ts';
 import { STATE_STORE_DEFAULTS, stateStoreSchema } from '../state/state-config.ts';
 import { byteCountSchema, tokenCountSchema } from './units.ts';
 
@@ -336,6 +337,8 @@ export const policySchema = z.strictObject({
   entrypoints: z.array(entrypointSchema).default([]),
   /** Routing profiles, each chosen by the request's model name through `entrypoints`. */
   recipes: z.array(recipeSchema).default([]),
+  /** External OpenAI-compatible models that label requests for `classifiers` rules of `type: llm`. */
+  external_models: z.array(externalModelSchema).default([]),
 });
 
 export type PolicyDocument = z.infer<typeof policySchema>;

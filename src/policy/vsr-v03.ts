@@ -119,6 +119,7 @@ export function convertV03(doc: z.infer<typeof v03DocumentSchema>): Record<strin
   const identity = pick(doc.global, ['services', 'authz', 'identity']) as Record<string, unknown> | undefined;
   const globalStrategy = pick(doc.global, ['router', 'strategy']);
   const routingStrategy = strategy ?? (typeof globalStrategy === 'string' ? globalStrategy : undefined);
+  const externalModels = pick(doc.global, ['model_catalog', 'external']);
   return {
     version: 'v1',
     auto_model_names: autoModelNames(doc.global),
@@ -139,5 +140,7 @@ export function convertV03(doc: z.infer<typeof v03DocumentSchema>): Record<strin
     routing: { ...routing, ...(routingStrategy && { strategy: routingStrategy }) },
     ...(doc.entrypoints && { entrypoints: doc.entrypoints }),
     ...(doc.recipes && { recipes: doc.recipes }),
+    // The peer's external LLMs (classifier, guardrail, preference roles): `classifiers` rules of type llm call them.
+    ...(Array.isArray(externalModels) && { external_models: externalModels }),
   };
 }

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { OnnxSessionPool } from '../ml/onnx-session-pool.ts';
 import type { OnError } from '../policy/policy-schema.ts';
 import type { RequestContext } from '../request/request-context.ts';
+import type { ExternalModel } from './external-models.ts';
 import type { SignalRun } from './text-scan.ts';
 
 /** One rule of a family that matched a request. Heuristic families report confidence 1. */
@@ -28,6 +29,11 @@ export interface SignalEvaluator {
   ): readonly SignalMatch[] | Promise<readonly SignalMatch[]>;
   /** Releases resources (models, workers) when the policy generation holding it is dropped. */
   close?(): void;
+  /**
+   * Time the family needs per request when the policy sets no budget for it (e.g. an external model's timeout);
+   * a policy's `limits.signal_budget_ms.<family>` still wins.
+   */
+  readonly budgetMs?: number;
   /** Rule settings that load but may not do what the author meant; reported as policy warnings. */
   readonly warnings?: readonly RuleProblem[];
 }
@@ -63,6 +69,8 @@ export interface SignalDeps {
   readonly sessionPool?: OnnxSessionPool;
   /** Directory of the built-in models (`<dir>/<name>/model.onnx`); the installation's `models/` when absent. */
   readonly builtinModelsDir?: string;
+  /** External chat models that label requests (`classifiers` rules of `type: llm`), by name. */
+  readonly externalModels?: ReadonlyMap<string, ExternalModel>;
 }
 
 export interface SignalRule {
@@ -85,6 +93,8 @@ export interface SignalFamily<Rule extends SignalRule = SignalRule> {
    * `on_error` of a rule that sets none: safety and privacy families fail closed (`match`), the others `skip`.
    */
   readonly defaultOnError?: OnError;
+  /** `on_error` of one reference name of a rule that sets none, when it differs from `defaultOnError`. */
+  defaultOnErrorFor?(rule: Rule, referenceName: string): OnError | undefined;
   /** Builds the evaluator; throws RuleConfigError for semantic problems (bad regex, …). */
   create(rules: readonly Rule[], deps: SignalDeps): SignalEvaluator | Promise<SignalEvaluator>;
 }

@@ -658,6 +658,13 @@ const badConfigs: readonly BadConfig[] = [
   },
   {
     family: 'classifiers',
+    why: 'a type: llm rule without its external model',
+    rule: { name: 'c', type: 'llm', labels: ['SAFE', 'RISKY'] },
+    path: 'model',
+    message: 'names its external model',
+  },
+  {
+    family: 'classifiers',
     why: 'missing model',
     rule: { name: 'c', label: 'finance' },
     path: 'model',

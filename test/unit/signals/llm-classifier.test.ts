@@ -264,3 +264,54 @@ describe("the peer's classifier rules", () => {
     await expect(compilePolicyText(yaml, 'x.yaml')).rejects.toThrow('has no built-in equivalent');
   });
 });
+
+describe('a v0.3 file', () => {
+  it('maps global.model_catalog.external to the external models its llm classifiers call; modality fields load', async () => {
+    reply = () => ({ status: 200, content: '{"label": "RISKY"}' });
+    const policy = await compilePolicyText(
+      `version: v0.3
+providers:
+  defaults: { default_model: m1 }
+  models:
+    - name: m1
+      modality: text
+      backend_refs: [{ endpoint: "127.0.0.1:8000" }]
+global:
+  model_catalog:
+    external:
+      - name: external-classifier
+        llm_provider: openai
+        model_role: classification
+        llm_endpoint: { address: 127.0.0.1, port: ${port}, protocol: http }
+        llm_model_name: judge-mini
+        llm_timeout_seconds: 2
+        parser_type: json
+        access_key: external-classifier-key
+        max_tokens: 128
+        temperature: 0
+routing:
+  modelCards: [{ name: m1, context_window_size: 8192, modality: text }]
+  signals:
+    classifiers:
+      - name: tool-risk
+        type: llm
+        model: external-classifier
+        labels: [SAFE, RISKY]
+  decisions:
+    - name: risky
+      rules: { type: classifier, name: tool-risk, label: RISKY }
+      modelRefs: [{ model: m1 }]
+`,
+      'v03.yaml',
+    );
+    try {
+      seen.length = 0;
+      const report = await policy.signals.evaluate(contextFor('rm -rf /'));
+      expect(report.matches.has('classifier:tool-risk:RISKY')).toBe(true);
+      expect(seen[0]?.authorization).toBe('Bearer external-classifier-key');
+      expect(seen[0]?.body).toMatchObject({ model: 'judge-mini', temperature: 0, max_tokens: 128 });
+    } finally {
+      policy.close();
+    }
+  });
+});

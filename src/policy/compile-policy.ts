@@ -35,6 +35,7 @@ import {
   type SignalRule,
 } from '../signals/signal-family.ts';
 import { compileStateStore } from '../state/state-config.ts';
+import { guardingSignalKeys } from './guarding-decisions.ts';
 import { closest, IssueCollector, type Locator, type PathSegment, schemaFieldNames } from './issues.ts';
 import type {
   ApiSettings,
@@ -608,6 +609,7 @@ async function buildSignalEngine(
   );
   for (const type of composerLeafTypes(composers, referencedTypes)) referencedTypes.add(type);
   const evaluators: FamilyEvaluator[] = [];
+  const guarding = guardingSignalKeys(decisions);
   for (const [key, rules] of signals.rules) {
     const family = familiesByKey.get(key) as SignalFamily;
     if (!referencedTypes.has(family.conditionType) || rules.length === 0) continue;
@@ -620,7 +622,9 @@ async function buildSignalEngine(
       });
       for (const w of evaluator.warnings ?? [])
         reportRuleWarning(
-          w,
+          w.neverMatches !== undefined && guarding.has(signalKey(family.conditionType, w.neverMatches))
+            ? { ...w, unsupportedGuardrail: true }
+            : w,
           ['routing', 'signals', key, w.ruleIndex, ...w.path.split('.').filter(Boolean)],
           issues,
           options.allowUnsupported === true,

@@ -51,6 +51,11 @@ export interface RuleProblem {
    * policy error unless the policy is loaded with `allowUnsupported`.
    */
   readonly unsupportedGuardrail?: boolean;
+  /**
+   * Set on a warning that a rule can never match: the reference name whose use by a guarding decision (a guardrail
+   * or one that blocks) makes the warning an unsupported guardrail.
+   */
+  readonly neverMatches?: string;
 }
 
 export class RuleConfigError extends Error {

@@ -1,7 +1,11 @@
 // `classifiers` rules of `type: llm`: an external OpenAI-compatible model (a real HTTP server on loopback here)
 // picks one of the rule's labels; failures follow on_error, and rules scoring an unsafe label fail closed.
+
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { PolicyError } from '../../../src/errors.ts';
@@ -9,6 +13,7 @@ import { compilePolicyText } from '../../../src/policy/load-policy.ts';
 import { parseLabelReply } from '../../../src/signals/llm-label-client.ts';
 import { peerSignalRules } from '../../helpers/peer-fragment.ts';
 import { contextFor } from '../../helpers/request-context.ts';
+import { GUARD_SPEC, writeTinyModel } from './ml/tiny-models.ts';
 
 interface Seen {
   readonly authorization: string | undefined;
@@ -177,10 +182,7 @@ describe('parseLabelReply', () => {
 describe("the peer's classifier rules", () => {
   it('the label-score fragment loads with its external model (not called at load)', async () => {
     const fragment = YAML.parse(
-      (await import('node:fs')).readFileSync(
-        '../shared/vsr-config/fragments/signal/classifier/label-score.yaml',
-        'utf8',
-      ),
+      readFileSync('../shared/vsr-config/fragments/signal/classifier/label-score.yaml', 'utf8'),
     ) as { global: { model_catalog: { external: unknown[] } } };
     const rules = peerSignalRules('signal/classifier/label-score.yaml', 'classifiers');
     const policy = await compilePolicyText(
@@ -252,6 +254,48 @@ describe("the peer's classifier rules", () => {
       expect(safe + pBenign).toBeCloseTo(1, 5);
     } finally {
       policy.close();
+    }
+  });
+
+  it('type local: an installed model_path scores the rule’s labels by name, case-insensitively', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'peer-local-classifier-'));
+    try {
+      writeTinyModel(dir, 'guard', GUARD_SPEC);
+      const yaml = YAML.stringify({
+        version: 'v1',
+        default_model: 'm',
+        pools: [{ name: 'p', max_context_tokens: 32768 }],
+        models: [{ name: 'm', pools: ['p'] }],
+        routing: {
+          signals: {
+            classifiers: [
+              { name: 'topic', type: 'local', model_path: 'guard', labels: ['OUT_OF_DOMAIN', 'FINANCE'] },
+            ],
+          },
+          decisions: [
+            { name: 'money', rules: { type: 'classifier', name: 'topic' }, modelRefs: [{ model: 'm' }] },
+          ],
+        },
+      });
+      const policy = await compilePolicyText(yaml, path.join(dir, 'policy.yaml'));
+      try {
+        expect(policy.warnings.filter((w) => w.message.includes('stands in'))).toEqual([]);
+        const money = await policy.signals.evaluate(
+          contextFor('should I invest in a stock or pay my mortgage'),
+        );
+        const film = await policy.signals.evaluate(contextFor('a movie about football and travel'));
+        expect(money.matches.has('classifier:topic')).toBe(true);
+        expect(film.matches.has('classifier:topic')).toBe(false);
+        expect(film.matches.get('classifier:topic:OUT_OF_DOMAIN')?.confidence ?? 0).toBeGreaterThan(0.5);
+      } finally {
+        policy.close();
+      }
+      const wrong = yaml.replace('FINANCE', 'SPORTS');
+      await expect(compilePolicyText(wrong, path.join(dir, 'policy.yaml'))).rejects.toThrow(
+        "has no label 'SPORTS'",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

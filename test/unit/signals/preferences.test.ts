@@ -1,12 +1,17 @@
 // `preferences` family: the rule whose examples are closest to the last user message wins, if it reaches its
 // threshold (vLLM Semantic Router's contrastive preference routing, on the peer's threshold scale).
 
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { compilePolicyText } from '../../../src/policy/load-policy.ts';
 import { preferencesFamily } from '../../../src/signals/preferences.ts';
+import type { SignalEvaluator } from '../../../src/signals/signal-family.ts';
 import { peerSignalRules, signalRulesPolicy } from '../../helpers/peer-fragment.ts';
 import { contextFor } from '../../helpers/request-context.ts';
-import { evaluateFamily } from '../../helpers/signal-family.ts';
+import { evaluateFamily, familyScorer } from '../../helpers/signal-family.ts';
+import { writeTinyEmbedding } from '../training/embedding/tiny-embedding.ts';
 
 const RULES = [
   {
@@ -71,4 +76,38 @@ it("the peer's preference fragment loads and routes a terse request", async () =
   } finally {
     policy.close();
   }
+});
+
+describe('preferences with an embedding model (extension)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'preferences-model-'));
+  writeTinyEmbedding(dir, 'topics');
+  const opened: SignalEvaluator[] = [];
+  afterAll(() => {
+    for (const evaluator of opened) evaluator.close?.();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a rule naming a model scores by the model's cosine: same topic without shared words", async () => {
+    const score = await familyScorer(
+      preferencesFamily,
+      [
+        { name: 'medical', examples: ['doctor fever medicine'], threshold: 0.7, model: 'topics' },
+        { name: 'code', examples: ['python compiler'], threshold: 0.7 },
+      ],
+      { policyDir: dir },
+      opened,
+    );
+    expect(Object.keys(await score('my patient has symptoms, which vaccine'))).toEqual(['medical']);
+    expect(await score('')).toEqual({});
+  });
+
+  it('a missing model is a rule error at that rule', async () => {
+    const rules = [
+      { name: 'a', examples: ['x'] },
+      { name: 'b', examples: ['y'], model: 'no-such-model' },
+    ].map((r) => preferencesFamily.ruleSchema.parse(r));
+    await expect(Promise.resolve(preferencesFamily.create(rules, { policyDir: dir }))).rejects.toMatchObject({
+      problems: [expect.objectContaining({ ruleIndex: 1, path: 'model' })],
+    });
+  });
 });

@@ -23,13 +23,14 @@ import {
 /**
  * Multiplies the lexical similarity into the peer's scale: the peer's thresholds are cosines of a sentence
  * embedder, where 0.7 separates an intent's phrasings from other requests about as well as a lexical similarity of
- * 0.4 does on clinc150 (bench/preferences-eval.ts). Scores are capped at 1.
+ * 0.4 does on clinc150 (bench/preferences-eval.ts). Rules are ranked on the uncapped score (strong matches stay
+ * ordered); the confidence of a match is capped at 1.
  */
 export const PEER_SCALE_FACTOR = 0.7 / 0.4;
 
-/** The lexical similarity as the peer's thresholds read it. */
+/** The lexical similarity as the peer's thresholds read it (may exceed 1 for near-identical texts). */
 export function peerScaleScore(lexical: number): number {
-  return Math.min(1, lexical * PEER_SCALE_FACTOR);
+  return lexical * PEER_SCALE_FACTOR;
 }
 
 const preferenceRuleSchema = z
@@ -104,7 +105,8 @@ function matchOf(
   best: { readonly rule: CompiledPreference; readonly score: number } | undefined,
 ): SignalMatch[] {
   if (best === undefined || best.score < best.rule.threshold) return [];
-  return [{ name: best.rule.name, confidence: best.score, detail: `similarity=${best.score.toFixed(3)}` }];
+  const confidence = Math.min(1, best.score);
+  return [{ name: best.rule.name, confidence, detail: `similarity=${confidence.toFixed(3)}` }];
 }
 
 /**

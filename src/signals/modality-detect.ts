@@ -3,6 +3,8 @@
 // An image ask is a drawing verb used as a request, or a making verb whose object is an image noun; BOTH is an image
 // ask alongside a writing / explaining ask.
 
+import { headAndTail } from './head-tail.ts';
+
 export const MODALITIES = ['AR', 'DIFFUSION', 'BOTH'] as const;
 export type Modality = (typeof MODALITIES)[number];
 
@@ -61,16 +63,26 @@ const TEXT_REQUEST = new RegExp(
   'iu',
 );
 
+/** Any image noun at all: without one, only a drawing verb or a Chinese cue can ask for an image. */
+const ANY_IMAGE_NOUN = new RegExp(String.raw`\b${IMAGE_NOUNS}\b`, 'iu');
+
 function imageCue(text: string): ModalityResult['cue'] | undefined {
   if (DRAW_REQUEST.test(text)) return 'draw-verb';
-  if (MAKE_IMAGE.test(text) || ZH_IMAGE.test(text)) return 'make-image';
+  if (ZH_IMAGE.test(text)) return 'make-image';
+  if (!ANY_IMAGE_NOUN.test(text)) return undefined;
+  if (MAKE_IMAGE.test(text)) return 'make-image';
   if (IMAGE_FIRST.test(text)) return 'image-first';
   return undefined;
 }
 
-/** Classifies one user message. */
-export function detectModality(text: string): ModalityResult {
-  if (text.trim() === '') return { modality: 'AR', confidence: 1, cue: 'empty' };
+/** Characters read from the start and from the end of a long message: an image ask opens or closes a request. */
+export const MODALITY_HEAD_CHARS = 4096;
+export const MODALITY_TAIL_CHARS = 2048;
+
+/** Classifies one user message (a long one by its first 4K and last 2K characters). */
+export function detectModality(message: string): ModalityResult {
+  if (message.trim() === '') return { modality: 'AR', confidence: 1, cue: 'empty' };
+  const text = headAndTail(message, MODALITY_HEAD_CHARS, MODALITY_TAIL_CHARS);
   const cue = imageCue(text);
   if (cue === undefined) {
     // "Explain X with a diagram" asks for both even without a making verb.

@@ -11,6 +11,7 @@ import {
   maxSimilarity,
   modelSchema,
 } from './embeddings.ts';
+import { headAndTail } from './head-tail.ts';
 import { type LexicalVector, lexicalCosine, lexicalVector } from './lexical-similarity.ts';
 import {
   defineSignalFamily,
@@ -57,10 +58,14 @@ interface CompiledPreference {
   readonly examples: readonly LexicalVector[];
 }
 
+/** Characters of a long message compared with the examples: its start and its end, where a style request sits. */
+export const PREFERENCE_HEAD_CHARS = 2048;
+export const PREFERENCE_TAIL_CHARS = 2048;
+
 /** Each rule's best similarity to `text` on the peer's scale (0 for a rule with nothing in common). */
 export function lexicalScores(rules: readonly CompiledPreference[], text: string): number[] {
   if (text.trim() === '') return rules.map(() => 0);
-  const query = lexicalVector(text);
+  const query = lexicalVector(headAndTail(text, PREFERENCE_HEAD_CHARS, PREFERENCE_TAIL_CHARS));
   return rules.map((rule) => {
     let score = 0;
     for (const example of rule.examples) score = Math.max(score, lexicalCosine(query, example));

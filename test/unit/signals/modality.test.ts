@@ -40,6 +40,14 @@ describe('modality', () => {
     expect(matched('draw a horse', [{ name: 'DIFFUSION' }])).toEqual(['DIFFUSION']);
   });
 
+  it('a long message is read by its start and end: an ask that closes it counts, one buried in the middle does not', () => {
+    const context = 'The quarterly report covers revenue, costs and staffing. '.repeat(400);
+    expect(detectModality(`${context} Now draw a chart-style picture of a lighthouse.`).modality).toBe(
+      'DIFFUSION',
+    );
+    expect(detectModality(`${context} Draw a lighthouse. ${context}`).modality).toBe('AR');
+  });
+
   it('rejects a rule name the peer does not define', () => {
     expect(modalityFamily.ruleSchema.safeParse({ name: 'IMAGE' }).success).toBe(false);
   });

@@ -338,7 +338,13 @@ export const policySchema = z.strictObject({
   /** Routing profiles, each chosen by the request's model name through `entrypoints`. */
   recipes: z.array(recipeSchema).default([]),
   /** External OpenAI-compatible models that label requests for `classifiers` rules of `type: llm`. */
-  external_models: z.array(externalModelSchema).default([]),
+  external_models: z
+    .array(externalModelSchema)
+    .refine(
+      (models) => new Set(models.map((m) => m.name)).size === models.length,
+      'external model names must differ',
+    )
+    .default([]),
 });
 
 export type PolicyDocument = z.infer<typeof policySchema>;

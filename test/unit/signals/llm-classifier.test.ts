@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { redactSecrets } from '../../../src/admin/redact.ts';
 import { PolicyError } from '../../../src/errors.ts';
 import { compilePolicyText } from '../../../src/policy/load-policy.ts';
 import { parseLabelReply } from '../../../src/signals/llm-label-client.ts';
@@ -153,6 +154,21 @@ describe('classifiers type llm', () => {
     const error = report.families.find((f) => f.family === 'classifiers')?.error ?? '';
     expect(error).toContain("external classifier 'judge' failed: HTTP 500");
     expect(error).not.toContain('tuesday');
+  });
+
+  it('the access key is redacted from the policy the admin API shows', () => {
+    const shown = JSON.stringify(
+      redactSecrets({ external_models: [{ name: 'judge', access_key: 'sk-live-999' }] }),
+    );
+    expect(shown).not.toContain('sk-live-999');
+  });
+
+  it('two external models with one name are a policy error', async () => {
+    const doc = YAML.parse(policyYaml({})) as { external_models: unknown[] };
+    doc.external_models.push(doc.external_models[0]);
+    await expect(compilePolicyText(YAML.stringify(doc), 'x.yaml')).rejects.toThrow(
+      'external model names must differ',
+    );
   });
 
   it('a rule naming an undeclared external model is a policy error', async () => {

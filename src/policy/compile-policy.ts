@@ -35,7 +35,7 @@ import {
   type SignalRule,
 } from '../signals/signal-family.ts';
 import { compileStateStore } from '../state/state-config.ts';
-import { guardingSignalKeys } from './guarding-decisions.ts';
+import { failClosedWhenGuarding, guardingSignalKeys } from './guarding-decisions.ts';
 import { closest, IssueCollector, type Locator, type PathSegment, schemaFieldNames } from './issues.ts';
 import type {
   ApiSettings,
@@ -122,6 +122,8 @@ interface SignalCatalogue {
   readonly names: Map<string, Set<string>>;
   /** on_error of every reference name, per family key. */
   readonly onError: Map<string, Map<string, OnError>>;
+  /** Reference names whose rule sets on_error itself, per family key. */
+  readonly explicitOnError?: Map<string, Set<string>>;
   /** routing.projections, compiled; its mapping outputs are the names `projection` leaves may reference. */
   projections?: ProjectionCompilation;
 }
@@ -149,6 +151,7 @@ function parseSignals(doc: PolicyDocument, issues: IssueCollector): SignalCatalo
   const rules = new Map<string, SignalRule[]>();
   const names = new Map<string, Set<string>>();
   const onErrorByFamily = new Map<string, Map<string, OnError>>();
+  const explicitOnError = new Map<string, Set<string>>();
   for (const [key, rawRules] of Object.entries(doc.routing.signals)) {
     const path: PathSegment[] = ['routing', 'signals', key];
     const family = familiesByKey.get(key);
@@ -195,6 +198,8 @@ function parseSignals(doc: PolicyDocument, issues: IssueCollector): SignalCatalo
       const action = ruleOnError ?? familyDefault;
       for (const name of referenceNames(family, [result.data])) {
         const nameAction = ruleOnError ?? family.defaultOnErrorFor?.(result.data, name) ?? action;
+        if (ruleOnError !== undefined)
+          explicitOnError.set(key, (explicitOnError.get(key) ?? new Set()).add(name));
         const previous = onError.get(name);
         if (previous === undefined || ON_ERROR_SEVERITY[nameAction] > ON_ERROR_SEVERITY[previous])
           onError.set(name, nameAction);
@@ -204,7 +209,7 @@ function parseSignals(doc: PolicyDocument, issues: IssueCollector): SignalCatalo
     names.set(family.conditionType, new Set(referenceNames(family, parsed)));
     onErrorByFamily.set(key, onError);
   }
-  return { rules, names, onError: onErrorByFamily };
+  return { rules, names, onError: onErrorByFamily, explicitOnError };
 }
 
 /** The reference name a leaf reads: `name`, or `name:label` for one label of a multi-label signal. */
@@ -634,7 +639,12 @@ async function buildSignalEngine(
         family: key,
         conditionType: family.conditionType,
         evaluator,
-        onError: signals.onError.get(key) ?? new Map(),
+        onError: failClosedWhenGuarding(
+          family,
+          signals.onError.get(key) ?? new Map(),
+          signals.explicitOnError?.get(key),
+          guarding,
+        ),
         budgetMs:
           budgets[key] ??
           evaluator.budgetMs ??

@@ -211,6 +211,7 @@ export const classifiersFamily = defineSignalFamily<ClassifierRule>({
   family: 'classifiers',
   conditionType: 'classifier',
   ruleSchema: anyClassifierRuleSchema,
+  failClosedWhenGuarding: true,
   referenceNamesOf: (rule) => (isPeerRule(rule) ? peerClassifierReferenceNames(rule) : [rule.name]),
   defaultOnErrorFor: (rule, name) =>
     isPeerRule(rule) ? peerClassifierDefaultOnError(rule, name) : undefined,

@@ -98,6 +98,11 @@ export interface SignalFamily<Rule extends SignalRule = SignalRule> {
    * `on_error` of a rule that sets none: safety and privacy families fail closed (`match`), the others `skip`.
    */
   readonly defaultOnError?: OnError;
+  /**
+   * Names read by a guarding decision (`enforce: always`, or a `block` / `fast_response` plugin) default to
+   * `on_error: match` when their rule sets none: a classifier feeding a safety decision fails closed.
+   */
+  readonly failClosedWhenGuarding?: boolean;
   /** `on_error` of one reference name of a rule that sets none, when it differs from `defaultOnError`. */
   defaultOnErrorFor?(rule: Rule, referenceName: string): OnError | undefined;
   /** Builds the evaluator; throws RuleConfigError for semantic problems (bad regex, …). */

@@ -141,6 +141,31 @@ describe('classifiers type llm', () => {
     expect(report.failed.get('classifier:tool-risk:SAFE')).toBe('skip');
   });
 
+  it('labels read by a blocking decision fail closed, unless the rule sets on_error', async () => {
+    reply = () => 'hang';
+    const guarded = (rule: Record<string, unknown>) => {
+      const doc = YAML.parse(
+        policyYaml({ labels: ['CHAT', 'TOOLS'], ...rule }, { llm_timeout_seconds: 0.2 }),
+      ) as {
+        routing: { decisions: Record<string, unknown>[] };
+      };
+      doc.routing.decisions = [
+        {
+          name: 'no-tools',
+          rules: { type: 'classifier', name: 'tool-risk', label: 'TOOLS' },
+          plugins: [{ type: 'block', configuration: {} }],
+          modelRefs: [{ model: 'm' }],
+        },
+      ];
+      return YAML.stringify(doc);
+    };
+    const report = await signalsFor(guarded({}), 'anything');
+    expect(report.failed.get('classifier:tool-risk:TOOLS')).toBe('match');
+    expect(report.failed.get('classifier:tool-risk:CHAT')).toBe('skip');
+    const explicit = await signalsFor(guarded({ on_error: 'skip' }), 'anything');
+    expect(explicit.failed.get('classifier:tool-risk:TOOLS')).toBe('skip');
+  });
+
   it('a reply naming no label is a failure, and on_error: skip lets it pass', async () => {
     reply = () => ({ status: 200, content: 'I think it is fine' });
     const report = await signalsFor(policyYaml({ on_error: 'skip' }), 'anything');

@@ -26,6 +26,7 @@ import {
 import { UNSUPPORTED_SELECTION_ALGORITHMS } from '../selection/algorithms/unsupported.ts';
 import { compileLooperSettings } from '../selection/looper/looper-settings.ts';
 import { selectionAlgorithms } from '../selection/model-selector.ts';
+import { toExternalModel } from '../signals/external-models.ts';
 import { familiesByConditionType, familiesByKey } from '../signals/index.ts';
 import { knowledgeBasesReadBy } from '../signals/kb.ts';
 import { composerLeafTypes, familyComposers } from '../signals/signal-composers.ts';
@@ -37,6 +38,7 @@ import {
   type SignalRule,
 } from '../signals/signal-family.ts';
 import { compileStateStore } from '../state/state-config.ts';
+import { failClosedWhenGuarding, guardingSignalKeys } from './guarding-decisions.ts';
 import { closest, IssueCollector, type Locator, type PathSegment, schemaFieldNames } from './issues.ts';
 import type {
   ApiSettings,
@@ -65,7 +67,11 @@ import { reportRuleWarning, reportUnsupportedPlugin } from './unsupported.ts';
 import { convertV03, isV03Document, v03DocumentSchema } from './vsr-v03.ts';
 
 /** Families of vLLM Semantic Router's language that need ML models, which arrive in a later version. */
-const ML_FAMILIES = new Set(['preferences', 'modality', 'safety', 'input_modality']);
+// biome-ignore format: one family per line, so parallel removals merge cleanly
+const ML_FAMILIES = new Set([
+  'safety',
+  'input_modality',
+]);
 
 export interface CompileOptions {
   readonly file: string;
@@ -123,6 +129,8 @@ interface SignalCatalogue {
   readonly names: Map<string, Set<string>>;
   /** on_error of every reference name, per family key. */
   readonly onError: Map<string, Map<string, OnError>>;
+  /** Reference names whose rule sets on_error itself, per family key. */
+  readonly explicitOnError?: Map<string, Set<string>>;
   /** routing.projections, compiled; its mapping outputs are the names `projection` leaves may reference. */
   projections?: ProjectionCompilation;
 }
@@ -150,6 +158,7 @@ function parseSignals(doc: PolicyDocument, issues: IssueCollector): SignalCatalo
   const rules = new Map<string, SignalRule[]>();
   const names = new Map<string, Set<string>>();
   const onErrorByFamily = new Map<string, Map<string, OnError>>();
+  const explicitOnError = new Map<string, Set<string>>();
   for (const [key, rawRules] of Object.entries(doc.routing.signals)) {
     const path: PathSegment[] = ['routing', 'signals', key];
     const family = familiesByKey.get(key);
@@ -195,16 +204,19 @@ function parseSignals(doc: PolicyDocument, issues: IssueCollector): SignalCatalo
       // Several rules may emit one name (role_bindings roles): the strictest on_error wins.
       const action = ruleOnError ?? familyDefault;
       for (const name of referenceNames(family, [result.data])) {
+        const nameAction = ruleOnError ?? family.defaultOnErrorFor?.(result.data, name) ?? action;
+        if (ruleOnError !== undefined)
+          explicitOnError.set(key, (explicitOnError.get(key) ?? new Set()).add(name));
         const previous = onError.get(name);
-        if (previous === undefined || ON_ERROR_SEVERITY[action] > ON_ERROR_SEVERITY[previous])
-          onError.set(name, action);
+        if (previous === undefined || ON_ERROR_SEVERITY[nameAction] > ON_ERROR_SEVERITY[previous])
+          onError.set(name, nameAction);
       }
     });
     rules.set(key, parsed);
     names.set(family.conditionType, new Set(referenceNames(family, parsed)));
     onErrorByFamily.set(key, onError);
   }
-  return { rules, names, onError: onErrorByFamily };
+  return { rules, names, onError: onErrorByFamily, explicitOnError };
 }
 
 /** The reference name a leaf reads: `name`, or `name:label` for one label of a multi-label signal. */
@@ -634,6 +646,7 @@ async function buildSignalEngine(
   );
   for (const type of composerLeafTypes(composers, referencedTypes)) referencedTypes.add(type);
   const evaluators: FamilyEvaluator[] = [];
+  const guarding = guardingSignalKeys(decisions);
   for (const [key, rules] of signals.rules) {
     const family = familiesByKey.get(key) as SignalFamily;
     if (!referencedTypes.has(family.conditionType) || rules.length === 0) continue;
@@ -644,10 +657,13 @@ async function buildSignalEngine(
         ...(options.builtinModelsDir !== undefined && { builtinModelsDir: options.builtinModelsDir }),
         ...(options.similarityModel !== undefined && { similarityModel: options.similarityModel }),
         knowledgeBases: doc.knowledge_bases,
+        externalModels: new Map(doc.external_models.map((m) => [m.name, toExternalModel(m)])),
       });
       for (const w of evaluator.warnings ?? [])
         reportRuleWarning(
-          w,
+          w.neverMatches !== undefined && guarding.has(signalKey(family.conditionType, w.neverMatches))
+            ? { ...w, unsupportedGuardrail: true }
+            : w,
           ['routing', 'signals', key, w.ruleIndex, ...w.path.split('.').filter(Boolean)],
           issues,
           options.allowUnsupported === true,
@@ -657,8 +673,18 @@ async function buildSignalEngine(
         family: key,
         conditionType: family.conditionType,
         evaluator,
-        onError: signals.onError.get(key) ?? new Map(),
-        budgetMs: budgets[key] ?? budgets.default ?? options.signalTimeoutMs ?? defaultSignalBudgetMs,
+        onError: failClosedWhenGuarding(
+          family,
+          signals.onError.get(key) ?? new Map(),
+          signals.explicitOnError?.get(key),
+          guarding,
+        ),
+        budgetMs:
+          budgets[key] ??
+          evaluator.budgetMs ??
+          budgets.default ??
+          options.signalTimeoutMs ??
+          defaultSignalBudgetMs,
       });
     } catch (error) {
       if (error instanceof ModelFileError) {

@@ -5,6 +5,7 @@ import { type LeafPredicate, leafPredicateSchema } from '../decisions/leaf-predi
 import { projectionsSchema } from '../decisions/projection-schema.ts';
 import { POOL_STATE_DEFAULTS } from '../pools/pool-state.ts';
 import { looperSettingsSchema } from '../selection/looper/looper-settings.ts';
+import { externalModelSchema } from '../signals/external-models.ts';
 import { knowledgeBasesSchema } from '../signals/kb/knowledge-base-schema.ts';
 import { STATE_STORE_DEFAULTS, stateStoreSchema } from '../state/state-config.ts';
 import { byteCountSchema, tokenCountSchema } from './units.ts';
@@ -342,6 +343,14 @@ export const policySchema = z.strictObject({
   recipes: z.array(recipeSchema).default([]),
   /** Knowledge bases the `kb` signal family reads (vLLM Semantic Router `global.model_catalog.kbs`). */
   knowledge_bases: knowledgeBasesSchema.default([]),
+  /** External OpenAI-compatible models that label requests for `classifiers` rules of `type: llm`. */
+  external_models: z
+    .array(externalModelSchema)
+    .refine(
+      (models) => new Set(models.map((m) => m.name)).size === models.length,
+      'external model names must differ',
+    )
+    .default([]),
 });
 
 export type PolicyDocument = z.infer<typeof policySchema>;

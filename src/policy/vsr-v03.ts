@@ -122,6 +122,7 @@ export function convertV03(doc: z.infer<typeof v03DocumentSchema>): Record<strin
   const looper = looperFromV03(doc.global);
   const routingStrategy = strategy ?? (typeof globalStrategy === 'string' ? globalStrategy : undefined);
   const knowledgeBases = pick(doc.global, ['model_catalog', 'kbs']);
+  const externalModels = pick(doc.global, ['model_catalog', 'external']);
   return {
     version: 'v1',
     auto_model_names: autoModelNames(doc.global),
@@ -144,5 +145,7 @@ export function convertV03(doc: z.infer<typeof v03DocumentSchema>): Record<strin
     ...(doc.entrypoints && { entrypoints: doc.entrypoints }),
     ...(doc.recipes && { recipes: doc.recipes }),
     ...(knowledgeBases !== undefined && { knowledge_bases: knowledgeBases }),
+    // The peer's external LLMs (classifier, guardrail, preference roles): `classifiers` rules of type llm call them.
+    ...(Array.isArray(externalModels) && { external_models: externalModels }),
   };
 }

@@ -12,6 +12,13 @@ import { ModelFileError } from '../ml/onnx-session-pool.ts';
 import type { RequestContext } from '../request/request-context.ts';
 import { describePredicate, numericPredicateSchema, testPredicate } from './numeric-predicate.ts';
 import {
+  createPeerClassifiers,
+  type PeerClassifierRule,
+  peerClassifierDefaultOnError,
+  peerClassifierReferenceNames,
+  peerClassifierRuleSchema,
+} from './peer-classifiers.ts';
+import {
   defineSignalFamily,
   RuleConfigError,
   type RuleProblem,
@@ -169,58 +176,137 @@ const classifierRuleSchema = z.strictObject({
   predicate: numericPredicateSchema.optional(),
 });
 
-export type ClassifierRule = z.infer<typeof classifierRuleSchema>;
+/** A rule of this router's shape (`model`, `label`) or of the peer's (`type: llm | local`, `labels`). */
+const anyClassifierRuleSchema = z.discriminatedUnion('type', [
+  classifierRuleSchema.extend({ type: z.undefined().optional() }),
+  peerClassifierRuleSchema,
+]);
+
+export type ClassifierRule = z.infer<typeof anyClassifierRuleSchema>;
+type ModelLabelRule = z.infer<typeof classifierRuleSchema>;
+
+function isPeerRule(rule: ClassifierRule): rule is PeerClassifierRule {
+  return 'type' in rule && rule.type !== undefined;
+}
+
+/** Runs the two kinds of rules side by side and merges their matches. */
+function combineEvaluators(parts: readonly SignalEvaluator[]): SignalEvaluator {
+  if (parts.length === 1 && parts[0]) return parts[0];
+  return {
+    async evaluate(context, run) {
+      const results = await Promise.all(parts.map((p) => p.evaluate(context, run)));
+      return results.flat();
+    },
+    close() {
+      for (const part of parts) part.close?.();
+    },
+    warnings: parts.flatMap((p) => p.warnings ?? []),
+    ...(parts.some((p) => p.budgetMs !== undefined) && {
+      budgetMs: Math.max(...parts.map((p) => p.budgetMs ?? 0)),
+    }),
+  };
+}
 
 export const classifiersFamily = defineSignalFamily<ClassifierRule>({
   family: 'classifiers',
   conditionType: 'classifier',
-  ruleSchema: classifierRuleSchema,
-  async create(rules, deps) {
-    const models = await loadRuleModels(
-      rules.map((r) => r.model),
-      deps,
-      'classifier',
-    );
-    const compiled = rules.map((rule, ruleIndex) => {
-      const classifier = models.byRule[ruleIndex] as TextClassifierModel;
-      const labelIndex = classifier.labels.indexOf(rule.label);
-      const threshold =
-        rule.threshold ?? (rule.predicate === undefined ? DEFAULT_CLASSIFIER_THRESHOLD : undefined);
-      return { rule, ruleIndex, classifier, labelIndex, threshold };
-    });
-    const problems: RuleProblem[] = compiled
-      .filter((c) => c.labelIndex < 0)
-      .map((c) => ({
-        ruleIndex: c.ruleIndex,
-        path: 'label',
-        message: `model ${c.classifier.file} has no label '${c.rule.label}'`,
-        hint: `use one of: ${c.classifier.labels.join(', ')}`,
-      }));
-    throwRuleProblems(problems, models);
-    return {
-      async evaluate(context) {
-        const outputs = await classifyLastUserText(
-          compiled.map((c) => c.classifier),
-          context,
+  ruleSchema: anyClassifierRuleSchema,
+  failClosedWhenGuarding: true,
+  referenceNamesOf: (rule) => (isPeerRule(rule) ? peerClassifierReferenceNames(rule) : [rule.name]),
+  defaultOnErrorFor: (rule, name) =>
+    isPeerRule(rule) ? peerClassifierDefaultOnError(rule, name) : undefined,
+  async create(allRules, deps) {
+    const peerIndices = allRules.flatMap((rule, i) => (isPeerRule(rule) ? [i] : []));
+    const ownIndices = allRules.flatMap((rule, i) => (isPeerRule(rule) ? [] : [i]));
+    const parts: SignalEvaluator[] = [];
+    try {
+      if (peerIndices.length > 0)
+        parts.push(
+          await createPeerClassifiers(
+            peerIndices.map((i) => allRules[i] as PeerClassifierRule),
+            peerIndices,
+            deps,
+          ),
         );
-        const matches: SignalMatch[] = [];
-        compiled.forEach(({ rule, labelIndex, threshold }, k) => {
-          const p = clampProbability(outputs[k]?.[labelIndex]);
-          const hit =
-            (threshold === undefined || p >= threshold) &&
-            (rule.predicate === undefined || testPredicate(rule.predicate, p));
-          if (hit) {
-            const test = rule.predicate ? describePredicate(rule.predicate) : `>= ${threshold}`;
-            matches.push({
-              name: rule.name,
-              confidence: p,
-              detail: `p(${rule.label})=${p.toFixed(3)} ${test}`,
-            });
-          }
-        });
-        return matches;
-      },
-      close: closeModels(models),
-    };
+      if (ownIndices.length > 0)
+        parts.push(
+          await atRuleIndices(
+            createModelLabelClassifiers(
+              ownIndices.map((i) => allRules[i] as ModelLabelRule),
+              deps,
+            ),
+            ownIndices,
+          ),
+        );
+    } catch (error) {
+      for (const part of parts) part.close?.();
+      throw error;
+    }
+    return combineEvaluators(parts);
   },
 });
+
+/** Rule problems of a sub-list of the family's rules, at the rules' places in the whole list. */
+async function atRuleIndices<T>(work: Promise<T>, indices: readonly number[]): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (!(error instanceof RuleConfigError)) throw error;
+    throw new RuleConfigError(
+      error.problems.map((p) => ({ ...p, ruleIndex: indices[p.ruleIndex] ?? p.ruleIndex })),
+    );
+  }
+}
+
+/** This router's own rules: a model file and the label whose probability is tested. */
+async function createModelLabelClassifiers(
+  rules: readonly ModelLabelRule[],
+  deps: SignalDeps,
+): Promise<SignalEvaluator> {
+  const models = await loadRuleModels(
+    rules.map((r) => r.model),
+    deps,
+    'classifier',
+  );
+  const compiled = rules.map((rule, ruleIndex) => {
+    const classifier = models.byRule[ruleIndex] as TextClassifierModel;
+    const labelIndex = classifier.labels.indexOf(rule.label);
+    const threshold =
+      rule.threshold ?? (rule.predicate === undefined ? DEFAULT_CLASSIFIER_THRESHOLD : undefined);
+    return { rule, ruleIndex, classifier, labelIndex, threshold };
+  });
+  const problems: RuleProblem[] = compiled
+    .filter((c) => c.labelIndex < 0)
+    .map((c) => ({
+      ruleIndex: c.ruleIndex,
+      path: 'label',
+      message: `model ${c.classifier.file} has no label '${c.rule.label}'`,
+      hint: `use one of: ${c.classifier.labels.join(', ')}`,
+    }));
+  throwRuleProblems(problems, models);
+  return {
+    async evaluate(context) {
+      const outputs = await classifyLastUserText(
+        compiled.map((c) => c.classifier),
+        context,
+      );
+      const matches: SignalMatch[] = [];
+      compiled.forEach(({ rule, labelIndex, threshold }, k) => {
+        const p = clampProbability(outputs[k]?.[labelIndex]);
+        const hit =
+          (threshold === undefined || p >= threshold) &&
+          (rule.predicate === undefined || testPredicate(rule.predicate, p));
+        if (hit) {
+          const test = rule.predicate ? describePredicate(rule.predicate) : `>= ${threshold}`;
+          matches.push({
+            name: rule.name,
+            confidence: p,
+            detail: `p(${rule.label})=${p.toFixed(3)} ${test}`,
+          });
+        }
+      });
+      return matches;
+    },
+    close: closeModels(models),
+  };
+}

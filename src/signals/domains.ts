@@ -27,6 +27,14 @@ const domainRuleSchema = z.strictObject({
   threshold: probabilitySchema.optional(),
   /** Extension: WideMLP model file or directory, or a Hugging Face export directory, relative to the policy file. */
   model: z.string().min(1, 'model must name a model file or directory').optional(),
+  /** The peer's per-domain model scores: accepted and reported, not used (selection reads the models' `quality`). */
+  model_scores: z
+    .array(
+      z
+        .object({ model: z.string().min(1), score: z.number(), use_reasoning: z.boolean().optional() })
+        .loose(),
+    )
+    .optional(),
 });
 
 export type DomainRule = z.infer<typeof domainRuleSchema>;
@@ -103,6 +111,22 @@ export const domainsFamily = defineSignalFamily<DomainRule>({
         return matches;
       },
       close: closeModels(models),
+      warnings: modelScoresWarning(rules),
     };
   },
 });
+
+/** One warning for the family, at the first rule with `model_scores`, saying they do not steer selection. */
+function modelScoresWarning(rules: readonly DomainRule[]): RuleProblem[] {
+  const ruleIndex = rules.findIndex((rule) => rule.model_scores !== undefined);
+  if (ruleIndex < 0) return [];
+  const count = rules.filter((rule) => rule.model_scores !== undefined).length;
+  return [
+    {
+      ruleIndex,
+      path: 'model_scores',
+      message: `model_scores (${count} domain rule${count === 1 ? '' : 's'}) are accepted but not used: model selection weighs each model's \`quality\``,
+      hint: "set the models' quality (v0.3: modelCards quality_score), or route per domain with a decision's modelRefs",
+    },
+  ];
+}

@@ -5,7 +5,7 @@ import { BUILTIN_MODELS_DIR, defaultSessionPool, resolveModelFile } from '../ml/
 import { cosine } from '../ml/vector-math.ts';
 import type { RequestContext } from '../request/request-context.ts';
 import { modelFileRuleError, probabilitySchema } from './classifiers.ts';
-import { defineSignalFamily, type SignalDeps, type SignalMatch } from './signal-family.ts';
+import { defineSignalFamily, type RuleProblem, type SignalDeps, type SignalMatch } from './signal-family.ts';
 
 /** Directory name of the built-in embedding model under `models/`. */
 export const BUILTIN_EMBEDDING_MODEL = 'embedding';
@@ -19,6 +19,9 @@ export const candidateSchema = z
   .max(MAX_CANDIDATE_CHARS, `candidates must be at most ${MAX_CANDIDATE_CHARS} characters`);
 
 export const modelSchema = z.string().min(1, 'model must name a model file or directory').optional();
+
+/** The peer's query modalities; only `text` is embedded here (no multimodal embedder ships with this router). */
+const QUERY_MODALITIES = ['text', 'image', 'audio'] as const;
 
 /** Fields of vLLM Semantic Router's multimodal embedding rules that this router does not implement. */
 const IMAGE_FIELDS = ['image_candidates', 'image_threshold'] as const;
@@ -212,6 +215,10 @@ const embeddingRuleSchema = z
     negative_candidates: z.array(candidateSchema).optional(),
     /** Extension: embedding model file or directory (also a Hugging Face export), relative to the policy file. */
     model: modelSchema,
+    /** Which part of the request the query embeds: `text` (default); `image` and `audio` need a multimodal model. */
+    query_modality: z
+      .enum(QUERY_MODALITIES, { message: 'query_modality must be text, image or audio' })
+      .optional(),
     image_candidates: z.unknown().optional(),
     image_threshold: z.unknown().optional(),
   })
@@ -247,6 +254,7 @@ export const embeddingsFamily = defineSignalFamily<EmbeddingRule>({
       (r) => [r.candidates, r.negative_candidates ?? []],
       similarityModelOf(deps),
     );
+    const warnings = nonTextQueryWarnings(rules);
     const compiled = rules.map((rule, k) => ({
       rule,
       embedder: embedded[k]?.embedder as TextEmbeddingModel,
@@ -260,7 +268,7 @@ export const embeddingsFamily = defineSignalFamily<EmbeddingRule>({
         const matches: SignalMatch[] = [];
         compiled.forEach(({ rule, embedder, positives, negatives, method }, k) => {
           const query = queries[k];
-          if (query === undefined) return;
+          if (query === undefined || (rule.query_modality ?? 'text') !== 'text') return;
           const score = clampUnit(
             aggregate(
               positives.map((v) => similarity(embedder, query, v)),
@@ -278,6 +286,24 @@ export const embeddingsFamily = defineSignalFamily<EmbeddingRule>({
         return matches;
       },
       close: closeEmbedders(embedders),
+      warnings,
     };
   },
 });
+
+/** One warning per rule whose query is an image or audio: it never matches here. */
+function nonTextQueryWarnings(rules: readonly EmbeddingRule[]): RuleProblem[] {
+  return rules.flatMap((rule, ruleIndex) =>
+    rule.query_modality === undefined || rule.query_modality === 'text'
+      ? []
+      : [
+          {
+            ruleIndex,
+            path: 'query_modality',
+            message: `query_modality ${rule.query_modality} needs a multimodal embedding model, which this router does not ship: rule '${rule.name}' never matches`,
+            hint: 'use query_modality: text with text candidates, or remove the rule',
+            neverMatches: rule.name,
+          },
+        ],
+  );
+}

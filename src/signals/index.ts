@@ -12,7 +12,9 @@ import { kbFamily } from './kb.ts';
 import { keywordsFamily } from './keywords.ts';
 import { languageFamily } from './language.ts';
 import { metadataFamily } from './metadata.ts';
+import { modalityFamily } from './modality.ts';
 import { piiFamily } from './pii.ts';
+import { preferencesFamily } from './preferences.ts';
 import { reaskFamily } from './reask.ts';
 import { roleBindingsFamily } from './role-bindings.ts';
 import type { SignalFamily } from './signal-family.ts';
@@ -38,6 +40,8 @@ export const signalFamilies: readonly SignalFamily[] = [
   userFeedbackFamily,
   factCheckFamily,
   kbFamily,
+  preferencesFamily,
+  modalityFamily,
 ] as SignalFamily[];
 
 export const familiesByKey: ReadonlyMap<string, SignalFamily> = new Map(

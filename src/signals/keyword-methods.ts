@@ -2,6 +2,8 @@
 // a document, the text the query), `ngram` (character n-gram similarity of each word, and of the whole text, to each
 // keyword) and `fuzzy` (Levenshtein distance over word windows). Each reports which keywords of one rule are present.
 
+import { allowedEdits } from './fuzzy-threshold.ts';
+
 export type ApproximateMethod = 'bm25' | 'ngram' | 'fuzzy';
 
 export interface ApproximateRule {
@@ -14,7 +16,7 @@ export interface ApproximateRule {
   readonly ngramThreshold: number;
   /** ngram: characters per n-gram (the peer raises anything below 2 to 2). */
   readonly ngramArity: number;
-  /** fuzzy: most Levenshtein edits between a keyword and the words of the text. */
+  /** fuzzy: most Levenshtein edits (≤ 8), or a similarity percentage (above 8), see fuzzy-threshold.ts. */
   readonly fuzzyThreshold: number;
 }
 
@@ -262,7 +264,8 @@ function fuzzyMatcher(rule: ApproximateRule): KeywordPresence {
     return Uint8Array.from(keywords, (keyword) => {
       if (keyword.span === 0) return 0;
       for (const window of windowsOf(keyword.span)) {
-        if (boundedLevenshtein(window, keyword.text, rule.fuzzyThreshold) <= rule.fuzzyThreshold) return 1;
+        const limit = allowedEdits(rule.fuzzyThreshold, keyword.text.length, window.length);
+        if (boundedLevenshtein(window, keyword.text, limit) <= limit) return 1;
       }
       return 0;
     });

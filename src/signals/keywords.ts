@@ -38,8 +38,8 @@ const keywordRuleSchema = z.strictObject({
   ngram_arity: z.number().int().min(1).max(8).default(3),
   /** The peer's form of `method: fuzzy` on a literal rule. */
   fuzzy_match: z.boolean().default(false),
-  /** fuzzy: most Levenshtein edits between a keyword and the words of the text. */
-  fuzzy_threshold: z.number().int().min(0).max(8).default(2),
+  /** fuzzy: most Levenshtein edits (0-8), or above 8 a similarity percentage (up to 100): fuzzy-threshold.ts. */
+  fuzzy_threshold: z.number().int().min(0).max(100).default(2),
 });
 
 export type KeywordRule = z.infer<typeof keywordRuleSchema>;

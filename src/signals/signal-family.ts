@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { OnnxSessionPool } from '../ml/onnx-session-pool.ts';
 import type { OnError } from '../policy/policy-schema.ts';
 import type { RequestContext } from '../request/request-context.ts';
+import type { ExternalModel } from './external-models.ts';
 import type { KnowledgeBaseDocument } from './kb/knowledge-base-schema.ts';
 import type { SignalRun } from './text-scan.ts';
 
@@ -29,6 +30,11 @@ export interface SignalEvaluator {
   ): readonly SignalMatch[] | Promise<readonly SignalMatch[]>;
   /** Releases resources (models, workers) when the policy generation holding it is dropped. */
   close?(): void;
+  /**
+   * Time the family needs per request when the policy sets no budget for it (e.g. an external model's timeout);
+   * a policy's `limits.signal_budget_ms.<family>` still wins.
+   */
+  readonly budgetMs?: number;
   /** Rule settings that load but may not do what the author meant; reported as policy warnings. */
   readonly warnings?: readonly RuleProblem[];
 }
@@ -46,6 +52,11 @@ export interface RuleProblem {
    * policy error unless the policy is loaded with `allowUnsupported`.
    */
   readonly unsupportedGuardrail?: boolean;
+  /**
+   * Set on a warning that a rule can never match: the reference name whose use by a guarding decision (a guardrail
+   * or one that blocks) makes the warning an unsupported guardrail.
+   */
+  readonly neverMatches?: string;
 }
 
 export class RuleConfigError extends Error {
@@ -71,6 +82,8 @@ export interface SignalDeps {
   readonly similarityModel?: string;
   /** The policy's `knowledge_bases` (the `kb` family falls back to built-in ones for names not defined here). */
   readonly knowledgeBases?: readonly KnowledgeBaseDocument[];
+  /** External chat models that label requests (`classifiers` rules of `type: llm`), by name. */
+  readonly externalModels?: ReadonlyMap<string, ExternalModel>;
 }
 
 export interface SignalRule {
@@ -93,6 +106,13 @@ export interface SignalFamily<Rule extends SignalRule = SignalRule> {
    * `on_error` of a rule that sets none: safety and privacy families fail closed (`match`), the others `skip`.
    */
   readonly defaultOnError?: OnError;
+  /**
+   * Names read by a guarding decision (`enforce: always`, or a `block` / `fast_response` plugin) default to
+   * `on_error: match` when their rule sets none: a classifier feeding a safety decision fails closed.
+   */
+  readonly failClosedWhenGuarding?: boolean;
+  /** `on_error` of one reference name of a rule that sets none, when it differs from `defaultOnError`. */
+  defaultOnErrorFor?(rule: Rule, referenceName: string): OnError | undefined;
   /** Builds the evaluator; throws RuleConfigError for semantic problems (bad regex, …). */
   create(rules: readonly Rule[], deps: SignalDeps): SignalEvaluator | Promise<SignalEvaluator>;
 }

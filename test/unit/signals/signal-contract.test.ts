@@ -176,6 +176,17 @@ const cases: Record<string, ContractCase> = {
     ],
     matching: { input: { text: 'critical payment_failed, urgent' }, expected: ['payment', 'urgent'] },
   },
+  preferences: {
+    rules: [
+      { name: 'terse', examples: ['keep it concise', 'bullet points only'], threshold: 0.7 },
+      { name: 'deep', examples: ['explain in depth with examples'], threshold: 0.7 },
+    ],
+    matching: { input: { text: 'bullet points only, keep it concise' }, expected: ['terse'] },
+  },
+  modality: {
+    rules: [{ name: 'AR' }, { name: 'DIFFUSION' }, { name: 'BOTH' }],
+    matching: { input: { text: 'Draw a red kite over the sea' }, expected: ['DIFFUSION'] },
+  },
   pii: {
     rules: [
       { name: 'any_pii', threshold: 0.5 },
@@ -644,6 +655,20 @@ const badConfigs: readonly BadConfig[] = [
     message: 'expected array',
   },
   {
+    family: 'preferences',
+    why: 'examples not a list',
+    rule: { name: 'p', examples: 'keep it short' },
+    path: 'examples',
+    message: 'expected array',
+  },
+  {
+    family: 'modality',
+    why: 'a name the peer does not define',
+    rule: { name: 'IMAGE' },
+    path: 'name',
+    message: 'a modality rule is named AR, DIFFUSION, BOTH',
+  },
+  {
     family: 'metadata',
     why: 'no test',
     rule: { name: 'm', key: 'tier' },
@@ -705,6 +730,13 @@ const badConfigs: readonly BadConfig[] = [
     rule: { name: 'j', direction: 'both' },
     path: 'direction',
     message: 'direction must be request',
+  },
+  {
+    family: 'classifiers',
+    why: 'a type: llm rule without its external model',
+    rule: { name: 'c', type: 'llm', labels: ['SAFE', 'RISKY'] },
+    path: 'model',
+    message: 'names its external model',
   },
   {
     family: 'classifiers',

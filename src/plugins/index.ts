@@ -3,8 +3,11 @@
 import { extensionRegistry } from '../extension.ts';
 import { blockPlugin } from './block.ts';
 import { fastResponsePlugin } from './fast-response.ts';
+import { hallucinationPlugin } from './hallucination.ts';
 import { headerMutationPlugin } from './header-mutation.ts';
 import type { PluginDefinition } from './plugin.ts';
+import { responseJailbreakPlugin } from './response-jailbreak.ts';
+import { routerReplayPlugin } from './router-replay.ts';
 import { systemPromptPlugin } from './system-prompt.ts';
 
 export const PLUGINS: ReadonlyMap<string, PluginDefinition<never>> = extensionRegistry([
@@ -12,15 +15,15 @@ export const PLUGINS: ReadonlyMap<string, PluginDefinition<never>> = extensionRe
   fastResponsePlugin,
   systemPromptPlugin,
   headerMutationPlugin,
+  responseJailbreakPlugin,
+  hallucinationPlugin,
+  routerReplayPlugin,
 ] as PluginDefinition<never>[]);
 
 /** vLLM Semantic Router plugin types a policy may carry that this router does not implement yet. */
 export const UNSUPPORTED_PLUGIN_TYPES: ReadonlySet<string> = new Set([
   'response_cache',
   'semantic-cache',
-  'hallucination',
-  'response_jailbreak',
-  'router_replay',
   'memory',
   'rag',
   'request_params',

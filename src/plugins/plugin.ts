@@ -63,6 +63,21 @@ export interface ResponsePhaseContext extends Omit<RequestPhaseContext, 'modelRe
   readonly responseHeaders: ReadonlyMap<string, string>;
 }
 
+/**
+ * A response body hook's action on the answer. `annotate`: headers for the client (applied only while Envoy still
+ * holds the response headers, i.e. a BUFFERED answer) and, for a BUFFERED answer, a replacement body. `block`: the
+ * answer must not reach the client: a BUFFERED one is replaced by an error answer in the request API's shape, a
+ * streamed one is cut here with a well-formed error frame (the chunks already sent stay sent).
+ */
+export type ResponseBodyEffect =
+  | {
+      readonly kind: 'annotate';
+      readonly setHeaders?: readonly HeaderPair[];
+      /** The whole new body of a BUFFERED answer (ignored for a streamed one). */
+      readonly body?: Uint8Array;
+    }
+  | { readonly kind: 'block'; readonly message: string };
+
 export interface DecisionPlugin {
   readonly type: string;
   readonly phases: ReadonlySet<PluginPhase>;
@@ -71,12 +86,15 @@ export interface DecisionPlugin {
   onResponseHeaders?(
     context: ResponsePhaseContext,
   ): readonly HeaderPair[] | undefined | Promise<readonly HeaderPair[] | undefined>;
-  /** A body chunk went to the client (observe only). */
+  /**
+   * A body chunk is on its way to the client (the whole body of a BUFFERED answer). The hook may act on the answer
+   * (ResponseBodyEffect); undefined lets the chunk through unchanged.
+   */
   onResponseBody?(
     context: ResponsePhaseContext,
     chunk: Uint8Array,
     endOfStream: boolean,
-  ): void | Promise<void>;
+  ): ResponseBodyEffect | undefined | Promise<ResponseBodyEffect | undefined> | void | Promise<void>;
   /** The stream ended (complete, cancelled or failed); `context.response.complete` tells which. */
   onStreamEnd?(context: ResponsePhaseContext): void | Promise<void>;
 }

@@ -68,7 +68,10 @@ describe('plugin registry', () => {
     expect([...PLUGINS.keys()].sort()).toEqual([
       'block',
       'fast_response',
+      'hallucination',
       'header_mutation',
+      'response_jailbreak',
+      'router_replay',
       'system_prompt',
     ]);
     for (const [name, definition] of PLUGINS) {

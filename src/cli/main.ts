@@ -29,6 +29,8 @@ const COMMANDS_USAGE = `usage:
   semantic-router validate [--allow-unsupported] FILE
   semantic-router explain --policy FILE [--json] [--model NAME] [--header name=value ...] "prompt"
   semantic-router explain --policy FILE [--json] [--path /v1/messages] < request.json
+  semantic-router explain --policy FILE [--json] --replay RECORD.json
+      (a router_replay record as GET /replay/<id> returns it: recorded vs current decision, model and pool)
       (any request size: stdin is read as a stream)
   --allow-unsupported (serve, validate, explain): load a policy that asks for a guardrail this router does not
       implement or a rejected plugin (response_cache), WITHOUT it; a warning
@@ -228,9 +230,20 @@ async function explain(args: string[]): Promise<number> {
       header: { type: 'string', multiple: true },
       path: { type: 'string' },
       'allow-unsupported': { type: 'boolean' },
+      replay: { type: 'string' },
     },
   });
   if (!values.policy) throw new UsageError('explain needs --policy FILE');
+  if (values.replay)
+    return (await import('./explain-replay.ts')).explainReplayCommand(
+      {
+        policyFile: values.policy,
+        replayFile: values.replay,
+        json: values.json ?? false,
+        ...(values['allow-unsupported'] && { allowUnsupported: true }),
+      },
+      io,
+    );
   const headers = new Map<string, string>();
   for (const header of values.header ?? []) {
     const eq = header.indexOf('=');

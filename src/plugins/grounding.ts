@@ -57,7 +57,7 @@ function startsSentence(text: string, at: number): boolean {
   for (let i = at - 1; i >= 0; i--) {
     const char = text[i] as string;
     if (/\s/u.test(char)) continue;
-    return /[.!?:;([{"“'‘*#>-]/u.test(char);
+    return /[.!?([{"“'‘*#>-]/u.test(char);
   }
   return true;
 }

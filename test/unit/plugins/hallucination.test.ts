@@ -5,14 +5,22 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HEADER } from '../../../src/headers.ts';
 import { checkGrounding, GroundingContext } from '../../../src/plugins/grounding.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
-import { chatAnswer, chatStream, compilePlugins, exchange, streamThrough } from '../../helpers/response-plugins.ts';
+import {
+  chatAnswer,
+  chatStream,
+  compilePlugins,
+  exchange,
+  streamThrough,
+} from '../../helpers/response-plugins.ts';
 
 const TOOL_CONVERSATION = [
   { role: 'user', content: 'How many people live in Lyon, and who is the mayor?' },
   {
     role: 'assistant',
     content: null,
-    tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'city_facts', arguments: '{"city":"Lyon"}' } }],
+    tool_calls: [
+      { id: 'call_1', type: 'function', function: { name: 'city_facts', arguments: '{"city":"Lyon"}' } },
+    ],
   },
   {
     role: 'tool',
@@ -61,7 +69,11 @@ describe('hallucination', () => {
   });
 
   it('marks factual claims made without any context as unverified', async () => {
-    const result = await answer(FACT_CHECK, [{ role: 'user', content: 'How many people live in Lyon?' }], INVENTED);
+    const result = await answer(
+      FACT_CHECK,
+      [{ role: 'user', content: 'How many people live in Lyon?' }],
+      INVENTED,
+    );
     expect(Object.fromEntries(result.setHeaders ?? [])).toMatchObject({
       [HEADER.vsrUnverifiedFactualResponse]: 'true',
       [HEADER.vsrVerificationContextMissing]: 'true',
@@ -97,7 +109,10 @@ describe('hallucination', () => {
 describe('the grounding heuristic', () => {
   it('ignores list markers and sentence-initial capitals, and reads numbers whatever their separators', () => {
     const context = new GroundingContext(['Revenue was 1234567.5 USD at Acme Corp in 2024.']);
-    const result = checkGrounding('Sure:\n1. Revenue: 1,234,567.5 USD\n2. Company: Acme Corp (2024)', context);
+    const result = checkGrounding(
+      'Sure:\n1. Revenue: 1,234,567.5 USD\n2. Company: Acme Corp (2024)',
+      context,
+    );
     expect(result.unsupported).toEqual([]);
     expect(result.units.map((u) => u.text)).toEqual(['1,234,567.5', 'USD', '2024', 'Acme Corp']);
   });

@@ -117,8 +117,10 @@ export function responseJailbreakDefinition(
         const unchecked = state.text.length - state.overlap;
         if (unchecked >= STREAM_CHECK_CHARS || (endOfStream && unchecked > 0)) {
           const result = await check(state.text);
-          if (result === undefined) return failed();
-          if (result.flagged) return { kind: 'block', message: RESPONSE_BLOCKED_MESSAGE };
+          // A failed check lets the held text through only when the policy says so (`on_error: allow`).
+          const failure = result === undefined ? failed() : undefined;
+          if (failure) return failure;
+          if (result?.flagged) return { kind: 'block', message: RESPONSE_BLOCKED_MESSAGE };
           // The next check reads a little of this text again: a phrase cut by the edge is read whole.
           state.text = state.text.slice(-Math.floor(STREAM_CHECK_CHARS / 4));
           state.overlap = state.text.length;

@@ -139,6 +139,25 @@ describe('response_jailbreak on a streamed (SSE) answer', () => {
     expect(parseOpenAiStream(text).at(-1)).toBe('[DONE]');
   });
 
+  it('cuts a stream when the classifier cannot run, and lets it through whole under on_error: allow', async () => {
+    const broken = responseJailbreakDefinition(() => Promise.reject(new Error('model file missing')));
+    const registry = new Map([...PLUGINS, ['response_jailbreak', broken as PluginDefinition<never>]]);
+    const chunks = chatStream(CLEAN);
+    const closed = await exchange(await policyWith({ action: 'block' }, registry), QUESTION, {
+      contentType: 'text/event-stream',
+    });
+    const cut = parseOpenAiStream((await streamThrough(closed.processor, chunks)).text);
+    expect(cut.at(-2)).toMatchObject({ error: { message: RESPONSE_CHECK_FAILED_MESSAGE } });
+    const open = await exchange(
+      await policyWith({ action: 'block', on_error: 'allow' }, registry),
+      QUESTION,
+      {
+        contentType: 'text/event-stream',
+      },
+    );
+    expect((await streamThrough(open.processor, chunks)).text).toBe(chunks.join(''));
+  });
+
   it('passes a clean stream byte for byte', async () => {
     const policy = await policyWith({ enabled: true, threshold: 0.85, action: 'block' });
     const { processor } = await exchange(policy, QUESTION, { contentType: 'text/event-stream' });

@@ -108,6 +108,7 @@ export const hallucinationPlugin: PluginDefinition<HallucinationConfig> = {
       return { kind: 'annotate', setHeaders: headers };
     };
     return plugin('hallucination', {
+      ignoresStreamedBody: true,
       onResponseBody: (context, chunk, endOfStream) =>
         !context.response.streaming && endOfStream ? effectFor(context, chunk) : undefined,
     });

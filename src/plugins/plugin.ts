@@ -95,6 +95,8 @@ export interface DecisionPlugin {
     chunk: Uint8Array,
     endOfStream: boolean,
   ): ResponseBodyEffect | undefined | Promise<ResponseBodyEffect | undefined> | void | Promise<void>;
+  /** onResponseBody does nothing with a streamed (SSE) answer: Envoy need not send it the stream's chunks. */
+  readonly ignoresStreamedBody?: boolean;
   /** The stream ended (complete, cancelled or failed); `context.response.complete` tells which. */
   onStreamEnd?(context: ResponsePhaseContext): void | Promise<void>;
 }

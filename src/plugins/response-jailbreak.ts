@@ -133,6 +133,7 @@ export function responseJailbreakDefinition(
       };
 
       return plugin('response_jailbreak', {
+        ignoresStreamedBody: !blocks,
         onResponseBody: (context, chunk, endOfStream) => {
           // Headers cannot reach the client once a stream flows: only `block` checks streamed answers.
           if (context.response.streaming)

@@ -261,7 +261,7 @@ export class StreamProcessor {
     const skipBody =
       this.tracker !== undefined &&
       !this.router.policy.response.readBody &&
-      this.responsePlugins('onResponseBody').length === 0;
+      !this.responsePlugins('onResponseBody').some((plugin) => !(sse && plugin.ignoresStreamedBody));
     if (skipBody) {
       // The status is all the response stage reads: Envoy keeps the body (and each streamed chunk) to itself.
       const dynamicMetadata = await this.endAnswer(true);

@@ -9,8 +9,10 @@ import { compilePolicyText } from '../../src/policy/load-policy.ts';
 import type { Policy } from '../../src/policy/policy.ts';
 import { StreamProcessor } from '../../src/server/stream-processor.ts';
 
-export function pluginPolicy(plugins: readonly unknown[]): string {
+/** `extra`: more top-level policy sections (e.g. `response`). */
+export function pluginPolicy(plugins: readonly unknown[], extra: Record<string, unknown> = {}): string {
   return YAML.stringify({
+    ...extra,
     version: 'v1',
     default_model: 'small',
     pools: [{ name: 'l4-pool', max_context_tokens: 32768 }],
@@ -22,8 +24,13 @@ export function pluginPolicy(plugins: readonly unknown[]): string {
 export async function compilePlugins(
   plugins: readonly unknown[],
   registry?: ReadonlyMap<string, PluginDefinition<never>>,
+  extra: Record<string, unknown> = {},
 ): Promise<Policy> {
-  return compilePolicyText(pluginPolicy(plugins), 'plugins.yaml', registry ? { plugins: registry } : {});
+  return compilePolicyText(
+    pluginPolicy(plugins, extra),
+    'plugins.yaml',
+    registry ? { plugins: registry } : {},
+  );
 }
 
 export interface Exchange {

@@ -96,13 +96,14 @@ describe('hallucination', () => {
     );
   });
 
-  it('leaves streamed answers alone (their headers are sent before the text)', async () => {
-    const policy = await compilePlugins([{ type: 'hallucination', configuration: FACT_CHECK }]);
+  it('leaves streamed answers alone: Envoy keeps their chunks (their headers are sent before the text)', async () => {
+    // With the response stage reading no body itself, nothing else asks Envoy for the stream.
+    const policy = await compilePlugins([{ type: 'hallucination', configuration: FACT_CHECK }], undefined, {
+      response: { read_body: false },
+    });
     opened.push(policy);
-    const { processor } = await exchange(policy, TOOL_CONVERSATION, { contentType: 'text/event-stream' });
-    const chunks = chatStream(INVENTED);
-    const { text } = await streamThrough(processor, chunks);
-    expect(text).toBe(chunks.join(''));
+    const { headersResult } = await exchange(policy, TOOL_CONVERSATION, { contentType: 'text/event-stream' });
+    expect(headersResult.kind === 'continue' && headersResult.modeOverride?.responseBodyMode).toBe('NONE');
   });
 });
 

@@ -33,8 +33,9 @@ afterEach(() => {
 async function policyWith(
   configuration: Record<string, unknown>,
   registry?: Map<string, PluginDefinition<never>>,
+  extra: Record<string, unknown> = {},
 ) {
-  const policy = await compilePlugins([{ type: 'response_jailbreak', configuration }], registry);
+  const policy = await compilePlugins([{ type: 'response_jailbreak', configuration }], registry, extra);
   opened.push(policy);
   return policy;
 }
@@ -156,6 +157,14 @@ describe('response_jailbreak on a streamed (SSE) answer', () => {
       },
     );
     expect((await streamThrough(open.processor, chunks)).text).toBe(chunks.join(''));
+  });
+
+  it('action header leaves streams to Envoy: their headers are gone before the text is', async () => {
+    const policy = await policyWith({ enabled: true, threshold: 0.8, action: 'header' }, undefined, {
+      response: { read_body: false },
+    });
+    const { headersResult } = await exchange(policy, QUESTION, { contentType: 'text/event-stream' });
+    expect(headersResult.kind === 'continue' && headersResult.modeOverride?.responseBodyMode).toBe('NONE');
   });
 
   it('passes a clean stream byte for byte', async () => {

@@ -5,13 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HEADER } from '../../../src/headers.ts';
 import { checkGrounding, GroundingContext } from '../../../src/plugins/grounding.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
-import {
-  chatAnswer,
-  chatStream,
-  compilePlugins,
-  exchange,
-  streamThrough,
-} from '../../helpers/response-plugins.ts';
+import { chatAnswer, compilePlugins, exchange } from '../../helpers/response-plugins.ts';
 
 const TOOL_CONVERSATION = [
   { role: 'user', content: 'How many people live in Lyon, and who is the mayor?' },

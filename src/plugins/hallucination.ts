@@ -49,11 +49,19 @@ function hallucinationWarning(result: GroundingResult, details: boolean): string
   );
 }
 
-/** Header-safe span list: no separators or line breaks inside a span. */
+/**
+ * Header-safe span list: printable ASCII only (other characters percent-encoded as UTF-8, since proxies and clients
+ * disagree on non-ASCII header bytes), no separator inside a span.
+ */
 function spanHeader(result: GroundingResult): string {
   return result.unsupported
     .slice(0, MAX_HEADER_SPANS)
-    .map((unit) => unit.text.replace(/[;\r\n\0]/g, ' ').slice(0, MAX_SPAN_CHARS))
+    .map((unit) =>
+      unit.text
+        .slice(0, MAX_SPAN_CHARS)
+        .replace(/;/g, ',')
+        .replace(/[^\x20-\x7e]/gu, (char) => encodeURIComponent(char)),
+    )
     .join('; ');
 }
 

@@ -112,6 +112,8 @@ export async function explainReplayCommand(
     io.err(`${formatPolicyIssue(warning)}\n`);
   try {
     const headers = new Map(Object.entries(record.request.headers));
+    // The recorded length was the original body's; explain reads the body it is given.
+    headers.delete(HEADER.contentLength);
     headers.set(HEADER.routerDebug, 'true');
     const explanation = await explainRequest(
       policy,

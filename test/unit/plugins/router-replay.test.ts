@@ -1,8 +1,10 @@
 // router_replay: a bounded ring of routing records per decision (oldest dropped), bodies only when captured and cut
 // at max_body_bytes, no credentials; served by the admin server and re-routed by `explain --replay`.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { AdminServer } from '../../../src/admin/admin-server.ts';
@@ -236,6 +238,28 @@ describe('explain --replay', () => {
       sameModel: false,
     });
   });
+
+  it('is the CLI command explain --replay', async () => {
+    const configuration = { capture_request_body: true };
+    const { store, policy } = await withStore(configuration);
+    await ask(policy, 'a python stack trace', 'cli-1');
+    const recordFile = path.join(dir, 'cli-1.json');
+    writeFileSync(recordFile, JSON.stringify(store.get('cli-1')));
+    const policyFile = path.join(dir, 'cli-policy.yaml');
+    writeFileSync(policyFile, replayPolicy(configuration, ['rust']));
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'explain',
+      '--policy',
+      policyFile,
+      '--replay',
+      recordFile,
+    ]);
+    expect(stdout).toMatch(/decision +recorded code_route +now general +CHANGED/);
+    expect(stdout).toMatch(/pool +recorded h100-pool +now l4-pool +CHANGED/);
+  }, 60_000);
 
   it('refuses a record without its whole request body, saying which setting to change', async () => {
     const { store, policy } = await withStore({ capture_request_body: false });

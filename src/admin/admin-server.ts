@@ -1,4 +1,4 @@
-// The admin HTTP server, on its own port apart from gRPC: /healthz, /readyz, /metrics and /policy.
+// The admin HTTP server, on its own port apart from gRPC: /healthz, /readyz, /metrics, /policy and /replay.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ReplayStore } from '../plugins/replay-store.ts';
@@ -25,7 +25,15 @@ export interface AdminServerOptions {
   readonly logger: Logger;
 }
 
-export const ADMIN_PATHS = ['/healthz', '/readyz', '/metrics', '/policy', '/pools', '/feedback'] as const;
+export const ADMIN_PATHS = [
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/policy',
+  '/pools',
+  '/feedback',
+  '/replay',
+] as const;
 const MAX_FEEDBACK_BODY_BYTES = 16 * 1024;
 const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 // Open keep-alive connections (Prometheus keeps one per target) must not hold up shutdown for long.

@@ -52,6 +52,8 @@ export interface ResponseState {
   readonly ttftMs?: number;
   readonly latencyMs?: number;
   readonly cost?: number;
+  /** A response plugin blocked the answer: the client got the router's error answer, or the stream was cut. */
+  readonly blocked?: boolean;
 }
 
 /** What response hooks see: the routed request and the answer so far. */

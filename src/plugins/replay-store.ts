@@ -41,6 +41,8 @@ export interface ReplayRecord {
       readonly reasoning_tokens: number;
     } | null;
     readonly cost: number | null;
+    /** A response check (response_jailbreak) blocked the answer. */
+    readonly blocked: boolean;
     /** The answer body, only with capture_response_body (cut at max_body_bytes). */
     readonly body?: string;
     readonly body_truncated?: boolean;

@@ -102,6 +102,7 @@ function recordOf(context: ResponsePhaseContext, pending: Pending, config: Route
           }
         : null,
       cost: response.cost ?? null,
+      blocked: response.blocked ?? false,
       ...(config.capture_response_body && {
         body: Buffer.from(responseBody).toString('utf8'),
         ...(pending.truncated && { body_truncated: true }),

@@ -107,6 +107,8 @@ export class StreamProcessor {
   private sse = false;
   /** A response plugin ended the streamed answer: every later chunk is dropped. */
   private streamCut = false;
+  /** A response plugin blocked the answer. */
+  private answerBlocked = false;
   /** The answer to explicit feedback this request carried (x-router-feedback on the response). */
   private feedbackResult: Promise<string> | undefined;
 
@@ -291,6 +293,7 @@ export class StreamProcessor {
         );
         if (effect) effects.push(effect);
       }
+      if (effects.some((effect) => effect.kind === 'block')) this.answerBlocked = true;
     }
     let dynamicMetadata: DynamicMetadata | undefined;
     if (endOfStream) {
@@ -419,6 +422,7 @@ export class StreamProcessor {
         ...(summary?.ttftMs !== undefined && { ttftMs: summary.ttftMs }),
         ...(summary?.latencyMs !== undefined && { latencyMs: summary.latencyMs }),
         ...(summary?.cost !== undefined && { cost: summary.cost }),
+        ...(this.answerBlocked && { blocked: true }),
       },
     };
   }

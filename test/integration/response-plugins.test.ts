@@ -154,10 +154,12 @@ describe('response plugins over ext_proc', () => {
 
   it('serves the router_replay records on the admin port', async () => {
     const list = (await (await fetch(`http://127.0.0.1:${app.adminPort}/replay`)).json()) as {
-      records: { id: string; request: { headers: Record<string, string> } }[];
+      records: { id: string; response: { blocked: boolean } }[];
     };
     expect(list.records.map((r) => r.id)).toEqual(
       expect.arrayContaining(['it-block', 'it-halluc', 'it-stream']),
     );
+    const blocked = Object.fromEntries(list.records.map((r) => [r.id, r.response.blocked]));
+    expect(blocked).toMatchObject({ 'it-block': true, 'it-halluc': false, 'it-stream': true });
   });
 });

@@ -4,6 +4,7 @@ import { policyView } from './admin/policy-view.ts';
 import { readinessReport } from './admin/readiness.ts';
 import { OnnxSessionPool } from './ml/onnx-session-pool.ts';
 import { defaultRouterDeps } from './pipeline.ts';
+import { REPLAY_RECORDS } from './plugins/replay-store.ts';
 import { PolicyStore } from './policy/policy-store.ts';
 import { PolicyWatcher, type PolicyWatcherOptions } from './policy/policy-watcher.ts';
 import { PoolRuntime } from './pools/pool-runtime.ts';
@@ -120,6 +121,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         const router = state.policies?.live.router;
         return router?.feedback ? router.feedback(input) : Promise.resolve(undefined);
       },
+      replay: REPLAY_RECORDS,
       logger: options.logger.child({ component: 'admin' }),
     });
   let adminPort: number | undefined;

@@ -27,6 +27,17 @@ export const HEADER = {
   routerFeedbackScore: 'x-router-feedback-score',
   /** On the response to a request that carried feedback: `accepted`, or `rejected: <code>`. */
   routerFeedback: 'x-router-feedback',
+  /** vLLM Semantic Router's response-check headers (its v0.3 names), set by response_jailbreak and hallucination. */
+  vsrResponseJailbreakDetected: 'x-vsr-response-jailbreak-detected',
+  vsrResponseJailbreakType: 'x-vsr-response-jailbreak-type',
+  vsrResponseJailbreakConfidence: 'x-vsr-response-jailbreak-confidence',
+  vsrHallucinationDetected: 'x-vsr-hallucination-detected',
+  vsrHallucinationSpans: 'x-vsr-hallucination-spans',
+  vsrFactCheckNeeded: 'x-vsr-fact-check-needed',
+  vsrUnverifiedFactualResponse: 'x-vsr-unverified-factual-response',
+  vsrVerificationContextMissing: 'x-vsr-verification-context-missing',
+  /** The router_replay record of this answer (GET /replay/<id> on the admin port), the peer's name. */
+  vsrReplayId: 'x-vsr-replay-id',
   requestId: 'x-request-id',
   contentLength: 'content-length',
   contentType: 'content-type',

@@ -1,6 +1,7 @@
-// The admin HTTP server, on its own port apart from gRPC: /healthz, /readyz, /metrics and /policy.
+// The admin HTTP server, on its own port apart from gRPC: /healthz, /readyz, /metrics, /policy and /replay.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { ReplayStore } from '../plugins/replay-store.ts';
 import type { FeedbackInput, FeedbackResult } from '../selection/online/feedback.ts';
 import { errorFields, type Logger } from '../telemetry/logger.ts';
 import type { PolicyView } from './policy-view.ts';
@@ -19,10 +20,20 @@ export interface AdminServerOptions {
   readonly pools?: () => unknown;
   /** POST /feedback: explicit feedback for a learning algorithm (FeedbackInput); undefined: no policy yet. */
   readonly feedback?: (input: FeedbackInput) => Promise<FeedbackResult | undefined>;
+  /** GET /replay and /replay/<request-id>: the router_replay plugin's records; absent: 404. */
+  readonly replay?: ReplayStore;
   readonly logger: Logger;
 }
 
-export const ADMIN_PATHS = ['/healthz', '/readyz', '/metrics', '/policy', '/pools', '/feedback'] as const;
+export const ADMIN_PATHS = [
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/policy',
+  '/pools',
+  '/feedback',
+  '/replay',
+] as const;
 const MAX_FEEDBACK_BODY_BYTES = 16 * 1024;
 const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 // Open keep-alive connections (Prometheus keeps one per target) must not hold up shutdown for long.
@@ -135,8 +146,44 @@ export class AdminServer {
     else sendJson(response, result.status, { error: result.message, code: result.code });
   }
 
+  /**
+   * The router_replay records, newest first, or one by request id. Bodies appear only where the policy asked to
+   * capture them; credential headers were never recorded.
+   */
+  private replay(request: IncomingMessage, response: ServerResponse, path: string): void {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.setHeader('allow', 'GET, HEAD');
+      sendJson(response, 405, { error: `method ${request.method} not allowed; use GET` });
+      return;
+    }
+    const store = this.options.replay;
+    if (!store) {
+      sendJson(response, 404, { error: 'router replay is not enabled' });
+      return;
+    }
+    if (path === REPLAY_PATH) {
+      const records = store.list();
+      sendJson(response, 200, { count: records.length, records });
+      return;
+    }
+    let id: string;
+    try {
+      id = decodeURIComponent(path.slice(REPLAY_PATH.length + 1));
+    } catch {
+      sendJson(response, 400, { error: 'malformed request id' });
+      return;
+    }
+    const record = store.get(id);
+    if (record) sendJson(response, 200, record);
+    else sendJson(response, 404, { error: `no replay record for request id '${id}'` });
+  }
+
   private route(request: IncomingMessage, response: ServerResponse): void {
     const path = pathOf(request);
+    if (path === REPLAY_PATH || path.startsWith(`${REPLAY_PATH}/`)) {
+      this.replay(request, response, path);
+      return;
+    }
     if (!(ADMIN_PATHS as readonly string[]).includes(path)) {
       sendJson(response, 404, { error: `no admin endpoint ${path}`, endpoints: ADMIN_PATHS });
       return;
@@ -187,6 +234,8 @@ export class AdminServer {
     }
   }
 }
+
+const REPLAY_PATH = '/replay';
 
 function readBody(request: IncomingMessage, limit: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {

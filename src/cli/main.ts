@@ -32,9 +32,11 @@ const COMMANDS_USAGE = `usage:
       version, no models) is checked inside a minimal base, or merged into --base POLICY (docs/policy-fragments.md)
   semantic-router explain --policy FILE [--json] [--model NAME] [--header name=value ...] "prompt"
   semantic-router explain --policy FILE [--json] [--path /v1/messages] < request.json
+  semantic-router explain --policy FILE [--json] --replay RECORD.json
+      (a router_replay record as GET /replay/<id> returns it: recorded vs current decision, model and pool)
       (any request size: stdin is read as a stream)
   --allow-unsupported (serve, validate, explain): load a policy that asks for a guardrail this router does not
-      implement (response_jailbreak, hallucination) or a rejected plugin (response_cache), WITHOUT it; a warning
+      implement or a rejected plugin (response_cache), WITHOUT it; a warning
       names each one at every load. Without the flag such a policy is an error.
       (a request body of the API --path names: /v1/chat/completions (default), /v1/completions,
       /v1/responses, /v1/messages)
@@ -231,9 +233,20 @@ async function explain(args: string[]): Promise<number> {
       header: { type: 'string', multiple: true },
       path: { type: 'string' },
       'allow-unsupported': { type: 'boolean' },
+      replay: { type: 'string' },
     },
   });
   if (!values.policy) throw new UsageError('explain needs --policy FILE');
+  if (values.replay)
+    return (await import('./explain-replay.ts')).explainReplayCommand(
+      {
+        policyFile: values.policy,
+        replayFile: values.replay,
+        json: values.json ?? false,
+        ...(values['allow-unsupported'] && { allowUnsupported: true }),
+      },
+      io,
+    );
   const headers = new Map<string, string>();
   for (const header of values.header ?? []) {
     const eq = header.indexOf('=');

@@ -5,10 +5,13 @@ import { blockPlugin } from './block.ts';
 import { contextCompressionPlugin } from './context-compression/context-compression-plugin.ts';
 import { EXTERNAL_BACKEND_PLUGIN_TYPES } from './external-backend-plugins.ts';
 import { fastResponsePlugin } from './fast-response.ts';
+import { hallucinationPlugin } from './hallucination.ts';
 import { headerMutationPlugin } from './header-mutation.ts';
 import { memoryPlugin } from './memory/memory-plugin.ts';
 import type { PluginDefinition } from './plugin.ts';
 import { requestParamsPlugin } from './request-params/request-params.ts';
+import { responseJailbreakPlugin } from './response-jailbreak.ts';
+import { routerReplayPlugin } from './router-replay.ts';
 import { systemPromptPlugin } from './system-prompt.ts';
 import { toolSelectionPlugin } from './tool-selection/tool-selection-plugin.ts';
 import { toolsPlugin } from './tools/tools-plugin.ts';
@@ -23,15 +26,15 @@ export const PLUGINS: ReadonlyMap<string, PluginDefinition<never>> = extensionRe
   toolSelectionPlugin,
   contextCompressionPlugin,
   memoryPlugin,
+  responseJailbreakPlugin,
+  hallucinationPlugin,
+  routerReplayPlugin,
 ] as PluginDefinition<never>[]);
 
 /** vLLM Semantic Router plugin types a policy may carry that this router does not implement yet. */
 export const UNSUPPORTED_PLUGIN_TYPES: ReadonlySet<string> = new Set([
   'response_cache',
   'semantic-cache',
-  'hallucination',
-  'response_jailbreak',
-  'router_replay',
   'rag',
   'shadow_dispatch',
   ...EXTERNAL_BACKEND_PLUGIN_TYPES,

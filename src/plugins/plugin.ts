@@ -56,6 +56,8 @@ export interface ResponseState {
   readonly ttftMs?: number;
   readonly latencyMs?: number;
   readonly cost?: number;
+  /** A response plugin blocked the answer: the client got the router's error answer, or the stream was cut. */
+  readonly blocked?: boolean;
 }
 
 /** What response hooks see: the routed request and the answer so far. */
@@ -67,6 +69,21 @@ export interface ResponsePhaseContext extends Omit<RequestPhaseContext, 'modelRe
   readonly responseHeaders: ReadonlyMap<string, string>;
 }
 
+/**
+ * A response body hook's action on the answer. `annotate`: headers for the client (applied only while Envoy still
+ * holds the response headers, i.e. a BUFFERED answer) and, for a BUFFERED answer, a replacement body. `block`: the
+ * answer must not reach the client: a BUFFERED one is replaced by an error answer in the request API's shape, a
+ * streamed one is cut here with a well-formed error frame (the chunks already sent stay sent).
+ */
+export type ResponseBodyEffect =
+  | {
+      readonly kind: 'annotate';
+      readonly setHeaders?: readonly HeaderPair[];
+      /** The whole new body of a BUFFERED answer (ignored for a streamed one). */
+      readonly body?: Uint8Array;
+    }
+  | { readonly kind: 'block'; readonly message: string };
+
 export interface DecisionPlugin {
   readonly type: string;
   readonly phases: ReadonlySet<PluginPhase>;
@@ -75,12 +92,17 @@ export interface DecisionPlugin {
   onResponseHeaders?(
     context: ResponsePhaseContext,
   ): readonly HeaderPair[] | undefined | Promise<readonly HeaderPair[] | undefined>;
-  /** A body chunk went to the client (observe only). */
+  /**
+   * A body chunk is on its way to the client (the whole body of a BUFFERED answer). The hook may act on the answer
+   * (ResponseBodyEffect); undefined lets the chunk through unchanged.
+   */
   onResponseBody?(
     context: ResponsePhaseContext,
     chunk: Uint8Array,
     endOfStream: boolean,
-  ): void | Promise<void>;
+  ): ResponseBodyEffect | undefined | Promise<ResponseBodyEffect | undefined> | void | Promise<void>;
+  /** onResponseBody does nothing with a streamed (SSE) answer: Envoy need not send it the stream's chunks. */
+  readonly ignoresStreamedBody?: boolean;
   /** The stream ended (complete, cancelled or failed); `context.response.complete` tells which. */
   onStreamEnd?(context: ResponsePhaseContext): void | Promise<void>;
 }

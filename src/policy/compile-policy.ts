@@ -63,6 +63,7 @@ import {
   type RawRuleNode,
 } from './policy-schema.ts';
 import { closeProfiles, type PreparedRouting, prepareProfiles } from './profiles.ts';
+import { reportReplayBackend } from './replay-backend.ts';
 import { reportRuleWarning, reportUnsupportedPlugin } from './unsupported.ts';
 import { convertV03, isV03Document, v03DocumentSchema } from './vsr-v03.ts';
 
@@ -876,6 +877,7 @@ function toV1Document(raw: unknown, issues: IssueCollector): { raw: unknown; for
     issues.fromZod(parsed.error, []);
     return { raw: undefined, format: 'v0.3' };
   }
+  reportReplayBackend(raw as Record<string, unknown>, issues);
   return { raw: convertV03(parsed.data), format: 'v0.3' };
 }
 

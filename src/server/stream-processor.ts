@@ -4,18 +4,20 @@ import {
   HeadersTooLargeError,
   InternalRouterError,
   InvalidRequestError,
+  PolicyBlockedError,
   RouterError,
 } from '../errors.ts';
 import { CLIENT_ALLOWED_ROUTER_HEADERS, HEADER, SPOOFABLE_HEADER_PREFIXES } from '../headers.ts';
 import { CONTINUE, type DynamicMetadata, type HeaderPair, type PhaseResult } from '../mutations.ts';
 import { errorAnswerFor, type RequestRouter, type RoutedRequest, type RoutingPlan } from '../pipeline.ts';
-import type { DecisionPlugin, ResponsePhaseContext } from '../plugins/plugin.ts';
+import type { DecisionPlugin, ResponseBodyEffect, ResponsePhaseContext } from '../plugins/plugin.ts';
 import type { CompiledPool } from '../policy/policy.ts';
 import type { PoolLease } from '../pools/pool-state.ts';
 import type { LlmApi } from '../request/apis/index.ts';
 import type { FilterMetadata } from '../request/identity.ts';
 import { modelPricing } from '../response/cost.ts';
 import { type AnswerSummary, ResponseTracker } from '../response/response-tracker.ts';
+import { streamErrorFrames } from '../response/stream-error-frame.ts';
 import type { ModelOutcome } from '../selection/model-stats.ts';
 import { rememberRoute } from '../selection/online/feedback.ts';
 import { RouteRecord } from '../telemetry/route-record.ts';
@@ -101,6 +103,12 @@ export class StreamProcessor {
   private tracker: ResponseTracker | undefined;
   private responseHeaders: ReadonlyMap<string, string> = new Map();
   private streamEnded = false;
+  /** The answer is a stream of server-sent events (its body flows to the client chunk by chunk). */
+  private sse = false;
+  /** A response plugin ended the streamed answer: every later chunk is dropped. */
+  private streamCut = false;
+  /** A response plugin blocked the answer. */
+  private answerBlocked = false;
   /** The answer to explicit feedback this request carried (x-router-feedback on the response). */
   private feedbackResult: Promise<string> | undefined;
   /** Aborted when the stream ends: a looper still calling models for this request stops. */
@@ -249,6 +257,7 @@ export class StreamProcessor {
     const sse =
       this.tracker?.headers(status, contentType, headers.get(HEADER.contentEncoding)) ??
       (contentType ?? '').toLowerCase().startsWith('text/event-stream');
+    this.sse = sse;
     this.telemetry.responseHeaders(status, sse);
     for (const plugin of this.responsePlugins('onResponseHeaders')) {
       const added = await this.runHook(() => plugin.onResponseHeaders?.(this.responseContext()));
@@ -257,7 +266,7 @@ export class StreamProcessor {
     const skipBody =
       this.tracker !== undefined &&
       !this.router.policy.response.readBody &&
-      this.responsePlugins('onResponseBody').length === 0;
+      !this.responsePlugins('onResponseBody').some((plugin) => !(sse && plugin.ignoresStreamedBody));
     if (skipBody) {
       // The status is all the response stage reads: Envoy keeps the body (and each streamed chunk) to itself.
       const dynamicMetadata = await this.endAnswer(true);
@@ -279,20 +288,79 @@ export class StreamProcessor {
   async onResponseBody(chunk: Uint8Array, endOfStream: boolean): Promise<PhaseResult> {
     const tracker = this.tracker;
     const replacement = tracker?.body(chunk, endOfStream);
-    for (const plugin of this.responsePlugins('onResponseBody'))
-      await this.runHook(() =>
-        plugin.onResponseBody?.(this.responseContext(), replacement ?? chunk, endOfStream),
-      );
+    const effects: ResponseBodyEffect[] = [];
+    if (!this.streamCut) {
+      for (const plugin of this.responsePlugins('onResponseBody')) {
+        const effect = await this.runHook(() =>
+          plugin.onResponseBody?.(this.responseContext(), replacement ?? chunk, endOfStream),
+        );
+        if (effect) effects.push(effect);
+      }
+      if (effects.some((effect) => effect.kind === 'block')) this.answerBlocked = true;
+    }
     let dynamicMetadata: DynamicMetadata | undefined;
     if (endOfStream) {
       dynamicMetadata = await this.endAnswer(true);
       this.telemetry.responseEnd();
     }
+    if (effects.length > 0 || this.streamCut)
+      return this.applyBodyEffects(effects, replacement, dynamicMetadata);
     if (replacement === undefined && dynamicMetadata === undefined) return CONTINUE;
     return {
       kind: 'continue',
       ...(replacement !== undefined && { body: replacement }),
       ...(dynamicMetadata && { dynamicMetadata }),
+    };
+  }
+
+  /**
+   * What response plugins asked of this chunk. A block ends a BUFFERED answer with the API's error answer (403) and
+   * cuts a streamed one with an error frame; annotations set headers (BUFFERED only: Envoy applies a body answer's
+   * header mutation only while it holds the headers) and may replace the chunk (the whole body when BUFFERED).
+   */
+  private applyBodyEffects(
+    effects: readonly ResponseBodyEffect[],
+    /** The response stage's own replacement of the chunk (the plugins saw it in place of the chunk). */
+    replacement: Uint8Array | undefined,
+    dynamicMetadata: DynamicMetadata | undefined,
+  ): PhaseResult {
+    const metadata = dynamicMetadata && { dynamicMetadata };
+    if (this.streamCut) return { kind: 'continue', body: new Uint8Array(0), ...metadata };
+    const block = effects.find((effect) => effect.kind === 'block');
+    if (block) {
+      const error = new PolicyBlockedError(block.message);
+      if (this.sse) {
+        this.streamCut = true;
+        return {
+          kind: 'continue',
+          body: streamErrorFrames(this.api ?? 'chat_completions', error),
+          ...metadata,
+        };
+      }
+      const answer = errorAnswerFor(error, this.api, this.requestHeaders, [
+        ...(this.routed?.diagnosticHeaders ?? []).filter(([name]) => name !== HEADER.routerResponsePath),
+        [HEADER.routerResponsePath, 'blocked'],
+      ]);
+      return { ...answer, ...metadata };
+    }
+    const setHeaders: HeaderPair[] = [];
+    let body = replacement;
+    let replaced = false;
+    for (const effect of effects) {
+      if (effect.kind !== 'annotate') continue;
+      if (!this.sse) setHeaders.push(...(effect.setHeaders ?? []));
+      if (effect.body !== undefined) {
+        body = effect.body;
+        replaced = true;
+      }
+    }
+    if (replaced && body !== undefined && !this.sse)
+      setHeaders.push([HEADER.contentLength, String(body.length)]);
+    return {
+      kind: 'continue',
+      ...(setHeaders.length > 0 && { setHeaders }),
+      ...(body !== undefined && { body }),
+      ...metadata,
     };
   }
 
@@ -352,12 +420,13 @@ export class StreamProcessor {
       responseHeaders: this.responseHeaders,
       response: {
         status: summary?.status ?? statusOf(this.responseHeaders),
-        streaming: summary?.streaming ?? false,
+        streaming: summary?.streaming ?? this.sse,
         complete: summary?.complete ?? false,
         ...(summary?.usage && { usage: summary.usage }),
         ...(summary?.ttftMs !== undefined && { ttftMs: summary.ttftMs }),
         ...(summary?.latencyMs !== undefined && { latencyMs: summary.latencyMs }),
         ...(summary?.cost !== undefined && { cost: summary.cost }),
+        ...(this.answerBlocked && { blocked: true }),
       },
     };
   }

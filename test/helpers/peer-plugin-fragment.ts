@@ -73,3 +73,12 @@ export async function upstreamBody(
   const plan = await planRoute(policy, context, undefined, request.deps);
   return JSON.parse(rewrittenBody(plan, context).toString('utf8')) as Record<string, unknown>;
 }
+
+/** Every plugin a fragment declares: one (`plugin:`) or a bundle (`plugins:`). */
+export function peerPluginFragment(relative: string): unknown[] {
+  const doc = YAML.parse(readFileSync(path.join(PEER_FRAGMENTS, 'plugin', relative), 'utf8')) as {
+    plugin?: unknown;
+    plugins?: unknown[];
+  };
+  return doc.plugins ?? [doc.plugin];
+}

@@ -174,6 +174,7 @@ describe('admin server', () => {
       '/policy',
       '/pools',
       '/feedback',
+      '/replay',
     ]);
     expect((await getJson('/healthz/')).status).toBe(404);
     const post = await getJson('/policy', { method: 'POST', body: '{}' });

@@ -49,44 +49,42 @@ async function issuesOf(text: string, allowUnsupported = false) {
 }
 
 describe('unsupported guardrail plugins', () => {
-  it.each([
-    ['response-jailbreak/strict.yaml', 'response_jailbreak'],
-    ['hallucination/fact-check.yaml', 'hallucination'],
-    ['content-safety/hybrid.yaml', 'response_jailbreak'],
-    ['response-cache/memory.yaml', 'response_cache'],
-  ])('the peer fragment %s is a policy error that names the plugin and the flag', async (fragment, type) => {
-    const { errors } = await issuesOf(policyWith(fragmentPlugins(fragment)));
-    expect(errors).toHaveLength(1);
-    expect(errors[0]?.message).toContain(`'${type}'`);
-    expect(errors[0]?.hint).toMatch(/--allow-unsupported/);
-  });
+  it.each([['response-cache/memory.yaml', 'response_cache']])(
+    'the peer fragment %s is a policy error that names the plugin and the flag',
+    async (fragment, type) => {
+      const { errors } = await issuesOf(policyWith(fragmentPlugins(fragment)));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]?.message).toContain(`'${type}'`);
+      expect(errors[0]?.hint).toMatch(/--allow-unsupported/);
+    },
+  );
 
-  it('loads with --allow-unsupported, with a warning that the guardrail is NOT applied', async () => {
+  it('loads with --allow-unsupported, with a warning that the plugin is NOT applied', async () => {
     const { errors, warnings } = await issuesOf(
-      policyWith(fragmentPlugins('response-jailbreak/strict.yaml')),
+      policyWith(fragmentPlugins('response-cache/memory.yaml')),
       true,
     );
     expect(errors).toEqual([]);
     expect(warnings.map((w) => w.message)).toEqual([
-      "guardrail plugin 'response_jailbreak' (checks the model’s answer for jailbreak content) is not implemented by this router; loaded WITHOUT it because of --allow-unsupported",
+      "plugin 'response_cache' is not supported: the semantic response cache is not built yet; loaded WITHOUT it because of --allow-unsupported",
     ]);
   });
 
   it('keeps a disabled guardrail out of it: enabled: false asks for nothing', async () => {
-    const { errors } = await issuesOf(policyWith([{ type: 'hallucination', enabled: false }]));
+    const { errors } = await issuesOf(policyWith([{ type: 'response_cache', enabled: false }]));
     expect(errors).toEqual([]);
     const peerForm = await issuesOf(
-      policyWith([{ type: 'response_jailbreak', configuration: { enabled: false, threshold: 0.8 } }]),
+      policyWith([{ type: 'response_cache', configuration: { enabled: false, ttl_seconds: 60 } }]),
     );
     expect(peerForm).toEqual({ errors: [], warnings: [] });
   });
 
-  it('leaves plugins that are no guardrail (router_replay) a warning, as before', async () => {
-    const { errors, warnings } = await issuesOf(policyWith(fragmentPlugins('router-replay/debug.yaml')));
+  it('leaves plugins that are no guardrail (memory) a warning, as before', async () => {
+    const { errors, warnings } = await issuesOf(
+      policyWith([{ type: 'memory', configuration: { enabled: true } }]),
+    );
     expect(errors).toEqual([]);
-    expect(warnings.map((w) => w.message)).toEqual([
-      "plugin 'router_replay' is not supported yet and is ignored",
-    ]);
+    expect(warnings.map((w) => w.message)).toEqual(["plugin 'memory' is not supported yet and is ignored"]);
   });
 });
 
@@ -94,18 +92,18 @@ describe('a router serving with allowUnsupported', () => {
   it('logs the missing guardrail again at every reload, and refuses the policy without the option', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'guardrail-store-'));
     const file = path.join(dir, 'policy.yaml');
-    writeFileSync(file, policyWith(fragmentPlugins('response-jailbreak/strict.yaml')));
+    writeFileSync(file, policyWith(fragmentPlugins('response-cache/memory.yaml')));
     const lines: string[] = [];
     const logger = createLogger({ level: 'warn', write: (line) => lines.push(line) });
     try {
       await expect(PolicyStore.open(file, logger)).rejects.toThrow(PolicyError);
       const store = await PolicyStore.open(file, logger, { allowUnsupported: true });
       expect(store.live.policy.warnings.map((w) => w.message)).toEqual([
-        expect.stringContaining("guardrail plugin 'response_jailbreak'"),
+        expect.stringContaining("plugin 'response_cache'"),
       ]);
       expect((await store.reload()).ok).toBe(true);
       expect((await store.reload()).ok).toBe(true);
-      const logged = lines.filter((l) => l.includes("guardrail plugin 'response_jailbreak'"));
+      const logged = lines.filter((l) => l.includes("plugin 'response_cache'"));
       expect(logged).toHaveLength(2);
       expect(JSON.parse(logged[0] as string)).toMatchObject({ level: 'warn', msg: 'policy warning' });
       store.close();
@@ -156,14 +154,14 @@ describe('the CLI', () => {
   it('validate --allow-unsupported loads what plain validate refuses', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'guardrail-'));
     const policyFile = path.join(dir, 'policy.yaml');
-    writeFileSync(policyFile, policyWith(fragmentPlugins('hallucination/fact-check.yaml')));
+    writeFileSync(policyFile, policyWith(fragmentPlugins('response-cache/memory.yaml')));
     try {
       const cli = ['--import', 'tsx', 'src/cli/main.ts', 'validate'];
       const refused = await run(process.execPath, [...cli, policyFile]).catch(
         (e: { code: number; stderr: string }) => e,
       );
       expect(refused).toMatchObject({ code: 1 });
-      expect((refused as { stderr: string }).stderr).toMatch(/guardrail plugin 'hallucination'/);
+      expect((refused as { stderr: string }).stderr).toMatch(/plugin 'response_cache'/);
       const allowed = await run(process.execPath, [...cli, '--allow-unsupported', policyFile]);
       expect(allowed.stdout).toMatch(/valid \(v1\): 1 models, 1 pools, 1 decisions, 1 warning/);
       expect(allowed.stderr).toMatch(/loaded WITHOUT it because of --allow-unsupported/);

@@ -7,6 +7,8 @@ export interface ExtensionDefinition<Config, Instance, Deps = void> {
   /** What a policy writes (`type:` of a plugin or an algorithm, `strategy:` of pool selection). */
   readonly name: string;
   readonly configSchema: z.ZodType<Config>;
+  /** Fields of the peer's config accepted without effect here (field → why), each a load warning. */
+  readonly inertFields?: ReadonlyMap<string, string>;
   create(config: Config, deps: Deps): Instance;
 }
 

@@ -593,7 +593,13 @@ function compileDecisions(
       const { type: _type, on_error: _onError, ...rest } = decision.algorithm ?? { type: 'static' };
       const nested = (rest as Record<string, unknown>)[algorithmType];
       const isNested = typeof nested === 'object' && nested !== null;
-      const config = (algorithm.configSchema as z.ZodType<unknown>).safeParse(isNested ? nested : rest);
+      const raw = withoutInertFields(
+        (isNested ? nested : rest) as Record<string, unknown>,
+        algorithm.inertFields,
+        [...path, 'algorithm', ...(isNested ? [algorithmType] : [])],
+        issues,
+      );
+      const config = (algorithm.configSchema as z.ZodType<unknown>).safeParse(raw);
       if (!config.success)
         issues.fromZod(config.error, [...path, 'algorithm', ...(isNested ? [algorithmType] : [])]);
       else selector = algorithm.create(config.data as never);
@@ -624,6 +630,23 @@ function compileDecisions(
       extras: decisionExtras(decision),
     };
   });
+}
+
+/** An algorithm's config without the peer's fields it accepts without effect, each reported as one warning. */
+function withoutInertFields(
+  config: Record<string, unknown>,
+  inert: ReadonlyMap<string, string> | undefined,
+  path: readonly PathSegment[],
+  issues: IssueCollector,
+): Record<string, unknown> {
+  if (!inert) return config;
+  const kept: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(config)) {
+    const why = inert.get(field);
+    if (why === undefined) kept[field] = value;
+    else issues.warning([...path, field], `${field} is accepted without effect: ${why}`);
+  }
+  return kept;
 }
 
 async function buildSignalEngine(

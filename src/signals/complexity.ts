@@ -22,6 +22,8 @@ export type ComplexityLevel = (typeof COMPLEXITY_LEVELS)[number];
 
 const bankSchema = z.strictObject({
   candidates: z.array(candidateSchema).min(1, 'needs at least one candidate'),
+  /** The peer's image prototypes: need a multimodal embedder; accepted with a warning, never compared. */
+  image_candidates: z.array(z.string()).optional(),
 });
 
 const complexityRuleSchema = z.strictObject({
@@ -99,6 +101,15 @@ export const complexityFamily = defineSignalFamily<ComplexityRule>({
         return matches;
       },
       close: closeEmbedders(embedders),
+      warnings: rules.flatMap((rule, ruleIndex) =>
+        (['hard', 'easy'] as const)
+          .filter((bank) => rule[bank].image_candidates !== undefined)
+          .map((bank) => ({
+            ruleIndex,
+            path: `${bank}.image_candidates`,
+            message: 'image_candidates are ignored: this router embeds text only (no multimodal embedder)',
+          })),
+      ),
     };
   },
 });

@@ -43,6 +43,10 @@ const configSchema = z.strictObject({
     .int()
     .positive()
     .default(30 * 86_400),
+  /** The peer's hybrid retrieval and reflection: accepted, reported at load, not run (similarity only here). */
+  hybrid_search: z.boolean().optional(),
+  hybrid_mode: z.string().optional(),
+  reflection: z.record(z.string(), z.unknown()).optional(),
 });
 
 type MemoryConfig = z.infer<typeof configSchema>;
@@ -72,6 +76,12 @@ export const memoryPlugin: PluginDefinition<MemoryConfig> = {
   name: 'memory',
   configSchema,
   create: (config, deps) => {
+    for (const field of ['hybrid_search', 'hybrid_mode', 'reflection'] as const)
+      if (config[field] !== undefined)
+        deps.warn(
+          [field],
+          `${field} is accepted without effect: memories are recalled by similarity alone here (no hybrid search or reflection)`,
+        );
     const embedder = pluginEmbedder(deps);
     const limits = { maxPerUser: config.max_memories_per_user, ttlMs: config.ttl_seconds * 1000 };
     const onRequest = async (

@@ -28,6 +28,22 @@ function unsupported(reason: string) {
 const SECOND_CALL =
   'needs a second model call (self-verification) inside the request, which an ext_proc router cannot make';
 
+/** The peer's POMDP and logprob knobs: its per-request value model, which the turn-by-turn ladder replaces. */
+const AUTOMIX_INERT_FIELDS: ReadonlyMap<string, string> = new Map([
+  [
+    'use_logprob_verification',
+    'the answer would have to be held back until its logprobs are judged; the router streams answers through, and escalation happens on the next turn or a client retry',
+  ],
+  [
+    'cost_quality_tradeoff',
+    "it tunes the peer's per-request POMDP value; here the ladder and turn-by-turn escalation decide (cost_aware_routing orders the ladder)",
+  ],
+  [
+    'discount_factor',
+    "it tunes the peer's per-request POMDP value; here the ladder and turn-by-turn escalation decide",
+  ],
+]);
+
 export const automixConfigSchema = z.strictObject({
   /** A model starts conversations only while at least this share of its answers passed (0..1). */
   verification_threshold: z.number().min(0).max(1).default(0.7),
@@ -46,15 +62,6 @@ export const automixConfigSchema = z.strictObject({
   enable_self_verification: unsupported(`enable_self_verification ${SECOND_CALL}`),
   verifier_server_url: unsupported(`verifier_server_url ${SECOND_CALL}`),
   verification_samples: unsupported(`verification_samples ${SECOND_CALL}`),
-  use_logprob_verification: unsupported(
-    'use_logprob_verification needs the answer held back until its logprobs are judged; the router streams answers through',
-  ),
-  cost_quality_tradeoff: unsupported(
-    "cost_quality_tradeoff tunes the peer's per-request POMDP value; here the ladder and turn-by-turn escalation decide (cost_aware_routing orders the ladder)",
-  ),
-  discount_factor: unsupported(
-    "discount_factor tunes the peer's per-request POMDP value; here the ladder and turn-by-turn escalation decide",
-  ),
   enable_cascade: unsupported(
     'enable_cascade re-asks a larger model within one request, which an ext_proc router cannot do; escalation here happens on the next turn or a client retry',
   ),
@@ -109,6 +116,7 @@ export function automixSelection(now: () => number = Date.now): SelectionAlgorit
   return {
     name: 'automix',
     configSchema: automixConfigSchema as z.ZodType<AutomixConfig>,
+    inertFields: AUTOMIX_INERT_FIELDS,
     create: (config): ModelSelector => {
       const rungKey = (context: SelectionContext, conversation: string) =>
         `automix:${context.decision}:${conversation}`;

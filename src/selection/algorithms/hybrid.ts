@@ -37,13 +37,6 @@ export const hybridConfigSchema = z
     normalize_scores: z
       .literal(true, { message: 'normalize_scores: scores are always normalised here' })
       .optional(),
-    quality_gap_threshold: z
-      .unknown()
-      .optional()
-      .refine((v) => v === undefined, {
-        message:
-          'quality_gap_threshold is reserved in the peer (its selector does not use it yet); remove it',
-      }),
     automix_weight: weight.default(0.2),
     cost_weight: weight.default(0.2),
     /** Percentile of end-to-end latency that experience compares (speed half of the term). */
@@ -71,6 +64,9 @@ const PRIOR = 1;
 export const hybridSelection: SelectionAlgorithm<HybridConfig> = {
   name: 'hybrid',
   configSchema: hybridConfigSchema as z.ZodType<HybridConfig>,
+  inertFields: new Map([
+    ['quality_gap_threshold', 'it is reserved in the peer, whose selector does not use it yet'],
+  ]),
   create: (config): ModelSelector => {
     const experienceWeight = config.experience_weight ?? config.elo_weight ?? 0.3;
     const weights = {

@@ -16,8 +16,8 @@ const configSchema = z
     confidence_method: z.enum(CONFIDENCE_METHODS).default('avg_logprob'),
     /** 0..1: exp(mean token logprob), mean top-1/top-2 probability margin, their mean, or the model's verdict. */
     threshold: z.number().min(0).max(1).default(0.7),
-    /** small_to_large: modelRefs as written; large_to_small: reversed. */
-    escalation_order: z.enum(['small_to_large', 'large_to_small']).default('small_to_large'),
+    /** small_to_large and the peer's declared: modelRefs as written; large_to_small: reversed. */
+    escalation_order: z.enum(['small_to_large', 'large_to_small', 'declared']).default('small_to_large'),
     on_error: z.enum(['skip', 'fail']).default('skip'),
     top_logprobs: z.int().min(2).max(20).default(5),
     max_completion_tokens: z.int().positive().optional(),
@@ -75,7 +75,7 @@ async function selfVerified(
 }
 
 function ordered<C>(candidates: readonly C[], config: ConfidenceConfig): readonly C[] {
-  return config.escalation_order === 'small_to_large' ? candidates : [...candidates].reverse();
+  return config.escalation_order === 'large_to_small' ? [...candidates].reverse() : candidates;
 }
 
 function confidenceLooper(config: ConfidenceConfig): LooperAlgorithm {

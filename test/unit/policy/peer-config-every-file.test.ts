@@ -44,8 +44,8 @@ const REJECTED_BY_DESIGN: ReadonlyMap<
   [
     'config.yaml',
     {
-      features: ['response_cache', 'image_gen'],
-      why: 'its cache decision uses response_cache, its image decisions image_gen (reasons above)',
+      features: ['response_cache', 'image_gen', 'rag'],
+      why: 'its cache decision uses response_cache, its image decisions image_gen, its RAG decisions rag backends (milvus, vectorstore, external_api, mcp, openai, hybrid) that are external services (reasons above)',
     },
   ],
   [

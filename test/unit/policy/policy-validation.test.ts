@@ -201,9 +201,9 @@ describe('policy validation', () => {
     },
     {
       name: 'a v0.3 plugin this router does not implement',
-      yaml: BASE.concat('      plugins: [{ type: memory, configuration: { enabled: true } }]\n'),
+      yaml: BASE.concat('      plugins: [{ type: shadow_dispatch, configuration: { enabled: true } }]\n'),
       path: 'routing.decisions[0].plugins[0].type',
-      message: "plugin 'memory' is not supported yet",
+      message: "plugin 'shadow_dispatch' is not supported yet",
     },
   ])('warns about $name', async ({ yaml, path, message }) => {
     const issues = await issuesOf(yaml);

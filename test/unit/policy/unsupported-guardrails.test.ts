@@ -79,12 +79,12 @@ describe('unsupported guardrail plugins', () => {
     expect(peerForm).toEqual({ errors: [], warnings: [] });
   });
 
-  it('leaves plugins that are no guardrail (memory) a warning, as before', async () => {
+  it('leaves plugins that are no guardrail (shadow_dispatch) a warning, as before', async () => {
     const { errors, warnings } = await issuesOf(
-      policyWith([{ type: 'memory', configuration: { enabled: true } }]),
+      policyWith([{ type: 'shadow_dispatch', configuration: { enabled: true } }]),
     );
     expect(errors).toEqual([]);
-    expect(warnings.map((w) => w.message)).toEqual(["plugin 'memory' is not supported yet and is ignored"]);
+    expect(warnings.map((w) => w.message)).toEqual(["plugin 'shadow_dispatch' is not supported yet and is ignored"]);
   });
 });
 

@@ -178,8 +178,8 @@ describe('session_aware', () => {
         ? []
         : (parsed?.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? []);
     };
-    expect(errors({ fallback_method: 'prompt' })).toEqual([
-      "fallback_method: fallback_method 'prompt' is not a supported selection algorithm",
+    expect(errors({ fallback_method: 'gmtrouter' })).toEqual([
+      "fallback_method: fallback_method 'gmtrouter' is not a supported selection algorithm",
     ]);
     expect(errors({ fallback_method: 'session_aware' })).toEqual([
       'fallback_method: session_aware cannot fall back to itself',

@@ -894,6 +894,15 @@ function prepareRouting(
 
 function toV1Document(raw: unknown, issues: IssueCollector): { raw: unknown; format: 'v1' | 'v0.3' } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { raw, format: 'v1' };
+  const schemaVersion = (raw as Record<string, unknown>).schema_version;
+  if (typeof schemaVersion === 'string' && schemaVersion.startsWith('vllm-sr/')) {
+    issues.error(
+      ['schema_version'],
+      `this is a vLLM Semantic Router ${schemaVersion.slice('vllm-sr/'.length)} document, not a routing policy`,
+      "validate or serve the recipe's config.yaml (its routing configuration) instead",
+    );
+    return { raw: undefined, format: 'v0.3' };
+  }
   if (!isV03Document(raw as Record<string, unknown>)) return { raw, format: 'v1' };
   const parsed = v03DocumentSchema.safeParse(raw);
   if (!parsed.success) {

@@ -146,4 +146,16 @@ describe("the peer's config directory", () => {
     expect(outcome.loaded).toBeUndefined();
     expect(errorLines(outcome.issues).length).toBeGreaterThan(0);
   });
+
+  it.each(OTHERS.filter((f) => /(metadata|catalog)\.yaml$/.test(f)))(
+    '%s is named for what it is: a peer document that is not a routing policy',
+    async (file) => {
+      const outcome = await load(file);
+      expect(errorLines(outcome.issues)).toEqual([
+        expect.stringMatching(
+          /vLLM Semantic Router (recipe-metadata|model-catalog)\/v1 document, not a routing policy/,
+        ),
+      ]);
+    },
+  );
 });

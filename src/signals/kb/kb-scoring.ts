@@ -63,8 +63,10 @@ export function summarise(
 
 /**
  * The confidence of a kb rule, or undefined when it does not match. `best`: the target label is the best label, or
- * the target group contains it (the peer does not apply thresholds here); `threshold`: the label reaches its
- * threshold, or some label of the group does. Confidence = the label's score, or the group's.
+ * the target group contains it, and that best label reaches its threshold (the peer applies no threshold here: with
+ * the router's weaker similarity models a best label far below threshold is no evidence, e.g. "What is the capital
+ * of France?" had `internal_document` best at 0.4 against 0.55); `threshold`: the label reaches its threshold, or
+ * some label of the group does. Confidence = the label's score, or the group's.
  */
 export function ruleConfidence(
   kb: KnowledgeBaseDocument,
@@ -72,16 +74,17 @@ export function ruleConfidence(
   target: KbTarget,
   mode: KbMatchMode,
 ): number | undefined {
+  const best = result.bestLabel;
+  const confidentBest = best !== undefined && result.matchedLabels.has(best) ? best : undefined;
   if (target.kind === 'label') {
     const score = result.labelScores.get(target.value);
     if (score === undefined) return undefined;
-    if (mode === 'best') return result.bestLabel === target.value ? score : undefined;
+    if (mode === 'best') return confidentBest === target.value ? score : undefined;
     return result.matchedLabels.has(target.value) ? score : undefined;
   }
   const labels = kb.groups[target.value] ?? [];
   const score = result.groupScores.get(target.value);
   if (score === undefined) return undefined;
-  if (mode === 'best')
-    return result.bestLabel !== undefined && labels.includes(result.bestLabel) ? score : undefined;
+  if (mode === 'best') return confidentBest !== undefined && labels.includes(confidentBest) ? score : undefined;
   return labels.some((l) => result.matchedLabels.has(l)) ? score : undefined;
 }

@@ -122,17 +122,25 @@ describe('kb rules in a policy', () => {
     ).toBe('law_route');
   });
 
-  it('matches a group when its best label is the best label, with the group score as confidence', async () => {
-    const policy = await compile(policyText(RULES, DECISIONS));
-    const { decision, kb } = await route(
-      policy,
-      'What are the side effects of taking too much ibuprofen for a fever?',
+  it('matches a group when its best label is the best label and reaches its threshold', async () => {
+    const question = 'What are the side effects of taking too much ibuprofen for a fever?';
+    // medicine's own threshold (0.99): the best label is not confident, so neither rule matches.
+    const strict = await route(await compile(policyText(RULES, DECISIONS)), question);
+    expect(strict.kb.has('professional')).toBe(false);
+    expect(strict.kb.has('medicine_strict')).toBe(false);
+    // At a threshold its best label reaches (0.2), the group matches with the group score as confidence.
+    const relaxed = await route(
+      await compile(
+        policyText(RULES, DECISIONS).replace(
+          '    threshold: 0.3\n    label_thresholds: { medicine: 0.99 }\n',
+          '    threshold: 0.2\n',
+        ),
+      ),
+      question,
     );
-    expect(decision).toBe('professional_route');
-    expect(kb.get('professional')).toBeGreaterThan(0);
-    expect(kb.has('math')).toBe(false);
-    // medicine's own threshold (0.99) keeps the threshold rule from matching a merely related question.
-    expect(kb.has('medicine_strict')).toBe(false);
+    expect(relaxed.kb.get('professional')).toBeGreaterThan(0);
+    expect(relaxed.kb.has('math')).toBe(false);
+    expect(relaxed.decision).toBe('medicine_route');
   });
 
   it('reports group_margin metrics that projections read through kb_metric inputs', async () => {

@@ -122,10 +122,12 @@ describe('prototypes', () => {
 });
 
 describe('label and group matches', () => {
-  it('best: only the top label matches, with its score, whatever the threshold', () => {
-    const result = scores({ injection: 0.3, pii: 0.2, coding: 0.25, chat: 0.1 });
-    expect(ruleConfidence(kb, result, { kind: 'label', value: 'injection' }, 'best')).toBeCloseTo(0.3);
+  it('best: only the top label matches, with its score, and only when it reaches its threshold', () => {
+    const result = scores({ pii: 0.6, injection: 0.3, coding: 0.25, chat: 0.1 });
+    expect(ruleConfidence(kb, result, { kind: 'label', value: 'pii' }, 'best')).toBeCloseTo(0.6);
     expect(ruleConfidence(kb, result, { kind: 'label', value: 'coding' }, 'best')).toBeUndefined();
+    const unsure = scores({ injection: 0.8, pii: 0.2, coding: 0.25, chat: 0.1 });
+    expect(ruleConfidence(kb, unsure, { kind: 'label', value: 'injection' }, 'best')).toBeUndefined();
   });
 
   it('best on a group: the group holding the top label matches with its group score', () => {

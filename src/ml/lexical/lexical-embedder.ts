@@ -6,6 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { TextEmbeddingModel } from '../embedding/text-embedder.ts';
 import { ModelFileError } from '../onnx-session-pool.ts';
+import { markSparse } from '../vector-math.ts';
 import { countFeatures, type LexicalFeaturizer } from './lexical-features.ts';
 import { similarityCalibration } from './similarity-calibration.ts';
 
@@ -97,12 +98,19 @@ export class LexicalEmbedder implements TextEmbeddingModel {
     for (const [feature, count] of countFeatures(text, this.#featurizer))
       vector[feature % this.dim] =
         (vector[feature % this.dim] as number) + (1 + Math.log(count)) * (this.#idf[feature] as number);
+    const positions: number[] = [];
     let norm = 0;
-    for (let i = 0; i < vector.length; i++) norm += (vector[i] as number) * (vector[i] as number);
+    for (let i = 0; i < vector.length; i++) {
+      const value = vector[i] as number;
+      if (value === 0) continue;
+      positions.push(i);
+      norm += value * value;
+    }
     if (norm > 0) {
       const scale = 1 / Math.sqrt(norm);
-      for (let i = 0; i < vector.length; i++) vector[i] = (vector[i] as number) * scale;
+      for (const i of positions) vector[i] = (vector[i] as number) * scale;
     }
+    markSparse(vector, Uint32Array.from(positions));
     return vector;
   }
 

@@ -36,6 +36,15 @@ describe('the built-in lexical similarity model', () => {
     );
   });
 
+  it('gives the same cosine through its sparse fast path as over the dense vectors', () => {
+    const a = model.embedOne('how do I reset my password');
+    const b = model.embedOne('I forgot my password, how can I reset it?');
+    const dense = cosine(Float32Array.from(a), Float32Array.from(b));
+    expect(dense).toBeGreaterThan(0.1);
+    expect(cosine(a, b)).toBeCloseTo(dense, 6);
+    expect(cosine(a, Float32Array.from(b))).toBeCloseTo(dense, 6);
+  });
+
   it('embeds to unit length, and an empty text to the zero vector', () => {
     const v = model.embedOne('Summarize this contract');
     expect(cosine(v, v)).toBeCloseTo(1, 5);

@@ -84,7 +84,9 @@ describe('unsupported guardrail plugins', () => {
       policyWith([{ type: 'shadow_dispatch', configuration: { enabled: true } }]),
     );
     expect(errors).toEqual([]);
-    expect(warnings.map((w) => w.message)).toEqual(["plugin 'shadow_dispatch' is not supported yet and is ignored"]);
+    expect(warnings.map((w) => w.message)).toEqual([
+      "plugin 'shadow_dispatch' is not supported yet and is ignored",
+    ]);
   });
 });
 

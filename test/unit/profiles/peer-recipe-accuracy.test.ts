@@ -2,34 +2,19 @@
 // and routes as its README's table says: workflows for explicit planning, one long-context worker for long inputs,
 // fusion for adversarial review, one direct worker otherwise. Explain plans the looper decisions without calling a
 // model: the route shows the looper and its final model.
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { explainRequest } from '../../../src/cli/explain.ts';
-import { loadPolicyFile } from '../../../src/policy/load-policy.ts';
-import type { Policy } from '../../../src/policy/policy.ts';
-import { bodyFor } from '../../helpers/request-context.ts';
+import { describe, expect, it } from 'vitest';
+import { usePeerRecipe } from '../../helpers/peer-recipe.ts';
 
-const FILE = path.resolve('../shared/vsr-config/recipes/accuracy/config.yaml');
+const recipe = usePeerRecipe('accuracy');
 
-let policy: Policy;
-
-beforeAll(async () => {
-  policy = await loadPolicyFile(FILE);
-});
-
-afterAll(() => policy.close());
-
-async function route(text: string) {
-  const body = Buffer.from(JSON.stringify(bodyFor({ model: 'vllm-sr/auto', text })), 'utf8');
-  return explainRequest(policy, FILE, body, new Map());
-}
+const route = (text: string) => recipe.explainText(text);
 
 const LONG_DOCUMENT = 'The quarterly report lists revenue, costs and staffing for each region. '.repeat(1200);
 
 describe('accuracy recipe', () => {
   it("loads without errors or looper warnings, with the peer's looper endpoint and timeout", () => {
-    expect(policy.warnings.filter((w) => w.message.includes('looper'))).toEqual([]);
-    expect(policy.looper).toMatchObject({
+    expect(recipe.policy().warnings.filter((w) => w.message.includes('looper'))).toEqual([]);
+    expect(recipe.policy().looper).toMatchObject({
       endpoint: 'http://vllm-sr-envoy-container:8899/v1/chat/completions',
       timeoutMs: 300_000,
     });

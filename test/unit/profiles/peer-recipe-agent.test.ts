@@ -1,30 +1,16 @@
 // The peer's agent recipe (../shared/vsr-config/recipes/agent), loaded as written: each row of its README's
 // "Routing behavior" table, as requests a user of that lane would send, lands on the lane the README names.
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { explainRequest } from '../../../src/cli/explain.ts';
-import { loadPolicyFile } from '../../../src/policy/load-policy.ts';
-import type { Policy } from '../../../src/policy/policy.ts';
-import { bodyFor } from '../../helpers/request-context.ts';
+import { describe, expect, it } from 'vitest';
+import { usePeerRecipe } from '../../helpers/peer-recipe.ts';
 
-const FILE = path.resolve('../shared/vsr-config/recipes/agent/config.yaml');
 const LOCAL = 'qwen/qwen3.6-rocm';
 const FLASH = 'google/gemini-2.5-flash-lite';
 const FRONTIER = ['google/gemini-3.1-pro', 'openai/gpt5.4'];
 const SPECIALIST = 'anthropic/claude-opus-4.6';
 
-let policy: Policy;
+const recipe = usePeerRecipe('agent');
 
-beforeAll(async () => {
-  policy = await loadPolicyFile(FILE);
-});
-
-afterAll(() => policy.close());
-
-async function route(text: string) {
-  const body = Buffer.from(JSON.stringify(bodyFor({ model: 'vllm-sr/auto', text })), 'utf8');
-  return explainRequest(policy, FILE, body, new Map());
-}
+const route = (text: string) => recipe.explainText(text);
 
 describe('agent recipe: the README’s routing table', () => {
   it.each([

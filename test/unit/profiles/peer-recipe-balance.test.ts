@@ -3,34 +3,12 @@
 // keywords and domains route as described, through the explain pipeline. Rows that hinge on the recipe's
 // embedding prototypes (creative work, short factual questions, casual chat, clarification) are left out: its
 // thresholds were set for the peer's embedding model, and the built-in one scores every prototype above them.
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { explainRequest } from '../../../src/cli/explain.ts';
-import { loadPolicyFile } from '../../../src/policy/load-policy.ts';
-import type { Policy } from '../../../src/policy/policy.ts';
+import { describe, expect, it } from 'vitest';
+import { usePeerRecipe } from '../../helpers/peer-recipe.ts';
 
-const FILE = path.resolve('../shared/vsr-config/recipes/balance/config.yaml');
+const recipe = usePeerRecipe('balance', { signalTimeoutMs: 60_000 });
 
-let policy: Policy;
-
-beforeAll(async () => {
-  policy = await loadPolicyFile(FILE, { signalTimeoutMs: 60_000 });
-});
-
-afterAll(() => policy.close());
-
-async function route(...userTurns: string[]) {
-  const messages = userTurns.flatMap((content, i) =>
-    i < userTurns.length - 1
-      ? [
-          { role: 'user', content },
-          { role: 'assistant', content: `Here is answer ${i + 1}.` },
-        ]
-      : [{ role: 'user', content }],
-  );
-  const body = Buffer.from(JSON.stringify({ model: 'vllm-sr/auto', messages }), 'utf8');
-  return explainRequest(policy, FILE, body, new Map());
-}
+const route = recipe.explainTurns;
 
 function conversationSignals(explanation: Awaited<ReturnType<typeof route>>): string[] {
   const types = new Set(['user_feedback', 'reask', 'fact_check']);

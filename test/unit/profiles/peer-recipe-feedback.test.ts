@@ -1,40 +1,18 @@
 // The peer's feedback-recovery recipe (../shared/vsr-config/recipes/feedback): its README's routing table, checked
 // through the explain pipeline on multi-turn conversations. The recipe's clarification route carries a
 // response_cache plugin this router does not build yet, so the policy is loaded with allowUnsupported.
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { explainRequest } from '../../../src/cli/explain.ts';
+import { describe, expect, it } from 'vitest';
 import { PolicyError } from '../../../src/errors.ts';
 import { loadPolicyFile } from '../../../src/policy/load-policy.ts';
-import type { Policy } from '../../../src/policy/policy.ts';
-
-const FILE = path.resolve('../shared/vsr-config/recipes/feedback/config.yaml');
+import { usePeerRecipe } from '../../helpers/peer-recipe.ts';
 
 const LOCAL = 'qwen/qwen3.5-rocm';
 const SPECIALIST = 'google/gemini-3.1-pro';
 const PREMIUM = 'openai/gpt5.4';
 
-let policy: Policy;
+const recipe = usePeerRecipe('feedback', { allowUnsupported: true, signalTimeoutMs: 60_000 });
 
-beforeAll(async () => {
-  policy = await loadPolicyFile(FILE, { allowUnsupported: true, signalTimeoutMs: 60_000 });
-});
-
-afterAll(() => policy.close());
-
-/** User turns, each but the last answered by the assistant. */
-async function route(...userTurns: string[]) {
-  const messages = userTurns.flatMap((content, i) =>
-    i < userTurns.length - 1
-      ? [
-          { role: 'user', content },
-          { role: 'assistant', content: `Here is answer ${i + 1}.` },
-        ]
-      : [{ role: 'user', content }],
-  );
-  const body = Buffer.from(JSON.stringify({ model: 'vllm-sr/auto', messages }), 'utf8');
-  return explainRequest(policy, FILE, body, new Map());
-}
+const route = recipe.explainTurns;
 
 const ITINERARY = 'Plan a three day itinerary for Lisbon.';
 const TYPE_ERROR = 'Why does my Python script raise a TypeError when I add a string and an int?';
@@ -121,7 +99,7 @@ describe('feedback recipe: README routing table', () => {
 
 describe('the recipe file as written', () => {
   it('fails to load only on the response_cache plugin, which this router does not build yet', async () => {
-    const error = await loadPolicyFile(FILE).then(
+    const error = await loadPolicyFile(recipe.file).then(
       (loaded) => {
         loaded.close();
         return undefined;

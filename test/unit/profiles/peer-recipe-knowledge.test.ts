@@ -2,36 +2,23 @@
 // built-in knowledge base (the recipe names it without declaring it), found in the config root's knowledge_bases/.
 // Requests are written from the README's routing table: high-uplift MMLU domains escalate to the frontier lane,
 // lower-uplift ones stay local, and the keyword guards correct known boundary terms.
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { explainRequest } from '../../../src/cli/explain.ts';
-import { loadPolicyFile } from '../../../src/policy/load-policy.ts';
-import type { Policy } from '../../../src/policy/policy.ts';
-import { bodyFor } from '../../helpers/request-context.ts';
+import { describe, expect, it } from 'vitest';
+import { usePeerRecipe } from '../../helpers/peer-recipe.ts';
 
-const RECIPE_DIR = path.resolve('../shared/vsr-config/recipes/knowledge');
-const FILE = path.join(RECIPE_DIR, 'config.yaml');
 const FRONTIER = 'cloud/frontier-72b';
 const LOCAL = 'local/small-7b';
 
-let policy: Policy;
-
-beforeAll(async () => {
-  policy = await loadPolicyFile(FILE);
-});
-
-afterAll(() => policy.close());
+const recipe = usePeerRecipe('knowledge');
 
 async function route(text: string) {
-  const body = Buffer.from(JSON.stringify(bodyFor({ model: 'vllm-sr/auto', text })), 'utf8');
-  const explanation = await explainRequest(policy, FILE, body, new Map());
+  const explanation = await recipe.explainText(text);
   const kb = explanation.signals.find((s) => s.family === 'kb')?.matches ?? [];
   return { explanation, kb: new Map(kb.map((m) => [m.name, m])) };
 }
 
 describe('knowledge recipe: loads as written', () => {
   it('has no errors and only warnings about signals no decision reads', () => {
-    for (const warning of policy.warnings)
+    for (const warning of recipe.policy().warnings)
       expect(warning.message).toMatch(/is defined but no decision uses it/);
   });
 });

@@ -1,13 +1,8 @@
 // The peer's largest recipe, MoM V1 (../shared/vsr-config/recipes/built-in/latest/mom-v1), loaded as written: each
 // virtual model of its README routes requests the way the README's "Routing behavior" table describes.
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { explainRequest } from '../../../src/cli/explain.ts';
-import { loadPolicyFile } from '../../../src/policy/load-policy.ts';
-import type { Policy } from '../../../src/policy/policy.ts';
+import { describe, expect, it } from 'vitest';
 import { upstreamBody } from '../../helpers/peer-plugin-fragment.ts';
-
-const FILE = path.resolve('../shared/vsr-config/recipes/built-in/latest/mom-v1/config.yaml');
+import { usePeerRecipe } from '../../helpers/peer-recipe.ts';
 
 const TOOLS = [
   {
@@ -21,13 +16,7 @@ const IMAGE = [
 ];
 const LONG = `Summarize this log. ${'The service restarted at noon and the queue drained slowly. '.repeat(4000)}`;
 
-let policy: Policy;
-
-beforeAll(async () => {
-  policy = await loadPolicyFile(FILE);
-});
-
-afterAll(() => policy.close());
+const recipe = usePeerRecipe('built-in/latest/mom-v1');
 
 function body(profile: string, content: unknown, tools?: unknown): Record<string, unknown> {
   return {
@@ -37,10 +26,8 @@ function body(profile: string, content: unknown, tools?: unknown): Record<string
   };
 }
 
-async function route(profile: string, content: unknown, tools?: unknown) {
-  const bytes = Buffer.from(JSON.stringify(body(profile, content, tools)), 'utf8');
-  return explainRequest(policy, FILE, bytes, new Map());
-}
+const route = (profile: string, content: unknown, tools?: unknown) =>
+  recipe.explain(body(profile, content, tools));
 
 describe('MoM V1: the README’s routing behaviour per virtual model', () => {
   it.each([
@@ -103,9 +90,13 @@ describe('MoM V1: the README’s routing behaviour per virtual model', () => {
   });
 
   it('Vault strips the client’s tools before the request leaves the router; Flash keeps them', async () => {
-    const vault = await upstreamBody(policy, { body: body('vault', 'What is the weather in Paris?', TOOLS) });
+    const vault = await upstreamBody(recipe.policy(), {
+      body: body('vault', 'What is the weather in Paris?', TOOLS),
+    });
     expect(vault.tools).toBeUndefined();
-    const flash = await upstreamBody(policy, { body: body('flash', 'What is the weather in Paris?', TOOLS) });
+    const flash = await upstreamBody(recipe.policy(), {
+      body: body('flash', 'What is the weather in Paris?', TOOLS),
+    });
     expect(flash.tools).toEqual(TOOLS);
   });
 });

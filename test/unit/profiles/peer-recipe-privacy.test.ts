@@ -1,28 +1,15 @@
 // The peer's privacy recipe (../shared/vsr-config/recipes/privacy), loaded as written: its `privacy_policy` kb rule
 // and `privacy_contrastive_score` kb_metric input read the built-in `privacy_kb` (the recipe names it without
 // declaring it), found in the config root's knowledge_bases/. Requests are written from the README's routing table.
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { explainRequest } from '../../../src/cli/explain.ts';
-import { loadPolicyFile } from '../../../src/policy/load-policy.ts';
-import type { Policy } from '../../../src/policy/policy.ts';
-import { bodyFor } from '../../helpers/request-context.ts';
+import { describe, expect, it } from 'vitest';
+import { usePeerRecipe } from '../../helpers/peer-recipe.ts';
 
-const RECIPE_DIR = path.resolve('../shared/vsr-config/recipes/privacy');
-const FILE = path.join(RECIPE_DIR, 'config.yaml');
 const LOCAL = 'local/private-qwen';
 
-let policy: Policy;
-
-beforeAll(async () => {
-  policy = await loadPolicyFile(FILE);
-});
-
-afterAll(() => policy.close());
+const recipe = usePeerRecipe('privacy');
 
 async function route(text: string) {
-  const body = Buffer.from(JSON.stringify(bodyFor({ model: 'vllm-sr/auto', text })), 'utf8');
-  const explanation = await explainRequest(policy, FILE, body, new Map());
+  const explanation = await recipe.explainText(text);
   const matches = new Map(
     explanation.signals.flatMap((s) => s.matches.map((m) => [`${m.type}:${m.name}`, m] as const)),
   );
@@ -31,11 +18,11 @@ async function route(text: string) {
 
 describe('privacy recipe: loads as written', () => {
   it('has no errors; its warnings are the unsupported tools / router_replay plugins and unused signals', () => {
-    for (const warning of policy.warnings)
+    for (const warning of recipe.policy().warnings)
       expect(warning.message).toMatch(
         /plugin '(tools|router_replay)' is not supported yet|is defined but no decision uses it/,
       );
-    expect(policy.warnings.some((w) => w.message.includes('kb_metric'))).toBe(false);
+    expect(recipe.policy().warnings.some((w) => w.message.includes('kb_metric'))).toBe(false);
   });
 
   it('runs the kb family on every request and reports the private_vs_public margin to the projection', async () => {

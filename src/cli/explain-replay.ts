@@ -3,10 +3,8 @@
 // current ones.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { formatPolicyIssue } from '../errors.ts';
 import { HEADER } from '../headers.ts';
-import { loadPolicyFile } from '../policy/load-policy.ts';
-import { type Explanation, explainRequest, formatExplanation } from './explain.ts';
+import { type Explanation, explainRequest, formatExplanation, loadExplainPolicy } from './explain.ts';
 import type { CommandIO } from './validate.ts';
 
 const recordSchema = z.object({
@@ -104,12 +102,7 @@ export async function explainReplayCommand(
     io.err(`semantic-router: ${(error as Error).message}\n`);
     return 1;
   }
-  const policy = await loadPolicyFile(
-    input.policyFile,
-    input.allowUnsupported ? { allowUnsupported: true } : {},
-  );
-  for (const warning of input.allowUnsupported ? policy.warnings : [])
-    io.err(`${formatPolicyIssue(warning)}\n`);
+  const policy = await loadExplainPolicy(input, io);
   try {
     const headers = new Map(Object.entries(record.request.headers));
     // The recorded length was the original body's; explain reads the body it is given.

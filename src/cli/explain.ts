@@ -292,13 +292,22 @@ export function formatExplanation(e: Explanation): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function explainCommand(input: ExplainInput, io: CommandIO): Promise<number> {
+/** Loads the policy `explain` reads; with --allow-unsupported its warnings (what it loaded without) go to stderr. */
+export async function loadExplainPolicy(
+  input: { readonly policyFile: string; readonly allowUnsupported?: boolean },
+  io: CommandIO,
+): Promise<Policy> {
   const policy = await loadPolicyFile(
     input.policyFile,
     input.allowUnsupported ? { allowUnsupported: true } : {},
   );
   for (const warning of input.allowUnsupported ? policy.warnings : [])
     io.err(`${formatPolicyIssue(warning)}\n`);
+  return policy;
+}
+
+export async function explainCommand(input: ExplainInput, io: CommandIO): Promise<number> {
+  const policy = await loadExplainPolicy(input, io);
   try {
     const body =
       input.requestJson ??

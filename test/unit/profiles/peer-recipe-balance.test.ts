@@ -1,8 +1,8 @@
 // The peer's balanced recipe (../shared/vsr-config/recipes/balance): it loads as written, its conversation signals
 // (user_feedback, reask, fact_check) fire on the turns they describe, and the README rows that rest on them or on
-// keywords and domains route as described, through the explain pipeline. Rows that hinge on the recipe's
-// embedding prototypes (creative work, short factual questions, casual chat, clarification) are left out: its
-// thresholds were set for the peer's embedding model, and the built-in one scores every prototype above them.
+// keywords, domains and the recipe's embedding prototypes (on the lexical model calibrated to the peer's scale)
+// route as described, through the explain pipeline. Casual chat is left out: the built-in domain classifier puts
+// greetings in a domain ("hey, how's it going?" reads as business), which takes them to the explainer lane.
 import { describe, expect, it } from 'vitest';
 import { usePeerRecipe } from '../../helpers/peer-recipe.ts';
 
@@ -77,8 +77,31 @@ describe('balance recipe: README routing table', () => {
       ['Draft a legal-risk memo for a cross-border data transfer policy.'],
       'premium_legal',
     ],
+    ['creative work: balanced local lane', ['Write a short poem about autumn leaves.'], 'medium_creative'],
+    [
+      'creative story: balanced local lane',
+      ['Write a short story about a robot learning to paint.'],
+      'medium_creative',
+    ],
+    [
+      'medium explanation with facts to check',
+      ['Explain the causes of the French Revolution.'],
+      'verified_explainer',
+    ],
+    [
+      'formal proof: high-reasoning candidates',
+      ['Prove that there are infinitely many primes.'],
+      'formal_math_proof',
+    ],
   ])('%s', async (_row, turns, decision) => {
     expect((await route(...turns)).winner?.name).toBe(decision);
+  });
+
+  it('a short factual question stays on the local or fast lane', async () => {
+    for (const question of ['When did World War II end?', 'What is the capital of Peru?'])
+      expect(['qwen/qwen3.5-rocm', 'google/gemini-2.5-flash-lite']).toContain(
+        (await route(question)).model?.name,
+      );
   });
 
   it('the same question asked once is not routed to the clarification lane', async () => {

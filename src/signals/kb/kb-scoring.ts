@@ -85,6 +85,7 @@ export function ruleConfidence(
   const labels = kb.groups[target.value] ?? [];
   const score = result.groupScores.get(target.value);
   if (score === undefined) return undefined;
-  if (mode === 'best') return confidentBest !== undefined && labels.includes(confidentBest) ? score : undefined;
+  if (mode === 'best')
+    return confidentBest !== undefined && labels.includes(confidentBest) ? score : undefined;
   return labels.some((l) => result.matchedLabels.has(l)) ? score : undefined;
 }

@@ -1,6 +1,5 @@
 // knn, kmeans, svm, mlp: selection learned offline from routing-outcome data (`semantic-router train --task
 // selection`); the model file is read when the policy loads, the prompt is scored synchronously per request.
-import path from 'node:path';
 import { z } from 'zod';
 import type {
   CandidateScore,
@@ -17,6 +16,7 @@ import {
 } from './learned-model.ts';
 import type { LearnedAlgorithm } from './model-file.ts';
 import { chooseCandidate, quantileOf, type RuleCandidate, type RuleOptions } from './routing-rule.ts';
+import { checkProfiles, loadTrainedModel, trainedModelFile } from './trained-model-config.ts';
 
 export interface LearnedSelectionConfig extends RuleOptions {
   readonly model: LearnedSelectionModel;
@@ -35,21 +35,16 @@ const rawConfigSchema = z.strictObject({
 
 function configSchema(algorithm: LearnedAlgorithm): z.ZodType<LearnedSelectionConfig> {
   return rawConfigSchema.transform((raw, ctx): LearnedSelectionConfig => {
-    const name = raw.model ?? 'mmlu-pro';
-    const file = (BUILT_IN_SELECTION_DATASETS as readonly string[]).includes(name)
-      ? builtInModelFile(algorithm, name)
-      : path.resolve(name);
-    let model: LearnedSelectionModel;
-    try {
-      model = loadLearnedModel(file);
-    } catch (error) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['model'],
-        message: `cannot load the ${algorithm} selection model: ${(error as Error).message}; train one with 'semantic-router train --task selection' or use a built-in name (${BUILT_IN_SELECTION_DATASETS.join(', ')})`,
-      });
-      return z.NEVER;
-    }
+    const file = trainedModelFile(raw.model, BUILT_IN_SELECTION_DATASETS, (name) =>
+      builtInModelFile(algorithm, name),
+    );
+    const model = loadTrainedModel(
+      () => loadLearnedModel(file),
+      ctx,
+      (problem) =>
+        `cannot load the ${algorithm} selection model: ${problem}; train one with 'semantic-router train --task selection' or use a built-in name (${BUILT_IN_SELECTION_DATASETS.join(', ')})`,
+    );
+    if (model === undefined) return z.NEVER;
     if (model.header.algorithm !== algorithm) {
       ctx.addIssue({
         code: 'custom',
@@ -59,15 +54,7 @@ function configSchema(algorithm: LearnedAlgorithm): z.ZodType<LearnedSelectionCo
       return z.NEVER;
     }
     const known = new Set(model.profiles.map((p) => p.name));
-    for (const [candidate, profile] of Object.entries(raw.models ?? {})) {
-      if (!known.has(profile)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['models', candidate],
-          message: `'${profile}' is not a profile of ${path.basename(file)}; it knows: ${[...known].join(', ')}`,
-        });
-      }
-    }
+    checkProfiles(raw.models, known, file, ctx);
     return {
       model,
       profileOf: new Map(Object.entries(raw.models ?? {})),

@@ -2,8 +2,8 @@
 // (built-in embedder) with the candidate model's learned vector; softmax with `temperature` gives the choice's
 // probabilities. Below `min_similarity` for every candidate the query is unlike anything the vectors were trained
 // on, and the decision's first candidate is used.
-import path from 'node:path';
 import { z } from 'zod';
+import { checkProfiles, loadTrainedModel, trainedModelFile } from '../learned/trained-model-config.ts';
 import type {
   CandidateScore,
   ModelCandidate,
@@ -49,29 +49,14 @@ const rawConfigSchema = z.strictObject({
 });
 
 const configSchema = rawConfigSchema.transform((raw, ctx): RouterDcConfig => {
-  const name = raw.model ?? 'mmlu-pro';
-  const file = (BUILT_IN_ROUTER_DC_DATASETS as readonly string[]).includes(name)
-    ? builtInRouterDcFile(name)
-    : path.resolve(name);
-  let model: RouterDcModel;
-  try {
-    model = loadRouterDcModel(file);
-  } catch (error) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['model'],
-      message: `cannot load the router_dc model: ${(error as Error).message}`,
-    });
-    return z.NEVER;
-  }
-  for (const [candidate, profile] of Object.entries(raw.models ?? {})) {
-    if (!model.profileIndex.has(profile))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['models', candidate],
-        message: `'${profile}' is not a profile of ${path.basename(file)}; it knows: ${[...model.profileIndex.keys()].join(', ')}`,
-      });
-  }
+  const file = trainedModelFile(raw.model, BUILT_IN_ROUTER_DC_DATASETS, builtInRouterDcFile);
+  const model = loadTrainedModel(
+    () => loadRouterDcModel(file),
+    ctx,
+    (problem) => `cannot load the router_dc model: ${problem}`,
+  );
+  if (model === undefined) return z.NEVER;
+  checkProfiles(raw.models, model.profileIndex, file, ctx);
   return {
     model,
     profileOf: new Map(Object.entries(raw.models ?? {})),

@@ -19,6 +19,7 @@ import {
   peerClassifierRuleSchema,
 } from './peer-classifiers.ts';
 import {
+  atRuleIndices,
   defineSignalFamily,
   RuleConfigError,
   type RuleProblem,
@@ -245,18 +246,6 @@ export const classifiersFamily = defineSignalFamily<ClassifierRule>({
     return combineEvaluators(parts);
   },
 });
-
-/** Rule problems of a sub-list of the family's rules, at the rules' places in the whole list. */
-async function atRuleIndices<T>(work: Promise<T>, indices: readonly number[]): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    if (!(error instanceof RuleConfigError)) throw error;
-    throw new RuleConfigError(
-      error.problems.map((p) => ({ ...p, ruleIndex: indices[p.ruleIndex] ?? p.ruleIndex })),
-    );
-  }
-}
 
 /** This router's own rules: a model file and the label whose probability is tested. */
 async function createModelLabelClassifiers(

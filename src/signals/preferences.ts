@@ -16,6 +16,7 @@ import {
 import { headAndTail } from './head-tail.ts';
 import { type LexicalVector, lexicalCosine, lexicalVector } from './lexical-similarity.ts';
 import {
+  atRuleIndices,
   defineSignalFamily,
   RuleConfigError,
   type SignalDeps,
@@ -127,7 +128,7 @@ async function embeddedEvaluator(
 ): Promise<SignalEvaluator> {
   const indices = rules.flatMap((rule, k) => (rule.model === undefined ? [] : [k]));
   const withModel = indices.map((k) => rules[k] as PreferenceRule);
-  const { embedders, rules: embedded } = await atIndices(
+  const { embedders, rules: embedded } = await atRuleIndices(
     loadEmbeddedRules(withModel, deps, (rule) => [examplesOf(rule)]),
     indices,
   );
@@ -152,18 +153,6 @@ async function embeddedEvaluator(
     },
     close: closeEmbedders(embedders),
   };
-}
-
-/** Rule problems of the rules with a model, at their places in the family's list. */
-async function atIndices<T>(work: Promise<T>, indices: readonly number[]): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    if (!(error instanceof RuleConfigError)) throw error;
-    throw new RuleConfigError(
-      error.problems.map((p) => ({ ...p, ruleIndex: indices[p.ruleIndex] ?? p.ruleIndex })),
-    );
-  }
 }
 
 export const preferencesFamily = defineSignalFamily<PreferenceRule>({

@@ -128,3 +128,15 @@ export function referenceNames<Rule extends SignalRule>(
 ): string[] {
   return [...new Set(rules.flatMap((rule) => family.referenceNamesOf?.(rule) ?? [rule.name]))];
 }
+
+/** Rule problems of a sub-list of the family's rules, at the rules' places in the whole list. */
+export async function atRuleIndices<T>(work: Promise<T>, indices: readonly number[]): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (!(error instanceof RuleConfigError)) throw error;
+    throw new RuleConfigError(
+      error.problems.map((p) => ({ ...p, ruleIndex: indices[p.ruleIndex] ?? p.ruleIndex })),
+    );
+  }
+}

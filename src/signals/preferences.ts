@@ -18,7 +18,6 @@ import { type LexicalVector, lexicalCosine, lexicalVector } from './lexical-simi
 import {
   atRuleIndices,
   defineSignalFamily,
-  RuleConfigError,
   type SignalDeps,
   type SignalEvaluator,
   type SignalMatch,

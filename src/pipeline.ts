@@ -25,6 +25,7 @@ import {
   MethodNotAllowedError,
   ModelNotAllowedError,
   NoPoolError,
+  RateLimitedError,
   type RouterError,
   UnknownEndpointError,
   UnknownModelError,
@@ -43,6 +44,8 @@ import type {
 } from './policy/policy.ts';
 import { choosePool } from './pools/pool-selector.ts';
 import { PoolStateRegistry } from './pools/pool-state.ts';
+import { admitAround, withRateLimitMetadata } from './rate-limits/rate-limit-stage.ts';
+import { RateLimitCounters, RateLimiter, type RateLimitTicket } from './rate-limits/rate-limiter.ts';
 import { apiForPath, type LlmApi, type LlmApiAdapter, llmApi } from './request/apis/index.ts';
 import { rewriteTopLevel } from './request/body-rewrite.ts';
 import { type FilterMetadata, resolveIdentity, untrustedIdentityHeaders } from './request/identity.ts';
@@ -124,6 +127,8 @@ export interface RouterDeps {
   readonly random: () => number;
   /** Looper algorithms call models (the server); tools that only plan routes (explain, simulate) leave it off. */
   readonly callModels?: boolean;
+  /** The process's rate-limit counters (policy `rate_limits`), kept across policy reloads. */
+  readonly rateLimitCounters?: RateLimitCounters;
 }
 
 function choosePoolFor(
@@ -511,7 +516,8 @@ export function errorAnswerFor(
   extraHeaders: readonly HeaderPair[] = [],
 ): ImmediateResult {
   // Every pool open for a while: tell the client when to come back (RFC 9110 Retry-After, seconds).
-  const retryAfter = error instanceof NoPoolError ? error.retryAfterSeconds : undefined;
+  const retryAfter =
+    error instanceof NoPoolError || error instanceof RateLimitedError ? error.retryAfterSeconds : undefined;
   const headersOut: readonly HeaderPair[] =
     retryAfter === undefined ? extraHeaders : [...extraHeaders, [HEADER.retryAfter, String(retryAfter)]];
   return answerApi(api, headers).errorAnswer(error, headersOut);
@@ -606,6 +612,8 @@ export interface RoutedRequest {
   /** `x-router-*` headers for the client's response. */
   readonly diagnosticHeaders: readonly HeaderPair[];
   readonly plan: RoutingPlan;
+  /** What the request holds against the policy's rate limits until it ends (settle on usage, then release). */
+  readonly rateLimit?: RateLimitTicket | undefined;
 }
 
 const NO_METADATA: FilterMetadata = new Map();
@@ -653,10 +661,14 @@ export function defaultRouterDeps(): RouterDeps {
     stats: new ModelStatsRegistry(),
     store: new MemoryStore(),
     random: Math.random,
+    rateLimitCounters: new RateLimitCounters(),
   };
 }
 
 export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRouterDeps()): RequestRouter {
+  const rateLimiter =
+    policy.rateLimits &&
+    new RateLimiter(policy.rateLimits, deps.rateLimitCounters ?? new RateLimitCounters());
   return {
     policy,
     pools: deps.pools,
@@ -673,9 +685,17 @@ export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRo
       const context = parseRequest(policy, input);
       record.end(mark);
       record.context = context;
-      const plan = await planRoute(policy, context, record, deps, input.signal);
-      const { result, diagnostics } = planToResult(plan, context, policy.response.dynamicMetadataNamespace);
-      return { context, requestResult: result, diagnosticHeaders: diagnostics, plan };
+      const { routed: plan, ticket } = await admitAround(
+        rateLimiter,
+        context,
+        () => planRoute(policy, context, record, deps, input.signal),
+        (plan) => ({ model: plan.model.name, pool: plan.pool?.name, decision: plan.decision?.name }),
+      );
+      record.rateLimits = ticket?.applied ?? [];
+      const namespace = policy.response.dynamicMetadataNamespace;
+      const { result, diagnostics } = planToResult(plan, context, namespace);
+      const requestResult = withRateLimitMetadata(rateLimiter, context, result, namespace);
+      return { context, requestResult, diagnosticHeaders: diagnostics, plan, rateLimit: ticket };
     },
     feedback: (input) =>
       handleFeedback(

@@ -210,7 +210,7 @@ export interface RateLimitRequest {
 
 const ANONYMOUS_KEY = 'anonymous';
 
-function inScope(limit: CompiledRateLimit, request: RateLimitRequest): boolean {
+export function inScope(limit: CompiledRateLimit, request: RateLimitRequest): boolean {
   if (limit.models && !(request.model !== undefined && limit.models.has(request.model))) return false;
   if (limit.pools && !(request.pool !== undefined && limit.pools.has(request.pool))) return false;
   if (limit.decisions && !(request.decision !== undefined && limit.decisions.has(request.decision)))

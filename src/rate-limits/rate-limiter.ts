@@ -151,49 +151,75 @@ interface Charge {
   readonly concurrent: boolean;
 }
 
-/** What one request holds: its window charges (correctable) and its concurrency slots. */
-export class RateLimitTicket {
-  private released = false;
+/** What one request holds in one counter store (this process's, or Redis shared by the replicas). */
+export interface RateLimitHold {
+  /** The answer's usage is known: the token charges become `totalTokens`. */
+  settle(totalTokens: number): void;
+  /** Frees the concurrency slots (called once). */
+  release(): void;
+  /** Takes back the window charges (the request never reached a model); `release` is called as well. */
+  refund(): void;
+}
 
+/** Charges in this process's counters. */
+class LocalHold implements RateLimitHold {
   constructor(
     private readonly charges: readonly Charge[],
     private readonly now: () => number,
-    /** Names of the limits the request was counted against (trace, explain). */
-    readonly applied: readonly string[],
   ) {}
 
-  static readonly NONE = new RateLimitTicket([], () => 0, []);
-
-  join(other: RateLimitTicket): RateLimitTicket {
-    if (other.charges.length === 0) return this;
-    if (this.charges.length === 0) return other;
-    return new RateLimitTicket([...this.charges, ...other.charges], this.now, [
-      ...this.applied,
-      ...other.applied,
-    ]);
-  }
-
-  /** The answer's usage is known: token charges become what the request really used. */
   settle(totalTokens: number): void {
     const now = this.now();
     for (const charge of this.charges)
       if (charge.tokens) charge.counters.tokens?.correct(charge.tokens, totalTokens, now);
   }
 
-  /** The request ended (answered, failed or cancelled): its concurrency slots free up. Idempotent. */
   release(): void {
-    if (this.released) return;
-    this.released = true;
     for (const charge of this.charges) if (charge.concurrent) charge.counters.inFlight--;
   }
 
-  /** The request never reached a model (refused by a later limit, or routing failed): take everything back. */
-  cancel(): void {
+  refund(): void {
     const now = this.now();
     for (const charge of this.charges) {
       if (charge.request) charge.counters.requests?.refund(charge.request, now);
       if (charge.tokens) charge.counters.tokens?.refund(charge.tokens, now);
     }
+  }
+}
+
+/** What one request holds until it ends: its window charges (correctable) and its concurrency slots. */
+export class RateLimitTicket {
+  private released = false;
+
+  constructor(
+    private readonly holds: readonly RateLimitHold[],
+    /** Names of the limits the request was counted against (trace, explain). */
+    readonly applied: readonly string[],
+  ) {}
+
+  static readonly NONE = new RateLimitTicket([], []);
+
+  join(other: RateLimitTicket): RateLimitTicket {
+    if (other.holds.length === 0) return this;
+    if (this.holds.length === 0) return other;
+    return new RateLimitTicket([...this.holds, ...other.holds], [...this.applied, ...other.applied]);
+  }
+
+  /** The answer's usage is known: token charges become what the request really used. */
+  settle(totalTokens: number): void {
+    for (const hold of this.holds) hold.settle(totalTokens);
+  }
+
+  /** The request ended (answered, failed or cancelled): its concurrency slots free up. Idempotent. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const hold of this.holds) hold.release();
+  }
+
+  /** The request never reached a model (refused by a later limit, or routing failed): take everything back. */
+  cancel(): void {
+    for (const hold of this.holds) hold.refund();
     this.release();
   }
 }
@@ -308,8 +334,7 @@ export class RateLimiter {
       };
     });
     return new RateLimitTicket(
-      charges,
-      this.counters.now,
+      [new LocalHold(charges, this.counters.now)],
       applicable.map(({ limit }) => limit.name),
     );
   }

@@ -117,6 +117,7 @@ function limiterAlone(limiter: RateLimiter, requests: number): number {
       identity: undefined,
       promptTokens: 20,
     });
+    if (ticket instanceof Promise) throw new Error('local counters admit synchronously');
     ticket.settle(28);
     ticket.release();
   }

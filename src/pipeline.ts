@@ -46,6 +46,7 @@ import { choosePool } from './pools/pool-selector.ts';
 import { PoolStateRegistry } from './pools/pool-state.ts';
 import { admitAround, withRateLimitMetadata } from './rate-limits/rate-limit-stage.ts';
 import { RateLimitCounters, RateLimiter, type RateLimitTicket } from './rate-limits/rate-limiter.ts';
+import { SharedRateLimitCounters } from './rate-limits/shared-counters.ts';
 import { apiForPath, type LlmApi, type LlmApiAdapter, llmApi } from './request/apis/index.ts';
 import { rewriteTopLevel } from './request/body-rewrite.ts';
 import { type FilterMetadata, resolveIdentity, untrustedIdentityHeaders } from './request/identity.ts';
@@ -668,7 +669,11 @@ export function defaultRouterDeps(): RouterDeps {
 export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRouterDeps()): RequestRouter {
   const rateLimiter =
     policy.rateLimits &&
-    new RateLimiter(policy.rateLimits, deps.rateLimitCounters ?? new RateLimitCounters());
+    new RateLimiter(
+      policy.rateLimits,
+      deps.rateLimitCounters ?? new RateLimitCounters(),
+      policy.rateLimits.shared ? new SharedRateLimitCounters(deps.store) : undefined,
+    );
   return {
     policy,
     pools: deps.pools,

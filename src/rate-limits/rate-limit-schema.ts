@@ -58,6 +58,11 @@ export const rateLimitsSchema = z
     api_key_header: headerNameSchema.default('authorization'),
     /** Put the keys (api key as its digest) into Envoy dynamic metadata for a global rate-limit service. */
     envoy_metadata: z.boolean().default(true),
+    /**
+     * `local`: each replica counts alone. `shared`: the replicas count together in the state store's Redis
+     * (`state_store.backend: redis`), each falling back to its local counters while Redis is away.
+     */
+    counters: z.enum(['local', 'shared'], { message: 'counters must be local or shared' }).default('local'),
     limits: z.array(rateLimitSchema).default([]),
   })
   .refine(

@@ -31,10 +31,10 @@ export async function admitAround<T>(
   factsOf: (routed: T) => RoutedFacts,
 ): Promise<{ routed: T; ticket: RateLimitTicket | undefined }> {
   if (!limiter) return { routed: await route(), ticket: undefined };
-  const early = limiter.admit('before_routing', limitRequest(context));
+  const early = await limiter.admit('before_routing', limitRequest(context));
   try {
     const routed = await route();
-    const late = limiter.admit('after_routing', limitRequest(context, factsOf(routed)));
+    const late = await limiter.admit('after_routing', limitRequest(context, factsOf(routed)));
     return { routed, ticket: early.join(late) };
   } catch (error) {
     early.cancel();

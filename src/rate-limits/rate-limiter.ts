@@ -5,6 +5,7 @@ import { RateLimitedError, type RateLimitReason } from '../errors.ts';
 import type { CallerIdentity } from '../request/identity.ts';
 import { type RateLimitKeyHeaders, requestKeys } from './rate-limit-keys.ts';
 import type { RateLimitDocument, RateLimitKeySource, RateLimitsDocument } from './rate-limit-schema.ts';
+import type { SharedAdmission, SharedRateLimitCounters } from './shared-counters.ts';
 import { SlidingWindowLog, type WindowEntry } from './sliding-window.ts';
 
 export interface CompiledRateLimit {
@@ -25,6 +26,7 @@ export interface CompiledRateLimit {
 export interface CompiledRateLimits {
   readonly headers: RateLimitKeyHeaders;
   readonly envoyMetadata: boolean;
+  readonly shared: boolean;
   readonly limits: readonly CompiledRateLimit[];
 }
 
@@ -54,6 +56,7 @@ export function compileRateLimits(doc: RateLimitsDocument): CompiledRateLimits {
       apiKeyHeader: doc.api_key_header,
     },
     envoyMetadata: doc.envoy_metadata,
+    shared: doc.counters === 'shared',
     limits: doc.limits.map(compileLimit),
   };
 }
@@ -282,6 +285,11 @@ function refusalOf(
   return undefined;
 }
 
+interface SelectedLimit {
+  readonly limitCounters: LimitCounters;
+  readonly key: string;
+}
+
 export class RateLimiter {
   private readonly before: readonly LimitCounters[];
   private readonly after: readonly LimitCounters[];
@@ -289,6 +297,8 @@ export class RateLimiter {
   constructor(
     readonly settings: CompiledRateLimits,
     private readonly counters: RateLimitCounters,
+    /** Counters the replicas share (policy `counters: shared`); local ones serve while it is unavailable. */
+    private readonly shared?: SharedRateLimitCounters,
   ) {
     const all = settings.limits.map((limit) => counters.forLimit(limit));
     this.before = all.filter((c) => !c.limit.afterRouting);
@@ -304,19 +314,64 @@ export class RateLimiter {
    * Checks and charges the limits of one stage (unscoped ones before routing, scoped ones after), throwing
    * RateLimitedError with the longest wait among the limits the request is over.
    */
-  admit(stage: 'before_routing' | 'after_routing', request: RateLimitRequest): RateLimitTicket {
+  admit(
+    stage: 'before_routing' | 'after_routing',
+    request: RateLimitRequest,
+  ): RateLimitTicket | Promise<RateLimitTicket> {
     const limits = stage === 'before_routing' ? this.before : this.after;
     if (limits.length === 0) return RateLimitTicket.NONE;
     const keys = this.keysOf(request);
-    const now = this.counters.now();
     const tokens = Math.max(0, Math.round(request.promptTokens));
-    const applicable: { counters: KeyCounters; limit: CompiledRateLimit }[] = [];
-    let refusal: Refusal | undefined;
+    const selected: SelectedLimit[] = [];
     for (const limitCounters of limits) {
       const { limit } = limitCounters;
       if (stage === 'after_routing' && !inScope(limit, request)) continue;
       const key = keys[limit.key] ?? (limit.missingKey === 'anonymous' ? ANONYMOUS_KEY : undefined);
-      if (key === undefined) continue;
+      if (key !== undefined) selected.push({ limitCounters, key });
+    }
+    if (selected.length === 0) return RateLimitTicket.NONE;
+    if (this.settings.shared && this.shared?.available)
+      return this.admitShared(this.shared, selected, tokens);
+    return this.admitLocal(selected, tokens);
+  }
+
+  /** On Redis; when it does not answer, against this process's counters (serving on). */
+  private async admitShared(
+    shared: SharedRateLimitCounters,
+    selected: readonly SelectedLimit[],
+    tokens: number,
+  ): Promise<RateLimitTicket> {
+    const entries = selected.map(({ limitCounters: { limit }, key }) => ({
+      limitName: limit.name,
+      key,
+      windowMs: limit.windowMs,
+      requestsPerWindow: limit.requestsPerWindow,
+      tokensPerWindow: limit.tokensPerWindow,
+      maxConcurrent: limit.maxConcurrent,
+    }));
+    let admission: SharedAdmission;
+    try {
+      admission = await shared.admit(entries, tokens);
+    } catch {
+      return this.admitLocal(selected, tokens);
+    }
+    if (!admission.admitted) {
+      const limit = (selected[admission.index] as SelectedLimit).limitCounters.limit;
+      throw rateLimitedError({ limit, reason: admission.reason, retryAfterMs: admission.retryAfterMs });
+    }
+    return new RateLimitTicket(
+      [admission],
+      selected.map(({ limitCounters }) => limitCounters.limit.name),
+    );
+  }
+
+  /** Checks and charges in one synchronous step: no other admission can interleave. */
+  private admitLocal(selected: readonly SelectedLimit[], tokens: number): RateLimitTicket {
+    const now = this.counters.now();
+    const applicable: { counters: KeyCounters; limit: CompiledRateLimit }[] = [];
+    let refusal: Refusal | undefined;
+    for (const { limitCounters, key } of selected) {
+      const { limit } = limitCounters;
       const counters = limitCounters.counters(key);
       const refused = refusalOf(counters, limit, tokens, now);
       if (refused && (!refusal || refused.retryAfterMs > refusal.retryAfterMs)) refusal = refused;

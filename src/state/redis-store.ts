@@ -75,6 +75,20 @@ export class RedisStore implements SharedStore {
     return toFields(await this.#client.command(['HGETALL', this.#prefix + key]));
   }
 
+  evalScript(
+    script: string,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<RespValue> {
+    return this.#client.command([
+      'EVAL',
+      script,
+      keys.length,
+      ...keys.map((key) => this.#prefix + key),
+      ...args,
+    ]);
+  }
+
   close(): Promise<void> {
     return this.#client.close();
   }

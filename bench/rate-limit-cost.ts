@@ -2,13 +2,19 @@
 // routing, response headers and body with usage, end) with no limits, with three admitting limits (requests,
 // tokens and concurrency per tenant, 1,000 tenants in turn), and the 429 path (every request over its limit);
 // beside them the limiter alone (check + charge, settle on usage, release). Variants alternate in rounds so drift
-// hits all alike. Routing is keyword-only (no ML models): what is measured is the router's own work.
+// hits all alike. Routing is keyword-only (no ML models): what is measured is the router's own work. When a
+// redis-server can be had (scripts/redis.sh), the admitting limits also run with `counters: shared` against one on
+// loopback: router CPU and wall time per request (each admission is one EVAL round trip; Redis's CPU not counted).
 // Usage: node --import tsx bench/rate-limit-cost.ts [--requests 20000] [--rounds 5]
 import { parseArgs } from 'node:util';
 import { createRequestRouter, defaultRouterDeps, type RequestRouter } from '../src/pipeline.ts';
 import { compilePolicyText } from '../src/policy/load-policy.ts';
 import { RateLimitCounters, RateLimiter } from '../src/rate-limits/rate-limiter.ts';
 import { StreamProcessor } from '../src/server/stream-processor.ts';
+import { compileStateStore, stateStoreSchema } from '../src/state/state-config.ts';
+import { StoreHolder } from '../src/state/store-holder.ts';
+import { silentLogger } from '../src/telemetry/logger.ts';
+import { RedisServer, redisSkipReason } from '../test/helpers/redis-server.ts';
 import { fmt, table } from './format.ts';
 
 const { values } = parseArgs({
@@ -97,14 +103,20 @@ const cpuMicros = () => {
   return usage.user + usage.system;
 };
 
-async function perRequest(router: RequestRouter, requests: number, expectAdmitted: boolean): Promise<number> {
+/** CPU and wall time per request, µs. */
+async function perRequest(
+  router: RequestRouter,
+  requests: number,
+  expectAdmitted: boolean,
+): Promise<{ cpu: number; wall: number }> {
   const start = cpuMicros();
+  const wallStart = performance.now();
   for (let i = 0; i < requests; i++) {
     const admitted = await oneRequest(router, `tenant-${i % TENANTS}`);
     if (admitted !== expectAdmitted)
       throw new Error(`request ${i}: admitted=${admitted}, expected ${expectAdmitted}`);
   }
-  return (cpuMicros() - start) / requests;
+  return { cpu: (cpuMicros() - start) / requests, wall: ((performance.now() - wallStart) * 1000) / requests };
 }
 
 /** The limiter alone: admit (check + charge), settle on usage, release; three limits, 1,000 tenants. */
@@ -129,53 +141,79 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const none = await compilePolicyText(BASE, 'none.yaml');
 const admitting = await compilePolicyText(ADMITTING, 'admitting.yaml');
 const refusing = await compilePolicyText(REFUSING, 'refusing.yaml');
-const routers = {
+const routers: Record<string, RequestRouter> = {
   none: createRequestRouter(none, defaultRouterDeps()),
   admitting: createRequestRouter(admitting, defaultRouterDeps()),
   refusing: createRequestRouter(refusing, defaultRouterDeps()),
 };
+let redis: RedisServer | undefined;
+let store: StoreHolder | undefined;
+const sharedPolicy = await compilePolicyText(
+  ADMITTING.replace('rate_limits:\n', 'rate_limits:\n  counters: shared\n'),
+  'shared.yaml',
+);
+if (redisSkipReason === undefined) {
+  redis = await RedisServer.start();
+  store = new StoreHolder({ logger: silentLogger });
+  store.apply(
+    compileStateStore(
+      stateStoreSchema.parse({ backend: 'redis', timeout_ms: 1000, redis: { address: redis.address } }),
+    ).settings,
+  );
+  for (let i = 0; i < 500 && !store.healthy; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  if (!store.healthy) throw new Error('redis-server did not answer');
+  routers.shared = createRequestRouter(sharedPolicy, { ...defaultRouterDeps(), store });
+} else console.warn(`shared counters not measured: ${redisSkipReason}`);
 // Use up every tenant's single request: from here on each request of the refusing router is a 429.
-for (let i = 0; i < TENANTS; i++) await oneRequest(routers.refusing, `tenant-${i}`);
+for (let i = 0; i < TENANTS; i++) await oneRequest(routers.refusing as RequestRouter, `tenant-${i}`);
 if (!admitting.rateLimits) throw new Error('the admitting policy has no rate_limits');
 const limiter = new RateLimiter(admitting.rateLimits, new RateLimitCounters());
 
 // Warm-up, then rounds.
-await perRequest(routers.none, 2000, true);
-await perRequest(routers.admitting, 2000, true);
-await perRequest(routers.refusing, 2000, false);
-limiterAlone(limiter, 20000);
-const samples = {
-  none: [] as number[],
-  admitting: [] as number[],
-  refusing: [] as number[],
-  limiter: [] as number[],
-};
-for (let round = 0; round < ROUNDS; round++) {
-  samples.none.push(await perRequest(routers.none, REQUESTS, true));
-  samples.admitting.push(await perRequest(routers.admitting, REQUESTS, true));
-  samples.refusing.push(await perRequest(routers.refusing, REQUESTS, false));
-  samples.limiter.push(limiterAlone(limiter, REQUESTS * 5));
-}
-const base = median(samples.none);
-const row = (name: string, xs: number[], delta: boolean) => [
-  name,
-  fmt(median(xs), 1),
-  fmt(Math.min(...xs), 1),
-  fmt(Math.max(...xs), 1),
-  delta ? fmt(median(xs) - base, 1) : '',
+const variants: { name: string; router: string; admitted: boolean }[] = [
+  { name: 'no rate_limits (whole request)', router: 'none', admitted: true },
+  { name: '3 admitting limits (whole request)', router: 'admitting', admitted: true },
+  { name: '429 path (refused at admission)', router: 'refusing', admitted: false },
+  ...(routers.shared
+    ? [{ name: '3 admitting limits, counters: shared (redis)', router: 'shared', admitted: true }]
+    : []),
 ];
+for (const v of variants) await perRequest(routers[v.router] as RequestRouter, 2000, v.admitted);
+limiterAlone(limiter, 20000);
+const samples = new Map(variants.map((v) => [v.name, [] as { cpu: number; wall: number }[]]));
+const limiterSamples: number[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  for (const v of variants)
+    samples.get(v.name)?.push(await perRequest(routers[v.router] as RequestRouter, REQUESTS, v.admitted));
+  limiterSamples.push(limiterAlone(limiter, REQUESTS * 5));
+}
+const base = median((samples.get(variants[0]?.name ?? '') ?? []).map((x) => x.cpu));
+const rows = variants.map((v) => {
+  const xs = samples.get(v.name) ?? [];
+  const cpu = xs.map((x) => x.cpu);
+  return [
+    v.name,
+    fmt(median(cpu), 1),
+    fmt(Math.min(...cpu), 1),
+    fmt(Math.max(...cpu), 1),
+    v.router === 'none' ? '' : fmt(median(cpu) - base, 1),
+    fmt(median(xs.map((x) => x.wall)), 1),
+  ];
+});
+rows.push([
+  'limiter alone: admit + settle + release',
+  fmt(median(limiterSamples), 2),
+  fmt(Math.min(...limiterSamples), 2),
+  fmt(Math.max(...limiterSamples), 2),
+  '',
+  '',
+]);
 console.log(
   `rate-limit cost: ${REQUESTS} requests × ${ROUNDS} rounds per variant, ${TENANTS} tenants, node ${process.version}\n`,
 );
 console.log(
-  table(
-    ['variant', 'CPU µs/request (median)', 'min', 'max', 'vs no limits'],
-    [
-      row('no rate_limits (whole request)', samples.none, false),
-      row('3 admitting limits (whole request)', samples.admitting, true),
-      row('429 path (refused at admission)', samples.refusing, true),
-      row('limiter alone: admit + settle + release', samples.limiter, false),
-    ],
-  ),
+  table(['variant', 'CPU µs/request (median)', 'min', 'max', 'CPU vs no limits', 'wall µs/request'], rows),
 );
-for (const policy of [none, admitting, refusing]) policy.close();
+for (const policy of [none, admitting, refusing, sharedPolicy]) policy.close();
+await store?.close();
+await redis?.stop();

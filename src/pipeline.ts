@@ -12,6 +12,8 @@
 // selects a routing profile whose signals, decisions and strategy stand in for the top-level ones (the top-level
 // guardrails still apply: decisions/profile-selection.ts). Each stage's timing goes into a RouteRecord
 // (plain data) from which the server's telemetry makes metrics and spans.
+// Policy `rate_limits` (rate-limits/) admit around routing: unscoped limits right after identity, before any signal
+// runs; limits scoped to a model, pool or decision once the pool is chosen; over a limit → 429 with Retry-After.
 import type { DecisionEvaluation } from './decisions/decision-engine.ts';
 import {
   decideInScope,

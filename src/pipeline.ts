@@ -696,7 +696,12 @@ export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRo
         rateLimiter,
         context,
         () => planRoute(policy, context, record, deps, input.signal),
-        (plan) => ({ model: plan.model.name, pool: plan.pool?.name, decision: plan.decision?.name }),
+        (plan) => ({
+          model: plan.model.name,
+          pool: plan.pool?.name,
+          decision: plan.decision?.name,
+          answeredByRouter: plan.response !== undefined && plan.looperAnswer === undefined,
+        }),
       );
       record.rateLimits = ticket?.applied ?? [];
       const namespace = policy.response.dynamicMetadataNamespace;

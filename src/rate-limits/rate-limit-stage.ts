@@ -9,6 +9,8 @@ export interface RoutedFacts {
   readonly model: string;
   readonly pool: string | undefined;
   readonly decision: string | undefined;
+  /** A plugin answered (block, fast response): no model is called, so no tokens are used. */
+  readonly answeredByRouter?: boolean;
 }
 
 function limitRequest(context: RequestContext, routed?: RoutedFacts): RateLimitRequest {
@@ -34,8 +36,11 @@ export async function admitAround<T>(
   const early = await limiter.admit('before_routing', limitRequest(context));
   try {
     const routed = await route();
-    const late = await limiter.admit('after_routing', limitRequest(context, factsOf(routed)));
-    return { routed, ticket: early.join(late) };
+    const facts = factsOf(routed);
+    const late = await limiter.admit('after_routing', limitRequest(context, facts));
+    const ticket = early.join(late);
+    if (facts.answeredByRouter) ticket.settle(0);
+    return { routed, ticket };
   } catch (error) {
     early.cancel();
     throw error;

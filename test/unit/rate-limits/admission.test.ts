@@ -103,6 +103,20 @@ describe('tokens per window', () => {
     await answer(first.stream, { prompt: 10, completion: 5 });
     expect((await send(h.router, { headers: TENANT, text: long })).result.kind).toBe('continue');
   });
+
+  it('charges no tokens for a request the router answered itself', async () => {
+    h = await harness(
+      rateLimitPolicy(
+        '    - { name: tenant-tokens, key: tenant, tokens_per_window: 100, window_seconds: 60 }',
+      ),
+    );
+    const long = 'word '.repeat(60);
+    const answered = await send(h.router, { headers: TENANT, text: `${long} opening hours?` });
+    expect(answered.result).toMatchObject({ kind: 'immediate', status: 200 });
+    answered.stream.release();
+    expect((await send(h.router, { headers: TENANT, text: long })).result.kind).toBe('continue');
+    expect(isLimited((await send(h.router, { headers: TENANT, text: long })).result)).toBe(true);
+  });
 });
 
 describe('concurrent requests', () => {

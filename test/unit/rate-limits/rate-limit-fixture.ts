@@ -20,10 +20,17 @@ routing:
   signals:
     keywords:
       - { name: math_terms, operator: OR, keywords: [integral] }
+      - { name: hours_terms, operator: OR, keywords: [opening hours] }
   decisions:
     - name: math
       rules: { type: keyword, name: math_terms }
       modelRefs: [{ model: big }]
+    - name: hours
+      rules: { type: keyword, name: hours_terms }
+      modelRefs: [{ model: small }]
+      plugins:
+        - type: fast_response
+          configuration: { message: "We are open from 9 to 5." }
 rate_limits:
 ${extra}  limits:
 ${limits}

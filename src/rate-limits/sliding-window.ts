@@ -1,11 +1,24 @@
-// An exact sliding-window log: every charge is kept with its time until it leaves the window, so a limit never
-// admits more than its budget in any window, and a charge can be corrected later (token usage known at the end).
+// A sliding-window log: charges are kept until they leave the window, so a limit never admits more than its budget
+// in any window, and a charge can be corrected later (token usage known at the end). Charges less than 1/1000 of
+// the window apart share one entry stamped with the latest of them: memory stays bounded (≤ 1001 entries per key,
+// however many requests) and a charge leaves the window at most 1/1000 of the window late, never early; charges
+// further apart are exact.
 
-/** One charge in the window; `amount` may be corrected while it is in the window. */
+/** Charges made from `first` to `at`; the entry leaves the window with the latest of them. */
 export interface WindowEntry {
-  readonly at: number;
+  readonly first: number;
+  at: number;
   amount: number;
 }
+
+/** One charge, kept to correct or refund it while its slot is in the window. */
+export interface WindowCharge {
+  readonly entry: WindowEntry;
+  amount: number;
+}
+
+/** Slots per window. */
+const SLOTS = 1000;
 
 export class SlidingWindowLog {
   private entries: WindowEntry[] = [];
@@ -13,12 +26,21 @@ export class SlidingWindowLog {
   private head = 0;
   private sum = 0;
 
-  constructor(private readonly windowMs: number) {}
+  private readonly slotMs: number;
+
+  constructor(private readonly windowMs: number) {
+    this.slotMs = Math.max(1, windowMs / SLOTS);
+  }
 
   /** The amount charged within the window ending at `now`. */
   total(now: number): number {
     this.prune(now);
     return this.sum;
+  }
+
+  /** Entries held (what the log costs in memory). */
+  get size(): number {
+    return this.entries.length - this.head;
   }
 
   get empty(): boolean {
@@ -34,24 +56,32 @@ export class SlidingWindowLog {
     return total === 0 || total + amount <= limit;
   }
 
-  charge(amount: number, now: number): WindowEntry {
-    const entry: WindowEntry = { at: now, amount };
-    this.entries.push(entry);
+  charge(amount: number, now: number): WindowCharge {
+    this.prune(now);
+    let entry = this.empty ? undefined : this.entries[this.entries.length - 1];
+    if (entry === undefined || now - entry.first >= this.slotMs) {
+      entry = { first: now, at: now, amount: 0 };
+      this.entries.push(entry);
+    }
+    entry.at = Math.max(entry.at, now);
+    entry.amount += amount;
     this.sum += amount;
-    return entry;
+    return { entry, amount };
   }
 
   /** Sets a charge still in the window to `amount` (a charge that already left the window is ignored). */
-  correct(entry: WindowEntry, amount: number, now: number): void {
+  correct(charge: WindowCharge, amount: number, now: number): void {
     this.prune(now);
-    if (entry.at <= now - this.windowMs) return;
-    this.sum += amount - entry.amount;
-    entry.amount = amount;
+    if (charge.entry.at <= now - this.windowMs) return;
+    const delta = amount - charge.amount;
+    charge.entry.amount += delta;
+    this.sum += delta;
+    charge.amount = amount;
   }
 
   /** Takes a charge back (the request was refused or failed before it reached a model). */
-  refund(entry: WindowEntry, now: number): void {
-    this.correct(entry, 0, now);
+  refund(charge: WindowCharge, now: number): void {
+    this.correct(charge, 0, now);
   }
 
   /** Milliseconds until enough charges leave the window for `amount` to fit under `limit`. */

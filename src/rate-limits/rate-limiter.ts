@@ -6,7 +6,7 @@ import type { CallerIdentity } from '../request/identity.ts';
 import { type RateLimitKeyHeaders, requestKeys } from './rate-limit-keys.ts';
 import type { RateLimitDocument, RateLimitKeySource, RateLimitsDocument } from './rate-limit-schema.ts';
 import type { SharedAdmission, SharedRateLimitCounters } from './shared-counters.ts';
-import { SlidingWindowLog, type WindowEntry } from './sliding-window.ts';
+import { SlidingWindowLog, type WindowCharge } from './sliding-window.ts';
 
 export interface CompiledRateLimit {
   readonly name: string;
@@ -149,8 +149,8 @@ function sameSettings(a: CompiledRateLimit, b: CompiledRateLimit): boolean {
 
 interface Charge {
   readonly counters: KeyCounters;
-  readonly request: WindowEntry | undefined;
-  readonly tokens: WindowEntry | undefined;
+  readonly request: WindowCharge | undefined;
+  readonly tokens: WindowCharge | undefined;
   readonly concurrent: boolean;
 }
 

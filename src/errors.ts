@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   method_not_allowed: 405,
   request_too_large: 413,
   headers_too_large: 431,
+  rate_limit_exceeded: 429,
   internal_error: 500,
   no_pool_available: 503,
   signal_failed: 503,
@@ -93,6 +94,24 @@ export class NoPoolError extends RouterError {
   constructor(message: string, retryAfterSeconds?: number) {
     super('no_pool_available', message, { httpStatus: 503, errorType: 'server_error' });
     this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** Which budget of a rate limit the request is over. */
+export type RateLimitReason = 'requests' | 'tokens' | 'concurrency';
+
+/** Over a policy rate limit: 429 with `Retry-After`; OpenAI's `type` says which budget ('requests' or 'tokens'). */
+export class RateLimitedError extends RouterError {
+  constructor(
+    readonly limit: string,
+    readonly reason: RateLimitReason,
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('rate_limit_exceeded', message, {
+      httpStatus: 429,
+      errorType: reason === 'tokens' ? 'tokens' : 'requests',
+    });
   }
 }
 

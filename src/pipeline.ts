@@ -12,6 +12,8 @@
 // selects a routing profile whose signals, decisions and strategy stand in for the top-level ones (the top-level
 // guardrails still apply: decisions/profile-selection.ts). Each stage's timing goes into a RouteRecord
 // (plain data) from which the server's telemetry makes metrics and spans.
+// Policy `rate_limits` (rate-limits/) admit around routing: unscoped limits right after identity, before any signal
+// runs; limits scoped to a model, pool or decision once the pool is chosen; over a limit → 429 with Retry-After.
 import type { DecisionEvaluation } from './decisions/decision-engine.ts';
 import {
   decideInScope,
@@ -25,6 +27,7 @@ import {
   MethodNotAllowedError,
   ModelNotAllowedError,
   NoPoolError,
+  RateLimitedError,
   type RouterError,
   UnknownEndpointError,
   UnknownModelError,
@@ -43,6 +46,9 @@ import type {
 } from './policy/policy.ts';
 import { choosePool } from './pools/pool-selector.ts';
 import { PoolStateRegistry } from './pools/pool-state.ts';
+import { admitAround, withRateLimitMetadata } from './rate-limits/rate-limit-stage.ts';
+import { RateLimitCounters, RateLimiter, type RateLimitTicket } from './rate-limits/rate-limiter.ts';
+import { SharedRateLimitCounters } from './rate-limits/shared-counters.ts';
 import { apiForPath, type LlmApi, type LlmApiAdapter, llmApi } from './request/apis/index.ts';
 import { rewriteTopLevel } from './request/body-rewrite.ts';
 import { type FilterMetadata, resolveIdentity, untrustedIdentityHeaders } from './request/identity.ts';
@@ -124,6 +130,8 @@ export interface RouterDeps {
   readonly random: () => number;
   /** Looper algorithms call models (the server); tools that only plan routes (explain, simulate) leave it off. */
   readonly callModels?: boolean;
+  /** The process's rate-limit counters (policy `rate_limits`), kept across policy reloads. */
+  readonly rateLimitCounters?: RateLimitCounters;
 }
 
 function choosePoolFor(
@@ -511,7 +519,8 @@ export function errorAnswerFor(
   extraHeaders: readonly HeaderPair[] = [],
 ): ImmediateResult {
   // Every pool open for a while: tell the client when to come back (RFC 9110 Retry-After, seconds).
-  const retryAfter = error instanceof NoPoolError ? error.retryAfterSeconds : undefined;
+  const retryAfter =
+    error instanceof NoPoolError || error instanceof RateLimitedError ? error.retryAfterSeconds : undefined;
   const headersOut: readonly HeaderPair[] =
     retryAfter === undefined ? extraHeaders : [...extraHeaders, [HEADER.retryAfter, String(retryAfter)]];
   return answerApi(api, headers).errorAnswer(error, headersOut);
@@ -606,6 +615,8 @@ export interface RoutedRequest {
   /** `x-router-*` headers for the client's response. */
   readonly diagnosticHeaders: readonly HeaderPair[];
   readonly plan: RoutingPlan;
+  /** What the request holds against the policy's rate limits until it ends (settle on usage, then release). */
+  readonly rateLimit?: RateLimitTicket | undefined;
 }
 
 const NO_METADATA: FilterMetadata = new Map();
@@ -653,10 +664,18 @@ export function defaultRouterDeps(): RouterDeps {
     stats: new ModelStatsRegistry(),
     store: new MemoryStore(),
     random: Math.random,
+    rateLimitCounters: new RateLimitCounters(),
   };
 }
 
 export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRouterDeps()): RequestRouter {
+  const rateLimiter =
+    policy.rateLimits &&
+    new RateLimiter(
+      policy.rateLimits,
+      deps.rateLimitCounters ?? new RateLimitCounters(),
+      policy.rateLimits.shared ? new SharedRateLimitCounters(deps.store) : undefined,
+    );
   return {
     policy,
     pools: deps.pools,
@@ -673,9 +692,22 @@ export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRo
       const context = parseRequest(policy, input);
       record.end(mark);
       record.context = context;
-      const plan = await planRoute(policy, context, record, deps, input.signal);
-      const { result, diagnostics } = planToResult(plan, context, policy.response.dynamicMetadataNamespace);
-      return { context, requestResult: result, diagnosticHeaders: diagnostics, plan };
+      const { routed: plan, ticket } = await admitAround(
+        rateLimiter,
+        context,
+        () => planRoute(policy, context, record, deps, input.signal),
+        (plan) => ({
+          model: plan.model.name,
+          pool: plan.pool?.name,
+          decision: plan.decision?.name,
+          answeredByRouter: plan.response !== undefined && plan.looperAnswer === undefined,
+        }),
+      );
+      record.rateLimits = ticket?.applied ?? [];
+      const namespace = policy.response.dynamicMetadataNamespace;
+      const { result, diagnostics } = planToResult(plan, context, namespace);
+      const requestResult = withRateLimitMetadata(rateLimiter, context, result, namespace);
+      return { context, requestResult, diagnosticHeaders: diagnostics, plan, rateLimit: ticket };
     },
     feedback: (input) =>
       handleFeedback(

@@ -13,6 +13,7 @@ import {
 } from '../pipeline.ts';
 import { loadPolicyFile } from '../policy/load-policy.ts';
 import type { Policy } from '../policy/policy.ts';
+import { type ApplicableLimit, applicableLimits } from '../rate-limits/rate-limit-explain.ts';
 import type { LlmApi } from '../request/apis/index.ts';
 import type { CommandIO } from './validate.ts';
 
@@ -85,6 +86,8 @@ export interface Explanation {
     readonly clearRouteCache: boolean;
   };
   readonly clientHeaders: readonly [string, string][];
+  /** Policy rate limits the request is counted against (only when the policy has `rate_limits`). */
+  readonly rateLimits?: readonly ApplicableLimit[];
 }
 
 function bodyJson(bytes: Uint8Array | undefined): unknown {
@@ -131,6 +134,7 @@ export async function explainRequest(
   let clientHeaders: [string, string][] = [];
   let request: Explanation['request'] = { model: '?', messages: 0, estimatedTokens: 0 };
   let api: LlmApi | undefined;
+  let rateLimits: ApplicableLimit[] | undefined;
   try {
     const admission = admitRequest(policy, { method: 'POST', path, headers });
     if (admission.kind === 'reject') throw admission.error;
@@ -150,6 +154,13 @@ export async function explainRequest(
       estimatedTokens: context.promptTokens,
     };
     plan = await planRoute(policy, context, undefined, deps);
+    if (policy.rateLimits)
+      rateLimits = applicableLimits(policy.rateLimits, {
+        ...context,
+        model: plan.model.name,
+        pool: plan.pool?.name,
+        decision: plan.decision?.name,
+      });
     const answer = planToResult(plan, context);
     result = answer.result;
     clientHeaders = answer.diagnostics.map(([k, v]) => [k, v]);
@@ -205,6 +216,7 @@ export async function explainRequest(
     requiredTokens: plan?.requiredTokens ?? null,
     response: describeResult(result),
     clientHeaders,
+    ...(rateLimits && { rateLimits }),
   };
   return explanation;
 }
@@ -270,6 +282,10 @@ export function formatExplanation(e: Explanation): string {
       lines.push(`  ${mark}${c.model.padEnd(28)} ${detail}`);
     }
   }
+  for (const limit of e.rateLimits ?? [])
+    lines.push(
+      `limit    ${limit.name} per ${limit.key}${limit.counted === 'anonymous' ? ' (none sent: anonymous)' : ''}: ${limit.budgets.join(', ')}`,
+    );
   if (e.pool)
     lines.push(
       `pool     ${e.pool.name} (Envoy cluster ${e.pool.envoyCluster}, max ${e.pool.maxContextTokens} tokens; request needs ~${e.requiredTokens})`,

@@ -23,6 +23,8 @@ import {
   POOL_STRATEGIES,
   type PoolStrategy,
 } from '../pools/strategies/index.ts';
+import { rateLimitScopeNames } from '../rate-limits/rate-limit-scope.ts';
+import { compileRateLimits, unknownScopeNames } from '../rate-limits/rate-limiter.ts';
 import { UNSUPPORTED_SELECTION_ALGORITHMS } from '../selection/algorithms/unsupported.ts';
 import { compileLooperSettings } from '../selection/looper/looper-settings.ts';
 import { selectionAlgorithms } from '../selection/model-selector.ts';
@@ -950,6 +952,9 @@ export async function compilePolicy(raw: unknown, givenOptions: CompileOptions):
   const stateStore = compileStateStore(doc.state_store);
   for (const problem of stateStore.problems)
     issues.error(['state_store', ...problem.path], problem.message, problem.hint);
+  if (doc.rate_limits)
+    for (const problem of unknownScopeNames(doc.rate_limits, rateLimitScopeNames(doc)))
+      issues.error(['rate_limits', ...problem.path], problem.message);
   const modelNames = new Set(models.map((m) => m.name));
   const decisions = compileDecisions(doc, signals, modelNames, issues, options);
   warnInertDecisionFields(doc, issues);
@@ -1029,6 +1034,7 @@ export async function compilePolicy(raw: unknown, givenOptions: CompileOptions):
       costBasis: doc.response.cost_basis,
     },
     stateStore: stateStore.settings,
+    rateLimits: doc.rate_limits && compileRateLimits(doc.rate_limits),
     looper: doc.looper && compileLooperSettings(doc.looper),
     warnings: issues.issues.filter((i) => i.severity === 'warning'),
     document: doc,

@@ -4,6 +4,7 @@ import { decisionFieldSchemas } from '../decisions/decision-fields.ts';
 import { type LeafPredicate, leafPredicateSchema } from '../decisions/leaf-predicate.ts';
 import { projectionsSchema } from '../decisions/projection-schema.ts';
 import { POOL_STATE_DEFAULTS } from '../pools/pool-state.ts';
+import { rateLimitsSchema } from '../rate-limits/rate-limit-schema.ts';
 import { looperSettingsSchema } from '../selection/looper/looper-settings.ts';
 import { externalModelSchema } from '../signals/external-models.ts';
 import { knowledgeBasesSchema } from '../signals/kb/knowledge-base-schema.ts';
@@ -331,6 +332,8 @@ export const policySchema = z.strictObject({
   response: responseSchema.default(responseSchema.parse({})),
   /** Where state shared by replicas lives (learning state, feedback records): memory, or Redis. */
   state_store: stateStoreSchema.default(STATE_STORE_DEFAULTS),
+  /** Per tenant / user / API key request, token and concurrency limits (docs/rate-limits.md). */
+  rate_limits: rateLimitsSchema.optional(),
   /** Where looper algorithms (confidence, ratings, remom, fusion, workflows, prompt) send their model calls. */
   looper: looperSettingsSchema.optional(),
   pools: z.array(poolSchema).min(1, 'a policy needs at least one pool'),

@@ -7,6 +7,7 @@ import type { DecisionPlugin } from '../plugins/plugin.ts';
 import type { PoolCandidate } from '../pools/pool-selector.ts';
 import type { PoolStateOptions } from '../pools/pool-state.ts';
 import type { PoolStrategy } from '../pools/strategies/index.ts';
+import type { CompiledRateLimits } from '../rate-limits/rate-limiter.ts';
 import type { IdentitySettings } from '../request/identity.ts';
 import type { LooperSettings } from '../selection/looper/looper-settings.ts';
 import type { ModelCandidate, ModelSelector } from '../selection/model-selector.ts';
@@ -155,6 +156,8 @@ export interface Policy {
   readonly scrape: { readonly intervalMs: number; readonly timeoutMs: number; readonly staleAfterMs: number };
   /** Where state shared by replicas lives (policy `state_store`). */
   readonly stateStore: StateStoreSettings;
+  /** Policy `rate_limits`; undefined when the policy has none. */
+  readonly rateLimits?: CompiledRateLimits | undefined;
   /** Where looper algorithms send their model calls (policy `looper`); undefined when the policy names none. */
   readonly looper?: LooperSettings | undefined;
   readonly warnings: readonly PolicyIssue[];

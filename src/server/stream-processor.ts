@@ -369,6 +369,7 @@ export class StreamProcessor {
     this.clientGone.abort();
     // A stream that ends before the answer did: the client went away, or Envoy gave up on the upstream.
     void this.endAnswer(false);
+    this.routed?.rateLimit?.release();
     this.bodyChunks = [];
     this.requestHeaders = new Map();
     this.metadata = NO_METADATA;
@@ -440,6 +441,10 @@ export class StreamProcessor {
     this.streamEnded = true;
     const summary = this.tracker.finish(complete);
     const { plan } = this.routed;
+    // Token limits: the prompt estimate charged at admission becomes what the answer really used.
+    if (summary.usage)
+      this.routed.rateLimit?.settle(summary.usage.promptTokens + summary.usage.completionTokens);
+    this.routed.rateLimit?.release();
     const lease = this.poolLease;
     if (lease) {
       if (summary.status === undefined && !complete) lease.cancel();

@@ -1,7 +1,8 @@
 // The SharedStore on Redis: replicas using the same Redis and key prefix share every key. Every call is bounded by
 // the client's command timeout and rejects when Redis is away; FallbackStore (fallback-store.ts) turns that into
 // in-memory service.
-import { RespClient, type RespValue } from './resp-client.ts';
+import { createHash } from 'node:crypto';
+import { RespClient, RespReplyError, type RespValue } from './resp-client.ts';
 import type { SharedStore } from './shared-store.ts';
 import type { RedisSettings } from './state-config.ts';
 
@@ -24,6 +25,7 @@ export class RedisStore implements SharedStore {
   readonly kind = 'redis';
   readonly #client: RespClient;
   readonly #prefix: string;
+  readonly #scriptShas = new Map<string, string>();
 
   constructor(options: RedisStoreOptions) {
     this.#prefix = options.keyPrefix;
@@ -73,6 +75,26 @@ export class RedisStore implements SharedStore {
 
   async readFields(key: string): Promise<Record<string, number>> {
     return toFields(await this.#client.command(['HGETALL', this.#prefix + key]));
+  }
+
+  /** EVALSHA (the script's body is sent only when Redis does not have it yet: NOSCRIPT, e.g. after a restart). */
+  async evalScript(
+    script: string,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<RespValue> {
+    let sha = this.#scriptShas.get(script);
+    if (sha === undefined) {
+      sha = createHash('sha1').update(script).digest('hex');
+      this.#scriptShas.set(script, sha);
+    }
+    const rest = [keys.length, ...keys.map((key) => this.#prefix + key), ...args];
+    try {
+      return await this.#client.command(['EVALSHA', sha, ...rest]);
+    } catch (error) {
+      if (!(error instanceof RespReplyError && error.message.startsWith('NOSCRIPT'))) throw error;
+      return this.#client.command(['EVAL', script, ...rest]);
+    }
   }
 
   close(): Promise<void> {

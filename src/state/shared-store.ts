@@ -2,6 +2,8 @@
 // Redis-backed one (src/state/redis-store.ts) so every replica learns from every answer. Reads and writes are
 // asynchronous and may fail: callers keep serving on a failure (see each caller's fallback).
 
+import type { RespValue } from './resp-client.ts';
+
 export interface SharedStore {
   /** `memory`: this process only; `redis`: shared by the replicas that use the same Redis and key prefix. */
   readonly kind: 'memory' | 'redis';
@@ -14,6 +16,15 @@ export interface SharedStore {
   incrementFields(key: string, deltas: Readonly<Record<string, number>>): Promise<void>;
   /** The numeric fields of the hash at `key` ({} when absent). */
   readFields(key: string): Promise<Record<string, number>>;
+  /**
+   * Runs a Lua script atomically (Redis EVAL); keys get the store's prefix. Only Redis-backed stores have it, and it
+   * rejects while Redis is away (the caller serves from its own local state).
+   */
+  evalScript?(
+    script: string,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<RespValue>;
   close(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@
 // it starts and once when it ends, never per request; figures for the metrics are kept here.
 import type { Logger } from '../telemetry/logger.ts';
 import { RedisStore } from './redis-store.ts';
+import { RespUnavailableError, type RespValue } from './resp-client.ts';
 import { MemoryStore, type SharedStore } from './shared-store.ts';
 import type { StateStoreSettings } from './state-config.ts';
 
@@ -107,6 +108,25 @@ export class StoreHolder implements SharedStore {
 
   async readFields(key: string): Promise<Record<string, number>> {
     return this.#run((store) => store.readFields(key));
+  }
+
+  /** On Redis only, and only while it answers: callers with local state of their own serve from it otherwise. */
+  async evalScript(
+    script: string,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<RespValue> {
+    const redis = this.#redis;
+    if (!redis?.healthy) throw new RespUnavailableError('the state store has no Redis answering');
+    try {
+      return await redis.evalScript(script, keys, args);
+    } catch (error) {
+      if (error instanceof RespUnavailableError) {
+        this.#errors++;
+        this.#markOutage(error);
+      }
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

@@ -24,6 +24,8 @@ export const METRIC = {
   signalOnError: 'router_signal_on_error_total',
   /** Counter. Errors by reason (a stable code, see ERROR_REASON). Labels: reason. */
   errors: 'router_errors_total',
+  /** Counter. Requests refused by a policy rate limit. Labels: limit (its name), reason (requests, tokens, concurrency). */
+  rateLimited: 'router_rate_limited_total',
   /** Gauge (up-down counter). ext_proc streams open right now. No labels. */
   inflightStreams: 'router_inflight_streams',
   /** Gauge. Generation number of the live policy (1 at start, +1 per successful reload). No labels. */
@@ -87,6 +89,8 @@ export const LABEL = {
   /** Signal rule name from the policy. */
   signal: 'signal',
   reason: 'reason',
+  /** Name of a policy rate limit (never a tenant, user or key). */
+  limit: 'limit',
   outcome: 'outcome',
   tokenType: 'token_type',
   statusClass: 'status_class',
@@ -117,6 +121,7 @@ export const METRIC_LABELS: Readonly<Record<MetricName, readonly LabelKey[]>> = 
   [METRIC.signalMatches]: [LABEL.family, LABEL.signal],
   [METRIC.signalOnError]: [LABEL.family, LABEL.action],
   [METRIC.errors]: [LABEL.reason],
+  [METRIC.rateLimited]: [LABEL.limit, LABEL.reason],
   [METRIC.inflightStreams]: [],
   [METRIC.policyGeneration]: [],
   [METRIC.policyReloads]: [LABEL.outcome],

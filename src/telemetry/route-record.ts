@@ -29,6 +29,8 @@ export class RouteRecord {
   signals: SignalReport | undefined;
   /** Decision leaves whose signal failed and the on_error each applied (set once decisions ran). */
   onErrorApplied: readonly OnErrorApplied[] = [];
+  /** Names of the policy rate limits the request was counted against (set once admitted). */
+  rateLimits: readonly string[] = [];
 
   begin(stage: Stage): StageMark {
     const mark: StageMark = { stage, start: performance.now(), end: -1 };

@@ -117,6 +117,7 @@ export class RouterMetrics {
   private readonly signalMatches: Counter;
   private readonly signalOnErrors: Counter;
   private readonly errors: Counter;
+  private readonly rateLimitedRequests: Counter;
   private readonly inflight: UpDownCounter;
   private readonly policyGeneration: Gauge;
   private readonly policyReloads: Counter;
@@ -182,6 +183,9 @@ export class RouterMetrics {
       description: 'Decision leaves whose signal failed, by the on_error applied',
     });
     this.errors = meter.createCounter(METRIC.errors, { description: 'Errors by reason' });
+    this.rateLimitedRequests = meter.createCounter(METRIC.rateLimited, {
+      description: 'Requests refused by a policy rate limit',
+    });
     this.inflight = meter.createUpDownCounter(METRIC.inflightStreams, {
       description: 'ext_proc streams open right now',
     });
@@ -277,6 +281,11 @@ export class RouterMetrics {
       this.reasonAttributes.set(reason, attributes);
     }
     this.errors.add(1, attributes);
+  }
+
+  /** `limit`: the policy limit's name; `reason`: requests, tokens or concurrency. Never a key. */
+  rateLimited(limit: string, reason: string): void {
+    this.rateLimitedRequests.add(1, { [LABEL.limit]: limit, [LABEL.reason]: reason });
   }
 
   signalFailed(failure: 'error' | 'timeout' | 'too_long'): void {

@@ -45,6 +45,10 @@ export const ATTR_ROUTER_SIGNAL_MATCHED = 'router.signal.matched';
 export const ATTR_ROUTER_SIGNAL_FAILURE = 'router.signal.failure';
 /** Decision leaves whose signal failed, as `type:name=action` (skip, match, fail). */
 export const ATTR_ROUTER_SIGNALS_ON_ERROR = 'router.signals.on_error';
+/** Policy rate limits the request was counted against, or the one that refused it. */
+export const ATTR_ROUTER_RATE_LIMIT = 'router.rate_limit';
+/** Why a rate limit refused the request: requests, tokens or concurrency. */
+export const ATTR_ROUTER_RATE_LIMIT_REASON = 'router.rate_limit.reason';
 /** The winning decision has `enforce: always` (a guardrail that applies whatever model the client names). */
 export const ATTR_ROUTER_DECISION_ENFORCED = 'router.decision.enforced';
 export const ATTR_ROUTER_MODEL_NAME = 'router.model.name';

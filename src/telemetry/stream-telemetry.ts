@@ -12,7 +12,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { hrTime } from '@opentelemetry/core';
-import { ERROR_CODES, RouterError } from '../errors.ts';
+import { ERROR_CODES, RateLimitedError, RouterError } from '../errors.ts';
 import type { HeaderPair } from '../mutations.ts';
 import type { ModelSelectionRecord, RoutedRequest } from '../pipeline.ts';
 import type { RequestContext } from '../request/request-context.ts';
@@ -202,6 +202,7 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
         plan.onErrorApplied.map((a) => `${a.key}=${a.action}`),
       );
     if (plan.response) span.setAttribute(A.ATTR_HTTP_RESPONSE_STATUS_CODE, plan.response.status);
+    if (record.rateLimits.length > 0) span.setAttribute(A.ATTR_ROUTER_RATE_LIMIT, [...record.rateLimits]);
   }
 
   failed(error: unknown, record: RouteRecord | undefined, failOpen: boolean): void {
@@ -210,6 +211,7 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
       failOpen && !(error instanceof RouterError) ? 'passthrough' : 'error';
     if (this.deps.metricsEnabled) {
       this.deps.metrics.error(reason);
+      if (error instanceof RateLimitedError) this.deps.metrics.rateLimited(error.limit, error.reason);
       if (record) this.recordStages(record);
     }
     this.countRequest(NONE, NONE, NONE, responsePath);
@@ -217,6 +219,11 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
     if (!span) return;
     if (record) this.stageSpans(record, reason, undefined);
     span.setAttributes({ [A.ATTR_ROUTER_RESPONSE_PATH]: responsePath, [A.ATTR_ERROR_TYPE]: reason });
+    if (error instanceof RateLimitedError)
+      span.setAttributes({
+        [A.ATTR_ROUTER_RATE_LIMIT]: error.limit,
+        [A.ATTR_ROUTER_RATE_LIMIT_REASON]: error.reason,
+      });
     // The status the client is answered with (src/responses.ts: the error's status, else 500); none when the
     // request goes on unrouted under fail-open.
     if (responsePath === 'error')

@@ -123,6 +123,7 @@ describe('router metrics', () => {
     );
     telemetry.metrics.observeStateStore(() => ({ backend: 'redis', up: false, errors: 2 }));
     telemetry.metrics.signalOnError('pii', 'match');
+    telemetry.metrics.rateLimited('tenant-requests', 'requests');
     telemetry.metrics.policyLoaded(3);
     telemetry.metrics.policyReload('success');
     const text = await prometheusText();

@@ -31,7 +31,7 @@ import {
 } from './errors.ts';
 import { HEADER, type ResponsePath } from './headers.ts';
 import type { HeaderPair, ImmediateResult, PhaseResult } from './mutations.ts';
-import type { DecisionPlugin, RespondEffect } from './plugins/plugin.ts';
+import type { DecisionPlugin, LocalAnswer, RespondEffect } from './plugins/plugin.ts';
 import type {
   CompiledDecision,
   CompiledModel,
@@ -388,6 +388,20 @@ export function rewrittenBody(plan: RoutingPlan, context: RequestContext): Buffe
     : Buffer.from(JSON.stringify(body), 'utf8');
 }
 
+function localAnswerResult(
+  status: number,
+  answer: LocalAnswer,
+  diagnostics: readonly HeaderPair[],
+): PhaseResult {
+  return {
+    kind: 'immediate',
+    status,
+    headers: [[HEADER.contentType, answer.contentType], ...answer.headers, ...diagnostics],
+    body: answer.body,
+    details: 'semantic_router_cache',
+  };
+}
+
 export function diagnosticHeaders(
   plan: RoutingPlan,
   responsePath: ResponsePath,
@@ -428,6 +442,8 @@ export function planToResult(
   }
   if (plan.response) {
     const diagnostics = diagnosticHeaders(plan, plan.response.responsePath, context.debug);
+    const local = plan.response.answer;
+    if (local) return { result: localAnswerResult(plan.response.status, local, diagnostics), diagnostics };
     const result =
       plan.response.responsePath === 'blocked'
         ? api.errorAnswer(

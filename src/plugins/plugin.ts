@@ -14,9 +14,18 @@ export type PluginPhase = 'request' | 'response_headers' | 'response_body' | 'st
 /** A request hook's answer to the client: the request ends here. */
 export interface RespondEffect {
   readonly kind: 'respond';
-  readonly responsePath: 'fast_response' | 'blocked';
+  readonly responsePath: 'fast_response' | 'blocked' | 'cache';
   readonly status: number;
   readonly message: string;
+  /** A whole answer to send as it is (the response cache's stored answer) instead of one built from `message`. */
+  readonly answer?: LocalAnswer;
+}
+
+/** An answer body a plugin built itself, in the request API's shape. */
+export interface LocalAnswer {
+  readonly contentType: string;
+  readonly body: Uint8Array;
+  readonly headers: readonly HeaderPair[];
 }
 
 /** A request hook's change to the upstream request. */

@@ -1,0 +1,230 @@
+// `response_cache`: answers a request from a stored answer when an identical one (exact) or a paraphrase of its
+// last user turn (semantic, above the similarity threshold) was answered before in the same scope, before any
+// model or pool is chosen; stores complete 2xx answers, JSON or whole SSE streams, as they pass on the way back.
+import path from 'node:path';
+import { loadEmbedder, type TextEmbeddingModel } from '../../ml/embedding/text-embedder.ts';
+import { BUILTIN_MODELS_DIR, defaultSessionPool, MODEL_FILE_NAME } from '../../ml/model-store.ts';
+import type { RequestContext } from '../../request/request-context.ts';
+import {
+  type DecisionPlugin,
+  type PluginDefinition,
+  plugin,
+  type RequestPhaseContext,
+  type ResponsePhaseContext,
+} from '../plugin.ts';
+import type { PluginDeps } from '../plugin-deps.ts';
+import { type ResponseCacheConfig, responseCacheConfigSchema } from './cache-config.ts';
+import { type CacheKey, cacheKeyOf } from './cache-key.ts';
+import {
+  answerBytes,
+  answerFromJson,
+  answerFromSse,
+  type CachedAnswer,
+  replayJson,
+  replaySse,
+} from './cached-answer.ts';
+import type { CacheEntry, MemoryCacheStore } from './memory-cache-store.ts';
+import { requestControlsOf } from './request-controls.ts';
+import { RESPONSE_CACHE, type ResponseCacheRegistry } from './response-cache-registry.ts';
+import { type SparseVector, sparseBytes, toSparse } from './sparse-vector.ts';
+
+/** Seconds since the answer was stored, on every cached answer. */
+export const CACHE_AGE_HEADER = 'age';
+/** `exact` or `semantic;similarity=0.963`: how the cached answer was found. */
+export const CACHE_LOOKUP_HEADER = 'x-router-cache';
+
+export const LEXICAL_MODEL_DIR = 'lexical';
+
+/** What a miss keeps until its answer has been read: where to store it, and the answer's bytes so far. */
+interface PendingStore {
+  readonly key: CacheKey;
+  readonly vector: SparseVector | undefined;
+  readonly ttlSeconds: number;
+  chunks: Uint8Array[];
+  bytes: number;
+  refused: boolean;
+}
+
+export interface ResponseCacheOptions {
+  readonly registry?: ResponseCacheRegistry;
+  readonly now?: () => number;
+  readonly embedder?: () => Promise<TextEmbeddingModel>;
+}
+
+const lexicalModels = new Map<string, Promise<TextEmbeddingModel>>();
+
+function lexicalEmbedder(
+  deps: Pick<PluginDeps, 'sessionPool' | 'builtinModelsDir'>,
+): () => Promise<TextEmbeddingModel> {
+  const file = path.join(deps.builtinModelsDir ?? BUILTIN_MODELS_DIR, LEXICAL_MODEL_DIR, MODEL_FILE_NAME);
+  return () => {
+    let pending = lexicalModels.get(file);
+    if (!pending) {
+      pending = loadEmbedder(deps.sessionPool ?? defaultSessionPool(), file);
+      pending.catch(() => lexicalModels.delete(file));
+      lexicalModels.set(file, pending);
+    }
+    return pending;
+  };
+}
+
+function isSuccess(status: number | undefined): boolean {
+  return status !== undefined && status >= 200 && status < 300;
+}
+
+function calibrated(model: TextEmbeddingModel, raw: number): number {
+  return model.calibrate ? model.calibrate(raw) : raw;
+}
+
+export function createResponseCachePlugin(
+  config: ResponseCacheConfig,
+  deps: PluginDeps,
+  options: ResponseCacheOptions = {},
+): DecisionPlugin {
+  const registry = options.registry ?? RESPONSE_CACHE;
+  const now = options.now ?? Date.now;
+  const embedder = options.embedder ?? lexicalEmbedder(deps);
+  const store: MemoryCacheStore = registry.store({
+    maxEntries: config.max_entries,
+    maxBytes: config.max_bytes,
+  });
+  const semantic = config.mode === 'exact_then_semantic';
+  const threshold = config.semantic.similarity_threshold;
+  const pending = new WeakMap<RequestContext, PendingStore>();
+
+  function respond(entry: CacheEntry, stream: boolean, lookup: string) {
+    const ageSeconds = Math.max(0, Math.floor((now() - entry.storedAt) / 1000));
+    return {
+      kind: 'respond' as const,
+      responsePath: 'cache' as const,
+      status: 200,
+      message: '',
+      answer: {
+        contentType: stream ? 'text/event-stream' : 'application/json',
+        body: stream ? replaySse(entry.answer) : replayJson(entry.answer),
+        headers: [
+          ...(stream ? [['cache-control', 'no-cache'] as const] : []),
+          [CACHE_AGE_HEADER, String(ageSeconds)] as const,
+          [CACHE_LOOKUP_HEADER, lookup] as const,
+        ],
+      },
+    };
+  }
+
+  async function onRequest({ request, decision }: RequestPhaseContext) {
+    if (!config.enabled) return undefined;
+    const started = performance.now();
+    const controls = requestControlsOf(request.headers, config);
+    const key = cacheKeyOf(request, decision.name, config);
+    if (!key || !controls.store) {
+      registry.countLookup('skipped', 0);
+      return undefined;
+    }
+    const at = now();
+    const fresh = (entry: CacheEntry) =>
+      controls.maxAgeSeconds === undefined || at - entry.storedAt <= controls.maxAgeSeconds * 1000;
+    const stream = request.request.stream;
+    if (controls.lookup) {
+      const exact = store.getExact(key.exact, at);
+      if (exact && fresh(exact)) {
+        registry.countLookup('exact_hit', (performance.now() - started) / 1000);
+        return respond(exact, stream, 'exact');
+      }
+    }
+    let vector: SparseVector | undefined;
+    if (semantic && key.queryText !== undefined && key.queryText.trim() !== '') {
+      const model = await embedder();
+      const [dense] = await model.embed([key.queryText]);
+      if (dense) {
+        vector = toSparse(dense);
+        const nearest = controls.lookup ? store.nearest(key.bucket, dense, at) : undefined;
+        const similarity = nearest ? calibrated(model, nearest.raw) : undefined;
+        if (nearest && similarity !== undefined && similarity >= threshold && fresh(nearest.entry)) {
+          registry.countLookup('semantic_hit', (performance.now() - started) / 1000);
+          return respond(nearest.entry, stream, `semantic;similarity=${similarity.toFixed(3)}`);
+        }
+      }
+    }
+    registry.countLookup(controls.lookup ? 'miss' : 'skipped', (performance.now() - started) / 1000);
+    pending.set(request, {
+      key,
+      vector,
+      ttlSeconds: controls.ttlSeconds,
+      chunks: [],
+      bytes: 0,
+      refused: false,
+    });
+    return undefined;
+  }
+
+  function onResponseBody(context: ResponsePhaseContext, chunk: Uint8Array): undefined {
+    const entry = pending.get(context.request);
+    if (!entry || entry.refused) return undefined;
+    if (!isSuccess(context.response.status) || entry.bytes + chunk.length > config.max_entry_bytes) {
+      entry.refused = true;
+      entry.chunks = [];
+      return undefined;
+    }
+    // Envoy may reuse the chunk's buffer: keep a copy.
+    entry.chunks.push(Uint8Array.from(chunk));
+    entry.bytes += chunk.length;
+    return undefined;
+  }
+
+  function onStreamEnd(context: ResponsePhaseContext): void {
+    const entry = pending.get(context.request);
+    if (!entry) return;
+    pending.delete(context.request);
+    const { response } = context;
+    const read: CachedAnswer | undefined =
+      entry.refused || !response.complete || response.blocked || !isSuccess(response.status)
+        ? undefined
+        : readAnswer(Buffer.concat(entry.chunks), response.streaming);
+    const answer = read && { ...read, model: read.model || context.model.name };
+    if (!answer) {
+      registry.counters.rejectedAnswers++;
+      return;
+    }
+    const at = now();
+    const stored = store.put({
+      exact: entry.key.exact,
+      bucket: entry.key.bucket,
+      scope: entry.key.scope,
+      answer,
+      vector: entry.vector,
+      bytes:
+        answerBytes(answer) + (entry.vector ? sparseBytes(entry.vector) : 0) + 2 * entry.key.exact.length,
+      storedAt: at,
+      expiresAt: at + entry.ttlSeconds * 1000,
+    });
+    if (stored) registry.counters.stores++;
+    else registry.counters.rejectedAnswers++;
+  }
+
+  return plugin('response_cache', { onRequest, onResponseBody, onStreamEnd });
+}
+
+function readAnswer(body: Uint8Array, streaming: boolean): CachedAnswer | undefined {
+  return streaming ? answerFromSse(body) : answerFromJson(body);
+}
+
+export const responseCachePlugin: PluginDefinition<ResponseCacheConfig> = {
+  name: 'response_cache',
+  configSchema: responseCacheConfigSchema,
+  create: (config, deps) => {
+    const mode = config.personalized?.mode;
+    if (mode !== undefined && mode !== 'disabled')
+      deps.error(
+        ['personalized', 'mode'],
+        `personalized mode '${mode}' is not supported`,
+        "only 'disabled': scope the cache per user instead (scope: user)",
+      );
+    return createResponseCachePlugin(config, deps);
+  },
+};
+
+/** The peer's older name for the same plugin. */
+export const semanticCachePlugin: PluginDefinition<ResponseCacheConfig> = {
+  ...responseCachePlugin,
+  name: 'semantic-cache',
+};

@@ -7,7 +7,7 @@ import { z } from 'zod';
  * from the cache. Chosen with bench/cache-quality.ts: the lowest threshold whose false-hit rate stays ≤ 1 % on
  * SICK and CLINC150 pairs (docs/cache.md has the table).
  */
-export const DEFAULT_SIMILARITY_THRESHOLD = 0.95;
+export const DEFAULT_SIMILARITY_THRESHOLD = 0.99;
 
 export const REQUEST_CONTROLS = ['no-cache', 'no-store', 'bypass', 'max-age', 'ttl'] as const;
 export type RequestControlName = (typeof REQUEST_CONTROLS)[number];

@@ -1,8 +1,10 @@
-// The in-memory response cache: exact keys in one map kept in least-recently-used order, and per-bucket entry sets
-// for the semantic search (a bucket is a scope plus everything that must match exactly, so it is searched whole).
+// The in-memory response cache: exact keys in one map kept in least-recently-used order, and per-bucket vector
+// indexes for the semantic search (a bucket is a scope plus everything that must match exactly).
 // Bounded by entries and bytes: the least recently used entries go first; expired ones are dropped when met.
+
+import { BucketIndex } from './bucket-index.ts';
 import type { CachedAnswer } from './cached-answer.ts';
-import { type SparseVector, sparseDot } from './sparse-vector.ts';
+import type { SparseVector } from './sparse-vector.ts';
 
 export interface CacheEntry {
   readonly exact: string;
@@ -34,7 +36,7 @@ export interface CacheStoreStats {
 
 export class MemoryCacheStore {
   readonly #entries = new Map<string, CacheEntry>();
-  readonly #buckets = new Map<string, Set<CacheEntry>>();
+  readonly #buckets = new Map<string, BucketIndex<CacheEntry>>();
   #bounds: CacheBounds;
   #bytes = 0;
   #evictions = 0;
@@ -64,29 +66,23 @@ export class MemoryCacheStore {
     return entry;
   }
 
-  /** The live entry of `bucket` whose vector is nearest `query` (brute force over the bucket), made most recent. */
-  nearest(bucket: string, query: Float32Array, now: number): NearestEntry | undefined {
-    const entries = this.#buckets.get(bucket);
-    if (!entries) return undefined;
-    let best: CacheEntry | undefined;
-    let bestRaw = Number.NEGATIVE_INFINITY;
-    const expired: CacheEntry[] = [];
-    for (const entry of entries) {
-      if (entry.expiresAt <= now) {
-        expired.push(entry);
+  /**
+   * The live entry of `bucket` nearest `query` among those that can reach `minRaw` (raw cosine), made most
+   * recently used; entries that cannot reach it may be left out.
+   */
+  nearest(bucket: string, query: Float32Array, minRaw: number, now: number): NearestEntry | undefined {
+    const index = this.#buckets.get(bucket);
+    while (index && index.size > 0) {
+      const found = index.nearest(query, minRaw);
+      if (!found) return undefined;
+      if (found.item.expiresAt <= now) {
+        this.#remove(found.item);
         continue;
       }
-      if (!entry.vector) continue;
-      const raw = sparseDot(query, entry.vector);
-      if (raw > bestRaw) {
-        bestRaw = raw;
-        best = entry;
-      }
+      this.#touch(found.item);
+      return { entry: found.item, raw: found.raw };
     }
-    for (const entry of expired) this.#remove(entry);
-    if (!best) return undefined;
-    this.#touch(best);
-    return { entry: best, raw: bestRaw };
+    return undefined;
   }
 
   /** Stores (or replaces) an entry; false when it alone exceeds the byte bound. */
@@ -95,12 +91,14 @@ export class MemoryCacheStore {
     const previous = this.#entries.get(entry.exact);
     if (previous) this.#remove(previous);
     this.#entries.set(entry.exact, entry);
-    let bucket = this.#buckets.get(entry.bucket);
-    if (!bucket) {
-      bucket = new Set();
-      this.#buckets.set(entry.bucket, bucket);
+    if (entry.vector) {
+      let index = this.#buckets.get(entry.bucket);
+      if (!index) {
+        index = new BucketIndex();
+        this.#buckets.set(entry.bucket, index);
+      }
+      index.add(entry, entry.vector);
     }
-    bucket.add(entry);
     this.#bytes += entry.bytes;
     this.#trim();
     return true;
@@ -125,9 +123,9 @@ export class MemoryCacheStore {
   #remove(entry: CacheEntry): void {
     if (this.#entries.get(entry.exact) !== entry) return;
     this.#entries.delete(entry.exact);
-    const bucket = this.#buckets.get(entry.bucket);
-    bucket?.delete(entry);
-    if (bucket?.size === 0) this.#buckets.delete(entry.bucket);
+    const index = this.#buckets.get(entry.bucket);
+    index?.delete(entry);
+    if (index?.size === 0) this.#buckets.delete(entry.bucket);
     this.#bytes -= entry.bytes;
   }
 

@@ -76,6 +76,30 @@ function calibrated(model: TextEmbeddingModel, raw: number): number {
   return model.calibrate ? model.calibrate(raw) : raw;
 }
 
+const rawThresholds = new WeakMap<TextEmbeddingModel, Map<number, number>>();
+
+/** The smallest raw cosine the model calibrates to at least `threshold` (calibrations are monotone). */
+export function rawThreshold(model: TextEmbeddingModel, threshold: number): number {
+  let byThreshold = rawThresholds.get(model);
+  if (!byThreshold) {
+    byThreshold = new Map();
+    rawThresholds.set(model, byThreshold);
+  }
+  const known = byThreshold.get(threshold);
+  if (known !== undefined) return known;
+  let low = -1;
+  let high = 1;
+  for (let i = 0; i < 40; i++) {
+    const mid = (low + high) / 2;
+    if (calibrated(model, mid) >= threshold) high = mid;
+    else low = mid;
+  }
+  // A hair lower: the index prunes on it, the calibrated comparison decides.
+  const raw = low - 1e-6;
+  byThreshold.set(threshold, raw);
+  return raw;
+}
+
 export function createResponseCachePlugin(
   config: ResponseCacheConfig,
   deps: PluginDeps,
@@ -137,7 +161,9 @@ export function createResponseCachePlugin(
       const [dense] = await model.embed([key.queryText]);
       if (dense) {
         vector = toSparse(dense);
-        const nearest = controls.lookup ? store.nearest(key.bucket, dense, at) : undefined;
+        const nearest = controls.lookup
+          ? store.nearest(key.bucket, dense, rawThreshold(model, threshold), at)
+          : undefined;
         const similarity = nearest ? calibrated(model, nearest.raw) : undefined;
         if (nearest && similarity !== undefined && similarity >= threshold && fresh(nearest.entry)) {
           registry.countLookup('semantic_hit', (performance.now() - started) / 1000);

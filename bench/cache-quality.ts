@@ -89,7 +89,9 @@ async function similarities(model: TextEmbeddingModel, pairs: readonly Pair[]): 
   const texts = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
   const vectors = new Map<string, Float32Array>();
   const embedded = await model.embed(texts);
-  texts.forEach((text, i) => vectors.set(text, embedded[i] as Float32Array));
+  texts.forEach((text, i) => {
+    vectors.set(text, embedded[i] as Float32Array);
+  });
   return pairs.map((p) => {
     const raw = sparseDot(vectors.get(p.a) as Float32Array, toSparse(vectors.get(p.b) as Float32Array));
     return model.calibrate ? model.calibrate(raw) : raw;

@@ -18,8 +18,12 @@ export interface ResponseCacheCounters {
   lookups: number;
 }
 
+/** Told of every lookup (the metrics' histogram). */
+export type LookupListener = (outcome: LookupOutcome, seconds: number) => void;
+
 export class ResponseCacheRegistry {
   #store: MemoryCacheStore | undefined;
+  #listeners: LookupListener[] = [];
   readonly counters: ResponseCacheCounters = {
     exactHits: 0,
     semanticHits: 0,
@@ -38,7 +42,12 @@ export class ResponseCacheRegistry {
     return this.#store;
   }
 
+  onLookup(listener: LookupListener): void {
+    this.#listeners.push(listener);
+  }
+
   countLookup(outcome: LookupOutcome, seconds: number): void {
+    for (const listener of this.#listeners) listener(outcome, seconds);
     if (outcome === 'exact_hit') this.counters.exactHits++;
     else if (outcome === 'semantic_hit') this.counters.semanticHits++;
     else if (outcome === 'miss') this.counters.misses++;

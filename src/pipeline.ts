@@ -60,7 +60,7 @@ import { ModelStatsRegistry } from './selection/model-stats.ts';
 import { type FeedbackInput, type FeedbackResult, handleFeedback } from './selection/online/feedback.ts';
 import type { SignalReport } from './signals/signal-engine.ts';
 import { MemoryStore, type SharedStore } from './state/shared-store.ts';
-import { RouteRecord } from './telemetry/route-record.ts';
+import { type PluginMark, RouteRecord } from './telemetry/route-record.ts';
 
 export interface RoutingPlan {
   /** True when the client named a concrete model and no enforced decision overrode it. */
@@ -196,15 +196,20 @@ async function routeDecision(
   const requestPlugins = winner.plugins.filter((plugin) => plugin.onRequest !== undefined);
   if (requestPlugins.length > 0) {
     const mark = record.begin('plugins');
+    let runningMark: PluginMark | undefined;
     const pluginContext = {
       request: context,
       signals,
       decision: { name: winner.name, confidence },
       modelRefs: winner.modelRefs,
       store: deps.store,
+      note: (attributes: Readonly<Record<string, string | number | boolean>>) => {
+        if (runningMark) runningMark.attributes = { ...runningMark.attributes, ...attributes };
+      },
     };
     for (const plugin of requestPlugins) {
       const pluginMark = record.beginPlugin(plugin.type);
+      runningMark = pluginMark;
       const effect = await plugin.onRequest?.(pluginContext);
       record.end(pluginMark);
       pluginMark.effect = effect?.kind;

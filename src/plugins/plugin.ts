@@ -48,6 +48,8 @@ export interface RequestPhaseContext {
   readonly modelRefs: readonly CompiledModelRef[];
   /** The state store replicas share (plugins that keep per-user state); absent outside the router. */
   readonly store?: SharedStore;
+  /** Attributes for the running plugin's span (outcomes and figures, never prompt text). */
+  readonly note?: (attributes: Readonly<Record<string, string | number | boolean>>) => void;
 }
 
 /** The upstream's answer as the response stage has read it so far. */

@@ -35,6 +35,10 @@ export const CACHE_LOOKUP_HEADER = 'x-router-cache';
 
 export const LEXICAL_MODEL_DIR = 'lexical';
 
+/** Span attributes of the plugin's span: the lookup's outcome and the best similarity it found. */
+export const SPAN_LOOKUP = 'router.cache.lookup';
+export const SPAN_SIMILARITY = 'router.cache.similarity';
+
 /** What a miss keeps until its answer has been read: where to store it, and the answer's bytes so far. */
 interface PendingStore {
   readonly key: CacheKey;
@@ -135,13 +139,14 @@ export function createResponseCachePlugin(
     };
   }
 
-  async function onRequest({ request, decision }: RequestPhaseContext) {
+  async function onRequest({ request, decision, note }: RequestPhaseContext) {
     if (!config.enabled) return undefined;
     const started = performance.now();
     const controls = requestControlsOf(request.headers, config);
     const key = cacheKeyOf(request, decision.name, config);
     if (!key || !controls.store) {
       registry.countLookup('skipped', 0);
+      note?.({ [SPAN_LOOKUP]: 'skipped' });
       return undefined;
     }
     const at = now();
@@ -152,6 +157,7 @@ export function createResponseCachePlugin(
       const exact = store.getExact(key.exact, at);
       if (exact && fresh(exact)) {
         registry.countLookup('exact_hit', (performance.now() - started) / 1000);
+        note?.({ [SPAN_LOOKUP]: 'exact_hit' });
         return respond(exact, stream, 'exact');
       }
     }
@@ -165,13 +171,17 @@ export function createResponseCachePlugin(
           ? store.nearest(key.bucket, dense, rawThreshold(model, threshold), at)
           : undefined;
         const similarity = nearest ? calibrated(model, nearest.raw) : undefined;
+        if (similarity !== undefined) note?.({ [SPAN_SIMILARITY]: Number(similarity.toFixed(4)) });
         if (nearest && similarity !== undefined && similarity >= threshold && fresh(nearest.entry)) {
           registry.countLookup('semantic_hit', (performance.now() - started) / 1000);
+          note?.({ [SPAN_LOOKUP]: 'semantic_hit', [SPAN_SIMILARITY]: Number(similarity.toFixed(4)) });
           return respond(nearest.entry, stream, `semantic;similarity=${similarity.toFixed(3)}`);
         }
       }
     }
-    registry.countLookup(controls.lookup ? 'miss' : 'skipped', (performance.now() - started) / 1000);
+    const outcome = controls.lookup ? 'miss' : 'skipped';
+    registry.countLookup(outcome, (performance.now() - started) / 1000);
+    note?.({ [SPAN_LOOKUP]: outcome });
     pending.set(request, {
       key,
       vector,

@@ -2,10 +2,12 @@
 // and its answer is stored; a later one is answered from the cache (JSON or SSE) or goes upstream again.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { PhaseResult } from '../../../src/mutations.ts';
-import { createRequestRouter } from '../../../src/pipeline.ts';
+import { createRequestRouter, planRoute } from '../../../src/pipeline.ts';
 import { RESPONSE_CACHE } from '../../../src/plugins/response-cache/response-cache-registry.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
 import { StreamProcessor } from '../../../src/server/stream-processor.ts';
+import { RouteRecord } from '../../../src/telemetry/route-record.ts';
+import { contextFor } from '../../helpers/request-context.ts';
 import { chatAnswer, chatStream, compilePlugins, parseOpenAiStream } from '../../helpers/response-plugins.ts';
 
 type Body = Record<string, unknown>;
@@ -287,5 +289,22 @@ describe('response_cache', () => {
     const policy = await cachePolicy({ mode: 'exact' });
     await prime(policy, chat('How do I reset my password?'), 'Use the reset link.');
     expect((await send(policy, chat('how do i reset my password'))).result.kind).toBe('continue');
+  });
+
+  it("notes the lookup's outcome and similarity for the plugin's span, never the prompt", async () => {
+    const policy = await cachePolicy({ semantic: { similarity_threshold: 0.9 } });
+    await prime(policy, chat('How do I reset my password?'), 'Use the reset link.');
+    const attributesOf = async (text: string) => {
+      const record = new RouteRecord();
+      await planRoute(policy, contextFor(text), record);
+      return record.plugins.find((mark) => mark.type === 'response_cache')?.attributes;
+    };
+    const hit = await attributesOf('how do i reset my password');
+    expect(hit).toMatchObject({ 'router.cache.lookup': 'semantic_hit' });
+    expect(hit?.['router.cache.similarity']).toBeGreaterThanOrEqual(0.9);
+    expect(await attributesOf('How do I reset my password?')).toEqual({ 'router.cache.lookup': 'exact_hit' });
+    const miss = await attributesOf('What is the weather in Paris tomorrow?');
+    expect(miss?.['router.cache.lookup']).toBe('miss');
+    expect(JSON.stringify(miss)).not.toMatch(/Paris/);
   });
 });

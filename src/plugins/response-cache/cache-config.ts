@@ -58,6 +58,11 @@ export const responseCacheConfigSchema = z
       })
       .loose()
       .prefault({}),
+    /**
+     * `memory`: this process only. `state_store`: exact entries also in the policy's state store (Redis when
+     * `state_store.backend` is redis), so replicas serve each other's answers; semantic search stays per process.
+     */
+    backend: z.enum(['memory', 'state_store']).default('memory'),
     personalized: z.object({ mode: z.string() }).loose().optional(),
   })
   .loose();

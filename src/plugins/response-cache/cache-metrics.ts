@@ -14,6 +14,8 @@ export const CACHE_METRIC = {
   rejected: 'router_cache_rejected_answers_total',
   /** Counter. Entries evicted to keep the store within its bounds. */
   evictions: 'router_cache_evictions_total',
+  /** Counter. Failed reads and writes of entries shared through the state store (served on as misses). */
+  sharedErrors: 'router_cache_shared_errors_total',
   /** Gauge. Entries held. */
   entries: 'router_cache_entries',
   /** Gauge, bytes. Estimated memory the entries hold. */
@@ -43,6 +45,9 @@ export function observeResponseCache(meter: Meter, registry: ResponseCacheRegist
   const evictions = meter.createObservableCounter(CACHE_METRIC.evictions, {
     description: 'Entries evicted to keep the cache within its bounds',
   });
+  const sharedErrors = meter.createObservableCounter(CACHE_METRIC.sharedErrors, {
+    description: 'Failed reads and writes of cache entries shared through the state store',
+  });
   const entries = meter.createObservableGauge(CACHE_METRIC.entries, { description: 'Entries in the cache' });
   const bytes = meter.createObservableGauge(CACHE_METRIC.bytes, {
     description: 'Estimated memory the cache entries hold',
@@ -54,9 +59,10 @@ export function observeResponseCache(meter: Meter, registry: ResponseCacheRegist
       observer.observe(stores, current.stores);
       observer.observe(rejected, current.rejectedAnswers);
       observer.observe(evictions, current.evictions);
+      observer.observe(sharedErrors, current.sharedErrors);
       observer.observe(entries, current.entries);
       observer.observe(bytes, current.bytes);
     },
-    [stores, rejected, evictions, entries, bytes],
+    [stores, rejected, evictions, sharedErrors, entries, bytes],
   );
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { loadEmbedder, type TextEmbeddingModel } from '../../ml/embedding/text-embedder.ts';
 import { BUILTIN_MODELS_DIR, defaultSessionPool, MODEL_FILE_NAME } from '../../ml/model-store.ts';
 import type { RequestContext } from '../../request/request-context.ts';
+import type { SharedStore } from '../../state/shared-store.ts';
 import {
   type DecisionPlugin,
   type PluginDefinition,
@@ -26,6 +27,7 @@ import {
 import type { CacheEntry, MemoryCacheStore } from './memory-cache-store.ts';
 import { requestControlsOf } from './request-controls.ts';
 import { RESPONSE_CACHE, type ResponseCacheRegistry } from './response-cache-registry.ts';
+import { readSharedEntry, writeSharedEntry } from './shared-entries.ts';
 import { type SparseVector, sparseBytes, toSparse } from './sparse-vector.ts';
 
 /** Seconds since the answer was stored, on every cached answer. */
@@ -42,6 +44,8 @@ export const SPAN_SIMILARITY = 'router.cache.similarity';
 /** What a miss keeps until its answer has been read: where to store it, and the answer's bytes so far. */
 interface PendingStore {
   readonly key: CacheKey;
+  /** The state store to share the answer through (backend: state_store). */
+  readonly shared: SharedStore | undefined;
   readonly vector: SparseVector | undefined;
   readonly ttlSeconds: number;
   chunks: Uint8Array[];
@@ -139,7 +143,12 @@ export function createResponseCachePlugin(
     };
   }
 
-  async function onRequest({ request, decision, note }: RequestPhaseContext) {
+  const sharedError = () => {
+    registry.counters.sharedErrors++;
+  };
+
+  async function onRequest({ request, decision, note, store: stateStore }: RequestPhaseContext) {
+    const shared = config.backend === 'state_store' ? stateStore : undefined;
     if (!config.enabled) return undefined;
     const started = performance.now();
     const controls = requestControlsOf(request.headers, config);
@@ -159,6 +168,22 @@ export function createResponseCachePlugin(
         registry.countLookup('exact_hit', (performance.now() - started) / 1000);
         note?.({ [SPAN_LOOKUP]: 'exact_hit' });
         return respond(exact, stream, 'exact');
+      }
+      const remote = exact || !shared ? undefined : await readSharedEntry(shared, key.exact, at, sharedError);
+      if (remote && remote.scope === key.scope) {
+        const local: CacheEntry = {
+          ...remote,
+          exact: key.exact,
+          bucket: key.bucket,
+          vector: undefined,
+          bytes: answerBytes(remote.answer) + 2 * key.exact.length,
+        };
+        store.put(local);
+        if (fresh(local)) {
+          registry.countLookup('exact_hit', (performance.now() - started) / 1000);
+          note?.({ [SPAN_LOOKUP]: 'exact_hit' });
+          return respond(local, stream, 'exact');
+        }
       }
     }
     let vector: SparseVector | undefined;
@@ -184,6 +209,7 @@ export function createResponseCachePlugin(
     note?.({ [SPAN_LOOKUP]: outcome });
     pending.set(request, {
       key,
+      shared,
       vector,
       ttlSeconds: controls.ttlSeconds,
       chunks: [],
@@ -233,6 +259,13 @@ export function createResponseCachePlugin(
       storedAt: at,
       expiresAt: at + entry.ttlSeconds * 1000,
     });
+    if (entry.shared)
+      void writeSharedEntry(
+        entry.shared,
+        entry.key.exact,
+        { scope: entry.key.scope, answer, storedAt: at, expiresAt: at + entry.ttlSeconds * 1000 },
+        sharedError,
+      );
     if (stored) registry.counters.stores++;
     else registry.counters.rejectedAnswers++;
   }

@@ -16,6 +16,8 @@ export interface ResponseCacheCounters {
   rejectedAnswers: number;
   lookupSeconds: number;
   lookups: number;
+  /** Failed reads and writes of the shared (state store) entries: served on as misses. */
+  sharedErrors: number;
 }
 
 /** Told of every lookup (the metrics' histogram). */
@@ -33,6 +35,7 @@ export class ResponseCacheRegistry {
     rejectedAnswers: 0,
     lookupSeconds: 0,
     lookups: 0,
+    sharedErrors: 0,
   };
 
   /** The shared store; the latest bounds a plugin asked for apply. */

@@ -107,8 +107,11 @@ export function replayJson(answer: CachedAnswer): Uint8Array {
   return Buffer.from(JSON.stringify(body), 'utf8');
 }
 
-/** Role chunk, content deltas, the finish chunk, a usage chunk (OpenAI's `include_usage` shape) and `[DONE]`. */
-export function replaySse(answer: CachedAnswer): Uint8Array {
+/**
+ * Role chunk, content deltas, the finish chunk, then (when the client asked with `stream_options.include_usage`)
+ * a usage chunk with no choices, as OpenAI sends it, and `[DONE]`.
+ */
+export function replaySse(answer: CachedAnswer, includeUsage: boolean): Uint8Array {
   const id = answerId('chatcmpl-');
   const created = unixSeconds();
   const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
@@ -127,7 +130,7 @@ export function replaySse(answer: CachedAnswer): Uint8Array {
     chunk(delta({ role: 'assistant', content: '' }, null)),
     ...textDeltas(answer.content).map((text) => chunk(delta({ content: text }, null))),
     chunk(delta({}, answer.finishReason)),
-    chunk([], { usage: answer.usage ?? NO_USAGE }),
+    ...(includeUsage ? [chunk([], { usage: answer.usage ?? NO_USAGE })] : []),
     sseFrame(undefined, '[DONE]'),
   ];
   return Buffer.from(frames.join(''), 'utf8');

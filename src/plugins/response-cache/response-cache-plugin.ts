@@ -76,6 +76,15 @@ function lexicalEmbedder(
   };
 }
 
+function includesUsage(request: RequestContext): boolean {
+  const options = request.request.body.stream_options;
+  return (
+    typeof options === 'object' &&
+    options !== null &&
+    (options as { include_usage?: unknown }).include_usage === true
+  );
+}
+
 function isSuccess(status: number | undefined): boolean {
   return status !== undefined && status >= 200 && status < 300;
 }
@@ -124,7 +133,8 @@ export function createResponseCachePlugin(
   const threshold = config.semantic.similarity_threshold;
   const pending = new WeakMap<RequestContext, PendingStore>();
 
-  function respond(entry: CacheEntry, stream: boolean, lookup: string) {
+  function respond(entry: CacheEntry, request: RequestContext, lookup: string) {
+    const stream = request.request.stream;
     const ageSeconds = Math.max(0, Math.floor((now() - entry.storedAt) / 1000));
     return {
       kind: 'respond' as const,
@@ -133,7 +143,7 @@ export function createResponseCachePlugin(
       message: '',
       answer: {
         contentType: stream ? 'text/event-stream' : 'application/json',
-        body: stream ? replaySse(entry.answer) : replayJson(entry.answer),
+        body: stream ? replaySse(entry.answer, includesUsage(request)) : replayJson(entry.answer),
         headers: [
           ...(stream ? [['cache-control', 'no-cache'] as const] : []),
           [CACHE_AGE_HEADER, String(ageSeconds)] as const,
@@ -161,13 +171,12 @@ export function createResponseCachePlugin(
     const at = now();
     const fresh = (entry: CacheEntry) =>
       controls.maxAgeSeconds === undefined || at - entry.storedAt <= controls.maxAgeSeconds * 1000;
-    const stream = request.request.stream;
     if (controls.lookup) {
       const exact = store.getExact(key.exact, at);
       if (exact && fresh(exact)) {
         registry.countLookup('exact_hit', (performance.now() - started) / 1000);
         note?.({ [SPAN_LOOKUP]: 'exact_hit' });
-        return respond(exact, stream, 'exact');
+        return respond(exact, request, 'exact');
       }
       const remote = exact || !shared ? undefined : await readSharedEntry(shared, key.exact, at, sharedError);
       if (remote && remote.scope === key.scope) {
@@ -182,7 +191,7 @@ export function createResponseCachePlugin(
         if (fresh(local)) {
           registry.countLookup('exact_hit', (performance.now() - started) / 1000);
           note?.({ [SPAN_LOOKUP]: 'exact_hit' });
-          return respond(local, stream, 'exact');
+          return respond(local, request, 'exact');
         }
       }
     }
@@ -200,7 +209,7 @@ export function createResponseCachePlugin(
         if (nearest && similarity !== undefined && similarity >= threshold && fresh(nearest.entry)) {
           registry.countLookup('semantic_hit', (performance.now() - started) / 1000);
           note?.({ [SPAN_LOOKUP]: 'semantic_hit', [SPAN_SIMILARITY]: Number(similarity.toFixed(4)) });
-          return respond(nearest.entry, stream, `semantic;similarity=${similarity.toFixed(3)}`);
+          return respond(nearest.entry, request, `semantic;similarity=${similarity.toFixed(3)}`);
         }
       }
     }

@@ -110,7 +110,7 @@ describe('response_cache', () => {
     expect(contentOf(result)).toBe('Paris is the capital of France.');
   });
 
-  it('replays a stored answer as an SSE stream an OpenAI client parses: JSON frames, usage, [DONE] last', async () => {
+  it('replays a stored answer as an SSE stream an OpenAI client parses: JSON frames, [DONE] last', async () => {
     const policy = await cachePolicy();
     const answer =
       'A long answer, streamed in many small pieces so that the replay must split it into deltas again.';
@@ -131,7 +131,22 @@ describe('response_cache', () => {
       answer,
     );
     expect(chunks.some((c) => c.choices[0]?.finish_reason === 'stop')).toBe(true);
-    expect(chunks.at(-1)?.usage).toBeDefined();
+    // Without stream_options.include_usage every chunk carries its one choice, as OpenAI streams it.
+    for (const chunk of chunks) expect(chunk.choices).toHaveLength(1);
+  });
+
+  it('replays the stored usage in a last chunk when the client asks for it (stream_options.include_usage)', async () => {
+    const policy = await cachePolicy();
+    await prime(policy, chat('Count to three'), 'One, two, three.');
+    const streamed = chat('Count to three', { stream: true, stream_options: { include_usage: true } });
+    const { result } = await send(policy, streamed);
+    if (result.kind !== 'immediate') throw new Error('not answered locally');
+    const frames = parseOpenAiStream(Buffer.from(result.body).toString('utf8'));
+    expect(frames.at(-1)).toBe('[DONE]');
+    expect(frames.at(-2)).toMatchObject({
+      choices: [],
+      usage: { prompt_tokens: 10, completion_tokens: 20, total_tokens: 30 },
+    });
   });
 
   it('serves a JSON request from an answer that was streamed', async () => {

@@ -6,6 +6,7 @@
 //  - lookup CPU per request of the in-memory store holding 10k and 100k entries in one bucket (the worst case: one
 //    scope, one system prompt), next to no cache.
 // Usage: node --import tsx bench/cache-quality.ts [--data ../shared/data] [--pairs 5000] [--lookups 300]
+//        [--redis host:port]
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,10 +19,12 @@ import {
 import { cacheKeyOf } from '../src/plugins/response-cache/cache-key.ts';
 import { MemoryCacheStore } from '../src/plugins/response-cache/memory-cache-store.ts';
 import { rawThreshold } from '../src/plugins/response-cache/response-cache-plugin.ts';
+import { readSharedEntry, writeSharedEntry } from '../src/plugins/response-cache/shared-entries.ts';
 import { sparseBytes, sparseDot, toSparse } from '../src/plugins/response-cache/sparse-vector.ts';
 import { decodeJsonBody, parseOpenAIRequest } from '../src/request/openai-request.ts';
 import { buildRequestContext } from '../src/request/request-context.ts';
 import { seededRandom } from '../src/seeded-random.ts';
+import { RedisStore } from '../src/state/redis-store.ts';
 import { parseCsvRecords } from './csv.ts';
 
 const { values: args } = parseArgs({
@@ -29,6 +32,8 @@ const { values: args } = parseArgs({
     data: { type: 'string', default: '../shared/data' },
     pairs: { type: 'string', default: '5000' },
     lookups: { type: 'string', default: '300' },
+    /** host:port of a redis-server: also measure the shared (state_store) exact lookup against it. */
+    redis: { type: 'string' },
   },
 });
 const DATA = path.resolve(args.data);
@@ -202,6 +207,52 @@ function baselineCpu(corpus: readonly string[]): number {
   return (used.user + used.system) / queries.length;
 }
 
+/** CPU and wall p99 of one exact lookup in Redis (a hit, then a miss), as a replica pays on a local exact miss. */
+async function redisLookupCost(address: string): Promise<{ cpuUs: number; p99Us: number; errors: number }> {
+  const [host, port] = address.split(':');
+  const store = new RedisStore({
+    host: host ?? '127.0.0.1',
+    port: Number(port),
+    username: undefined,
+    password: undefined,
+    database: 0,
+    keyPrefix: 'cache-bench:',
+    connectTimeoutMs: 2000,
+    timeoutMs: 2000,
+  });
+  await store.ready();
+  let errors = 0;
+  const onError = () => {
+    errors++;
+  };
+  const answer = {
+    model: 'm',
+    content: 'a cached answer of ordinary length '.repeat(8),
+    finishReason: 'stop',
+    usage: undefined,
+  };
+  for (let i = 0; i < LOOKUPS; i++)
+    await writeSharedEntry(
+      store,
+      `k${i}`,
+      { scope: 'global', answer, storedAt: 0, expiresAt: 600_000 },
+      onError,
+    );
+  const wallMs: number[] = [];
+  const start = process.cpuUsage();
+  for (let i = 0; i < LOOKUPS; i++) {
+    const began = performance.now();
+    await readSharedEntry(store, `k${i}`, 1, onError);
+    await readSharedEntry(store, `missing${i}`, 1, onError);
+    wallMs.push(performance.now() - began);
+  }
+  const used = process.cpuUsage(start);
+  await store.close();
+  wallMs.sort((x, y) => x - y);
+  const p99Us = 1000 * (wallMs[Math.min(wallMs.length - 1, Math.floor(wallMs.length * 0.99))] ?? 0);
+  return { cpuUs: (used.user + used.system) / LOOKUPS, p99Us, errors };
+}
+
 async function main(): Promise<void> {
   const model = await loadEmbedder(
     defaultSessionPool(),
@@ -241,6 +292,12 @@ async function main(): Promise<void> {
     const { cpuUs, p99Us, storeMiB } = await lookupCost(model, corpus, size);
     console.log(
       `  ${String(size).padStart(6)} entries in memory ${cpuUs.toFixed(0).padStart(7)} µs CPU, p99 ${p99Us.toFixed(0)} µs wall  (store ${storeMiB.toFixed(0)} MiB)`,
+    );
+  }
+  if (args.redis) {
+    const { cpuUs, p99Us, errors } = await redisLookupCost(args.redis);
+    console.log(
+      `  redis exact get (hit + miss) ${cpuUs.toFixed(0).padStart(5)} µs CPU, p99 ${p99Us.toFixed(0)} µs wall, ${errors} errors`,
     );
   }
 }

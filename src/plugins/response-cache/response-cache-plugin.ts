@@ -160,6 +160,11 @@ export function createResponseCachePlugin(
   const sharedError = () => {
     registry.counters.sharedErrors++;
   };
+  /** Counted (GET /cache `embedderErrors`); the lookup goes on with exact keys only. */
+  const embedderError = (_error: unknown): undefined => {
+    registry.counters.embedderErrors++;
+    return undefined;
+  };
 
   async function onRequest({ request, decision, note, store: stateStore }: RequestPhaseContext) {
     const shared = config.backend === 'state_store' ? stateStore : undefined;
@@ -201,9 +206,12 @@ export function createResponseCachePlugin(
     }
     let vector: SparseVector | undefined;
     if (semantic && key.queryText !== undefined && key.queryText.trim() !== '') {
-      const model = await embedder();
-      const [dense] = await model.embed([key.queryText]);
-      if (dense) {
+      // The cache never fails a request: without the embedding model it works on exact keys alone.
+      const model = await embedder().catch(embedderError);
+      const [dense] = model
+        ? await model.embed([key.queryText]).catch((error: unknown) => [embedderError(error)])
+        : [];
+      if (model && dense) {
         vector = toSparse(dense);
         const nearest = controls.lookup
           ? store.nearest(key.bucket, dense, rawThreshold(model, threshold), at)

@@ -18,6 +18,8 @@ export interface ResponseCacheCounters {
   lookups: number;
   /** Failed reads and writes of the shared (state store) entries: served on as misses. */
   sharedErrors: number;
+  /** Lookups the embedding model failed (served on as exact-only lookups). */
+  embedderErrors: number;
 }
 
 /** Told of every lookup (the metrics' histogram). */
@@ -36,6 +38,7 @@ export class ResponseCacheRegistry {
     lookupSeconds: 0,
     lookups: 0,
     sharedErrors: 0,
+    embedderErrors: 0,
   };
 
   /** The shared store; the latest bounds a plugin asked for apply. */

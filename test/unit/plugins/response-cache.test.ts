@@ -3,7 +3,14 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { PhaseResult } from '../../../src/mutations.ts';
 import { createRequestRouter, planRoute } from '../../../src/pipeline.ts';
-import { RESPONSE_CACHE } from '../../../src/plugins/response-cache/response-cache-registry.ts';
+import { PLUGINS } from '../../../src/plugins/index.ts';
+import type { PluginDefinition } from '../../../src/plugins/plugin.ts';
+import { responseCacheConfigSchema } from '../../../src/plugins/response-cache/cache-config.ts';
+import { createResponseCachePlugin } from '../../../src/plugins/response-cache/response-cache-plugin.ts';
+import {
+  RESPONSE_CACHE,
+  ResponseCacheRegistry,
+} from '../../../src/plugins/response-cache/response-cache-registry.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
 import { StreamProcessor } from '../../../src/server/stream-processor.ts';
 import { RouteRecord } from '../../../src/telemetry/route-record.ts';
@@ -321,5 +328,26 @@ describe('response_cache', () => {
     const miss = await attributesOf('What is the weather in Paris tomorrow?');
     expect(miss?.['router.cache.lookup']).toBe('miss');
     expect(JSON.stringify(miss)).not.toMatch(/Paris/);
+  });
+
+  it('keeps answering, exact keys only, when the embedding model cannot be loaded', async () => {
+    const registry = new ResponseCacheRegistry();
+    const broken: PluginDefinition<unknown> = {
+      name: 'response_cache',
+      configSchema: responseCacheConfigSchema,
+      create: (config, deps) =>
+        createResponseCachePlugin(responseCacheConfigSchema.parse(config), deps, {
+          registry,
+          embedder: () => Promise.reject(new Error('model file missing')),
+        }),
+    };
+    const policy = await compilePlugins(
+      [{ type: 'response_cache', configuration: {} }],
+      new Map([...PLUGINS, ['response_cache', broken as PluginDefinition<never>]]),
+    );
+    await prime(policy, chat('What is two plus two?'), 'Four.');
+    expect(contentOf((await send(policy, chat('What is two plus two?'))).result)).toBe('Four.');
+    expect((await send(policy, chat('what is two plus two'))).result.kind).toBe('continue');
+    expect(registry.counters.embedderErrors).toBeGreaterThan(0);
   });
 });

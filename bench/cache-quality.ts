@@ -17,8 +17,8 @@ import {
   responseCacheConfigSchema,
 } from '../src/plugins/response-cache/cache-config.ts';
 import { cacheKeyOf } from '../src/plugins/response-cache/cache-key.ts';
+import { rawThreshold } from '../src/plugins/response-cache/cache-similarity.ts';
 import { MemoryCacheStore } from '../src/plugins/response-cache/memory-cache-store.ts';
-import { rawThreshold } from '../src/plugins/response-cache/response-cache-plugin.ts';
 import { readSharedEntry, writeSharedEntry } from '../src/plugins/response-cache/shared-entries.ts';
 import { sparseBytes, sparseDot, toSparse } from '../src/plugins/response-cache/sparse-vector.ts';
 import { decodeJsonBody, parseOpenAIRequest } from '../src/request/openai-request.ts';

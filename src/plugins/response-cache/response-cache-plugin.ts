@@ -1,9 +1,7 @@
 // `response_cache`: answers a request from a stored answer when an identical one (exact) or a paraphrase of its
 // last user turn (semantic, above the similarity threshold) was answered before in the same scope, before any
 // model or pool is chosen; stores complete 2xx answers, JSON or whole SSE streams, as they pass on the way back.
-import path from 'node:path';
-import { loadEmbedder, type TextEmbeddingModel } from '../../ml/embedding/text-embedder.ts';
-import { BUILTIN_MODELS_DIR, defaultSessionPool, MODEL_FILE_NAME } from '../../ml/model-store.ts';
+import type { TextEmbeddingModel } from '../../ml/embedding/text-embedder.ts';
 import type { RequestContext } from '../../request/request-context.ts';
 import type { SharedStore } from '../../state/shared-store.ts';
 import {
@@ -20,6 +18,7 @@ import {
   responseCacheConfigSchema,
 } from './cache-config.ts';
 import { type CacheKey, cacheKeyOf } from './cache-key.ts';
+import { calibrated, lexicalEmbedder, rawThreshold } from './cache-similarity.ts';
 import {
   answerBytes,
   answerFromJson,
@@ -38,8 +37,6 @@ import { type SparseVector, sparseBytes, toSparse } from './sparse-vector.ts';
 export const CACHE_AGE_HEADER = 'age';
 /** `exact` or `semantic;similarity=0.963`: how the cached answer was found. */
 export const CACHE_LOOKUP_HEADER = 'x-router-cache';
-
-export const LEXICAL_MODEL_DIR = 'lexical';
 
 /** Span attributes of the plugin's span: the lookup's outcome and the best similarity it found. */
 export const SPAN_LOOKUP = 'router.cache.lookup';
@@ -63,23 +60,6 @@ export interface ResponseCacheOptions {
   readonly embedder?: () => Promise<TextEmbeddingModel>;
 }
 
-const lexicalModels = new Map<string, Promise<TextEmbeddingModel>>();
-
-function lexicalEmbedder(
-  deps: Pick<PluginDeps, 'sessionPool' | 'builtinModelsDir'>,
-): () => Promise<TextEmbeddingModel> {
-  const file = path.join(deps.builtinModelsDir ?? BUILTIN_MODELS_DIR, LEXICAL_MODEL_DIR, MODEL_FILE_NAME);
-  return () => {
-    let pending = lexicalModels.get(file);
-    if (!pending) {
-      pending = loadEmbedder(deps.sessionPool ?? defaultSessionPool(), file);
-      pending.catch(() => lexicalModels.delete(file));
-      lexicalModels.set(file, pending);
-    }
-    return pending;
-  };
-}
-
 function includesUsage(request: RequestContext): boolean {
   const options = request.request.body.stream_options;
   return (
@@ -91,34 +71,6 @@ function includesUsage(request: RequestContext): boolean {
 
 function isSuccess(status: number | undefined): boolean {
   return status !== undefined && status >= 200 && status < 300;
-}
-
-function calibrated(model: TextEmbeddingModel, raw: number): number {
-  return model.calibrate ? model.calibrate(raw) : raw;
-}
-
-const rawThresholds = new WeakMap<TextEmbeddingModel, Map<number, number>>();
-
-/** The smallest raw cosine the model calibrates to at least `threshold` (calibrations are monotone). */
-export function rawThreshold(model: TextEmbeddingModel, threshold: number): number {
-  let byThreshold = rawThresholds.get(model);
-  if (!byThreshold) {
-    byThreshold = new Map();
-    rawThresholds.set(model, byThreshold);
-  }
-  const known = byThreshold.get(threshold);
-  if (known !== undefined) return known;
-  let low = -1;
-  let high = 1;
-  for (let i = 0; i < 40; i++) {
-    const mid = (low + high) / 2;
-    if (calibrated(model, mid) >= threshold) high = mid;
-    else low = mid;
-  }
-  // A hair lower: the index prunes on it, the calibrated comparison decides.
-  const raw = low - 1e-6;
-  byThreshold.set(threshold, raw);
-  return raw;
 }
 
 export function createResponseCachePlugin(

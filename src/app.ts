@@ -5,6 +5,8 @@ import { readinessReport } from './admin/readiness.ts';
 import { OnnxSessionPool } from './ml/onnx-session-pool.ts';
 import { defaultRouterDeps } from './pipeline.ts';
 import { REPLAY_RECORDS } from './plugins/replay-store.ts';
+import { observeResponseCache } from './plugins/response-cache/cache-metrics.ts';
+import { RESPONSE_CACHE } from './plugins/response-cache/response-cache-registry.ts';
 import { PolicyStore } from './policy/policy-store.ts';
 import { PolicyWatcher, type PolicyWatcherOptions } from './policy/policy-watcher.ts';
 import { PoolRuntime } from './pools/pool-runtime.ts';
@@ -122,6 +124,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         return router?.feedback ? router.feedback(input) : Promise.resolve(undefined);
       },
       replay: REPLAY_RECORDS,
+      responseCache: RESPONSE_CACHE,
       logger: options.logger.child({ component: 'admin' }),
     });
   let adminPort: number | undefined;
@@ -161,6 +164,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       (pool) => pools.scrapeFailures(pool),
     );
     options.telemetry.metrics.observeStateStore(() => store.status());
+    observeResponseCache(options.telemetry.meter, RESPONSE_CACHE);
   }
   const server = new ExtProcServer({
     leaseRouter: () => policies.lease(),

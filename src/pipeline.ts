@@ -34,7 +34,7 @@ import {
 } from './errors.ts';
 import { HEADER, type ResponsePath } from './headers.ts';
 import type { HeaderPair, ImmediateResult, PhaseResult } from './mutations.ts';
-import type { DecisionPlugin, RespondEffect } from './plugins/plugin.ts';
+import type { DecisionPlugin, LocalAnswer, RespondEffect } from './plugins/plugin.ts';
 import type {
   CompiledDecision,
   CompiledModel,
@@ -66,7 +66,7 @@ import { ModelStatsRegistry } from './selection/model-stats.ts';
 import { type FeedbackInput, type FeedbackResult, handleFeedback } from './selection/online/feedback.ts';
 import type { SignalReport } from './signals/signal-engine.ts';
 import { MemoryStore, type SharedStore } from './state/shared-store.ts';
-import { RouteRecord } from './telemetry/route-record.ts';
+import { type PluginMark, RouteRecord } from './telemetry/route-record.ts';
 
 export interface RoutingPlan {
   /** True when the client named a concrete model and no enforced decision overrode it. */
@@ -204,15 +204,20 @@ async function routeDecision(
   const requestPlugins = winner.plugins.filter((plugin) => plugin.onRequest !== undefined);
   if (requestPlugins.length > 0) {
     const mark = record.begin('plugins');
+    let runningMark: PluginMark | undefined;
     const pluginContext = {
       request: context,
       signals,
       decision: { name: winner.name, confidence },
       modelRefs: winner.modelRefs,
       store: deps.store,
+      note: (attributes: Readonly<Record<string, string | number | boolean>>) => {
+        if (runningMark) runningMark.attributes = { ...runningMark.attributes, ...attributes };
+      },
     };
     for (const plugin of requestPlugins) {
       const pluginMark = record.beginPlugin(plugin.type);
+      runningMark = pluginMark;
       const effect = await plugin.onRequest?.(pluginContext);
       record.end(pluginMark);
       pluginMark.effect = effect?.kind;
@@ -396,6 +401,20 @@ export function rewrittenBody(plan: RoutingPlan, context: RequestContext): Buffe
     : Buffer.from(JSON.stringify(body), 'utf8');
 }
 
+function localAnswerResult(
+  status: number,
+  answer: LocalAnswer,
+  diagnostics: readonly HeaderPair[],
+): PhaseResult {
+  return {
+    kind: 'immediate',
+    status,
+    headers: [[HEADER.contentType, answer.contentType], ...answer.headers, ...diagnostics],
+    body: answer.body,
+    details: 'semantic_router_cache',
+  };
+}
+
 export function diagnosticHeaders(
   plan: RoutingPlan,
   responsePath: ResponsePath,
@@ -436,6 +455,8 @@ export function planToResult(
   }
   if (plan.response) {
     const diagnostics = diagnosticHeaders(plan, plan.response.responsePath, context.debug);
+    const local = plan.response.answer;
+    if (local) return { result: localAnswerResult(plan.response.status, local, diagnostics), diagnostics };
     const result =
       plan.response.responsePath === 'blocked'
         ? api.errorAnswer(

@@ -22,8 +22,19 @@ export interface AdminServerOptions {
   readonly feedback?: (input: FeedbackInput) => Promise<FeedbackResult | undefined>;
   /** GET /replay and /replay/<request-id>: the router_replay plugin's records; absent: 404. */
   readonly replay?: ReplayStore;
+  /** GET /cache: the response cache's counters; POST /cache/flush[?scope=tenant:<id>]: drops entries. */
+  readonly responseCache?: ResponseCacheAdmin;
   readonly logger: Logger;
 }
+
+/** What the admin endpoint needs of the response cache. */
+export interface ResponseCacheAdmin {
+  snapshot(): unknown;
+  flush(scope?: string): number;
+}
+
+const CACHE_PATH = '/cache';
+const CACHE_FLUSH_PATH = '/cache/flush';
 
 export const ADMIN_PATHS = [
   '/healthz',
@@ -178,8 +189,35 @@ export class AdminServer {
     else sendJson(response, 404, { error: `no replay record for request id '${id}'` });
   }
 
+  /** GET /cache: counters and size; POST /cache/flush with `scope` (global, tenant:<id>, user:<id>) or everything. */
+  private cache(request: IncomingMessage, response: ServerResponse, path: string): void {
+    const cache = this.options.responseCache;
+    const method = path === CACHE_FLUSH_PATH ? 'POST' : 'GET';
+    if (request.method !== method && !(method === 'GET' && request.method === 'HEAD')) {
+      response.setHeader('allow', method === 'GET' ? 'GET, HEAD' : 'POST');
+      sendJson(response, 405, { error: `method ${request.method} not allowed; use ${method}` });
+      request.resume();
+      return;
+    }
+    request.resume();
+    if (!cache) {
+      sendJson(response, 404, { error: 'the response cache is not enabled' });
+      return;
+    }
+    if (path === CACHE_PATH) {
+      sendJson(response, 200, cache.snapshot());
+      return;
+    }
+    const scope = new URL(request.url ?? '/', 'http://admin').searchParams.get('scope') ?? undefined;
+    sendJson(response, 200, { flushed: cache.flush(scope), scope: scope ?? 'all' });
+  }
+
   private route(request: IncomingMessage, response: ServerResponse): void {
     const path = pathOf(request);
+    if (path === CACHE_PATH || path === CACHE_FLUSH_PATH) {
+      this.cache(request, response, path);
+      return;
+    }
     if (path === REPLAY_PATH || path.startsWith(`${REPLAY_PATH}/`)) {
       this.replay(request, response, path);
       return;

@@ -36,7 +36,7 @@ const COMMANDS_USAGE = `usage:
       (a router_replay record as GET /replay/<id> returns it: recorded vs current decision, model and pool)
       (any request size: stdin is read as a stream)
   --allow-unsupported (serve, validate, explain): load a policy that asks for a guardrail this router does not
-      implement or a rejected plugin (response_cache), WITHOUT it; a warning
+      implement or a rejected plugin (rag with an external backend), WITHOUT it; a warning
       names each one at every load. Without the flag such a policy is an error.
       (a request body of the API --path names: /v1/chat/completions (default), /v1/completions,
       /v1/responses, /v1/messages)

@@ -10,6 +10,7 @@ import { headerMutationPlugin } from './header-mutation.ts';
 import { memoryPlugin } from './memory/memory-plugin.ts';
 import type { PluginDefinition } from './plugin.ts';
 import { requestParamsPlugin } from './request-params/request-params.ts';
+import { responseCachePlugin, semanticCachePlugin } from './response-cache/response-cache-plugin.ts';
 import { responseJailbreakPlugin } from './response-jailbreak.ts';
 import { routerReplayPlugin } from './router-replay.ts';
 import { systemPromptPlugin } from './system-prompt.ts';
@@ -29,12 +30,12 @@ export const PLUGINS: ReadonlyMap<string, PluginDefinition<never>> = extensionRe
   responseJailbreakPlugin,
   hallucinationPlugin,
   routerReplayPlugin,
+  responseCachePlugin,
+  semanticCachePlugin,
 ] as PluginDefinition<never>[]);
 
 /** vLLM Semantic Router plugin types a policy may carry that this router does not implement yet. */
 export const UNSUPPORTED_PLUGIN_TYPES: ReadonlySet<string> = new Set([
-  'response_cache',
-  'semantic-cache',
   'rag',
   'shadow_dispatch',
   ...EXTERNAL_BACKEND_PLUGIN_TYPES,

@@ -14,9 +14,18 @@ export type PluginPhase = 'request' | 'response_headers' | 'response_body' | 'st
 /** A request hook's answer to the client: the request ends here. */
 export interface RespondEffect {
   readonly kind: 'respond';
-  readonly responsePath: 'fast_response' | 'blocked';
+  readonly responsePath: 'fast_response' | 'blocked' | 'cache';
   readonly status: number;
   readonly message: string;
+  /** A whole answer to send as it is (the response cache's stored answer) instead of one built from `message`. */
+  readonly answer?: LocalAnswer;
+}
+
+/** An answer body a plugin built itself, in the request API's shape. */
+export interface LocalAnswer {
+  readonly contentType: string;
+  readonly body: Uint8Array;
+  readonly headers: readonly HeaderPair[];
 }
 
 /** A request hook's change to the upstream request. */
@@ -39,6 +48,8 @@ export interface RequestPhaseContext {
   readonly modelRefs: readonly CompiledModelRef[];
   /** The state store replicas share (plugins that keep per-user state); absent outside the router. */
   readonly store?: SharedStore;
+  /** Attributes for the running plugin's span (outcomes and figures, never prompt text). */
+  readonly note?: (attributes: Readonly<Record<string, string | number | boolean>>) => void;
 }
 
 /** The upstream's answer as the response stage has read it so far. */

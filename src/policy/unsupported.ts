@@ -9,10 +9,7 @@ import type { IssueCollector, PathSegment } from './issues.ts';
 export const UNSUPPORTED_GUARDRAIL_PLUGINS: ReadonlyMap<string, string> = new Map<string, string>([]);
 
 /** Rejected rather than ignored: an author relying on them would get a different product silently. */
-const REJECTED_PLUGINS: ReadonlyMap<string, string> = new Map([
-  ['response_cache', 'the semantic response cache is not built yet'],
-  ['semantic-cache', 'the semantic response cache is not built yet'],
-]);
+const REJECTED_PLUGINS: ReadonlyMap<string, string> = new Map<string, string>([]);
 
 export const ALLOW_UNSUPPORTED_HINT =
   'remove the plugin, or start with --allow-unsupported to load the policy without it (a warning at every load)';

@@ -18,6 +18,8 @@ export interface PluginMark {
   readonly start: number;
   end: number;
   effect: 'respond' | 'rewrite' | undefined;
+  /** What the plugin noted for its span (figures and outcomes, never prompt text). */
+  attributes?: Record<string, string | number | boolean>;
 }
 
 export class RouteRecord {

@@ -469,6 +469,7 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
       );
       span.setAttribute(A.ATTR_ROUTER_PLUGIN_TYPE, mark.type);
       if (mark.effect) span.setAttribute(A.ATTR_ROUTER_PLUGIN_EFFECT, mark.effect);
+      if (mark.attributes) span.setAttributes(mark.attributes);
       span.end(hrTime(mark.end < 0 ? failedAt : mark.end));
     }
   }

@@ -34,27 +34,11 @@ const REJECTED_BY_DESIGN: ReadonlyMap<
     },
   ],
   [
-    'fragments/plugin/response-cache/high-recall.yaml',
-    { features: ['response_cache'], why: 'the semantic response cache is not built yet (the cache issue)' },
-  ],
-  [
-    'fragments/plugin/response-cache/memory.yaml',
-    { features: ['response_cache'], why: 'the semantic response cache is not built yet (the cache issue)' },
-  ],
-  [
     'config.yaml',
     {
-      features: ['response_cache', 'image_gen', 'rag'],
-      why: 'its cache decision uses response_cache, its image decisions image_gen, its RAG decisions rag backends (milvus, vectorstore, external_api, mcp, openai, hybrid) that are external services (reasons above)',
+      features: ['image_gen', 'rag'],
+      why: 'its image decisions use image_gen, its RAG decisions rag backends (milvus, vectorstore, external_api, mcp, openai, hybrid) that are external services (reasons above)',
     },
-  ],
-  [
-    'recipes/feedback/config.yaml',
-    { features: ['response_cache'], why: 'a decision caches answers (the cache issue)' },
-  ],
-  [
-    'recipes/multi-objective/config.yaml',
-    { features: ['response_cache'], why: 'two profiles cache answers (the cache issue)' },
   ],
 ]);
 

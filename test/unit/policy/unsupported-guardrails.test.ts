@@ -49,7 +49,7 @@ async function issuesOf(text: string, allowUnsupported = false) {
 }
 
 describe('unsupported guardrail plugins', () => {
-  it.each([['response-cache/memory.yaml', 'response_cache']])(
+  it.each([['rag/milvus.yaml', 'rag']])(
     'the peer fragment %s is a policy error that names the plugin and the flag',
     async (fragment, type) => {
       const { errors } = await issuesOf(policyWith(fragmentPlugins(fragment)));
@@ -60,24 +60,33 @@ describe('unsupported guardrail plugins', () => {
   );
 
   it('loads with --allow-unsupported, with a warning that the plugin is NOT applied', async () => {
-    const { errors, warnings } = await issuesOf(
-      policyWith(fragmentPlugins('response-cache/memory.yaml')),
-      true,
-    );
+    const { errors, warnings } = await issuesOf(policyWith(fragmentPlugins('rag/milvus.yaml')), true);
     expect(errors).toEqual([]);
     expect(warnings.map((w) => w.message)).toEqual([
-      "plugin 'response_cache' is not supported: the semantic response cache is not built yet; loaded WITHOUT it because of --allow-unsupported",
+      "plugin 'rag' is not supported: rag backend 'milvus' needs an external vector store this router does not talk to; loaded WITHOUT it because of --allow-unsupported",
     ]);
   });
 
   it('keeps a disabled guardrail out of it: enabled: false asks for nothing', async () => {
-    const { errors } = await issuesOf(policyWith([{ type: 'response_cache', enabled: false }]));
+    const { errors } = await issuesOf(policyWith([{ type: 'rag', enabled: false }]));
     expect(errors).toEqual([]);
     const peerForm = await issuesOf(
-      policyWith([{ type: 'response_cache', configuration: { enabled: false, ttl_seconds: 60 } }]),
+      policyWith([{ type: 'rag', configuration: { enabled: false, backend: 'milvus' } }]),
     );
     expect(peerForm).toEqual({ errors: [], warnings: [] });
   });
+
+  it.each([['response-cache/memory.yaml'], ['response-cache/high-recall.yaml']])(
+    'loads the peer fragment %s now that the response cache exists',
+    async (fragment) => {
+      const { errors, warnings } = await issuesOf(policyWith(fragmentPlugins(fragment)));
+      expect(errors).toEqual([]);
+      // Their thresholds (0.92, 0.8) are below the measured default: a warning points at the false-hit rates.
+      expect(warnings.map((w) => w.message)).toEqual([
+        expect.stringMatching(/^similarity threshold 0\.\d+ is below 0\.99/),
+      ]);
+    },
+  );
 
   it('leaves plugins that are no guardrail (shadow_dispatch) a warning, as before', async () => {
     const { errors, warnings } = await issuesOf(
@@ -94,18 +103,18 @@ describe('a router serving with allowUnsupported', () => {
   it('logs the missing guardrail again at every reload, and refuses the policy without the option', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'guardrail-store-'));
     const file = path.join(dir, 'policy.yaml');
-    writeFileSync(file, policyWith(fragmentPlugins('response-cache/memory.yaml')));
+    writeFileSync(file, policyWith(fragmentPlugins('rag/milvus.yaml')));
     const lines: string[] = [];
     const logger = createLogger({ level: 'warn', write: (line) => lines.push(line) });
     try {
       await expect(PolicyStore.open(file, logger)).rejects.toThrow(PolicyError);
       const store = await PolicyStore.open(file, logger, { allowUnsupported: true });
       expect(store.live.policy.warnings.map((w) => w.message)).toEqual([
-        expect.stringContaining("plugin 'response_cache'"),
+        expect.stringContaining("plugin 'rag'"),
       ]);
       expect((await store.reload()).ok).toBe(true);
       expect((await store.reload()).ok).toBe(true);
-      const logged = lines.filter((l) => l.includes("plugin 'response_cache'"));
+      const logged = lines.filter((l) => l.includes("plugin 'rag'"));
       expect(logged).toHaveLength(2);
       expect(JSON.parse(logged[0] as string)).toMatchObject({ level: 'warn', msg: 'policy warning' });
       store.close();
@@ -156,14 +165,14 @@ describe('the CLI', () => {
   it('validate --allow-unsupported loads what plain validate refuses', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'guardrail-'));
     const policyFile = path.join(dir, 'policy.yaml');
-    writeFileSync(policyFile, policyWith(fragmentPlugins('response-cache/memory.yaml')));
+    writeFileSync(policyFile, policyWith(fragmentPlugins('rag/milvus.yaml')));
     try {
       const cli = ['--import', 'tsx', 'src/cli/main.ts', 'validate'];
       const refused = await run(process.execPath, [...cli, policyFile]).catch(
         (e: { code: number; stderr: string }) => e,
       );
       expect(refused).toMatchObject({ code: 1 });
-      expect((refused as { stderr: string }).stderr).toMatch(/plugin 'response_cache'/);
+      expect((refused as { stderr: string }).stderr).toMatch(/plugin 'rag'/);
       const allowed = await run(process.execPath, [...cli, '--allow-unsupported', policyFile]);
       expect(allowed.stdout).toMatch(/valid \(v1\): 1 models, 1 pools, 1 decisions, 1 warning/);
       expect(allowed.stderr).toMatch(/loaded WITHOUT it because of --allow-unsupported/);

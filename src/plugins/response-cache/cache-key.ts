@@ -1,0 +1,93 @@
+// Which stored answers a request may be served: everything that changes the answer must match exactly (hashed),
+// only the text of the last user turn may differ, and only for semantic lookups.
+import { createHash } from 'node:crypto';
+import type { RequestContext } from '../../request/request-context.ts';
+import type { ResponseCacheConfig } from './cache-config.ts';
+
+/** Body members that change how the answer is delivered or logged, not what it says. */
+const DELIVERY_ONLY = new Set(['messages', 'stream', 'stream_options', 'user', 'metadata', 'store']);
+
+export interface CacheKey {
+  /** `global`, `tenant:<id>` or `user:<id>`: what the admin endpoint flushes. */
+  readonly scope: string;
+  /** Hash of scope + everything but the last user turn: the entries a semantic lookup compares against. */
+  readonly bucket: string;
+  /** Hash of the bucket and the last user turn: the exact-match key. */
+  readonly exact: string;
+  /** Text of the last user turn when it is text only (a semantic lookup compares it); undefined otherwise. */
+  readonly queryText: string | undefined;
+}
+
+/** JSON with object members in key order, so equal bodies hash equally whatever order the client wrote. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('base64url');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** The scope id, or undefined when the scope's header is missing (such a request is not cached at all). */
+export function scopeOf(context: RequestContext, config: ResponseCacheConfig): string | undefined {
+  if (config.scope === 'global') return 'global';
+  if (config.scope === 'user') {
+    const user = context.identity?.userId ?? context.headers.get(config.scope_headers.user);
+    return user ? `user:${user}` : undefined;
+  }
+  const tenant = context.headers.get(config.scope_headers.tenant);
+  return tenant ? `tenant:${tenant}` : undefined;
+}
+
+function textOnly(content: unknown): string | undefined {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return undefined;
+  const texts: string[] = [];
+  for (const part of content) {
+    if (!isRecord(part) || part.type !== 'text' || typeof part.text !== 'string') return undefined;
+    texts.push(part.text);
+  }
+  return texts.join('\n');
+}
+
+const LEADING_ROLES = new Set(['system', 'developer']);
+
+/**
+ * The key of a chat completion request, or undefined when it must not be cached: another API, no trailing user
+ * turn, earlier turns without `multi_turn`, more than one choice asked for, or no scope id.
+ */
+export function cacheKeyOf(
+  context: RequestContext,
+  decision: string,
+  config: ResponseCacheConfig,
+): CacheKey | undefined {
+  const parsed = context.request;
+  if (parsed.api !== 'chat_completions') return undefined;
+  const messages = parsed.body.messages;
+  if (!Array.isArray(messages) || messages.length === 0) return undefined;
+  const last: unknown = messages[messages.length - 1];
+  if (!isRecord(last) || last.role !== 'user') return undefined;
+  const earlier = messages.slice(0, -1);
+  if (!config.multi_turn && earlier.some((m) => !isRecord(m) || !LEADING_ROLES.has(String(m.role))))
+    return undefined;
+  const choices = parsed.body.n;
+  if (choices !== undefined && choices !== 1) return undefined;
+  const scope = scopeOf(context, config);
+  if (scope === undefined) return undefined;
+  const answerShaping = Object.fromEntries(
+    Object.entries(parsed.body).filter(([k]) => !DELIVERY_ONLY.has(k)),
+  );
+  const { content, ...lastRest } = last;
+  const bucket = sha256(canonical({ scope, decision, earlier, answerShaping, lastRest }));
+  return { scope, bucket, exact: sha256(`${bucket}\n${canonical(content)}`), queryText: textOnly(content) };
+}

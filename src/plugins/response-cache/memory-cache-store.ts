@@ -1,0 +1,140 @@
+// The in-memory response cache: exact keys in one map kept in least-recently-used order, and per-bucket vector
+// indexes for the semantic search (a bucket is a scope plus everything that must match exactly).
+// Bounded by entries and bytes: the least recently used entries go first; expired ones are dropped when met.
+
+import { BucketIndex } from './bucket-index.ts';
+import type { CachedAnswer } from './cached-answer.ts';
+import type { SparseVector } from './sparse-vector.ts';
+
+export interface CacheEntry {
+  readonly exact: string;
+  readonly bucket: string;
+  readonly scope: string;
+  readonly answer: CachedAnswer;
+  readonly vector: SparseVector | undefined;
+  readonly bytes: number;
+  readonly storedAt: number;
+  readonly expiresAt: number;
+}
+
+export interface CacheBounds {
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+}
+
+export interface NearestEntry {
+  readonly entry: CacheEntry;
+  /** Raw cosine of the query to the entry's vector (the caller maps it onto its threshold scale). */
+  readonly raw: number;
+}
+
+export interface CacheStoreStats {
+  readonly entries: number;
+  readonly bytes: number;
+  readonly evictions: number;
+}
+
+export class MemoryCacheStore {
+  readonly #entries = new Map<string, CacheEntry>();
+  readonly #buckets = new Map<string, BucketIndex<CacheEntry>>();
+  #bounds: CacheBounds;
+  #bytes = 0;
+  #evictions = 0;
+
+  constructor(bounds: CacheBounds) {
+    this.#bounds = bounds;
+  }
+
+  setBounds(bounds: CacheBounds): void {
+    this.#bounds = bounds;
+    this.#trim();
+  }
+
+  get stats(): CacheStoreStats {
+    return { entries: this.#entries.size, bytes: this.#bytes, evictions: this.#evictions };
+  }
+
+  /** The live entry stored under `exact`, made most recently used. */
+  getExact(exact: string, now: number): CacheEntry | undefined {
+    const entry = this.#entries.get(exact);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= now) {
+      this.#remove(entry);
+      return undefined;
+    }
+    this.#touch(entry);
+    return entry;
+  }
+
+  /**
+   * The live entry of `bucket` nearest `query` among those that can reach `minRaw` (raw cosine), made most
+   * recently used; entries that cannot reach it may be left out.
+   */
+  nearest(bucket: string, query: Float32Array, minRaw: number, now: number): NearestEntry | undefined {
+    const index = this.#buckets.get(bucket);
+    while (index && index.size > 0) {
+      const found = index.nearest(query, minRaw);
+      if (!found) return undefined;
+      if (found.item.expiresAt <= now) {
+        this.#remove(found.item);
+        continue;
+      }
+      this.#touch(found.item);
+      return { entry: found.item, raw: found.raw };
+    }
+    return undefined;
+  }
+
+  /** Stores (or replaces) an entry; false when it alone exceeds the byte bound. */
+  put(entry: CacheEntry): boolean {
+    if (entry.bytes > this.#bounds.maxBytes) return false;
+    const previous = this.#entries.get(entry.exact);
+    if (previous) this.#remove(previous);
+    this.#entries.set(entry.exact, entry);
+    if (entry.vector) {
+      let index = this.#buckets.get(entry.bucket);
+      if (!index) {
+        index = new BucketIndex();
+        this.#buckets.set(entry.bucket, index);
+      }
+      index.add(entry, entry.vector);
+    }
+    this.#bytes += entry.bytes;
+    this.#trim();
+    return true;
+  }
+
+  /** Drops every entry of `scope` (every entry when undefined); returns how many. */
+  flush(scope?: string): number {
+    let dropped = 0;
+    for (const entry of [...this.#entries.values()]) {
+      if (scope !== undefined && entry.scope !== scope) continue;
+      this.#remove(entry);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  #touch(entry: CacheEntry): void {
+    this.#entries.delete(entry.exact);
+    this.#entries.set(entry.exact, entry);
+  }
+
+  #remove(entry: CacheEntry): void {
+    if (this.#entries.get(entry.exact) !== entry) return;
+    this.#entries.delete(entry.exact);
+    const index = this.#buckets.get(entry.bucket);
+    index?.delete(entry);
+    if (index?.size === 0) this.#buckets.delete(entry.bucket);
+    this.#bytes -= entry.bytes;
+  }
+
+  #trim(): void {
+    const { maxEntries, maxBytes } = this.#bounds;
+    for (const entry of this.#entries.values()) {
+      if (this.#entries.size <= maxEntries && this.#bytes <= maxBytes) break;
+      this.#remove(entry);
+      this.#evictions++;
+    }
+  }
+}

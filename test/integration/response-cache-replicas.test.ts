@@ -1,0 +1,178 @@
+// Two router processes sharing one redis-server through `state_store`: an answer replica A stored (response_cache
+// with backend: state_store) is served by replica B from the cache, as Envoy sees it over real gRPC; with Redis
+// stopped, B keeps answering (a miss goes upstream). The upstream is the project's stub as a real HTTP server.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStubServer } from '../../src/stub/openai-stub.ts';
+import { createExtProcClient, ExtProcExchange, headerMap, setHeaders } from '../helpers/ext-proc-client.ts';
+import { RedisServer, redisSkipReason } from '../helpers/redis-server.ts';
+import { type ServingRouter, startRouterProcess } from '../helpers/router-process.ts';
+
+if (redisSkipReason)
+  console.warn(`test/integration/response-cache-replicas.test.ts skipped: ${redisSkipReason}`);
+
+interface Replica {
+  readonly router: ServingRouter;
+  readonly client: grpc.Client;
+}
+
+let workDir: string;
+let redis: RedisServer;
+let stub: { server: Server; port: number };
+const replicas: Replica[] = [];
+
+function policyYaml(redisAddress: string): string {
+  return `version: v1
+default_model: small
+pools:
+  - { name: l4-pool, max_context_tokens: 32K }
+models:
+  - { name: small, provider_model_id: stub/small, pools: [l4-pool] }
+state_store:
+  backend: redis
+  timeout_ms: 200
+  redis: { address: "${redisAddress}", key_prefix: "cache-replicas:" }
+routing:
+  decisions:
+    - name: cached
+      priority: 1
+      modelRefs: [ { model: small } ]
+      plugins:
+        - { type: response_cache, configuration: { backend: state_store, mode: exact } }
+`;
+}
+
+type Outcome =
+  | { readonly path: 'upstream'; readonly content: string }
+  | { readonly path: string; readonly content: string; readonly age: string | undefined };
+
+/**
+ * One request as Envoy runs it: a cached answer comes back as the immediate response, else the stub answers
+ * (`lookupOnly`: the exchange ends unanswered instead, as when the client goes away).
+ */
+async function send(replica: Replica, question: string, lookupOnly = false): Promise<Outcome> {
+  const body = Buffer.from(
+    JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: question }] }),
+  );
+  const exchange = ExtProcExchange.open(replica.client);
+  try {
+    await exchange.send({
+      request_headers: {
+        headers: headerMap({
+          ':method': 'POST',
+          ':path': '/v1/chat/completions',
+          ':authority': 'router.test',
+          'content-type': 'application/json',
+          'content-length': String(body.length),
+        }),
+        end_of_stream: false,
+      },
+    });
+    const routed = await exchange.send({ request_body: { body, end_of_stream: true } });
+    const immediate = routed.immediate_response;
+    if (immediate) {
+      const headers = setHeaders(immediate.headers);
+      const answer = JSON.parse(Buffer.from(immediate.body ?? '').toString('utf8')) as {
+        choices: { message: { content: string } }[];
+      };
+      return {
+        path: headers['x-router-response-path'] ?? '',
+        content: answer.choices[0]?.message.content ?? '',
+        age: headers.age,
+      };
+    }
+    // The client went away before an answer: nothing to store, so a probe never fills the replica's own cache.
+    if (lookupOnly) return { path: 'upstream', content: '' };
+    const mutation = routed.request_body?.response;
+    const upstream = await fetch(`http://127.0.0.1:${stub.port}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: mutation?.body_mutation?.body ?? body,
+    });
+    const text = await upstream.text();
+    const answered = await exchange.send({
+      response_headers: {
+        headers: headerMap({ ':status': String(upstream.status), 'content-type': 'application/json' }),
+      },
+    });
+    if (answered.mode_override?.response_body_mode !== 'NONE')
+      await exchange.send({ response_body: { body: Buffer.from(text), end_of_stream: true } });
+    const answer = JSON.parse(text) as { choices: { message: { content: string } }[] };
+    return { path: 'upstream', content: answer.choices[0]?.message.content ?? '' };
+  } finally {
+    await exchange.close();
+  }
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe.skipIf(redisSkipReason !== undefined)(
+  'two router replicas sharing the response cache through Redis',
+  () => {
+    beforeAll(async () => {
+      workDir = mkdtempSync(path.join(tmpdir(), 'cache-replicas-'));
+      redis = await RedisServer.start();
+      const server = createStubServer({
+        pool: 'l4-pool',
+        errorRate: 0,
+        errorStatus: 500,
+        ttftMs: 0,
+        completionTokens: 6,
+        seed: 1,
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      stub = { server, port: (server.address() as AddressInfo).port };
+      const policyFile = path.join(workDir, 'policy.yaml');
+      writeFileSync(policyFile, policyYaml(redis.address));
+      const routers = await Promise.all([
+        startRouterProcess(['--policy', policyFile]),
+        startRouterProcess(['--policy', policyFile]),
+      ]);
+      for (const router of routers) replicas.push({ router, client: createExtProcClient(router.port) });
+    }, 60_000);
+
+    afterAll(async () => {
+      for (const replica of replicas) {
+        replica.client.close();
+        await replica.router.stop();
+      }
+      await redis?.stop();
+      if (stub) await new Promise((resolve) => stub.server.close(resolve));
+      if (workDir) rmSync(workDir, { recursive: true, force: true });
+    });
+
+    it('serves on replica B the answer replica A stored', async () => {
+      const [a, b] = replicas as [Replica, Replica];
+      const first = await send(a, 'Which planet is the largest?');
+      expect(first.path).toBe('upstream');
+      // A writes to Redis after its answer passed: wait for B to see it.
+      const served = await until('B to answer from the cache', async () => {
+        const outcome = await send(b, 'Which planet is the largest?', true);
+        return outcome.path === 'cache' ? outcome : undefined;
+      });
+      expect(served.content).toBe(first.content);
+      expect((await send(b, 'A question only B is asked')).path).toBe('upstream');
+    }, 60_000);
+
+    it('keeps answering when Redis is stopped', async () => {
+      const [, b] = replicas as [Replica, Replica];
+      await redis.stop();
+      expect((await send(b, 'Asked after Redis went away')).path).toBe('upstream');
+      // B's own memory still holds what it served before.
+      expect((await send(b, 'Which planet is the largest?')).path).toBe('cache');
+    }, 60_000);
+  },
+);

@@ -26,6 +26,22 @@ export const METRIC = {
   errors: 'router_errors_total',
   /** Counter. Requests refused by a policy rate limit. Labels: limit (its name), reason (requests, tokens, concurrency). */
   rateLimited: 'router_rate_limited_total',
+  /** Counter. Response cache lookups. Labels: outcome (exact_hit, semantic_hit, miss, skipped). */
+  cacheLookups: 'router_cache_lookups_total',
+  /** Histogram, seconds. Response cache lookup time (key, embedding, search). Labels: outcome. */
+  cacheLookupDuration: 'router_cache_lookup_duration_seconds',
+  /** Counter. Answers stored in the response cache. */
+  cacheStores: 'router_cache_stores_total',
+  /** Counter. Answers not stored: incomplete, cancelled, not 2xx, too large, not one text choice. */
+  cacheRejected: 'router_cache_rejected_answers_total',
+  /** Counter. Cache entries evicted to keep the store within its bounds. */
+  cacheEvictions: 'router_cache_evictions_total',
+  /** Counter. Failed reads and writes of cache entries shared through the state store. */
+  cacheSharedErrors: 'router_cache_shared_errors_total',
+  /** Gauge. Response cache entries held. */
+  cacheEntries: 'router_cache_entries',
+  /** Gauge, bytes. Estimated memory the cache entries hold. */
+  cacheBytes: 'router_cache_bytes',
   /** Gauge (up-down counter). ext_proc streams open right now. No labels. */
   inflightStreams: 'router_inflight_streams',
   /** Gauge. Generation number of the live policy (1 at start, +1 per successful reload). No labels. */
@@ -122,6 +138,14 @@ export const METRIC_LABELS: Readonly<Record<MetricName, readonly LabelKey[]>> = 
   [METRIC.signalOnError]: [LABEL.family, LABEL.action],
   [METRIC.errors]: [LABEL.reason],
   [METRIC.rateLimited]: [LABEL.limit, LABEL.reason],
+  [METRIC.cacheLookups]: [LABEL.outcome],
+  [METRIC.cacheLookupDuration]: [LABEL.outcome],
+  [METRIC.cacheStores]: [],
+  [METRIC.cacheRejected]: [],
+  [METRIC.cacheEvictions]: [],
+  [METRIC.cacheSharedErrors]: [],
+  [METRIC.cacheEntries]: [],
+  [METRIC.cacheBytes]: [],
   [METRIC.inflightStreams]: [],
   [METRIC.policyGeneration]: [],
   [METRIC.policyReloads]: [LABEL.outcome],

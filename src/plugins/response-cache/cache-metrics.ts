@@ -1,28 +1,22 @@
 // The response cache's metrics: lookups by outcome with their latency, stores, answers not stored, evictions,
 // and the store's entries and bytes (read when metrics are collected).
 import type { Meter } from '@opentelemetry/api';
+import { LABEL, METRIC } from '../../telemetry/metric-names.ts';
 import type { ResponseCacheRegistry } from './response-cache-registry.ts';
 
+/** The cache's metric names (declared with the others in src/telemetry/metric-names.ts). */
 export const CACHE_METRIC = {
-  /** Counter. Lookups by outcome (exact_hit, semantic_hit, miss, skipped). */
-  lookups: 'router_cache_lookups_total',
-  /** Histogram, seconds. Time of a lookup (key, embedding, search). Labels: outcome. */
-  lookupDuration: 'router_cache_lookup_duration_seconds',
-  /** Counter. Answers stored. */
-  stores: 'router_cache_stores_total',
-  /** Counter. Answers not stored: incomplete, cancelled, not 2xx, too large, not one text choice. */
-  rejected: 'router_cache_rejected_answers_total',
-  /** Counter. Entries evicted to keep the store within its bounds. */
-  evictions: 'router_cache_evictions_total',
-  /** Counter. Failed reads and writes of entries shared through the state store (served on as misses). */
-  sharedErrors: 'router_cache_shared_errors_total',
-  /** Gauge. Entries held. */
-  entries: 'router_cache_entries',
-  /** Gauge, bytes. Estimated memory the entries hold. */
-  bytes: 'router_cache_bytes',
+  lookups: METRIC.cacheLookups,
+  lookupDuration: METRIC.cacheLookupDuration,
+  stores: METRIC.cacheStores,
+  rejected: METRIC.cacheRejected,
+  evictions: METRIC.cacheEvictions,
+  sharedErrors: METRIC.cacheSharedErrors,
+  entries: METRIC.cacheEntries,
+  bytes: METRIC.cacheBytes,
 } as const;
 
-const OUTCOME = 'outcome';
+const OUTCOME = LABEL.outcome;
 
 export function observeResponseCache(meter: Meter, registry: ResponseCacheRegistry): void {
   const lookups = meter.createCounter(CACHE_METRIC.lookups, {

@@ -1,9 +1,12 @@
 // Router metrics as Prometheus serves them: exact names, bounded labels, one count per request and stage.
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequestRouter } from '../../../src/pipeline.ts';
+import { observeResponseCache } from '../../../src/plugins/response-cache/cache-metrics.ts';
+import { ResponseCacheRegistry } from '../../../src/plugins/response-cache/response-cache-registry.ts';
 import { compilePolicyText } from '../../../src/policy/load-policy.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
 import { PolicyStore } from '../../../src/policy/policy-store.ts';
@@ -124,6 +127,9 @@ describe('router metrics', () => {
     telemetry.metrics.observeStateStore(() => ({ backend: 'redis', up: false, errors: 2 }));
     telemetry.metrics.signalOnError('pii', 'match');
     telemetry.metrics.rateLimited('tenant-requests', 'requests');
+    const cache = new ResponseCacheRegistry();
+    observeResponseCache(telemetry.meter, cache);
+    cache.countLookup('miss', 0.0002);
     telemetry.metrics.policyLoaded(3);
     telemetry.metrics.policyReload('success');
     const text = await prometheusText();

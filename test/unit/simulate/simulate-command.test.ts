@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { simulateCommand } from '../../../src/cli/simulate.ts';
 import { SUMMARY_COLUMNS } from '../../../src/simulate/report.ts';
+import { TRACE_DIR } from '../../helpers/simulate-traces.ts';
 
 const FIXTURES = 'test/fixtures/simulate';
 
@@ -31,7 +32,7 @@ describe('semantic-router simulate', () => {
       '--policy',
       `${FIXTURES}/two-pools.yaml`,
       '--trace',
-      `${FIXTURES}/mooncake-tiny.jsonl`,
+      `${TRACE_DIR}/mooncake-tiny.jsonl`,
       '--strategies',
       'ordered,least_loaded',
       '--out',
@@ -62,7 +63,7 @@ describe('semantic-router simulate', () => {
   });
 
   it('compares a strategy with the policy as written, for the same seed the same table', async () => {
-    const args = ['--policy', `${FIXTURES}/two-pools.yaml`, '--trace', `${FIXTURES}/azure-tiny.csv`];
+    const args = ['--policy', `${FIXTURES}/two-pools.yaml`, '--trace', `${TRACE_DIR}/azure-tiny.csv`];
     const first = await command([...args, '--strategies', 'policy,cheapest', '--seed', '3']);
     const again = await command([...args, '--strategies', 'policy,cheapest', '--seed', '3']);
     expect(first.code).toBe(0);
@@ -72,10 +73,10 @@ describe('semantic-router simulate', () => {
   });
 
   it.each([
-    [['--trace', `${FIXTURES}/azure-tiny.csv`], 2, /simulate needs --policy FILE/],
+    [['--trace', `${TRACE_DIR}/azure-tiny.csv`], 2, /simulate needs --policy FILE/],
     [['--policy', `${FIXTURES}/two-pools.yaml`], 2, /simulate needs --trace FILE/],
     [
-      ['--policy', `${FIXTURES}/two-pools.yaml`, '--trace', `${FIXTURES}/azure-tiny.csv`, '--limit', '0'],
+      ['--policy', `${FIXTURES}/two-pools.yaml`, '--trace', `${TRACE_DIR}/azure-tiny.csv`, '--limit', '0'],
       2,
       /--limit must be an integer ≥ 1/,
     ],
@@ -84,7 +85,7 @@ describe('semantic-router simulate', () => {
         '--policy',
         `${FIXTURES}/two-pools.yaml`,
         '--trace',
-        `${FIXTURES}/azure-tiny.csv`,
+        `${TRACE_DIR}/azure-tiny.csv`,
         '--strategies',
         'fastest',
       ],
@@ -92,7 +93,7 @@ describe('semantic-router simulate', () => {
       /unknown strategy 'fastest' \(known: policy, ordered, least_loaded/,
     ],
     [
-      ['--policy', `${FIXTURES}/two-pools.yaml`, '--trace', `${FIXTURES}/azure-bad-tokens.csv`],
+      ['--policy', `${FIXTURES}/two-pools.yaml`, '--trace', `${TRACE_DIR}/azure-bad-tokens.csv`],
       1,
       /azure-bad-tokens\.csv:3: ContextTokens/,
     ],
@@ -101,7 +102,7 @@ describe('semantic-router simulate', () => {
         '--policy',
         'policies/default.yaml',
         '--trace',
-        `${FIXTURES}/azure-tiny.csv`,
+        `${TRACE_DIR}/azure-tiny.csv`,
         '--fleet',
         `${FIXTURES}/two-pools.fleet.yaml`,
       ],
@@ -109,7 +110,7 @@ describe('semantic-router simulate', () => {
       /two-pools\.fleet\.yaml.*pools\.cheap-pool: the policy has no pool 'cheap-pool'/,
     ],
     [
-      ['--policy', `${FIXTURES}/absent.yaml`, '--trace', `${FIXTURES}/azure-tiny.csv`],
+      ['--policy', `${FIXTURES}/absent.yaml`, '--trace', `${TRACE_DIR}/azure-tiny.csv`],
       1,
       /no fleet file for this policy/,
     ],
@@ -130,7 +131,7 @@ describe('semantic-router simulate', () => {
         '--policy',
         `${FIXTURES}/two-pools.yaml`,
         '--trace',
-        `${FIXTURES}/azure-tiny.csv`,
+        `${TRACE_DIR}/azure-tiny.csv`,
         '--limit',
         '3',
         '--strategies',

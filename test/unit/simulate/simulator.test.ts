@@ -8,6 +8,7 @@ import { compileFleet, type Fleet, loadFleet } from '../../../src/simulate/fleet
 import { type SimulationResult, simulate } from '../../../src/simulate/simulator.ts';
 import { applyStrategy, parseStrategies } from '../../../src/simulate/strategies.ts';
 import { readTrace, type TraceRequest } from '../../../src/simulate/trace.ts';
+import { TRACE_DIR } from '../../helpers/simulate-traces.ts';
 
 const POLICY = 'test/fixtures/simulate/two-pools.yaml';
 const FLEET = 'test/fixtures/simulate/two-pools.fleet.yaml';
@@ -105,7 +106,7 @@ describe('simulate', () => {
   });
 
   it('reuses cached prefixes of a conversation, and not without a cache', async () => {
-    const trace = await readTrace('test/fixtures/simulate/mooncake-tiny.jsonl');
+    const trace = await readTrace(`${TRACE_DIR}/mooncake-tiny.jsonl`);
     const cached = await run('ordered', trace);
     expect(cached.prefixHitShare).toBeGreaterThan(0.2);
     const uncached = await run('ordered', trace, {
@@ -119,7 +120,7 @@ describe('simulate', () => {
   });
 
   it('gives the same figures for the same seed', async () => {
-    const trace = await readTrace('test/fixtures/simulate/mooncake-tiny.jsonl');
+    const trace = await readTrace(`${TRACE_DIR}/mooncake-tiny.jsonl`);
     const prompts = ['Write a python script.', 'Suggest a name for a bakery.'];
     const first = await run('weighted', trace, { prompts });
     const again = await run('weighted', trace, { prompts });

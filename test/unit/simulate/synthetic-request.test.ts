@@ -11,6 +11,7 @@ import {
   SESSION_HEADER,
   syntheticRequest,
 } from '../../../src/simulate/synthetic-request.ts';
+import { TRACE_DIR } from '../../helpers/simulate-traces.ts';
 
 let policy: Policy;
 beforeAll(async () => {
@@ -112,9 +113,9 @@ describe('synthetic requests', () => {
       'Describe a harbour at dawn.',
     ]);
     expect(await readPrompts(`${dir}/prompts.txt`)).toEqual(['First question?', 'Second question?']);
-    await expect(readPrompts('test/fixtures/simulate/azure-tiny.csv')).rejects.toThrow(
+    await expect(readPrompts(`${TRACE_DIR}/azure-tiny.csv`)).rejects.toThrow(
       /no prompt \/ text \/ instruction column/,
     );
-    await expect(readPrompts('test/fixtures/simulate/mooncake-tiny.jsonl')).rejects.toThrow(/:1: no prompt/);
+    await expect(readPrompts(`${TRACE_DIR}/mooncake-tiny.jsonl`)).rejects.toThrow(/:1: no prompt/);
   });
 });

@@ -3,12 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { SimulationInputError } from '../../../src/simulate/input-error.ts';
 import { parseAzureTrace, parseMooncakeTrace, readTrace } from '../../../src/simulate/trace.ts';
+import { TRACE_DIR } from '../../helpers/simulate-traces.ts';
 
 const FIXTURES = 'test/fixtures/simulate';
 
 describe('Azure trace', () => {
   it('reads arrivals relative to the first request, with token counts and no prefix blocks', async () => {
-    const trace = await readTrace(`${FIXTURES}/azure-tiny.csv`);
+    const trace = await readTrace(`${TRACE_DIR}/azure-tiny.csv`);
     expect(trace).toHaveLength(6);
     expect(trace[0]).toEqual({ arrivalMs: 0, inputTokens: 374, outputTokens: 44, blocks: [] });
     expect(trace[1]?.arrivalMs).toBeCloseTo(4314.579, 3);
@@ -17,7 +18,7 @@ describe('Azure trace', () => {
   });
 
   it('stops after --limit rows', async () => {
-    expect(await readTrace(`${FIXTURES}/azure-tiny.csv`, 2)).toHaveLength(2);
+    expect(await readTrace(`${TRACE_DIR}/azure-tiny.csv`, 2)).toHaveLength(2);
   });
 
   it('sorts rows by arrival time', () => {
@@ -36,7 +37,7 @@ describe('Azure trace', () => {
     ],
     ['azure-bad-time.csv', /azure-bad-time\.csv:2: TIMESTAMP must look like/],
   ])('refuses %s naming the line', async (file, message) => {
-    await expect(readTrace(`${FIXTURES}/${file}`)).rejects.toThrow(message);
+    await expect(readTrace(`${TRACE_DIR}/${file}`)).rejects.toThrow(message);
   });
 
   it('refuses a file without the expected columns', () => {
@@ -46,7 +47,7 @@ describe('Azure trace', () => {
 
 describe('Mooncake trace', () => {
   it('reads timestamps, token counts and prefix block ids', async () => {
-    const trace = await readTrace(`${FIXTURES}/mooncake-tiny.jsonl`);
+    const trace = await readTrace(`${TRACE_DIR}/mooncake-tiny.jsonl`);
     expect(trace).toHaveLength(8);
     expect(trace[2]).toEqual({
       arrivalMs: 500,
@@ -68,7 +69,7 @@ describe('Mooncake trace', () => {
     ],
     ['mooncake-not-json.jsonl', /mooncake-not-json\.jsonl:2: not a JSON object/],
   ])('refuses %s naming the line', async (file, message) => {
-    const error = await readTrace(`${FIXTURES}/${file}`).catch((e: unknown) => e);
+    const error = await readTrace(`${TRACE_DIR}/${file}`).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SimulationInputError);
     expect((error as Error).message).toMatch(message);
   });

@@ -2,30 +2,24 @@
 // server as the looper endpoint. The router calls the models itself and answers the client with the combined
 // answer; the looper's own calls (loop-guard header) go straight to their model; failures answer a 502.
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type App, startApp } from '../../src/app.ts';
 import { createStubServer } from '../../src/stub/openai-stub.ts';
-import { silentLogger } from '../../src/telemetry/logger.ts';
 import {
-  createExtProcClient,
   ExtProcExchange,
   headerMap,
   immediateJson,
   runHttpExchange,
   setHeaders,
 } from '../helpers/ext-proc-client.ts';
+import { type LoopbackRouter, startLoopbackRouter } from '../helpers/loopback-router.ts';
 
 let stub: Server;
 let stubUrl: string;
-let app: App;
 let client: grpc.Client;
-let workDir: string;
+let router: LoopbackRouter | undefined;
 
 function policy(endpoint: string): string {
   return `version: v1
@@ -86,29 +80,16 @@ beforeAll(async () => {
   stub.listen(0, '127.0.0.1');
   await once(stub, 'listening');
   stubUrl = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
-  workDir = mkdtempSync(path.join(tmpdir(), 'router-looper-'));
-  const policyFile = path.join(workDir, 'policy.yaml');
-  writeFileSync(policyFile, policy(`${stubUrl}/v1/chat/completions`));
-  app = await startApp({
-    policyFile,
-    host: '127.0.0.1',
-    port: 0,
-    maxBodyBytes: 64 * 1024,
-    shutdownGraceMs: 2000,
-    failOpen: false,
-    logger: silentLogger,
-  });
-  client = createExtProcClient(app.port);
+  router = await startLoopbackRouter(policy(`${stubUrl}/v1/chat/completions`));
+  ({ client } = router);
 });
 
 afterEach(() => stubFault(undefined));
 
 afterAll(async () => {
-  client?.close();
-  await app?.close();
+  await router?.close();
   stub?.closeAllConnections();
   stub?.close();
-  rmSync(workDir, { recursive: true, force: true });
 });
 
 describe('a fusion decision over ext_proc', () => {

@@ -1,47 +1,30 @@
 // Rate limits over real loopback gRPC, the way Envoy drives the router: a tenant's concurrency slots are held
 // while its streams are open and freed when a stream ends or is cancelled; over the limit → 429 with Retry-After.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, startApp } from '../../src/app.ts';
 import { apiKeyDigest } from '../../src/rate-limits/rate-limit-keys.ts';
-import { silentLogger } from '../../src/telemetry/logger.ts';
 import {
-  createExtProcClient,
   ExtProcExchange,
   headerMap,
   immediateJson,
   type WireProcessingResponse,
 } from '../helpers/ext-proc-client.ts';
+import { type LoopbackRouter, startLoopbackRouter } from '../helpers/loopback-router.ts';
 import { rateLimitPolicy } from '../unit/rate-limits/rate-limit-fixture.ts';
 
-let app: App;
 let client: grpc.Client;
-let workDir: string;
+let router: LoopbackRouter | undefined;
 const API_KEY = 'sk-integration-0123456789abcdef';
 
 beforeAll(async () => {
-  workDir = mkdtempSync(path.join(tmpdir(), 'router-rl-'));
-  const policyFile = path.join(workDir, 'policy.yaml');
-  writeFileSync(policyFile, rateLimitPolicy('    - { name: tenant-slots, key: tenant, max_concurrent: 2 }'));
-  app = await startApp({
-    policyFile,
-    host: '127.0.0.1',
-    port: 0,
-    maxBodyBytes: 64 * 1024,
-    shutdownGraceMs: 2000,
-    failOpen: false,
-    logger: silentLogger,
-  });
-  client = createExtProcClient(app.port);
+  router = await startLoopbackRouter(
+    rateLimitPolicy('    - { name: tenant-slots, key: tenant, max_concurrent: 2 }'),
+  );
+  ({ client } = router);
 });
 
 afterAll(async () => {
-  client?.close();
-  await app?.close();
-  rmSync(workDir, { recursive: true, force: true });
+  await router?.close();
 });
 
 /** Opens a stream and sends one request's headers and body; the stream stays open (the answer is in flight). */

@@ -1,21 +1,12 @@
 // The response-side plugins over real loopback gRPC, the test playing Envoy and the upstream: a jailbroken BUFFERED
 // answer becomes an immediate 403, a streamed one is cut with an error frame inside STREAMED body mutations, the
 // hallucination headers ride on the body answer's header mutation, and router_replay serves the record at /replay.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { type App, startApp } from '../../src/app.ts';
-import { silentLogger } from '../../src/telemetry/logger.ts';
-import {
-  createExtProcClient,
-  ExtProcExchange,
-  headerMap,
-  immediateJson,
-  setHeaders,
-} from '../helpers/ext-proc-client.ts';
+import type { App } from '../../src/app.ts';
+import { ExtProcExchange, headerMap, immediateJson, setHeaders } from '../helpers/ext-proc-client.ts';
+import { type LoopbackRouter, startLoopbackRouter } from '../helpers/loopback-router.ts';
 import { chatAnswer, chatStream, parseOpenAiStream } from '../helpers/response-plugins.ts';
 
 const JAILBROKEN =
@@ -23,13 +14,10 @@ const JAILBROKEN =
 
 let app: App;
 let client: grpc.Client;
-let workDir: string;
+let router: LoopbackRouter | undefined;
 
 beforeAll(async () => {
-  workDir = mkdtempSync(path.join(tmpdir(), 'router-response-plugins-'));
-  const policyFile = path.join(workDir, 'policy.yaml');
-  writeFileSync(
-    policyFile,
+  router = await startLoopbackRouter(
     YAML.stringify({
       version: 'v1',
       default_model: 'small',
@@ -52,24 +40,13 @@ beforeAll(async () => {
         ],
       },
     }),
+    { admin: true },
   );
-  app = await startApp({
-    policyFile,
-    host: '127.0.0.1',
-    port: 0,
-    maxBodyBytes: 64 * 1024,
-    shutdownGraceMs: 2000,
-    failOpen: false,
-    logger: silentLogger,
-    admin: { host: '127.0.0.1', port: 0 },
-  });
-  client = createExtProcClient(app.port);
+  ({ app, client } = router);
 });
 
 afterAll(async () => {
-  client?.close();
-  await app?.close();
-  rmSync(workDir, { recursive: true, force: true });
+  await router?.close();
 });
 
 async function routed(messages: readonly unknown[], requestId: string, contentType: string) {

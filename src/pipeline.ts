@@ -14,6 +14,7 @@
 // (plain data) from which the server's telemetry makes metrics and spans.
 // Policy `rate_limits` (rate-limits/) admit around routing: unscoped limits right after identity, before any signal
 // runs; limits scoped to a model, pool or decision once the pool is chosen; over a limit → 429 with Retry-After.
+
 import type { DecisionEvaluation } from './decisions/decision-engine.ts';
 import {
   decideInScope,
@@ -33,6 +34,7 @@ import {
   UnknownModelError,
 } from './errors.ts';
 import { HEADER, type ResponsePath } from './headers.ts';
+import type { Cancellation } from './lazy-abort.ts';
 import type { HeaderPair, ImmediateResult, PhaseResult } from './mutations.ts';
 import type { DecisionPlugin, LocalAnswer, RespondEffect } from './plugins/plugin.ts';
 import type {
@@ -197,7 +199,7 @@ async function routeDecision(
   confidence: number,
   record: RouteRecord,
   deps: RouterDeps,
-  signal: AbortSignal | undefined,
+  clientGone: Cancellation | undefined,
 ): Promise<DecisionRoute> {
   const bodyPatches: ((body: Record<string, unknown>) => void)[] = [];
   const upstreamHeaders: DecisionRoute['upstreamHeaders'] = { set: [], remove: [] };
@@ -252,7 +254,9 @@ async function routeDecision(
     store: deps.store,
     random: deps.random,
     looper: policy.looper && (deps.callModels ? httpLooperCaller(policy.looper) : PLAN_ONLY_LOOPER),
-    signal,
+    get signal() {
+      return clientGone?.signal;
+    },
   };
   const pending = winner.selector.select(candidates, selectionContext);
   const chosen = pending instanceof Promise ? await pending : pending;
@@ -297,7 +301,7 @@ export async function planRoute(
   record: RouteRecord = new RouteRecord(),
   deps: RouterDeps = defaultRouterDeps(),
   /** Fires when the client goes away (looper algorithms stop their calls). */
-  signal?: AbortSignal,
+  clientGone?: Cancellation,
 ): Promise<RoutingPlan> {
   const { request } = context;
   const requiredTokens = context.promptTokens + (request.maxOutputTokens ?? 0);
@@ -336,7 +340,7 @@ export async function planRoute(
   record.onErrorApplied = onErrorApplied;
   let route: DecisionRoute;
   if (winner) {
-    route = await routeDecision(policy, context, signals, winner, confidence, record, deps, signal);
+    route = await routeDecision(policy, context, signals, winner, confidence, record, deps, clientGone);
   } else {
     const model = named ?? policy.defaultModel;
     if (!servesApi(model, request.api)) throw new UnknownModelError(model.name, request.api);
@@ -625,8 +629,8 @@ export interface RouteInput {
   /** Filter metadata Envoy forwarded (trusted identity claims); empty when none. */
   readonly metadata?: FilterMetadata;
   readonly body: Uint8Array;
-  /** Fires when the client goes away (looper algorithms stop their calls). */
-  readonly signal?: AbortSignal;
+  /** Fires when the client goes away (looper algorithms stop their calls); read only when a looper runs. */
+  readonly clientGone?: Cancellation;
 }
 
 export interface RoutedRequest {
@@ -716,7 +720,7 @@ export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRo
       const { routed: plan, ticket } = await admitAround(
         rateLimiter,
         context,
-        () => planRoute(policy, context, record, deps, input.signal),
+        () => planRoute(policy, context, record, deps, input.clientGone),
         (plan) => ({
           model: plan.model.name,
           pool: plan.pool?.name,

@@ -8,6 +8,7 @@ import {
   RouterError,
 } from '../errors.ts';
 import { CLIENT_ALLOWED_ROUTER_HEADERS, HEADER, SPOOFABLE_HEADER_PREFIXES } from '../headers.ts';
+import { LazyAbortController } from '../lazy-abort.ts';
 import { CONTINUE, type DynamicMetadata, type HeaderPair, type PhaseResult } from '../mutations.ts';
 import { errorAnswerFor, type RequestRouter, type RoutedRequest, type RoutingPlan } from '../pipeline.ts';
 import type { DecisionPlugin, ResponseBodyEffect, ResponsePhaseContext } from '../plugins/plugin.ts';
@@ -112,7 +113,7 @@ export class StreamProcessor {
   /** The answer to explicit feedback this request carried (x-router-feedback on the response). */
   private feedbackResult: Promise<string> | undefined;
   /** Aborted when the stream ends: a looper still calling models for this request stops. */
-  private readonly clientGone = new AbortController();
+  private readonly clientGone = new LazyAbortController();
 
   constructor(
     private readonly router: RequestRouter,
@@ -215,7 +216,7 @@ export class StreamProcessor {
           headers: this.requestHeaders,
           metadata: this.metadata,
           body,
-          signal: this.clientGone.signal,
+          clientGone: this.clientGone,
         },
         record,
       );

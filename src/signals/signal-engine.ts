@@ -3,6 +3,7 @@
 // (`on_error`: skip, match, fail) is decided where decisions read the report.
 
 import { signalKey } from '../decisions/rule-tree.ts';
+import { LazyAbortController } from '../lazy-abort.ts';
 import type { OnError } from '../policy/policy-schema.ts';
 import type { RequestContext } from '../request/request-context.ts';
 import { applyComposers, type SignalComposer } from './signal-composers.ts';
@@ -70,7 +71,7 @@ const STALL_FACTOR = 3;
  */
 function budgetTimer(
   ms: number,
-  controller: AbortController,
+  controller: LazyAbortController,
 ): { promise: Promise<never>; cancel: () => void } {
   const step = Math.max(5, ms / TICKS_PER_BUDGET);
   let charged = 0;
@@ -160,8 +161,14 @@ export class SignalEngine {
   private async runFamily(entry: FamilyEvaluator, context: RequestContext): Promise<FamilyOutcome> {
     const { family, conditionType, evaluator } = entry;
     const startedAt = performance.now();
-    const controller = new AbortController();
-    const run: SignalRun = { signal: controller.signal, maxScanChars: this.options.maxScanChars };
+    const controller = new LazyAbortController();
+    const maxScanChars = this.options.maxScanChars;
+    const run: SignalRun = {
+      get signal() {
+        return controller.signal;
+      },
+      maxScanChars,
+    };
     // `failed` is a box: a family may reject with `undefined`.
     const finish = (matches: readonly SignalMatch[], failed?: { error: unknown }): FamilyOutcome => {
       const outcome = {
@@ -194,7 +201,7 @@ export class SignalEngine {
       return finish(await Promise.race([result, budget.promise]));
     } catch (error) {
       // Stop work still going on in the family (chunked scans check the signal between chunks).
-      if (!controller.signal.aborted) controller.abort(error);
+      controller.abort(error);
       return finish([], { error });
     } finally {
       budget.cancel();

@@ -4,6 +4,7 @@ import { createPrometheusMetrics } from '../admin/prometheus-exporter.ts';
 import { type AppOptions, ListenError, startApp } from '../app.ts';
 import { formatPolicyIssue, PolicyError } from '../errors.ts';
 import { DEFAULT_DEBOUNCE_MS, DEFAULT_POLL_MS } from '../policy/policy-watcher.ts';
+import { AggregatedMetrics } from '../telemetry/aggregated-metrics.ts';
 import { createLogger, errorFields, type Logger } from '../telemetry/logger.ts';
 import { createTelemetry, DEFAULT_SHUTDOWN_TIMEOUT_MS, type Telemetry } from '../telemetry/telemetry.ts';
 import { explainCommand } from './explain.ts';
@@ -128,9 +129,11 @@ async function serve(args: string[]): Promise<number> {
     'telemetry-shutdown-timeout-ms',
     DEFAULT_SHUTDOWN_TIMEOUT_MS,
   );
-  const prometheus = createPrometheusMetrics();
+  const aggregatedMetrics = new AggregatedMetrics();
+  const prometheus = createPrometheusMetrics([aggregatedMetrics]);
   const telemetry = createTelemetry({
     metricReaders: [prometheus.reader],
+    aggregatedMetrics,
     shutdownTimeoutMs: telemetryTimeoutMs,
   });
   const stopTelemetry = async () => {

@@ -2,7 +2,7 @@
 // embedders configure telemetry without touching the process: sampler, resource, OTLP exporters and batching.
 import type { Metadata } from '@grpc/grpc-js';
 import type { Resource } from '@opentelemetry/resources';
-import type { MetricReader } from '@opentelemetry/sdk-metrics';
+import type { MetricProducer, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { BufferConfig, Sampler, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import {
   grpc,
@@ -192,7 +192,7 @@ export function batchConfigFromEnv(env: Env): BufferConfig {
  * Push readers named by OTEL_METRICS_EXPORTER: `otlp` (interval OTEL_METRIC_EXPORT_INTERVAL). `prometheus` is
  * accepted and served by the admin server's reader, which the caller passes in; `none` and unset mean none.
  */
-export function metricReadersFromEnv(env: Env): MetricReader[] {
+export function metricReadersFromEnv(env: Env, producers: readonly MetricProducer[] = []): MetricReader[] {
   const readers: MetricReader[] = [];
   for (const name of list(env, 'OTEL_METRICS_EXPORTER')) {
     if (name === 'none' || name === 'prometheus') continue;
@@ -219,6 +219,7 @@ export function metricReadersFromEnv(env: Env): MetricReader[] {
         exporter,
         exportIntervalMillis: interval,
         exportTimeoutMillis: timeout,
+        metricProducers: [...producers],
       }),
     );
   }

@@ -1,9 +1,10 @@
 // The router's metric instruments behind typed methods, so label keys and values stay the bounded sets of
 // metric-names.ts. Attribute objects for fixed label values are built once; policy-named ones are cached.
 
-import type { Attributes, Counter, Gauge, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
+import type { Attributes, Counter, Gauge, Meter } from '@opentelemetry/api';
 import type { PoolView } from '../pools/pool-state.ts';
 import type { StoreStatus } from '../state/store-holder.ts';
+import { AggregatedMetrics, type LocalCounter, type LocalHistogram } from './aggregated-metrics.ts';
 import {
   BREAKER_STATES,
   ERROR_REASON,
@@ -110,28 +111,34 @@ const NO_ATTRIBUTES: Attributes = Object.freeze({});
 const PROVIDER_NAME = 'openai';
 
 export class RouterMetrics {
-  private readonly requests: Counter;
-  private readonly requestDuration: Histogram;
-  private readonly stageDuration: Histogram;
-  private readonly signalDuration: Histogram;
-  private readonly signalMatches: Counter;
+  private readonly requests: LocalCounter;
+  private readonly requestDuration: LocalHistogram;
+  private readonly stageDuration: LocalHistogram;
+  private readonly signalDuration: LocalHistogram;
+  private readonly signalMatches: LocalCounter;
   private readonly signalOnErrors: Counter;
   private readonly errors: Counter;
   private readonly rateLimitedRequests: Counter;
-  private readonly inflight: UpDownCounter;
+  private readonly inflight: LocalCounter;
   private readonly policyGeneration: Gauge;
   private readonly policyReloads: Counter;
-  private readonly tokens: Counter;
-  private readonly upstreamDuration: Histogram;
-  private readonly timeToFirstToken: Histogram;
-  private readonly timePerOutputToken: Histogram;
-  private readonly cost: Counter;
-  private readonly upstreamResponses: Counter;
-  private readonly genAiTokenUsage: Histogram;
-  private readonly genAiOperationDuration: Histogram;
-  private readonly genAiTimeToFirstToken: Histogram;
-  private readonly genAiTimePerOutputToken: Histogram;
+  private readonly tokens: LocalCounter;
+  private readonly upstreamDuration: LocalHistogram;
+  private readonly timeToFirstToken: LocalHistogram;
+  private readonly timePerOutputToken: LocalHistogram;
+  private readonly cost: LocalCounter;
+  private readonly upstreamResponses: LocalCounter;
+  private readonly genAiTokenUsage: LocalHistogram;
+  private readonly genAiOperationDuration: LocalHistogram;
+  private readonly genAiTimeToFirstToken: LocalHistogram;
+  private readonly genAiTimePerOutputToken: LocalHistogram;
   private readonly meter: Meter;
+  private readonly requestLabels = new LabelSets([
+    LABEL.decision,
+    LABEL.model,
+    LABEL.pool,
+    LABEL.responsePath,
+  ]);
   private readonly tokenLabels = new LabelSets([LABEL.decision, LABEL.model, LABEL.pool, LABEL.tokenType]);
   private readonly durationLabels = new LabelSets([LABEL.model, LABEL.pool, LABEL.statusClass]);
   private readonly modelPoolLabels = new LabelSets([LABEL.model, LABEL.pool]);
@@ -157,26 +164,25 @@ export class RouterMetrics {
   private readonly matchAttributes = new AttributeCache(LABEL.family, LABEL.signal);
   private readonly onErrorAttributes = new AttributeCache(LABEL.family, LABEL.action);
 
-  constructor(meter: Meter) {
-    this.requests = meter.createCounter(METRIC.requests, {
+  /** `aggregated`: where the per-request instruments live (the readers' MetricProducer). */
+  constructor(meter: Meter, aggregated = new AggregatedMetrics()) {
+    this.requests = aggregated.counter(METRIC.requests, {
       description: 'Requests by decision, model, pool and how they were answered',
     });
-    this.requestDuration = meter.createHistogram(METRIC.requestDuration, {
-      description: 'Router time per request, from request headers to the routing answer',
-      unit: 's',
-      advice: { explicitBucketBoundaries: [...REQUEST_BUCKETS_SECONDS] },
-    });
-    this.stageDuration = meter.createHistogram(METRIC.stageDuration, {
-      description: 'Time per routing stage',
-      unit: 's',
-      advice: { explicitBucketBoundaries: [...STAGE_BUCKETS_SECONDS] },
-    });
-    this.signalDuration = meter.createHistogram(METRIC.signalDuration, {
-      description: 'Time per signal family evaluation',
-      unit: 's',
-      advice: { explicitBucketBoundaries: [...STAGE_BUCKETS_SECONDS] },
-    });
-    this.signalMatches = meter.createCounter(METRIC.signalMatches, {
+    const seconds = (name: string, description: string, buckets: readonly number[]) =>
+      aggregated.histogram(name, { description, unit: 's' }, buckets);
+    this.requestDuration = seconds(
+      METRIC.requestDuration,
+      'Router time per request, from request headers to the routing answer',
+      REQUEST_BUCKETS_SECONDS,
+    );
+    this.stageDuration = seconds(METRIC.stageDuration, 'Time per routing stage', STAGE_BUCKETS_SECONDS);
+    this.signalDuration = seconds(
+      METRIC.signalDuration,
+      'Time per signal family evaluation',
+      STAGE_BUCKETS_SECONDS,
+    );
+    this.signalMatches = aggregated.counter(METRIC.signalMatches, {
       description: 'Signal rules that matched a request',
     });
     this.signalOnErrors = meter.createCounter(METRIC.signalOnError, {
@@ -186,7 +192,7 @@ export class RouterMetrics {
     this.rateLimitedRequests = meter.createCounter(METRIC.rateLimited, {
       description: 'Requests refused by a policy rate limit',
     });
-    this.inflight = meter.createUpDownCounter(METRIC.inflightStreams, {
+    this.inflight = aggregated.upDownCounter(METRIC.inflightStreams, {
       description: 'ext_proc streams open right now',
     });
     this.policyGeneration = meter.createGauge(METRIC.policyGeneration, {
@@ -196,15 +202,9 @@ export class RouterMetrics {
       description: 'Policy reload attempts by outcome',
     });
     this.meter = meter;
-    this.tokens = meter.createCounter(METRIC.tokens, {
+    this.tokens = aggregated.counter(METRIC.tokens, {
       description: 'Tokens the model reported, by decision, model, pool and token type',
     });
-    const seconds = (name: string, description: string, buckets: readonly number[]) =>
-      meter.createHistogram(name, {
-        description,
-        unit: 's',
-        advice: { explicitBucketBoundaries: [...buckets] },
-      });
     this.upstreamDuration = seconds(
       METRIC.upstreamDuration,
       'Time from the routing answer to the last response byte',
@@ -220,15 +220,15 @@ export class RouterMetrics {
       'Mean time per output token after the first',
       TPOT_BUCKETS_SECONDS,
     );
-    this.cost = meter.createCounter(METRIC.cost, { description: 'Cost of answered requests' });
-    this.upstreamResponses = meter.createCounter(METRIC.upstreamResponses, {
+    this.cost = aggregated.counter(METRIC.cost, { description: 'Cost of answered requests' });
+    this.upstreamResponses = aggregated.counter(METRIC.upstreamResponses, {
       description: 'Upstream answers by status class and how their body was read',
     });
-    this.genAiTokenUsage = meter.createHistogram(METRIC.genAiTokenUsage, {
-      description: 'Tokens used per request (GenAI semantic conventions)',
-      unit: '{token}',
-      advice: { explicitBucketBoundaries: [...TOKEN_USAGE_BUCKETS] },
-    });
+    this.genAiTokenUsage = aggregated.histogram(
+      METRIC.genAiTokenUsage,
+      { description: 'Tokens used per request (GenAI semantic conventions)', unit: '{token}' },
+      TOKEN_USAGE_BUCKETS,
+    );
     this.genAiOperationDuration = seconds(
       METRIC.genAiOperationDuration,
       'GenAI operation duration (GenAI semantic conventions)',
@@ -247,12 +247,10 @@ export class RouterMetrics {
   }
 
   request(labels: RequestLabels, durationSeconds: number): void {
-    this.requests.add(1, {
-      [LABEL.decision]: labels.decision,
-      [LABEL.model]: labels.model,
-      [LABEL.pool]: labels.pool,
-      [LABEL.responsePath]: labels.responsePath,
-    });
+    this.requests.add(
+      1,
+      this.requestLabels.get(labels.decision, labels.model, labels.pool, labels.responsePath),
+    );
     this.requestDuration.record(durationSeconds, this.pathAttributes[labels.responsePath]);
   }
 

@@ -84,6 +84,7 @@ export const ATTR_ROUTER_TPOT_MS = 'router.response.tpot_ms';
 export const ATTR_ROUTER_COST = 'router.response.cost';
 
 export const INSTRUMENTATION_SCOPE = 'semantic-router';
+export const INSTRUMENTATION_VERSION = '0.1.0';
 
 export const SPAN = {
   stream: 'router.ext_proc',

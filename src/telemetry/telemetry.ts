@@ -4,6 +4,7 @@
 import { createNoopMeter } from '@opentelemetry/api';
 import type { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { BasicTracerProvider, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AggregatedMetrics } from './aggregated-metrics.ts';
 import { noopTelemetry, type Telemetry } from './noop-telemetry.ts';
 import {
   batchConfigFromEnv,
@@ -15,7 +16,7 @@ import {
 } from './otel-env.ts';
 import { RouterMetrics } from './router-metrics.ts';
 import { sdkMetrics, sdkTrace } from './sdk-modules.ts';
-import { INSTRUMENTATION_SCOPE } from './semconv.ts';
+import { INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION } from './semconv.ts';
 import { RecordingStreamTelemetry } from './stream-telemetry.ts';
 
 export { noopTelemetry, type Telemetry };
@@ -37,8 +38,13 @@ export type MetricReaderLike = Pick<
 export interface TelemetryOptions {
   /** Where OTEL_* variables are read; default process.env. */
   readonly env?: NodeJS.ProcessEnv;
-  /** Extra metric readers, e.g. the admin server's PrometheusExporter. */
+  /**
+   * Extra metric readers, e.g. the admin server's PrometheusExporter, each built with `aggregatedMetrics` among its
+   * `metricProducers`: the per-request instruments are aggregated outside the SDK (aggregated-metrics.ts).
+   */
   readonly metricReaders?: readonly MetricReaderLike[];
+  /** The producer the `metricReaders` were built with; a new one when absent. */
+  readonly aggregatedMetrics?: AggregatedMetrics;
   /** Extra span processors (tests: SimpleSpanProcessor(InMemorySpanExporter)); any enables tracing. */
   readonly spanProcessors?: readonly SpanProcessor[];
   /**
@@ -54,8 +60,6 @@ export interface TelemetryOptions {
 }
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 3000;
-
-const VERSION = '0.1.0';
 
 /** `work`, or a rejection once `timeoutMs` has passed without it settling. */
 function bounded(work: Promise<void>, timeoutMs: number): Promise<void> {
@@ -79,7 +83,11 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
     for (const exporter of exporters)
       spanProcessors.push(new BatchSpanProcessor(exporter, batchConfigFromEnv(env)));
   }
-  const readers = [...((options.metricReaders ?? []) as MetricReader[]), ...metricReadersFromEnv(env)];
+  const aggregated = options.aggregatedMetrics ?? new AggregatedMetrics();
+  const readers = [
+    ...((options.metricReaders ?? []) as MetricReader[]),
+    ...metricReadersFromEnv(env, [aggregated]),
+  ];
   if (spanProcessors.length === 0 && readers.length === 0) return noopTelemetry;
 
   const resource = resourceFromEnv(env);
@@ -93,9 +101,9 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
     const { MeterProvider } = sdkMetrics();
     meterProvider = new MeterProvider({ resource, readers });
   }
-  const tracer = tracerProvider?.getTracer(INSTRUMENTATION_SCOPE, VERSION);
-  const meter = meterProvider?.getMeter(INSTRUMENTATION_SCOPE, VERSION) ?? createNoopMeter();
-  const metrics = new RouterMetrics(meter);
+  const tracer = tracerProvider?.getTracer(INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION);
+  const meter = meterProvider?.getMeter(INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION) ?? createNoopMeter();
+  const metrics = new RouterMetrics(meter, aggregated);
   const recordPromptText =
     options.recordPromptText ?? isTrue(env, 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT');
   const deps = { metrics, metricsEnabled: meterProvider !== undefined, tracer, recordPromptText };

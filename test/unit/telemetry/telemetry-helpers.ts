@@ -1,6 +1,7 @@
 // Test telemetry: spans into an in-memory exporter, metrics into a Prometheus reader read without HTTP.
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AggregatedMetrics } from '../../../src/telemetry/aggregated-metrics.ts';
 import { createTelemetry, type Telemetry } from '../../../src/telemetry/telemetry.ts';
 
 /** Two families (keywords, context), a block decision and a routed decision with a system_prompt plugin. */
@@ -45,11 +46,16 @@ export function testTelemetry(
   options: { tracing?: boolean; metrics?: boolean; recordPromptText?: boolean } = {},
 ): TestTelemetry {
   const spans = new InMemorySpanExporter();
-  const reader = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
+  const aggregatedMetrics = new AggregatedMetrics();
+  const reader = new PrometheusExporter({
+    preventServerStart: true,
+    withoutScopeInfo: true,
+    metricProducers: [aggregatedMetrics],
+  });
   const telemetry = createTelemetry({
     env: {},
     ...((options.tracing ?? true) && { spanProcessors: [new SimpleSpanProcessor(spans)] }),
-    ...((options.metrics ?? true) && { metricReaders: [reader] }),
+    ...((options.metrics ?? true) && { metricReaders: [reader], aggregatedMetrics }),
     ...(options.recordPromptText !== undefined && { recordPromptText: options.recordPromptText }),
   });
   const serializer = new PrometheusSerializer('', false, undefined, true, true);

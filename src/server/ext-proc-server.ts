@@ -13,8 +13,9 @@ import type { TraceCarrier } from '../telemetry/trace-context.ts';
 import { capRequestHeaders } from './bounded-headers.ts';
 import type { ProcessingRequest, ProcessingResponse } from './ext-proc-messages.ts';
 import { readFilterMetadata } from './proto-struct.ts';
+import { encodeProcessingResponse, encodeTrailersResponse } from './response-encoder.ts';
 import { StreamProcessor, type StreamProcessorOptions } from './stream-processor.ts';
-import { type Phase, readHeaderMap, toProcessingResponse, trailersResponse } from './wire.ts';
+import { type Phase, readHeaderMap } from './wire.ts';
 
 const PROTO_DIR = path.dirname(findPackageFile('proto/envoy'));
 export const EXT_PROC_SERVICE = 'envoy.service.ext_proc.v3.ExternalProcessor';
@@ -49,10 +50,16 @@ function loadExtProcService(maxHeaders: () => number): grpc.ServiceDefinition {
   const service = loaded.envoy.service.ext_proc.v3.ExternalProcessor.service;
   const process = service.Process as grpc.MethodDefinition<ProcessingRequest, ProcessingResponse>;
   const decode = process.requestDeserialize;
+  const answers: grpc.MethodDefinition<ProcessingRequest, Buffer> = {
+    ...process,
+    // Answers arrive as wire bytes (response-encoder.ts).
+    responseSerialize: (bytes: Buffer) => bytes,
+    responseDeserialize: (bytes: Buffer) => bytes,
+  };
   return {
     ...service,
     Process: {
-      ...process,
+      ...answers,
       requestDeserialize: (bytes: Buffer) => {
         const capped = capRequestHeaders(bytes, maxHeaders());
         const message = decode(capped.bytes as Buffer);
@@ -87,7 +94,7 @@ function metadataCarrier(metadata: grpc.Metadata): TraceCarrier {
   };
 }
 
-type ProcessStream = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
+type ProcessStream = grpc.ServerDuplexStream<ProcessingRequest, Buffer>;
 
 /** A stream the router ends itself with a gRPC status (not a failure reported by grpc-js). */
 class RouterEndedStream extends Error {
@@ -242,8 +249,8 @@ export class ExtProcServer {
   private async process(
     processor: StreamProcessor,
     message: ProcessingRequest,
-  ): Promise<ProcessingResponse | typeof UNKNOWN_MESSAGE> {
-    const answer = (phase: Phase, result: PhaseResult) => toProcessingResponse(phase, result);
+  ): Promise<Buffer | typeof UNKNOWN_MESSAGE> {
+    const answer = (phase: Phase, result: PhaseResult) => encodeProcessingResponse(phase, result);
     // Envoy forwards the namespaces of metadata_options with the messages (identity claims from jwt_authn).
     if (message.metadata_context?.filter_metadata)
       processor.setMetadata(readFilterMetadata(message.metadata_context));
@@ -282,7 +289,7 @@ export class ExtProcServer {
         );
       case 'request_trailers':
       case 'response_trailers':
-        return trailersResponse(message.request);
+        return encodeTrailersResponse(message.request);
       default:
         return UNKNOWN_MESSAGE;
     }

@@ -53,26 +53,3 @@ export function readFilterMetadata(metadata: Metadata | undefined): Map<string, 
     out.set(namespace, structToJson(struct));
   return out;
 }
-
-/**
- * Plain JSON as a google.protobuf.Struct in the spelling protobufjs's own well-known-type definitions use
- * (camelCase), for ProcessingResponse.dynamic_metadata: one struct per namespace of flat values.
- */
-export function dynamicMetadataStruct(
-  metadata: Readonly<Record<string, Readonly<Record<string, string | number | boolean>>>>,
-): ProtoStruct {
-  const fields: Record<string, ProtoValue> = {};
-  for (const [namespace, values] of Object.entries(metadata)) {
-    const inner: Record<string, ProtoValue> = {};
-    for (const [key, value] of Object.entries(values)) {
-      inner[key] =
-        typeof value === 'string'
-          ? { stringValue: value }
-          : typeof value === 'number'
-            ? { numberValue: value }
-            : { boolValue: value };
-    }
-    fields[namespace] = { structValue: { fields: inner } };
-  }
-  return { fields };
-}

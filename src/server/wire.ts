@@ -1,77 +1,7 @@
-// The only translation from the router's plain phase results to ext_proc ProcessingResponse messages.
-import type { ContinueResult, HeaderPair, PhaseResult } from '../mutations.ts';
-import type {
-  CommonResponse,
-  HeaderMap,
-  HeaderMutation,
-  HeaderValue,
-  ProcessingRequestCase,
-  ProcessingResponse,
-} from './ext-proc-messages.ts';
-import { dynamicMetadataStruct } from './proto-struct.ts';
+// Reading ext_proc request messages: header maps under limits. Answers are written by response-encoder.ts.
+import type { HeaderMap, HeaderValue } from './ext-proc-messages.ts';
 
 export type Phase = 'request_headers' | 'request_body' | 'response_headers' | 'response_body';
-
-function headerMutation(set: readonly HeaderPair[] | undefined, remove: readonly string[] | undefined) {
-  const mutation: HeaderMutation = {};
-  // Envoy rejects a HeaderValue that sets both `value` and `raw_value`: write raw_value only.
-  if (set && set.length > 0) {
-    mutation.set_headers = set.map(([key, value]) => ({
-      header: { key, raw_value: Buffer.from(value, 'utf8') },
-      append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
-    }));
-  }
-  if (remove && remove.length > 0) mutation.remove_headers = [...remove];
-  return mutation.set_headers || mutation.remove_headers ? mutation : undefined;
-}
-
-function commonResponse(result: ContinueResult): CommonResponse {
-  const response: CommonResponse = {};
-  const headers = headerMutation(result.setHeaders, result.removeHeaders);
-  if (headers) response.header_mutation = headers;
-  if (result.body !== undefined) {
-    // CONTINUE_AND_REPLACE would skip later phases' processing; a body mutation with CONTINUE is what we mean.
-    response.body_mutation = { body: result.body };
-  } else if (result.clearBody) {
-    response.body_mutation = { clear_body: true };
-  }
-  if (result.clearRouteCache) response.clear_route_cache = true;
-  return response;
-}
-
-export function toProcessingResponse(phase: Phase, result: PhaseResult): ProcessingResponse {
-  const metadata = result.dynamicMetadata && {
-    dynamic_metadata: dynamicMetadataStruct(result.dynamicMetadata),
-  };
-  if (result.kind === 'immediate') {
-    return {
-      immediate_response: {
-        status: { code: result.status },
-        headers: headerMutation(result.headers, undefined) ?? {},
-        body: result.body,
-        details: result.details,
-      },
-      ...metadata,
-    };
-  }
-  const response: ProcessingResponse = { [phase]: { response: commonResponse(result) }, ...metadata };
-  if (result.modeOverride) {
-    response.mode_override = {
-      ...(result.modeOverride.requestBodyMode && { request_body_mode: result.modeOverride.requestBodyMode }),
-      ...(result.modeOverride.responseBodyMode && {
-        response_body_mode: result.modeOverride.responseBodyMode,
-      }),
-    };
-  }
-  return response;
-}
-
-/** A response to trailers: nothing to change. */
-export function trailersResponse(
-  kind: Extract<ProcessingRequestCase, `${string}_trailers`>,
-): ProcessingResponse {
-  return { [kind]: {} };
-}
 
 export interface HeaderLimits {
   /** Headers read; beyond, reading stops and `overLimit` says why. */

@@ -116,6 +116,37 @@ function failureOf(error: unknown): FamilyFailure {
   return 'error';
 }
 
+/** The run a family evaluates in: its scan limit, and a budget signal made only if the family asks for it. */
+class FamilyRun extends LazyAbortController implements SignalRun {
+  constructor(readonly maxScanChars: number) {
+    super();
+  }
+}
+
+function outcomeOf(
+  entry: FamilyEvaluator,
+  startedAt: number,
+  matches: readonly SignalMatch[],
+): FamilyOutcome {
+  return {
+    family: entry.family,
+    conditionType: entry.conditionType,
+    matches,
+    startedAt,
+    durationMs: performance.now() - startedAt,
+  };
+}
+
+function failedOutcome(entry: FamilyEvaluator, startedAt: number, error: unknown): FamilyOutcome {
+  const failure = failureOf(error);
+  return {
+    ...outcomeOf(entry, startedAt, []),
+    error: describeError(error) || 'failed',
+    failure,
+    ...(failure === 'timeout' && { timedOut: true }),
+  };
+}
+
 export class SignalEngine {
   private readonly byFamily: ReadonlyMap<string, FamilyEvaluator>;
 
@@ -140,11 +171,15 @@ export class SignalEngine {
    * a model).
    */
   async evaluate(context: RequestContext, only?: ReadonlySet<string>): Promise<SignalReport> {
-    const running: Promise<FamilyOutcome>[] = [];
+    const running: (FamilyOutcome | Promise<FamilyOutcome>)[] = [];
+    let pending = false;
     for (const entry of this.evaluators) {
-      if (only === undefined || only.has(entry.family)) running.push(this.runFamily(entry, context));
+      if (only !== undefined && !only.has(entry.family)) continue;
+      const outcome = this.runFamily(entry, context);
+      if (outcome instanceof Promise) pending = true;
+      running.push(outcome);
     }
-    const families = await Promise.all(running);
+    const families = pending ? await Promise.all(running) : (running as FamilyOutcome[]);
     const matches = new Map<string, SignalMatch>();
     const failed = new Map<string, OnError>();
     for (const outcome of families) {
@@ -158,51 +193,33 @@ export class SignalEngine {
     return { matches, failed, families };
   }
 
-  private async runFamily(entry: FamilyEvaluator, context: RequestContext): Promise<FamilyOutcome> {
-    const { family, conditionType, evaluator } = entry;
+  /** Synchronous for a synchronous family (most are): no promise, no microtask. */
+  private runFamily(entry: FamilyEvaluator, context: RequestContext): FamilyOutcome | Promise<FamilyOutcome> {
     const startedAt = performance.now();
-    const controller = new LazyAbortController();
-    const maxScanChars = this.options.maxScanChars;
-    const run: SignalRun = {
-      get signal() {
-        return controller.signal;
-      },
-      maxScanChars,
-    };
-    // `failed` is a box: a family may reject with `undefined`.
-    const finish = (matches: readonly SignalMatch[], failed?: { error: unknown }): FamilyOutcome => {
-      const outcome = {
-        family,
-        conditionType,
-        matches,
-        startedAt,
-        durationMs: performance.now() - startedAt,
-      };
-      if (failed === undefined) return outcome;
-      const { error } = failed;
-      const failure = failureOf(error);
-      return {
-        ...outcome,
-        matches: [],
-        error: describeError(error) || 'failed',
-        failure,
-        ...(failure === 'timeout' && { timedOut: true }),
-      };
-    };
+    const run = new FamilyRun(this.options.maxScanChars);
     let result: readonly SignalMatch[] | Promise<readonly SignalMatch[]>;
     try {
-      result = evaluator.evaluate(context, run);
+      result = entry.evaluator.evaluate(context, run);
     } catch (error) {
-      return finish([], { error });
+      return failedOutcome(entry, startedAt, error);
     }
-    if (!(result instanceof Promise)) return finish(result);
-    const budget = budgetTimer(entry.budgetMs, controller);
+    if (!(result instanceof Promise)) return outcomeOf(entry, startedAt, result);
+    return this.settle(entry, startedAt, run, result);
+  }
+
+  private async settle(
+    entry: FamilyEvaluator,
+    startedAt: number,
+    run: FamilyRun,
+    result: Promise<readonly SignalMatch[]>,
+  ): Promise<FamilyOutcome> {
+    const budget = budgetTimer(entry.budgetMs, run);
     try {
-      return finish(await Promise.race([result, budget.promise]));
+      return outcomeOf(entry, startedAt, await Promise.race([result, budget.promise]));
     } catch (error) {
       // Stop work still going on in the family (chunked scans check the signal between chunks).
-      controller.abort(error);
-      return finish([], { error });
+      run.abort(error);
+      return failedOutcome(entry, startedAt, error);
     } finally {
       budget.cancel();
     }

@@ -46,6 +46,7 @@ import type {
 } from './policy/policy.ts';
 import { choosePool } from './pools/pool-selector.ts';
 import { PoolStateRegistry } from './pools/pool-state.ts';
+import { LoadShedder } from './rate-limits/load-shedding.ts';
 import { admitAround, withRateLimitMetadata } from './rate-limits/rate-limit-stage.ts';
 import { RateLimitCounters, RateLimiter, type RateLimitTicket } from './rate-limits/rate-limiter.ts';
 import { SharedRateLimitCounters } from './rate-limits/shared-counters.ts';
@@ -697,6 +698,9 @@ export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRo
       deps.rateLimitCounters ?? new RateLimitCounters(),
       policy.rateLimits.shared ? new SharedRateLimitCounters(deps.store) : undefined,
     );
+  const shedding = policy.rateLimits?.shedding;
+  const shedder =
+    shedding && new LoadShedder(shedding, deps.pools, (name) => findDecision(policy, name)?.priority);
   return {
     policy,
     pools: deps.pools,
@@ -723,6 +727,7 @@ export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRo
           decision: plan.decision?.name,
           answeredByRouter: plan.response !== undefined && plan.looperAnswer === undefined,
         }),
+        shedder,
       );
       record.rateLimits = ticket?.applied ?? [];
       const namespace = policy.response.dynamicMetadataNamespace;

@@ -23,6 +23,7 @@ import {
   POOL_STRATEGIES,
   type PoolStrategy,
 } from '../pools/strategies/index.ts';
+import { reportPeerRateLimit } from '../rate-limits/peer-ratelimit.ts';
 import { policyPoolCapacity, rateLimitLoadIssues } from '../rate-limits/rate-limit-load-issues.ts';
 import { rateLimitScopeNames } from '../rate-limits/rate-limit-scope.ts';
 import { compileRateLimits, unknownScopeNames } from '../rate-limits/rate-limiter.ts';
@@ -913,6 +914,7 @@ function toV1Document(raw: unknown, issues: IssueCollector): { raw: unknown; for
     return { raw: undefined, format: 'v0.3' };
   }
   reportReplayBackend(raw as Record<string, unknown>, issues);
+  reportPeerRateLimit(raw as Record<string, unknown>, issues);
   return { raw: convertV03(parsed.data), format: 'v0.3' };
 }
 

@@ -46,7 +46,7 @@ import type {
 } from './policy/policy.ts';
 import { choosePool } from './pools/pool-selector.ts';
 import { PoolStateRegistry } from './pools/pool-state.ts';
-import { LoadShedder } from './rate-limits/load-shedding.ts';
+import { decisionPriority, LoadShedder } from './rate-limits/load-shedding.ts';
 import { admitAround, withRateLimitMetadata } from './rate-limits/rate-limit-stage.ts';
 import { RateLimitCounters, RateLimiter, type RateLimitTicket } from './rate-limits/rate-limiter.ts';
 import { SharedRateLimitCounters } from './rate-limits/shared-counters.ts';
@@ -700,7 +700,8 @@ export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRo
     );
   const shedding = policy.rateLimits?.shedding;
   const shedder =
-    shedding && new LoadShedder(shedding, deps.pools, (name) => findDecision(policy, name)?.priority);
+    shedding &&
+    new LoadShedder(shedding, deps.pools, (name, profile) => decisionPriority(policy, name, profile));
   return {
     policy,
     pools: deps.pools,
@@ -725,6 +726,7 @@ export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRo
           model: plan.model.name,
           pool: plan.pool?.name,
           decision: plan.decision?.name,
+          profile: plan.profile,
           answeredByRouter: plan.response !== undefined && plan.looperAnswer === undefined,
         }),
         shedder,

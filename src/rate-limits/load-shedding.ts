@@ -1,6 +1,7 @@
 // Shedding: while the chosen pool is saturated, requests of decisions below the priority floor are answered 503
 // before anything goes upstream, so the capacity left goes to the decisions that matter most.
 import { PoolSaturatedError } from '../errors.ts';
+import type { Policy } from '../policy/policy.ts';
 import type { PoolView } from '../pools/pool-state.ts';
 import type { SheddingDocument } from './shedding-schema.ts';
 
@@ -52,6 +53,8 @@ function poolLoad(view: PoolView, useScraped: boolean): number {
 export interface ShedCandidate {
   readonly pool: string | undefined;
   readonly decision: string | undefined;
+  /** The routing profile (recipe) whose decisions routed the request; decision names are unique only within one. */
+  readonly profile?: string | undefined;
   /** A plugin answered: nothing goes to a pool. */
   readonly answeredByRouter?: boolean;
 }
@@ -60,8 +63,8 @@ export class LoadShedder {
   constructor(
     private readonly settings: CompiledShedding,
     private readonly views: { view(pool: string): PoolView },
-    /** The priority of a decision by name (looked up only while a pool is saturated). */
-    private readonly priorityOf: (decision: string) => number | undefined,
+    /** The priority of a decision by name and profile (looked up only while a pool is saturated). */
+    private readonly priorityOf: (decision: string, profile: string | undefined) => number | undefined,
   ) {}
 
   /** Throws PoolSaturatedError when the request's pool is saturated and its decision is below the floor. */
@@ -71,7 +74,8 @@ export class LoadShedder {
     if (capacity === undefined) return;
     const load = poolLoad(this.views.view(request.pool), this.settings.useScraped);
     if (load < this.settings.saturation * capacity) return;
-    const priority = request.decision === undefined ? 0 : (this.priorityOf(request.decision) ?? 0);
+    const priority =
+      request.decision === undefined ? 0 : (this.priorityOf(request.decision, request.profile) ?? 0);
     if (priority >= this.settings.minPriority) return;
     throw new PoolSaturatedError(
       request.pool,
@@ -94,4 +98,23 @@ export function leastLoadedCapacity(
         capacity.set(pool, Math.min(figure, capacity.get(pool) ?? Number.POSITIVE_INFINITY));
   }
   return capacity;
+}
+
+/**
+ * The priority of the decision that routed a request: the profile's own decision of that name, else the top-level
+ * one (the top-level guardrail decisions also win in a profile's requests).
+ */
+export function decisionPriority(
+  policy: Pick<Policy, 'decisions' | 'profiles'>,
+  decision: string,
+  profile: string | undefined,
+): number | undefined {
+  if (profile !== undefined)
+    for (const candidate of policy.profiles.values())
+      if (candidate.name === profile) {
+        const own = candidate.decisions.find((d) => d.name === decision);
+        if (own) return own.priority;
+        break;
+      }
+  return policy.decisions.find((d) => d.name === decision)?.priority;
 }

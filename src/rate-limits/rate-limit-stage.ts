@@ -10,6 +10,8 @@ export interface RoutedFacts {
   readonly model: string;
   readonly pool: string | undefined;
   readonly decision: string | undefined;
+  /** The routing profile (recipe) that routed the request, if any. */
+  readonly profile?: string | undefined;
   /** A plugin answered (block, fast response): no model is called, so no tokens are used. */
   readonly answeredByRouter?: boolean;
 }

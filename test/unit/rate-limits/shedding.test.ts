@@ -131,6 +131,26 @@ describe('shedding on a saturated pool', () => {
     expect(isLimited((await send(h.router, { ...BATCH, headers })).result)).toBe(true);
   });
 
+  it("reads the priority of the routing profile's own decision when names repeat across profiles", async () => {
+    const recipe = `entrypoints: [{ model_names: [acme/ops], recipe: ops }]
+recipes:
+  - name: ops
+    routing:
+      signals:
+        keywords:
+          - { name: batch_terms, operator: OR, keywords: [summarise] }
+      decisions:
+        - name: batch
+          priority: 100
+          rules: { type: keyword, name: batch_terms }
+          modelRefs: [{ model: big }]
+`;
+    h = await harness(sheddingPolicy('    capacity: { h100-pool: 1 }\n    min_priority: 50', recipe));
+    occupy(h, 'h100-pool', 1);
+    expect(isShed((await send(h.router, BATCH)).result)).toBe(true);
+    expect((await send(h.router, { ...BATCH, model: 'acme/ops' })).result.kind).toBe('continue');
+  });
+
   it('answers Anthropic clients with overloaded_error', async () => {
     h = await harness(sheddingPolicy('    capacity: { h100-pool: 1 }\n    min_priority: 50'));
     occupy(h, 'h100-pool', 1);

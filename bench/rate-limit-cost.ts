@@ -5,10 +5,14 @@
 // hits all alike. Routing is keyword-only (no ML models): what is measured is the router's own work. When a
 // redis-server can be had (scripts/redis.sh), the admitting limits also run with `counters: shared` against one on
 // loopback: router CPU and wall time per request (each admission is one EVAL round trip; Redis's CPU not counted).
+// Shedding (`rate_limits.shedding`, no limits): the check on a pool below saturation, on a saturated pool whose
+// decision is above the priority floor (the priority looked up, the request passes), and the 503 path (shed).
 // Usage: node --import tsx bench/rate-limit-cost.ts [--requests 20000] [--rounds 5]
 import { parseArgs } from 'node:util';
 import { createRequestRouter, defaultRouterDeps, type RequestRouter } from '../src/pipeline.ts';
 import { compilePolicyText } from '../src/policy/load-policy.ts';
+import { PoolStateRegistry } from '../src/pools/pool-state.ts';
+import { LoadShedder } from '../src/rate-limits/load-shedding.ts';
 import { RateLimitCounters, RateLimiter } from '../src/rate-limits/rate-limiter.ts';
 import { StreamProcessor } from '../src/server/stream-processor.ts';
 import { compileStateStore, stateStoreSchema } from '../src/state/state-config.ts';
@@ -53,6 +57,12 @@ const REFUSING = `${BASE}rate_limits:
   limits:
     - { name: tenant-requests, key: tenant, requests_per_window: 1, window_seconds: 3600 }
 `;
+
+/** The math decision (priority 0) goes to h100-pool, whose capacity is 10: `saturated` holds 10 requests there. */
+const shedding = (minPriority: number) => `${BASE}rate_limits:
+  shedding: { capacity: { h100-pool: 10 }, min_priority: ${minPriority} }
+`;
+const SATURATING_LEASES = 10;
 
 const BODY = Buffer.from(
   JSON.stringify({
@@ -136,16 +146,36 @@ function limiterAlone(limiter: RateLimiter, requests: number): number {
   return (cpuMicros() - start) / requests;
 }
 
+/** The shedder alone on a saturated pool whose decision passes: pool view, load, priority lookup. */
+function shedderAlone(requests: number): number {
+  const pools = new PoolStateRegistry();
+  for (let i = 0; i < SATURATING_LEASES; i++) pools.begin('h100-pool');
+  const settings = shedPassing.rateLimits?.shedding;
+  if (!settings) throw new Error('the shedding policy has no shedding');
+  const shedder = new LoadShedder(settings, pools, () => 0);
+  const request = { pool: 'h100-pool', decision: 'math' };
+  const start = cpuMicros();
+  for (let i = 0; i < requests; i++) shedder.check(request);
+  return (cpuMicros() - start) / requests;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 const none = await compilePolicyText(BASE, 'none.yaml');
 const admitting = await compilePolicyText(ADMITTING, 'admitting.yaml');
 const refusing = await compilePolicyText(REFUSING, 'refusing.yaml');
+const shedPassing = await compilePolicyText(shedding(0), 'shed-passing.yaml');
+const shedRefusing = await compilePolicyText(shedding(50), 'shed-refusing.yaml');
 const routers: Record<string, RequestRouter> = {
   none: createRequestRouter(none, defaultRouterDeps()),
   admitting: createRequestRouter(admitting, defaultRouterDeps()),
   refusing: createRequestRouter(refusing, defaultRouterDeps()),
+  sheddingIdle: createRequestRouter(shedRefusing, defaultRouterDeps()),
+  sheddingPasses: createRequestRouter(shedPassing, defaultRouterDeps()),
+  shed: createRequestRouter(shedRefusing, defaultRouterDeps()),
 };
+for (const name of ['sheddingPasses', 'shed'])
+  for (let i = 0; i < SATURATING_LEASES; i++) routers[name]?.pools.begin('h100-pool');
 let redis: RedisServer | undefined;
 let store: StoreHolder | undefined;
 const sharedPolicy = await compilePolicyText(
@@ -174,6 +204,9 @@ const variants: { name: string; router: string; admitted: boolean }[] = [
   { name: 'no rate_limits (whole request)', router: 'none', admitted: true },
   { name: '3 admitting limits (whole request)', router: 'admitting', admitted: true },
   { name: '429 path (refused at admission)', router: 'refusing', admitted: false },
+  { name: 'shedding, pool below saturation', router: 'sheddingIdle', admitted: true },
+  { name: 'shedding, pool saturated, decision above the floor', router: 'sheddingPasses', admitted: true },
+  { name: 'shed path (503, saturated, below the floor)', router: 'shed', admitted: false },
   ...(routers.shared
     ? [{ name: '3 admitting limits, counters: shared (redis)', router: 'shared', admitted: true }]
     : []),
@@ -189,11 +222,14 @@ async function run(v: (typeof variants)[number], requests: number) {
 }
 for (const v of variants) await run(v, 2000);
 limiterAlone(limiter, 20000);
+shedderAlone(20000);
 const samples = new Map(variants.map((v) => [v.name, [] as { cpu: number; wall: number }[]]));
 const limiterSamples: number[] = [];
+const shedderSamples: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   for (const v of variants) samples.get(v.name)?.push(await run(v, REQUESTS));
   limiterSamples.push(limiterAlone(limiter, REQUESTS * 5));
+  shedderSamples.push(shedderAlone(REQUESTS * 5));
 }
 const base = median((samples.get(variants[0]?.name ?? '') ?? []).map((x) => x.cpu));
 const rows = variants.map((v) => {
@@ -216,6 +252,14 @@ rows.push([
   '',
   '',
 ]);
+rows.push([
+  'shedder alone: saturated pool, decision passes',
+  fmt(median(shedderSamples), 2),
+  fmt(Math.min(...shedderSamples), 2),
+  fmt(Math.max(...shedderSamples), 2),
+  '',
+  '',
+]);
 console.log(
   `rate-limit cost: ${REQUESTS} requests × ${ROUNDS} rounds per variant, ${TENANTS} tenants, node ${process.version}\n`,
 );
@@ -225,6 +269,6 @@ console.log(
 // A shared run that fell back to local counters would measure the wrong thing.
 if (store && store.status().errors > 0)
   throw new Error(`redis failed during the run: ${JSON.stringify(store.status())}`);
-for (const policy of [none, admitting, refusing, sharedPolicy]) policy.close();
+for (const policy of [none, admitting, refusing, sharedPolicy, shedPassing, shedRefusing]) policy.close();
 await store?.close();
 await redis?.stop();

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   rate_limit_exceeded: 429,
   internal_error: 500,
   no_pool_available: 503,
+  pool_saturated: 503,
   signal_failed: 503,
   looper_failed: 502,
   invalid_policy: undefined,
@@ -98,7 +99,7 @@ export class NoPoolError extends RouterError {
 }
 
 /** Which budget of a rate limit the request is over. */
-export type RateLimitReason = 'requests' | 'tokens' | 'concurrency';
+export type RateLimitReason = 'requests' | 'tokens' | 'concurrency' | 'shed';
 
 /** Over a policy rate limit: 429 with `Retry-After`; OpenAI's `type` says which budget ('requests' or 'tokens'). */
 export class RateLimitedError extends RouterError {
@@ -107,11 +108,25 @@ export class RateLimitedError extends RouterError {
     readonly reason: RateLimitReason,
     message: string,
     readonly retryAfterSeconds: number,
+    answer: { code: 'rate_limit_exceeded' | 'pool_saturated'; errorType?: string } = {
+      code: 'rate_limit_exceeded',
+    },
   ) {
-    super('rate_limit_exceeded', message, {
-      httpStatus: 429,
-      errorType: reason === 'tokens' ? 'tokens' : 'requests',
+    super(answer.code, message, {
+      httpStatus: ERROR_CODES[answer.code],
+      errorType: answer.errorType ?? (reason === 'tokens' ? 'tokens' : 'requests'),
     });
+  }
+}
+
+/**
+ * Shed by `rate_limits.shedding`: the pool is saturated and the request's decision is below the priority floor.
+ * 503, not 429: the server is overloaded, the client did nothing wrong (as Envoy's overload manager and adaptive
+ * concurrency filter answer); `limit` is the pool, counted as a rate-limit refusal with reason `shed`.
+ */
+export class PoolSaturatedError extends RateLimitedError {
+  constructor(pool: string, message: string, retryAfterSeconds: number) {
+    super(pool, 'shed', message, retryAfterSeconds, { code: 'pool_saturated', errorType: 'server_error' });
   }
 }
 

@@ -48,6 +48,7 @@ import type {
 } from './policy/policy.ts';
 import { choosePool } from './pools/pool-selector.ts';
 import { PoolStateRegistry } from './pools/pool-state.ts';
+import { decisionPriority, LoadShedder } from './rate-limits/load-shedding.ts';
 import { admitAround, withRateLimitMetadata } from './rate-limits/rate-limit-stage.ts';
 import { RateLimitCounters, RateLimiter, type RateLimitTicket } from './rate-limits/rate-limiter.ts';
 import { SharedRateLimitCounters } from './rate-limits/shared-counters.ts';
@@ -701,6 +702,10 @@ export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRo
       deps.rateLimitCounters ?? new RateLimitCounters(),
       policy.rateLimits.shared ? new SharedRateLimitCounters(deps.store) : undefined,
     );
+  const shedding = policy.rateLimits?.shedding;
+  const shedder =
+    shedding &&
+    new LoadShedder(shedding, deps.pools, (name, profile) => decisionPriority(policy, name, profile));
   return {
     policy,
     pools: deps.pools,
@@ -725,8 +730,10 @@ export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRo
           model: plan.model.name,
           pool: plan.pool?.name,
           decision: plan.decision?.name,
+          profile: plan.profile,
           answeredByRouter: plan.response !== undefined && plan.looperAnswer === undefined,
         }),
+        shedder,
       );
       record.rateLimits = ticket?.applied ?? [];
       const namespace = policy.response.dynamicMetadataNamespace;

@@ -23,6 +23,8 @@ import {
   POOL_STRATEGIES,
   type PoolStrategy,
 } from '../pools/strategies/index.ts';
+import { reportPeerRateLimit } from '../rate-limits/peer-ratelimit.ts';
+import { policyPoolCapacity, rateLimitLoadIssues } from '../rate-limits/rate-limit-load-issues.ts';
 import { rateLimitScopeNames } from '../rate-limits/rate-limit-scope.ts';
 import { compileRateLimits, unknownScopeNames } from '../rate-limits/rate-limiter.ts';
 import { UNSUPPORTED_SELECTION_ALGORITHMS } from '../selection/algorithms/unsupported.ts';
@@ -912,6 +914,7 @@ function toV1Document(raw: unknown, issues: IssueCollector): { raw: unknown; for
     return { raw: undefined, format: 'v0.3' };
   }
   reportReplayBackend(raw as Record<string, unknown>, issues);
+  reportPeerRateLimit(raw as Record<string, unknown>, issues);
   return { raw: convertV03(parsed.data), format: 'v0.3' };
 }
 
@@ -955,6 +958,8 @@ export async function compilePolicy(raw: unknown, givenOptions: CompileOptions):
   if (doc.rate_limits)
     for (const problem of unknownScopeNames(doc.rate_limits, rateLimitScopeNames(doc)))
       issues.error(['rate_limits', ...problem.path], problem.message);
+  for (const problem of rateLimitLoadIssues(doc))
+    issues[problem.severity](['rate_limits', ...problem.path], problem.message, problem.hint);
   const modelNames = new Set(models.map((m) => m.name));
   const decisions = compileDecisions(doc, signals, modelNames, issues, options);
   warnInertDecisionFields(doc, issues);
@@ -1034,7 +1039,7 @@ export async function compilePolicy(raw: unknown, givenOptions: CompileOptions):
       costBasis: doc.response.cost_basis,
     },
     stateStore: stateStore.settings,
-    rateLimits: doc.rate_limits && compileRateLimits(doc.rate_limits),
+    rateLimits: doc.rate_limits && compileRateLimits(doc.rate_limits, policyPoolCapacity(doc)),
     looper: doc.looper && compileLooperSettings(doc.looper),
     warnings: issues.issues.filter((i) => i.severity === 'warning'),
     document: doc,

@@ -1,5 +1,6 @@
 // Policy `rate_limits`: per-key request, token and concurrency limits, parsed at policy load.
 import { z } from 'zod';
+import { sheddingSchema } from './shedding-schema.ts';
 
 /** Where a limit's key comes from: a configurable header, or the trusted caller identity (policy `identity`). */
 export const RATE_LIMIT_KEY_SOURCES = ['tenant', 'user', 'api_key', 'identity'] as const;
@@ -64,6 +65,8 @@ export const rateLimitsSchema = z
      */
     counters: z.enum(['local', 'shared'], { message: 'counters must be local or shared' }).default('local'),
     limits: z.array(rateLimitSchema).default([]),
+    /** While a pool is saturated, requests of low-priority decisions are shed first (503, `Retry-After`). */
+    shedding: sheddingSchema.optional(),
   })
   .refine(
     (section) => new Set(section.limits.map((l) => l.name)).size === section.limits.length,

@@ -2,6 +2,7 @@
 // decision once routing chose them; and the keys as Envoy dynamic metadata for a global rate-limit service.
 import type { PhaseResult } from '../mutations.ts';
 import type { RequestContext } from '../request/request-context.ts';
+import type { LoadShedder } from './load-shedding.ts';
 import type { RateLimiter, RateLimitRequest, RateLimitTicket } from './rate-limiter.ts';
 
 /** What routing chose, for scoped limits. */
@@ -9,6 +10,8 @@ export interface RoutedFacts {
   readonly model: string;
   readonly pool: string | undefined;
   readonly decision: string | undefined;
+  /** The routing profile (recipe) that routed the request, if any. */
+  readonly profile?: string | undefined;
   /** A plugin answered (block, fast response): no model is called, so no tokens are used. */
   readonly answeredByRouter?: boolean;
 }
@@ -31,12 +34,15 @@ export async function admitAround<T>(
   context: RequestContext,
   route: () => Promise<T>,
   factsOf: (routed: T) => RoutedFacts,
+  /** Policy `rate_limits.shedding`: checked once the pool is chosen, before the scoped limits charge. */
+  shedder?: LoadShedder,
 ): Promise<{ routed: T; ticket: RateLimitTicket | undefined }> {
   if (!limiter) return { routed: await route(), ticket: undefined };
   const early = await limiter.admit('before_routing', limitRequest(context));
   try {
     const routed = await route();
     const facts = factsOf(routed);
+    shedder?.check(facts);
     const late = await limiter.admit('after_routing', limitRequest(context, facts));
     const ticket = early.join(late);
     if (facts.answeredByRouter) ticket.settle(0);

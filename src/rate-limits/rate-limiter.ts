@@ -3,6 +3,7 @@
 // per process, kept across policy reloads); a RateLimitTicket carries what one request holds until it ends.
 import { RateLimitedError, type RateLimitReason } from '../errors.ts';
 import type { CallerIdentity } from '../request/identity.ts';
+import { type CompiledShedding, compileShedding } from './load-shedding.ts';
 import { type RateLimitKeyHeaders, requestKeys } from './rate-limit-keys.ts';
 import type { RateLimitDocument, RateLimitKeySource, RateLimitsDocument } from './rate-limit-schema.ts';
 import type { SharedAdmission, SharedRateLimitCounters } from './shared-counters.ts';
@@ -28,6 +29,7 @@ export interface CompiledRateLimits {
   readonly envoyMetadata: boolean;
   readonly shared: boolean;
   readonly limits: readonly CompiledRateLimit[];
+  readonly shedding?: CompiledShedding | undefined;
 }
 
 const setOf = (names: readonly string[] | undefined) => (names ? new Set(names) : undefined);
@@ -48,7 +50,11 @@ function compileLimit(doc: RateLimitDocument): CompiledRateLimit {
   };
 }
 
-export function compileRateLimits(doc: RateLimitsDocument): CompiledRateLimits {
+/** `poolCapacity`: the `least_loaded` capacity figures shedding falls back on. */
+export function compileRateLimits(
+  doc: RateLimitsDocument,
+  poolCapacity: ReadonlyMap<string, number> = new Map(),
+): CompiledRateLimits {
   return {
     headers: {
       tenantHeader: doc.tenant_header,
@@ -58,6 +64,7 @@ export function compileRateLimits(doc: RateLimitsDocument): CompiledRateLimits {
     envoyMetadata: doc.envoy_metadata,
     shared: doc.counters === 'shared',
     limits: doc.limits.map(compileLimit),
+    shedding: doc.shedding && compileShedding(doc.shedding, poolCapacity),
   };
 }
 

@@ -71,6 +71,9 @@ export const DEFAULT_IDENTITY_HEADERS: IdentityHeaders = {
   userGroups: 'x-authz-user-groups',
 };
 
+/** The rate-limit / cache-scope key headers at their defaults (rate_limits.tenant_header / user_header). */
+export const DEFAULT_RATE_LIMIT_KEY_HEADERS: readonly string[] = ['x-tenant-id', 'x-user-id'];
+
 /** The router's own headers a client must not send (src/headers.ts): x-selected-*, x-router-* but x-router-debug. */
 export const ROUTER_ONLY_HEADERS: readonly string[] = Object.values(HEADER).filter(
   (name) =>
@@ -354,8 +357,15 @@ export function expectPathAndHeaderHardening(
   expect(hcm.max_request_headers_kb).toEqual({ value: 60 });
 }
 
-/** A header_mutation config removes the identity and router-only headers (and no more) from every request. */
-export function expectHeaderSanitizer(headerMutation: Plain, identity: IdentityHeaders): string[] {
+/**
+ * A header_mutation config removes the identity, router-only and rate-limit key headers (and no more) from every
+ * request.
+ */
+export function expectHeaderSanitizer(
+  headerMutation: Plain,
+  identity: IdentityHeaders,
+  rateLimitKeys: readonly string[] = DEFAULT_RATE_LIMIT_KEY_HEADERS,
+): string[] {
   expect(headerMutation['@type']).toBe(ENVOY_TYPE.headerMutation);
   const mutations = obj(headerMutation.mutations, 'mutations');
   expect(mutations.response_mutations ?? []).toEqual([]);
@@ -365,7 +375,7 @@ export function expectHeaderSanitizer(headerMutation: Plain, identity: IdentityH
     return String(mutation.remove);
   });
   expect(removed).toEqual(
-    expect.arrayContaining([identity.userId, identity.userGroups, ...ROUTER_ONLY_HEADERS]),
+    expect.arrayContaining([identity.userId, identity.userGroups, ...ROUTER_ONLY_HEADERS, ...rateLimitKeys]),
   );
   expect(removed).not.toContain(HEADER.routerDebug);
   return removed;

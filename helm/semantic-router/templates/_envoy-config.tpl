@@ -300,6 +300,7 @@ jwt_authn / ext_authz and the router set them. The filter removes exact names, h
 */}}
 {{- define "semantic-router.envoyHeaderMutationFilter" -}}
 {{- $identity := include "semantic-router.identityHeaders" . | fromJson -}}
+{{- $rateLimitKeys := include "semantic-router.rateLimitKeyHeaders" . | fromJsonArray -}}
 name: envoy.filters.http.header_mutation
 typed_config:
   '@type': type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation
@@ -310,6 +311,32 @@ typed_config:
       {{- range list "x-selected-model" "x-selected-pool" "x-router-decision" "x-router-model" "x-router-pool" "x-router-confidence" "x-router-response-path" "x-router-signals" "x-router-selection" "x-router-error-code" "x-router-feedback" "x-router-failover-cluster" "x-router-upstream-cluster" "x-router-upstream-attempts" "x-envoy-original-path" }}
       - remove: {{ . }}
       {{- end }}
+      {{- range $rateLimitKeys }}
+      - remove: {{ . | quote }}
+      {{- end }}
+{{- end }}
+
+{{/*
+The rate-limit / cache-scope key headers Envoy removes from client requests (envoy.rateLimitKeyHeaders, lower-cased),
+as a JSON array. Fails when the rendered policy's rate_limits keys on a tenant_header / user_header not listed:
+a client could then choose its own rate-limit bucket. Args: root.
+*/}}
+{{- define "semantic-router.rateLimitKeyHeaders" -}}
+{{- $headers := list }}
+{{- range .Values.envoy.rateLimitKeyHeaders }}{{ $headers = append $headers (lower .) }}{{ end }}
+{{- if not .Values.policy.existingConfigMap }}
+{{- $policy := include "semantic-router.policyText" . | fromYaml }}
+{{- $rateLimits := dig "rate_limits" nil $policy }}
+{{- if $rateLimits }}
+{{- range $field, $default := dict "tenant_header" "x-tenant-id" "user_header" "x-user-id" }}
+{{- $want := lower (dig $field $default $rateLimits) }}
+{{- if not (has $want $headers) }}
+{{- fail (printf "the policy's rate_limits.%s is %q but envoy.rateLimitKeyHeaders does not list it: Envoy must remove client copies of the headers the rate limits key on; add %s" $field $want $want) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toJson $headers }}
 {{- end }}
 
 {{/*

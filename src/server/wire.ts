@@ -1,6 +1,13 @@
 // Reading ext_proc request messages: header maps under limits. Answers are written by response-encoder.ts.
 import type { HeaderMap, HeaderValue } from './ext-proc-messages.ts';
 
+/** The bytes as UTF-8 text, without copying them first (protobufjs hands out Buffers under Node). */
+function utf8Text(bytes: Uint8Array): string {
+  return (
+    Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  ).toString('utf8');
+}
+
 export type Phase = 'request_headers' | 'request_body' | 'response_headers' | 'response_body';
 
 export interface HeaderLimits {
@@ -42,7 +49,7 @@ export function readHeaderMap(
       overLimit = `more than ${limits.maxBytes} bytes of headers`;
       break;
     }
-    const value = raw && raw.length > 0 ? Buffer.from(raw).toString('utf8') : (header.value ?? '');
+    const value = raw && raw.length > 0 ? utf8Text(raw) : (header.value ?? '');
     const name = header.key.toLowerCase();
     const previous = values.get(name);
     if (previous === undefined) values.set(name, value);

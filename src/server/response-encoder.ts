@@ -36,7 +36,18 @@ function varintSize(value: number): number {
 
 /** Tag + length + payload of a length-delimited field (every field number here is below 16: one tag byte). */
 const delimited = (length: number) => 1 + varintSize(length) + length;
-const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
+/** Strings up to this length are measured and written by hand when ASCII: Buffer's UTF-8 calls cost more. */
+const SHORT_STRING = 64;
+
+function isShortAscii(text: string): boolean {
+  if (text.length > SHORT_STRING) return false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+function utf8(text: string): number {
+  return isShortAscii(text) ? text.length : Buffer.byteLength(text, 'utf8');
+}
 
 class Writer {
   offset = 0;
@@ -61,7 +72,13 @@ class Writer {
 
   string(field: number, text: string, length: number): void {
     this.header(field, length);
-    this.offset += this.buffer.write(text, this.offset, length, 'utf8');
+    if (length === text.length && length <= SHORT_STRING) {
+      // ASCII (its UTF-8 length equals its length): one byte per character.
+      for (let i = 0; i < length; i++) this.buffer[this.offset + i] = text.charCodeAt(i);
+      this.offset += length;
+    } else {
+      this.offset += this.buffer.write(text, this.offset, length, 'utf8');
+    }
   }
 
   bytes(field: number, bytes: Uint8Array): void {

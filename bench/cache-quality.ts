@@ -159,16 +159,19 @@ async function lookupCost(
     const text = `${corpus[i % corpus.length]} ${Math.floor(i / corpus.length) || ''}`.trim();
     const [dense] = await model.embed([text]);
     const vector = toSparse(dense as Float32Array);
-    store.put({
-      exact: `k${i}`,
-      bucket,
-      scope: 'global',
-      answer,
-      vector,
-      bytes: 600 + sparseBytes(vector) + 4 * vector.positions.length,
-      storedAt: 0,
-      expiresAt: Number.MAX_SAFE_INTEGER,
-    });
+    store.put(
+      {
+        exact: `k${i}`,
+        bucket,
+        scope: 'global',
+        answer,
+        vector,
+        bytes: 600 + sparseBytes(vector) + 4 * vector.positions.length,
+        storedAt: 0,
+        expiresAt: Number.MAX_SAFE_INTEGER,
+      },
+      0,
+    );
   }
   const queries = corpus.slice(0, LOOKUPS).map((t) => `${t} please`);
   const minRaw = rawThreshold(model, DEFAULT_SIMILARITY_THRESHOLD);
@@ -242,8 +245,8 @@ async function redisLookupCost(address: string): Promise<{ cpuUs: number; p99Us:
   const start = process.cpuUsage();
   for (let i = 0; i < LOOKUPS; i++) {
     const began = performance.now();
-    await readSharedEntry(store, `k${i}`, 1, onError);
-    await readSharedEntry(store, `missing${i}`, 1, onError);
+    await readSharedEntry(store, 'global', `k${i}`, 1, onError);
+    await readSharedEntry(store, 'global', `missing${i}`, 1, onError);
     wallMs.push(performance.now() - began);
   }
   const used = process.cpuUsage(start);

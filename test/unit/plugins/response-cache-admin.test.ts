@@ -40,9 +40,9 @@ describe('the response cache on the admin server', () => {
 
   it('flushes one scope and leaves the others', async () => {
     const store = registry.store({ maxEntries: 100, maxBytes: 1_000_000 });
-    store.put(entry('a1', 'tenant:acme'));
-    store.put(entry('a2', 'tenant:acme'));
-    store.put(entry('g1', 'tenant:globex'));
+    store.put(entry('a1', 'tenant:acme'), 0);
+    store.put(entry('a2', 'tenant:acme'), 0);
+    store.put(entry('g1', 'tenant:globex'), 0);
     const flushed = await fetch(`${base}/cache/flush?scope=${encodeURIComponent('tenant:acme')}`, {
       method: 'POST',
     });
@@ -63,7 +63,7 @@ describe('response cache metrics', () => {
     const { telemetry, prometheusText } = testTelemetry({ tracing: false });
     observeResponseCache(telemetry.meter, registry);
     const store = registry.store({ maxEntries: 2, maxBytes: 1_000_000 });
-    for (const id of ['x', 'y', 'z']) store.put(entry(id, 'global'));
+    for (const id of ['x', 'y', 'z']) store.put(entry(id, 'global'), 0);
     registry.countLookup('exact_hit', 0.0002);
     registry.countLookup('miss', 0.0004);
     registry.countLookup('miss', 0.0004);

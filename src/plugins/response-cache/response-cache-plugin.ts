@@ -159,6 +159,7 @@ export function createResponseCachePlugin(
       return undefined;
     }
     const at = now();
+    if (shared) registry.followFlushes(shared, at);
     const fresh = (entry: CacheEntry) =>
       controls.maxAgeSeconds === undefined || at - entry.storedAt <= controls.maxAgeSeconds * 1000;
     if (controls.lookup) {

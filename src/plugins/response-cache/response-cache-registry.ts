@@ -2,6 +2,7 @@
 // plugins that ask for those bounds (entries are keyed by scope and decision, so plugins never see each other's
 // answers), kept across policy reloads, with the counters the admin endpoint and the metrics read.
 import type { SharedStore } from '../../state/shared-store.ts';
+import { SharedFlushLog } from './flush-log.ts';
 import { type CacheBounds, MemoryCacheStore } from './memory-cache-store.ts';
 import { flushShared } from './shared-entries.ts';
 
@@ -41,6 +42,10 @@ function boundsKey(bounds: CacheBounds): string {
 export class ResponseCacheRegistry {
   readonly #stores = new Map<string, MemoryCacheStore>();
   #shared: SharedStore | undefined;
+  readonly #flushLog = new SharedFlushLog((scope) => this.flushLocal(scope));
+  readonly #countSharedError = () => {
+    this.counters.sharedErrors++;
+  };
   #listeners: LookupListener[] = [];
   readonly counters: ResponseCacheCounters = {
     exactHits: 0,
@@ -95,17 +100,21 @@ export class ResponseCacheRegistry {
   }
 
   /**
-   * Drops the entries of a scope, or all of them, here and in the shared state store (other replicas' own copies
-   * of shared answers stay until their TTL).
+   * Drops the entries of a scope, or all of them, here and in the shared state store, and logs the flush there so
+   * that the other replicas drop their own copies too (see followFlushes).
    */
   async flush(scope?: string): Promise<FlushResult> {
     const flushed = this.flushLocal(scope);
-    if (!this.#shared) return { flushed };
-    const countError = () => {
-      this.counters.sharedErrors++;
-    };
-    const sharedKeys = await flushShared(this.#shared, scope, countError);
+    const shared = this.#shared;
+    if (!shared) return { flushed };
+    const sharedKeys = await flushShared(shared, scope, this.#countSharedError);
+    await this.#flushLog.record(shared, scope).catch(this.#countSharedError);
     return sharedKeys === undefined ? { flushed } : { flushed, sharedKeys };
+  }
+
+  /** Applies the flushes other replicas logged in `shared` (read at most once a second, off the request path). */
+  followFlushes(shared: SharedStore, now: number): void {
+    this.#flushLog.follow(shared, now, this.#countSharedError);
   }
 
   snapshot(): ResponseCacheCounters & { entries: number; bytes: number; evictions: number } {

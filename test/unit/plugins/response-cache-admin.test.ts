@@ -55,6 +55,14 @@ describe('the response cache on the admin server', () => {
       scope: 'all',
     });
   });
+
+  it('lists the cache endpoints among those an unknown path names', async () => {
+    const unknown = await fetch(`${base}/no-such-endpoint`);
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { endpoints: string[] }).endpoints).toEqual(
+      expect.arrayContaining(['/cache', '/cache/flush']),
+    );
+  });
 });
 
 describe('response cache metrics', () => {

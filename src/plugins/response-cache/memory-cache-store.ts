@@ -41,18 +41,13 @@ const SWEEP_PER_WRITE = 8;
 export class MemoryCacheStore {
   readonly #entries = new Map<string, CacheEntry>();
   readonly #buckets = new Map<string, BucketIndex<CacheEntry>>();
-  #bounds: CacheBounds;
+  readonly #bounds: CacheBounds;
   #bytes = 0;
   #evictions = 0;
   #sweep: Iterator<CacheEntry> | undefined;
 
   constructor(bounds: CacheBounds) {
     this.#bounds = bounds;
-  }
-
-  setBounds(bounds: CacheBounds): void {
-    this.#bounds = bounds;
-    this.#trim();
   }
 
   get stats(): CacheStoreStats {

@@ -40,39 +40,53 @@ export function encodeVectorItem(
 interface DecodedItem {
   readonly exact: string;
   readonly expiresAt: number;
-  readonly bytes: Buffer;
+  readonly positions: Uint16Array;
+  readonly weights: Int16Array;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Positions and quantised weights as typed arrays over the bytes (copied when unaligned or on big-endian hosts). */
+function unpack(bytes: Buffer): { positions: Uint16Array; weights: Int16Array } {
+  const count = bytes.length / 4;
+  let aligned = bytes;
+  if (bytes.byteOffset % 2 !== 0 || !LITTLE_ENDIAN) {
+    aligned = Buffer.alloc(bytes.length);
+    bytes.copy(aligned);
+    if (!LITTLE_ENDIAN) aligned.swap16();
+  }
+  return {
+    positions: new Uint16Array(aligned.buffer, aligned.byteOffset, count),
+    weights: new Int16Array(aligned.buffer, aligned.byteOffset + count * 2, count),
+  };
 }
 
 function splitItem(item: string): DecodedItem | undefined {
-  const parts = item.split(',');
-  if (parts.length !== 4) return undefined;
-  const expiresAt = Number(parts[1]);
-  const exact = parts[2] as string;
-  const bytes = Buffer.from(parts[3] as string, 'base64');
+  const first = item.indexOf(',');
+  const second = item.indexOf(',', first + 1);
+  const third = item.indexOf(',', second + 1);
+  if (first < 0 || second < 0 || third < 0) return undefined;
+  const expiresAt = Number(item.slice(first + 1, second));
+  const exact = item.slice(second + 1, third);
+  const bytes = Buffer.from(item.slice(third + 1), 'base64');
   if (!Number.isFinite(expiresAt) || exact === '' || bytes.length % 4 !== 0) return undefined;
-  return { exact, expiresAt, bytes };
+  return { exact, expiresAt, ...unpack(bytes) };
 }
 
-/** The dot product of a dense query with an encoded vector, read in place. */
-function encodedDot(query: Float32Array, bytes: Buffer): number {
-  const count = bytes.length / 4;
+/** The dot product of a dense query with an item's quantised vector. */
+function itemDot(query: Float32Array, item: DecodedItem): number {
+  const { positions, weights } = item;
   let dot = 0;
-  for (let k = 0; k < count; k++) {
-    const position = bytes.readUInt16LE(k * 2);
-    dot += ((query[position] ?? 0) * bytes.readInt16LE(count * 2 + k * 2)) / QUANTUM;
-  }
-  return dot;
+  for (let k = 0; k < positions.length; k++)
+    dot += (query[positions[k] as number] ?? 0) * (weights[k] as number);
+  return dot / QUANTUM;
 }
 
-function decodeVector(bytes: Buffer): SparseVector {
-  const count = bytes.length / 4;
-  const positions = new Uint16Array(count);
-  const values = new Float32Array(count);
-  for (let k = 0; k < count; k++) {
-    positions[k] = bytes.readUInt16LE(k * 2);
-    values[k] = bytes.readInt16LE(count * 2 + k * 2) / QUANTUM;
-  }
-  return { positions, values };
+function decodeVector(item: DecodedItem): SparseVector {
+  const values = new Float32Array(item.weights.length);
+  for (let k = 0; k < values.length; k++) values[k] = (item.weights[k] as number) / QUANTUM;
+  // A copy: the item's arrays may view a shared pool slab, which an entry kept for long must not hold on to.
+  return { positions: Uint16Array.from(item.positions), values };
 }
 
 /** Appends a stored answer's vector to its bucket's list (the newest `maxItems` are kept, for the entry's TTL). */
@@ -119,11 +133,11 @@ export async function nearestSharedVector(
   for (const item of items) {
     const decoded = splitItem(item);
     if (!decoded || decoded.expiresAt <= now) continue;
-    const raw = encodedDot(query, decoded.bytes);
+    const raw = itemDot(query, decoded);
     if (raw >= minRaw && raw > bestRaw) {
       best = decoded;
       bestRaw = raw;
     }
   }
-  return best && { exact: best.exact, vector: decodeVector(best.bytes), raw: bestRaw };
+  return best && { exact: best.exact, vector: decodeVector(best), raw: bestRaw };
 }

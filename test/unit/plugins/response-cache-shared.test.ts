@@ -10,6 +10,12 @@ import { responseCacheConfigSchema } from '../../../src/plugins/response-cache/c
 import { FOLLOW_INTERVAL_MS } from '../../../src/plugins/response-cache/flush-log.ts';
 import { createResponseCachePlugin } from '../../../src/plugins/response-cache/response-cache-plugin.ts';
 import { ResponseCacheRegistry } from '../../../src/plugins/response-cache/response-cache-registry.ts';
+import { scopeKeyPrefix } from '../../../src/plugins/response-cache/shared-entries.ts';
+import {
+  nearestSharedVector,
+  writeSharedVector,
+} from '../../../src/plugins/response-cache/shared-vectors.ts';
+import { sparseDot, toSparse } from '../../../src/plugins/response-cache/sparse-vector.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
 import { StreamProcessor } from '../../../src/server/stream-processor.ts';
 import { MemoryStore, type SharedStore } from '../../../src/state/shared-store.ts';
@@ -173,5 +179,32 @@ describe('response_cache vectors shared through the state store', () => {
     expect((await ask(r, OTHER)).kind).toBe('continue');
     expect(r.registry.counters.sharedErrors).toBeGreaterThanOrEqual(4);
     expect(await r.registry.flush()).toEqual({ flushed: 1 });
+  });
+
+  it('keeps vectors exact to 1e-4 through the store, and skips expired and malformed items', async () => {
+    const store = new MemoryStore();
+    const target = { scope: 'global', bucket: 'b' };
+    const dense = new Float32Array(4096);
+    for (let i = 0; i < 120; i++) dense[(i * 31) % 4096] = (i % 7) - 3.2;
+    const norm = Math.hypot(...dense);
+    for (let i = 0; i < dense.length; i++) dense[i] = (dense[i] as number) / norm;
+    const vector = toSparse(dense);
+    const live = { storedAt: 0, expiresAt: 10_000 };
+    await writeSharedVector(
+      store,
+      { ...target, exact: 'gone' },
+      vector,
+      { storedAt: 0, expiresAt: 5 },
+      8,
+      () => {},
+    );
+    await store.appendCapped(`${scopeKeyPrefix('global')}v:b`, 'not an item,', 8);
+    await writeSharedVector(store, { ...target, exact: 'kept' }, vector, live, 8, () => {});
+    const hit = await nearestSharedVector(store, target, dense, 0.99, 10, () => {});
+    expect(hit?.exact).toBe('kept');
+    expect(hit?.raw).toBeCloseTo(1, 4);
+    expect([...(hit?.vector.positions ?? [])]).toEqual([...vector.positions]);
+    expect(sparseDot(dense, hit?.vector ?? vector)).toBeCloseTo(1, 4);
+    expect(await nearestSharedVector(store, target, dense, 0.99, 20_000, () => {})).toBeUndefined();
   });
 });

@@ -101,6 +101,14 @@ describe.each(backends)('SharedStore contract: %s', (_name, open, skipReason) =>
     await store.close();
   });
 
+  test('a list read back whole when its reply spans many TCP chunks', async () => {
+    const store = await open();
+    const items = Array.from({ length: 600 }, (_, i) => `${i}:${'x'.repeat(1000)}`);
+    for (const item of items) await requireDefined(store.appendCapped).call(store, 'big', item, 512);
+    expect(await requireDefined(store.readList).call(store, 'big')).toEqual(items.slice(-512));
+    await store.close();
+  });
+
   test('deleting by prefix removes values and lists under it and nothing else', async () => {
     const store = await open();
     await store.set('cache:a:1', 'one');

@@ -4,9 +4,11 @@
 //    test pairs (same intent true, different intent false, seeded samples);
 //  - the threshold whose false-hit rate stays ≤ 1 % on both (the default's source);
 //  - lookup CPU per request of the in-memory store holding 10k and 100k entries in one bucket (the worst case: one
-//    scope, one system prompt), next to no cache.
+//    scope, one system prompt), next to no cache;
+//  - with --redis: an exact read in Redis, and the cross-replica semantic lookup (a full bucket's shared vectors
+//    read and scored, then the winner's entry read) next to the same lookup in memory, in the same run.
 // Usage: node --import tsx bench/cache-quality.ts [--data ../shared/data] [--pairs 5000] [--lookups 300]
-//        [--redis host:port]
+//        [--redis host:port] [--shared-only]
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +22,7 @@ import { cacheKeyOf } from '../src/plugins/response-cache/cache-key.ts';
 import { rawThreshold } from '../src/plugins/response-cache/cache-similarity.ts';
 import { MemoryCacheStore } from '../src/plugins/response-cache/memory-cache-store.ts';
 import { readSharedEntry, writeSharedEntry } from '../src/plugins/response-cache/shared-entries.ts';
+import { nearestSharedVector, writeSharedVector } from '../src/plugins/response-cache/shared-vectors.ts';
 import { sparseBytes, sparseDot, toSparse } from '../src/plugins/response-cache/sparse-vector.ts';
 import { decodeJsonBody, parseOpenAIRequest } from '../src/request/openai-request.ts';
 import { buildRequestContext } from '../src/request/request-context.ts';
@@ -34,6 +37,8 @@ const { values: args } = parseArgs({
     lookups: { type: 'string', default: '300' },
     /** host:port of a redis-server: also measure the shared (state_store) exact lookup against it. */
     redis: { type: 'string' },
+    /** Only the --redis lookups (skips the quality tables and the 10k/100k in-memory figures). */
+    'shared-only': { type: 'boolean', default: false },
   },
 });
 const DATA = path.resolve(args.data);
@@ -159,16 +164,19 @@ async function lookupCost(
     const text = `${corpus[i % corpus.length]} ${Math.floor(i / corpus.length) || ''}`.trim();
     const [dense] = await model.embed([text]);
     const vector = toSparse(dense as Float32Array);
-    store.put({
-      exact: `k${i}`,
-      bucket,
-      scope: 'global',
-      answer,
-      vector,
-      bytes: 600 + sparseBytes(vector) + 4 * vector.positions.length,
-      storedAt: 0,
-      expiresAt: Number.MAX_SAFE_INTEGER,
-    });
+    store.put(
+      {
+        exact: `k${i}`,
+        bucket,
+        scope: 'global',
+        answer,
+        vector,
+        bytes: 600 + sparseBytes(vector) + 4 * vector.positions.length,
+        storedAt: 0,
+        expiresAt: Number.MAX_SAFE_INTEGER,
+      },
+      0,
+    );
   }
   const queries = corpus.slice(0, LOOKUPS).map((t) => `${t} please`);
   const minRaw = rawThreshold(model, DEFAULT_SIMILARITY_THRESHOLD);
@@ -207,6 +215,111 @@ function baselineCpu(corpus: readonly string[]): number {
   return (used.user + used.system) / queries.length;
 }
 
+interface LookupFigures {
+  readonly cpuUs: number;
+  readonly p99Us: number;
+  readonly hits: number;
+}
+
+/** Runs `lookup` for each query: CPU per lookup, wall p99, hits. */
+async function timeLookups(
+  queries: readonly string[],
+  lookup: (query: string) => Promise<boolean>,
+): Promise<LookupFigures> {
+  const wallMs: number[] = [];
+  let hits = 0;
+  const start = process.cpuUsage();
+  for (const query of queries) {
+    const began = performance.now();
+    if (await lookup(query)) hits++;
+    wallMs.push(performance.now() - began);
+  }
+  const used = process.cpuUsage(start);
+  wallMs.sort((x, y) => x - y);
+  const p99Us = 1000 * (wallMs[Math.min(wallMs.length - 1, Math.floor(wallMs.length * 0.99))] ?? 0);
+  return { cpuUs: (used.user + used.system) / queries.length, p99Us, hits };
+}
+
+/**
+ * The semantic lookup across replicas: a bucket holding `size` answers (the default max_shared_vectors), stored by
+ * another replica. In memory: embed + index walk. Shared: embed + the (empty) local index + the bucket's vector
+ * list read and scored (one round trip) + on a hit the winner's entry read (a second). Half the queries are
+ * rewordings of stored prompts (case and punctuation: hits), half unseen prompts (misses).
+ */
+async function sharedSemanticCost(
+  model: TextEmbeddingModel,
+  corpus: readonly string[],
+  address: string,
+  size = 512,
+): Promise<{ memory: LookupFigures; shared: LookupFigures; errors: number }> {
+  const [host, port] = address.split(':');
+  const redis = new RedisStore({
+    host: host ?? '127.0.0.1',
+    port: Number(port),
+    username: undefined,
+    password: undefined,
+    database: 0,
+    keyPrefix: `cache-bench-semantic-${process.pid}:`,
+    connectTimeoutMs: 2000,
+    timeoutMs: 2000,
+  });
+  await redis.ready();
+  let errors = 0;
+  const onError = () => {
+    errors++;
+  };
+  const config = responseCacheConfigSchema.parse({});
+  const key = cacheKeyOf(chatContext('x'), 'bench', config);
+  const bucket = key?.bucket ?? '';
+  const target = { scope: 'global', bucket };
+  const answer = {
+    model: 'm',
+    content: 'a cached answer of ordinary length '.repeat(8),
+    finishReason: 'stop',
+    usage: undefined,
+  };
+  const memory = new MemoryCacheStore({ maxEntries: size, maxBytes: 1024 * 1024 * 1024 });
+  const stored = corpus.slice(0, size);
+  const lifetime = { storedAt: 0, expiresAt: Date.now() + 600_000 };
+  for (let i = 0; i < stored.length; i++) {
+    const [dense] = await model.embed([stored[i] as string]);
+    const vector = toSparse(dense as Float32Array);
+    const exact = `k${i}`;
+    memory.put({ exact, bucket, scope: 'global', answer, vector, bytes: 600, ...lifetime }, 0);
+    await writeSharedEntry(redis, exact, { scope: 'global', answer, ...lifetime }, onError);
+    await writeSharedVector(redis, { ...target, exact }, vector, lifetime, size, onError);
+  }
+  const reworded = (text: string) => `${text.toLowerCase().replace(/[.?!]+$/, '')}?`;
+  const half = Math.floor(LOOKUPS / 2);
+  const queries = [...stored.slice(0, half).map(reworded), ...corpus.slice(size, size + LOOKUPS - half)];
+  const minRaw = rawThreshold(model, DEFAULT_SIMILARITY_THRESHOLD);
+  const empty = new MemoryCacheStore({ maxEntries: size, maxBytes: 1024 * 1024 * 1024 });
+  const now = Date.now();
+  const embed = async (query: string) => (await model.embed([query]))[0] as Float32Array;
+  // Warm up both paths on other texts first.
+  for (const text of corpus.slice(-20)) {
+    const dense = await embed(text);
+    memory.nearest(bucket, dense, minRaw, now);
+    await nearestSharedVector(redis, target, dense, minRaw, now, onError);
+  }
+  const inMemory = await timeLookups(queries, async (query) => {
+    const dense = await embed(query);
+    // The index may return an entry that only might reach the threshold: the plugin compares, so does this.
+    return (memory.nearest(bucket, dense, minRaw, now)?.raw ?? -1) >= minRaw;
+  });
+  const shared = await timeLookups(queries, async (query) => {
+    const dense = await embed(query);
+    if ((empty.nearest(bucket, dense, minRaw, now)?.raw ?? -1) >= minRaw) return true;
+    const hit = await nearestSharedVector(redis, target, dense, minRaw, now, onError);
+    return (
+      hit !== undefined && (await readSharedEntry(redis, 'global', hit.exact, now, onError)) !== undefined
+    );
+  });
+  await redis.deleteByPrefix('');
+  await redis.close();
+  return { memory: inMemory, shared, errors };
+}
+
 /** CPU and wall p99 of one exact lookup in Redis (a hit, then a miss), as a replica pays on a local exact miss. */
 async function redisLookupCost(address: string): Promise<{ cpuUs: number; p99Us: number; errors: number }> {
   const [host, port] = address.split(':');
@@ -242,8 +355,8 @@ async function redisLookupCost(address: string): Promise<{ cpuUs: number; p99Us:
   const start = process.cpuUsage();
   for (let i = 0; i < LOOKUPS; i++) {
     const began = performance.now();
-    await readSharedEntry(store, `k${i}`, 1, onError);
-    await readSharedEntry(store, `missing${i}`, 1, onError);
+    await readSharedEntry(store, 'global', `k${i}`, 1, onError);
+    await readSharedEntry(store, 'global', `missing${i}`, 1, onError);
     wallMs.push(performance.now() - began);
   }
   const used = process.cpuUsage(start);
@@ -258,6 +371,10 @@ async function main(): Promise<void> {
     defaultSessionPool(),
     path.join(BUILTIN_MODELS_DIR, 'lexical', MODEL_FILE_NAME),
   );
+  if (args['shared-only']) {
+    await printShared(model, [...new Set(clincPairs(PAIRS).flatMap((p) => [p.a, p.b]))]);
+    return;
+  }
   const sets = [
     { name: 'sick', pairs: sickPairs() },
     { name: 'clinc150', pairs: clincPairs(PAIRS) },
@@ -294,12 +411,27 @@ async function main(): Promise<void> {
       `  ${String(size).padStart(6)} entries in memory ${cpuUs.toFixed(0).padStart(7)} µs CPU, p99 ${p99Us.toFixed(0)} µs wall  (store ${storeMiB.toFixed(0)} MiB)`,
     );
   }
-  if (args.redis) {
-    const { cpuUs, p99Us, errors } = await redisLookupCost(args.redis);
+  await printShared(model, corpus);
+}
+
+async function printShared(model: TextEmbeddingModel, corpus: readonly string[]): Promise<void> {
+  if (!args.redis) return;
+  const { cpuUs, p99Us, errors } = await redisLookupCost(args.redis);
+  console.log(
+    `  redis exact get (hit + miss) ${cpuUs.toFixed(0).padStart(5)} µs CPU, p99 ${p99Us.toFixed(0)} µs wall, ${errors} errors`,
+  );
+  const semantic = await sharedSemanticCost(model, corpus, args.redis);
+  console.log(
+    `\nsemantic lookup, one bucket of 512 answers (${LOOKUPS} lookups, half rewordings of stored prompts):`,
+  );
+  for (const [name, figures] of [
+    ['in memory (this replica stored them)', semantic.memory],
+    ['shared (another replica stored them)', semantic.shared],
+  ] as const)
     console.log(
-      `  redis exact get (hit + miss) ${cpuUs.toFixed(0).padStart(5)} µs CPU, p99 ${p99Us.toFixed(0)} µs wall, ${errors} errors`,
+      `  ${name.padEnd(38)} ${figures.cpuUs.toFixed(0).padStart(6)} µs CPU, p99 ${figures.p99Us.toFixed(0)} µs wall, ${figures.hits} hits`,
     );
-  }
+  console.log(`  store errors: ${semantic.errors}`);
 }
 
 await main();

@@ -105,6 +105,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const pools = new PoolRuntime(options.logger.child({ component: 'pools' }));
   // The state replicas share: follows each live policy's state_store, serves from memory while Redis is away.
   const store = new StoreHolder({ logger: options.logger.child({ component: 'state' }) });
+  RESPONSE_CACHE.useSharedStore(store);
   const admin =
     adminOptions &&
     new AdminServer({

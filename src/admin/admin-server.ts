@@ -30,7 +30,8 @@ export interface AdminServerOptions {
 /** What the admin endpoint needs of the response cache. */
 export interface ResponseCacheAdmin {
   snapshot(): unknown;
-  flush(scope?: string): number;
+  /** Drops entries here and in the shared state store; what it dropped (`flushed`: this replica's entries). */
+  flush(scope?: string): Promise<{ readonly flushed: number }>;
 }
 
 const CACHE_PATH = '/cache';
@@ -44,6 +45,8 @@ export const ADMIN_PATHS = [
   '/pools',
   '/feedback',
   '/replay',
+  '/cache',
+  '/cache/flush',
 ] as const;
 const MAX_FEEDBACK_BODY_BYTES = 16 * 1024;
 const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -209,7 +212,13 @@ export class AdminServer {
       return;
     }
     const scope = new URL(request.url ?? '/', 'http://admin').searchParams.get('scope') ?? undefined;
-    sendJson(response, 200, { flushed: cache.flush(scope), scope: scope ?? 'all' });
+    cache.flush(scope).then(
+      (result) => sendJson(response, 200, { ...result, scope: scope ?? 'all' }),
+      (error: unknown) => {
+        this.options.logger.error('admin cache flush failed', errorFields(error));
+        sendJson(response, 500, { error: 'internal error' });
+      },
+    );
   }
 
   private route(request: IncomingMessage, response: ServerResponse): void {

@@ -21,6 +21,11 @@ function toFields(reply: RespValue): Record<string, number> {
   return fields;
 }
 
+/** `text` as a literal in a Redis glob pattern. */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
 export class RedisStore implements SharedStore {
   readonly kind = 'redis';
   readonly #client: RespClient;
@@ -95,6 +100,37 @@ export class RedisStore implements SharedStore {
       if (!(error instanceof RespReplyError && error.message.startsWith('NOSCRIPT'))) throw error;
       return this.#client.command(['EVAL', script, ...rest]);
     }
+  }
+
+  async appendCapped(key: string, value: string, maxLength: number, ttlMs = 0): Promise<void> {
+    const full = this.#prefix + key;
+    await this.#client.pipeline([
+      ['MULTI'],
+      ['RPUSH', full, value],
+      ['LTRIM', full, -maxLength, -1],
+      ...(ttlMs > 0 ? [['PEXPIRE', full, Math.ceil(ttlMs)]] : []),
+      ['EXEC'],
+    ]);
+  }
+
+  async readList(key: string): Promise<string[]> {
+    const reply = await this.#client.command(['LRANGE', this.#prefix + key, 0, -1]);
+    return Array.isArray(reply) ? reply.filter((item): item is string => typeof item === 'string') : [];
+  }
+
+  /** SCAN by pattern and UNLINK in batches: an admin operation, walking the whole keyspace once. */
+  async deleteByPrefix(prefix: string): Promise<number> {
+    const pattern = `${globEscape(this.#prefix + prefix)}*`;
+    let cursor = '0';
+    let deleted = 0;
+    do {
+      const reply = await this.#client.command(['SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000]);
+      if (!Array.isArray(reply) || reply.length !== 2) break;
+      cursor = String(reply[0]);
+      const keys = Array.isArray(reply[1]) ? reply[1].map(String) : [];
+      if (keys.length > 0) deleted += Number(await this.#client.command(['UNLINK', ...keys])) || 0;
+    } while (cursor !== '0');
+    return deleted;
   }
 
   close(): Promise<void> {

@@ -58,6 +58,32 @@ export function encodeCommand(args: readonly (string | number)[]): Buffer {
 
 type Parsed = { value: RespValue | RespReplyError; end: number } | undefined;
 
+/**
+ * Where the reply starting at `start` ends, undefined when the buffer holds only part of it: a walk that decodes
+ * nothing, so a large reply arriving in many chunks is decoded once, not once per chunk.
+ */
+export function replyEnd(buffer: Buffer, start: number): number | undefined {
+  let position = start;
+  let remaining = 1;
+  while (remaining > 0) {
+    const lineEnd = buffer.indexOf(CRLF, position);
+    if (lineEnd < 0) return undefined;
+    const type = buffer[position];
+    const next = lineEnd + 2;
+    remaining--;
+    if (type === 0x24 /* $ */) {
+      const length = Number(buffer.toString('latin1', position + 1, lineEnd));
+      position = length < 0 ? next : next + length + 2;
+      if (position > buffer.length) return undefined;
+    } else {
+      if (type === 0x2a /* * */)
+        remaining += Math.max(0, Number(buffer.toString('latin1', position + 1, lineEnd)));
+      position = next;
+    }
+  }
+  return position;
+}
+
 /** Parses one reply starting at `start`; undefined when the buffer holds only part of it. */
 export function parseReply(buffer: Buffer, start: number): Parsed {
   const lineEnd = buffer.indexOf(CRLF, start);
@@ -254,7 +280,8 @@ export class RespClient {
     for (;;) {
       let parsed: Parsed;
       try {
-        parsed = parseReply(this.#buffer, position);
+        parsed =
+          replyEnd(this.#buffer, position) === undefined ? undefined : parseReply(this.#buffer, position);
       } catch (error) {
         this.#socket?.destroy(error as Error);
         return;

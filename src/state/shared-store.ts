@@ -25,6 +25,12 @@ export interface SharedStore {
     keys: readonly string[],
     args: readonly (string | number)[],
   ): Promise<RespValue>;
+  /** Appends `value` to the list at `key`, keeping only its last `maxLength` items; `ttlMs` > 0 (re)sets its expiry. */
+  appendCapped?(key: string, value: string, maxLength: number, ttlMs?: number): Promise<void>;
+  /** The items of the list at `key`, oldest first ([] when absent). */
+  readList?(key: string): Promise<string[]>;
+  /** Deletes every key (values, hashes, lists) whose name starts with `prefix`; returns how many. */
+  deleteByPrefix?(prefix: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -33,12 +39,25 @@ interface Entry {
   expiresAt: number;
 }
 
+interface ListEntry {
+  items: string[];
+  expiresAt: number;
+}
+
+/** Drops the oldest-inserted key of `map` when it holds `max` keys (Map iteration order is insertion order). */
+function makeRoom(map: Map<string, unknown>, max: number): void {
+  if (map.size < max) return;
+  const oldest = map.keys().next().value;
+  if (oldest !== undefined) map.delete(oldest);
+}
+
 /** The default store: a map in this process, bounded so per-session keys cannot grow without end. */
 export class MemoryStore implements SharedStore {
   readonly kind = 'memory';
   readonly healthy = true;
   readonly #values = new Map<string, Entry>();
   readonly #hashes = new Map<string, Record<string, number>>();
+  readonly #lists = new Map<string, ListEntry>();
   readonly #maxKeys: number;
   readonly #now: () => number;
 
@@ -84,8 +103,45 @@ export class MemoryStore implements SharedStore {
     return { ...(this.#hashes.get(key) ?? {}) };
   }
 
+  async appendCapped(key: string, value: string, maxLength: number, ttlMs = 0): Promise<void> {
+    const live = this.#liveList(key);
+    this.#lists.delete(key);
+    makeRoom(this.#lists, this.#maxKeys);
+    const items = live ? live.items : [];
+    items.push(value);
+    if (items.length > maxLength) items.splice(0, items.length - maxLength);
+    const expiresAt = ttlMs > 0 ? this.#now() + ttlMs : (live?.expiresAt ?? Number.POSITIVE_INFINITY);
+    this.#lists.set(key, { items, expiresAt });
+  }
+
+  async readList(key: string): Promise<string[]> {
+    return [...(this.#liveList(key)?.items ?? [])];
+  }
+
+  async deleteByPrefix(prefix: string): Promise<number> {
+    let deleted = 0;
+    for (const map of [this.#values, this.#hashes, this.#lists] as Map<string, unknown>[]) {
+      for (const key of [...map.keys()]) {
+        if (!key.startsWith(prefix)) continue;
+        map.delete(key);
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
   async close(): Promise<void> {
     this.#values.clear();
     this.#hashes.clear();
+    this.#lists.clear();
+  }
+
+  #liveList(key: string): ListEntry | undefined {
+    const list = this.#lists.get(key);
+    if (list && list.expiresAt <= this.#now()) {
+      this.#lists.delete(key);
+      return undefined;
+    }
+    return list;
   }
 }

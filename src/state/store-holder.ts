@@ -25,6 +25,12 @@ export interface StoreHolderOptions {
   ) => RedisStore;
 }
 
+/** Both stores the holder switches between implement the optional list and prefix methods. */
+function requireMethod<F>(method: F | undefined): F {
+  if (!method) throw new TypeError('state store method missing');
+  return method;
+}
+
 function settingsKey(settings: StateStoreSettings): string {
   return JSON.stringify(settings);
 }
@@ -108,6 +114,18 @@ export class StoreHolder implements SharedStore {
 
   async readFields(key: string): Promise<Record<string, number>> {
     return this.#run((store) => store.readFields(key));
+  }
+
+  async appendCapped(key: string, value: string, maxLength: number, ttlMs?: number): Promise<void> {
+    return this.#run((store) => requireMethod(store.appendCapped).call(store, key, value, maxLength, ttlMs));
+  }
+
+  async readList(key: string): Promise<string[]> {
+    return this.#run((store) => requireMethod(store.readList).call(store, key));
+  }
+
+  async deleteByPrefix(prefix: string): Promise<number> {
+    return this.#run((store) => requireMethod(store.deleteByPrefix).call(store, prefix));
   }
 
   /** On Redis only, and only while it answers: callers with local state of their own serve from it otherwise. */

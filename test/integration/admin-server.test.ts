@@ -175,6 +175,8 @@ describe('admin server', () => {
       '/pools',
       '/feedback',
       '/replay',
+      '/cache',
+      '/cache/flush',
     ]);
     expect((await getJson('/healthz/')).status).toBe(404);
     const post = await getJson('/policy', { method: 'POST', body: '{}' });

@@ -35,7 +35,7 @@ export const responseCacheConfigSchema = z
     ttl_seconds: z.number().int().positive().default(3600),
     /** Conversations with earlier user or assistant turns are cached only when true (the whole history is keyed). */
     multi_turn: z.boolean().default(false),
-    /** Bounds of the process-wide in-memory store (the first response_cache plugin loaded sets them). */
+    /** Bounds of this plugin's in-memory store (plugins with the same bounds share one store). */
     max_entries: z.number().int().positive().default(10_000),
     max_bytes: z
       .number()
@@ -59,10 +59,15 @@ export const responseCacheConfigSchema = z
       .loose()
       .prefault({}),
     /**
-     * `memory`: this process only. `state_store`: exact entries also in the policy's state store (Redis when
-     * `state_store.backend` is redis), so replicas serve each other's answers; semantic search stays per process.
+     * `memory`: this process only. `state_store`: entries and their vectors also in the policy's state store (Redis
+     * when `state_store.backend` is redis), so replicas serve each other's answers, exact and semantic.
      */
     backend: z.enum(['memory', 'state_store']).default('memory'),
+    /**
+     * With `backend: state_store`: how many of a bucket's most recent vectors the state store keeps for other
+     * replicas' semantic lookups (each such lookup reads them all in one round trip).
+     */
+    max_shared_vectors: z.number().int().positive().max(100_000).default(512),
     personalized: z.object({ mode: z.string() }).loose().optional(),
   })
   .loose();

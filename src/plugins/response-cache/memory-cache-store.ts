@@ -1,6 +1,7 @@
 // The in-memory response cache: exact keys in one map kept in least-recently-used order, and per-bucket vector
 // indexes for the semantic search (a bucket is a scope plus everything that must match exactly).
-// Bounded by entries and bytes: the least recently used entries go first; expired ones are dropped when met.
+// Bounded by entries and bytes: the least recently used entries go first; expired ones are dropped when met, and
+// every write sweeps a few more entries for expiry, so a flood of writes returns expired entries' memory.
 
 import { BucketIndex } from './bucket-index.ts';
 import type { CachedAnswer } from './cached-answer.ts';
@@ -34,20 +35,19 @@ export interface CacheStoreStats {
   readonly evictions: number;
 }
 
+/** Entries each write checks for expiry: bounded work per write; a full pass every `entries / SWEEP_PER_WRITE` writes. */
+const SWEEP_PER_WRITE = 8;
+
 export class MemoryCacheStore {
   readonly #entries = new Map<string, CacheEntry>();
   readonly #buckets = new Map<string, BucketIndex<CacheEntry>>();
-  #bounds: CacheBounds;
+  readonly #bounds: CacheBounds;
   #bytes = 0;
   #evictions = 0;
+  #sweep: Iterator<CacheEntry> | undefined;
 
   constructor(bounds: CacheBounds) {
     this.#bounds = bounds;
-  }
-
-  setBounds(bounds: CacheBounds): void {
-    this.#bounds = bounds;
-    this.#trim();
   }
 
   get stats(): CacheStoreStats {
@@ -86,7 +86,8 @@ export class MemoryCacheStore {
   }
 
   /** Stores (or replaces) an entry; false when it alone exceeds the byte bound. */
-  put(entry: CacheEntry): boolean {
+  put(entry: CacheEntry, now: number): boolean {
+    this.#sweepExpired(now);
     if (entry.bytes > this.#bounds.maxBytes) return false;
     const previous = this.#entries.get(entry.exact);
     if (previous) this.#remove(previous);
@@ -113,6 +114,19 @@ export class MemoryCacheStore {
       dropped++;
     }
     return dropped;
+  }
+
+  /** Drops the expired among the next few entries of a pass over the map that resumes where the last write left it. */
+  #sweepExpired(now: number): void {
+    for (let checked = 0; checked < SWEEP_PER_WRITE && this.#entries.size > 0; checked++) {
+      this.#sweep ??= this.#entries.values();
+      const next = this.#sweep.next();
+      if (next.done) {
+        this.#sweep = undefined;
+        continue;
+      }
+      if (next.value.expiresAt <= now) this.#remove(next.value);
+    }
   }
 
   #touch(entry: CacheEntry): void {

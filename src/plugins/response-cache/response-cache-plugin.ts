@@ -31,6 +31,7 @@ import type { CacheEntry, MemoryCacheStore } from './memory-cache-store.ts';
 import { requestControlsOf } from './request-controls.ts';
 import { RESPONSE_CACHE, type ResponseCacheRegistry } from './response-cache-registry.ts';
 import { readSharedEntry, writeSharedEntry } from './shared-entries.ts';
+import { nearestSharedVector, writeSharedVector } from './shared-vectors.ts';
 import { type SparseVector, sparseBytes, toSparse } from './sparse-vector.ts';
 
 /** Seconds since the answer was stored, on every cached answer. */
@@ -118,6 +119,34 @@ export function createResponseCachePlugin(
     return undefined;
   };
 
+  /**
+   * A paraphrase another replica stored: the bucket's shared vectors (one round trip), then the winner's entry
+   * (a second), kept locally with its vector so the next lookups find it here.
+   */
+  async function sharedSemantic(
+    shared: SharedStore,
+    key: CacheKey,
+    model: TextEmbeddingModel,
+    dense: Float32Array,
+    at: number,
+  ): Promise<{ entry: CacheEntry; similarity: number } | undefined> {
+    const minRaw = rawThreshold(model, threshold);
+    const hit = await nearestSharedVector(shared, key, dense, minRaw, at, sharedError);
+    const similarity = hit ? calibrated(model, hit.raw) : undefined;
+    if (!hit || similarity === undefined || similarity < threshold) return undefined;
+    const remote = await readSharedEntry(shared, key.scope, hit.exact, at, sharedError);
+    if (!remote) return undefined;
+    const entry: CacheEntry = {
+      ...remote,
+      exact: hit.exact,
+      bucket: key.bucket,
+      vector: hit.vector,
+      bytes: answerBytes(remote.answer) + sparseBytes(hit.vector) + 2 * hit.exact.length,
+    };
+    store.put(entry, at);
+    return { entry, similarity };
+  }
+
   async function onRequest({ request, decision, note, store: stateStore }: RequestPhaseContext) {
     const shared = config.backend === 'state_store' ? stateStore : undefined;
     if (!config.enabled) return undefined;
@@ -130,6 +159,7 @@ export function createResponseCachePlugin(
       return undefined;
     }
     const at = now();
+    if (shared) registry.followFlushes(shared, at);
     const fresh = (entry: CacheEntry) =>
       controls.maxAgeSeconds === undefined || at - entry.storedAt <= controls.maxAgeSeconds * 1000;
     if (controls.lookup) {
@@ -139,8 +169,9 @@ export function createResponseCachePlugin(
         note?.({ [SPAN_LOOKUP]: 'exact_hit' });
         return respond(exact, request, 'exact');
       }
-      const remote = exact || !shared ? undefined : await readSharedEntry(shared, key.exact, at, sharedError);
-      if (remote && remote.scope === key.scope) {
+      const remote =
+        exact || !shared ? undefined : await readSharedEntry(shared, key.scope, key.exact, at, sharedError);
+      if (remote) {
         const local: CacheEntry = {
           ...remote,
           exact: key.exact,
@@ -148,7 +179,7 @@ export function createResponseCachePlugin(
           vector: undefined,
           bytes: answerBytes(remote.answer) + 2 * key.exact.length,
         };
-        store.put(local);
+        store.put(local, at);
         if (fresh(local)) {
           registry.countLookup('exact_hit', (performance.now() - started) / 1000);
           note?.({ [SPAN_LOOKUP]: 'exact_hit' });
@@ -170,10 +201,18 @@ export function createResponseCachePlugin(
           : undefined;
         const similarity = nearest ? calibrated(model, nearest.raw) : undefined;
         if (similarity !== undefined) note?.({ [SPAN_SIMILARITY]: Number(similarity.toFixed(4)) });
-        if (nearest && similarity !== undefined && similarity >= threshold && fresh(nearest.entry)) {
+        const local =
+          nearest && similarity !== undefined && similarity >= threshold && fresh(nearest.entry)
+            ? { entry: nearest.entry, similarity }
+            : undefined;
+        const found =
+          local ??
+          (controls.lookup && shared ? await sharedSemantic(shared, key, model, dense, at) : undefined);
+        if (found && fresh(found.entry)) {
+          const rounded = Number(found.similarity.toFixed(4));
           registry.countLookup('semantic_hit', (performance.now() - started) / 1000);
-          note?.({ [SPAN_LOOKUP]: 'semantic_hit', [SPAN_SIMILARITY]: Number(similarity.toFixed(4)) });
-          return respond(nearest.entry, request, `semantic;similarity=${similarity.toFixed(3)}`);
+          note?.({ [SPAN_LOOKUP]: 'semantic_hit', [SPAN_SIMILARITY]: rounded });
+          return respond(found.entry, request, `semantic;similarity=${found.similarity.toFixed(3)}`);
         }
       }
     }
@@ -221,23 +260,26 @@ export function createResponseCachePlugin(
       return;
     }
     const at = now();
-    const stored = store.put({
-      exact: entry.key.exact,
-      bucket: entry.key.bucket,
-      scope: entry.key.scope,
-      answer,
-      vector: entry.vector,
-      bytes:
-        answerBytes(answer) + (entry.vector ? sparseBytes(entry.vector) : 0) + 2 * entry.key.exact.length,
-      storedAt: at,
-      expiresAt: at + entry.ttlSeconds * 1000,
-    });
-    if (entry.shared)
-      void writeSharedEntry(
-        entry.shared,
-        entry.key.exact,
-        { scope: entry.key.scope, answer, storedAt: at, expiresAt: at + entry.ttlSeconds * 1000 },
-        sharedError,
+    const stored = store.put(
+      {
+        exact: entry.key.exact,
+        bucket: entry.key.bucket,
+        scope: entry.key.scope,
+        answer,
+        vector: entry.vector,
+        bytes:
+          answerBytes(answer) + (entry.vector ? sparseBytes(entry.vector) : 0) + 2 * entry.key.exact.length,
+        storedAt: at,
+        expiresAt: at + entry.ttlSeconds * 1000,
+      },
+      at,
+    );
+    const lifetime = { storedAt: at, expiresAt: at + entry.ttlSeconds * 1000 };
+    const { shared, key, vector } = entry;
+    if (shared)
+      void writeSharedEntry(shared, key.exact, { scope: key.scope, answer, ...lifetime }, sharedError).then(
+        () =>
+          vector && writeSharedVector(shared, key, vector, lifetime, config.max_shared_vectors, sharedError),
       );
     if (stored) registry.counters.stores++;
     else registry.counters.rejectedAnswers++;

@@ -1,10 +1,22 @@
 // Exact entries in the policy's state store (Redis when `state_store` says so), so that replicas serve each
-// other's answers. Only exact keys go there; each replica keeps its own semantic index. Every failure of the store
-// is a miss (or a skipped write): the cache never fails a request.
+// other's answers (their vectors: shared-vectors.ts). Keys start with a tag of the scope, so a flush of one scope
+// deletes its keys by prefix. Every failure of the store is a miss (or a skipped write): the cache never fails a
+// request.
+import { createHash } from 'node:crypto';
 import type { SharedStore } from '../../state/shared-store.ts';
 import type { CachedAnswer } from './cached-answer.ts';
 
-const KEY_PREFIX = 'response-cache:';
+/** Every key the cache writes to the state store starts with this. */
+export const SHARED_KEY_PREFIX = 'response-cache:';
+
+/** The prefix of a scope's keys (the scope id itself may hold any character: it is hashed). */
+export function scopeKeyPrefix(scope: string): string {
+  return `${SHARED_KEY_PREFIX}${createHash('sha256').update(scope).digest('base64url').slice(0, 16)}:`;
+}
+
+function entryKey(scope: string, exact: string): string {
+  return `${scopeKeyPrefix(scope)}e:${exact}`;
+}
 
 export interface SharedEntry {
   readonly scope: string;
@@ -40,14 +52,15 @@ function parseEntry(text: string): SharedEntry | undefined {
 /** The entry stored under `exact`, undefined when absent, expired, malformed or the store failed (`onError`). */
 export async function readSharedEntry(
   store: SharedStore,
+  scope: string,
   exact: string,
   now: number,
   onError: (error: unknown) => void,
 ): Promise<SharedEntry | undefined> {
   try {
-    const text = await store.get(`${KEY_PREFIX}${exact}`);
+    const text = await store.get(entryKey(scope, exact));
     const entry = text === undefined ? undefined : parseEntry(text);
-    return entry && entry.expiresAt > now ? entry : undefined;
+    return entry && entry.expiresAt > now && entry.scope === scope ? entry : undefined;
   } catch (error) {
     onError(error);
     return undefined;
@@ -62,11 +75,29 @@ export async function writeSharedEntry(
 ): Promise<void> {
   try {
     await store.set(
-      `${KEY_PREFIX}${exact}`,
+      entryKey(entry.scope, exact),
       JSON.stringify(entry),
       Math.max(1, entry.expiresAt - entry.storedAt),
     );
   } catch (error) {
     onError(error);
+  }
+}
+
+/**
+ * Deletes the shared entries and vectors of `scope` (all of them when undefined); the number of keys deleted, or
+ * undefined when the store cannot delete by prefix or failed (`onError`).
+ */
+export async function flushShared(
+  store: SharedStore,
+  scope: string | undefined,
+  onError: (error: unknown) => void,
+): Promise<number | undefined> {
+  if (!store.deleteByPrefix) return undefined;
+  try {
+    return await store.deleteByPrefix(scope === undefined ? SHARED_KEY_PREFIX : scopeKeyPrefix(scope));
+  } catch (error) {
+    onError(error);
+    return undefined;
   }
 }

@@ -40,9 +40,9 @@ describe('the response cache on the admin server', () => {
 
   it('flushes one scope and leaves the others', async () => {
     const store = registry.store({ maxEntries: 100, maxBytes: 1_000_000 });
-    store.put(entry('a1', 'tenant:acme'));
-    store.put(entry('a2', 'tenant:acme'));
-    store.put(entry('g1', 'tenant:globex'));
+    store.put(entry('a1', 'tenant:acme'), 0);
+    store.put(entry('a2', 'tenant:acme'), 0);
+    store.put(entry('g1', 'tenant:globex'), 0);
     const flushed = await fetch(`${base}/cache/flush?scope=${encodeURIComponent('tenant:acme')}`, {
       method: 'POST',
     });
@@ -55,6 +55,14 @@ describe('the response cache on the admin server', () => {
       scope: 'all',
     });
   });
+
+  it('lists the cache endpoints among those an unknown path names', async () => {
+    const unknown = await fetch(`${base}/no-such-endpoint`);
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { endpoints: string[] }).endpoints).toEqual(
+      expect.arrayContaining(['/cache', '/cache/flush']),
+    );
+  });
 });
 
 describe('response cache metrics', () => {
@@ -63,7 +71,7 @@ describe('response cache metrics', () => {
     const { telemetry, prometheusText } = testTelemetry({ tracing: false });
     observeResponseCache(telemetry.meter, registry);
     const store = registry.store({ maxEntries: 2, maxBytes: 1_000_000 });
-    for (const id of ['x', 'y', 'z']) store.put(entry(id, 'global'));
+    for (const id of ['x', 'y', 'z']) store.put(entry(id, 'global'), 0);
     registry.countLookup('exact_hit', 0.0002);
     registry.countLookup('miss', 0.0004);
     registry.countLookup('miss', 0.0004);

@@ -7,6 +7,7 @@ import {
   RespClient,
   RespReplyError,
   RespUnavailableError,
+  replyEnd,
 } from '../../../src/state/resp-client.ts';
 import { RedisServer, redisSkipReason } from '../../helpers/redis-server.ts';
 
@@ -31,6 +32,16 @@ describe('RESP encoding and parsing', () => {
       const partial = Buffer.from('*2\r\n$1\r\na\r\n$3\r\n1.5\r\n').subarray(0, cut);
       expect(parseReply(partial, 0)).toBeUndefined();
     }
+  });
+
+  it('finds where a reply ends exactly where parsing does, and nowhere in a partial one', () => {
+    const nested = Buffer.from('*3\r\n$2\r\nab\r\n*2\r\n:1\r\n$-1\r\n$3\r\n\r\nx\r\n+OK\r\n');
+    const first = parseReply(nested, 0);
+    expect(first?.value).toEqual(['ab', [1, null], '\r\nx']);
+    expect(replyEnd(nested, 0)).toBe(first?.end);
+    expect(replyEnd(nested, first?.end ?? 0)).toBe(nested.length);
+    const end = first?.end ?? 0;
+    for (let cut = 0; cut < end; cut++) expect(replyEnd(nested.subarray(0, cut), 0)).toBeUndefined();
   });
 });
 

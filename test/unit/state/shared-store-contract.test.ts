@@ -29,6 +29,11 @@ afterAll(async () => {
   await server?.stop();
 });
 
+function requireDefined<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('the store lacks this optional method');
+  return value;
+}
+
 const backends: [string, () => Promise<SharedStore>, string | undefined][] = [
   ['memory', async () => new MemoryStore(), undefined],
   [
@@ -80,6 +85,45 @@ describe.each(backends)('SharedStore contract: %s', (_name, open, skipReason) =>
     const value = JSON.stringify({ text: 'ü 漢字\r\n$5\r\n*2', n: 1 });
     await store.set('k e y', value);
     expect(await store.get('k e y')).toBe(value);
+    await store.close();
+  });
+
+  test('a capped list keeps its newest items in order and expires as a whole', async () => {
+    const store = await open();
+    const append = requireDefined(store.appendCapped).bind(store);
+    const read = requireDefined(store.readList).bind(store);
+    for (const item of ['a', 'b', 'c', 'd']) await append('list', item, 3, 60_000);
+    expect(await read('list')).toEqual(['b', 'c', 'd']);
+    expect(await read('absent')).toEqual([]);
+    await append('brief', 'x', 3, 30);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(await read('brief')).toEqual([]);
+    await store.close();
+  });
+
+  test('a list read back whole when its reply spans many TCP chunks', async () => {
+    const store = await open();
+    const items = Array.from({ length: 600 }, (_, i) => `${i}:${'x'.repeat(1000)}`);
+    for (const item of items) await requireDefined(store.appendCapped).call(store, 'big', item, 512);
+    expect(await requireDefined(store.readList).call(store, 'big')).toEqual(items.slice(-512));
+    await store.close();
+  });
+
+  test('deleting by prefix removes values and lists under it and nothing else', async () => {
+    const store = await open();
+    await store.set('cache:a:1', 'one');
+    await store.set('cache:a:2', 'two');
+    await requireDefined(store.appendCapped).call(store, 'cache:a:list', 'item', 10);
+    await store.set('cache:b:1', 'kept');
+    await store.set('cache*:a:1', 'kept too');
+    expect(await requireDefined(store.deleteByPrefix).call(store, 'cache:a:')).toBe(3);
+    expect(await store.get('cache:a:1')).toBeUndefined();
+    expect(await requireDefined(store.readList).call(store, 'cache:a:list')).toEqual([]);
+    expect(await store.get('cache:b:1')).toBe('kept');
+    expect(await store.get('cache*:a:1')).toBe('kept too');
+    // Glob characters in a prefix are literal: `cache*` is not a pattern matching `cache:b:1`.
+    expect(await requireDefined(store.deleteByPrefix).call(store, 'cache*')).toBe(1);
+    expect(await store.get('cache:b:1')).toBe('kept');
     await store.close();
   });
 });

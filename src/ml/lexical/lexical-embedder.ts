@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { TextEmbeddingModel } from '../embedding/text-embedder.ts';
 import { ModelFileError } from '../onnx-session-pool.ts';
 import { markSparse } from '../vector-math.ts';
-import { countFeatures, type LexicalFeaturizer } from './lexical-features.ts';
+import { forEachLexicalFeature, type LexicalFeaturizer } from './lexical-features.ts';
 import { similarityCalibration } from './similarity-calibration.ts';
 
 export const LEXICAL_TASK = 'lexical-similarity';
@@ -53,12 +53,14 @@ export class LexicalEmbedder implements TextEmbeddingModel {
   readonly noiseFloor: number | undefined;
   readonly #featurizer: LexicalFeaturizer;
   readonly #idf: Float32Array;
+  readonly #counts: Uint32Array;
 
   private constructor(file: string, card: LexicalCard, idf: Float32Array) {
     this.file = file;
     this.#featurizer = card.featurizer;
     this.dim = card.featurizer.dim;
     this.#idf = idf;
+    this.#counts = new Uint32Array(card.featurizer.buckets);
     this.calibrate = similarityCalibration(card.calibration.anchors);
     this.noiseFloor = card.calibration.noiseFloor;
   }
@@ -94,23 +96,32 @@ export class LexicalEmbedder implements TextEmbeddingModel {
   }
 
   embedOne(text: string): Float32Array {
+    // Occurrences per feature bucket in a table kept between calls (cleared after each), features in order of
+    // first occurrence: the same sums, in the same order, as a map would give, without one.
+    const counts = this.#counts;
+    const seen: number[] = [];
+    forEachLexicalFeature(text, this.#featurizer, (feature) => {
+      if (counts[feature] === 0) seen.push(feature);
+      counts[feature] = (counts[feature] as number) + 1;
+    });
     const vector = new Float32Array(this.dim);
-    for (const [feature, count] of countFeatures(text, this.#featurizer))
-      vector[feature % this.dim] =
-        (vector[feature % this.dim] as number) + (1 + Math.log(count)) * (this.#idf[feature] as number);
-    const positions: number[] = [];
-    let norm = 0;
-    for (let i = 0; i < vector.length; i++) {
-      const value = vector[i] as number;
-      if (value === 0) continue;
-      positions.push(i);
-      norm += value * value;
+    const touched: number[] = [];
+    for (const feature of seen) {
+      const count = counts[feature] as number;
+      counts[feature] = 0;
+      const at = feature % this.dim;
+      // Every feature adds a positive weight (idf ≥ 1): a position is non-zero once touched.
+      if (vector[at] === 0) touched.push(at);
+      vector[at] = (vector[at] as number) + (1 + Math.log(count)) * (this.#idf[feature] as number);
     }
+    const positions = Uint32Array.from(touched).sort();
+    let norm = 0;
+    for (const i of positions) norm += (vector[i] as number) * (vector[i] as number);
     if (norm > 0) {
       const scale = 1 / Math.sqrt(norm);
       for (const i of positions) vector[i] = (vector[i] as number) * scale;
     }
-    markSparse(vector, Uint32Array.from(positions));
+    markSparse(vector, positions);
     return vector;
   }
 

@@ -3,18 +3,31 @@
 // throughput, RSS and the router/no-op ratios against the budgets in DESIGN.md. Then router variants, each
 // compared with the router above: `ml` serves the ML policy (added latency, RSS, ready time), `tracing` turns
 // OpenTelemetry tracing on at 100 % sampling with an OTLP/HTTP exporter (extra CPU).
-// Usage: npm run bench [-- --json] [--policy FILE] [--ml-policy FILE] [--variants ml,tracing|none]
-//        [--data DIR relative to the repo root]
+// `features` serves the same policy with every feature of the later issues on (features-policy.ts). Last, one
+// table of every performance target with its ratio (targets.ts); `--readme` writes it into the README.
+// Usage: npm run bench [-- --json] [--policy FILE] [--ml-policy FILE] [--variants ml,tracing,features|none]
+//        [--data DIR relative to the repo root] [--readme]
 // Durations, concurrency and the client are set by BENCH_* variables: see bench/load-generator.ts.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBenchMain, runToCompletion, type ServerProcess, startServer } from './child-processes.ts';
 import { REPO_ROOT } from './ext-proc-proto.ts';
+import { writeFeaturesPolicy } from './features-policy.ts';
 import { startOtlpSink } from './otlp-sink.ts';
+import { benchSection, writeBenchSection } from './readme-section.ts';
 import { buildReport, formatReport } from './report.ts';
 import type { GeneratorResult } from './results.ts';
-import { formatVariant, type Measured, mlVerdicts, tracingVerdicts, type VariantSpec } from './variants.ts';
+import { formatTargets, targetRows } from './targets.ts';
+import {
+  featuresVerdicts,
+  formatVariant,
+  type Measured,
+  mlVerdicts,
+  tracingVerdicts,
+  type VariantSpec,
+} from './variants.ts';
 
 const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
@@ -26,6 +39,7 @@ interface Target {
 }
 
 const HOST = '127.0.0.1';
+const DEFAULT_VARIANTS = ['ml', 'tracing', 'features'];
 
 async function measure(target: Target, data: string | undefined): Promise<Measured> {
   process.stderr.write(`${target.name}: starting server\n`);
@@ -58,12 +72,13 @@ async function main(): Promise<number> {
       policy: { type: 'string', default: process.env.BENCH_POLICY ?? 'policies/default.yaml' },
       data: { type: 'string' },
       'ml-policy': { type: 'string', default: 'policies/ml-guardrails.yaml' },
-      variants: { type: 'string', default: process.env.BENCH_VARIANTS ?? 'ml,tracing' },
+      variants: { type: 'string', default: process.env.BENCH_VARIANTS ?? DEFAULT_VARIANTS.join(',') },
+      readme: { type: 'boolean', default: false },
     },
   });
   const wanted = new Set(values.variants.split(',').map((v) => v.trim()));
   for (const name of wanted) {
-    if (!['ml', 'tracing', 'none', ''].includes(name)) throw new Error(`unknown variant '${name}'`);
+    if (![...DEFAULT_VARIANTS, 'none', ''].includes(name)) throw new Error(`unknown variant '${name}'`);
   }
   // Both servers run the compiled JavaScript (`npm run build`), as `npm start` does.
   process.stderr.write('building (npm run build)\n');
@@ -125,12 +140,43 @@ async function main(): Promise<number> {
       await sink.close();
     }
   }
+  if (wanted.has('features')) {
+    const policy = writeFeaturesPolicy(values.policy);
+    const spec: VariantSpec = {
+      name: 'features',
+      description: `${values.policy} with least_loaded pools, rate limits and a response cache that misses`,
+      policy,
+      verdicts: featuresVerdicts,
+    };
+    variants.push({ spec, measured: await measure(routerTarget('features', policy), values.data) });
+  }
+  const variant = (name: string) => variants.find((v) => v.spec.name === name)?.measured;
+  const targets = targetRows({
+    noop,
+    router,
+    features: variant('features'),
+    tracing: variant('tracing'),
+    tracing10: variant('tracing-10%'),
+    ml: variant('ml'),
+  });
+  if (values.readme) {
+    const cores = router.result.cores;
+    writeBenchSection(
+      path.join(REPO_ROOT, 'README.md'),
+      benchSection(formatTargets(targets), new Date(), cores),
+    );
+  }
   if (values.json) {
-    const json = { ...report, variants: variants.map((v) => ({ name: v.spec.name, ...v.measured })) };
+    const json = {
+      ...report,
+      variants: variants.map((v) => ({ name: v.spec.name, ...v.measured })),
+      targets,
+    };
     process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
   } else {
     process.stdout.write(formatReport(report));
     for (const { spec, measured } of variants) process.stdout.write(formatVariant(spec, router, measured));
+    process.stdout.write(`\ntargets (ratios within this run):\n\n${formatTargets(targets)}\n`);
   }
   const failed = [noop, router, ...variants.map((v) => v.measured)].reduce(
     (sum, m) => sum + m.result.errors + m.result.mismatches,

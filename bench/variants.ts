@@ -26,7 +26,8 @@ export interface VariantSpec {
 }
 
 export const ML_BUDGET = { addedP99Ms: 3, rssMiB: 250, readyMs: 1000 } as const;
-export const TRACING_BUDGET = { cpuRatio: 1.1 } as const;
+export const TRACING_BUDGET = { cpuRatio: 1.15 } as const;
+export const FEATURES_BUDGET = { cpuRatio: 1.3 } as const;
 
 function phase(result: GeneratorResult, name: string): PhaseMeasurement | undefined {
   return result.phases.find((candidate) => candidate.name === name);
@@ -70,6 +71,17 @@ export function tracingVerdicts(baseline: Measured, variant: Measured): VariantV
         ratio,
         2,
       )}× (+${fmt((ratio - 1) * 100, 1)} %)`,
+    },
+  ];
+}
+
+export function featuresVerdicts(baseline: Measured, variant: Measured): VariantVerdict[] {
+  const ratio = variant.result.cpuUsPerRequest / baseline.result.cpuUsPerRequest;
+  return [
+    {
+      budget: `CPU per request with every feature on ≤ ${FEATURES_BUDGET.cpuRatio}× without`,
+      met: ratio <= FEATURES_BUDGET.cpuRatio,
+      detail: `${fmt(variant.result.cpuUsPerRequest)} µs vs ${fmt(baseline.result.cpuUsPerRequest)} µs = ${fmt(ratio, 2)}×`,
     },
   ];
 }

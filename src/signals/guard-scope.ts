@@ -14,13 +14,32 @@ export interface GuardScope {
   readonly roles?: readonly GuardTextRole[] | undefined;
 }
 
-function rolesOf(scope: GuardScope, defaults: readonly GuardTextRole[]): GuardTextRole[] {
-  return [...new Set(scope.roles ?? defaults)].sort();
+interface ScopeRoles {
+  readonly key: string;
+  readonly roles: ReadonlySet<GuardTextRole>;
+}
+
+/** Per rule (scopes are the policy's rule objects) and family defaults: worked out once, read per request. */
+const rolesByScope = new WeakMap<GuardScope, Map<readonly GuardTextRole[], ScopeRoles>>();
+
+function rolesOf(scope: GuardScope, defaults: readonly GuardTextRole[]): ScopeRoles {
+  let byDefaults = rolesByScope.get(scope);
+  if (!byDefaults) {
+    byDefaults = new Map();
+    rolesByScope.set(scope, byDefaults);
+  }
+  let known = byDefaults.get(defaults);
+  if (!known) {
+    const roles = [...new Set(scope.roles ?? defaults)].sort();
+    known = { key: roles.join(','), roles: new Set(roles) };
+    byDefaults.set(defaults, known);
+  }
+  return known;
 }
 
 /** A key naming the texts of a scope, so rules reading the same texts share one scan. */
 export function scopeKey(scope: GuardScope, defaults: readonly GuardTextRole[] = GUARD_TEXT_ROLES): string {
-  return scope.include_history ? rolesOf(scope, defaults).join(',') : 'last';
+  return scope.include_history ? rolesOf(scope, defaults).key : 'last';
 }
 
 export function scopeTexts(
@@ -29,6 +48,6 @@ export function scopeTexts(
   defaults: readonly GuardTextRole[] = GUARD_TEXT_ROLES,
 ): string[] {
   if (!scope.include_history) return [context.lastUserFullText];
-  const roles = new Set(rolesOf(scope, defaults));
+  const { roles } = rolesOf(scope, defaults);
   return context.guardTexts.filter((t) => roles.has(t.role)).map((t) => t.text);
 }

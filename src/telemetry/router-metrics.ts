@@ -51,18 +51,29 @@ export interface AnswerRecord {
   readonly cost?: number | undefined;
 }
 
-/** Attribute objects keyed by their values joined, for label sets of any size (values bounded by the policy). */
+/** Attribute objects by their values (a tree of maps, one level per label), for label sets of any size. */
 class LabelSets {
-  private readonly cache = new Map<string, Attributes>();
+  private readonly root = new Map<string, unknown>();
 
   constructor(private readonly keys: readonly string[]) {}
 
   get(...values: string[]): Attributes {
-    const id = values.join('\u0000');
-    let attributes = this.cache.get(id);
+    let level = this.root;
+    const last = this.keys.length - 1;
+    for (let i = 0; i < last; i++) {
+      const value = values[i] ?? '';
+      let next = level.get(value) as Map<string, unknown> | undefined;
+      if (!next) {
+        next = new Map();
+        level.set(value, next);
+      }
+      level = next;
+    }
+    const leaf = values[last] ?? '';
+    let attributes = level.get(leaf) as Attributes | undefined;
     if (!attributes) {
       attributes = Object.freeze(Object.fromEntries(this.keys.map((key, i) => [key, values[i] ?? ''])));
-      this.cache.set(id, attributes);
+      level.set(leaf, attributes);
     }
     return attributes;
   }

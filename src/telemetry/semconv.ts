@@ -19,9 +19,6 @@ export const ATTR_ERROR_TYPE = 'error.type';
 export const ATTR_HTTP_REQUEST_METHOD = 'http.request.method';
 export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
 export const ATTR_URL_PATH = 'url.path';
-export const ATTR_RPC_SYSTEM = 'rpc.system';
-export const ATTR_RPC_SERVICE = 'rpc.service';
-export const ATTR_RPC_METHOD = 'rpc.method';
 
 // The router's own namespace.
 export const ATTR_ROUTER_RESPONSE_PATH = 'router.response_path';

@@ -33,7 +33,7 @@ export function writeRequestFacts(
   const request = context.request;
   span.setAttribute(A.ATTR_GEN_AI_OPERATION_NAME, operationName(path));
   span.setAttribute(A.ATTR_GEN_AI_REQUEST_MODEL, request.model);
-  span.setAttribute(A.ATTR_ROUTER_STREAM, request.stream);
+  if (request.stream) span.setAttribute(A.ATTR_ROUTER_STREAM, true);
   span.setAttribute(A.ATTR_ROUTER_MESSAGES, request.messages.length);
   span.setAttribute(A.ATTR_ROUTER_ESTIMATED_TOKENS, context.promptTokens);
   const maxTokens = request.body.max_completion_tokens ?? request.body.max_tokens;
@@ -88,7 +88,7 @@ export function writePluginFacts(span: Span, record: RouteRecord, now: number): 
 export function writeDecisionFacts(span: Span, plan: RoutingPlan, decision: string): void {
   span.setAttribute(A.ATTR_ROUTER_DECISION_NAME, decision);
   span.setAttribute(A.ATTR_ROUTER_DECISION_CONFIDENCE, plan.decision?.confidence ?? 1);
-  span.setAttribute(A.ATTR_ROUTER_DECISION_ENFORCED, plan.decision?.enforced ?? false);
+  if (plan.decision?.enforced) span.setAttribute(A.ATTR_ROUTER_DECISION_ENFORCED, true);
   const matched: string[] = [];
   for (const evaluated of plan.decisions) if (evaluated.matched) matched.push(evaluated.name);
   if (matched.length > 0) span.setAttribute(A.ATTR_ROUTER_DECISION_MATCHED, matched);
@@ -129,6 +129,7 @@ export function writeTargetFacts(span: Span, plan: RoutingPlan): void {
   span.setAttribute(A.ATTR_ROUTER_REQUIRED_TOKENS, plan.requiredTokens);
   if (plan.pool) {
     span.setAttribute(A.ATTR_ROUTER_POOL_NAME, plan.pool.name);
-    span.setAttribute(A.ATTR_ROUTER_POOL_CLUSTER, plan.pool.envoyCluster);
+    if (plan.pool.envoyCluster !== plan.pool.name)
+      span.setAttribute(A.ATTR_ROUTER_POOL_CLUSTER, plan.pool.envoyCluster);
   }
 }

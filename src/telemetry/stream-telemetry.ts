@@ -88,8 +88,6 @@ const STAGE_SPAN_NAMES: Readonly<Record<Stage, string>> = {
   pool_selection: A.SPAN.poolSelection,
 };
 
-const RPC_SERVICE = 'envoy.service.ext_proc.v3.ExternalProcessor';
-
 function errorReason(error: unknown): string {
   return error instanceof RouterError ? error.code : 'internal_error';
 }
@@ -135,9 +133,6 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
     this.spanContext = trace.setSpan(parent, span);
     if (span.isRecording()) {
       this.recording = true;
-      span.setAttribute(A.ATTR_RPC_SYSTEM, 'grpc');
-      span.setAttribute(A.ATTR_RPC_SERVICE, RPC_SERVICE);
-      span.setAttribute(A.ATTR_RPC_METHOD, 'Process');
       span.setAttribute(A.ATTR_HTTP_REQUEST_METHOD, method);
       span.setAttribute(A.ATTR_URL_PATH, path);
     }
@@ -165,7 +160,7 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
     if (!span) return;
     this.writeRecord(span, record);
     span.setAttribute(A.ATTR_ROUTER_RESPONSE_PATH, responsePath);
-    span.setAttribute(A.ATTR_ROUTER_EXPLICIT_MODEL, plan.explicitModel);
+    if (plan.explicitModel) span.setAttribute(A.ATTR_ROUTER_EXPLICIT_MODEL, true);
     writeDecisionFacts(span, plan, decision);
     writeTargetFacts(span, plan);
     if (plan.selection) writeSelectionFacts(span, plan.selection);
@@ -226,7 +221,7 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
       upstream.setAttribute(A.ATTR_HTTP_RESPONSE_STATUS_CODE, status);
       if (status >= 500) upstream.setStatus({ code: SpanStatusCode.ERROR });
     }
-    upstream.setAttribute(A.ATTR_ROUTER_RESPONSE_STREAMING, streaming);
+    if (streaming) upstream.setAttribute(A.ATTR_ROUTER_RESPONSE_STREAMING, true);
     this.upstreamSpan = upstream;
   }
 

@@ -33,7 +33,7 @@ import {
   writeStageTimes,
   writeTargetFacts,
 } from './stream-span-facts.ts';
-import { parentContext, type TraceCarrier, traceHeaders } from './trace-context.ts';
+import { parentContext, spanTraceHeaders, type TraceCarrier } from './trace-context.ts';
 
 export interface StreamTelemetry {
   /** The request headers arrived. Returns headers to set on the upstream request (trace context), if any. */
@@ -130,13 +130,13 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
       parent,
     );
     this.span = span;
-    this.spanContext = trace.setSpan(parent, span);
     if (span.isRecording()) {
       this.recording = true;
+      this.spanContext = trace.setSpan(parent, span);
       span.setAttribute(A.ATTR_HTTP_REQUEST_METHOD, method);
       span.setAttribute(A.ATTR_URL_PATH, path);
     }
-    return traceHeaders(this.spanContext);
+    return spanTraceHeaders(span.spanContext());
   }
 
   logFields(): Readonly<Record<string, string>> {

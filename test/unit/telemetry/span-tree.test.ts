@@ -340,6 +340,32 @@ describe('span tree of one stream', () => {
     expect(setHeaders.traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-00$`));
   });
 
+  it("passes the parent's tracestate on to the upstream request with the router's traceparent", async () => {
+    const { telemetry, spans } = testTelemetry();
+    const processor = new StreamProcessor(createRequestRouter(policy), {
+      maxBodyBytes: 1024,
+      failOpen: false,
+      onUnexpectedError: () => {},
+      telemetry: telemetry.startStream(),
+    });
+    const headers = processor.onRequestHeaders(
+      new Map([
+        [':method', 'POST'],
+        [':path', '/v1/chat/completions'],
+        ['traceparent', TRACEPARENT],
+        ['tracestate', 'vendor=abc,other=1'],
+      ]),
+      false,
+    );
+    processor.release();
+    const [root] = spans.getFinishedSpans();
+    const sent = headers.kind === 'continue' ? Object.fromEntries(headers.setHeaders ?? []) : {};
+    expect(sent).toEqual({
+      traceparent: `00-${TRACE_ID}-${root?.spanContext().spanId}-01`,
+      tracestate: 'vendor=abc,other=1',
+    });
+  });
+
   it('with tracing off, creates no spans and sets no trace header', async () => {
     const { telemetry, spans } = testTelemetry({ tracing: false });
     expect(telemetry.tracingEnabled).toBe(false);

@@ -16,12 +16,17 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { HeaderPair } from '../src/mutations.ts';
+import type { RoutedRequest } from '../src/pipeline.ts';
 import { createRequestRouter, type RequestRouter } from '../src/pipeline.ts';
 import { loadPolicyFile } from '../src/policy/load-policy.ts';
+import type { AnswerSummary } from '../src/response/response-tracker.ts';
 import type { HeaderMap } from '../src/server/ext-proc-messages.ts';
 import { StreamProcessor } from '../src/server/stream-processor.ts';
 import { readHeaderMap } from '../src/server/wire.ts';
 import { batchConfigFromEnv, traceExportersFromEnv } from '../src/telemetry/otel-env.ts';
+import type { RouteRecord } from '../src/telemetry/route-record.ts';
+import type { StreamTelemetry } from '../src/telemetry/stream-telemetry.ts';
 import { createTelemetry, type Telemetry } from '../src/telemetry/telemetry.ts';
 import { runBenchMain } from './child-processes.ts';
 import { loadExtProcDefinition, REPO_ROOT } from './ext-proc-proto.ts';
@@ -57,6 +62,8 @@ export interface VariantCost {
   /** OTLP bytes and export requests the sink received, per request. */
   readonly exportBytesPerRequest: number;
   readonly exportRequests: number;
+  /** Median CPU µs per request of the telemetry alone (recorded calls replayed), minus tracing off's. */
+  readonly telemetryAloneUs: number;
 }
 
 export interface TracingCost {
@@ -105,12 +112,12 @@ function loadExchanges(data: string, size: number, seed: number, skipLong: boole
     });
 }
 
-async function drive(router: RequestRouter, telemetry: Telemetry, exchange: Exchange): Promise<void> {
+async function drive(router: RequestRouter, telemetry: StreamTelemetry, exchange: Exchange): Promise<void> {
   const processor = new StreamProcessor(router, {
     maxBodyBytes: 8 * 1024 * 1024,
     failOpen: false,
     onUnexpectedError: () => {},
-    telemetry: telemetry.startStream(),
+    telemetry,
   });
   const { headers } = readHeaderMap(exchange.requestHeaders, processor.headerLimits);
   processor.onRequestHeaders(headers, false);
@@ -120,6 +127,52 @@ async function drive(router: RequestRouter, telemetry: Telemetry, exchange: Exch
     await processor.onResponseBody(exchange.answer, true);
   }
   processor.release();
+}
+
+/** One stream's telemetry calls, recorded once and replayed on each variant without routing again. */
+class CallRecorder implements StreamTelemetry {
+  readonly calls: ((telemetry: StreamTelemetry) => void)[] = [];
+  requestHeaders(method: string, path: string, headers: ReadonlyMap<string, string>): readonly HeaderPair[] {
+    const copy = new Map(headers);
+    this.calls.push((t) => t.requestHeaders(method, path, copy));
+    return [];
+  }
+  answered(responsePath: 'local' | 'passthrough'): void {
+    this.calls.push((t) => t.answered(responsePath));
+  }
+  routed(record: RouteRecord, routed: RoutedRequest): void {
+    this.calls.push((t) => t.routed(record, routed));
+  }
+  failed(error: unknown, record: RouteRecord | undefined, failOpen: boolean): void {
+    this.calls.push((t) => t.failed(error, record, failOpen));
+  }
+  responseHeaders(status: number | undefined, streaming: boolean): void {
+    this.calls.push((t) => t.responseHeaders(status, streaming));
+  }
+  responseEnd(): void {
+    this.calls.push((t) => t.responseEnd());
+  }
+  answer(summary: AnswerSummary, pool: string): void {
+    this.calls.push((t) => t.answer(summary, pool));
+  }
+  close(streamFailed: boolean): void {
+    this.calls.push((t) => t.close(streamFailed));
+  }
+  logFields(): Readonly<Record<string, string>> {
+    return {};
+  }
+}
+
+/** CPU µs of replaying `streams` on the variant's telemetry, including the export. */
+async function replayBlock(variant: VariantTelemetry, streams: readonly CallRecorder[]): Promise<number> {
+  const before = process.cpuUsage();
+  for (const stream of streams) {
+    const telemetry = variant.telemetry.startStream();
+    for (const call of stream.calls) call(telemetry);
+  }
+  await variant.flush();
+  const used = process.cpuUsage(before);
+  return used.user + used.system;
 }
 
 interface Sink {
@@ -189,7 +242,7 @@ async function block(
   exchanges: readonly Exchange[],
 ): Promise<number> {
   const before = process.cpuUsage();
-  for (const exchange of exchanges) await drive(router, variant.telemetry, exchange);
+  for (const exchange of exchanges) await drive(router, variant.telemetry.startStream(), exchange);
   await variant.flush();
   const used = process.cpuUsage(before);
   return used.user + used.system;
@@ -217,7 +270,7 @@ export async function measureTracingCost(options: TracingCostOptions): Promise<T
     const telemetries = VARIANTS.map((variant) => telemetryFor(variant, sink.tracesUrl));
     for (const variant of telemetries) {
       for (let i = 0; i < options.warmup; i++)
-        await drive(router, variant.telemetry, exchanges[i % exchanges.length] as Exchange);
+        await drive(router, variant.telemetry.startStream(), exchanges[i % exchanges.length] as Exchange);
       await variant.flush();
     }
     const cpu = VARIANTS.map(() => [] as number[]);
@@ -239,7 +292,20 @@ export async function measureTracingCost(options: TracingCostOptions): Promise<T
         exports[index] = (exports[index] ?? 0) + after.requests - before.requests;
       }
     }
+    // The telemetry alone: each request's recorded calls replayed, without the routing around them.
+    const recorded = exchanges.slice(0, options.requests).map(() => new CallRecorder());
+    for (let i = 0; i < recorded.length; i++)
+      await drive(router, recorded[i] as CallRecorder, exchanges[i] as Exchange);
+    const alone = VARIANTS.map(() => [] as number[]);
+    for (let round = 0; round < options.rounds + 2; round++) {
+      for (let k = 0; k < VARIANTS.length; k++) {
+        const index = (round + k) % VARIANTS.length;
+        const used = await replayBlock(telemetries[index] as VariantTelemetry, recorded);
+        if (round >= 2) alone[index]?.push(used / recorded.length);
+      }
+    }
     for (const variant of telemetries) await variant.telemetry.shutdown();
+    const aloneOff = median(alone[0] as number[]);
     const requests = options.requests * options.rounds;
     const offCpu = cpu[0] as number[];
     const offTotal = offCpu.reduce((a, b) => a + b, 0);
@@ -256,6 +322,7 @@ export async function measureTracingCost(options: TracingCostOptions): Promise<T
           medianRatio: median(samples.map((value, round) => value / (offCpu[round] as number))),
           exportBytesPerRequest: (bytes[index] ?? 0) / requests,
           exportRequests: exports[index] ?? 0,
+          telemetryAloneUs: median(alone[index] as number[]) - aloneOff,
         };
       }),
     };
@@ -285,6 +352,7 @@ export function formatTracingCost(result: TracingCost): string {
     `${fmt((v.medianRatio - 1) * 100, 1)} %`,
     fmt(v.exportBytesPerRequest, 0),
     fmt(v.exportRequests),
+    fmt(v.telemetryAloneUs, 1),
     verdict(v),
   ]);
   return [
@@ -297,6 +365,7 @@ export function formatTracingCost(result: TracingCost): string {
         'extra (median round)',
         'OTLP bytes/req',
         'exports',
+        'telemetry alone, extra µs',
         'target',
       ],
       rows,

@@ -267,10 +267,11 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
       this.deps.metrics.streamClosed();
       if (streamFailed) this.deps.metrics.error(ERROR_REASON.streamError);
     }
-    if (!this.span) return;
+    // A non-recording span has nothing to end.
+    if (!this.span || !this.recording) return;
     const now = hrTime();
     if (this.upstreamSpan?.isRecording()) this.upstreamSpan.end(now);
-    if (streamFailed && this.recording) {
+    if (streamFailed) {
       this.span.setAttribute(A.ATTR_ERROR_TYPE, ERROR_REASON.streamError);
       this.span.setStatus({ code: SpanStatusCode.ERROR, message: ERROR_REASON.streamError });
     }

@@ -10,6 +10,7 @@
 // Targets: 100 % ≤ +15 %, 10 % ≤ +3 % router CPU per request vs tracing off.
 // Usage: node --import tsx bench/tracing-cost.ts [--requests 400] [--rounds 8] [--warmup 300]
 //        [--policy policies/default.yaml] [--data ../shared/data] [--skip-long] [--json]
+//        [--variants '100%,unsampled,10% parent-based'] (tracing off is always measured: the baseline)
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +47,8 @@ export interface TracingCostOptions {
   /** Data directory, relative to the repository root. */
   readonly data: string;
   readonly seed?: number;
+  /** Names of the tracing variants to measure besides `off` (default all: 100%, unsampled, 10% parent-based). */
+  readonly variants?: readonly string[];
   /** Leave out the rare ~120K-character prompts: their signal time jitters more than tracing costs. */
   readonly skipLong?: boolean;
 }
@@ -77,7 +80,7 @@ interface Variant {
   readonly env: Readonly<Record<string, string>> | undefined;
 }
 
-const VARIANTS: readonly Variant[] = [
+const ALL_VARIANTS: readonly Variant[] = [
   { name: 'off', env: undefined },
   { name: '100%', env: { OTEL_TRACES_SAMPLER: 'always_on' } },
   // What every unsampled request pays: the sampler's decision and the traceparent sent upstream.
@@ -257,6 +260,11 @@ const median = (values: readonly number[]): number => {
 };
 
 export async function measureTracingCost(options: TracingCostOptions): Promise<TracingCost> {
+  // Tracing off is always measured first in the list: it is the baseline of every ratio.
+  const wanted = options.variants;
+  const VARIANTS = ALL_VARIANTS.filter(
+    (variant) => variant.env === undefined || wanted === undefined || wanted.includes(variant.name),
+  );
   const exchanges = loadExchanges(
     path.resolve(REPO_ROOT, options.data),
     Math.max(options.requests, 1000),
@@ -382,6 +390,7 @@ async function main(): Promise<number> {
       policy: { type: 'string', default: 'policies/default.yaml' },
       data: { type: 'string', default: '../shared/data' },
       'skip-long': { type: 'boolean', default: false },
+      variants: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -397,6 +406,7 @@ async function main(): Promise<number> {
     policy: values.policy,
     data: values.data,
     skipLong: values['skip-long'],
+    ...(values.variants !== undefined && { variants: values.variants.split(',').map((name) => name.trim()) }),
   });
   process.stdout.write(`${values.json ? JSON.stringify(result, null, 2) : formatTracingCost(result)}\n`);
   return 0;

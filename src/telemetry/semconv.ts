@@ -19,9 +19,6 @@ export const ATTR_ERROR_TYPE = 'error.type';
 export const ATTR_HTTP_REQUEST_METHOD = 'http.request.method';
 export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
 export const ATTR_URL_PATH = 'url.path';
-export const ATTR_RPC_SYSTEM = 'rpc.system';
-export const ATTR_RPC_SERVICE = 'rpc.service';
-export const ATTR_RPC_METHOD = 'rpc.method';
 
 // The router's own namespace.
 export const ATTR_ROUTER_RESPONSE_PATH = 'router.response_path';
@@ -39,8 +36,6 @@ export const ATTR_ROUTER_DECISION_MATCHED = 'router.decision.matched';
 /** Matched signals as `type:name` (e.g. `keyword:code`), what decision rules reference. */
 export const ATTR_ROUTER_SIGNALS_MATCHED = 'router.signals.matched';
 export const ATTR_ROUTER_SIGNAL_FAMILY = 'router.signal.family';
-/** Rule names the family matched. */
-export const ATTR_ROUTER_SIGNAL_MATCHED = 'router.signal.matched';
 /** Why a signal family produced no result: `error`, `timeout` or `too_long`. */
 export const ATTR_ROUTER_SIGNAL_FAILURE = 'router.signal.failure';
 /** Decision leaves whose signal failed, as `type:name=action` (skip, match, fail). */
@@ -67,9 +62,27 @@ export const ATTR_ROUTER_SELECTION_PARTS = 'router.selection.parts';
 export const ATTR_ROUTER_SELECTION_EXCLUDED = 'router.selection.excluded';
 export const ATTR_ROUTER_POOL_NAME = 'router.pool.name';
 export const ATTR_ROUTER_POOL_CLUSTER = 'router.pool.cluster';
+/** On a failed `router.plugins` span: the plugin that threw. */
 export const ATTR_ROUTER_PLUGIN_TYPE = 'router.plugin.type';
-/** `respond` (the plugin answered the client) or `rewrite` (it changed the upstream request). */
-export const ATTR_ROUTER_PLUGIN_EFFECT = 'router.plugin.effect';
+/** Applied request plugins in order; the next two lists run parallel to it. */
+export const ATTR_ROUTER_PLUGIN_TYPES = 'router.plugin.types';
+/** Each plugin's effect: `respond` (answered the client), `rewrite` (changed the request) or `''` (none). */
+export const ATTR_ROUTER_PLUGIN_EFFECTS = 'router.plugin.effects';
+export const ATTR_ROUTER_PLUGIN_DURATIONS_MS = 'router.plugin.durations_ms';
+/** Evaluated signal families in the policy's order; `router.signal.durations_ms` runs parallel to it. */
+export const ATTR_ROUTER_SIGNAL_FAMILIES = 'router.signal.families';
+export const ATTR_ROUTER_SIGNAL_DURATIONS_MS = 'router.signal.durations_ms';
+/** Failed families as `family=failure` (`error`, `timeout`, `too_long`); absent when none failed. */
+export const ATTR_ROUTER_SIGNAL_FAILURES = 'router.signal.failures';
+/** Time each routing stage took, ms: `router.stage.<stage>.ms`. */
+export const ATTR_ROUTER_STAGE_MS = {
+  parse: 'router.stage.parse.ms',
+  signals: 'router.stage.signals.ms',
+  decision: 'router.stage.decision.ms',
+  model_selection: 'router.stage.model_selection.ms',
+  plugins: 'router.stage.plugins.ms',
+  pool_selection: 'router.stage.pool_selection.ms',
+} as const;
 /** The upstream answered with server-sent events (response body switched to STREAMED). */
 export const ATTR_ROUTER_RESPONSE_STREAMING = 'router.response.streaming';
 /** The answer's body was read to its end (false: the stream broke off). */
@@ -86,17 +99,19 @@ export const ATTR_ROUTER_COST = 'router.response.cost';
 export const INSTRUMENTATION_SCOPE = 'semantic-router';
 export const INSTRUMENTATION_VERSION = '0.1.0';
 
+/**
+ * The stream span and its upstream-response child; a stage span exists only for the stage that threw, a
+ * `router.signal.<family>` span only for a family that failed (both children of the stream span).
+ */
 export const SPAN = {
   stream: 'router.ext_proc',
   parse: 'router.parse',
   signals: 'router.signals',
-  /** One per evaluated family (children of router.signals): `router.signal.<family>`. */
+  /** A failed family: `router.signal.<family>`. */
   signalPrefix: 'router.signal.',
   decision: 'router.decision',
   modelSelection: 'router.model_selection',
   poolSelection: 'router.pool_selection',
   plugins: 'router.plugins',
-  /** One per applied plugin (children of router.plugins): `router.plugin.<type>`. */
-  pluginPrefix: 'router.plugin.',
   upstreamResponse: 'router.upstream_response',
 } as const;

@@ -1,24 +1,17 @@
-// Telemetry of one ext_proc stream: the stream's server span (when tracing is on) with its stage spans built
-// after the fact from the RouteRecord, and the request / stage / signal / error metrics. Span times are HrTimes
-// from the one monotonic clock (the SDK would re-anchor numeric times per span, to the millisecond). With tracing off no span
-// or attribute object is created; with tracing and metrics off the server gets NOOP_STREAM_TELEMETRY.
-import {
-  type Attributes,
-  type Context,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  type Tracer,
-  trace,
-} from '@opentelemetry/api';
+// Telemetry of one ext_proc stream: the stream's server span (when tracing is on) and the request / stage /
+// signal / error metrics. Routing facts and stage times go onto the stream span as attributes once routing is done
+// (stream-span-facts.ts); the only children are the upstream response and, when something failed, the stage that
+// threw or the signal family that failed. The sampler decides when the stream span starts; an unsampled stream
+// builds no attribute at all but still propagates its context upstream. Span times are HrTimes from the one
+// monotonic clock (the SDK would re-anchor numeric times per span, to the millisecond). With tracing and metrics
+// off the server gets NOOP_STREAM_TELEMETRY.
+import { type Context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import { hrTime } from '@opentelemetry/core';
 import { ERROR_CODES, RateLimitedError, RouterError } from '../errors.ts';
 import type { HeaderPair } from '../mutations.ts';
-import type { ModelSelectionRecord, RoutedRequest } from '../pipeline.ts';
-import type { RequestContext } from '../request/request-context.ts';
+import type { RoutedRequest } from '../pipeline.ts';
 import type { AnswerSummary } from '../response/response-tracker.ts';
-import { boundedReason, MAX_SHOWN_CANDIDATES } from '../selection/algorithms/selection-summary.ts';
-import type { SignalReport } from '../signals/signal-engine.ts';
+import type { FamilyOutcome } from '../signals/signal-engine.ts';
 import {
   DECISION_DEFAULT,
   DECISION_EXPLICIT_MODEL,
@@ -27,10 +20,20 @@ import {
   NONE,
   type Stage,
 } from './metric-names.ts';
-import type { RouteRecord, StageMark } from './route-record.ts';
+import type { RouteRecord } from './route-record.ts';
 import type { RouterMetrics } from './router-metrics.ts';
 import * as A from './semconv.ts';
-import { parentContext, type TraceCarrier, traceHeaders } from './trace-context.ts';
+import {
+  operationName,
+  writeDecisionFacts,
+  writePluginFacts,
+  writeRequestFacts,
+  writeSelectionFacts,
+  writeSignalFacts,
+  writeStageTimes,
+  writeTargetFacts,
+} from './stream-span-facts.ts';
+import { parentContext, spanTraceHeaders, type TraceCarrier } from './trace-context.ts';
 
 export interface StreamTelemetry {
   /** The request headers arrived. Returns headers to set on the upstream request (trace context), if any. */
@@ -76,12 +79,6 @@ export interface StreamTelemetryDeps {
   readonly recordPromptText: boolean;
 }
 
-const RPC_ATTRIBUTES: Attributes = Object.freeze({
-  [A.ATTR_RPC_SYSTEM]: 'grpc',
-  [A.ATTR_RPC_SERVICE]: 'envoy.service.ext_proc.v3.ExternalProcessor',
-  [A.ATTR_RPC_METHOD]: 'Process',
-});
-
 const STAGE_SPAN_NAMES: Readonly<Record<Stage, string>> = {
   parse: A.SPAN.parse,
   signals: A.SPAN.signals,
@@ -91,44 +88,23 @@ const STAGE_SPAN_NAMES: Readonly<Record<Stage, string>> = {
   pool_selection: A.SPAN.poolSelection,
 };
 
-/** The model_selection span's view of the choice: bounded lists, names and figures only. */
-function selectionAttributes(selection: ModelSelectionRecord): Attributes {
-  const scores = (selection.scores ?? []).slice(0, MAX_SHOWN_CANDIDATES);
-  const reason = boundedReason(selection.reason);
-  return {
-    [A.ATTR_ROUTER_SELECTION_ALGORITHM]: selection.algorithm,
-    ...(reason !== undefined && { [A.ATTR_ROUTER_SELECTION_REASON]: reason }),
-    ...(scores.length > 0 && {
-      [A.ATTR_ROUTER_SELECTION_CANDIDATES]: scores.map((s) => s.model),
-      [A.ATTR_ROUTER_SELECTION_SCORES]: scores.map((s) => s.score),
-      [A.ATTR_ROUTER_SELECTION_PARTS]: scores.map((s) =>
-        Object.entries(s.parts ?? {})
-          .map(([name, value]) => `${name}:${value}`)
-          .join(' '),
-      ),
-      [A.ATTR_ROUTER_SELECTION_EXCLUDED]: scores.map((s) => s.excluded ?? ''),
-    }),
-  };
-}
-
 function errorReason(error: unknown): string {
   return error instanceof RouterError ? error.code : 'internal_error';
 }
 
-function operationName(path: string): string {
-  return path === '/v1/completions' ? A.GEN_AI_OPERATION.textCompletion : A.GEN_AI_OPERATION.chat;
-}
-
-/** The chat history in the GenAI `gen_ai.input.messages` shape; only with prompt recording on. */
-function inputMessages(context: RequestContext): string {
-  return JSON.stringify(
-    context.request.messages.map((m) => ({ role: m.role, parts: [{ type: 'text', content: m.text }] })),
-  );
+function familyErrorType(outcome: FamilyOutcome): string {
+  return outcome.failure === 'timeout'
+    ? ERROR_REASON.signalTimeout
+    : outcome.failure === 'too_long'
+      ? ERROR_REASON.signalTooLong
+      : ERROR_REASON.signalError;
 }
 
 export class RecordingStreamTelemetry implements StreamTelemetry {
   private readonly startedAt = performance.now();
   private span: Span | undefined;
+  /** The stream span is sampled: only then are attributes and child spans made. */
+  private recording = false;
   private spanContext: Context | undefined;
   private upstreamSpan: Span | undefined;
   private routedPlan: RoutedRequest['plan'] | undefined;
@@ -146,17 +122,21 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
     this.path = path;
     if (!tracer || this.span) return NO_HEADERS;
     const parent = parentContext(headers, this.metadata);
-    this.span = tracer.startSpan(
+    // No attributes at start: the sampler decides first (ours never look at attributes), and an unsampled span
+    // gets none.
+    const span = tracer.startSpan(
       A.SPAN.stream,
-      {
-        kind: SpanKind.SERVER,
-        startTime: hrTime(this.startedAt),
-        attributes: { ...RPC_ATTRIBUTES, [A.ATTR_HTTP_REQUEST_METHOD]: method, [A.ATTR_URL_PATH]: path },
-      },
+      { kind: SpanKind.SERVER, startTime: hrTime(this.startedAt) },
       parent,
     );
-    this.spanContext = trace.setSpan(parent, this.span);
-    return traceHeaders(this.spanContext);
+    this.span = span;
+    if (span.isRecording()) {
+      this.recording = true;
+      this.spanContext = trace.setSpan(parent, span);
+      span.setAttribute(A.ATTR_HTTP_REQUEST_METHOD, method);
+      span.setAttribute(A.ATTR_URL_PATH, path);
+    }
+    return spanTraceHeaders(span.spanContext());
   }
 
   logFields(): Readonly<Record<string, string>> {
@@ -166,7 +146,7 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
 
   answered(responsePath: 'local' | 'passthrough'): void {
     this.countRequest(NONE, NONE, NONE, responsePath);
-    this.span?.setAttribute(A.ATTR_ROUTER_RESPONSE_PATH, responsePath);
+    if (this.recording) this.span?.setAttribute(A.ATTR_ROUTER_RESPONSE_PATH, responsePath);
   }
 
   routed(record: RouteRecord, routed: RoutedRequest): void {
@@ -176,26 +156,16 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
     const decision = plan.decision?.name ?? (plan.explicitModel ? DECISION_EXPLICIT_MODEL : DECISION_DEFAULT);
     if (this.deps.metricsEnabled) this.recordStages(record);
     this.countRequest(decision, plan.model.name, plan.pool?.name ?? NONE, responsePath);
-    const span = this.recordingSpan();
+    const span = this.recording ? this.span : undefined;
     if (!span) return;
-    this.stageSpans(record, undefined, routed);
-    span.setAttributes({
-      [A.ATTR_ROUTER_RESPONSE_PATH]: responsePath,
-      [A.ATTR_ROUTER_EXPLICIT_MODEL]: plan.explicitModel,
-      [A.ATTR_ROUTER_DECISION_NAME]: decision,
-      [A.ATTR_ROUTER_DECISION_CONFIDENCE]: plan.decision?.confidence ?? 1,
-      [A.ATTR_ROUTER_DECISION_ENFORCED]: plan.decision?.enforced ?? false,
-      [A.ATTR_ROUTER_MODEL_NAME]: plan.model.name,
-      [A.ATTR_ROUTER_MODEL_PROVIDER_ID]: plan.model.providerModelId,
-      [A.ATTR_ROUTER_REQUIRED_TOKENS]: plan.requiredTokens,
-    });
-    if (plan.pool) {
-      span.setAttributes({
-        [A.ATTR_ROUTER_POOL_NAME]: plan.pool.name,
-        [A.ATTR_ROUTER_POOL_CLUSTER]: plan.pool.envoyCluster,
-      });
-    }
-    if (plan.signals) span.setAttribute(A.ATTR_ROUTER_SIGNALS_MATCHED, [...plan.signals.matches.keys()]);
+    this.writeRecord(span, record);
+    span.setAttribute(A.ATTR_ROUTER_RESPONSE_PATH, responsePath);
+    if (plan.explicitModel) span.setAttribute(A.ATTR_ROUTER_EXPLICIT_MODEL, true);
+    writeDecisionFacts(span, plan, decision);
+    writeTargetFacts(span, plan);
+    if (plan.selection) writeSelectionFacts(span, plan.selection);
+    if (plan.signals && plan.signals.matches.size > 0)
+      span.setAttribute(A.ATTR_ROUTER_SIGNALS_MATCHED, Array.from(plan.signals.matches.keys()));
     if (plan.onErrorApplied.length > 0)
       span.setAttribute(
         A.ATTR_ROUTER_SIGNALS_ON_ERROR,
@@ -215,15 +185,18 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
       if (record) this.recordStages(record);
     }
     this.countRequest(NONE, NONE, NONE, responsePath);
-    const span = this.recordingSpan();
+    const span = this.recording ? this.span : undefined;
     if (!span) return;
-    if (record) this.stageSpans(record, reason, undefined);
-    span.setAttributes({ [A.ATTR_ROUTER_RESPONSE_PATH]: responsePath, [A.ATTR_ERROR_TYPE]: reason });
-    if (error instanceof RateLimitedError)
-      span.setAttributes({
-        [A.ATTR_ROUTER_RATE_LIMIT]: error.limit,
-        [A.ATTR_ROUTER_RATE_LIMIT_REASON]: error.reason,
-      });
+    if (record) {
+      this.writeRecord(span, record);
+      this.failedStageSpan(record, reason);
+    }
+    span.setAttribute(A.ATTR_ROUTER_RESPONSE_PATH, responsePath);
+    span.setAttribute(A.ATTR_ERROR_TYPE, reason);
+    if (error instanceof RateLimitedError) {
+      span.setAttribute(A.ATTR_ROUTER_RATE_LIMIT, error.limit);
+      span.setAttribute(A.ATTR_ROUTER_RATE_LIMIT_REASON, error.reason);
+    }
     // The status the client is answered with (src/responses.ts: the error's status, else 500); none when the
     // request goes on unrouted under fail-open.
     if (responsePath === 'error')
@@ -236,7 +209,7 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
   }
 
   responseHeaders(status: number | undefined, streaming: boolean): void {
-    const span = this.recordingSpan();
+    const span = this.recording ? this.span : undefined;
     if (!span || this.upstreamSpan || !this.deps.tracer) return;
     const upstream = this.deps.tracer.startSpan(
       A.SPAN.upstreamResponse,
@@ -248,13 +221,8 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
       upstream.setAttribute(A.ATTR_HTTP_RESPONSE_STATUS_CODE, status);
       if (status >= 500) upstream.setStatus({ code: SpanStatusCode.ERROR });
     }
-    upstream.setAttribute(A.ATTR_ROUTER_RESPONSE_STREAMING, streaming);
+    if (streaming) upstream.setAttribute(A.ATTR_ROUTER_RESPONSE_STREAMING, true);
     this.upstreamSpan = upstream;
-  }
-
-  /** The stream span while it records; an unsampled one gets no children or attributes. */
-  private recordingSpan(): Span | undefined {
-    return this.span?.isRecording() ? this.span : undefined;
   }
 
   responseEnd(): void {
@@ -281,20 +249,17 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
     }
     const span = this.upstreamSpan?.isRecording() ? this.upstreamSpan : undefined;
     if (!span) return;
-    const attributes: Attributes = {
-      [A.ATTR_ROUTER_RESPONSE_COMPLETE]: summary.complete,
-      [A.ATTR_ROUTER_RESPONSE_BODY]: summary.body,
-      [A.ATTR_ROUTER_UPSTREAM_LATENCY_MS]: summary.latencyMs,
-    };
+    span.setAttribute(A.ATTR_ROUTER_RESPONSE_COMPLETE, summary.complete);
+    span.setAttribute(A.ATTR_ROUTER_RESPONSE_BODY, summary.body);
+    span.setAttribute(A.ATTR_ROUTER_UPSTREAM_LATENCY_MS, summary.latencyMs);
     if (summary.usage) {
-      attributes[A.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = summary.usage.promptTokens;
-      attributes[A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = summary.usage.completionTokens;
+      span.setAttribute(A.ATTR_GEN_AI_USAGE_INPUT_TOKENS, summary.usage.promptTokens);
+      span.setAttribute(A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, summary.usage.completionTokens);
     }
-    if (summary.ttftMs !== undefined) attributes[A.ATTR_ROUTER_TTFT_MS] = summary.ttftMs;
-    if (summary.tpotMs !== undefined) attributes[A.ATTR_ROUTER_TPOT_MS] = summary.tpotMs;
-    if (summary.cost !== undefined) attributes[A.ATTR_ROUTER_COST] = summary.cost;
-    if (summary.error) attributes[A.ATTR_ERROR_TYPE] = summary.error.type;
-    span.setAttributes(attributes);
+    if (summary.ttftMs !== undefined) span.setAttribute(A.ATTR_ROUTER_TTFT_MS, summary.ttftMs);
+    if (summary.tpotMs !== undefined) span.setAttribute(A.ATTR_ROUTER_TPOT_MS, summary.tpotMs);
+    if (summary.cost !== undefined) span.setAttribute(A.ATTR_ROUTER_COST, summary.cost);
+    if (summary.error) span.setAttribute(A.ATTR_ERROR_TYPE, summary.error.type);
   }
 
   close(streamFailed: boolean): void {
@@ -302,7 +267,8 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
       this.deps.metrics.streamClosed();
       if (streamFailed) this.deps.metrics.error(ERROR_REASON.streamError);
     }
-    if (!this.span) return;
+    // A non-recording span has nothing to end.
+    if (!this.span || !this.recording) return;
     const now = hrTime();
     if (this.upstreamSpan?.isRecording()) this.upstreamSpan.end(now);
     if (streamFailed) {
@@ -342,135 +308,51 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
     }
   }
 
-  /** Child spans of the stream span, one per stage that ran; the stage that threw carries the error. */
-  private stageSpans(
-    record: RouteRecord,
-    errorType: string | undefined,
-    routed: RoutedRequest | undefined,
-  ): void {
+  /** What the stages recorded, onto the stream span; a failed signal family gets an error span of its own. */
+  private writeRecord(span: Span, record: RouteRecord): void {
+    if (record.context) writeRequestFacts(span, record.context, this.path, this.deps.recordPromptText);
+    writeStageTimes(span, record);
+    const signals = record.signals;
+    if (signals) {
+      writeSignalFacts(span, signals);
+      for (const outcome of signals.families)
+        if (outcome.failure !== undefined) this.failedFamilySpan(outcome);
+    }
+    writePluginFacts(span, record, performance.now());
+  }
+
+  private failedFamilySpan(outcome: FamilyOutcome): void {
     const tracer = this.deps.tracer;
     if (!tracer) return;
-    const failedAt = performance.now();
-    for (const mark of record.stages) {
-      const span = tracer.startSpan(
-        STAGE_SPAN_NAMES[mark.stage],
-        { startTime: hrTime(mark.start) },
-        this.spanContext,
-      );
-      const attributes = this.stageAttributes(mark, record, routed);
-      if (attributes) span.setAttributes(attributes);
-      if (mark.stage === 'signals' && record.signals) this.familySpans(span, record.signals);
-      if (mark.stage === 'plugins') this.pluginSpans(span, record, failedAt);
-      if (mark.end < 0 && errorType !== undefined) {
-        span.setAttribute(A.ATTR_ERROR_TYPE, errorType);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
-      }
-      span.end(hrTime(mark.end < 0 ? failedAt : mark.end));
-    }
+    const errorType = familyErrorType(outcome);
+    const span = tracer.startSpan(
+      `${A.SPAN.signalPrefix}${outcome.family}`,
+      { startTime: hrTime(outcome.startedAt) },
+      this.spanContext,
+    );
+    span.setAttribute(A.ATTR_ROUTER_SIGNAL_FAMILY, outcome.family);
+    span.setAttribute(A.ATTR_ROUTER_SIGNAL_FAILURE, outcome.failure as string);
+    span.setAttribute(A.ATTR_ERROR_TYPE, errorType);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
+    span.end(hrTime(outcome.startedAt + outcome.durationMs));
   }
 
-  private stageAttributes(
-    mark: StageMark,
-    record: RouteRecord,
-    routed: RoutedRequest | undefined,
-  ): Attributes | undefined {
-    const plan = routed?.plan;
-    switch (mark.stage) {
-      case 'parse':
-        return record.context && this.requestAttributes(record.context);
-      case 'signals':
-        return record.signals && { [A.ATTR_ROUTER_SIGNALS_MATCHED]: [...record.signals.matches.keys()] };
-      case 'decision':
-        return (
-          plan && {
-            [A.ATTR_ROUTER_DECISION_NAME]: plan.decision?.name ?? DECISION_DEFAULT,
-            [A.ATTR_ROUTER_DECISION_CONFIDENCE]: plan.decision?.confidence ?? 0,
-            [A.ATTR_ROUTER_DECISION_MATCHED]: plan.decisions.filter((d) => d.matched).map((d) => d.name),
-          }
-        );
-      case 'model_selection':
-        return (
-          plan && {
-            [A.ATTR_ROUTER_MODEL_NAME]: plan.model.name,
-            [A.ATTR_ROUTER_MODEL_PROVIDER_ID]: plan.model.providerModelId,
-            ...(plan.selection && selectionAttributes(plan.selection)),
-          }
-        );
-      case 'pool_selection':
-        return (
-          plan?.pool && {
-            [A.ATTR_ROUTER_POOL_NAME]: plan.pool.name,
-            [A.ATTR_ROUTER_POOL_CLUSTER]: plan.pool.envoyCluster,
-            [A.ATTR_ROUTER_REQUIRED_TOKENS]: plan.requiredTokens,
-          }
-        );
-      default:
-        return undefined;
-    }
-  }
-
-  /** Request facts go on the parse span and on the stream span, where trace queries look first. */
-  private requestAttributes(context: RequestContext): Attributes {
-    const request = context.request;
-    const attributes: Attributes = {
-      [A.ATTR_GEN_AI_OPERATION_NAME]: operationName(this.path),
-      [A.ATTR_GEN_AI_REQUEST_MODEL]: request.model,
-      [A.ATTR_ROUTER_STREAM]: request.stream,
-      [A.ATTR_ROUTER_MESSAGES]: request.messages.length,
-      [A.ATTR_ROUTER_ESTIMATED_TOKENS]: context.promptTokens,
-    };
-    const maxTokens = request.body.max_completion_tokens ?? request.body.max_tokens;
-    if (typeof maxTokens === 'number') attributes[A.ATTR_GEN_AI_REQUEST_MAX_TOKENS] = maxTokens;
-    this.span?.setAttributes(attributes);
-    if (this.deps.recordPromptText)
-      this.span?.setAttribute(A.ATTR_GEN_AI_INPUT_MESSAGES, inputMessages(context));
-    return attributes;
-  }
-
-  private familySpans(parent: Span, report: SignalReport): void {
+  /** The stage that threw (its mark never ended), as a child span carrying the error. */
+  private failedStageSpan(record: RouteRecord, errorType: string): void {
     const tracer = this.deps.tracer;
-    if (!tracer || !this.spanContext) return;
-    const context = trace.setSpan(this.spanContext, parent);
-    for (const outcome of report.families) {
-      const span = tracer.startSpan(
-        `${A.SPAN.signalPrefix}${outcome.family}`,
-        { startTime: hrTime(outcome.startedAt) },
-        context,
-      );
-      span.setAttribute(A.ATTR_ROUTER_SIGNAL_FAMILY, outcome.family);
-      span.setAttribute(
-        A.ATTR_ROUTER_SIGNAL_MATCHED,
-        outcome.matches.map((m) => m.name),
-      );
-      if (outcome.failure !== undefined) {
-        const errorType =
-          outcome.failure === 'timeout'
-            ? ERROR_REASON.signalTimeout
-            : outcome.failure === 'too_long'
-              ? ERROR_REASON.signalTooLong
-              : ERROR_REASON.signalError;
-        span.setAttribute(A.ATTR_ROUTER_SIGNAL_FAILURE, outcome.failure);
-        span.setAttribute(A.ATTR_ERROR_TYPE, errorType);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
-      }
-      span.end(hrTime(outcome.startedAt + outcome.durationMs));
+    const mark = record.stages.find((stage) => stage.end < 0);
+    if (!tracer || !mark) return;
+    const span = tracer.startSpan(
+      STAGE_SPAN_NAMES[mark.stage],
+      { startTime: hrTime(mark.start) },
+      this.spanContext,
+    );
+    if (mark.stage === 'plugins') {
+      const plugin = record.plugins.find((p) => p.end < 0);
+      if (plugin) span.setAttribute(A.ATTR_ROUTER_PLUGIN_TYPE, plugin.type);
     }
-  }
-
-  private pluginSpans(parent: Span, record: RouteRecord, failedAt: number): void {
-    const tracer = this.deps.tracer;
-    if (!tracer || !this.spanContext) return;
-    const context = trace.setSpan(this.spanContext, parent);
-    for (const mark of record.plugins) {
-      const span = tracer.startSpan(
-        `${A.SPAN.pluginPrefix}${mark.type}`,
-        { startTime: hrTime(mark.start) },
-        context,
-      );
-      span.setAttribute(A.ATTR_ROUTER_PLUGIN_TYPE, mark.type);
-      if (mark.effect) span.setAttribute(A.ATTR_ROUTER_PLUGIN_EFFECT, mark.effect);
-      if (mark.attributes) span.setAttributes(mark.attributes);
-      span.end(hrTime(mark.end < 0 ? failedAt : mark.end));
-    }
+    span.setAttribute(A.ATTR_ERROR_TYPE, errorType);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
+    span.end(hrTime());
   }
 }

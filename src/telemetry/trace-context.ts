@@ -4,8 +4,9 @@
 import {
   type Context,
   ROOT_CONTEXT,
+  type SpanContext,
   type TextMapGetter,
-  type TextMapSetter,
+  TraceFlags,
   trace,
 } from '@opentelemetry/api';
 import { TRACE_PARENT_HEADER, TRACE_STATE_HEADER, W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -21,12 +22,6 @@ const carrierGetter: TextMapGetter<TraceCarrier> = {
   keys: () => [TRACE_PARENT_HEADER, TRACE_STATE_HEADER],
 };
 
-const pairSetter: TextMapSetter<HeaderPair[]> = {
-  set: (carrier, key, value) => {
-    carrier.push([key, value]);
-  },
-};
-
 function extract(carrier: TraceCarrier): Context | undefined {
   if (carrier(TRACE_PARENT_HEADER) === undefined) return undefined;
   const context = propagator.extract(ROOT_CONTEXT, carrier, carrierGetter);
@@ -38,9 +33,14 @@ export function parentContext(headers: ReadonlyMap<string, string>, metadata?: T
   return extract((name) => headers.get(name)) ?? (metadata && extract(metadata)) ?? ROOT_CONTEXT;
 }
 
-/** `traceparent` (and `tracestate`) headers naming the context's span as the parent of what comes next. */
-export function traceHeaders(context: Context): HeaderPair[] {
-  const headers: HeaderPair[] = [];
-  propagator.inject(context, headers, pairSetter);
-  return headers;
+/**
+ * `traceparent` (and `tracestate`) headers naming `span` as the parent of what comes next. Formatted directly (the
+ * tracer made the ids, valid by construction) rather than through a context and the propagator: every stream
+ * pays this, sampled or not.
+ */
+export function spanTraceHeaders(span: SpanContext): HeaderPair[] {
+  const flags = span.traceFlags & TraceFlags.SAMPLED ? '01' : '00';
+  const traceparent: HeaderPair = [TRACE_PARENT_HEADER, `00-${span.traceId}-${span.spanId}-${flags}`];
+  const state = span.traceState?.serialize();
+  return state ? [traceparent, [TRACE_STATE_HEADER, state]] : [traceparent];
 }

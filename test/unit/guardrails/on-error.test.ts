@@ -1,5 +1,6 @@
 // on_error: what a decision does when a signal it reads failed. Here the failure is deterministic: the prompt is
 // longer than `limits.max_scan_chars`, so the guard families refuse to read part of it.
+import { SpanStatusCode } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { explainRequest } from '../../../src/cli/explain.ts';
 import { PolicyError } from '../../../src/errors.ts';
@@ -112,13 +113,17 @@ describe('on_error', () => {
     );
     processor.release();
     const finished = spans.getFinishedSpans();
-    expect(spanNamed(finished, 'router.signal.pii').attributes).toMatchObject({
-      'router.signal.failure': 'too_long',
-    });
-    expect(spanNamed(finished, 'router.ext_proc').attributes).toMatchObject({
+    // Only a failed family gets a span of its own: an error child of the stream span.
+    const family = spanNamed(finished, 'router.signal.pii');
+    const stream = spanNamed(finished, 'router.ext_proc');
+    expect(family.attributes).toMatchObject({ 'router.signal.failure': 'too_long' });
+    expect(family.status.code).toBe(SpanStatusCode.ERROR);
+    expect(family.parentSpanContext?.spanId).toBe(stream.spanContext().spanId);
+    expect(stream.attributes).toMatchObject({
       'router.signals.on_error': ['pii:personal=match', 'keyword:secret=skip'],
       'router.decision.enforced': true,
     });
+    expect(stream.attributes['router.signal.failures']).toEqual(expect.arrayContaining(['pii=too_long']));
     const metrics = await prometheusText();
     expect(metrics).toContain('router_signal_on_error_total{family="pii",action="match"} 1');
     expect(metrics).toContain('router_errors_total{reason="signal_too_long"} 2');

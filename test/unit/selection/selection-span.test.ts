@@ -1,5 +1,5 @@
-// The model_selection span carries the algorithm, its reason and each candidate's score, parts and exclusion,
-// bounded and without request text.
+// The stream span carries the model selection's algorithm, its reason and each candidate's score, parts and
+// exclusion, bounded and without request text.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequestRouter } from '../../../src/pipeline.ts';
 import { compilePolicyText } from '../../../src/policy/load-policy.ts';
@@ -26,7 +26,7 @@ beforeAll(async () => {
 });
 afterAll(() => policy.close());
 
-describe('model_selection span', () => {
+describe('model selection on the stream span', () => {
   it('records the algorithm, reason, candidates with scores, parts and exclusions, and no prompt text', async () => {
     const { telemetry, spans } = testTelemetry({ metrics: false });
     const processor = new StreamProcessor(createRequestRouter(policy), {
@@ -45,7 +45,7 @@ describe('model_selection span', () => {
     const body = { model: 'auto', messages: [{ role: 'user', content: 'my secret is hunter2' }] };
     await processor.onRequestBody(Buffer.from(JSON.stringify(body)), true);
     processor.release();
-    const span = spanNamed(spans.getFinishedSpans(), SPAN.modelSelection);
+    const span = spanNamed(spans.getFinishedSpans(), SPAN.stream);
     expect(span.attributes).toMatchObject({
       'router.selection.algorithm': 'multi_factor',
       'router.selection.candidates': ['small', 'medium', 'large'],

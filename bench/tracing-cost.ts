@@ -15,8 +15,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createPrometheusMetrics } from '../src/admin/prometheus-exporter.ts';
 import type { HeaderPair } from '../src/mutations.ts';
 import type { RoutedRequest } from '../src/pipeline.ts';
 import { createRequestRouter, type RequestRouter } from '../src/pipeline.ts';
@@ -25,6 +25,7 @@ import type { AnswerSummary } from '../src/response/response-tracker.ts';
 import type { HeaderMap } from '../src/server/ext-proc-messages.ts';
 import { StreamProcessor } from '../src/server/stream-processor.ts';
 import { readHeaderMap } from '../src/server/wire.ts';
+import { AggregatedMetrics } from '../src/telemetry/aggregated-metrics.ts';
 import { batchConfigFromEnv, traceExportersFromEnv } from '../src/telemetry/otel-env.ts';
 import type { RouteRecord } from '../src/telemetry/route-record.ts';
 import type { StreamTelemetry } from '../src/telemetry/stream-telemetry.ts';
@@ -219,9 +220,10 @@ interface VariantTelemetry {
  * and sampler), except that the bench holds the BatchSpanProcessor to flush it at the end of each block.
  */
 function telemetryFor(variant: Variant, tracesUrl: string): VariantTelemetry {
-  const reader = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
-  if (!variant.env)
-    return { telemetry: createTelemetry({ env: {}, metricReaders: [reader] }), flush: async () => {} };
+  // As `serve` builds it: the per-request instruments reach the reader through the aggregated metrics.
+  const aggregatedMetrics = new AggregatedMetrics();
+  const metrics = { metricReaders: [createPrometheusMetrics([aggregatedMetrics]).reader], aggregatedMetrics };
+  if (!variant.env) return { telemetry: createTelemetry({ env: {}, ...metrics }), flush: async () => {} };
   const env = {
     OTEL_TRACES_EXPORTER: 'otlp',
     OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
@@ -233,7 +235,7 @@ function telemetryFor(variant: Variant, tracesUrl: string): VariantTelemetry {
   const processor = new BatchSpanProcessor(exporter, batchConfigFromEnv(env));
   const { OTEL_TRACES_EXPORTER: _exporterBuiltHere, ...samplerEnv } = env;
   return {
-    telemetry: createTelemetry({ env: samplerEnv, metricReaders: [reader], spanProcessors: [processor] }),
+    telemetry: createTelemetry({ env: samplerEnv, ...metrics, spanProcessors: [processor] }),
     flush: () => processor.forceFlush(),
   };
 }

@@ -12,6 +12,7 @@ import { noopTelemetry, type Telemetry } from '../telemetry/noop-telemetry.ts';
 import type { TraceCarrier } from '../telemetry/trace-context.ts';
 import { capRequestHeaders } from './bounded-headers.ts';
 import type { ProcessingRequest, ProcessingResponse } from './ext-proc-messages.ts';
+import { encodeLargeAnswer, largeAnswerPhase } from './large-answer-encoding.ts';
 import { readFilterMetadata } from './proto-struct.ts';
 import { StreamProcessor, type StreamProcessorOptions } from './stream-processor.ts';
 import { type Phase, readHeaderMap, toProcessingResponse, trailersResponse } from './wire.ts';
@@ -49,10 +50,14 @@ function loadExtProcService(maxHeaders: () => number): grpc.ServiceDefinition {
   const service = loaded.envoy.service.ext_proc.v3.ExternalProcessor.service;
   const process = service.Process as grpc.MethodDefinition<ProcessingRequest, ProcessingResponse>;
   const decode = process.requestDeserialize;
+  const encode = process.responseSerialize;
   return {
     ...service,
     Process: {
       ...process,
+      // Answers with a large body arrive already encoded (large-answer-encoding.ts).
+      responseSerialize: (response: ProcessingResponse | Buffer) =>
+        Buffer.isBuffer(response) ? response : encode(response),
       requestDeserialize: (bytes: Buffer) => {
         const capped = capRequestHeaders(bytes, maxHeaders());
         const message = decode(capped.bytes as Buffer);
@@ -112,6 +117,7 @@ const UNKNOWN_MESSAGE = Symbol('unknown ext_proc message');
 
 export class ExtProcServer {
   private readonly server = new grpc.Server(EXT_PROC_SERVER_OPTIONS);
+  private readonly serializeResponse: (response: ProcessingResponse) => Buffer;
   private readonly health = new HealthImplementation({
     '': 'NOT_SERVING',
     [EXT_PROC_SERVICE]: 'NOT_SERVING',
@@ -128,7 +134,10 @@ export class ExtProcServer {
     grpc.setLogger({ error: grpcLog, info: grpcLog, debug: grpcLog });
     grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
     this.accessLogger = options.logger.child({ component: 'access' });
-    this.server.addService(loadExtProcService(options.maxRequestHeaders ?? (() => DEFAULT_MAX_HEADERS)), {
+    const service = loadExtProcService(options.maxRequestHeaders ?? (() => DEFAULT_MAX_HEADERS));
+    this.serializeResponse = (service.Process as grpc.MethodDefinition<ProcessingRequest, ProcessingResponse>)
+      .responseSerialize as (response: ProcessingResponse) => Buffer;
+    this.server.addService(service, {
       Process: (call: ProcessStream) => this.handleStream(call),
     });
     this.health.addToServer(this.server);
@@ -214,7 +223,13 @@ export class ExtProcServer {
             );
             return;
           }
-          if (response && !closed && !message.observability_mode) call.write(response);
+          const largePhase = message.observability_mode ? undefined : largeAnswerPhase(response);
+          // A large body is encoded a slice per turn; should that fail, grpc-js encodes it as usual.
+          const encoded =
+            largePhase &&
+            (await encodeLargeAnswer(response, largePhase, this.serializeResponse).catch(() => undefined));
+          if (response && !closed && !message.observability_mode)
+            call.write(encoded ? (encoded as unknown as ProcessingResponse) : response);
         } catch (error) {
           // Only a bug gets here (stages answer errors as immediate responses): end this stream, keep the others.
           logger.error('ext_proc message failed', fields(error));

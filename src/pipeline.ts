@@ -672,14 +672,16 @@ export function parseRequest(
 }
 
 /** parseRequest, with bodies of OFF_LOOP_BODY_BYTES or more parsed on a worker thread (bounded event-loop turns). */
-export async function parseRequestBounded(
+export function parseRequestBounded(
   policy: Policy,
   input: RouteInput,
-  decoder: OffLoopBodyDecoder = processBodyDecoder(),
-): Promise<RequestContext> {
+  decoder?: OffLoopBodyDecoder,
+): RequestContext | Promise<RequestContext> {
+  // Small bodies, the common case, stay synchronous.
   if (input.body.length < OFF_LOOP_BODY_BYTES) return parseRequest(policy, input);
-  const { bytes, decoded } = await decoder.decode(input.body, input.api, policy.limits.maxJsonDepth);
-  return parseRequest(policy, { ...input, body: bytes }, decoded);
+  return (decoder ?? processBodyDecoder())
+    .decode(input.body, input.api, policy.limits.maxJsonDepth)
+    .then(({ bytes, decoded }) => parseRequest(policy, { ...input, body: bytes }, decoded));
 }
 
 /** What the server needs from the routing core; bound to one policy generation per stream. */
@@ -735,7 +737,8 @@ export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRo
     admit: (input) => admitRequest(policy, input),
     async route(input, record = new RouteRecord()) {
       const mark = record.begin('parse');
-      const context = await parseRequestBounded(policy, input, deps.bodyDecoder);
+      const parsed = parseRequestBounded(policy, input, deps.bodyDecoder);
+      const context = parsed instanceof Promise ? await parsed : parsed;
       record.end(mark);
       record.context = context;
       const { routed: plan, ticket } = await admitAround(

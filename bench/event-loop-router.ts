@@ -1,11 +1,11 @@
 // The router CLI (src/cli/main.ts) with its event loop measured for bench/event-loop.ts. Takes the CLI's arguments.
 // On SIGUSR2 it writes what monitorEventLoopDelay saw since the previous report (JSON EventLoopReport) to the file
-// named by $EVENT_LOOP_REPORT, then starts over. On a machine shared with other busy processes the delay also counts
-// the time the main thread waited for a core; so a second 1 ms timer reads the main thread's own CPU time
-// (/proc/thread-self/schedstat, ns) and records how much of it each interval used: the router's own stalls.
+// named by $EVENT_LOOP_REPORT, then starts over; with it the main thread's CPU per 1 ms interval
+// (thread-cpu-monitor.ts: the stalls without the time spent waiting for a core) and the longest GC pause.
 // Usage: EVENT_LOOP_REPORT=FILE node --import tsx bench/event-loop-router.ts serve --policy FILE --port 0
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { renameSync, writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { monitorThreadCpu } from './thread-cpu-monitor.ts';
 
 export interface EventLoopReport {
   /** Counts the reports: the reader waits for the one it asked for. */
@@ -19,30 +19,19 @@ export interface EventLoopReport {
   /** Most CPU time the main thread used between two 1 ms timer callbacks, ms (undefined without schedstat). */
   readonly cpuMaxMs: number | undefined;
   readonly cpuP99Ms: number | undefined;
-}
-
-/** Nanoseconds the calling thread has run on a CPU; undefined where Linux schedstat is not available. */
-function threadCpuNs(): number | undefined {
-  try {
-    return Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ', 1)[0]);
-  } catch {
-    return undefined;
-  }
+  /** Longest garbage-collection pause of the main thread, ms. */
+  readonly gcMaxMs: number;
 }
 
 const file = process.env.EVENT_LOOP_REPORT;
 if (file) {
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
-  const cpuHistogram = createHistogram();
-  let lastCpuNs = threadCpuNs();
-  if (lastCpuNs !== undefined) {
-    setInterval(() => {
-      const now = threadCpuNs() ?? 0;
-      cpuHistogram.record(Math.max(1, now - (lastCpuNs ?? now)));
-      lastCpuNs = now;
-    }, 1).unref();
-  }
+  const cpuHistogram = monitorThreadCpu().histogram;
+  let gcMaxMs = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMaxMs = Math.max(gcMaxMs, entry.duration);
+  }).observe({ entryTypes: ['gc'] });
   let seq = 0;
   process.on('SIGUSR2', () => {
     const report: EventLoopReport = {
@@ -53,7 +42,9 @@ if (file) {
       count: histogram.count,
       cpuMaxMs: cpuHistogram.count > 0 ? cpuHistogram.max / 1e6 : undefined,
       cpuP99Ms: cpuHistogram.count > 0 ? cpuHistogram.percentile(99) / 1e6 : undefined,
+      gcMaxMs,
     };
+    gcMaxMs = 0;
     histogram.reset();
     cpuHistogram.reset();
     writeFileSync(`${file}.tmp`, JSON.stringify(report));

@@ -3,7 +3,7 @@
 // Envoy over gRPC: for each API shape (chat completions, Responses, Anthropic Messages), streaming or not, and each
 // body size, it sends large bodies one after another on one stream at a time while other streams send small
 // requests without pause, checks every answer, and reports the longest and p99 event-loop delay of the phase and
-// the router's CPU per large body (the small requests' CPU, measured alone first, subtracted).
+// the router's CPU per large body (measured with the large bodies alone, before).
 //   node --import tsx bench/event-loop.ts [--policy FILE] [--sizes 64K,1M,4M,8M] [--rounds 3] [--small-streams 2]
 // Without --policy the router serves policies/default.yaml with limits raised so that every body is read whole
 // and routed upstream (scan limit 10M characters, a 4M-token long-context pool): the most work a body can cause.
@@ -55,8 +55,11 @@ export interface EventLoopRow {
   /** Most main-thread CPU time between two 1 ms timer callbacks: the stall without waiting for a core (ms). */
   readonly maxOnCpuMs: number | undefined;
   readonly p99OnCpuMs: number | undefined;
-  /** Router CPU (all threads) per large body, the small requests' share removed (ms); undefined for the baseline. */
+  /** Longest garbage-collection pause of the router's main thread during the phase (ms). */
+  readonly maxGcMs: number;
+  /** Router CPU (all threads) per large body, sent alone (ms); for the baseline, per small request. */
   readonly cpuMsPerBody: number | undefined;
+  /** Large bodies sent (half of them alone, for the CPU figure; half next to the small requests). */
   readonly largeBodies: number;
   /** How the router answered the large bodies (`rewritten`, `immediate 503`, …). */
   readonly largeOutcome: string;
@@ -296,7 +299,8 @@ export async function measureEventLoopStalls(options: EventLoopOptions = {}): Pr
       p99StallMs: baseline.report.p99Ms,
       maxOnCpuMs: baseline.report.cpuMaxMs,
       p99OnCpuMs: baseline.report.cpuP99Ms,
-      cpuMsPerBody: undefined,
+      maxGcMs: baseline.report.gcMaxMs,
+      cpuMsPerBody: smallCpuMs,
       largeBodies: 0,
       largeOutcome: '-',
       smallAnswered: baseline.smallAnswered,
@@ -311,6 +315,12 @@ export async function measureEventLoopStalls(options: EventLoopOptions = {}): Pr
           await client.exchange(headers, body);
           const rounds = roundsFor(bytes, options.rounds ?? 3);
           const outcomes = new Set<string>();
+          // The router's CPU per body: large bodies alone, one after another.
+          const cpuBefore = processCpuMs(server.pid);
+          for (let i = 0; i < rounds; i++)
+            outcomes.add(outcomeOf(await client.exchange(headers, body), bodyBytes.length));
+          const cpuMsPerBody = (processCpuMs(server.pid) - cpuBefore) / rounds;
+          // The stalls: the same bodies while other streams send small requests.
           const phase = await measure(async () => {
             for (let i = 0; i < rounds; i++)
               outcomes.add(outcomeOf(await client.exchange(headers, body), bodyBytes.length));
@@ -322,8 +332,9 @@ export async function measureEventLoopStalls(options: EventLoopOptions = {}): Pr
             p99StallMs: phase.report.p99Ms,
             maxOnCpuMs: phase.report.cpuMaxMs,
             p99OnCpuMs: phase.report.cpuP99Ms,
-            cpuMsPerBody: Math.max(0, phase.cpuMs - phase.smallAnswered * smallCpuMs) / rounds,
-            largeBodies: rounds,
+            maxGcMs: phase.report.gcMaxMs,
+            cpuMsPerBody,
+            largeBodies: 2 * rounds,
             largeOutcome: [...outcomes].join(', '),
             smallAnswered: phase.smallAnswered,
           };
@@ -355,6 +366,7 @@ export function eventLoopTable(rows: readonly EventLoopRow[]): string {
       'p99 ms',
       'max on-CPU ms',
       'p99 on-CPU ms',
+      'max GC ms',
       'router CPU/body ms',
       'large answered',
       'small answered',
@@ -366,6 +378,7 @@ export function eventLoopTable(rows: readonly EventLoopRow[]): string {
       fmt(row.p99StallMs, 1),
       fmt(row.maxOnCpuMs, 1),
       fmt(row.p99OnCpuMs, 1),
+      fmt(row.maxGcMs, 1),
       fmt(row.cpuMsPerBody, 1),
       row.largeBodies > 0 ? `${row.largeBodies} ${row.largeOutcome}` : '-',
       String(row.smallAnswered),

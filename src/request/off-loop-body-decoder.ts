@@ -74,7 +74,9 @@ export class OffLoopBodyDecoder {
   ): Promise<{ bytes: Uint8Array; decoded: DecodedBody | undefined }> {
     const shared = await toShared(bytes);
     const reply = await this.#request(shared, api, maxDepth);
-    // The reply was deserialized in this turn: let other callbacks run before routing goes on.
+    // The reply was deserialized in this turn: routing goes on after the next poll for I/O (a setImmediate alone
+    // would run in this very loop iteration).
+    await yieldToEventLoop();
     await yieldToEventLoop();
     if (reply === undefined || reply.kind === 'failed') {
       this.#fallbacks++;

@@ -10,22 +10,27 @@ export function isShared(bytes: Uint8Array): boolean {
   return bytes.buffer instanceof SharedArrayBuffer;
 }
 
-/** `chunks` (together `total` bytes) joined on a SharedArrayBuffer, copying at most COPY_SLICE_BYTES per turn. */
+/**
+ * `chunks` (together `total` bytes) joined on a SharedArrayBuffer, copying at most COPY_SLICE_BYTES per turn; the
+ * first slice too waits for a turn of its own (the turn that received the body has copied it once already).
+ */
 export async function joinShared(chunks: readonly Uint8Array[], total: number): Promise<Buffer> {
   const joined = Buffer.from(new SharedArrayBuffer(total));
+  // The body arrived in a poll for I/O: a setImmediate from there runs in the same loop iteration, two do not.
+  await yieldToEventLoop();
   let offset = 0;
-  let sliceBytes = 0;
+  let sliceBytes = COPY_SLICE_BYTES;
   for (const chunk of chunks) {
     for (let from = 0; from < chunk.length; ) {
+      if (sliceBytes >= COPY_SLICE_BYTES) {
+        await yieldToEventLoop();
+        sliceBytes = 0;
+      }
       const to = Math.min(chunk.length, from + COPY_SLICE_BYTES - sliceBytes);
       joined.set(chunk.subarray(from, to), offset);
       offset += to - from;
       sliceBytes += to - from;
       from = to;
-      if (sliceBytes >= COPY_SLICE_BYTES) {
-        await yieldToEventLoop();
-        sliceBytes = 0;
-      }
     }
   }
   return joined;

@@ -131,8 +131,9 @@ export async function encodeLargeAnswer(
     out.set(part, offset);
     offset += part.length;
   }
+  // Every slice in a turn of its own: the turn before made the body, the turn after frames the message.
   for (let from = 0; from < body.length; from += COPY_SLICE_BYTES) {
-    if (from > 0) await yieldToEventLoop();
+    await yieldToEventLoop();
     const slice = body.subarray(from, Math.min(body.length, from + COPY_SLICE_BYTES));
     out.set(slice, offset);
     offset += slice.length;
@@ -141,5 +142,6 @@ export async function encodeLargeAnswer(
     out.set(part, offset);
     offset += part.length;
   }
+  await yieldToEventLoop();
   return out;
 }

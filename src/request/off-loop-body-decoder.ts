@@ -38,6 +38,9 @@ export function spawnBodyDecodeWorker(): Worker {
   );
 }
 
+/** Why a body was decoded in-loop: the worker could not start, died (or its reply was unreadable), or failed. */
+export type DecodeFallbackReason = 'no_worker' | 'worker_lost' | 'worker_failed';
+
 interface Pending {
   readonly resolve: (reply: DecodeReply | undefined) => void;
 }
@@ -54,8 +57,17 @@ export class OffLoopBodyDecoder {
   #fallbacks = 0;
   #workersLost = 0;
 
-  constructor(options: { readonly spawn?: () => Worker } = {}) {
+  readonly #onFallback: ((reason: DecodeFallbackReason) => void) | undefined;
+
+  constructor(
+    options: {
+      readonly spawn?: () => Worker;
+      /** Told each time a body is decoded in-loop instead (metrics, logs). */
+      readonly onFallback?: (reason: DecodeFallbackReason) => void;
+    } = {},
+  ) {
     this.#spawn = options.spawn ?? spawnBodyDecodeWorker;
+    this.#onFallback = options.onFallback;
   }
 
   get stats(): BodyDecoderStats {
@@ -73,13 +85,15 @@ export class OffLoopBodyDecoder {
     maxDepth: number,
   ): Promise<{ bytes: Uint8Array; decoded: DecodedBody | undefined }> {
     const shared = await toShared(bytes);
-    const reply = await this.#request(shared, api, maxDepth);
+    const worker = this.#ensureWorker();
+    const reply = worker && (await this.#request(worker, shared, api, maxDepth));
     // The reply was deserialized in this turn: routing goes on after the next poll for I/O (a setImmediate alone
     // would run in this very loop iteration).
     await yieldToEventLoop();
     await yieldToEventLoop();
     if (reply === undefined || reply.kind === 'failed') {
       this.#fallbacks++;
+      this.#onFallback?.(worker === undefined ? 'no_worker' : reply ? 'worker_failed' : 'worker_lost');
       return { bytes: shared, decoded: undefined };
     }
     this.#decoded++;
@@ -101,9 +115,12 @@ export class OffLoopBodyDecoder {
     if (worker) await worker.terminate();
   }
 
-  #request(bytes: Uint8Array, api: LlmApi, maxDepth: number): Promise<DecodeReply | undefined> {
-    const worker = this.#ensureWorker();
-    if (worker === undefined) return Promise.resolve(undefined);
+  #request(
+    worker: Worker,
+    bytes: Uint8Array,
+    api: LlmApi,
+    maxDepth: number,
+  ): Promise<DecodeReply | undefined> {
     const id = this.#nextId++;
     return new Promise((resolve) => {
       this.#pending.set(id, { resolve });

@@ -27,8 +27,13 @@ afterAll(async () => {
   policy.close();
 });
 
+/** Why bodies were decoded in-loop, in order (the decoders' onFallback). */
+let fallbacks: string[] = [];
+
 function decoder(spawn?: () => Worker): OffLoopBodyDecoder {
-  const created = new OffLoopBodyDecoder(spawn ? { spawn } : {});
+  fallbacks = [];
+  const onFallback = (reason: string) => fallbacks.push(reason);
+  const created = new OffLoopBodyDecoder(spawn ? { spawn, onFallback } : { onFallback });
   decoders.push(created);
   return created;
 }
@@ -145,6 +150,24 @@ describe('off-loop body decoding', () => {
     expect(routingView(await parseRequestBounded(policy, input(api, body), offLoop))).toEqual(expected);
     expect(offLoop.stats).toEqual({ decoded: 1, fallbacks: 1, workersLost: 1 });
     expect(spawned).toBe(2);
+    expect(fallbacks).toEqual(['worker_lost']);
+  });
+
+  it('decodes in-loop when the worker reports a failure, and keeps the worker', async () => {
+    const offLoop = decoder(
+      () =>
+        new Worker(
+          `const { parentPort } = require('node:worker_threads');
+parentPort.on('message', ({ id }) => parentPort.postMessage({ id, kind: 'failed', message: 'out of memory' }));`,
+          { eval: true },
+        ),
+    );
+    const [, api, json] = LARGE_BODIES[0] as [string, LlmApi, unknown];
+    const body = Buffer.from(JSON.stringify(json));
+    const context = await parseRequestBounded(policy, input(api, body), offLoop);
+    expect(routingView(context)).toEqual(routingView(parseRequest(policy, input(api, body))));
+    expect(offLoop.stats).toEqual({ decoded: 0, fallbacks: 1, workersLost: 0 });
+    expect(fallbacks).toEqual(['worker_failed']);
   });
 
   it('decodes in-loop when no worker can start', async () => {
@@ -156,6 +179,7 @@ describe('off-loop body decoding', () => {
     const context = await parseRequestBounded(policy, input(api, body), offLoop);
     expect(routingView(context)).toEqual(routingView(parseRequest(policy, input(api, body))));
     expect(offLoop.stats.fallbacks).toBe(1);
+    expect(fallbacks).toEqual(['no_worker']);
   });
 
   it('keeps small bodies on the event loop (no worker)', async () => {

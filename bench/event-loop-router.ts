@@ -1,11 +1,11 @@
 // The router CLI (src/cli/main.ts) with its event loop measured for bench/event-loop.ts. Takes the CLI's arguments.
 // On SIGUSR2 it writes what monitorEventLoopDelay saw since the previous report (JSON EventLoopReport) to the file
-// named by $EVENT_LOOP_REPORT, then starts over; with it the main thread's CPU per 1 ms interval
-// (thread-cpu-monitor.ts: the stalls without the time spent waiting for a core) and the longest GC pause.
+// named by $EVENT_LOOP_REPORT, then starts over; with it the longest 1 ms timer intervals without the time spent
+// waiting for a core (own-stall-monitor.ts: the router's own stalls) and the longest GC pause.
 // Usage: EVENT_LOOP_REPORT=FILE node --import tsx bench/event-loop-router.ts serve --policy FILE --port 0
 import { renameSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { monitorThreadCpu } from './thread-cpu-monitor.ts';
+import { monitorOwnStalls } from './own-stall-monitor.ts';
 
 export interface EventLoopReport {
   /** Counts the reports: the reader waits for the one it asked for. */
@@ -16,9 +16,9 @@ export interface EventLoopReport {
   readonly meanMs: number;
   /** Samples taken. */
   readonly count: number;
-  /** Most CPU time the main thread used between two 1 ms timer callbacks, ms (undefined without schedstat). */
-  readonly cpuMaxMs: number | undefined;
-  readonly cpuP99Ms: number | undefined;
+  /** Longest 1 ms timer interval without the time spent waiting for a core, ms (undefined without schedstat). */
+  readonly ownMaxMs: number | undefined;
+  readonly ownP99Ms: number | undefined;
   /** Longest garbage-collection pause of the main thread, ms. */
   readonly gcMaxMs: number;
 }
@@ -27,7 +27,7 @@ const file = process.env.EVENT_LOOP_REPORT;
 if (file) {
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
-  const cpuHistogram = monitorThreadCpu().histogram;
+  const ownHistogram = monitorOwnStalls().histogram;
   let gcMaxMs = 0;
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) gcMaxMs = Math.max(gcMaxMs, entry.duration);
@@ -40,13 +40,13 @@ if (file) {
       p99Ms: histogram.percentile(99) / 1e6,
       meanMs: histogram.mean / 1e6,
       count: histogram.count,
-      cpuMaxMs: cpuHistogram.count > 0 ? cpuHistogram.max / 1e6 : undefined,
-      cpuP99Ms: cpuHistogram.count > 0 ? cpuHistogram.percentile(99) / 1e6 : undefined,
+      ownMaxMs: ownHistogram.count > 0 ? ownHistogram.max / 1e6 : undefined,
+      ownP99Ms: ownHistogram.count > 0 ? ownHistogram.percentile(99) / 1e6 : undefined,
       gcMaxMs,
     };
     gcMaxMs = 0;
     histogram.reset();
-    cpuHistogram.reset();
+    ownHistogram.reset();
     writeFileSync(`${file}.tmp`, JSON.stringify(report));
     renameSync(`${file}.tmp`, file);
   });

@@ -49,6 +49,7 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 
 export class OffLoopBodyDecoder {
   readonly #spawn: () => Worker;
+  readonly #onFallback: ((reason: DecodeFallbackReason) => void) | undefined;
   readonly #pending = new Map<number, Pending>();
   #worker: Worker | undefined;
   #nextId = 1;
@@ -56,8 +57,6 @@ export class OffLoopBodyDecoder {
   #decoded = 0;
   #fallbacks = 0;
   #workersLost = 0;
-
-  readonly #onFallback: ((reason: DecodeFallbackReason) => void) | undefined;
 
   constructor(
     options: {
@@ -75,9 +74,9 @@ export class OffLoopBodyDecoder {
   }
 
   /**
-   * The decoded body, or undefined when the worker could not decode it (the caller decodes it in-loop and gets
-   * the same answer). Throws InvalidRequestError exactly as the in-loop decoder would. The returned bytes are the
-   * body on a SharedArrayBuffer (what the rewrite reads).
+   * The body on a SharedArrayBuffer (what the rewrite reads) and, decoded, what the in-loop decoder would give;
+   * `decoded` is undefined when the worker could not decode it (the caller then decodes in-loop, same answer).
+   * Throws InvalidRequestError exactly as the in-loop decoder would.
    */
   async decode(
     bytes: Uint8Array,

@@ -10,9 +10,11 @@ import { RESPONSE_CACHE } from './plugins/response-cache/response-cache-registry
 import { PolicyStore } from './policy/policy-store.ts';
 import { PolicyWatcher, type PolicyWatcherOptions } from './policy/policy-watcher.ts';
 import { PoolRuntime } from './pools/pool-runtime.ts';
+import { OffLoopBodyDecoder } from './request/off-loop-body-decoder.ts';
 import { ExtProcServer } from './server/ext-proc-server.ts';
 import { StoreHolder } from './state/store-holder.ts';
 import type { Logger } from './telemetry/logger.ts';
+import { ERROR_REASON } from './telemetry/metric-names.ts';
 import type { Telemetry } from './telemetry/telemetry.ts';
 
 export interface AppOptions {
@@ -139,12 +141,19 @@ export async function startApp(options: AppOptions): Promise<App> {
   const sessionPool = new OnnxSessionPool(
     options.inferenceWorkers === undefined ? {} : { inferenceWorkers: options.inferenceWorkers },
   );
+  // Large request bodies are decoded on a worker thread; when it fails, in-loop (counted and logged).
+  const bodyDecoder = new OffLoopBodyDecoder({
+    onFallback: (reason) => {
+      options.telemetry?.metrics.error(ERROR_REASON.bodyDecodeFallback);
+      options.logger.warn('large request body decoded on the event loop', { reason });
+    },
+  });
   let policies: PolicyStore;
   try {
     policies = await PolicyStore.open(options.policyFile, options.logger.child({ component: 'policy' }), {
       sessionPool,
       ...(options.allowUnsupported && { allowUnsupported: true }),
-      routerDeps: { ...defaultRouterDeps(), pools: pools.state, store, callModels: true },
+      routerDeps: { ...defaultRouterDeps(), pools: pools.state, store, callModels: true, bodyDecoder },
       onPolicyLive: (policy) => {
         pools.apply(policy);
         store.apply(policy.stateStore);
@@ -214,6 +223,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         .then(() => pools.close())
         .then(() => store.close())
         .then(() => sessionPool.close())
+        .then(() => bodyDecoder.close())
         .then(() => admin?.close());
       return closing;
     },

@@ -55,6 +55,12 @@ import { SharedRateLimitCounters } from './rate-limits/shared-counters.ts';
 import { apiForPath, type LlmApi, type LlmApiAdapter, llmApi } from './request/apis/index.ts';
 import { rewriteTopLevel } from './request/body-rewrite.ts';
 import { type FilterMetadata, resolveIdentity, untrustedIdentityHeaders } from './request/identity.ts';
+import {
+  type DecodedBody,
+  OFF_LOOP_BODY_BYTES,
+  type OffLoopBodyDecoder,
+  processBodyDecoder,
+} from './request/off-loop-body-decoder.ts';
 import { decodeJsonBody, parseLlmRequest } from './request/openai-request.ts';
 import { buildRequestContext, type RequestContext } from './request/request-context.ts';
 import { looksLikeLlmPath, normalizeRequestPath } from './request/request-path.ts';
@@ -135,6 +141,8 @@ export interface RouterDeps {
   readonly callModels?: boolean;
   /** The process's rate-limit counters (policy `rate_limits`), kept across policy reloads. */
   readonly rateLimitCounters?: RateLimitCounters;
+  /** Decodes large bodies off the event loop; the process's decoder unless told. */
+  readonly bodyDecoder?: OffLoopBodyDecoder;
 }
 
 function choosePoolFor(
@@ -647,11 +655,17 @@ export interface RoutedRequest {
 
 const NO_METADATA: FilterMetadata = new Map();
 
-export function parseRequest(policy: Policy, input: RouteInput): RequestContext {
+export function parseRequest(
+  policy: Policy,
+  input: RouteInput,
+  /** The body as the off-loop decoder parsed it (the same value and estimate the in-loop decoder gives). */
+  decoded?: DecodedBody,
+): RequestContext {
   if (input.body.length === 0) throw new InvalidRequestError('Request has no body', 'missing_body');
-  const body = decodeJsonBody(input.body, { maxDepth: policy.limits.maxJsonDepth });
+  const body = decoded?.body ?? decodeJsonBody(input.body, { maxDepth: policy.limits.maxJsonDepth });
   const request = parseLlmRequest(input.api, body);
   return buildRequestContext({
+    ...(decoded && { promptTokens: decoded.promptTokens }),
     method: input.method,
     path: input.path,
     headers: input.headers,
@@ -660,6 +674,19 @@ export function parseRequest(policy: Policy, input: RouteInput): RequestContext 
     identity: resolveIdentity(policy.identity, input.headers, input.metadata ?? NO_METADATA),
     debug: input.headers.get(HEADER.routerDebug)?.toLowerCase() === 'true',
   });
+}
+
+/** parseRequest, with bodies of OFF_LOOP_BODY_BYTES or more parsed on a worker thread (bounded event-loop turns). */
+export function parseRequestBounded(
+  policy: Policy,
+  input: RouteInput,
+  decoder?: OffLoopBodyDecoder,
+): RequestContext | Promise<RequestContext> {
+  // Small bodies, the common case, stay synchronous.
+  if (input.body.length < OFF_LOOP_BODY_BYTES) return parseRequest(policy, input);
+  return (decoder ?? processBodyDecoder())
+    .decode(input.body, input.api, policy.limits.maxJsonDepth)
+    .then(({ bytes, decoded }) => parseRequest(policy, { ...input, body: bytes }, decoded));
 }
 
 /** What the server needs from the routing core; bound to one policy generation per stream. */
@@ -719,7 +746,8 @@ export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRo
     admit: (input) => admitRequest(policy, input),
     async route(input, record = new RouteRecord()) {
       const mark = record.begin('parse');
-      const context = parseRequest(policy, input);
+      const parsed = parseRequestBounded(policy, input, deps.bodyDecoder);
+      const context = parsed instanceof Promise ? await parsed : parsed;
       record.end(mark);
       record.context = context;
       const { routed: plan, ticket } = await admitAround(
@@ -737,6 +765,8 @@ export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRo
       );
       record.rateLimits = ticket?.applied ?? [];
       const namespace = policy.response.dynamicMetadataNamespace;
+      // A large body's rewrite copies it whole: in a turn of its own, not after the last signal slice.
+      if (input.body.length >= OFF_LOOP_BODY_BYTES) await new Promise((resolve) => setImmediate(resolve));
       const { result, diagnostics } = planToResult(plan, context, namespace);
       const requestResult = withRateLimitMetadata(rateLimiter, context, result, namespace);
       return { context, requestResult, diagnosticHeaders: diagnostics, plan, rateLimit: ticket };

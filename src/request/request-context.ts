@@ -109,6 +109,8 @@ export function buildRequestContext(options: {
   bodyBytes?: Uint8Array;
   identity?: CallerIdentity | undefined;
   debug?: boolean;
+  /** The prompt-token estimate when already computed (large bodies: by the body-decoding worker). */
+  promptTokens?: number;
 }): RequestContext {
   const { request } = options;
   const userTexts = request.messages.filter((m) => m.role === 'user').map((m) => m.text);
@@ -132,9 +134,10 @@ export function buildRequestContext(options: {
     conversationText,
     // Tool definitions and tool-call arguments fill the context window too (≈4 characters per token).
     promptTokens:
+      options.promptTokens ??
       estimateTokens(conversationText) +
-      Math.ceil((toolChars + request.toolText.length) / 4) +
-      request.messages.length * 4,
+        Math.ceil((toolChars + request.toolText.length) / 4) +
+        request.messages.length * 4,
     debug: options.debug ?? false,
   };
 }

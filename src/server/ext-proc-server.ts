@@ -13,7 +13,7 @@ import type { TraceCarrier } from '../telemetry/trace-context.ts';
 import { capRequestHeaders } from './bounded-headers.ts';
 import type { ProcessingRequest, ProcessingResponse } from './ext-proc-messages.ts';
 import { readFilterMetadata } from './proto-struct.ts';
-import { encodeProcessingResponse, encodeTrailersResponse } from './response-encoder.ts';
+import { encodeAnswerInSlices, encodeTrailersResponse } from './response-encoder.ts';
 import { StreamProcessor, type StreamProcessorOptions } from './stream-processor.ts';
 import { type Phase, readHeaderMap } from './wire.ts';
 
@@ -135,7 +135,8 @@ export class ExtProcServer {
     grpc.setLogger({ error: grpcLog, info: grpcLog, debug: grpcLog });
     grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
     this.accessLogger = options.logger.child({ component: 'access' });
-    this.server.addService(loadExtProcService(options.maxRequestHeaders ?? (() => DEFAULT_MAX_HEADERS)), {
+    const service = loadExtProcService(options.maxRequestHeaders ?? (() => DEFAULT_MAX_HEADERS));
+    this.server.addService(service, {
       Process: (call: ProcessStream) => this.handleStream(call),
     });
     this.health.addToServer(this.server);
@@ -250,7 +251,8 @@ export class ExtProcServer {
     processor: StreamProcessor,
     message: ProcessingRequest,
   ): Promise<Buffer | typeof UNKNOWN_MESSAGE> {
-    const answer = (phase: Phase, result: PhaseResult) => encodeProcessingResponse(phase, result);
+    // A large body (a rewritten multi-megabyte request) is copied into the answer a slice per event-loop turn.
+    const answer = (phase: Phase, result: PhaseResult) => encodeAnswerInSlices(phase, result);
     // Envoy forwards the namespaces of metadata_options with the messages (identity claims from jwt_authn).
     if (message.metadata_context?.filter_metadata)
       processor.setMetadata(readFilterMetadata(message.metadata_context));

@@ -49,9 +49,18 @@ function utf8(text: string): number {
   return isShortAscii(text) ? text.length : Buffer.byteLength(text, 'utf8');
 }
 
+/** Bodies from this size on are copied into their answer a slice per event-loop turn (encodeAnswerInSlices). */
+export const LARGE_ANSWER_BODY_BYTES = 256 * 1024;
+const COPY_SLICE_BYTES = 1024 * 1024;
+
 class Writer {
   offset = 0;
-  constructor(readonly buffer: Buffer) {}
+  /** A large body whose bytes are left for the caller to copy (`deferLargeBody`), and where they go. */
+  deferred: { readonly at: number; readonly bytes: Uint8Array } | undefined;
+  constructor(
+    readonly buffer: Buffer,
+    private readonly deferLargeBody = false,
+  ) {}
 
   varint(value: number): void {
     while (value >= 0x80) {
@@ -83,7 +92,9 @@ class Writer {
 
   bytes(field: number, bytes: Uint8Array): void {
     this.header(field, bytes.length);
-    this.buffer.set(bytes, this.offset);
+    if (this.deferLargeBody && bytes.length >= LARGE_ANSWER_BODY_BYTES)
+      this.deferred = { at: this.offset, bytes };
+    else this.buffer.set(bytes, this.offset);
     this.offset += bytes.length;
   }
 
@@ -253,7 +264,7 @@ function writeMode(w: Writer, mode: NonNullable<ContinueResult['modeOverride']>)
 
 // --- ImmediateResponse { HttpStatus status = 1 {code = 1}; HeaderMutation headers = 2; bytes body = 3; string details = 5; }
 
-function encodeImmediate(result: Extract<PhaseResult, { kind: 'immediate' }>): Buffer {
+function encodeImmediate(result: Extract<PhaseResult, { kind: 'immediate' }>): Writer {
   const headers = headerMutationSizes(result.headers, NO_NAMES);
   const statusSize = 1 + varintSize(result.status);
   const details = utf8(result.details);
@@ -272,11 +283,36 @@ function encodeImmediate(result: Extract<PhaseResult, { kind: 'immediate' }>): B
     w.header(DYNAMIC_METADATA, metadata);
     writeMetadata(w, result.dynamicMetadata);
   }
-  return w.buffer;
+  return w;
 }
 
 /** The wire bytes of the ProcessingResponse answering `phase` with `result`. */
 export function encodeProcessingResponse(phase: Phase, result: PhaseResult): Buffer {
+  return encodeInto(phase, result, false).buffer;
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * The same bytes as encodeProcessingResponse; a replacement body of LARGE_ANSWER_BODY_BYTES or more is copied into
+ * place 1 MiB per event-loop turn, so an 8 MiB rewrite does not hold the loop for one long copy.
+ */
+export function encodeAnswerInSlices(phase: Phase, result: PhaseResult): Buffer | Promise<Buffer> {
+  if (result.kind !== 'continue' || result.body === undefined || result.body.length < LARGE_ANSWER_BODY_BYTES)
+    return encodeProcessingResponse(phase, result);
+  const writer = encodeInto(phase, result, true);
+  const deferred = writer.deferred;
+  if (!deferred) return writer.buffer;
+  return (async () => {
+    for (let from = 0; from < deferred.bytes.length; from += COPY_SLICE_BYTES) {
+      writer.buffer.set(deferred.bytes.subarray(from, from + COPY_SLICE_BYTES), deferred.at + from);
+      await yieldToEventLoop();
+    }
+    return writer.buffer;
+  })();
+}
+
+function encodeInto(phase: Phase, result: PhaseResult, deferLargeBody: boolean): Writer {
   if (result.kind === 'immediate') return encodeImmediate(result);
   const common = commonSizes(result);
   // HeadersResponse / BodyResponse { CommonResponse response = 1; }
@@ -287,6 +323,7 @@ export function encodeProcessingResponse(phase: Phase, result: PhaseResult): Buf
     Buffer.allocUnsafe(
       delimited(phaseMessage) + (metadata >= 0 ? delimited(metadata) : 0) + (mode >= 0 ? delimited(mode) : 0),
     ),
+    deferLargeBody,
   );
   w.header(PHASE_FIELD[phase], phaseMessage);
   w.header(1, common.total);
@@ -299,7 +336,7 @@ export function encodeProcessingResponse(phase: Phase, result: PhaseResult): Buf
     w.header(MODE_OVERRIDE, mode);
     writeMode(w, result.modeOverride);
   }
-  return w.buffer;
+  return w;
 }
 
 const TRAILERS_RESPONSES = {

@@ -16,6 +16,8 @@ import type { CompiledPool } from '../policy/policy.ts';
 import type { PoolLease } from '../pools/pool-state.ts';
 import type { LlmApi } from '../request/apis/index.ts';
 import type { FilterMetadata } from '../request/identity.ts';
+import { OFF_LOOP_BODY_BYTES } from '../request/off-loop-body-decoder.ts';
+import { joinShared } from '../request/shared-bytes.ts';
 import { modelPricing } from '../response/cost.ts';
 import { type AnswerSummary, ResponseTracker } from '../response/response-tracker.ts';
 import { streamErrorFrames } from '../response/stream-error-frame.ts';
@@ -204,7 +206,11 @@ export class StreamProcessor {
     // STREAMED mode: hold the chunks back until the whole body is here, then send the rewritten body at once.
     if (!endOfStream) return { kind: 'continue', clearBody: true };
     const body =
-      this.bodyChunks.length === 1 ? (this.bodyChunks[0] as Uint8Array) : Buffer.concat(this.bodyChunks);
+      this.bodyBytes >= OFF_LOOP_BODY_BYTES
+        ? await joinShared(this.bodyChunks, this.bodyBytes)
+        : this.bodyChunks.length === 1
+          ? (this.bodyChunks[0] as Uint8Array)
+          : Buffer.concat(this.bodyChunks);
     this.bodyChunks = [];
     const record = new RouteRecord();
     try {

@@ -30,16 +30,33 @@ export const UNBOUNDED_RUN: SignalRun = {
 export const SCAN_CHUNK_CHARS = 16 * 1024;
 
 /** Work done without yielding before the scanner lets other callbacks run (well under the 5 ms stall budget). */
-const SLICE_MS = 2;
+const SLICE_MS = 1;
 
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Clocks waiting for their next slice, oldest first. */
+const waitingClocks: (() => void)[] = [];
+
+function resumeNextClock(): void {
+  waitingClocks.shift()?.();
+  if (waitingClocks.length > 0) setImmediate(resumeNextClock);
+}
+
+/**
+ * Waits for a later event-loop turn. One waiting clock resumes per turn, in turn: clocks of families scanning side
+ * by side would otherwise all resume in the same turn, their slices adding up to a stall.
+ */
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => {
+    waitingClocks.push(resolve);
+    if (waitingClocks.length === 1) setImmediate(resumeNextClock);
+  });
 
 /**
  * Time-slices a run: `checkpoint()` after each unit of work yields to the event loop once the current slice has
  * used SLICE_MS, and throws the abort reason when the run was cancelled.
  */
 export class ScanClock {
-  private sliceStart = performance.now();
+  /** The first checkpoint yields: families starting side by side in one turn would each work a slice in it. */
+  private sliceStart = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly signal: AbortSignal) {}
 

@@ -234,6 +234,8 @@ export const ERROR_REASON = {
   unknownMessage: 'unknown_message',
   /** The ext_proc gRPC stream failed (other than Envoy cancelling it). */
   streamError: 'stream_error',
+  /** A large body was decoded on the event loop: its decoding worker failed, died or could not start. */
+  bodyDecodeFallback: 'body_decode_fallback',
 } as const;
 
 export const RELOAD_OUTCOMES = ['success', 'failure'] as const;

@@ -16,7 +16,7 @@ export interface LoopbackRouter {
 
 export async function startLoopbackRouter(
   policyText: string,
-  options: { readonly admin?: boolean } = {},
+  options: { readonly admin?: boolean; readonly maxBodyBytes?: number } = {},
 ): Promise<LoopbackRouter> {
   const workDir = mkdtempSync(path.join(tmpdir(), 'router-loopback-'));
   const policyFile = path.join(workDir, 'policy.yaml');
@@ -25,7 +25,7 @@ export async function startLoopbackRouter(
     policyFile,
     host: '127.0.0.1',
     port: 0,
-    maxBodyBytes: 64 * 1024,
+    maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
     shutdownGraceMs: 2000,
     failOpen: false,
     logger: silentLogger,

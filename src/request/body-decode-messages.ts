@@ -1,0 +1,23 @@
+// Messages between the router and its body-decoding worker thread (see off-loop-body-decoder.ts).
+import type { LlmApi } from './apis/types.ts';
+
+export interface DecodeRequest {
+  readonly id: number;
+  /** The body, on a SharedArrayBuffer: the worker reads it in place and the router keeps it for the rewrite. */
+  readonly bytes: Uint8Array;
+  readonly api: LlmApi;
+  readonly maxDepth: number;
+}
+
+export type DecodeReply =
+  /** The parsed body and the request's prompt-token estimate (the two steps whose cost grows with the body). */
+  | {
+      readonly id: number;
+      readonly kind: 'decoded';
+      readonly body: Record<string, unknown>;
+      readonly promptTokens: number;
+    }
+  /** The body is not a request the API accepts: the router answers this error as it would have in-loop. */
+  | { readonly id: number; readonly kind: 'invalid'; readonly code: string; readonly message: string }
+  /** Anything else went wrong in the worker: the router decodes the body itself. */
+  | { readonly id: number; readonly kind: 'failed'; readonly message: string };

@@ -13,13 +13,14 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBenchMain, runToCompletion, type ServerProcess, startServer } from './child-processes.ts';
+import { eventLoopTable, measureEventLoopStalls } from './event-loop.ts';
 import { REPO_ROOT } from './ext-proc-proto.ts';
 import { writeFeaturesPolicy } from './features-policy.ts';
 import { startOtlpSink } from './otlp-sink.ts';
 import { benchSection, writeBenchSection } from './readme-section.ts';
 import { buildReport, formatReport } from './report.ts';
 import type { GeneratorResult } from './results.ts';
-import { formatTargets, targetRows } from './targets.ts';
+import { type EventLoopResult, formatTargets, targetRows } from './targets.ts';
 import {
   featuresVerdicts,
   formatVariant,
@@ -39,7 +40,7 @@ interface Target {
 }
 
 const HOST = '127.0.0.1';
-const DEFAULT_VARIANTS = ['ml', 'tracing', 'features'];
+const DEFAULT_VARIANTS = ['ml', 'tracing', 'features', 'event-loop'];
 
 async function measure(target: Target, data: string | undefined): Promise<Measured> {
   process.stderr.write(`${target.name}: starting server\n`);
@@ -99,6 +100,7 @@ async function main(): Promise<number> {
   const router = await measure(routerTarget('router', values.policy), values.data);
   const report = buildReport(noop.result, router.result);
   const variants: { spec: VariantSpec; measured: Measured }[] = [];
+  let eventLoopText: string | undefined;
   if (wanted.has('ml')) {
     const spec: VariantSpec = {
       name: 'ml',
@@ -150,6 +152,18 @@ async function main(): Promise<number> {
     };
     variants.push({ spec, measured: await measure(routerTarget('features', policy), values.data) });
   }
+  let eventLoop: EventLoopResult | undefined;
+  if (wanted.has('event-loop')) {
+    process.stderr.write('event-loop: bodies of 64 KiB to 8 MiB next to small requests\n');
+    const rows = await measureEventLoopStalls({ log: (line) => process.stderr.write(`  ${line}\n`) });
+    eventLoopText = eventLoopTable(rows);
+    const large = rows.filter((row) => row.bodyBytes > 0);
+    eventLoop = {
+      maxStallMs: Math.max(...large.map((row) => row.maxOwnStallMs ?? row.maxStallMs)),
+      maxWallStallMs: Math.max(...large.map((row) => row.maxStallMs)),
+      largestBodyMiB: Math.max(...large.map((row) => row.bodyBytes)) / 1024 / 1024,
+    };
+  }
   const variant = (name: string) => variants.find((v) => v.spec.name === name)?.measured;
   const targets = targetRows({
     noop,
@@ -158,6 +172,7 @@ async function main(): Promise<number> {
     tracing: variant('tracing'),
     tracing10: variant('tracing-10%'),
     ml: variant('ml'),
+    eventLoop,
   });
   if (values.readme) {
     const cores = router.result.cores;
@@ -176,6 +191,7 @@ async function main(): Promise<number> {
   } else {
     process.stdout.write(formatReport(report));
     for (const { spec, measured } of variants) process.stdout.write(formatVariant(spec, router, measured));
+    if (eventLoopText) process.stdout.write(`\nevent loop with large bodies:\n\n${eventLoopText}\n`);
     process.stdout.write(`\ntargets (ratios within this run):\n\n${formatTargets(targets)}\n`);
   }
   const failed = [noop, router, ...variants.map((v) => v.measured)].reduce(

@@ -33,7 +33,10 @@ export interface SoakResult {
 }
 
 export interface EventLoopResult {
+  /** The router's own longest stall (time waiting for a core left out), the figure judged. */
   readonly maxStallMs: number;
+  /** The longest event-loop delay as a timer saw it, waiting for a core included. */
+  readonly maxWallStallMs: number;
   readonly largestBodyMiB: number;
 }
 
@@ -203,13 +206,16 @@ export function targetRows(inputs: TargetInputs): TargetRow[] {
       ? absoluteRow('ready after spawn, ML policy', startup.mlReadyMs, 'ms', 0, TARGETS.readyMlMs)
       : notMeasured('ready after spawn, ML policy', `≤ ${TARGETS.readyMlMs} ms`, '--variants startup'),
     eventLoop
-      ? absoluteRow(
-          `longest event-loop stall, bodies up to ${fmt(eventLoop.largestBodyMiB)} MiB`,
-          eventLoop.maxStallMs,
-          'ms',
-          1,
-          TARGETS.stallMs,
-        )
+      ? {
+          ...absoluteRow(
+            `longest event-loop stall, bodies up to ${fmt(eventLoop.largestBodyMiB)} MiB`,
+            eventLoop.maxStallMs,
+            'ms',
+            1,
+            TARGETS.stallMs,
+          ),
+          measured: `${fmt(eventLoop.maxStallMs, 1)} ms own (${fmt(eventLoop.maxWallStallMs, 1)} ms wall)`,
+        }
       : notMeasured(
           'longest event-loop stall, bodies up to 8 MiB',
           `≤ ${TARGETS.stallMs} ms`,

@@ -41,7 +41,7 @@ describe('bench targets', () => {
       tracing: measured(150, 4000, 185),
       tracing10: measured(145, 4100, 181),
       startup: { defaultReadyMs: 420, idleRssMiB: 125, mlReadyMs: 900 },
-      eventLoop: { maxStallMs: 3.2, largestBodyMiB: 8 },
+      eventLoop: { maxStallMs: 3.2, maxWallStallMs: 9.5, largestBodyMiB: 8 },
     });
     expect(byFigure(rows, 'router CPU')).toMatchObject({ ratio: '1.40×', met: true });
     expect(byFigure(rows, 'throughput')).toMatchObject({ ratio: '0.84×', met: true });
@@ -51,7 +51,10 @@ describe('bench targets', () => {
     expect(byFigure(rows, 'RSS under')).toMatchObject({ ratio: '1.38×', met: true });
     expect(byFigure(rows, 'idle RSS')).toMatchObject({ measured: '125 MiB', met: false });
     expect(byFigure(rows, 'ready after spawn, default')).toMatchObject({ met: true });
-    expect(byFigure(rows, 'longest event-loop stall')).toMatchObject({ measured: '3.2 ms', met: true });
+    expect(byFigure(rows, 'longest event-loop stall')).toMatchObject({
+      measured: '3.2 ms own (9.5 ms wall)',
+      met: true,
+    });
     // Not measured in this run: said so, and no verdict.
     expect(byFigure(rows, 'RSS growth')).toMatchObject({ met: undefined });
     expect(byFigure(rows, 'RSS growth').measured).toContain('--soak');

@@ -36,18 +36,10 @@ function varintSize(value: number): number {
 
 /** Tag + length + payload of a length-delimited field (every field number here is below 16: one tag byte). */
 const delimited = (length: number) => 1 + varintSize(length) + length;
-/** Strings up to this length are measured and written by hand when ASCII: Buffer's UTF-8 calls cost more. */
+/** ASCII strings up to this length are written byte by byte: Buffer's UTF-8 write costs more for them. */
 const SHORT_STRING = 64;
 
-function isShortAscii(text: string): boolean {
-  if (text.length > SHORT_STRING) return false;
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
-
-function utf8(text: string): number {
-  return isShortAscii(text) ? text.length : Buffer.byteLength(text, 'utf8');
-}
+const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
 
 /** Bodies from this size on are copied into their answer a slice per event-loop turn (encodeAnswerInSlices). */
 export const LARGE_ANSWER_BODY_BYTES = 256 * 1024;
@@ -161,51 +153,73 @@ function writeHeaderMutation(
 
 type FlatValue = string | number | boolean;
 
-function valueSize(value: FlatValue): number {
-  if (typeof value === 'string') return delimited(utf8(value));
-  return typeof value === 'number' ? 9 : 2;
+/** One `key: value` of a flat struct, measured once for the size pass and the write pass. */
+interface MeasuredEntry {
+  readonly key: string;
+  readonly keyLength: number;
+  readonly value: FlatValue;
+  /** UTF-8 bytes of a string value (0 for numbers and booleans). */
+  readonly valueLength: number;
+  /** The Value message. */
+  readonly valueSize: number;
+  /** The map entry message (key and value fields). */
+  readonly entrySize: number;
 }
 
-function flatStructSize(values: Readonly<Record<string, FlatValue>>): number {
+interface MeasuredNamespace {
+  readonly name: string;
+  readonly nameLength: number;
+  readonly entries: readonly MeasuredEntry[];
+  /** The inner Struct (its entries). */
+  readonly structSize: number;
+  /** The outer map entry (name and Value{struct_value}). */
+  readonly entrySize: number;
+}
+
+interface MeasuredMetadata {
+  readonly namespaces: readonly MeasuredNamespace[];
+  readonly size: number;
+}
+
+function measureMetadata(metadata: DynamicMetadata): MeasuredMetadata {
+  const namespaces: MeasuredNamespace[] = [];
   let size = 0;
-  for (const key in values) {
-    const entry = delimited(utf8(key)) + delimited(valueSize(values[key] as FlatValue));
-    size += delimited(entry);
-  }
-  return size;
-}
-
-function metadataSize(metadata: DynamicMetadata): number {
-  let size = 0;
-  for (const namespace in metadata) {
-    const inner = flatStructSize(metadata[namespace] as Readonly<Record<string, FlatValue>>);
-    size += delimited(delimited(utf8(namespace)) + delimited(delimited(inner)));
-  }
-  return size;
-}
-
-function writeValue(w: Writer, value: FlatValue): void {
-  if (typeof value === 'string') w.string(3, value, utf8(value));
-  else if (typeof value === 'number') w.double(2, value);
-  else w.uint(4, value ? 1 : 0);
-}
-
-function writeMetadata(w: Writer, metadata: DynamicMetadata): void {
-  for (const namespace in metadata) {
-    const values = metadata[namespace] as Readonly<Record<string, FlatValue>>;
-    const inner = flatStructSize(values);
-    const name = utf8(namespace);
-    w.header(1, delimited(name) + delimited(delimited(inner)));
-    w.string(1, namespace, name);
-    w.header(2, delimited(inner));
-    w.header(5, inner);
+  for (const name in metadata) {
+    const values = metadata[name] as Readonly<Record<string, FlatValue>>;
+    const entries: MeasuredEntry[] = [];
+    let structSize = 0;
     for (const key in values) {
       const value = values[key] as FlatValue;
-      const k = utf8(key);
-      w.header(1, delimited(k) + delimited(valueSize(value)));
-      w.string(1, key, k);
-      w.header(2, valueSize(value));
-      writeValue(w, value);
+      const keyLength = utf8(key);
+      const valueLength = typeof value === 'string' ? utf8(value) : 0;
+      const valueSize =
+        typeof value === 'string' ? delimited(valueLength) : typeof value === 'number' ? 9 : 2;
+      const entrySize = delimited(keyLength) + delimited(valueSize);
+      entries.push({ key, keyLength, value, valueLength, valueSize, entrySize });
+      structSize += delimited(entrySize);
+    }
+    const nameLength = utf8(name);
+    const entrySize = delimited(nameLength) + delimited(delimited(structSize));
+    namespaces.push({ name, nameLength, entries, structSize, entrySize });
+    size += delimited(entrySize);
+  }
+  return { namespaces, size };
+}
+
+function writeMetadata(w: Writer, metadata: MeasuredMetadata): void {
+  for (const namespace of metadata.namespaces) {
+    w.header(1, namespace.entrySize);
+    w.string(1, namespace.name, namespace.nameLength);
+    w.header(2, delimited(namespace.structSize));
+    w.header(5, namespace.structSize);
+    for (const entry of namespace.entries) {
+      w.header(1, entry.entrySize);
+      w.string(1, entry.key, entry.keyLength);
+      w.header(2, entry.valueSize);
+      const value = entry.value;
+      if (typeof value === 'string') w.string(3, value, entry.valueLength);
+      else if (typeof value === 'number') w.double(2, value);
+      else w.uint(4, value ? 1 : 0);
     }
   }
 }
@@ -270,8 +284,8 @@ function encodeImmediate(result: Extract<PhaseResult, { kind: 'immediate' }>): W
   const details = utf8(result.details);
   const immediate =
     delimited(statusSize) + delimited(headers.total) + delimited(result.body.length) + delimited(details);
-  const metadata = result.dynamicMetadata ? metadataSize(result.dynamicMetadata) : -1;
-  const w = new Writer(Buffer.allocUnsafe(delimited(immediate) + (metadata >= 0 ? delimited(metadata) : 0)));
+  const metadata = result.dynamicMetadata && measureMetadata(result.dynamicMetadata);
+  const w = new Writer(Buffer.allocUnsafe(delimited(immediate) + (metadata ? delimited(metadata.size) : 0)));
   w.header(IMMEDIATE_RESPONSE, immediate);
   w.header(1, statusSize);
   w.uint(1, result.status);
@@ -279,9 +293,9 @@ function encodeImmediate(result: Extract<PhaseResult, { kind: 'immediate' }>): W
   writeHeaderMutation(w, result.headers, NO_NAMES, headers);
   w.bytes(3, result.body);
   w.string(5, result.details, details);
-  if (result.dynamicMetadata) {
-    w.header(DYNAMIC_METADATA, metadata);
-    writeMetadata(w, result.dynamicMetadata);
+  if (metadata) {
+    w.header(DYNAMIC_METADATA, metadata.size);
+    writeMetadata(w, metadata);
   }
   return w;
 }
@@ -317,20 +331,20 @@ function encodeInto(phase: Phase, result: PhaseResult, deferLargeBody: boolean):
   const common = commonSizes(result);
   // HeadersResponse / BodyResponse { CommonResponse response = 1; }
   const phaseMessage = delimited(common.total);
-  const metadata = result.dynamicMetadata ? metadataSize(result.dynamicMetadata) : -1;
+  const metadata = result.dynamicMetadata && measureMetadata(result.dynamicMetadata);
   const mode = result.modeOverride ? modeSize(result.modeOverride) : -1;
   const w = new Writer(
     Buffer.allocUnsafe(
-      delimited(phaseMessage) + (metadata >= 0 ? delimited(metadata) : 0) + (mode >= 0 ? delimited(mode) : 0),
+      delimited(phaseMessage) + (metadata ? delimited(metadata.size) : 0) + (mode >= 0 ? delimited(mode) : 0),
     ),
     deferLargeBody,
   );
   w.header(PHASE_FIELD[phase], phaseMessage);
   w.header(1, common.total);
   writeCommon(w, result, common);
-  if (result.dynamicMetadata) {
-    w.header(DYNAMIC_METADATA, metadata);
-    writeMetadata(w, result.dynamicMetadata);
+  if (metadata) {
+    w.header(DYNAMIC_METADATA, metadata.size);
+    writeMetadata(w, metadata);
   }
   if (result.modeOverride) {
     w.header(MODE_OVERRIDE, mode);

@@ -2,8 +2,8 @@
 // show whether memory keeps growing (retention per stream, unbounded caches) or levels off.
 // Usage: node --import tsx bench/soak.ts [--soak 600] [--policy policies/default.yaml] [--concurrency 8]
 //        [--sample-every 5] [--settle 30] [--json]
-// `first` and `last` are means of the first and last three samples after the settle period (the load
-// generator's warm-up and the heap's first growth); growth = (last − first) / first.
+// Samples before --settle seconds (the heap's first growth) are left out; `first` and `last` are the medians of the
+// first and last thirds of the rest; growth = (last − first) / first.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,20 +42,28 @@ export interface SoakFigures {
   readonly samples: readonly RssSample[];
 }
 
-const WINDOW = 3;
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
 
-const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-
-/** First/last/max and growth of the samples taken at or after `settleSeconds`. */
+/**
+ * First/last/max and growth of the samples taken at or after `settleSeconds`. Under load RSS is a saw-tooth
+ * (garbage piles up in the old generation until a major GC), so `first` and `last` are the medians of the first
+ * and last thirds of those samples, not single readings.
+ */
 export function summarizeSoak(
   samples: readonly RssSample[],
   settleSeconds: number,
 ): Pick<SoakFigures, 'firstRssMb' | 'lastRssMb' | 'maxRssMb' | 'growthPercent'> {
   const settled = samples.filter((s) => s.atSeconds >= settleSeconds).map((s) => s.rssMb);
-  if (settled.length < 2) throw new Error('too few RSS samples after the settle period: soak longer');
-  const window = Math.min(WINDOW, Math.floor(settled.length / 2));
-  const firstRssMb = mean(settled.slice(0, window));
-  const lastRssMb = mean(settled.slice(-window));
+  if (settled.length < 3) throw new Error('too few RSS samples after the settle period: soak longer');
+  const third = Math.floor(settled.length / 3);
+  const firstRssMb = median(settled.slice(0, third));
+  const lastRssMb = median(settled.slice(-third));
   return {
     firstRssMb,
     lastRssMb,

@@ -270,9 +270,8 @@ async function packedDetector(): Promise<EldDetector> {
 export async function loadCompactEld(): Promise<EldDetector> {
   try {
     return await packedDetector();
-  } catch (error) {
-    if (!(error instanceof NgramTableError) && (error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND')
-      throw error;
+  } catch {
+    // Files moved or reshaped by an eld upgrade (test/unit/signals/compact-eld.test.ts then fails too).
     return (await import('eld/extrasmall')).eld;
   }
 }

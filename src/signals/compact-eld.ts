@@ -90,15 +90,31 @@ class LiteralReader {
     return number;
   }
 
+  /** An optionally negative integer, read without slicing (the table holds ~80,000 of them). */
+  integer(): number {
+    this.skipSpace();
+    const negative = this.source.charCodeAt(this.position) === 45;
+    if (negative) this.position++;
+    const start = this.position;
+    let value = 0;
+    for (let code = this.source.charCodeAt(this.position); code >= 48 && code <= 57; ) {
+      value = value * 10 + (code - 48);
+      code = this.source.charCodeAt(++this.position);
+    }
+    if (start === this.position) throw new NgramTableError(`expected an integer at offset ${start}`);
+    return negative ? -value : value;
+  }
+
   private quoted(quote: string): string {
+    const quoteCode = quote.charCodeAt(0);
     this.position++;
     let text = '';
     let chunkStart = this.position;
     for (;;) {
-      const char = this.source[this.position];
-      if (char === undefined) throw new NgramTableError('unterminated string');
-      if (char === quote) break;
-      if (char === '\\') {
+      const code = this.source.charCodeAt(this.position);
+      if (Number.isNaN(code)) throw new NgramTableError('unterminated string');
+      if (code === quoteCode) break;
+      if (code === 92) {
         const escaped = this.source[this.position + 1];
         if (escaped !== "'" && escaped !== '"' && escaped !== '\\')
           throw new NgramTableError(`unsupported escape at offset ${this.position}`);
@@ -177,18 +193,19 @@ function readNgrams(reader: LiteralReader): PackedNgrams {
   const scores: number[] = [];
   reader.expect('{');
   while (!reader.accept('}')) {
-    // A flat copy: a slice would keep the whole source text alive.
-    const ngram = reader.key().split('').join('');
+    const key = reader.key();
+    // V8 shares the source's memory for slices of 13 characters or more: copy those, or the text stays alive.
+    const ngram = key.length >= 13 ? key.split('').join('') : key;
     reader.expect(':');
     reader.expect('{');
     while (!reader.accept('}')) {
-      const language = Number(reader.key());
+      const language = reader.integer();
       reader.expect(':');
-      const score = reader.scalar();
-      if (!Number.isInteger(language) || language < 0 || language > 255 || !Number.isInteger(score))
-        throw new NgramTableError(`bad score of n-gram ${JSON.stringify(ngram)}`);
+      const score = reader.integer();
+      if (language < 0 || language > 255)
+        throw new NgramTableError(`bad language index of n-gram ${JSON.stringify(ngram)}`);
       languageIndexes.push(language);
-      scores.push(score as number);
+      scores.push(score);
       reader.accept(',');
     }
     index.set(ngram, index.size);

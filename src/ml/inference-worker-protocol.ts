@@ -1,5 +1,6 @@
 // Messages between the session pool and its inference worker threads, and the tensor form that crosses them.
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
+import { onnxRuntime } from './onnx-runtime.ts';
 
 /** An `ort.Tensor` as plain data: what structured clone can carry between threads. */
 export interface WireTensor {
@@ -75,7 +76,7 @@ type TensorFromWire = new (
 /** `ort.Tensor`s of plain data received from another thread. */
 export function fromWire(feeds: WireFeeds): Record<string, ort.Tensor> {
   // The overloads of ort.Tensor's constructor pair each type with its array; the wire already carries a valid pair.
-  const Tensor = ort.Tensor as unknown as TensorFromWire;
+  const Tensor = onnxRuntime().Tensor as unknown as TensorFromWire;
   const tensors: Record<string, ort.Tensor> = {};
   for (const [name, wire] of Object.entries(feeds))
     tensors[name] = new Tensor(wire.type, wire.data, wire.dims);

@@ -1,7 +1,7 @@
 // Inference worker thread: opens ONNX Runtime sessions by file and runs them off the main event loop.
 import { readFile } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import {
   fromWire,
   sessionOptions,
@@ -9,6 +9,7 @@ import {
   type WorkerReply,
   type WorkerRequest,
 } from './inference-worker-protocol.ts';
+import { onnxRuntime } from './onnx-runtime.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('inference-worker must run as a worker thread');
@@ -33,7 +34,7 @@ async function answer(
     case 'load': {
       const { file, intraOpNumThreads, interOpNumThreads } = request.spec;
       const bytes = await readFile(file);
-      const session = await ort.InferenceSession.create(
+      const session = await onnxRuntime().InferenceSession.create(
         bytes,
         sessionOptions(intraOpNumThreads, interOpNumThreads),
       );

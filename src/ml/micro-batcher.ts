@@ -1,5 +1,6 @@
 // Merges concurrent single-request inferences into one batched model run, then splits the outputs per caller.
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
+import { onnxRuntime } from './onnx-runtime.ts';
 import { type Feeds, InferenceError } from './onnx-session-pool.ts';
 
 /** Runs one (batched) inference, e.g. `OnnxModelHandle.run`. */
@@ -198,9 +199,10 @@ function stack(batch: readonly Pending[]): Feeds {
   if (head === undefined) return {};
   const rows = batch.reduce((n, call) => n + call.rows, 0);
   const feeds: Feeds = {};
+  const { Tensor } = onnxRuntime();
   for (const [name, first] of Object.entries(head.feeds)) {
     const data = concat(batch.map((call) => call.feeds[name]?.data ?? first.data));
-    feeds[name] = new ort.Tensor(first.type, data, [rows, ...first.dims.slice(1)]);
+    feeds[name] = new Tensor(first.type, data, [rows, ...first.dims.slice(1)]);
   }
   return feeds;
 }
@@ -208,6 +210,7 @@ function stack(batch: readonly Pending[]): Feeds {
 function split(outputs: Feeds, batch: readonly Pending[]): Feeds[] {
   const rows = batch.reduce((n, call) => n + call.rows, 0);
   const parts: Feeds[] = batch.map(() => ({}));
+  const { Tensor } = onnxRuntime();
   for (const [name, tensor] of Object.entries(outputs)) {
     if (tensor.dims[0] !== rows) {
       throw new InferenceError(
@@ -221,7 +224,7 @@ function split(outputs: Feeds, batch: readonly Pending[]): Feeds[] {
       const end = start + call.rows * rowSize;
       const part = parts[k];
       if (part !== undefined) {
-        part[name] = new ort.Tensor(tensor.type, sliceData(tensor.data, start, end), [call.rows, ...rest]);
+        part[name] = new Tensor(tensor.type, sliceData(tensor.data, start, end), [call.rows, ...rest]);
       }
       start = end;
     });

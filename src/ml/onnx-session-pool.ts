@@ -2,10 +2,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { RouterError } from '../errors.ts';
 import { InferenceWorkerPool } from './inference-worker-pool.ts';
 import { sessionOptions } from './inference-worker-protocol.ts';
+import { onnxRuntime } from './onnx-runtime.ts';
 import { probeFeeds } from './probe-feeds.ts';
 
 /** Named input or output tensors of one inference. */
@@ -243,6 +244,8 @@ export class OnnxSessionPool {
   }
 
   async #load(file: string, intra: number, inter: number, placement: PlacementPolicy): Promise<Runner> {
+    // Now, while models load before ready: later, the first tensor built on the main thread would stall it.
+    onnxRuntime();
     if (placement === 'worker') return this.#loadInWorker(file, intra, inter);
     const session = await this.#loadInline(file, intra, inter);
     if (placement === 'main' || !(await isSlow(session, this.#thresholdMs))) return inlineRunner(session);
@@ -276,7 +279,7 @@ export class OnnxSessionPool {
       throw new ModelFileError(file, `cannot be read (${messageOf(error)})`, error);
     }
     try {
-      return await ort.InferenceSession.create(bytes, sessionOptions(intra, inter));
+      return await onnxRuntime().InferenceSession.create(bytes, sessionOptions(intra, inter));
     } catch (error) {
       throw new ModelFileError(file, `is not a valid ONNX model (${messageOf(error)})`, error);
     }

@@ -1,6 +1,7 @@
 // Tokenises texts for a Hugging Face model: character cap, truncation that keeps special tokens, padded int64 feeds.
 import { Tokenizer } from '@huggingface/tokenizers';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
+import { onnxRuntime } from '../onnx-runtime.ts';
 import type { HfModelDir } from './hf-model-dir.ts';
 import { HfModelFileError } from './hf-model-dir.ts';
 import { alignTokens, type TokenOffset, type TokenSpelling } from './token-offsets.ts';
@@ -160,13 +161,14 @@ export class HfTokenizer {
       });
     });
     const dims = [rows, length];
+    const { Tensor } = onnxRuntime();
     return {
       rows,
       length,
       encodings,
-      inputIds: new ort.Tensor('int64', ids, dims),
-      attentionMask: new ort.Tensor('int64', maskBig, dims),
-      tokenTypeIds: new ort.Tensor('int64', types, dims),
+      inputIds: new Tensor('int64', ids, dims),
+      attentionMask: new Tensor('int64', maskBig, dims),
+      tokenTypeIds: new Tensor('int64', types, dims),
       mask,
     };
   }

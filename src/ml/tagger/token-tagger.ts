@@ -1,7 +1,7 @@
 // The built-in PII entity model at run time: tokens → hashed cues → ONNX WideMLP per token → merged spans.
 import { readFile } from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
 import { MicroBatcher } from '../micro-batcher.ts';
+import { onnxRuntime } from '../onnx-runtime.ts';
 import {
   type Feeds,
   InferenceError,
@@ -34,9 +34,10 @@ export function tokenFeeds(rows: readonly Int32Array[], width: number): Feeds {
       mask[row * width + k] = 1;
     }
   });
+  const { Tensor } = onnxRuntime();
   return {
-    feature_ids: new ort.Tensor('int64', ids, [rows.length, width]),
-    feature_mask: new ort.Tensor('float32', mask, [rows.length, width]),
+    feature_ids: new Tensor('int64', ids, [rows.length, width]),
+    feature_mask: new Tensor('float32', mask, [rows.length, width]),
   };
 }
 

@@ -1,6 +1,7 @@
 // Runs an exported WideMLP classifier in ONNX Runtime: featurize, pad, infer, read labels and OOD scores.
 import { readFile } from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
+import { onnxRuntime } from '../onnx-runtime.ts';
 import type { OnnxModelHandle, OnnxSessionPool, SessionThreadOptions } from '../onnx-session-pool.ts';
 import { logSumExp } from '../vector-math.ts';
 import { type FeaturizerConfig, featurize } from './features.ts';
@@ -39,9 +40,10 @@ export function featureFeeds(
       mask[row * n + k] = 1;
     }
   });
+  const { Tensor } = onnxRuntime();
   return {
-    feature_ids: new ort.Tensor('int64', ids, [texts.length, n]),
-    feature_mask: new ort.Tensor('float32', mask, [texts.length, n]),
+    feature_ids: new Tensor('int64', ids, [texts.length, n]),
+    feature_mask: new Tensor('float32', mask, [texts.length, n]),
   };
 }
 

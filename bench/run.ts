@@ -5,7 +5,10 @@
 // OpenTelemetry tracing on at 100 % sampling with an OTLP/HTTP exporter (extra CPU).
 // `features` serves the same policy with every feature of the later issues on (features-policy.ts). Last, one
 // table of every performance target with its ratio (targets.ts); `--readme` writes it into the README.
-// Usage: npm run bench [-- --json] [--policy FILE] [--ml-policy FILE] [--variants ml,tracing,features|none]
+// `event-loop` sends bodies up to 8 MiB beside small requests (event-loop.ts), `startup` times spawn to ready and
+// reads idle RSS (startup.ts), `--soak SECONDS` holds a steady load and compares RSS (soak.ts).
+// Usage: npm run bench [-- --json] [--policy FILE] [--ml-policy FILE]
+//        [--variants ml,tracing,features,event-loop,startup|none] [--soak SECONDS]
 //        [--data DIR relative to the repo root] [--readme]
 // Durations, concurrency and the client are set by BENCH_* variables: see bench/load-generator.ts.
 import { execFileSync } from 'node:child_process';
@@ -20,7 +23,15 @@ import { startOtlpSink } from './otlp-sink.ts';
 import { benchSection, writeBenchSection } from './readme-section.ts';
 import { buildReport, formatReport } from './report.ts';
 import type { GeneratorResult } from './results.ts';
-import { type EventLoopResult, formatTargets, targetRows } from './targets.ts';
+import { measureSoak } from './soak.ts';
+import { formatStartup, measureStartup } from './startup.ts';
+import {
+  type EventLoopResult,
+  formatTargets,
+  type SoakResult,
+  type StartupResult,
+  targetRows,
+} from './targets.ts';
 import {
   featuresVerdicts,
   formatVariant,
@@ -40,7 +51,7 @@ interface Target {
 }
 
 const HOST = '127.0.0.1';
-const DEFAULT_VARIANTS = ['ml', 'tracing', 'features', 'event-loop'];
+const DEFAULT_VARIANTS = ['ml', 'tracing', 'features', 'event-loop', 'startup'];
 
 async function measure(target: Target, data: string | undefined): Promise<Measured> {
   process.stderr.write(`${target.name}: starting server\n`);
@@ -75,6 +86,7 @@ async function main(): Promise<number> {
       'ml-policy': { type: 'string', default: 'policies/ml-guardrails.yaml' },
       variants: { type: 'string', default: process.env.BENCH_VARIANTS ?? DEFAULT_VARIANTS.join(',') },
       readme: { type: 'boolean', default: false },
+      soak: { type: 'string' },
     },
   });
   const wanted = new Set(values.variants.split(',').map((v) => v.trim()));
@@ -164,6 +176,27 @@ async function main(): Promise<number> {
       largestBodyMiB: Math.max(...large.map((row) => row.bodyBytes)) / 1024 / 1024,
     };
   }
+  let startupText: string | undefined;
+  let startup: StartupResult | undefined;
+  if (wanted.has('startup')) {
+    process.stderr.write('startup: spawn to ready and idle RSS, 5 starts per policy\n');
+    const base = await measureStartup({ policy: values.policy, runs: 5 });
+    const ml = await measureStartup({ policy: values['ml-policy'], runs: 5 });
+    startupText = formatStartup([base, ml]);
+    startup = {
+      defaultReadyMs: base.readyMs.median,
+      idleRssMiB: base.idleRssMb.median,
+      mlReadyMs: ml.readyMs.median,
+    };
+  }
+  let soak: SoakResult | undefined;
+  if (values.soak !== undefined) {
+    const seconds = Number(values.soak);
+    if (!(seconds > 0)) throw new Error(`--soak takes seconds, got '${values.soak}'`);
+    process.stderr.write(`soak: ${seconds} s of steady load, RSS sampled\n`);
+    const figures = await measureSoak({ policy: values.policy, seconds });
+    soak = { seconds: figures.seconds, growthPercent: figures.growthPercent };
+  }
   const variant = (name: string) => variants.find((v) => v.spec.name === name)?.measured;
   const targets = targetRows({
     noop,
@@ -173,6 +206,8 @@ async function main(): Promise<number> {
     tracing10: variant('tracing-10%'),
     ml: variant('ml'),
     eventLoop,
+    startup,
+    soak,
   });
   if (values.readme) {
     const cores = router.result.cores;
@@ -191,6 +226,7 @@ async function main(): Promise<number> {
   } else {
     process.stdout.write(formatReport(report));
     for (const { spec, measured } of variants) process.stdout.write(formatVariant(spec, router, measured));
+    if (startupText) process.stdout.write(`\nstart-up (median of 5 starts):\n\n${startupText}\n`);
     if (eventLoopText) process.stdout.write(`\nevent loop with large bodies:\n\n${eventLoopText}\n`);
     process.stdout.write(`\ntargets (ratios within this run):\n\n${formatTargets(targets)}\n`);
   }

@@ -3,11 +3,12 @@
 import { expect } from 'vitest';
 import YAML from 'yaml';
 import type { PhaseResult } from '../../src/mutations.ts';
-import { createRequestRouter } from '../../src/pipeline.ts';
+import { createRequestRouter, defaultRouterDeps } from '../../src/pipeline.ts';
 import type { PluginDefinition } from '../../src/plugins/plugin.ts';
 import { compilePolicyText } from '../../src/policy/load-policy.ts';
 import type { Policy } from '../../src/policy/policy.ts';
 import { StreamProcessor } from '../../src/server/stream-processor.ts';
+import type { SharedStore } from '../../src/state/shared-store.ts';
 
 /** `extra`: more top-level policy sections (e.g. `response`). */
 export function pluginPolicy(plugins: readonly unknown[], extra: Record<string, unknown> = {}): string {
@@ -73,6 +74,48 @@ export async function exchange(
     ]),
   );
   return { processor, headersResult };
+}
+
+/**
+ * One chat completion through a router of `policy` sharing `store` (a replica): the request phase's result, and,
+ * when routed upstream and `answer` is given, that text as the model's JSON answer (which a cache then stores).
+ */
+export async function askReplica(
+  policy: Policy,
+  store: SharedStore,
+  text: string,
+  answer?: string,
+): Promise<PhaseResult> {
+  const processor = new StreamProcessor(createRequestRouter(policy, { ...defaultRouterDeps(), store }), {
+    maxBodyBytes: 1024 * 1024,
+    failOpen: false,
+    onUnexpectedError: (error) => {
+      throw error;
+    },
+    onPluginError: (error) => {
+      throw error;
+    },
+  });
+  processor.onRequestHeaders(
+    new Map([
+      [':method', 'POST'],
+      [':path', '/v1/chat/completions'],
+    ]),
+    false,
+  );
+  const body = { model: 'auto', messages: [{ role: 'user', content: text }] };
+  const result = await processor.onRequestBody(Buffer.from(JSON.stringify(body)), true);
+  if (result.kind === 'continue' && answer !== undefined) {
+    await processor.onResponseHeaders(
+      new Map([
+        [':status', '200'],
+        ['content-type', 'application/json'],
+      ]),
+    );
+    await processor.onResponseBody(chatAnswer(answer), true);
+  }
+  processor.release();
+  return result;
 }
 
 /** The bytes the client receives for each chunk: the replacement body when there is one, else the chunk. */

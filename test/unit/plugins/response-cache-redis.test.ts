@@ -2,17 +2,15 @@
 // by one is served by the other; with Redis gone, both keep serving requests (the cache misses, never fails).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PhaseResult } from '../../../src/mutations.ts';
-import { createRequestRouter, defaultRouterDeps } from '../../../src/pipeline.ts';
 import { PLUGINS } from '../../../src/plugins/index.ts';
 import type { PluginDefinition } from '../../../src/plugins/plugin.ts';
 import { responseCacheConfigSchema } from '../../../src/plugins/response-cache/cache-config.ts';
 import { createResponseCachePlugin } from '../../../src/plugins/response-cache/response-cache-plugin.ts';
 import { ResponseCacheRegistry } from '../../../src/plugins/response-cache/response-cache-registry.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
-import { StreamProcessor } from '../../../src/server/stream-processor.ts';
 import { RedisStore } from '../../../src/state/redis-store.ts';
 import { RedisServer, redisSkipReason } from '../../helpers/redis-server.ts';
-import { chatAnswer, compilePlugins } from '../../helpers/response-plugins.ts';
+import { askReplica, compilePlugins } from '../../helpers/response-plugins.ts';
 
 interface Replica {
   readonly policy: Policy;
@@ -55,41 +53,8 @@ async function replica(address: string): Promise<Replica> {
   return { policy, registry, store };
 }
 
-async function ask(r: Replica, text: string, answer?: string): Promise<PhaseResult> {
-  const processor = new StreamProcessor(
-    createRequestRouter(r.policy, { ...defaultRouterDeps(), store: r.store }),
-    {
-      maxBodyBytes: 1024 * 1024,
-      failOpen: false,
-      onUnexpectedError: (error) => {
-        throw error;
-      },
-      onPluginError: (error) => {
-        throw error;
-      },
-    },
-  );
-  processor.onRequestHeaders(
-    new Map([
-      [':method', 'POST'],
-      [':path', '/v1/chat/completions'],
-    ]),
-    false,
-  );
-  const body = { model: 'auto', messages: [{ role: 'user', content: text }] };
-  const result = await processor.onRequestBody(Buffer.from(JSON.stringify(body)), true);
-  if (result.kind === 'continue' && answer !== undefined) {
-    await processor.onResponseHeaders(
-      new Map([
-        [':status', '200'],
-        ['content-type', 'application/json'],
-      ]),
-    );
-    await processor.onResponseBody(chatAnswer(answer), true);
-  }
-  processor.release();
-  return result;
-}
+const ask = (r: Replica, text: string, answer?: string): Promise<PhaseResult> =>
+  askReplica(r.policy, r.store, text, answer);
 
 function contentOf(result: PhaseResult): string | undefined {
   if (result.kind !== 'immediate') return undefined;

@@ -3,7 +3,6 @@
 // reaches the store and the other's own copies; a failing store is a miss, counted, never a failed request.
 import { describe, expect, it } from 'vitest';
 import type { PhaseResult } from '../../../src/mutations.ts';
-import { createRequestRouter, defaultRouterDeps } from '../../../src/pipeline.ts';
 import { PLUGINS } from '../../../src/plugins/index.ts';
 import type { PluginDefinition } from '../../../src/plugins/plugin.ts';
 import { responseCacheConfigSchema } from '../../../src/plugins/response-cache/cache-config.ts';
@@ -17,9 +16,8 @@ import {
 } from '../../../src/plugins/response-cache/shared-vectors.ts';
 import { sparseDot, toSparse } from '../../../src/plugins/response-cache/sparse-vector.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
-import { StreamProcessor } from '../../../src/server/stream-processor.ts';
 import { MemoryStore, type SharedStore } from '../../../src/state/shared-store.ts';
-import { chatAnswer, compilePlugins } from '../../helpers/response-plugins.ts';
+import { askReplica, compilePlugins } from '../../helpers/response-plugins.ts';
 
 // Calibrated similarities with the lexical model: PARAPHRASE 0.959 to QUESTION, OTHER 0.916.
 const THRESHOLD = 0.95;
@@ -66,38 +64,7 @@ async function replica(store: SharedStore, configuration: Record<string, unknown
 
 /** One exchange; with `answer`, the upstream answers it (and the answer is stored). */
 async function ask(r: Replica, text: string, answer?: string): Promise<PhaseResult> {
-  const processor = new StreamProcessor(
-    createRequestRouter(r.policy, { ...defaultRouterDeps(), store: r.store }),
-    {
-      maxBodyBytes: 1024 * 1024,
-      failOpen: false,
-      onUnexpectedError: (error) => {
-        throw error;
-      },
-      onPluginError: (error) => {
-        throw error;
-      },
-    },
-  );
-  processor.onRequestHeaders(
-    new Map([
-      [':method', 'POST'],
-      [':path', '/v1/chat/completions'],
-    ]),
-    false,
-  );
-  const body = { model: 'auto', messages: [{ role: 'user', content: text }] };
-  const result = await processor.onRequestBody(Buffer.from(JSON.stringify(body)), true);
-  if (result.kind === 'continue' && answer !== undefined) {
-    await processor.onResponseHeaders(
-      new Map([
-        [':status', '200'],
-        ['content-type', 'application/json'],
-      ]),
-    );
-    await processor.onResponseBody(chatAnswer(answer), true);
-  }
-  processor.release();
+  const result = await askReplica(r.policy, r.store, text, answer);
   // The shared writes run after the answer passed: let them land.
   await new Promise((resolve) => setTimeout(resolve, 0));
   return result;

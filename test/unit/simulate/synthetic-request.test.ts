@@ -1,5 +1,8 @@
 // Synthetic requests: about as many tokens as the trace says, shared prefix blocks as shared text, a session per
 // conversation, and filler no signal reacts to, so the question alone decides the route.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequestRouter } from '../../../src/pipeline.ts';
 import { loadPolicyFile } from '../../../src/policy/load-policy.ts';
@@ -103,7 +106,16 @@ describe('synthetic requests', () => {
   });
 
   it('reads prompts from text, JSONL and CSV files', async () => {
-    const dir = 'test/fixtures/simulate';
+    // Our own prompt-list formats, written here: no copy of a data set is tracked.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'prompt-lists-'));
+    writeFileSync(
+      `${dir}/prompts.csv`,
+      'id,dataset,instruction\n0,x,"Plan a picnic, with games"\n1,x,"Say ""hello"" politely"\n',
+    );
+    writeFileSync(
+      `${dir}/prompts.jsonl`,
+      '{"prompt": "Name three rivers."}\n{"text": "Describe a harbour at dawn."}\n',
+    );
     expect(await readPrompts(`${dir}/prompts.csv`)).toEqual([
       'Plan a picnic, with games',
       'Say "hello" politely',
@@ -112,7 +124,10 @@ describe('synthetic requests', () => {
       'Name three rivers.',
       'Describe a harbour at dawn.',
     ]);
-    expect(await readPrompts(`${dir}/prompts.txt`)).toEqual(['First question?', 'Second question?']);
+    expect(await readPrompts('test/fixtures/simulate/prompts.txt')).toEqual([
+      'First question?',
+      'Second question?',
+    ]);
     await expect(readPrompts(`${TRACE_DIR}/azure-tiny.csv`)).rejects.toThrow(
       /no prompt \/ text \/ instruction column/,
     );

@@ -33,6 +33,7 @@ import {
   UnknownEndpointError,
   UnknownModelError,
 } from './errors.ts';
+import { yieldToEventLoop } from './event-loop.ts';
 import { HEADER, type ResponsePath } from './headers.ts';
 import type { Cancellation } from './lazy-abort.ts';
 import type { HeaderPair, ImmediateResult, PhaseResult } from './mutations.ts';
@@ -766,7 +767,7 @@ export function createRequestRouter(policy: Policy, deps: RouterDeps = defaultRo
       record.rateLimits = ticket?.applied ?? [];
       const namespace = policy.response.dynamicMetadataNamespace;
       // A large body's rewrite copies it whole: in a turn of its own, not after the last signal slice.
-      if (input.body.length >= OFF_LOOP_BODY_BYTES) await new Promise((resolve) => setImmediate(resolve));
+      if (input.body.length >= OFF_LOOP_BODY_BYTES) await yieldToEventLoop();
       const { result, diagnostics } = planToResult(plan, context, namespace);
       const requestResult = withRateLimitMetadata(rateLimiter, context, result, namespace);
       return { context, requestResult, diagnosticHeaders: diagnostics, plan, rateLimit: ticket };

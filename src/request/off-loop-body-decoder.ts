@@ -3,6 +3,7 @@
 // A worker that dies or fails leaves the body to the in-loop decoder (counted); small bodies never come here.
 import { Worker } from 'node:worker_threads';
 import { InvalidRequestError } from '../errors.ts';
+import { yieldToEventLoop } from '../event-loop.ts';
 import type { LlmApi } from './apis/types.ts';
 import type { DecodeReply, DecodeRequest } from './body-decode-messages.ts';
 import { toShared } from './shared-bytes.ts';
@@ -44,8 +45,6 @@ export type DecodeFallbackReason = 'no_worker' | 'worker_lost' | 'worker_failed'
 interface Pending {
   readonly resolve: (reply: DecodeReply | undefined) => void;
 }
-
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class OffLoopBodyDecoder {
   readonly #spawn: () => Worker;

@@ -1,10 +1,6 @@
 // Large request bodies assembled on a SharedArrayBuffer, a bounded slice per event-loop turn: the body-decoding
 // worker reads it in place (no copy to post) and the router keeps it for the rewrite, even if the worker dies.
-
-/** Bytes copied before yielding to the event loop (~0.3–0.5 ms of memcpy). */
-const COPY_SLICE_BYTES = 1024 * 1024;
-
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+import { COPY_SLICE_BYTES, yieldToEventLoop } from '../event-loop.ts';
 
 export function isShared(bytes: Uint8Array): boolean {
   return bytes.buffer instanceof SharedArrayBuffer;

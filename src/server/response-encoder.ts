@@ -3,6 +3,7 @@
 // writer fork per nested message for every answer (~30 µs and a large share of the garbage per request).
 // Field numbers follow the project's copy of envoy/service/ext_proc/v3/external_processor.proto and the
 // messages it imports; test/unit/server/response-encoder.test.ts decodes the bytes with Envoy's own protos.
+import { COPY_SLICE_BYTES, yieldToEventLoop } from '../event-loop.ts';
 import type { BodyMode, ContinueResult, DynamicMetadata, HeaderPair, PhaseResult } from '../mutations.ts';
 import type { Phase } from './wire.ts';
 
@@ -43,7 +44,6 @@ const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
 
 /** Bodies from this size on are copied into their answer a slice per event-loop turn (encodeAnswerInSlices). */
 export const LARGE_ANSWER_BODY_BYTES = 256 * 1024;
-const COPY_SLICE_BYTES = 1024 * 1024;
 
 class Writer {
   offset = 0;
@@ -304,8 +304,6 @@ function encodeImmediate(result: Extract<PhaseResult, { kind: 'immediate' }>): W
 export function encodeProcessingResponse(phase: Phase, result: PhaseResult): Buffer {
   return encodeInto(phase, result, false).buffer;
 }
-
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * The same bytes as encodeProcessingResponse; a replacement body of LARGE_ANSWER_BODY_BYTES or more is copied into

@@ -1,5 +1,6 @@
 // The built-in PII entity model at run time: tokens → hashed cues → ONNX WideMLP per token → merged spans.
 import { readFile } from 'node:fs/promises';
+import { yieldToEventLoop } from '../../event-loop.ts';
 import { MicroBatcher } from '../micro-batcher.ts';
 import { onnxRuntime } from '../onnx-runtime.ts';
 import {
@@ -20,8 +21,6 @@ const MAX_BATCH_ROWS = 512;
 
 /** Tokens featurized per event-loop turn (about 1 ms), so a long prompt never blocks the loop for long. */
 const FEATURE_SLICE = 128;
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** `feature_ids` / `feature_mask` feeds of token feature rows, `width` columns each. */
 export function tokenFeeds(rows: readonly Int32Array[], width: number): Feeds {
@@ -112,7 +111,7 @@ export class TokenTagger implements SpanModel {
       const views = tokenViews(texts[i] ?? '', textTokens);
       for (let from = 0; from < textTokens.length; from += FEATURE_SLICE) {
         if (sinceYield >= FEATURE_SLICE) {
-          await nextTurn();
+          await yieldToEventLoop();
           sinceYield = 0;
         }
         const slice = rangeFeatures(views, featurizer, from, from + FEATURE_SLICE);

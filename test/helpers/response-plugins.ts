@@ -3,7 +3,7 @@
 import { expect } from 'vitest';
 import YAML from 'yaml';
 import type { PhaseResult } from '../../src/mutations.ts';
-import { createRequestRouter, defaultRouterDeps } from '../../src/pipeline.ts';
+import { createRequestRouter, defaultRouterDeps, type RequestRouter } from '../../src/pipeline.ts';
 import type { PluginDefinition } from '../../src/plugins/plugin.ts';
 import { compilePolicyText } from '../../src/policy/load-policy.ts';
 import type { Policy } from '../../src/policy/policy.ts';
@@ -34,6 +34,20 @@ export async function compilePlugins(
   );
 }
 
+/** A stream processor whose unexpected and plugin errors fail the test. */
+function failingProcessor(router: RequestRouter): StreamProcessor {
+  return new StreamProcessor(router, {
+    maxBodyBytes: 1024 * 1024,
+    failOpen: false,
+    onUnexpectedError: (error) => {
+      throw error;
+    },
+    onPluginError: (error) => {
+      throw error;
+    },
+  });
+}
+
 export interface Exchange {
   readonly processor: StreamProcessor;
   readonly headersResult: PhaseResult;
@@ -47,16 +61,7 @@ export async function exchange(
   requestHeaders: Readonly<Record<string, string>> = {},
   path = '/v1/chat/completions',
 ): Promise<Exchange> {
-  const processor = new StreamProcessor(createRequestRouter(policy), {
-    maxBodyBytes: 1024 * 1024,
-    failOpen: false,
-    onUnexpectedError: (error) => {
-      throw error;
-    },
-    onPluginError: (error) => {
-      throw error;
-    },
-  });
+  const processor = failingProcessor(createRequestRouter(policy));
   processor.onRequestHeaders(
     new Map([[':method', 'POST'], [':path', path], ...Object.entries(requestHeaders)]),
     false,
@@ -86,16 +91,7 @@ export async function askReplica(
   text: string,
   answer?: string,
 ): Promise<PhaseResult> {
-  const processor = new StreamProcessor(createRequestRouter(policy, { ...defaultRouterDeps(), store }), {
-    maxBodyBytes: 1024 * 1024,
-    failOpen: false,
-    onUnexpectedError: (error) => {
-      throw error;
-    },
-    onPluginError: (error) => {
-      throw error;
-    },
-  });
+  const processor = failingProcessor(createRequestRouter(policy, { ...defaultRouterDeps(), store }));
   processor.onRequestHeaders(
     new Map([
       [':method', 'POST'],

@@ -1,49 +1,32 @@
-// Two router PROCESSES with `counters: shared` and one real redis-server: 2N+3 requests of one tenant spread over
-// both replicas, as Envoy sends them over gRPC, and exactly N pass in total (local counters would pass 2N).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExtProcExchange, headerMap, immediateJson } from '../helpers/ext-proc-client.ts';
 import {
-  createExtProcClient,
-  ExtProcExchange,
-  headerMap,
-  immediateJson,
-} from '../helpers/ext-proc-client.ts';
-import { RedisServer, redisSkipReason } from '../helpers/redis-server.ts';
-import { type ServingRouter, startRouterProcess } from '../helpers/router-process.ts';
+  type RedisReplicas,
+  type Replica,
+  redisPolicy,
+  startRedisReplicas,
+} from '../helpers/redis-replicas.ts';
+import { redisSkipReason } from '../helpers/redis-server.ts';
+import type { ServingRouter } from '../helpers/router-process.ts';
 
 if (redisSkipReason)
   console.warn(`test/integration/rate-limits-replicas.test.ts skipped: ${redisSkipReason}`);
 
 const LIMIT = 5;
 
-interface Replica {
-  readonly router: ServingRouter;
-  readonly client: grpc.Client;
-}
-
-let workDir: string;
-let redis: RedisServer;
-const replicas: Replica[] = [];
+let started: RedisReplicas;
 
 function policyYaml(redisAddress: string): string {
-  return `version: v1
-default_model: small
-pools:
-  - { name: l4-pool, max_context_tokens: 32K }
-models:
-  - { name: small, provider_model_id: stub/small, pools: [l4-pool] }
-state_store:
-  backend: redis
-  timeout_ms: 500
-  redis: { address: "${redisAddress}", key_prefix: "rate-limit-replicas:" }
-rate_limits:
+  return redisPolicy(
+    redisAddress,
+    'rate-limit-replicas:',
+    500,
+    `rate_limits:
   counters: shared
   limits:
     - { name: per-tenant, key: tenant, requests_per_window: ${LIMIT}, window_seconds: 60 }
-`;
+`,
+  );
 }
 
 /** Waits until the replica's state store reports Redis up (admin /metrics), so it counts in Redis, not locally. */
@@ -83,30 +66,17 @@ async function send(replica: Replica): Promise<number | 'continue'> {
 
 describe.skipIf(redisSkipReason !== undefined)('two router processes sharing rate limit counters', () => {
   beforeAll(async () => {
-    workDir = mkdtempSync(path.join(tmpdir(), 'rate-limit-replicas-'));
-    redis = await RedisServer.start();
-    const policyFile = path.join(workDir, 'policy.yaml');
-    writeFileSync(policyFile, policyYaml(redis.address));
-    const routers = await Promise.all([
-      startRouterProcess(['--policy', policyFile]),
-      startRouterProcess(['--policy', policyFile]),
-    ]);
-    for (const router of routers) replicas.push({ router, client: createExtProcClient(router.port) });
-    await Promise.all(routers.map(redisUp));
+    started = await startRedisReplicas('rate-limit-replicas', policyYaml);
+    await Promise.all(started.replicas.map((replica) => redisUp(replica.router)));
   }, 60_000);
 
   afterAll(async () => {
-    for (const replica of replicas) {
-      replica.client.close();
-      await replica.router.stop();
-    }
-    await redis?.stop();
-    if (workDir) rmSync(workDir, { recursive: true, force: true });
+    await started?.stop();
   });
 
   it(`passes exactly ${LIMIT} of ${2 * LIMIT + 3} concurrent requests spread over both replicas`, async () => {
     const outcomes = await Promise.all(
-      Array.from({ length: 2 * LIMIT + 3 }, (_, i) => send(replicas[i % 2] as Replica)),
+      Array.from({ length: 2 * LIMIT + 3 }, (_, i) => send(started.replicas[i % 2] as Replica)),
     );
     expect(outcomes.filter((o) => o === 'continue')).toHaveLength(LIMIT);
     expect(outcomes.filter((o) => o === 429)).toHaveLength(LIMIT + 3);

@@ -1,31 +1,21 @@
-// Two router processes sharing one redis-server through `state_store`: an answer replica A stored (response_cache
-// with backend: state_store) is served by replica B from the cache, exact or as a paraphrase, as Envoy sees it over
-// real gRPC; a flush sent to A removes what B would read from Redis; with Redis stopped, B keeps answering (a miss
-// goes upstream). The upstream is the project's stub as a real HTTP server.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStubServer } from '../../src/stub/openai-stub.ts';
-import { createExtProcClient, ExtProcExchange, headerMap, setHeaders } from '../helpers/ext-proc-client.ts';
-import { RedisServer, redisSkipReason } from '../helpers/redis-server.ts';
-import { type ServingRouter, startRouterProcess } from '../helpers/router-process.ts';
+import { ExtProcExchange, headerMap, setHeaders } from '../helpers/ext-proc-client.ts';
+import {
+  type RedisReplicas,
+  type Replica,
+  redisPolicy,
+  startRedisReplicas,
+} from '../helpers/redis-replicas.ts';
+import { redisSkipReason } from '../helpers/redis-server.ts';
 
 if (redisSkipReason)
   console.warn(`test/integration/response-cache-replicas.test.ts skipped: ${redisSkipReason}`);
 
-interface Replica {
-  readonly router: ServingRouter;
-  readonly client: grpc.Client;
-}
-
-let workDir: string;
-let redis: RedisServer;
+let started: RedisReplicas;
 let stub: { server: Server; port: number };
-const replicas: Replica[] = [];
 
 /**
  * Below the default on purpose: PARAPHRASE scores 0.959 against QUESTION with the lexical model (calibrated), the
@@ -37,17 +27,11 @@ const PARAPHRASE = 'how far away is the moon from earth?';
 const OTHER = 'How far is Mars from the Earth?';
 
 function policyYaml(redisAddress: string): string {
-  return `version: v1
-default_model: small
-pools:
-  - { name: l4-pool, max_context_tokens: 32K }
-models:
-  - { name: small, provider_model_id: stub/small, pools: [l4-pool] }
-state_store:
-  backend: redis
-  timeout_ms: 200
-  redis: { address: "${redisAddress}", key_prefix: "cache-replicas:" }
-routing:
+  return redisPolicy(
+    redisAddress,
+    'cache-replicas:',
+    200,
+    `routing:
   decisions:
     - name: cached
       priority: 1
@@ -55,7 +39,8 @@ routing:
       plugins:
         - type: response_cache
           configuration: { backend: state_store, semantic: { similarity_threshold: ${THRESHOLD} } }
-`;
+`,
+  );
 }
 
 type Outcome =
@@ -146,8 +131,6 @@ describe.skipIf(redisSkipReason !== undefined)(
   'two router replicas sharing the response cache through Redis',
   () => {
     beforeAll(async () => {
-      workDir = mkdtempSync(path.join(tmpdir(), 'cache-replicas-'));
-      redis = await RedisServer.start();
       const server = createStubServer({
         pool: 'l4-pool',
         errorRate: 0,
@@ -158,27 +141,16 @@ describe.skipIf(redisSkipReason !== undefined)(
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       stub = { server, port: (server.address() as AddressInfo).port };
-      const policyFile = path.join(workDir, 'policy.yaml');
-      writeFileSync(policyFile, policyYaml(redis.address));
-      const routers = await Promise.all([
-        startRouterProcess(['--policy', policyFile]),
-        startRouterProcess(['--policy', policyFile]),
-      ]);
-      for (const router of routers) replicas.push({ router, client: createExtProcClient(router.port) });
+      started = await startRedisReplicas('cache-replicas', policyYaml);
     }, 60_000);
 
     afterAll(async () => {
-      for (const replica of replicas) {
-        replica.client.close();
-        await replica.router.stop();
-      }
-      await redis?.stop();
+      await started?.stop();
       if (stub) await new Promise((resolve) => stub.server.close(resolve));
-      if (workDir) rmSync(workDir, { recursive: true, force: true });
     });
 
     it('serves on replica B the answer replica A stored', async () => {
-      const [a, b] = replicas as [Replica, Replica];
+      const [a, b] = started.replicas as [Replica, Replica];
       const first = await send(a, 'Which planet is the largest?');
       expect(first.path).toBe('upstream');
       // A writes to Redis after its answer passed: wait for B to see it.
@@ -191,7 +163,7 @@ describe.skipIf(redisSkipReason !== undefined)(
     }, 60_000);
 
     it('serves on replica B, as a semantic hit, a paraphrase of what replica A stored', async () => {
-      const [a, b] = replicas as [Replica, Replica];
+      const [a, b] = started.replicas as [Replica, Replica];
       const first = await send(a, QUESTION);
       expect(first.path).toBe('upstream');
       const served = await until('B to answer the paraphrase from the cache', async () => {
@@ -205,7 +177,7 @@ describe.skipIf(redisSkipReason !== undefined)(
     }, 60_000);
 
     it('a flush sent to replica A removes what replica B would read from Redis', async () => {
-      const [a, b] = replicas as [Replica, Replica];
+      const [a, b] = started.replicas as [Replica, Replica];
       // B holds its own copy of A's answer to QUESTION (served in the test before): the flush reaches it too.
       expect((await send(b, PARAPHRASE, true)).path).toBe('cache');
       const flush = async () => {
@@ -231,9 +203,9 @@ describe.skipIf(redisSkipReason !== undefined)(
     }, 60_000);
 
     it('keeps answering when Redis is stopped', async () => {
-      const [, b] = replicas as [Replica, Replica];
+      const [, b] = started.replicas as [Replica, Replica];
       expect((await send(b, 'Name three primary colours.')).path).toBe('upstream');
-      await redis.stop();
+      await started.redis.stop();
       expect((await send(b, 'Asked after Redis went away')).path).toBe('upstream');
       // B's own memory still holds what it answered before.
       expect((await send(b, 'Name three primary colours.')).path).toBe('cache');

@@ -55,36 +55,41 @@ const structureRuleSchema = z
 
 export type StructureRule = z.infer<typeof structureRuleSchema>;
 
-function isCjk(code: number): boolean {
-  return (
-    (code >= 0x4e00 && code <= 0x9fff) || // CJK unified ideographs
-    (code >= 0x3400 && code <= 0x4dbf) || // extension A
-    (code >= 0x3040 && code <= 0x30ff) || // hiragana, katakana
-    (code >= 0xac00 && code <= 0xd7af) || // hangul syllables
-    (code >= 0x1100 && code <= 0x11ff) || // hangul jamo
-    (code >= 0xf900 && code <= 0xfaff) // compatibility ideographs
-  );
-}
+/** CJK ranges: each character is a text unit of its own. */
+const CJK_RANGES: readonly (readonly [from: number, to: number])[] = [
+  [0x4e00, 0x9fff], // CJK unified ideographs
+  [0x3400, 0x4dbf], // extension A
+  [0x3040, 0x30ff], // hiragana, katakana
+  [0xac00, 0xd7af], // hangul syllables
+  [0x1100, 0x11ff], // hangul jamo
+  [0xf900, 0xfaff], // compatibility ideographs
+];
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
-/** Whether each UTF-16 unit is a letter or digit, learnt from the regex on first sight: 0 unknown, 1 no, 2 yes. */
-const letterOrDigitUnits = new Uint8Array(0x10000);
+const UNKNOWN = 0;
+const SEPARATOR = 1;
+const WORD = 2;
+const CJK = 3;
 
-function isLetterOrDigit(text: string, i: number, code: number): boolean {
-  let known = letterOrDigitUnits[code] as number;
-  if (known === 0) {
-    // Surrogate halves are judged one by one, as the regex sees a lone unit.
-    known = LETTER_OR_DIGIT.test(text[i] as string) ? 2 : 1;
-    letterOrDigitUnits[code] = known;
-  }
-  return known === 2;
+/**
+ * Class of each UTF-16 unit for text units: ASCII and CJK set up front, any other unit learnt from the regex on
+ * first sight (surrogate halves are judged one by one, as the regex sees a lone unit).
+ */
+const unitClasses = new Uint8Array(0x10000);
+for (let code = 0; code < 128; code++) {
+  const isWord = (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+  unitClasses[code] = isWord ? WORD : SEPARATOR;
 }
+for (const [from, to] of CJK_RANGES) unitClasses.fill(CJK, from, to + 1);
 
-function isWordUnitChar(text: string, i: number): boolean {
+function unitClass(text: string, i: number): number {
   const code = text.charCodeAt(i);
-  if (code < 128)
-    return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
-  return !isCjk(code) && isLetterOrDigit(text, i, code);
+  let known = unitClasses[code] as number;
+  if (known === UNKNOWN) {
+    known = LETTER_OR_DIGIT.test(text[i] as string) ? WORD : SEPARATOR;
+    unitClasses[code] = known;
+  }
+  return known;
 }
 
 /**
@@ -93,26 +98,14 @@ function isWordUnitChar(text: string, i: number): boolean {
  */
 export function countTextUnits(text: string, from = 0, to = text.length): number {
   let units = 0;
-  let inRun = from > 0 && isWordUnitChar(text, from - 1);
+  // Branch-free: word/separator alternate unpredictably, and a mispredicted branch per word costs more than the
+  // rest of the loop.
+  let previousWord = from > 0 && unitClass(text, from - 1) === WORD ? 1 : 0;
   for (let i = from; i < to; i++) {
-    const code = text.charCodeAt(i);
-    let cjk = false;
-    let isWord: boolean;
-    if (code < 128) {
-      isWord = (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
-    } else {
-      cjk = isCjk(code);
-      isWord = cjk || isLetterOrDigit(text, i, code);
-    }
-    if (cjk) {
-      units++;
-      inRun = false;
-    } else if (isWord) {
-      if (!inRun) units++;
-      inRun = true;
-    } else {
-      inRun = false;
-    }
+    const known = unitClass(text, i);
+    const word = (known >> 1) & ~known & 1;
+    units += (word & (previousWord ^ 1)) + ((known >> 1) & known & 1);
+    previousWord = word;
   }
   return units;
 }

@@ -1,5 +1,6 @@
 // `structure` family: exists / count / density / sequence features over regex, keyword_set, sequence and text_bytes.
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../src/seeded-random.ts';
 import { RuleConfigError, type SignalMatch } from '../../../src/signals/signal-family.ts';
 import { countTextUnits, type StructureRule, structureFamily } from '../../../src/signals/structure.ts';
 import { type ContextInput, contextFor } from '../../helpers/request-context.ts';
@@ -246,6 +247,37 @@ describe('countTextUnits', () => {
     ['😀 🎉', 0],
   ])('%j has %i units', (text, units) => {
     expect(countTextUnits(text)).toBe(units);
+  });
+
+  // The definition, one character at a time: CJK characters are units, runs of other letters/digits are units.
+  function referenceUnits(text: string): number {
+    const cjk = /[\u4e00-\u9fff\u3400-\u4dbf\u3040-\u30ff\uac00-\ud7af\u1100-\u11ff\uf900-\ufaff]/;
+    let units = 0;
+    let inRun = false;
+    for (const unit of text.split('')) {
+      if (cjk.test(unit)) {
+        units++;
+        inRun = false;
+      } else if (/[\p{L}\p{N}]/u.test(unit)) {
+        if (!inRun) units++;
+        inRun = true;
+      } else inRun = false;
+    }
+    return units;
+  }
+
+  it('counts as the definition does on mixed scripts, and ranges add up to the whole', () => {
+    const random = seededRandom(11);
+    const alphabet = [...'ab Z9 ,.-\n你好こんカナ한국ÀéßДжΣ١٢😀\u0301\u00a0\t'];
+    for (let round = 0; round < 200; round++) {
+      let text = '';
+      const length = Math.floor(random() * 80);
+      for (let i = 0; i < length; i++) text += alphabet[Math.floor(random() * alphabet.length)];
+      const units = referenceUnits(text);
+      expect(countTextUnits(text)).toBe(units);
+      const cut = Math.floor(random() * (text.length + 1));
+      expect(countTextUnits(text, 0, cut) + countTextUnits(text, cut)).toBe(units);
+    }
   });
 });
 

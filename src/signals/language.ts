@@ -93,9 +93,17 @@ const SINGLE_LANGUAGE_SCRIPTS: readonly (readonly [from: number, to: number, cod
   [0x0e00, 0x0e7f, 'th'],
 ];
 
+const SINGLE_SCRIPT_LANGUAGES = [...new Set(SINGLE_LANGUAGE_SCRIPTS.map(([, , code]) => code))];
+/** Index + 1 into SINGLE_SCRIPT_LANGUAGES of each UTF-16 unit in a single-language script (first listed wins). */
+const singleScriptLanguageOf = new Uint8Array(0x10000);
+for (const [from, to, code] of [...SINGLE_LANGUAGE_SCRIPTS].reverse())
+  singleScriptLanguageOf.fill(SINGLE_SCRIPT_LANGUAGES.indexOf(code) + 1, from, to + 1);
+const JA = SINGLE_SCRIPT_LANGUAGES.indexOf('ja');
+const ZH = SINGLE_SCRIPT_LANGUAGES.indexOf('zh');
+
 /** The language of a text mostly (≥ 60 % of its letters) in a single-language script, else undefined. */
 export function singleScriptLanguage(sample: string): string | undefined {
-  const counts = new Map<string, number>();
+  const counts = new Uint32Array(SINGLE_SCRIPT_LANGUAGES.length);
   let letters = 0;
   for (let i = 0; i < sample.length; i++) {
     const code = sample.charCodeAt(i);
@@ -103,10 +111,10 @@ export function singleScriptLanguage(sample: string): string | undefined {
       if ((code >= 65 && code <= 90) || (code >= 97 && code <= 122)) letters++;
       continue;
     }
-    const script = SINGLE_LANGUAGE_SCRIPTS.find(([from, to]) => code >= from && code <= to);
-    if (script) {
+    const language = singleScriptLanguageOf[code] as number;
+    if (language !== 0) {
       letters++;
-      counts.set(script[2], (counts.get(script[2]) ?? 0) + 1);
+      counts[language - 1] = (counts[language - 1] as number) + 1;
     } else if (
       code >= 0xc0 &&
       code !== 0xd7 &&
@@ -119,9 +127,11 @@ export function singleScriptLanguage(sample: string): string | undefined {
     }
   }
   if (letters === 0) return undefined;
-  if ((counts.get('ja') ?? 0) > 0 && (counts.get('ja') ?? 0) + (counts.get('zh') ?? 0) >= letters * 0.6)
-    return 'ja';
-  for (const [code, n] of counts) if (code !== 'ja' && n >= letters * 0.6) return code;
+  const ja = counts[JA] as number;
+  if (ja > 0 && ja + (counts[ZH] as number) >= letters * 0.6) return 'ja';
+  // At most one language can hold 60 % of the letters.
+  for (let index = 0; index < counts.length; index++)
+    if (index !== JA && (counts[index] as number) >= letters * 0.6) return SINGLE_SCRIPT_LANGUAGES[index];
   return undefined;
 }
 

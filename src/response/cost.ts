@@ -52,14 +52,19 @@ export function gpuTimeCost(costPerHour: number | undefined, seconds: number): n
   return (costPerHour * Math.max(0, seconds)) / 3600;
 }
 
+const pricingByModel = new WeakMap<CompiledModel, Pricing | undefined>();
+
 /** A compiled model's token prices in the shape tokenCost reads (undefined when the policy gives none). */
 export function modelPricing(model: CompiledModel): Pricing | undefined {
+  if (pricingByModel.has(model)) return pricingByModel.get(model);
   const pricing = model.pricing;
-  if (!pricing) return undefined;
-  return {
+  const shaped: Pricing | undefined = pricing && {
     ...(pricing.promptPer1m !== undefined && { prompt_per_1m: pricing.promptPer1m }),
     ...(pricing.completionPer1m !== undefined && { completion_per_1m: pricing.completionPer1m }),
     ...(pricing.cachedInputPer1m !== undefined && { cached_input_per_1m: pricing.cachedInputPer1m }),
     ...(pricing.currency !== undefined && { currency: pricing.currency }),
   };
+  // Compiled models are immutable: a reload compiles new ones.
+  pricingByModel.set(model, shaped);
+  return shaped;
 }

@@ -30,7 +30,9 @@ export function readHeaderMap(
   /** The deserializer decoded only part of the list (it had more headers than the limit). */
   truncated = false,
 ): { headers: Map<string, string>; overLimit?: string } {
-  const values = new Map<string, string | string[]>();
+  const headers = new Map<string, string>();
+  // Repeated headers are rare: their values are gathered apart and joined once at the end.
+  let repeated: Map<string, string[]> | undefined;
   const list = map?.headers ?? [];
   let bytes = 0;
   let overLimit: string | undefined;
@@ -51,12 +53,15 @@ export function readHeaderMap(
     }
     const value = raw && raw.length > 0 ? utf8Text(raw) : (header.value ?? '');
     const name = header.key.toLowerCase();
-    const previous = values.get(name);
-    if (previous === undefined) values.set(name, value);
-    else if (typeof previous === 'string') values.set(name, [previous, value]);
-    else previous.push(value);
+    const previous = headers.get(name);
+    if (previous === undefined) headers.set(name, value);
+    else {
+      repeated ??= new Map();
+      const seen = repeated.get(name);
+      if (seen === undefined) repeated.set(name, [previous, value]);
+      else seen.push(value);
+    }
   }
-  const headers = new Map<string, string>();
-  for (const [name, value] of values) headers.set(name, typeof value === 'string' ? value : value.join(','));
+  if (repeated !== undefined) for (const [name, seen] of repeated) headers.set(name, seen.join(','));
   return overLimit === undefined ? { headers } : { headers, overLimit };
 }

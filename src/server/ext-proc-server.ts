@@ -13,6 +13,7 @@ import type { TraceCarrier } from '../telemetry/trace-context.ts';
 import { capRequestHeaders } from './bounded-headers.ts';
 import type { ProcessingRequest, ProcessingResponse } from './ext-proc-messages.ts';
 import { readFilterMetadata } from './proto-struct.ts';
+import { decodeProcessingRequest } from './request-decoder.ts';
 import { encodeAnswerInSlices, encodeTrailersResponse } from './response-encoder.ts';
 import { StreamProcessor, type StreamProcessorOptions } from './stream-processor.ts';
 import { type Phase, readHeaderMap } from './wire.ts';
@@ -41,7 +42,8 @@ export const EXT_PROC_SERVER_OPTIONS: grpc.ServerOptions = {
 
 /**
  * The ext_proc service whose request deserializer decodes no more than `maxHeaders() + 2` request headers of a
- * message (see bounded-headers.ts); such a message is marked `headers_truncated`.
+ * message (see bounded-headers.ts); such a message is marked `headers_truncated`. Messages as Envoy sends them are
+ * decoded by request-decoder.ts, anything else by proto-loader.
  */
 function loadExtProcService(maxHeaders: () => number): grpc.ServiceDefinition {
   const loaded = grpc.loadPackageDefinition(loadExtProcPackage()) as unknown as {
@@ -61,6 +63,9 @@ function loadExtProcService(maxHeaders: () => number): grpc.ServiceDefinition {
     Process: {
       ...answers,
       requestDeserialize: (bytes: Buffer) => {
+        // More than `maxHeaders() + 1` headers go to the capping path below, which marks the message truncated.
+        const fast = decodeProcessingRequest(bytes, { maxHeaders: maxHeaders() + 1, decodeFull: decode });
+        if (fast !== undefined) return fast;
         const capped = capRequestHeaders(bytes, maxHeaders());
         const message = decode(capped.bytes as Buffer);
         if (capped.truncated) message.headers_truncated = true;

@@ -1,0 +1,137 @@
+// The router's own ProcessingRequest decoder must read what Envoy sends exactly as proto-loader does, and hand
+// anything unusual back to proto-loader. Messages are encoded with Envoy's own protos (@grpc/grpc-js-xds).
+import { describe, expect, it } from 'vitest';
+import type { ProcessingRequest } from '../../../src/server/ext-proc-messages.ts';
+import { loadExtProcPackage } from '../../../src/server/ext-proc-server.ts';
+import { decodeProcessingRequest } from '../../../src/server/request-decoder.ts';
+import { CANONICAL_EXT_PROC_PROTO, loadCanonicalRoot } from '../../helpers/envoy-canonical.ts';
+
+const fullDecode = (
+  loadExtProcPackage()['envoy.service.ext_proc.v3.ExternalProcessor'] as unknown as {
+    Process: { requestDeserialize(bytes: Buffer): ProcessingRequest };
+  }
+).Process.requestDeserialize;
+
+const envoyType = loadCanonicalRoot([CANONICAL_EXT_PROC_PROTO]).lookupType(
+  'envoy.service.ext_proc.v3.ProcessingRequest',
+);
+
+function envoyEncode(message: Record<string, unknown>): Buffer {
+  const problem = envoyType.verify(message);
+  if (problem) throw new Error(problem);
+  return Buffer.from(envoyType.encode(envoyType.fromObject(message)).finish());
+}
+
+const decode = (bytes: Buffer, maxHeaders = 101) =>
+  decodeProcessingRequest(bytes, { maxHeaders, decodeFull: fullDecode });
+
+const headers = [
+  { key: ':method', raw_value: Buffer.from('POST') },
+  { key: ':path', raw_value: Buffer.from('/v1/chat/completions') },
+  { key: 'content-type', value: 'application/json' },
+  { key: 'x-ünïcode', raw_value: Buffer.from('välue ✓') },
+  { key: 'x-empty' },
+];
+
+const metadata = {
+  filter_metadata: {
+    'envoy.filters.http.jwt_authn': {
+      fields: {
+        claims: {
+          struct_value: {
+            fields: {
+              sub: { string_value: 'alice' },
+              groups: { list_value: { values: [{ string_value: 'research' }, { number_value: 7 }] } },
+              admin: { bool_value: false },
+              none: { null_value: 'NULL_VALUE' },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+describe('decodeProcessingRequest', () => {
+  it.each([
+    ['request headers', { request_headers: { headers: { headers }, end_of_stream: false } }],
+    [
+      'request headers with metadata',
+      { request_headers: { headers: { headers } }, metadata_context: metadata },
+    ],
+    [
+      'metadata before the headers',
+      { metadata_context: metadata, request_headers: { headers: { headers } } },
+    ],
+    ['a request body', { request_body: { body: Buffer.from('{"model":"auto"}'), end_of_stream: true } }],
+    [
+      'a body with every flag',
+      {
+        response_body: {
+          body: Buffer.from('data: {}\n\n'),
+          end_of_stream: true,
+          end_of_stream_without_message: true,
+          grpc_message_compressed: true,
+        },
+        observability_mode: true,
+      },
+    ],
+    ['an empty body', { request_body: { end_of_stream: true } }],
+    [
+      'response headers',
+      { response_headers: { headers: { headers: [{ key: ':status', raw_value: Buffer.from('200') }] } } },
+    ],
+    ['empty request trailers', { request_trailers: {} }],
+    [
+      'response trailers',
+      { response_trailers: { trailers: { headers: [{ key: 'grpc-status', value: '0' }] } } },
+    ],
+  ])('reads %s as proto-loader does', (_name, message) => {
+    const bytes = envoyEncode(message);
+    const decoded = decode(bytes);
+    expect(decoded).toBeDefined();
+    expect(decoded).toEqual(fullDecode(bytes));
+  });
+
+  it('hands bodies back as views of the received bytes, without copying', () => {
+    const bytes = envoyEncode({ request_body: { body: Buffer.from('x'.repeat(1000)) } });
+    const body = decode(bytes)?.request_body?.body as Buffer;
+    expect(body.buffer).toBe(bytes.buffer);
+    expect(body.toString()).toBe('x'.repeat(1000));
+  });
+
+  it('leaves to proto-loader fields it does not read', () => {
+    const withAttributes = envoyEncode({
+      request_headers: { headers: { headers } },
+      attributes: { 'envoy.filters.http.ext_proc': { fields: { 'request.path': { string_value: '/' } } } },
+    });
+    expect(decode(withAttributes)).toBeUndefined();
+    // Field 11 (protocol_config, newer than these protos) as raw bytes: { request_body_mode: 1 }.
+    const withProtocol = Buffer.concat([
+      envoyEncode({ request_body: {} }),
+      Buffer.from([(11 << 3) | 2, 2, 0x08, 0x01]),
+    ]);
+    expect(decode(withProtocol)).toBeUndefined();
+    expect(fullDecode(withProtocol).request).toBe('request_body');
+  });
+
+  it('leaves to proto-loader a header list longer than the limit, and reads one at the limit', () => {
+    const list = Array.from({ length: 12 }, (_, i) => ({ key: `x-h${i}`, raw_value: Buffer.from('v') }));
+    const bytes = envoyEncode({ request_headers: { headers: { headers: list } } });
+    expect(decode(bytes, 11)).toBeUndefined();
+    expect(decode(bytes, 12)).toEqual(fullDecode(bytes));
+  });
+
+  it('leaves to proto-loader two members of the oneof, a repeated sub-message and malformed bytes', () => {
+    const headersField = envoyEncode({ request_headers: { headers: { headers } } });
+    const bodyField = envoyEncode({ request_body: { body: Buffer.from('{}') } });
+    expect(decode(Buffer.concat([headersField, bodyField]))).toBeUndefined();
+    expect(decode(Buffer.concat([headersField, headersField]))).toBeUndefined();
+    expect(decode(headersField.subarray(0, headersField.length - 3))).toBeUndefined();
+    expect(decode(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]))).toBeUndefined();
+  });
+
+  it('reads an empty message as proto-loader does', () => {
+    expect(decode(Buffer.alloc(0))).toEqual(fullDecode(Buffer.alloc(0)));
+  });
+});

@@ -7,11 +7,14 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { findPackageFile } from '../package-files.ts';
+import { MAX_PACKED_CHARS, PackedKeyIndex, PackedKeySet, packNgram, packUnits } from './ngram-keys.ts';
 
 export interface EldResult {
   readonly language: string;
   getScores(): Record<string, number>;
   isReliable(): boolean;
+  /** `getScores()[language]` without the other languages' scores (eld's own build lacks it). */
+  bestScore?(): number;
 }
 
 export interface EldDetector {
@@ -27,6 +30,8 @@ export interface NgramTable {
   scoresOf(ngram: string): Record<number, number> | undefined;
   /** Adds `score + bonus` of each of the n-gram's pairs to its language's total; false when the n-gram is unknown. */
   addScores(ngram: string, totals: Float64Array, bonus: number): boolean;
+  /** addScores for an n-gram packed by ngram-keys.ts. */
+  addPackedScores(key: number, totals: Float64Array, bonus: number): boolean;
 }
 
 class NgramTableError extends Error {}
@@ -143,23 +148,47 @@ class LiteralReader {
 }
 
 class PackedNgramTable implements NgramTable {
+  /** N-grams that pack into a number (all of eld's) → n-gram number. */
+  private readonly packed: PackedKeyIndex;
+  /** Any other n-gram (longer, or with a character ≥ 256) → n-gram number. */
+  private readonly other = new Map<string, number>();
+  readonly ngramCount: number;
+
   constructor(
     readonly type: string,
     readonly languages: Readonly<Record<number, string>>,
-    private readonly index: ReadonlyMap<string, number>,
+    ngrams: readonly string[],
     /** Pairs of n-gram i are at [offsets[i], offsets[i + 1]). */
     private readonly offsets: Uint32Array,
     private readonly languageIndexes: Uint8Array,
     private readonly scores: Int32Array,
-  ) {}
+  ) {
+    const entries: [number, number][] = [];
+    ngrams.forEach((ngram, i) => {
+      const key = packNgram(ngram);
+      if (key === undefined) this.other.set(ngram, i);
+      else entries.push([key, i]);
+    });
+    this.packed = new PackedKeyIndex(entries);
+    this.ngramCount = ngrams.length;
+  }
 
-  get ngramCount(): number {
-    return this.index.size;
+  private numberOf(ngram: string): number {
+    const key = packNgram(ngram);
+    return key === undefined ? (this.other.get(ngram) ?? -1) : this.packed.get(key);
   }
 
   addScores(ngram: string, totals: Float64Array, bonus: number): boolean {
-    const i = this.index.get(ngram);
-    if (i === undefined) return false;
+    return this.addScoresOf(this.numberOf(ngram), totals, bonus);
+  }
+
+  /** addScores for an n-gram packed by packNgram / packUnits. */
+  addPackedScores(key: number, totals: Float64Array, bonus: number): boolean {
+    return this.addScoresOf(this.packed.get(key), totals, bonus);
+  }
+
+  private addScoresOf(i: number, totals: Float64Array, bonus: number): boolean {
+    if (i < 0) return false;
     const end = this.offsets[i + 1] as number;
     for (let p = this.offsets[i] as number; p < end; p++) {
       const language = this.languageIndexes[p] as number;
@@ -169,8 +198,8 @@ class PackedNgramTable implements NgramTable {
   }
 
   scoresOf(ngram: string): Record<number, number> | undefined {
-    const i = this.index.get(ngram);
-    if (i === undefined) return undefined;
+    const i = this.numberOf(ngram);
+    if (i < 0) return undefined;
     const pairs: Record<number, number> = {};
     for (let p = this.offsets[i] as number; p < (this.offsets[i + 1] as number); p++)
       pairs[this.languageIndexes[p] as number] = this.scores[p] as number;
@@ -194,14 +223,14 @@ function readLanguages(reader: LiteralReader): Record<number, string> {
 }
 
 interface PackedNgrams {
-  readonly index: Map<string, number>;
+  readonly ngrams: string[];
   readonly offsets: Uint32Array;
   readonly languageIndexes: Uint8Array;
   readonly scores: Int32Array;
 }
 
 function readNgrams(reader: LiteralReader): PackedNgrams {
-  const index = new Map<string, number>();
+  const ngrams: string[] = [];
   const offsets: number[] = [0];
   const languageIndexes: number[] = [];
   const scores: number[] = [];
@@ -222,12 +251,12 @@ function readNgrams(reader: LiteralReader): PackedNgrams {
       scores.push(score);
       reader.accept(',');
     }
-    index.set(ngram, index.size);
+    ngrams.push(ngram);
     offsets.push(scores.length);
     reader.accept(',');
   }
   return {
-    index,
+    ngrams,
     offsets: Uint32Array.from(offsets),
     languageIndexes: Uint8Array.from(languageIndexes),
     scores: Int32Array.from(scores),
@@ -259,7 +288,7 @@ export function parseNgramTable(source: string): NgramTable {
   return new PackedNgramTable(
     type,
     languages,
-    ngrams.index,
+    ngrams.ngrams,
     ngrams.offsets,
     ngrams.languageIndexes,
     ngrams.scores,
@@ -275,8 +304,8 @@ function eldDirectory(): string {
 
 interface EldData {
   readonly separators: RegExp;
-  /** Byte → the character eld writes for it (its n-gram keys are byte strings). */
-  readonly dictionary: readonly string[];
+  /** Byte → the code of the character eld writes for it (its n-gram keys are byte strings). */
+  readonly dictionary: Uint8Array;
   /** Average score of a correct detection per language (eld's reliability check). */
   readonly avgScore: Readonly<Record<string, number>>;
 }
@@ -290,11 +319,17 @@ async function eldData(dir: string): Promise<EldData> {
   if (
     !(separators instanceof RegExp) ||
     !Array.isArray(dictionary) ||
+    dictionary.length !== 256 ||
+    !dictionary.every((char) => typeof char === 'string' && char.length === 1 && char.charCodeAt(0) < 256) ||
     typeof avgScore !== 'object' ||
     !avgScore
   )
     throw new NgramTableError("eld's data modules changed shape");
-  return { separators, dictionary, avgScore: avgScore as Record<string, number> };
+  return {
+    separators,
+    dictionary: Uint8Array.from(dictionary as string[], (char) => char.charCodeAt(0)),
+    avgScore: avgScore as Record<string, number>,
+  };
 }
 
 // eld's detection steps (languageDetector.js, LanguageResult.js of eld 2.x), over the packed table: same text
@@ -307,57 +342,86 @@ const BASE_NGRAM_SCORE = 53;
 const SCORE_SCALE = 25;
 const RELIABLE_RATIO = 0.75;
 
-/** The words of `text` as byte strings, cut as eld cuts them. */
-function byteWords(text: string, dictionary: readonly string[]): string[] {
-  const d = (byte: number) => dictionary[byte] as string;
-  let encoded = '';
-  const words: string[] = [];
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    let code = text.charCodeAt(i);
-    if (code < 0x80) {
-      if (code === 32) {
-        if (encoded !== '') {
-          words.push(encoded);
-          encoded = '';
-        }
-        if (bytes > CUT_AFTER_BYTES) break;
-      } else {
-        encoded += text[i];
-      }
-      bytes++;
-    } else if (code < 0x800) {
-      encoded += d(0xc0 | (code >> 6)) + d(0x80 | (code & 0x3f));
-      bytes += 2;
-    } else if (code < 0xd800 || code >= 0xe000) {
-      encoded += d(0xe0 | (code >> 12)) + d(0x80 | ((code >> 6) & 0x3f)) + d(0x80 | (code & 0x3f));
-      bytes += 3;
-    } else {
-      i++;
-      code = 0x10000 + (((code & 0x3ff) << 10) | (text.charCodeAt(i) & 0x3ff));
-      encoded +=
-        d(0xf0 | (code >> 18)) +
-        d(0x80 | ((code >> 12) & 0x3f)) +
-        d(0x80 | ((code >> 6) & 0x3f)) +
-        d(0x80 | (code & 0x3f));
-      bytes += 4;
-    }
-    if (bytes > ENFORCE_CUT_AFTER_BYTES) break;
-  }
-  if (encoded !== '') words.push(encoded);
-  return words;
-}
+/** Characters of one word kept: a word cannot outgrow the bytes read (ENFORCE_CUT_AFTER_BYTES + 4). */
+const MAX_WORD_UNITS = 512;
+/** Each word of L bytes gives at most L n-grams, so the bytes read bound the distinct n-grams. */
+const MAX_DISTINCT_NGRAMS = 512;
 
-/** Each word's 4-byte n-grams at a stride of 3, its first marked by a leading and its last by a trailing space. */
-function byteNgrams(words: readonly string[]): Set<string> {
-  const ngrams = new Set<string>();
-  for (const word of words) {
-    const length = Math.min(word.length, MAX_WORD_BYTES);
-    let j = 0;
-    for (; j + 4 < length; j += 3) ngrams.add((j === 0 ? ' ' : '') + word.substring(j, j + 4));
-    ngrams.add(`${(j === 0 ? ' ' : '') + word.substring(length !== 3 ? length - 4 : 0)} `);
+/**
+ * The distinct n-grams of a text as eld builds them: the text's words as "byte" strings (UTF-8 bytes of non-ASCII
+ * characters through eld's dictionary), cut after CUT_AFTER_BYTES at a word's end or ENFORCE_CUT_AFTER_BYTES
+ * anywhere; each word's 4-byte n-grams at a stride of 3, the first marked by a leading and the last by a trailing
+ * space. Packed (ngram-keys.ts) instead of built as strings; buffers reused (detection is synchronous).
+ */
+class NgramCollector {
+  private readonly units = new Uint8Array(MAX_WORD_UNITS);
+  readonly packed = new PackedKeySet(MAX_DISTINCT_NGRAMS);
+  /** N-grams too long to pack (the tail of a word over MAX_WORD_BYTES: eld keeps it whole). */
+  long: Set<string> | undefined;
+
+  /** @param dictionary byte → the character code eld writes for it. */
+  constructor(private readonly dictionary: Uint8Array) {}
+
+  get count(): number {
+    return this.packed.size + (this.long?.size ?? 0);
   }
-  return ngrams;
+
+  collect(text: string): void {
+    this.packed.clear();
+    this.long = undefined;
+    const units = this.units;
+    const d = this.dictionary;
+    let length = 0;
+    let bytes = 0;
+    for (let i = 0; i < text.length; i++) {
+      let code = text.charCodeAt(i);
+      if (code < 0x80) {
+        if (code === 32) {
+          if (length > 0) this.word(length);
+          length = 0;
+          if (bytes > CUT_AFTER_BYTES) break;
+        } else {
+          units[length++] = code;
+        }
+        bytes++;
+      } else if (code < 0x800) {
+        units[length++] = d[0xc0 | (code >> 6)] as number;
+        units[length++] = d[0x80 | (code & 0x3f)] as number;
+        bytes += 2;
+      } else if (code < 0xd800 || code >= 0xe000) {
+        units[length++] = d[0xe0 | (code >> 12)] as number;
+        units[length++] = d[0x80 | ((code >> 6) & 0x3f)] as number;
+        units[length++] = d[0x80 | (code & 0x3f)] as number;
+        bytes += 3;
+      } else {
+        i++;
+        code = 0x10000 + (((code & 0x3ff) << 10) | (text.charCodeAt(i) & 0x3ff));
+        units[length++] = d[0xf0 | (code >> 18)] as number;
+        units[length++] = d[0x80 | ((code >> 12) & 0x3f)] as number;
+        units[length++] = d[0x80 | ((code >> 6) & 0x3f)] as number;
+        units[length++] = d[0x80 | (code & 0x3f)] as number;
+        bytes += 4;
+      }
+      if (bytes > ENFORCE_CUT_AFTER_BYTES) break;
+    }
+    if (length > 0) this.word(length);
+  }
+
+  private word(length: number): void {
+    const kept = Math.min(length, MAX_WORD_BYTES);
+    let j = 0;
+    for (; j + 4 < kept; j += 3) this.packed.add(packUnits(this.units, j, j + 4, j === 0, false));
+    // The last n-gram runs to the end of the whole word, as eld's substring does.
+    const from = Math.max(0, kept - 4);
+    const lead = j === 0;
+    if ((lead ? 1 : 0) + (length - from) + 1 <= MAX_PACKED_CHARS) {
+      this.packed.add(packUnits(this.units, from, length, lead, true));
+    } else {
+      const tail = String.fromCharCode(...this.units.subarray(from, length));
+      this.long ??= new Set();
+      this.long.add(`${lead ? ' ' : ''}${tail} `);
+    }
+  }
 }
 
 class PackedResult implements EldResult {
@@ -365,20 +429,25 @@ class PackedResult implements EldResult {
 
   constructor(
     readonly language: string,
+    private readonly best: number,
     private readonly totals: Float64Array,
     private readonly ngramCount: number,
     private readonly codes: Readonly<Record<number, string>>,
     private readonly avgScore: Readonly<Record<string, number>>,
   ) {}
 
+  /** A positive total scaled to 0–1. */
+  private scaled(total: number): number {
+    const perNgram = total / this.ngramCount;
+    return perNgram / (perNgram + SCORE_SCALE);
+  }
+
   /** Languages with a positive total, scaled to 0–1 and best first (ties in language order). */
   private ordered(): [number, number][] {
     if (!this.#ordered) {
       const ordered: [number, number][] = [];
       this.totals.forEach((total, language) => {
-        if (total <= 0) return;
-        const perNgram = total / this.ngramCount;
-        ordered.push([language, perNgram / (perNgram + SCORE_SCALE)]);
+        if (total > 0) ordered.push([language, this.scaled(total)]);
       });
       this.#ordered = ordered.sort((a, b) => b[1] - a[1]);
     }
@@ -391,14 +460,27 @@ class PackedResult implements EldResult {
     return scores;
   }
 
+  /** The best language's score, as getScores() gives it, without building the rest. */
+  bestScore(): number {
+    return this.scaled(this.totals[this.best] as number);
+  }
+
   isReliable(): boolean {
-    const ordered = this.ordered();
-    const [best] = ordered;
-    if (!best || this.ngramCount < 3) return false;
-    // As eld compares: the runner-up's language index, not its score.
-    const next = ordered.length > 1 ? (ordered[1] as [number, number])[0] : 0;
+    if (this.ngramCount < 3) return false;
+    const best = this.scaled(this.totals[this.best] as number);
+    // As eld compares: the runner-up's language index (0 without one), not its score. The runner-up is the first
+    // language in order with the highest total after the best's (a stable sort puts ties in language order).
+    let next = 0;
+    let nextTotal = 0;
+    for (let language = 0; language < this.totals.length; language++) {
+      const total = this.totals[language] as number;
+      if (language !== this.best && total > 0 && total > nextTotal) {
+        nextTotal = total;
+        next = language;
+      }
+    }
     return !(
-      (this.avgScore[this.language] as number) * RELIABLE_RATIO > best[1] || 0.01 > Math.abs(best[1] - next)
+      (this.avgScore[this.language] as number) * RELIABLE_RATIO > best || 0.01 > Math.abs(best - next)
     );
   }
 }
@@ -407,31 +489,38 @@ const NO_RESULT: EldResult = { language: '', getScores: () => ({}), isReliable: 
 
 class PackedEld implements EldDetector {
   private readonly languageCount: number;
+  private readonly ngrams: NgramCollector;
 
   constructor(
     private readonly table: NgramTable,
     private readonly data: EldData,
   ) {
     this.languageCount = Object.keys(table.languages).length;
+    this.ngrams = new NgramCollector(data.dictionary);
   }
 
   detect(input: string): EldResult {
     if (typeof input !== 'string') return NO_RESULT;
     const text = input.substring(0, MAX_TEXT_CHARS).replace(this.data.separators, ' ').trim().toLowerCase();
-    const ngrams = byteNgrams(byteWords(text, this.data.dictionary));
+    const ngrams = this.ngrams;
+    ngrams.collect(text);
     const totals = new Float64Array(this.languageCount);
-    for (const ngram of ngrams) this.table.addScores(ngram, totals, BASE_NGRAM_SCORE);
+    const { packed } = ngrams;
+    for (let k = 0; k < packed.size; k++)
+      this.table.addPackedScores(packed.added[k] as number, totals, BASE_NGRAM_SCORE);
+    if (ngrams.long) for (const ngram of ngrams.long) this.table.addScores(ngram, totals, BASE_NGRAM_SCORE);
     let best = -1;
     let bestTotal = 0;
-    totals.forEach((total, language) => {
+    for (let language = 0; language < totals.length; language++) {
+      const total = totals[language] as number;
       if (total > 0 && total > bestTotal) {
         bestTotal = total;
         best = language;
       }
-    });
+    }
     if (best < 0) return NO_RESULT;
     const codes = this.table.languages;
-    return new PackedResult(codes[best] as string, totals, ngrams.size, codes, this.data.avgScore);
+    return new PackedResult(codes[best] as string, best, totals, ngrams.count, codes, this.data.avgScore);
   }
 }
 

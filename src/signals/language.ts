@@ -139,6 +139,7 @@ type Detect = (text: string) => {
   language: string;
   getScores(): Record<string, number>;
   isReliable(): boolean;
+  bestScore?(): number;
 };
 
 export function createLanguageDetector(detect: Detect) {
@@ -149,14 +150,14 @@ export function createLanguageDetector(detect: Detect) {
     const scriptLanguage = singleScriptLanguage(text);
     if (scriptLanguage) return { code: scriptLanguage, confidence: FAST_PATH_CONFIDENCE };
     const result = detect(text);
+    const score = () => result.bestScore?.() ?? result.getScores()[result.language];
     if (result.language && result.isReliable()) {
-      return { code: result.language, confidence: result.getScores()[result.language] ?? 0.5 };
+      return { code: result.language, confidence: score() ?? 0.5 };
     }
     for (const [script, code] of SCRIPT_LANGUAGES) {
       if (script.test(text)) return { code, confidence: 0.6 };
     }
-    if (result.language)
-      return { code: result.language, confidence: (result.getScores()[result.language] ?? 0) * 0.5 };
+    if (result.language) return { code: result.language, confidence: (score() ?? 0) * 0.5 };
     return undefined;
   };
 }

@@ -1,4 +1,5 @@
 // Request bodies: bytes → bounded-depth JSON object → the typed request of its API (src/request/apis/); `model` rewrite.
+import { isUtf8 } from 'node:buffer';
 import { InvalidRequestError } from '../errors.ts';
 import { chatCompletionsApi } from './apis/chat-completions.ts';
 import { completionsApi } from './apis/completions.ts';
@@ -13,7 +14,15 @@ export type { ChatMessage, LlmApi, ParsedRequest } from './apis/types.ts';
  */
 export const DEFAULT_MAX_JSON_DEPTH = 64;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+/**
+ * The bytes as text when they are valid UTF-8, as a fatal TextDecoder reads them (a leading byte order mark
+ * dropped); undefined otherwise. Validating first (SIMD) and decoding without checks is about twice as fast.
+ */
+function utf8Text(bytes: Uint8Array): string | undefined {
+  if (!isUtf8(bytes)) return undefined;
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8', bom);
+}
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -69,12 +78,9 @@ export function decodeJsonBody(
   bytes: Uint8Array,
   options: DecodeJsonBodyOptions = {},
 ): Record<string, unknown> {
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch (cause) {
-    throw new InvalidRequestError('Request body is not valid UTF-8', 'invalid_encoding', cause);
-  }
+  const text = utf8Text(bytes);
+  if (text === undefined)
+    throw new InvalidRequestError('Request body is not valid UTF-8', 'invalid_encoding');
   checkJsonDepth(bytes, options.maxDepth ?? DEFAULT_MAX_JSON_DEPTH);
   let value: unknown;
   try {

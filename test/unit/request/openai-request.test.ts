@@ -37,11 +37,18 @@ describe('decodeJsonBody', () => {
     expect(decodeJsonBody(Buffer.from('\uFEFF{"a":1}', 'utf8'))).toEqual({ a: 1 });
   });
 
+  it('keeps a byte order mark inside a string, and reads a view into a larger buffer', () => {
+    expect(decodeJsonBody(Buffer.from('{"a":"\uFEFFx"}', 'utf8'))).toEqual({ a: '\uFEFFx' });
+    const whole = Buffer.from('xx{"model":"ü"}yy');
+    expect(decodeJsonBody(whole.subarray(2, whole.length - 2))).toEqual({ model: 'ü' });
+  });
+
   it.each([
     ['invalid UTF-8 bytes', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), 'invalid_encoding'],
     ['Latin-1 text', Buffer.from('{"model":"café"}', 'latin1'), 'invalid_encoding'],
     ['an encoded UTF-16 surrogate', Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22]), 'invalid_encoding'],
     ['truncated multi-byte sequence', Buffer.from([0x22, 0xe4, 0xbd]), 'invalid_encoding'],
+    ['an overlong encoding', Buffer.from([0x22, 0xc0, 0xaf, 0x22]), 'invalid_encoding'],
     ['not JSON', Buffer.from('model=auto&prompt=hi'), 'invalid_json'],
     ['truncated JSON', Buffer.from('{"model":"auto","messages":['), 'invalid_json'],
     ['empty body', Buffer.alloc(0), 'invalid_json'],

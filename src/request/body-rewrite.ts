@@ -11,6 +11,10 @@ const CLOSE_BRACKET = 0x5d;
 const COLON = 0x3a;
 const COMMA = 0x2c;
 
+const OPEN = Buffer.from('{');
+const SEPARATOR = Buffer.from(',');
+const CLOSE = Buffer.from('}');
+
 interface Member {
   readonly key: string;
   /** Byte range of the whole member, `"key": value`. */
@@ -20,6 +24,17 @@ interface Member {
 
 function isSpace(byte: number | undefined): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+/** The JSON string `bytes[open..close]` (both quotes) as a value: plain ASCII without escapes read directly. */
+function jsonKey(bytes: Uint8Array, open: number, close: number): string {
+  let plain = true;
+  for (let i = open + 1; i < close && plain; i++)
+    plain = (bytes[i] as number) < 0x80 && bytes[i] !== BACKSLASH;
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return plain
+    ? view.toString('latin1', open + 1, close)
+    : (JSON.parse(view.toString('utf8', open, close + 1)) as string);
 }
 
 /** Index of the quote closing the string that opens at `open` (a quote not escaped by a backslash). */
@@ -43,7 +58,6 @@ function topLevelMembers(bytes: Uint8Array): Member[] | undefined {
   while (isSpace(bytes[i])) i++;
   if (bytes[i] !== OPEN_BRACE) return undefined;
   const members: Member[] = [];
-  const decoder = new TextDecoder();
   i++;
   for (;;) {
     while (isSpace(bytes[i]) || bytes[i] === COMMA) i++;
@@ -52,7 +66,7 @@ function topLevelMembers(bytes: Uint8Array): Member[] | undefined {
     const start = i;
     const keyEnd = stringEnd(bytes, i);
     if (keyEnd < 0) return undefined;
-    const key = JSON.parse(decoder.decode(bytes.subarray(start, keyEnd + 1))) as string;
+    const key = jsonKey(bytes, start, keyEnd);
     i = keyEnd + 1;
     while (isSpace(bytes[i])) i++;
     if (bytes[i] !== COLON) return undefined;
@@ -106,12 +120,11 @@ export function rewriteTopLevel(
         : Buffer.from(`${JSON.stringify(key)}:${JSON.stringify(value)}`, 'utf8'),
     );
   }
-  const comma = Buffer.from(',');
-  const joined: Buffer[] = [Buffer.from('{')];
+  const joined: Buffer[] = [OPEN];
   parts.forEach((part, index) => {
-    if (index > 0) joined.push(comma);
+    if (index > 0) joined.push(SEPARATOR);
     joined.push(part);
   });
-  joined.push(Buffer.from('}'));
+  joined.push(CLOSE);
   return Buffer.concat(joined);
 }

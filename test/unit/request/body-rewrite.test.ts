@@ -43,6 +43,17 @@ describe('rewriteTopLevel', () => {
     expect(out).toContain('"content":"\\ud800 lone"');
   });
 
+  it('keeps members under non-ASCII keys, read as the parser reads them', () => {
+    const text = '{"clé":"v","模型":2,"model":"auto","caf\\u00e9":3}';
+    const { out, patched } = rewrite(text, (b) => {
+      b.model = 'm';
+    });
+    expect(JSON.parse(out)).toEqual(patched);
+    expect(out).toContain('"clé":"v"');
+    expect(out).toContain('"模型":2');
+    expect(out).toContain('"caf\\u00e9":3');
+  });
+
   it('parses to the patched body for every fuzzed request that parses (fixed seed)', () => {
     let checked = 0;
     for (const fuzz of fuzzCases(99, 2_000)) {

@@ -39,15 +39,23 @@ export interface RequestContext {
  * surrogate pair) costs about one token.
  */
 export function estimateTokens(text: string): number {
-  let latin = 0;
+  return estimateJoinedTokens([text]);
+}
+
+/** estimateTokens of the texts joined with newlines, without joining them. */
+export function estimateJoinedTokens(texts: readonly string[]): number {
+  // The newlines between the texts are Latin-script characters.
+  let latin = Math.max(0, texts.length - 1);
   let alphabetic = 0;
   let wide = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x0370) latin++;
-    else if (code < 0x2e80) alphabetic++;
-    else if (code >= 0xd800 && code <= 0xdfff) wide += 0.5;
-    else wide++;
+  for (const text of texts) {
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code < 0x0370) latin++;
+      else if (code < 0x2e80) alphabetic++;
+      else if (code >= 0xd800 && code <= 0xdfff) wide += 0.5;
+      else wide++;
+    }
   }
   return Math.ceil(latin / 4 + alphabetic / 2 + wide);
 }
@@ -114,11 +122,13 @@ export function buildRequestContext(options: {
 }): RequestContext {
   const { request } = options;
   const userTexts = request.messages.filter((m) => m.role === 'user').map((m) => m.text);
-  const conversationText = request.messages.map((m) => m.text).join('\n');
+  const messageTexts = request.messages.map((m) => m.text);
   const guardTexts = guardTextsOf(request);
   let toolChars = 0;
   for (const message of request.messages) toolChars += message.toolText.length;
   const lastUser = userTexts.at(-1) ?? '';
+  let allUserText: string | undefined;
+  let conversationText: string | undefined;
   return {
     method: options.method,
     path: options.path,
@@ -127,15 +137,22 @@ export function buildRequestContext(options: {
     ...(options.bodyBytes !== undefined && { bodyBytes: options.bodyBytes }),
     identity: options.identity,
     lastUserText: capSignalText(lastUser),
-    allUserText: capSignalText(userTexts.join('\n')),
+    // Joined on first read: no built-in signal reads these, and a long conversation would be copied for nothing.
+    get allUserText() {
+      allUserText ??= capSignalText(userTexts.join('\n'));
+      return allUserText;
+    },
     lastUserFullText: lastUser,
     userFullTexts: userTexts,
     guardTexts,
-    conversationText,
+    get conversationText() {
+      conversationText ??= messageTexts.join('\n');
+      return conversationText;
+    },
     // Tool definitions and tool-call arguments fill the context window too (≈4 characters per token).
     promptTokens:
       options.promptTokens ??
-      estimateTokens(conversationText) +
+      estimateJoinedTokens(messageTexts) +
         Math.ceil((toolChars + request.toolText.length) / 4) +
         request.messages.length * 4,
     debug: options.debug ?? false,

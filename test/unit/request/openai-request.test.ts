@@ -8,7 +8,11 @@ import {
   parseOpenAIRequest,
   rewriteModel,
 } from '../../../src/request/openai-request.ts';
-import { buildRequestContext, estimateTokens } from '../../../src/request/request-context.ts';
+import {
+  buildRequestContext,
+  estimateJoinedTokens,
+  estimateTokens,
+} from '../../../src/request/request-context.ts';
 import { contextFor } from '../../helpers/request-context.ts';
 
 function thrown(fn: () => unknown): InvalidRequestError {
@@ -306,6 +310,17 @@ describe('estimateTokens', () => {
   it('CJK costs about four times as much per character as ASCII', () => {
     expect(estimateTokens('字'.repeat(1000))).toBe(1000);
     expect(estimateTokens('a'.repeat(1000))).toBe(250);
+  });
+
+  it.each([
+    [[]],
+    [['']],
+    [['', '']],
+    [['abc', 'd']],
+    [['Привет', 'مرحبا', '😀x', '\ud83d', '字 a']],
+    [Array.from({ length: 9 }, (_, i) => 'ab'.repeat(i))],
+  ])('of %j joined with newlines, counted without joining', (texts) => {
+    expect(estimateJoinedTokens(texts)).toBe(estimateTokens(texts.join('\n')));
   });
 });
 

@@ -107,42 +107,16 @@ export class AhoCorasick {
     onHit: (patternId: number, start: number, end: number) => boolean | undefined,
     fold?: Uint16Array,
   ): void {
-    if (fold !== undefined) this.scanFolded(text, onHit, fold);
-    else this.scanUnits(text, onHit);
-  }
-
-  // The two loops differ only in how a code unit is read: one branch less per character than a shared loop.
-  private scanUnits(
-    text: string,
-    onHit: (patternId: number, start: number, end: number) => boolean | undefined,
-  ): void {
     const delta = this.asciiDelta;
     const used = this.nonAsciiUsed;
     const hasOutput = this.hasOutput;
     let state = 0;
     for (let i = 0; i < text.length; i++) {
-      const code = text.charCodeAt(i);
+      const unit = text.charCodeAt(i);
+      const code = fold === undefined ? unit : (fold[unit] as number);
       if (code < ASCII) state = delta[(state << 7) | code] as number;
       else if ((((used[code >>> 5] as number) >>> (code & 31)) & 1) === 0)
         state = 0; // in no pattern: every fail link ends at the root, which has no edge for it
-      else state = this.step(state, code);
-      if (hasOutput[state] === 1 && this.report(state, i + 1, onHit)) return;
-    }
-  }
-
-  private scanFolded(
-    text: string,
-    onHit: (patternId: number, start: number, end: number) => boolean | undefined,
-    fold: Uint16Array,
-  ): void {
-    const delta = this.asciiDelta;
-    const used = this.nonAsciiUsed;
-    const hasOutput = this.hasOutput;
-    let state = 0;
-    for (let i = 0; i < text.length; i++) {
-      const code = fold[text.charCodeAt(i)] as number;
-      if (code < ASCII) state = delta[(state << 7) | code] as number;
-      else if ((((used[code >>> 5] as number) >>> (code & 31)) & 1) === 0) state = 0;
       else state = this.step(state, code);
       if (hasOutput[state] === 1 && this.report(state, i + 1, onHit)) return;
     }

@@ -85,6 +85,11 @@ export class MemoryCacheStore {
     return undefined;
   }
 
+  /** Whether `bucket` holds any vector a semantic lookup could compare against (expired ones included). */
+  hasVectors(bucket: string): boolean {
+    return this.#buckets.has(bucket);
+  }
+
   /** Stores (or replaces) an entry; false when it alone exceeds the byte bound. */
   put(entry: CacheEntry, now: number): boolean {
     this.#sweepExpired(now);

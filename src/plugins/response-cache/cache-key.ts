@@ -1,6 +1,6 @@
 // Which stored answers a request may be served: everything that changes the answer must match exactly (hashed),
 // only the text of the last user turn may differ, and only for semantic lookups.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { RequestContext } from '../../request/request-context.ts';
 import type { ResponseCacheConfig } from './cache-config.ts';
 
@@ -18,20 +18,44 @@ export interface CacheKey {
   readonly queryText: string | undefined;
 }
 
-/** JSON with object members in key order, so equal bodies hash equally whatever order the client wrote. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+const NO_MEMBERS: ReadonlySet<string> = new Set();
+const CONTENT = new Set(['content']);
+
+/**
+ * JSON with object members in key order (UTF-16 code unit order, members whose value is undefined left out), so
+ * equal bodies hash equally whatever order the client wrote; `omit` leaves out members of the top-level object.
+ * Written by hand rather than with entries/map/join: this runs on every request a cache sees.
+ */
+function canonical(value: unknown, omit: ReadonlySet<string> = NO_MEMBERS): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return canonicalItems(value, value.length);
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record).sort();
+    let out = '{';
+    for (const key of keys) {
+      const member = record[key];
+      if (member === undefined || omit.has(key)) continue;
+      if (out.length > 1) out += ',';
+      out += `${JSON.stringify(key)}:${canonical(member)}`;
+    }
+    return `${out}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }
 
+/** The canonical JSON array of the first `count` items. */
+function canonicalItems(items: readonly unknown[], count: number): string {
+  let out = '[';
+  for (let i = 0; i < count; i++) {
+    if (i > 0) out += ',';
+    out += canonical(items[i]);
+  }
+  return `${out}]`;
+}
+
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('base64url');
+  return hash('sha256', text, 'base64url');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -84,10 +108,14 @@ export function cacheKeyOf(
   if (choices !== undefined && choices !== 1) return undefined;
   const scope = scopeOf(context, config);
   if (scope === undefined) return undefined;
-  const answerShaping = Object.fromEntries(
-    Object.entries(parsed.body).filter(([k]) => !DELIVERY_ONLY.has(k)),
+  // canonical({ scope, decision, earlier, answerShaping, lastRest }) written out in its key order, without
+  // building the objects: answerShaping is the body without DELIVERY_ONLY members, lastRest the last turn without
+  // its content.
+  const bucket = sha256(
+    `{"answerShaping":${canonical(parsed.body, DELIVERY_ONLY)},"decision":${JSON.stringify(decision)},` +
+      `"earlier":${canonicalItems(messages, messages.length - 1)},"lastRest":${canonical(last, CONTENT)},` +
+      `"scope":${JSON.stringify(scope)}}`,
   );
-  const { content, ...lastRest } = last;
-  const bucket = sha256(canonical({ scope, decision, earlier, answerShaping, lastRest }));
+  const content = last.content;
   return { scope, bucket, exact: sha256(`${bucket}\n${canonical(content)}`), queryText: textOnly(content) };
 }

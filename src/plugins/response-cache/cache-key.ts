@@ -12,7 +12,10 @@ export interface CacheKey {
   readonly scope: string;
   /** Hash of scope + everything but the last user turn: the entries a semantic lookup compares against. */
   readonly bucket: string;
-  /** Hash of the bucket and the last user turn: the exact-match key. */
+  /**
+   * Hash of the bucket and the last user turn: the exact-match key. Computed on first read: hashing a long turn is
+   * most of a key's cost, and a lookup in a bucket with no entries needs no exact key.
+   */
   readonly exact: string;
   /** Text of the last user turn when it is text only (a semantic lookup compares it); undefined otherwise. */
   readonly queryText: string | undefined;
@@ -56,6 +59,25 @@ function canonicalItems(items: readonly unknown[], count: number): string {
 
 function sha256(text: string): string {
   return hash('sha256', text, 'base64url');
+}
+
+class LazyCacheKey implements CacheKey {
+  readonly #content: unknown;
+  #exact: string | undefined;
+
+  constructor(
+    readonly scope: string,
+    readonly bucket: string,
+    content: unknown,
+    readonly queryText: string | undefined,
+  ) {
+    this.#content = content;
+  }
+
+  get exact(): string {
+    this.#exact ??= sha256(`${this.bucket}\n${canonical(this.#content)}`);
+    return this.#exact;
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -116,6 +138,5 @@ export function cacheKeyOf(
       `"earlier":${canonicalItems(messages, messages.length - 1)},"lastRest":${canonical(last, CONTENT)},` +
       `"scope":${JSON.stringify(scope)}}`,
   );
-  const content = last.content;
-  return { scope, bucket, exact: sha256(`${bucket}\n${canonical(content)}`), queryText: textOnly(content) };
+  return new LazyCacheKey(scope, bucket, last.content, textOnly(last.content));
 }

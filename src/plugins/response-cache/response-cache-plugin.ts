@@ -175,7 +175,7 @@ export function createResponseCachePlugin(
     const fresh = (entry: CacheEntry) =>
       controls.maxAgeSeconds === undefined || at - entry.storedAt <= controls.maxAgeSeconds * 1000;
     if (controls.lookup) {
-      const exact = store.getExact(key.exact, at);
+      const exact = shared || store.hasEntries(key.bucket) ? store.getExact(key.exact, at) : undefined;
       if (exact && fresh(exact)) {
         registry.countLookup('exact_hit', (performance.now() - started) / 1000);
         note?.({ [SPAN_LOOKUP]: 'exact_hit' });

@@ -10,7 +10,10 @@ const DELIVERY_ONLY = new Set(['messages', 'stream', 'stream_options', 'user', '
 export interface CacheKey {
   /** `global`, `tenant:<id>` or `user:<id>`: what the admin endpoint flushes. */
   readonly scope: string;
-  /** Hash of scope + everything but the last user turn: the entries a semantic lookup compares against. */
+  /**
+   * Hash of scope + everything but the last user turn: the entries a semantic lookup compares against. Computed on
+   * first read, as `exact` is: a lookup in an empty cache needs neither.
+   */
   readonly bucket: string;
   /**
    * Hash of the bucket and the last user turn: the exact-match key. Computed on first read: hashing a long turn is
@@ -62,20 +65,42 @@ function sha256(text: string): string {
 }
 
 class LazyCacheKey implements CacheKey {
-  readonly #content: unknown;
+  readonly queryText: string | undefined;
+  readonly #decision: string;
+  readonly #body: Readonly<Record<string, unknown>>;
+  readonly #messages: readonly unknown[];
+  readonly #last: Readonly<Record<string, unknown>>;
+  #bucket: string | undefined;
   #exact: string | undefined;
 
   constructor(
     readonly scope: string,
-    readonly bucket: string,
-    content: unknown,
-    readonly queryText: string | undefined,
+    decision: string,
+    body: Readonly<Record<string, unknown>>,
+    messages: readonly unknown[],
+    last: Readonly<Record<string, unknown>>,
   ) {
-    this.#content = content;
+    this.#decision = decision;
+    this.#body = body;
+    this.#messages = messages;
+    this.#last = last;
+    this.queryText = textOnly(last.content);
+  }
+
+  get bucket(): string {
+    // canonical({ scope, decision, earlier, answerShaping, lastRest }) written out in its key order, without
+    // building the objects: answerShaping is the body without DELIVERY_ONLY members, lastRest the last turn
+    // without its content.
+    this.#bucket ??= sha256(
+      `{"answerShaping":${canonical(this.#body, DELIVERY_ONLY)},"decision":${JSON.stringify(this.#decision)},` +
+        `"earlier":${canonicalItems(this.#messages, this.#messages.length - 1)},` +
+        `"lastRest":${canonical(this.#last, CONTENT)},"scope":${JSON.stringify(this.scope)}}`,
+    );
+    return this.#bucket;
   }
 
   get exact(): string {
-    this.#exact ??= sha256(`${this.bucket}\n${canonical(this.#content)}`);
+    this.#exact ??= sha256(`${this.bucket}\n${canonical(this.#last.content)}`);
     return this.#exact;
   }
 }
@@ -123,20 +148,14 @@ export function cacheKeyOf(
   if (!Array.isArray(messages) || messages.length === 0) return undefined;
   const last: unknown = messages[messages.length - 1];
   if (!isRecord(last) || last.role !== 'user') return undefined;
-  const earlier = messages.slice(0, -1);
-  if (!config.multi_turn && earlier.some((m) => !isRecord(m) || !LEADING_ROLES.has(String(m.role))))
-    return undefined;
+  if (!config.multi_turn)
+    for (let i = 0; i < messages.length - 1; i++) {
+      const earlier: unknown = messages[i];
+      if (!isRecord(earlier) || !LEADING_ROLES.has(String(earlier.role))) return undefined;
+    }
   const choices = parsed.body.n;
   if (choices !== undefined && choices !== 1) return undefined;
   const scope = scopeOf(context, config);
   if (scope === undefined) return undefined;
-  // canonical({ scope, decision, earlier, answerShaping, lastRest }) written out in its key order, without
-  // building the objects: answerShaping is the body without DELIVERY_ONLY members, lastRest the last turn without
-  // its content.
-  const bucket = sha256(
-    `{"answerShaping":${canonical(parsed.body, DELIVERY_ONLY)},"decision":${JSON.stringify(decision)},` +
-      `"earlier":${canonicalItems(messages, messages.length - 1)},"lastRest":${canonical(last, CONTENT)},` +
-      `"scope":${JSON.stringify(scope)}}`,
-  );
-  return new LazyCacheKey(scope, bucket, last.content, textOnly(last.content));
+  return new LazyCacheKey(scope, decision, parsed.body, messages, last);
 }

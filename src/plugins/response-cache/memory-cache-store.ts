@@ -87,6 +87,11 @@ export class MemoryCacheStore {
     return undefined;
   }
 
+  /** Entries held (expired ones included). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
   /**
    * Whether `bucket` holds any entry (expired ones included): an entry's exact key derives from its bucket, so an
    * empty bucket has no entry under any exact key of its requests.

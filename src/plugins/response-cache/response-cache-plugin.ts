@@ -174,8 +174,10 @@ export function createResponseCachePlugin(
     if (shared) registry.followFlushes(shared, at);
     const fresh = (entry: CacheEntry) =>
       controls.maxAgeSeconds === undefined || at - entry.storedAt <= controls.maxAgeSeconds * 1000;
+    // Every entry of an exact key is in that key's bucket: without entries there, neither key is needed yet.
+    const bucketHasEntries = store.size > 0 && store.hasEntries(key.bucket);
     if (controls.lookup) {
-      const exact = shared || store.hasEntries(key.bucket) ? store.getExact(key.exact, at) : undefined;
+      const exact = shared || bucketHasEntries ? store.getExact(key.exact, at) : undefined;
       if (exact && fresh(exact)) {
         registry.countLookup('exact_hit', (performance.now() - started) / 1000);
         note?.({ [SPAN_LOOKUP]: 'exact_hit' });
@@ -204,7 +206,10 @@ export function createResponseCachePlugin(
       semantic && key.queryText !== undefined && key.queryText.trim() !== '' ? key.queryText : undefined;
     // Embedding is most of a lookup's cost: it is done here only when there are vectors to compare against (this
     // bucket's, or another replica's), otherwise when the answer is stored.
-    const compare = queryText !== undefined && controls.lookup && (shared || store.hasVectors(key.bucket));
+    const compare =
+      queryText !== undefined &&
+      controls.lookup &&
+      (shared || (bucketHasEntries && store.hasVectors(key.bucket)));
     if (compare) {
       const embedded = await embed(queryText);
       if (embedded) {

@@ -2,17 +2,21 @@
 // ext_proc phases of the benchmark's request mix (bench/workload.ts, from ../shared/data) with the default policy
 // and with its `features` variant (bench/features-policy.ts: least_loaded pools over live pool state, three rate
 // limits that never refuse, a response cache whose lookups always miss, the response stage reading every answer),
-// in interleaved rounds (the order alternates). Metrics are on in both (a Prometheus reader, as `serve` has);
+// in interleaved rounds (the order alternates). Metrics are on in both (a Prometheus reader, as `serve` has, and
+// the response cache's instruments on the features variant's meter: only its requests look the cache up);
 // tracing is off. CPU is process.cpuUsage() over each block of requests.
 // Target: features ≤ 1.3× the router without them.
 // Usage: node --import tsx bench/features-cost.ts [--requests 400] [--rounds 8] [--warmup 300]
 //        [--policy policies/default.yaml] [--data ../shared/data] [--skip-long] [--json]
 //        [--only default|features] (one variant alone, for a CPU profile)
+//        [--features-policy FILE] (measure FILE as the features variant, e.g. one feature alone)
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createPrometheusMetrics } from '../src/admin/prometheus-exporter.ts';
 import { createRequestRouter, type RequestRouter } from '../src/pipeline.ts';
+import { observeResponseCache } from '../src/plugins/response-cache/cache-metrics.ts';
+import { RESPONSE_CACHE } from '../src/plugins/response-cache/response-cache-registry.ts';
 import { loadPolicyFile } from '../src/policy/load-policy.ts';
 import type { Policy } from '../src/policy/policy.ts';
 import type { HeaderMap } from '../src/server/ext-proc-messages.ts';
@@ -43,6 +47,8 @@ export interface FeaturesCostOptions {
   readonly seed?: number;
   /** Leave out the rare ~120K-character prompts: their signal time jitters more than the features cost. */
   readonly skipLong?: boolean;
+  /** A features policy file to measure instead of the one written from `policy` (e.g. one feature alone). */
+  readonly featuresPolicy?: string;
   /** Measure one variant alone (for a CPU profile); no ratio then. */
   readonly only?: FeaturesVariantName;
 }
@@ -140,6 +146,7 @@ async function variantFor(name: FeaturesVariantName, policyFile: string): Promis
     metricReaders: [createPrometheusMetrics([aggregatedMetrics]).reader],
     aggregatedMetrics,
   });
+  if (name === 'features') observeResponseCache(telemetry.meter, RESPONSE_CACHE);
   return { name, policy, router: createRequestRouter(policy), telemetry };
 }
 
@@ -153,7 +160,10 @@ export async function measureFeaturesCost(options: FeaturesCostOptions): Promise
   const policyFile = path.resolve(REPO_ROOT, options.policy);
   const files: Record<FeaturesVariantName, () => string> = {
     default: () => policyFile,
-    features: () => writeFeaturesPolicy(policyFile),
+    features: () =>
+      options.featuresPolicy === undefined
+        ? writeFeaturesPolicy(policyFile)
+        : path.resolve(REPO_ROOT, options.featuresPolicy),
   };
   const names: FeaturesVariantName[] = options.only ? [options.only] : ['default', 'features'];
   const variants: Variant[] = [];
@@ -223,6 +233,7 @@ async function main(): Promise<number> {
       data: { type: 'string', default: '../shared/data' },
       'skip-long': { type: 'boolean', default: false },
       only: { type: 'string' },
+      'features-policy': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -242,6 +253,7 @@ async function main(): Promise<number> {
     data: values.data,
     skipLong: values['skip-long'],
     ...(only !== undefined && { only }),
+    ...(values['features-policy'] !== undefined && { featuresPolicy: values['features-policy'] }),
   });
   process.stdout.write(`${values.json ? JSON.stringify(result, null, 2) : formatFeaturesCost(result)}\n`);
   return 0;

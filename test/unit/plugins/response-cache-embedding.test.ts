@@ -3,6 +3,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { TextEmbeddingModel } from '../../../src/ml/embedding/text-embedder.ts';
 import type { PhaseResult } from '../../../src/mutations.ts';
+import { createRequestRouter } from '../../../src/pipeline.ts';
 import { PLUGINS } from '../../../src/plugins/index.ts';
 import type { PluginDefinition } from '../../../src/plugins/plugin.ts';
 import { responseCacheConfigSchema } from '../../../src/plugins/response-cache/cache-config.ts';
@@ -10,6 +11,7 @@ import { lexicalEmbedder } from '../../../src/plugins/response-cache/cache-simil
 import { createResponseCachePlugin } from '../../../src/plugins/response-cache/response-cache-plugin.ts';
 import { ResponseCacheRegistry } from '../../../src/plugins/response-cache/response-cache-registry.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
+import { StreamProcessor } from '../../../src/server/stream-processor.ts';
 import { MemoryStore } from '../../../src/state/shared-store.ts';
 import { askReplica, chatAnswer, compilePlugins, exchange } from '../../helpers/response-plugins.ts';
 
@@ -48,6 +50,30 @@ async function countingCache(configuration: Record<string, unknown> = {}) {
 function cacheHeader(result: PhaseResult): string | undefined {
   const headers = result.kind === 'immediate' ? result.headers : (result.setHeaders ?? []);
   return headers.find(([name]) => name === 'x-router-cache')?.[1];
+}
+
+/** The request phase's result for `messages` (a chat completion). */
+async function requestPhase(policy: Policy, messages: readonly unknown[]): Promise<PhaseResult> {
+  const processor = new StreamProcessor(createRequestRouter(policy), {
+    maxBodyBytes: 1024 * 1024,
+    failOpen: false,
+    onUnexpectedError: (error) => {
+      throw error;
+    },
+  });
+  processor.onRequestHeaders(
+    new Map([
+      [':method', 'POST'],
+      [':path', '/v1/chat/completions'],
+    ]),
+    false,
+  );
+  const result = await processor.onRequestBody(
+    Buffer.from(JSON.stringify({ model: 'auto', messages })),
+    true,
+  );
+  processor.release();
+  return result;
 }
 
 const ask = (policy: Policy, text: string, answer?: string) =>
@@ -104,5 +130,23 @@ describe('response_cache embedding', () => {
     expect(cacheHeader(await ask(exact.policy, 'How do I reset my password?'))).toBe('exact');
     expect(cacheHeader(await ask(exact.policy, 'how do i reset my password'))).toBeUndefined();
     expect(exact.embedded).toEqual([]);
+  });
+});
+
+describe('response_cache keys computed when the answer is stored', () => {
+  it('are those a later identical request looks up, with plugins after the cache rewriting the body', async () => {
+    const policy = await compilePlugins([
+      { type: 'response_cache', configuration: { scope: 'global', mode: 'exact' } },
+      { type: 'system_prompt', configuration: { system_prompt: 'Answer briefly.', mode: 'insert' } },
+      { type: 'request_params', configuration: { max_tokens_limit: 64, strip_unknown: true } },
+    ]);
+    const messages = [
+      { role: 'system', content: 'You are a support agent.' },
+      { role: 'user', content: 'Where do I change my billing address?' },
+    ];
+    const first = await exchange(policy, messages, { contentType: 'application/json' });
+    await first.processor.onResponseBody(chatAnswer('Under Settings, Billing.'), true);
+    first.processor.release();
+    expect(cacheHeader(await requestPhase(policy, messages))).toBe('exact');
   });
 });

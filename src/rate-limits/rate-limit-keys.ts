@@ -1,6 +1,6 @@
 // The key a request is counted under for each key source. API keys are reduced to a digest at once: the raw key
 // is never stored, logged or used as a label.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CallerIdentity } from '../request/identity.ts';
 import type { RateLimitKeySource } from './rate-limit-schema.ts';
 
@@ -16,17 +16,34 @@ const MAX_KEY_CHARS = 256;
 
 /** SHA-256 of the key, hex, first 32 characters (128 bits: no collisions in practice, short in metadata). */
 export function apiKeyDigest(rawKey: string): string {
-  return createHash('sha256').update(rawKey).digest('hex').slice(0, 32);
+  return hash('sha256', rawKey, 'hex').slice(0, 32);
 }
+
+/**
+ * The digest of each request's API key header, by the request's headers map: admission and the Envoy metadata
+ * hash it once per request. Held no longer than the map (which holds the raw value anyway); no raw key is kept
+ * across requests. The raw value is compared on reuse, so a changed header is hashed again.
+ */
+const digestsByRequest = new WeakMap<
+  ReadonlyMap<string, string>,
+  { readonly value: string; readonly digest: string }
+>();
 
 function headerKey(value: string | undefined): string | undefined {
   const key = value?.trim();
   return key && key.length <= MAX_KEY_CHARS ? key : undefined;
 }
 
-function apiKeyOf(value: string | undefined): string | undefined {
-  const raw = value?.trim().replace(/^bearer\s+/i, '');
-  return raw ? apiKeyDigest(raw) : undefined;
+function apiKeyOf(requestHeaders: ReadonlyMap<string, string>, header: string): string | undefined {
+  const value = requestHeaders.get(header);
+  if (value === undefined) return undefined;
+  const known = digestsByRequest.get(requestHeaders);
+  if (known?.value === value) return known.digest;
+  const raw = value.trim().replace(/^bearer\s+/i, '');
+  if (!raw) return undefined;
+  const digest = apiKeyDigest(raw);
+  digestsByRequest.set(requestHeaders, { value, digest });
+  return digest;
 }
 
 /** The request's keys by source (each computed once per request, the api key hashed). */
@@ -38,7 +55,7 @@ export function requestKeys(
   return {
     tenant: headerKey(requestHeaders.get(headers.tenantHeader)),
     user: headerKey(requestHeaders.get(headers.userHeader)),
-    api_key: apiKeyOf(requestHeaders.get(headers.apiKeyHeader)),
+    api_key: apiKeyOf(requestHeaders, headers.apiKeyHeader),
     identity: identity?.userId,
   };
 }

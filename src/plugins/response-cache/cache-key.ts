@@ -1,6 +1,6 @@
 // Which stored answers a request may be served: everything that changes the answer must match exactly (hashed),
 // only the text of the last user turn may differ, and only for semantic lookups.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { RequestContext } from '../../request/request-context.ts';
 import type { ResponseCacheConfig } from './cache-config.ts';
 
@@ -10,28 +10,99 @@ const DELIVERY_ONLY = new Set(['messages', 'stream', 'stream_options', 'user', '
 export interface CacheKey {
   /** `global`, `tenant:<id>` or `user:<id>`: what the admin endpoint flushes. */
   readonly scope: string;
-  /** Hash of scope + everything but the last user turn: the entries a semantic lookup compares against. */
+  /**
+   * Hash of scope + everything but the last user turn: the entries a semantic lookup compares against. Computed on
+   * first read, as `exact` is: a lookup in an empty cache needs neither.
+   */
   readonly bucket: string;
-  /** Hash of the bucket and the last user turn: the exact-match key. */
+  /**
+   * Hash of the bucket and the last user turn: the exact-match key. Computed on first read: hashing a long turn is
+   * most of a key's cost, and a lookup in a bucket with no entries needs no exact key.
+   */
   readonly exact: string;
   /** Text of the last user turn when it is text only (a semantic lookup compares it); undefined otherwise. */
   readonly queryText: string | undefined;
 }
 
-/** JSON with object members in key order, so equal bodies hash equally whatever order the client wrote. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+const NO_MEMBERS: ReadonlySet<string> = new Set();
+const CONTENT = new Set(['content']);
+
+/**
+ * JSON with object members in key order (UTF-16 code unit order, members whose value is undefined left out), so
+ * equal bodies hash equally whatever order the client wrote; `omit` leaves out members of the top-level object.
+ * Written by hand rather than with entries/map/join: this runs on every request a cache sees.
+ */
+function canonical(value: unknown, omit: ReadonlySet<string> = NO_MEMBERS): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return canonicalItems(value, value.length);
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record).sort();
+    let out = '{';
+    for (const key of keys) {
+      const member = record[key];
+      if (member === undefined || omit.has(key)) continue;
+      if (out.length > 1) out += ',';
+      out += `${JSON.stringify(key)}:${canonical(member)}`;
+    }
+    return `${out}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }
 
+/** The canonical JSON array of the first `count` items. */
+function canonicalItems(items: readonly unknown[], count: number): string {
+  let out = '[';
+  for (let i = 0; i < count; i++) {
+    if (i > 0) out += ',';
+    out += canonical(items[i]);
+  }
+  return `${out}]`;
+}
+
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('base64url');
+  return hash('sha256', text, 'base64url');
+}
+
+class LazyCacheKey implements CacheKey {
+  readonly queryText: string | undefined;
+  readonly #decision: string;
+  readonly #body: Readonly<Record<string, unknown>>;
+  readonly #messages: readonly unknown[];
+  readonly #last: Readonly<Record<string, unknown>>;
+  #bucket: string | undefined;
+  #exact: string | undefined;
+
+  constructor(
+    readonly scope: string,
+    decision: string,
+    body: Readonly<Record<string, unknown>>,
+    messages: readonly unknown[],
+    last: Readonly<Record<string, unknown>>,
+  ) {
+    this.#decision = decision;
+    this.#body = body;
+    this.#messages = messages;
+    this.#last = last;
+    this.queryText = textOnly(last.content);
+  }
+
+  get bucket(): string {
+    // canonical({ scope, decision, earlier, answerShaping, lastRest }) written out in its key order, without
+    // building the objects: answerShaping is the body without DELIVERY_ONLY members, lastRest the last turn
+    // without its content.
+    this.#bucket ??= sha256(
+      `{"answerShaping":${canonical(this.#body, DELIVERY_ONLY)},"decision":${JSON.stringify(this.#decision)},` +
+        `"earlier":${canonicalItems(this.#messages, this.#messages.length - 1)},` +
+        `"lastRest":${canonical(this.#last, CONTENT)},"scope":${JSON.stringify(this.scope)}}`,
+    );
+    return this.#bucket;
+  }
+
+  get exact(): string {
+    this.#exact ??= sha256(`${this.bucket}\n${canonical(this.#last.content)}`);
+    return this.#exact;
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -77,17 +148,14 @@ export function cacheKeyOf(
   if (!Array.isArray(messages) || messages.length === 0) return undefined;
   const last: unknown = messages[messages.length - 1];
   if (!isRecord(last) || last.role !== 'user') return undefined;
-  const earlier = messages.slice(0, -1);
-  if (!config.multi_turn && earlier.some((m) => !isRecord(m) || !LEADING_ROLES.has(String(m.role))))
-    return undefined;
+  if (!config.multi_turn)
+    for (let i = 0; i < messages.length - 1; i++) {
+      const earlier: unknown = messages[i];
+      if (!isRecord(earlier) || !LEADING_ROLES.has(String(earlier.role))) return undefined;
+    }
   const choices = parsed.body.n;
   if (choices !== undefined && choices !== 1) return undefined;
   const scope = scopeOf(context, config);
   if (scope === undefined) return undefined;
-  const answerShaping = Object.fromEntries(
-    Object.entries(parsed.body).filter(([k]) => !DELIVERY_ONLY.has(k)),
-  );
-  const { content, ...lastRest } = last;
-  const bucket = sha256(canonical({ scope, decision, earlier, answerShaping, lastRest }));
-  return { scope, bucket, exact: sha256(`${bucket}\n${canonical(content)}`), queryText: textOnly(content) };
+  return new LazyCacheKey(scope, decision, parsed.body, messages, last);
 }

@@ -41,6 +41,8 @@ const SWEEP_PER_WRITE = 8;
 export class MemoryCacheStore {
   readonly #entries = new Map<string, CacheEntry>();
   readonly #buckets = new Map<string, BucketIndex<CacheEntry>>();
+  /** Entries per bucket, vectors or not. */
+  readonly #bucketEntries = new Map<string, number>();
   readonly #bounds: CacheBounds;
   #bytes = 0;
   #evictions = 0;
@@ -85,6 +87,24 @@ export class MemoryCacheStore {
     return undefined;
   }
 
+  /** Entries held (expired ones included). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * Whether `bucket` holds any entry (expired ones included): an entry's exact key derives from its bucket, so an
+   * empty bucket has no entry under any exact key of its requests.
+   */
+  hasEntries(bucket: string): boolean {
+    return this.#bucketEntries.has(bucket);
+  }
+
+  /** Whether `bucket` holds any vector a semantic lookup could compare against (expired ones included). */
+  hasVectors(bucket: string): boolean {
+    return this.#buckets.has(bucket);
+  }
+
   /** Stores (or replaces) an entry; false when it alone exceeds the byte bound. */
   put(entry: CacheEntry, now: number): boolean {
     this.#sweepExpired(now);
@@ -92,6 +112,7 @@ export class MemoryCacheStore {
     const previous = this.#entries.get(entry.exact);
     if (previous) this.#remove(previous);
     this.#entries.set(entry.exact, entry);
+    this.#bucketEntries.set(entry.bucket, (this.#bucketEntries.get(entry.bucket) ?? 0) + 1);
     if (entry.vector) {
       let index = this.#buckets.get(entry.bucket);
       if (!index) {
@@ -137,6 +158,9 @@ export class MemoryCacheStore {
   #remove(entry: CacheEntry): void {
     if (this.#entries.get(entry.exact) !== entry) return;
     this.#entries.delete(entry.exact);
+    const left = (this.#bucketEntries.get(entry.bucket) ?? 1) - 1;
+    if (left > 0) this.#bucketEntries.set(entry.bucket, left);
+    else this.#bucketEntries.delete(entry.bucket);
     const index = this.#buckets.get(entry.bucket);
     index?.delete(entry);
     if (index?.size === 0) this.#buckets.delete(entry.bucket);

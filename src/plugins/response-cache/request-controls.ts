@@ -31,10 +31,12 @@ export function requestControlsOf(
   const controls = config.request_controls;
   const base = { lookup: true, store: true, ttlSeconds: config.ttl_seconds };
   if (!controls.enabled) return base;
+  const standard = headers.get('cache-control');
+  const own = headers.get(controls.header);
+  // Most requests ask nothing of the cache.
+  if (standard === undefined && own === undefined) return base;
   const allowed = new Set<string>(controls.allowed);
-  const asked = directives(
-    [headers.get('cache-control'), headers.get(controls.header)].filter((v) => v !== undefined).join(','),
-  );
+  const asked = directives([standard, own].filter((v) => v !== undefined).join(','));
   const has = (name: string) => allowed.has(name) && asked.has(name);
   const bypass = has('no-store') || has('bypass');
   const maxAge = allowed.has('max-age') ? seconds(asked.get('max-age')) : undefined;

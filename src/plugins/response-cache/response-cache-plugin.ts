@@ -49,6 +49,8 @@ interface PendingStore {
   /** The state store to share the answer through (backend: state_store). */
   readonly shared: SharedStore | undefined;
   readonly vector: SparseVector | undefined;
+  /** The last user turn, when its vector is still to be computed (at store time: the lookup did not need it). */
+  readonly unembedded: string | undefined;
   readonly ttlSeconds: number;
   chunks: Uint8Array[];
   bytes: number;
@@ -147,6 +149,16 @@ export function createResponseCachePlugin(
     return { entry, similarity };
   }
 
+  /** The text's embedding with its model; undefined (counted) when the model cannot load or run. */
+  async function embed(
+    text: string,
+  ): Promise<{ model: TextEmbeddingModel; dense: Float32Array } | undefined> {
+    // The cache never fails a request: without the embedding model it works on exact keys alone.
+    const model = await embedder().catch(embedderError);
+    const [dense] = model ? await model.embed([text]).catch((error: unknown) => [embedderError(error)]) : [];
+    return model && dense ? { model, dense } : undefined;
+  }
+
   async function onRequest({ request, decision, note, store: stateStore }: RequestPhaseContext) {
     const shared = config.backend === 'state_store' ? stateStore : undefined;
     if (!config.enabled) return undefined;
@@ -162,8 +174,10 @@ export function createResponseCachePlugin(
     if (shared) registry.followFlushes(shared, at);
     const fresh = (entry: CacheEntry) =>
       controls.maxAgeSeconds === undefined || at - entry.storedAt <= controls.maxAgeSeconds * 1000;
+    // Every entry of an exact key is in that key's bucket: without entries there, neither key is needed yet.
+    const bucketHasEntries = store.size > 0 && store.hasEntries(key.bucket);
     if (controls.lookup) {
-      const exact = store.getExact(key.exact, at);
+      const exact = shared || bucketHasEntries ? store.getExact(key.exact, at) : undefined;
       if (exact && fresh(exact)) {
         registry.countLookup('exact_hit', (performance.now() - started) / 1000);
         note?.({ [SPAN_LOOKUP]: 'exact_hit' });
@@ -188,26 +202,27 @@ export function createResponseCachePlugin(
       }
     }
     let vector: SparseVector | undefined;
-    if (semantic && key.queryText !== undefined && key.queryText.trim() !== '') {
-      // The cache never fails a request: without the embedding model it works on exact keys alone.
-      const model = await embedder().catch(embedderError);
-      const [dense] = model
-        ? await model.embed([key.queryText]).catch((error: unknown) => [embedderError(error)])
-        : [];
-      if (model && dense) {
+    const queryText =
+      semantic && key.queryText !== undefined && key.queryText.trim() !== '' ? key.queryText : undefined;
+    // Embedding is most of a lookup's cost: it is done here only when there are vectors to compare against (this
+    // bucket's, or another replica's), otherwise when the answer is stored.
+    const compare =
+      queryText !== undefined &&
+      controls.lookup &&
+      (shared || (bucketHasEntries && store.hasVectors(key.bucket)));
+    if (compare) {
+      const embedded = await embed(queryText);
+      if (embedded) {
+        const { model, dense } = embedded;
         vector = toSparse(dense);
-        const nearest = controls.lookup
-          ? store.nearest(key.bucket, dense, rawThreshold(model, threshold), at)
-          : undefined;
+        const nearest = store.nearest(key.bucket, dense, rawThreshold(model, threshold), at);
         const similarity = nearest ? calibrated(model, nearest.raw) : undefined;
         if (similarity !== undefined) note?.({ [SPAN_SIMILARITY]: Number(similarity.toFixed(4)) });
         const local =
           nearest && similarity !== undefined && similarity >= threshold && fresh(nearest.entry)
             ? { entry: nearest.entry, similarity }
             : undefined;
-        const found =
-          local ??
-          (controls.lookup && shared ? await sharedSemantic(shared, key, model, dense, at) : undefined);
+        const found = local ?? (shared ? await sharedSemantic(shared, key, model, dense, at) : undefined);
         if (found && fresh(found.entry)) {
           const rounded = Number(found.similarity.toFixed(4));
           registry.countLookup('semantic_hit', (performance.now() - started) / 1000);
@@ -223,6 +238,7 @@ export function createResponseCachePlugin(
       key,
       shared,
       vector,
+      unembedded: compare ? undefined : queryText,
       ttlSeconds: controls.ttlSeconds,
       chunks: [],
       bytes: 0,
@@ -245,7 +261,7 @@ export function createResponseCachePlugin(
     return undefined;
   }
 
-  function onStreamEnd(context: ResponsePhaseContext): void {
+  async function onStreamEnd(context: ResponsePhaseContext): Promise<void> {
     const entry = pending.get(context.request);
     if (!entry) return;
     pending.delete(context.request);
@@ -259,6 +275,8 @@ export function createResponseCachePlugin(
       registry.counters.rejectedAnswers++;
       return;
     }
+    const embedded = entry.unembedded === undefined ? undefined : await embed(entry.unembedded);
+    const vector = entry.vector ?? (embedded && toSparse(embedded.dense));
     const at = now();
     const stored = store.put(
       {
@@ -266,16 +284,15 @@ export function createResponseCachePlugin(
         bucket: entry.key.bucket,
         scope: entry.key.scope,
         answer,
-        vector: entry.vector,
-        bytes:
-          answerBytes(answer) + (entry.vector ? sparseBytes(entry.vector) : 0) + 2 * entry.key.exact.length,
+        vector,
+        bytes: answerBytes(answer) + (vector ? sparseBytes(vector) : 0) + 2 * entry.key.exact.length,
         storedAt: at,
         expiresAt: at + entry.ttlSeconds * 1000,
       },
       at,
     );
     const lifetime = { storedAt: at, expiresAt: at + entry.ttlSeconds * 1000 };
-    const { shared, key, vector } = entry;
+    const { shared, key } = entry;
     if (shared)
       void writeSharedEntry(shared, key.exact, { scope: key.scope, answer, ...lifetime }, sharedError).then(
         () =>

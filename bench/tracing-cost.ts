@@ -1,7 +1,7 @@
 // What tracing costs the router, in process: the StreamProcessor driven through the four ext_proc phases of the
 // benchmark's request mix (bench/workload.ts, from ../shared/data) with the default policy, once per variant —
 // tracing off, 100 % sampling, 10 % parent-based sampling — in interleaved rounds (the variants' order rotates).
-// Spans go through the real BatchSpanProcessor and OTLP/HTTP (protobuf) exporter, set up by createTelemetry from
+// Spans go through the real span processor and OTLP/HTTP (protobuf) export, set up as createTelemetry sets them up from
 // OTEL_* variables as `serve` does, to the do-nothing sink in a child process (its CPU is not counted). Metrics
 // are on in every variant (a Prometheus reader, as `serve` has). Each variant keeps one telemetry for the whole
 // run (warmed up, as a serving router's is); CPU is process.cpuUsage() over each block of requests, including the
@@ -15,7 +15,6 @@ import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createPrometheusMetrics } from '../src/admin/prometheus-exporter.ts';
 import type { HeaderPair } from '../src/mutations.ts';
 import type { RoutedRequest } from '../src/pipeline.ts';
@@ -26,7 +25,7 @@ import type { HeaderMap } from '../src/server/ext-proc-messages.ts';
 import { StreamProcessor } from '../src/server/stream-processor.ts';
 import { readHeaderMap } from '../src/server/wire.ts';
 import { AggregatedMetrics } from '../src/telemetry/aggregated-metrics.ts';
-import { batchConfigFromEnv, traceExportersFromEnv } from '../src/telemetry/otel-env.ts';
+import { traceSpanProcessorsFromEnv } from '../src/telemetry/otel-env.ts';
 import type { RouteRecord } from '../src/telemetry/route-record.ts';
 import type { StreamTelemetry } from '../src/telemetry/stream-telemetry.ts';
 import { createTelemetry, type Telemetry } from '../src/telemetry/telemetry.ts';
@@ -217,7 +216,7 @@ interface VariantTelemetry {
 
 /**
  * The variant's telemetry, built as createTelemetry builds it from OTEL_* variables (same exporter, batch settings
- * and sampler), except that the bench holds the BatchSpanProcessor to flush it at the end of each block.
+ * and sampler), except that the bench holds the span processor to flush it at the end of each block.
  */
 function telemetryFor(variant: Variant, tracesUrl: string): VariantTelemetry {
   // As `serve` builds it: the per-request instruments reach the reader through the aggregated metrics.
@@ -230,9 +229,8 @@ function telemetryFor(variant: Variant, tracesUrl: string): VariantTelemetry {
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: tracesUrl,
     ...variant.env,
   };
-  const [exporter] = traceExportersFromEnv(env);
-  if (!exporter) throw new Error('no OTLP exporter from the OTEL_* variables');
-  const processor = new BatchSpanProcessor(exporter, batchConfigFromEnv(env));
+  const [processor] = traceSpanProcessorsFromEnv(env);
+  if (!processor) throw new Error('no span processor from the OTEL_* variables');
   const { OTEL_TRACES_EXPORTER: _exporterBuiltHere, ...samplerEnv } = env;
   return {
     telemetry: createTelemetry({ env: samplerEnv, ...metrics, spanProcessors: [processor] }),

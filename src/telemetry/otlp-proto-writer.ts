@@ -9,7 +9,7 @@ const WIRE_FIXED32 = 5;
 
 const TWO_POW_32 = 0x1_0000_0000;
 
-function varintSize(value: number): number {
+export function varintSize(value: number): number {
   let size = 1;
   while (value >= 0x80) {
     value = Math.floor(value / 0x80);
@@ -177,6 +177,15 @@ export class ProtoWriter {
     this.pos = start;
     this.varint(length);
     this.pos = end;
+  }
+
+  /**
+   * The buffer, with room for `extra` more bytes from `pos`, for a caller that writes a known-size run itself and
+   * then moves `pos`. Valid until the next call on the writer.
+   */
+  room(extra: number): Buffer {
+    this.ensure(extra);
+    return this.buffer;
   }
 
   /** Bytes already encoded as one field (tag included). */

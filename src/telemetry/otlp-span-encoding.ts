@@ -6,7 +6,7 @@
 import type { Attributes, AttributeValue, HrTime, Link, SpanStatus } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { lengthDelimitedSize, ProtoWriter } from './otlp-proto-writer.ts';
+import { lengthDelimitedSize, ProtoWriter, varintSize } from './otlp-proto-writer.ts';
 
 type InstrumentationScope = ReadableSpan['instrumentationScope'];
 type SpanEvent = ReadableSpan['events'][number];
@@ -79,9 +79,74 @@ function keyField(key: string): Uint8Array | undefined {
   return field;
 }
 
+// AnyValue tags (field << 3 | wire type) and the KeyValue `value` tag.
+const TAG_VALUE = 0x12;
+const TAG_STRING = 0x0a;
+const TAG_BOOL = 0x10;
+const TAG_INT = 0x18;
+const TAG_DOUBLE = 0x21;
+
+/**
+ * Most attributes are a cached key with a short ASCII string, a number or a boolean: their KeyValue is shorter
+ * than 128 bytes, so every length is one byte known before writing, and the whole field is written in one run.
+ * False (nothing written) for anything else.
+ */
+function writeShortKeyValue(writer: ProtoWriter, field: number, key: Uint8Array, value: unknown): boolean {
+  const keyLength = key.length;
+  let valueLength: number;
+  switch (typeof value) {
+    case 'string':
+      valueLength = 2 + value.length;
+      break;
+    case 'number':
+      if (!Number.isInteger(value)) valueLength = 9;
+      else if (value >= 0 && value <= Number.MAX_SAFE_INTEGER) valueLength = 1 + varintSize(value);
+      else return false;
+      break;
+    case 'boolean':
+      valueLength = 2;
+      break;
+    default:
+      return false;
+  }
+  const length = keyLength + 2 + valueLength;
+  if (length >= 0x80 || field >= 16) return false;
+  const buffer = writer.room(length + 2);
+  let pos = writer.pos;
+  buffer[pos++] = field * 8 + 2;
+  buffer[pos++] = length;
+  for (let i = 0; i < keyLength; i++) buffer[pos++] = key[i] as number;
+  buffer[pos++] = TAG_VALUE;
+  buffer[pos++] = valueLength;
+  if (typeof value === 'string') {
+    buffer[pos++] = TAG_STRING;
+    buffer[pos++] = value.length;
+    for (let i = 0; i < value.length; i++) {
+      const code = value.charCodeAt(i);
+      if (code >= 0x80) return false;
+      buffer[pos++] = code;
+    }
+    writer.pos = pos;
+  } else if (typeof value === 'boolean') {
+    buffer[pos++] = TAG_BOOL;
+    buffer[pos++] = value ? 1 : 0;
+    writer.pos = pos;
+  } else if (valueLength === 9) {
+    buffer[pos++] = TAG_DOUBLE;
+    buffer.writeDoubleLE(value as number, pos);
+    writer.pos = pos + 8;
+  } else {
+    buffer[pos++] = TAG_INT;
+    writer.pos = pos;
+    writer.varint(value as number);
+  }
+  return true;
+}
+
 function writeKeyValue(writer: ProtoWriter, field: number, key: string, value: unknown): void {
-  const start = writer.beginField(field);
   const encodedKey = keyField(key);
+  if (encodedKey && writeShortKeyValue(writer, field, encodedKey, value)) return;
+  const start = writer.beginField(field);
   if (encodedKey) writer.raw(encodedKey);
   else writer.stringField(1, key);
   const valueStart = writer.beginField(2);

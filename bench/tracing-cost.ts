@@ -1,12 +1,13 @@
 // What tracing costs the router, in process: the StreamProcessor driven through the four ext_proc phases of the
 // benchmark's request mix (bench/workload.ts, from ../shared/data) with the default policy, once per variant —
 // tracing off, 100 % sampling, 10 % parent-based sampling — in interleaved rounds (the variants' order rotates).
-// Spans go through the real span processor and OTLP/HTTP (protobuf) export, set up as createTelemetry sets them up from
-// OTEL_* variables as `serve` does, to the do-nothing sink in a child process (its CPU is not counted). Metrics
-// are on in every variant (a Prometheus reader, as `serve` has). Each variant keeps one telemetry for the whole
-// run (warmed up, as a serving router's is); CPU is process.cpuUsage() over each block of requests, including the
-// flush of the block's last spans; young-generation collections run within the block that made the garbage. (A forced full collection per block would cost more than the
-// requests: the default policy's heap holds the language detector's tables.)
+// Spans go through the real span processor and OTLP/HTTP (protobuf) export, set up from OTEL_* variables as
+// `serve` sets them up, to the do-nothing sink in a child process (its CPU is not counted). Metrics are on in
+// every variant (a Prometheus reader, as `serve` has). Each variant keeps one telemetry for the whole run (warmed
+// up, as a serving router's is); CPU is process.cpuUsage() over each block of requests, including the flush of
+// the block's last spans; young-generation collections run within the block that made the garbage. (A forced
+// full collection per block would cost more than the requests: the default policy's heap holds the language
+// detector's tables.) The main thread's share is read apart (thread-cpu.ts): the rest is V8's helper threads.
 // Targets: 100 % ≤ +15 %, 10 % ≤ +3 % router CPU per request vs tracing off.
 // Usage: node --import tsx bench/tracing-cost.ts [--requests 400] [--rounds 8] [--warmup 300]
 //        [--policy policies/default.yaml] [--data ../shared/data] [--skip-long] [--json]
@@ -32,6 +33,7 @@ import { createTelemetry, type Telemetry } from '../src/telemetry/telemetry.ts';
 import { runBenchMain } from './child-processes.ts';
 import { loadExtProcDefinition, REPO_ROOT } from './ext-proc-proto.ts';
 import { fmt, table } from './format.ts';
+import { mainThreadCpuUs } from './thread-cpu.ts';
 import { buildWorkload } from './workload.ts';
 
 export const TRACING_TARGETS = { full: 0.15, sampled10: 0.03 } as const;
@@ -65,6 +67,8 @@ export interface VariantCost {
   /** OTLP bytes and export requests the sink received, per request. */
   readonly exportBytesPerRequest: number;
   readonly exportRequests: number;
+  /** CPU µs per request of the main thread alone over all rounds (undefined without /proc). */
+  readonly mainThreadUsPerRequest: number | undefined;
   /** Median CPU µs per request of the telemetry alone (recorded calls replayed), minus tracing off's. */
   readonly telemetryAloneUs: number;
 }
@@ -238,17 +242,22 @@ function telemetryFor(variant: Variant, tracesUrl: string): VariantTelemetry {
   };
 }
 
-/** CPU µs of one block of `exchanges`, including the export of the block's spans. */
+/** CPU µs of one block of `exchanges`, including the export of the block's spans: all threads, main thread. */
 async function block(
   router: RequestRouter,
   variant: VariantTelemetry,
   exchanges: readonly Exchange[],
-): Promise<number> {
+): Promise<{ process: number; mainThread: number | undefined }> {
   const before = process.cpuUsage();
+  const mainBefore = mainThreadCpuUs();
   for (const exchange of exchanges) await drive(router, variant.telemetry.startStream(), exchange);
   await variant.flush();
   const used = process.cpuUsage(before);
-  return used.user + used.system;
+  const mainAfter = mainThreadCpuUs();
+  return {
+    process: used.user + used.system,
+    mainThread: mainBefore === undefined || mainAfter === undefined ? undefined : mainAfter - mainBefore,
+  };
 }
 
 const median = (values: readonly number[]): number => {
@@ -282,6 +291,7 @@ export async function measureTracingCost(options: TracingCostOptions): Promise<T
       await variant.flush();
     }
     const cpu = VARIANTS.map(() => [] as number[]);
+    const mainThread = VARIANTS.map((): number | undefined => 0);
     const bytes = VARIANTS.map(() => 0);
     const exports = VARIANTS.map(() => 0);
     for (let round = 0; round < options.rounds; round++) {
@@ -294,7 +304,11 @@ export async function measureTracingCost(options: TracingCostOptions): Promise<T
       for (let k = 0; k < VARIANTS.length; k++) {
         const index = (round + k) % VARIANTS.length;
         const before = await sink.received();
-        cpu[index]?.push(await block(router, telemetries[index] as VariantTelemetry, slice));
+        const used = await block(router, telemetries[index] as VariantTelemetry, slice);
+        cpu[index]?.push(used.process);
+        const main = mainThread[index];
+        mainThread[index] =
+          main === undefined || used.mainThread === undefined ? undefined : main + used.mainThread;
         const after = await sink.received();
         bytes[index] = (bytes[index] ?? 0) + after.bytes - before.bytes;
         exports[index] = (exports[index] ?? 0) + after.requests - before.requests;
@@ -328,6 +342,8 @@ export async function measureTracingCost(options: TracingCostOptions): Promise<T
           cpuUsPerRequest: total / requests,
           ratio: total / offTotal,
           medianRatio: median(samples.map((value, round) => value / (offCpu[round] as number))),
+          mainThreadUsPerRequest:
+            mainThread[index] === undefined ? undefined : (mainThread[index] as number) / requests,
           exportBytesPerRequest: (bytes[index] ?? 0) / requests,
           exportRequests: exports[index] ?? 0,
           telemetryAloneUs: median(alone[index] as number[]) - aloneOff,
@@ -356,6 +372,7 @@ export function formatTracingCost(result: TracingCost): string {
   const rows = result.variants.map((v) => [
     v.name,
     fmt(v.cpuUsPerRequest, 1),
+    v.mainThreadUsPerRequest === undefined ? '-' : fmt(v.mainThreadUsPerRequest, 0),
     `${fmt((v.ratio - 1) * 100, 1)} %`,
     `${fmt((v.medianRatio - 1) * 100, 1)} %`,
     fmt(v.exportBytesPerRequest, 0),
@@ -369,6 +386,7 @@ export function formatTracingCost(result: TracingCost): string {
       [
         'tracing',
         'CPU µs/request',
+        'of which main thread',
         'extra (totals)',
         'extra (median round)',
         'OTLP bytes/req',

@@ -2,11 +2,14 @@
 // export to export. A 2xx answer is success; anything else, a timeout or a network error is a failure the caller
 // counts (no retry: the next batch is the retry, as spans keep coming).
 import http from 'node:http';
-import https from 'node:https';
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 
-const gzipAsync = promisify(gzip);
+// TLS and gzip are loaded only when an endpoint needs them: nothing more to import at start than tracing uses.
+const require = createRequire(import.meta.url);
+const https = (): typeof import('node:https') => require('node:https');
+const gzipAsync = (body: Uint8Array): Promise<Buffer> =>
+  promisify((require('node:zlib') as typeof import('node:zlib')).gzip)(body);
 
 export const DEFAULT_OTLP_HTTP_TRACES_URL = 'http://localhost:4318/v1/traces';
 export const DEFAULT_OTLP_TIMEOUT_MS = 10_000;
@@ -32,9 +35,9 @@ export class OtlpHttpSender {
     if (!secure && this.url.protocol !== 'http:')
       throw new Error(`OTLP traces endpoint ${options.url}: only http: and https: URLs are supported`);
     this.agent = secure
-      ? new https.Agent({ keepAlive: true, ...options.tls })
+      ? new (https().Agent)({ keepAlive: true, ...options.tls })
       : new http.Agent({ keepAlive: true });
-    this.request = secure ? https.request : http.request;
+    this.request = secure ? https().request : http.request;
     this.headers = {
       ...options.headers,
       'content-type': 'application/x-protobuf',

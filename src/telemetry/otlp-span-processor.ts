@@ -1,9 +1,8 @@
 // The OTLP/HTTP protobuf span pipeline: a span processor that encodes each sampled span to protobuf bytes the
 // moment it ends and exports batches of those bytes (otlp-http-sender.ts). It replaces the SDK's
 // BatchSpanProcessor + OTLP exporter for http/protobuf with the same OTEL_BSP_* semantics (queue bound, batch
-// size, schedule delay, export timeout): the span objects die young instead of waiting in the queue for the
-// next export (they outlived young-generation collections and cost more to collect than to encode), and the
-// encoding writes straight into one buffer per batch.
+// size, schedule delay, export timeout): the span objects die young instead of waiting in a queue for the next
+// export, and the encoding writes straight into one buffer per batch.
 import { type Context, diag, TraceFlags } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { BufferConfig, ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';

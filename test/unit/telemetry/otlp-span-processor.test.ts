@@ -150,7 +150,10 @@ interface Received {
   readonly socketPort: number | undefined;
 }
 
-async function startReceiver(status: number): Promise<{ server: Server; url: string; received: Received[] }> {
+/** Answers the n-th request with `statuses[n]` (the last one from then on), a 503 with `Retry-After: 0`. */
+async function startReceiver(
+  ...statuses: number[]
+): Promise<{ server: Server; url: string; received: Received[] }> {
   const received: Received[] = [];
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -161,7 +164,8 @@ async function startReceiver(status: number): Promise<{ server: Server; url: str
         body: Buffer.concat(chunks),
         socketPort: request.socket.remotePort,
       });
-      response.writeHead(status).end();
+      const status = statuses[Math.min(received.length, statuses.length) - 1] as number;
+      response.writeHead(status, status === 503 ? { 'retry-after': '0' } : {}).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -202,8 +206,8 @@ describe('OtlpHttpSender', () => {
     }
   });
 
-  it('rejects when the collector answers with an error status', async () => {
-    const receiver = await startReceiver(503);
+  it('rejects at once when the collector refuses the body', async () => {
+    const receiver = await startReceiver(400);
     const sender = new OtlpHttpSender({
       url: receiver.url,
       headers: {},
@@ -211,7 +215,47 @@ describe('OtlpHttpSender', () => {
       compression: 'none',
     });
     try {
-      await expect(sender.send(Buffer.alloc(0))).rejects.toThrow(/503/);
+      await expect(sender.send(Buffer.alloc(0))).rejects.toThrow(/400/);
+      expect(receiver.received).toHaveLength(1);
+    } finally {
+      sender.close();
+      receiver.server.close();
+    }
+  });
+
+  it('retries an export the collector cannot take yet (503 with Retry-After) until it is accepted', async () => {
+    const receiver = await startReceiver(503, 503, 200);
+    const sender = new OtlpHttpSender({
+      url: receiver.url,
+      headers: {},
+      timeoutMillis: 5000,
+      compression: 'none',
+    });
+    try {
+      await sender.send(Buffer.from([1, 2, 3]));
+      expect(receiver.received.map((request) => [...request.body])).toEqual([
+        [1, 2, 3],
+        [1, 2, 3],
+        [1, 2, 3],
+      ]);
+    } finally {
+      sender.close();
+      receiver.server.close();
+    }
+  });
+
+  it('stops retrying when the next try would pass the export timeout', async () => {
+    const receiver = await startReceiver(502);
+    // 502 without Retry-After: the first backoff (about 1 s) is past the 300 ms timeout.
+    const sender = new OtlpHttpSender({
+      url: receiver.url,
+      headers: {},
+      timeoutMillis: 300,
+      compression: 'none',
+    });
+    try {
+      await expect(sender.send(Buffer.alloc(0))).rejects.toThrow(/502/);
+      expect(receiver.received).toHaveLength(1);
     } finally {
       sender.close();
       receiver.server.close();

@@ -2,14 +2,15 @@
 // same load generator (a third process) with the same request mix; prints CPU per request, latency,
 // throughput, RSS and the router/no-op ratios against the budgets in DESIGN.md. Then router variants, each
 // compared with the router above: `ml` serves the ML policy (added latency, RSS, ready time), `tracing` turns
-// OpenTelemetry tracing on at 100 % sampling with an OTLP/HTTP exporter (extra CPU).
+// OpenTelemetry tracing on at 100 % and 10 % sampling with an OTLP/HTTP exporter (extra CPU), each measured in
+// rounds alternating with the router without tracing (tracing-rounds.ts).
 // `features` serves the same policy with every feature of the later issues on (features-policy.ts). Last, one
 // table of every performance target with its ratio (targets.ts); `--readme` writes it into the README.
 // `event-loop` sends bodies up to 8 MiB beside small requests (event-loop.ts), `startup` times spawn to ready and
 // reads idle RSS (startup.ts), `--soak SECONDS` holds a steady load and compares RSS (soak.ts).
 // Usage: npm run bench [-- --json] [--policy FILE] [--ml-policy FILE]
 //        [--variants ml,tracing,features,event-loop,startup|none] [--soak SECONDS]
-//        [--data DIR relative to the repo root] [--readme]
+//        [--data DIR relative to the repo root] [--readme] [--tracing-rounds N (2)]
 // Durations, concurrency and the client are set by BENCH_* variables: see bench/load-generator.ts.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -32,6 +33,7 @@ import {
   type StartupResult,
   targetRows,
 } from './targets.ts';
+import { DEFAULT_TRACING_ROUNDS, measureTracingRounds } from './tracing-rounds.ts';
 import {
   featuresVerdicts,
   formatVariant,
@@ -87,8 +89,12 @@ async function main(): Promise<number> {
       variants: { type: 'string', default: process.env.BENCH_VARIANTS ?? DEFAULT_VARIANTS.join(',') },
       readme: { type: 'boolean', default: false },
       soak: { type: 'string' },
+      'tracing-rounds': { type: 'string', default: String(DEFAULT_TRACING_ROUNDS) },
     },
   });
+  const tracingRounds = Number(values['tracing-rounds']);
+  if (!Number.isInteger(tracingRounds) || tracingRounds < 1)
+    throw new Error(`--tracing-rounds takes a positive integer, got '${values['tracing-rounds']}'`);
   const wanted = new Set(values.variants.split(',').map((v) => v.trim()));
   for (const name of wanted) {
     if (![...DEFAULT_VARIANTS, 'none', ''].includes(name)) throw new Error(`unknown variant '${name}'`);
@@ -111,7 +117,7 @@ async function main(): Promise<number> {
   const noop = await measure(noopTarget, values.data);
   const router = await measure(routerTarget('router', values.policy), values.data);
   const report = buildReport(noop.result, router.result);
-  const variants: { spec: VariantSpec; measured: Measured }[] = [];
+  const variants: { spec: VariantSpec; measured: Measured; baseline?: Measured }[] = [];
   let eventLoopText: string | undefined;
   if (wanted.has('ml')) {
     const spec: VariantSpec = {
@@ -122,33 +128,34 @@ async function main(): Promise<number> {
     };
     variants.push({ spec, measured: await measure(routerTarget('ml', values['ml-policy']), values.data) });
   }
+  let tracingBaseline: Measured | undefined;
   if (wanted.has('tracing')) {
     const sink = await startOtlpSink(HOST);
     try {
-      // 100 % is the issue's measurement; 10 % is what a fleet typically samples (parent-based ratio).
-      for (const [name, sampler] of [
-        ['tracing', { OTEL_TRACES_SAMPLER: 'always_on' }],
-        ['tracing-10%', { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }],
-      ] as const) {
-        const env = {
-          OTEL_TRACES_EXPORTER: 'otlp',
-          OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
-          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: sink.tracesUrl,
-          ...sampler,
-        };
-        const before = sink.received();
-        const measured = await measure(routerTarget(name, values.policy, env), values.data);
-        const after = sink.received();
+      const exporterEnv = {
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: sink.tracesUrl,
+      };
+      const rounds = await measureTracingRounds({
+        rounds: tracingRounds,
+        exporterEnv,
+        measure: (name, env) => measure(routerTarget(name, values.policy, env), values.data),
+        received: () => sink.received(),
+      });
+      tracingBaseline = rounds.baseline;
+      for (const { variant, measured, roundExtras, exportRequests, exportBytes } of rounds.variants) {
         const spec: VariantSpec = {
-          name,
+          name: variant.name,
           description:
-            `router with tracing (${Object.values(sampler).join(' ')}), OTLP/HTTP export ` +
-            `(${after.requests - before.requests} export requests, ` +
-            `${((after.bytes - before.bytes) / 1024 / 1024).toFixed(1)} MiB received)`,
-          env,
+            `router with tracing (${Object.values(variant.sampler).join(' ')}), OTLP/HTTP export ` +
+            `(${exportRequests} export requests, ${(exportBytes / 1024 / 1024).toFixed(1)} MiB received); ` +
+            `${tracingRounds} rounds alternating with the router without tracing, CPU pooled over them ` +
+            `(extra per round: ${roundExtras.map((extra) => `${(extra * 100).toFixed(1)} %`).join(', ')})`,
+          env: { ...exporterEnv, ...variant.sampler },
           verdicts: tracingVerdicts,
         };
-        variants.push({ spec, measured });
+        variants.push({ spec, measured, baseline: rounds.baseline });
       }
     } finally {
       await sink.close();
@@ -204,6 +211,7 @@ async function main(): Promise<number> {
     features: variant('features'),
     tracing: variant('tracing'),
     tracing10: variant('tracing-10%'),
+    tracingBaseline,
     ml: variant('ml'),
     eventLoop,
     startup,
@@ -225,7 +233,8 @@ async function main(): Promise<number> {
     process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
   } else {
     process.stdout.write(formatReport(report));
-    for (const { spec, measured } of variants) process.stdout.write(formatVariant(spec, router, measured));
+    for (const { spec, measured, baseline } of variants)
+      process.stdout.write(formatVariant(spec, baseline ?? router, measured));
     if (startupText) process.stdout.write(`\nstart-up (median of 5 starts):\n\n${startupText}\n`);
     if (eventLoopText) process.stdout.write(`\nevent loop with large bodies:\n\n${eventLoopText}\n`);
     process.stdout.write(`\ntargets (ratios within this run):\n\n${formatTargets(targets)}\n`);

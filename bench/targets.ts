@@ -47,6 +47,8 @@ export interface TargetInputs {
   readonly features?: Measured;
   readonly tracing?: Measured;
   readonly tracing10?: Measured;
+  /** The router with tracing off, measured in the tracing variants' rounds: their baseline (else `router`). */
+  readonly tracingBaseline?: Measured;
   readonly ml?: Measured;
   readonly startup?: StartupResult;
   readonly soak?: SoakResult;
@@ -165,8 +167,18 @@ export function targetRows(inputs: TargetInputs): TargetRow[] {
           `≤ ${TARGETS.featuresCpuRatio}×`,
           '--variants features',
         ),
-    extraCpuRow('tracing, 100 % sampling', inputs.tracing, router, TARGETS.tracingFull),
-    extraCpuRow('tracing, 10 % parent-based sampling', inputs.tracing10, router, TARGETS.tracingSampled),
+    extraCpuRow(
+      'tracing, 100 % sampling',
+      inputs.tracing,
+      inputs.tracingBaseline ?? router,
+      TARGETS.tracingFull,
+    ),
+    extraCpuRow(
+      'tracing, 10 % parent-based sampling',
+      inputs.tracing10,
+      inputs.tracingBaseline ?? router,
+      TARGETS.tracingSampled,
+    ),
     ratioRow(
       'RSS under the 64-stream load vs no-op (peak)',
       peakRss(router),

@@ -1,12 +1,13 @@
 // What tracing costs the router, in process: the StreamProcessor driven through the four ext_proc phases of the
 // benchmark's request mix (bench/workload.ts, from ../shared/data) with the default policy, once per variant —
 // tracing off, 100 % sampling, 10 % parent-based sampling — in interleaved rounds (the variants' order rotates).
-// Spans go through the real BatchSpanProcessor and OTLP/HTTP (protobuf) exporter, set up by createTelemetry from
-// OTEL_* variables as `serve` does, to the do-nothing sink in a child process (its CPU is not counted). Metrics
-// are on in every variant (a Prometheus reader, as `serve` has). Each variant keeps one telemetry for the whole
-// run (warmed up, as a serving router's is); CPU is process.cpuUsage() over each block of requests, including the
-// flush of the block's last spans; young-generation collections run within the block that made the garbage. (A forced full collection per block would cost more than the
-// requests: the default policy's heap holds the language detector's tables.)
+// Spans go through the real span processor and OTLP/HTTP (protobuf) export, set up from OTEL_* variables as
+// `serve` sets them up, to the do-nothing sink in a child process (its CPU is not counted). Metrics are on in
+// every variant (a Prometheus reader, as `serve` has). Each variant keeps one telemetry for the whole run (warmed
+// up, as a serving router's is); CPU is process.cpuUsage() over each block of requests, including the flush of
+// the block's last spans; young-generation collections run within the block that made the garbage. (A forced
+// full collection per block would cost more than the requests: the default policy's heap holds the language
+// detector's tables.) The main thread's share is read apart (thread-cpu.ts): the rest is V8's helper threads.
 // Targets: 100 % ≤ +15 %, 10 % ≤ +3 % router CPU per request vs tracing off.
 // Usage: node --import tsx bench/tracing-cost.ts [--requests 400] [--rounds 8] [--warmup 300]
 //        [--policy policies/default.yaml] [--data ../shared/data] [--skip-long] [--json]
@@ -15,7 +16,6 @@ import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createPrometheusMetrics } from '../src/admin/prometheus-exporter.ts';
 import type { HeaderPair } from '../src/mutations.ts';
 import type { RoutedRequest } from '../src/pipeline.ts';
@@ -26,13 +26,14 @@ import type { HeaderMap } from '../src/server/ext-proc-messages.ts';
 import { StreamProcessor } from '../src/server/stream-processor.ts';
 import { readHeaderMap } from '../src/server/wire.ts';
 import { AggregatedMetrics } from '../src/telemetry/aggregated-metrics.ts';
-import { batchConfigFromEnv, traceExportersFromEnv } from '../src/telemetry/otel-env.ts';
+import { traceSpanProcessorsFromEnv } from '../src/telemetry/otel-env.ts';
 import type { RouteRecord } from '../src/telemetry/route-record.ts';
 import type { StreamTelemetry } from '../src/telemetry/stream-telemetry.ts';
 import { createTelemetry, type Telemetry } from '../src/telemetry/telemetry.ts';
 import { runBenchMain } from './child-processes.ts';
 import { loadExtProcDefinition, REPO_ROOT } from './ext-proc-proto.ts';
 import { fmt, table } from './format.ts';
+import { mainThreadCpuUs } from './thread-cpu.ts';
 import { buildWorkload } from './workload.ts';
 
 export const TRACING_TARGETS = { full: 0.15, sampled10: 0.03 } as const;
@@ -66,6 +67,8 @@ export interface VariantCost {
   /** OTLP bytes and export requests the sink received, per request. */
   readonly exportBytesPerRequest: number;
   readonly exportRequests: number;
+  /** CPU µs per request of the main thread alone over all rounds (undefined without /proc). */
+  readonly mainThreadUsPerRequest: number | undefined;
   /** Median CPU µs per request of the telemetry alone (recorded calls replayed), minus tracing off's. */
   readonly telemetryAloneUs: number;
 }
@@ -217,7 +220,7 @@ interface VariantTelemetry {
 
 /**
  * The variant's telemetry, built as createTelemetry builds it from OTEL_* variables (same exporter, batch settings
- * and sampler), except that the bench holds the BatchSpanProcessor to flush it at the end of each block.
+ * and sampler), except that the bench holds the span processor to flush it at the end of each block.
  */
 function telemetryFor(variant: Variant, tracesUrl: string): VariantTelemetry {
   // As `serve` builds it: the per-request instruments reach the reader through the aggregated metrics.
@@ -230,9 +233,8 @@ function telemetryFor(variant: Variant, tracesUrl: string): VariantTelemetry {
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: tracesUrl,
     ...variant.env,
   };
-  const [exporter] = traceExportersFromEnv(env);
-  if (!exporter) throw new Error('no OTLP exporter from the OTEL_* variables');
-  const processor = new BatchSpanProcessor(exporter, batchConfigFromEnv(env));
+  const [processor] = traceSpanProcessorsFromEnv(env);
+  if (!processor) throw new Error('no span processor from the OTEL_* variables');
   const { OTEL_TRACES_EXPORTER: _exporterBuiltHere, ...samplerEnv } = env;
   return {
     telemetry: createTelemetry({ env: samplerEnv, ...metrics, spanProcessors: [processor] }),
@@ -240,17 +242,22 @@ function telemetryFor(variant: Variant, tracesUrl: string): VariantTelemetry {
   };
 }
 
-/** CPU µs of one block of `exchanges`, including the export of the block's spans. */
+/** CPU µs of one block of `exchanges`, including the export of the block's spans: all threads, main thread. */
 async function block(
   router: RequestRouter,
   variant: VariantTelemetry,
   exchanges: readonly Exchange[],
-): Promise<number> {
+): Promise<{ process: number; mainThread: number | undefined }> {
   const before = process.cpuUsage();
+  const mainBefore = mainThreadCpuUs();
   for (const exchange of exchanges) await drive(router, variant.telemetry.startStream(), exchange);
   await variant.flush();
   const used = process.cpuUsage(before);
-  return used.user + used.system;
+  const mainAfter = mainThreadCpuUs();
+  return {
+    process: used.user + used.system,
+    mainThread: mainBefore === undefined || mainAfter === undefined ? undefined : mainAfter - mainBefore,
+  };
 }
 
 const median = (values: readonly number[]): number => {
@@ -284,6 +291,7 @@ export async function measureTracingCost(options: TracingCostOptions): Promise<T
       await variant.flush();
     }
     const cpu = VARIANTS.map(() => [] as number[]);
+    const mainThread = VARIANTS.map((): number | undefined => 0);
     const bytes = VARIANTS.map(() => 0);
     const exports = VARIANTS.map(() => 0);
     for (let round = 0; round < options.rounds; round++) {
@@ -296,7 +304,11 @@ export async function measureTracingCost(options: TracingCostOptions): Promise<T
       for (let k = 0; k < VARIANTS.length; k++) {
         const index = (round + k) % VARIANTS.length;
         const before = await sink.received();
-        cpu[index]?.push(await block(router, telemetries[index] as VariantTelemetry, slice));
+        const used = await block(router, telemetries[index] as VariantTelemetry, slice);
+        cpu[index]?.push(used.process);
+        const main = mainThread[index];
+        mainThread[index] =
+          main === undefined || used.mainThread === undefined ? undefined : main + used.mainThread;
         const after = await sink.received();
         bytes[index] = (bytes[index] ?? 0) + after.bytes - before.bytes;
         exports[index] = (exports[index] ?? 0) + after.requests - before.requests;
@@ -330,6 +342,8 @@ export async function measureTracingCost(options: TracingCostOptions): Promise<T
           cpuUsPerRequest: total / requests,
           ratio: total / offTotal,
           medianRatio: median(samples.map((value, round) => value / (offCpu[round] as number))),
+          mainThreadUsPerRequest:
+            mainThread[index] === undefined ? undefined : (mainThread[index] as number) / requests,
           exportBytesPerRequest: (bytes[index] ?? 0) / requests,
           exportRequests: exports[index] ?? 0,
           telemetryAloneUs: median(alone[index] as number[]) - aloneOff,
@@ -358,6 +372,7 @@ export function formatTracingCost(result: TracingCost): string {
   const rows = result.variants.map((v) => [
     v.name,
     fmt(v.cpuUsPerRequest, 1),
+    v.mainThreadUsPerRequest === undefined ? '-' : fmt(v.mainThreadUsPerRequest, 0),
     `${fmt((v.ratio - 1) * 100, 1)} %`,
     `${fmt((v.medianRatio - 1) * 100, 1)} %`,
     fmt(v.exportBytesPerRequest, 0),
@@ -371,6 +386,7 @@ export function formatTracingCost(result: TracingCost): string {
       [
         'tracing',
         'CPU µs/request',
+        'of which main thread',
         'extra (totals)',
         'extra (median round)',
         'OTLP bytes/req',

@@ -1,9 +1,12 @@
 // The standard OTEL_* environment variables, read from a given environment (not only process.env) so tests and
 // embedders configure telemetry without touching the process: sampler, resource, OTLP exporters and batching.
+import { readFileSync } from 'node:fs';
 import type { Metadata } from '@grpc/grpc-js';
 import type { Resource } from '@opentelemetry/resources';
 import type { MetricProducer, MetricReader } from '@opentelemetry/sdk-metrics';
-import type { BufferConfig, Sampler, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { BufferConfig, Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { DEFAULT_OTLP_HTTP_TRACES_URL, DEFAULT_OTLP_TIMEOUT_MS, OtlpHttpSender } from './otlp-http-sender.ts';
+import { OtlpProtoSpanProcessor } from './otlp-span-processor.ts';
 import {
   grpc,
   otlpGrpcMetrics,
@@ -172,6 +175,62 @@ export function traceExportersFromEnv(env: Env): SpanExporter[] {
     else throw new Error(`OTEL_TRACES_EXPORTER=${name} is not supported (otlp, console, none)`);
   }
   return exporters;
+}
+
+/** OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION: `gzip` or `none` (the default). */
+function compression(env: Env, signal: Signal): 'gzip' | 'none' {
+  const name = (
+    value(env, `OTEL_EXPORTER_OTLP_${signal}_COMPRESSION`) ??
+    value(env, 'OTEL_EXPORTER_OTLP_COMPRESSION') ??
+    'none'
+  ).toLowerCase();
+  if (name === 'gzip' || name === 'none') return name;
+  throw new Error(`OTEL_EXPORTER_OTLP_COMPRESSION=${name} is not supported (gzip, none)`);
+}
+
+/** OTEL_EXPORTER_OTLP_[TRACES_]{CERTIFICATE,CLIENT_CERTIFICATE,CLIENT_KEY}: PEM files, read at start. */
+function tlsFiles(env: Env, signal: Signal): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  const file = (name: string) => {
+    const where =
+      value(env, `OTEL_EXPORTER_OTLP_${signal}_${name}`) ?? value(env, `OTEL_EXPORTER_OTLP_${name}`);
+    if (where === undefined) return undefined;
+    try {
+      return readFileSync(where);
+    } catch (error) {
+      throw new Error(`OTEL_EXPORTER_OTLP_${name}=${where} cannot be read: ${(error as Error).message}`);
+    }
+  };
+  const ca = file('CERTIFICATE');
+  const cert = file('CLIENT_CERTIFICATE');
+  const key = file('CLIENT_KEY');
+  return { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
+}
+
+/**
+ * The span processors OTEL_TRACES_EXPORTER names. OTLP over http/protobuf gets the router's own processor, which
+ * encodes each span as it ends (otlp-span-processor.ts); grpc, http/json and console go through the SDK's
+ * BatchSpanProcessor and exporter. Both batch by OTEL_BSP_*.
+ */
+export function traceSpanProcessorsFromEnv(env: Env): SpanProcessor[] {
+  const processors: SpanProcessor[] = [];
+  const batch = batchConfigFromEnv(env);
+  for (const name of list(env, 'OTEL_TRACES_EXPORTER')) {
+    if (name === 'otlp' && protocol(env, 'TRACES') === 'http/protobuf') {
+      const s = otlpSettings(env, 'TRACES');
+      const sender = new OtlpHttpSender({
+        url: s.url ?? DEFAULT_OTLP_HTTP_TRACES_URL,
+        headers: s.headers,
+        timeoutMillis: s.timeoutMillis ?? DEFAULT_OTLP_TIMEOUT_MS,
+        compression: compression(env, 'TRACES'),
+        tls: tlsFiles(env, 'TRACES'),
+      });
+      processors.push(new OtlpProtoSpanProcessor(sender, batch));
+      continue;
+    }
+    for (const exporter of traceExportersFromEnv({ ...env, OTEL_TRACES_EXPORTER: name }))
+      processors.push(new (sdkTrace().BatchSpanProcessor)(exporter, batch));
+  }
+  return processors;
 }
 
 /** BatchSpanProcessor settings from OTEL_BSP_*. */

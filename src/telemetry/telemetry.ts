@@ -7,12 +7,11 @@ import type { BasicTracerProvider, SpanProcessor } from '@opentelemetry/sdk-trac
 import { AggregatedMetrics } from './aggregated-metrics.ts';
 import { noopTelemetry, type Telemetry } from './noop-telemetry.ts';
 import {
-  batchConfigFromEnv,
   isTrue,
   metricReadersFromEnv,
   resourceFromEnv,
   samplerFromEnv,
-  traceExportersFromEnv,
+  traceSpanProcessorsFromEnv,
 } from './otel-env.ts';
 import { RouterMetrics } from './router-metrics.ts';
 import { sdkMetrics, sdkTrace } from './sdk-modules.ts';
@@ -76,13 +75,7 @@ function bounded(work: Promise<void>, timeoutMs: number): Promise<void> {
 export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
   const env = options.env ?? process.env;
   if (isTrue(env, 'OTEL_SDK_DISABLED')) return noopTelemetry;
-  const exporters = traceExportersFromEnv(env);
-  const spanProcessors = [...(options.spanProcessors ?? [])];
-  if (exporters.length > 0) {
-    const { BatchSpanProcessor } = sdkTrace();
-    for (const exporter of exporters)
-      spanProcessors.push(new BatchSpanProcessor(exporter, batchConfigFromEnv(env)));
-  }
+  const spanProcessors = [...(options.spanProcessors ?? []), ...traceSpanProcessorsFromEnv(env)];
   const aggregated = options.aggregatedMetrics ?? new AggregatedMetrics();
   const readers = [
     ...((options.metricReaders ?? []) as MetricReader[]),

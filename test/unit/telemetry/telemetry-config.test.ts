@@ -2,14 +2,16 @@
 import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as HttpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as HttpProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import {
   metricReadersFromEnv,
   resourceFromEnv,
   samplerFromEnv,
   traceExportersFromEnv,
+  traceSpanProcessorsFromEnv,
 } from '../../../src/telemetry/otel-env.ts';
+import { OtlpProtoSpanProcessor } from '../../../src/telemetry/otlp-span-processor.ts';
 import { NOOP_STREAM_TELEMETRY } from '../../../src/telemetry/stream-telemetry.ts';
 import { createTelemetry, noopTelemetry } from '../../../src/telemetry/telemetry.ts';
 
@@ -75,6 +77,32 @@ describe('OTEL_* environment', () => {
     expect(() =>
       traceExportersFromEnv({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' }),
     ).toThrow(/thrift/);
+  });
+
+  it('span processors: the router’s own for OTLP over http/protobuf, the SDK’s batch processor otherwise', async () => {
+    expect(traceSpanProcessorsFromEnv({})).toEqual([]);
+    const [proto] = traceSpanProcessorsFromEnv({
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+      OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: 'gzip',
+    });
+    expect(proto).toBeInstanceOf(OtlpProtoSpanProcessor);
+    const [grpc, printed] = traceSpanProcessorsFromEnv({
+      OTEL_TRACES_EXPORTER: 'otlp,console',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+    });
+    expect(grpc).toBeInstanceOf(BatchSpanProcessor);
+    expect(printed).toBeInstanceOf(BatchSpanProcessor);
+    await Promise.all([proto?.shutdown(), grpc?.shutdown(), printed?.shutdown()]);
+    expect(() =>
+      traceSpanProcessorsFromEnv({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_COMPRESSION: 'brotli' }),
+    ).toThrow(/brotli/);
+    expect(() =>
+      traceSpanProcessorsFromEnv({
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_CERTIFICATE: '/nonexistent/ca.pem',
+      }),
+    ).toThrow(/OTEL_EXPORTER_OTLP_CERTIFICATE=\/nonexistent\/ca.pem cannot be read/);
   });
 
   it('metric readers: OTLP push only when OTEL_METRICS_EXPORTER includes otlp; prometheus is the caller’s', async () => {

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { runBenchMain, startServer } from './child-processes.ts';
 import { REPO_ROOT } from './ext-proc-proto.ts';
 import { fmt, table } from './format.ts';
-import { processMemory } from './proc-stats.ts';
+import { processCpuMs, processMemory } from './proc-stats.ts';
 
 export interface StartupOptions {
   readonly policy: string;
@@ -30,6 +30,8 @@ export interface StartupFigures {
   readonly runs: number;
   /** Spawn to the "listening" line. */
   readonly readyMs: Spread;
+  /** CPU time (user + system, all threads) the router spent up to that line: steadier than wall time on a busy machine. */
+  readonly cpuToReadyMs: Spread;
   /** Resident set size after `settleMs` of idling once ready. */
   readonly idleRssMb: Spread;
 }
@@ -52,6 +54,7 @@ export async function measureStartup(options: StartupOptions): Promise<StartupFi
   const runs = Math.max(1, Math.floor(options.runs ?? 5));
   const settleMs = options.settleMs ?? 1_000;
   const ready: number[] = [];
+  const cpu: number[] = [];
   const rss: number[] = [];
   for (let run = 0; run < runs; run++) {
     const server = await startServer(`router (${options.policy})`, [
@@ -66,24 +69,40 @@ export async function measureStartup(options: StartupOptions): Promise<StartupFi
     ]);
     try {
       ready.push(server.readyMs);
+      cpu.push(processCpuMs(server.pid));
       await sleep(settleMs);
       rss.push(processMemory(server.pid).rssMb);
     } finally {
       await server.stop();
     }
   }
-  return { policy: options.policy, runs, readyMs: spread(ready), idleRssMb: spread(rss) };
+  return {
+    policy: options.policy,
+    runs,
+    readyMs: spread(ready),
+    cpuToReadyMs: spread(cpu),
+    idleRssMb: spread(rss),
+  };
 }
 
 export function formatStartup(figures: readonly StartupFigures[]): string {
   const range = (s: Spread, digits: number) => `${fmt(s.min, digits)}–${fmt(s.max, digits)}`;
   return table(
-    ['policy', 'runs', 'ready ms (median)', 'ready ms (range)', 'idle RSS MiB (median)', 'idle RSS (range)'],
+    [
+      'policy',
+      'runs',
+      'ready ms (median)',
+      'ready ms (range)',
+      'CPU ms to ready (median)',
+      'idle RSS MiB (median)',
+      'idle RSS (range)',
+    ],
     figures.map((f) => [
       f.policy,
       String(f.runs),
       fmt(f.readyMs.median),
       range(f.readyMs, 0),
+      fmt(f.cpuToReadyMs.median),
       fmt(f.idleRssMb.median, 1),
       range(f.idleRssMb, 1),
     ]),

@@ -7,8 +7,7 @@ import { DEFAULT_DEBOUNCE_MS, DEFAULT_POLL_MS } from '../policy/policy-watcher.t
 import { AggregatedMetrics } from '../telemetry/aggregated-metrics.ts';
 import { createLogger, errorFields, type Logger } from '../telemetry/logger.ts';
 import { createTelemetry, DEFAULT_SHUTDOWN_TIMEOUT_MS, type Telemetry } from '../telemetry/telemetry.ts';
-import { explainCommand } from './explain.ts';
-import { type CommandIO, validateCommand } from './validate.ts';
+import type { CommandIO } from './validate.ts';
 
 const COMMANDS_USAGE = `usage:
   semantic-router serve --policy FILE|DIR [--port 50051] [--host 0.0.0.0] [--max-body-bytes 8388608]
@@ -260,7 +259,7 @@ async function explain(args: string[]): Promise<number> {
   const requestJson = prompt ? undefined : await readStdin();
   if (!prompt && !requestJson)
     throw new UsageError('explain needs a prompt argument or a request JSON on stdin');
-  return explainCommand(
+  return (await import('./explain.ts')).explainCommand(
     {
       policyFile: values.policy,
       json: values.json ?? false,
@@ -287,7 +286,7 @@ async function main(argv: string[]): Promise<number> {
           options: { 'allow-unsupported': { type: 'boolean' }, base: { type: 'string' } },
         });
         if (positionals.length !== 1) throw new UsageError('validate needs exactly one FILE');
-        return await validateCommand(positionals[0] as string, io, {
+        return await (await import('./validate.ts')).validateCommand(positionals[0] as string, io, {
           allowUnsupported: values['allow-unsupported'] ?? false,
           ...(values.base !== undefined && { base: values.base }),
         });

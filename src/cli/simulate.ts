@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatPolicyIssue, PolicyError } from '../errors.ts';
 import { loadPolicyFile } from '../policy/load-policy.ts';
+import { selectionAlgorithms } from '../selection/model-selector.ts';
 import { defaultFleetPaths, loadFleet } from '../simulate/fleet.ts';
 import { SimulationInputError } from '../simulate/input-error.ts';
 import { poolsCsv, renderTables, summaryCsv } from '../simulate/report.ts';
@@ -117,6 +118,7 @@ export async function simulateCommand(args: string[], io: CommandIO): Promise<nu
     const prompts = parsed.prompts === undefined ? BUILT_IN_PROMPTS : await readPrompts(parsed.prompts);
     const results: SimulationResult[] = [];
     const fleetPath = await fleetFile(parsed.policy, parsed.fleet);
+    await selectionAlgorithms.load(specs.flatMap((spec) => spec.algorithm ?? []));
     for (const spec of specs) {
       // A fresh policy per strategy: selection algorithms keep state, and each run must start from nothing.
       const policy = await loadPolicyFile(parsed.policy);

@@ -1,6 +1,6 @@
 // Checks `routing.projections` against the policy's signals and compiles it (see projections.ts for the semantics).
 import { closest, type IssueCollector, type PathSegment } from '../policy/issues.ts';
-import { kbMetricMatchName } from '../signals/kb.ts';
+import { kbMetricMatchName } from '../signals/kb-references.ts';
 import type { ProjectionScoreInputDocument, ProjectionsDocument } from './projection-schema.ts';
 import {
   type CompiledBand,

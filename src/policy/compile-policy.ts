@@ -31,8 +31,8 @@ import { UNSUPPORTED_SELECTION_ALGORITHMS } from '../selection/algorithms/unsupp
 import { compileLooperSettings } from '../selection/looper/looper-settings.ts';
 import { selectionAlgorithms } from '../selection/model-selector.ts';
 import { toExternalModel } from '../signals/external-models.ts';
-import { familiesByConditionType, familiesByKey } from '../signals/index.ts';
-import { knowledgeBasesReadBy } from '../signals/kb.ts';
+import { familiesByConditionType, familiesByKey, signalFamily } from '../signals/index.ts';
+import { knowledgeBasesReadBy } from '../signals/kb-references.ts';
 import { composerLeafTypes, familyComposers } from '../signals/signal-composers.ts';
 import { type FamilyEvaluator, SignalEngine } from '../signals/signal-engine.ts';
 import {
@@ -44,6 +44,7 @@ import {
 import { compileStateStore } from '../state/state-config.ts';
 import { failClosedWhenGuarding, guardingSignalKeys } from './guarding-decisions.ts';
 import { closest, IssueCollector, type Locator, type PathSegment, schemaFieldNames } from './issues.ts';
+import { loadNamedExtensions } from './load-named-extensions.ts';
 import type {
   ApiSettings,
   CompiledDecision,
@@ -166,7 +167,7 @@ function parseSignals(doc: PolicyDocument, issues: IssueCollector): SignalCatalo
   const explicitOnError = new Map<string, Set<string>>();
   for (const [key, rawRules] of Object.entries(doc.routing.signals)) {
     const path: PathSegment[] = ['routing', 'signals', key];
-    const family = familiesByKey.get(key);
+    const family = signalFamily(key);
     if (!family) {
       if (ML_FAMILIES.has(key)) {
         issues.error(
@@ -666,7 +667,7 @@ async function buildSignalEngine(
   for (const type of projectionInputTypes(referencedTypes, signals)) referencedTypes.add(type);
   const composers = [...signals.rules].flatMap(([key, rules]) =>
     familyComposers(
-      familiesByKey.get(key) as SignalFamily,
+      signalFamily(key) as SignalFamily,
       rules,
       (node, path) => compileRuleNode(node, path, signals, issues),
       ['routing', 'signals', key],
@@ -676,7 +677,7 @@ async function buildSignalEngine(
   const evaluators: FamilyEvaluator[] = [];
   const guarding = guardingSignalKeys(decisions);
   for (const [key, rules] of signals.rules) {
-    const family = familiesByKey.get(key) as SignalFamily;
+    const family = signalFamily(key) as SignalFamily;
     if (!referencedTypes.has(family.conditionType) || rules.length === 0) continue;
     try {
       const evaluator = await family.create(rules, {
@@ -936,6 +937,7 @@ export async function compilePolicy(raw: unknown, givenOptions: CompileOptions):
     throw new PolicyError(issues.issues);
   }
   const doc = parsed.data;
+  await loadNamedExtensions(doc);
   const { pools, models, byName } = compileModels(doc, issues);
   const defaultModel = byName.get(doc.default_model);
   if (!defaultModel) {

@@ -3,7 +3,7 @@
 // completes it into a policy the compiler checks: alone, inside a minimal base (docs/policy-fragments.md), or as
 // the part merged into a real policy (`validate --base`).
 
-import { familiesByKey } from '../signals/index.ts';
+import { signalFamily } from '../signals/index.ts';
 import { referenceNames } from '../signals/signal-family.ts';
 import { baseSignalsFor, FRAGMENT_BASE_SIGNALS, type SignalReference } from './fragment-base.ts';
 import type { PathSegment } from './issues.ts';
@@ -119,7 +119,7 @@ function leavesOf(node: unknown, out: SignalReference[] = []): SignalReference[]
 function signalLeaves(signals: Plain): SignalReference[] {
   const leaves: SignalReference[] = [];
   for (const [key, rules] of Object.entries(signals)) {
-    const family = familiesByKey.get(key);
+    const family = signalFamily(key);
     if (!family || !Array.isArray(rules)) continue;
     for (const raw of rules) {
       const { on_error: _onError, ...rule } = isPlain(raw) ? raw : {};

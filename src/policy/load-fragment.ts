@@ -3,6 +3,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PolicyError, type PolicyIssue } from '../errors.ts';
+import { loadAllSignalFamilies } from '../signals/index.ts';
 import { compilePolicy } from './compile-policy.ts';
 import {
   type CompletedFragment,
@@ -76,6 +77,7 @@ function fragmentLocator(parsed: ParsedYaml, completed: CompletedFragment): Loca
 }
 
 async function loadStandalone(parsed: ParsedYaml, options: LoadOptions): Promise<LoadedPolicy> {
+  await loadAllSignalFamilies();
   const completed = standaloneFragmentPolicy(parsed.value as Record<string, unknown>);
   const policy = await compilePolicy(completed.document, {
     ...options,
@@ -100,6 +102,7 @@ async function loadIntoBase(
       'the base is itself a fragment',
       'give a whole policy (with its models) as --base',
     );
+  await loadAllSignalFamilies();
   const completed = fragmentForBase(parsed.value as Record<string, unknown>, base.value);
   const merged = mergePolicyDocuments([
     { file: base.file, value: base.value },

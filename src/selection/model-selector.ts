@@ -1,6 +1,7 @@
 // Model selection algorithms: which of a decision's modelRefs serves the request.
 import { z } from 'zod';
-import { type ExtensionDefinition, extensionRegistry } from '../extension.ts';
+import type { ExtensionDefinition } from '../extension.ts';
+import { type LazyDefinition, LazyRegistry } from '../lazy-registry.ts';
 import type { CompiledModel } from '../policy/policy.ts';
 import type { PoolStateRegistry } from '../pools/pool-state.ts';
 import type { RequestContext } from '../request/request-context.ts';
@@ -8,19 +9,9 @@ import type { FinishReason } from '../response/finish-reason.ts';
 import { seededRandom } from '../seeded-random.ts';
 import type { SignalReport } from '../signals/signal-engine.ts';
 import type { SharedStore } from '../state/shared-store.ts';
-import { automixSelection } from './algorithms/automix.ts';
-import { hybridSelection } from './algorithms/hybrid.ts';
-import { latencyAwareSelection } from './algorithms/latency-aware.ts';
-import { multiFactorSelection } from './algorithms/multi-factor.ts';
-import { sessionAwareSelection } from './algorithms/session-aware.ts';
-import { learnedSelections } from './learned/learned-selection.ts';
-import { looperSelections } from './looper/index.ts';
 import type { LooperCaller } from './looper/looper-caller.ts';
 import type { LooperAnswer } from './looper/looper-run.ts';
 import type { ModelStatsRegistry } from './model-stats.ts';
-import { eloSelection } from './online/elo.ts';
-import { rlDrivenSelection } from './online/rl-driven.ts';
-import { routerDcSelection } from './router-dc/router-dc-selection.ts';
 
 export interface ModelCandidate {
   readonly model: string;
@@ -168,17 +159,88 @@ export const weightedSelection: SelectionAlgorithm<{ seed?: number | undefined }
   },
 };
 
-export const selectionAlgorithms: ReadonlyMap<string, SelectionAlgorithm<never>> = extensionRegistry([
-  staticSelection,
-  weightedSelection,
-  latencyAwareSelection,
-  multiFactorSelection,
-  hybridSelection,
-  sessionAwareSelection((name) => selectionAlgorithms.get(name)),
-  automixSelection(),
-  ...learnedSelections,
-  eloSelection,
-  rlDrivenSelection,
-  ...looperSelections,
-  routerDcSelection,
-] as SelectionAlgorithm<never>[]);
+type AnyAlgorithm = SelectionAlgorithm<never>;
+
+const defined = (algorithm: AnyAlgorithm): LazyDefinition<AnyAlgorithm> => ({
+  name: algorithm.name,
+  definition: algorithm,
+});
+
+/** One of several algorithms a module exports as a list. */
+function fromList(
+  name: string,
+  list: () => Promise<readonly SelectionAlgorithm<never>[]>,
+): LazyDefinition<AnyAlgorithm> {
+  return {
+    name,
+    async load() {
+      const algorithm = (await list()).find((a) => a.name === name);
+      if (!algorithm)
+        throw new Error(`selection algorithm '${name}' is not in the module it is registered from`);
+      return algorithm;
+    },
+  };
+}
+
+const learned = async () =>
+  (await import('./learned/learned-selection.ts')).learnedSelections.map((a) => a as AnyAlgorithm);
+const loopers = async () => (await import('./looper/index.ts')).looperSelections;
+
+/**
+ * Every algorithm, by the `type` policies write; a module is imported when a policy names its algorithm
+ * (src/policy/load-named-extensions.ts). `static` and `weighted` are defined here, loaded from the start.
+ */
+export const selectionAlgorithms: LazyRegistry<AnyAlgorithm> = new LazyRegistry<AnyAlgorithm>(
+  [
+    defined(staticSelection as AnyAlgorithm),
+    defined(weightedSelection as AnyAlgorithm),
+    {
+      name: 'latency_aware',
+      load: async () => (await import('./algorithms/latency-aware.ts')).latencyAwareSelection as AnyAlgorithm,
+    },
+    {
+      name: 'multi_factor',
+      load: async () => (await import('./algorithms/multi-factor.ts')).multiFactorSelection as AnyAlgorithm,
+    },
+    {
+      name: 'hybrid',
+      load: async () => (await import('./algorithms/hybrid.ts')).hybridSelection as AnyAlgorithm,
+    },
+    {
+      name: 'session_aware',
+      // Its `fallback_method` may name any other algorithm: its config schema looks them up while parsing.
+      async load() {
+        const { sessionAwareSelection } = await import('./algorithms/session-aware.ts');
+        await selectionAlgorithms.load(
+          [...selectionAlgorithms.keys()].filter((name) => name !== 'session_aware'),
+        );
+        return sessionAwareSelection((name) => selectionAlgorithms.get(name)) as AnyAlgorithm;
+      },
+    },
+    {
+      name: 'automix',
+      load: async () => (await import('./algorithms/automix.ts')).automixSelection() as AnyAlgorithm,
+    },
+    fromList('knn', learned),
+    fromList('kmeans', learned),
+    fromList('svm', learned),
+    fromList('mlp', learned),
+    { name: 'elo', load: async () => (await import('./online/elo.ts')).eloSelection as AnyAlgorithm },
+    {
+      name: 'rl_driven',
+      load: async () => (await import('./online/rl-driven.ts')).rlDrivenSelection as AnyAlgorithm,
+    },
+    fromList('confidence', loopers),
+    fromList('ratings', loopers),
+    fromList('remom', loopers),
+    fromList('fusion', loopers),
+    fromList('workflows', loopers),
+    fromList('prompt', loopers),
+    {
+      name: 'router_dc',
+      load: async () =>
+        (await import('./router-dc/router-dc-selection.ts')).routerDcSelection as AnyAlgorithm,
+    },
+  ],
+  (algorithm) => algorithm.name,
+);

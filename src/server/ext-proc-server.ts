@@ -2,7 +2,6 @@
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { HealthImplementation } from 'grpc-health-check';
 import type { PhaseResult } from '../mutations.ts';
 import { findPackageFile } from '../package-files.ts';
 import type { RequestRouter } from '../pipeline.ts';
@@ -12,6 +11,7 @@ import { noopTelemetry, type Telemetry } from '../telemetry/noop-telemetry.ts';
 import type { TraceCarrier } from '../telemetry/trace-context.ts';
 import { capRequestHeaders } from './bounded-headers.ts';
 import type { ProcessingRequest, ProcessingResponse } from './ext-proc-messages.ts';
+import { HealthService } from './health-service.ts';
 import { readFilterMetadata } from './proto-struct.ts';
 import { decodeProcessingRequest } from './request-decoder.ts';
 import { encodeAnswerInSlices, encodeTrailersResponse } from './response-encoder.ts';
@@ -124,7 +124,7 @@ const UNKNOWN_MESSAGE = Symbol('unknown ext_proc message');
 
 export class ExtProcServer {
   private readonly server = new grpc.Server(EXT_PROC_SERVER_OPTIONS);
-  private readonly health = new HealthImplementation({
+  private readonly health = new HealthService({
     '': 'NOT_SERVING',
     [EXT_PROC_SERVICE]: 'NOT_SERVING',
   });

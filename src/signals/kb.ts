@@ -22,13 +22,13 @@ import {
 import type { KnowledgeBaseDocument } from './kb/knowledge-base-schema.ts';
 import { buildPrototypes, type Prototype, type Similarity, scoreLabel } from './kb/prototype-bank.ts';
 import { rescaleCosine, SIMILARITY_FLOOR } from './kb/similarity-scale.ts';
+import { kbMetricMatchName } from './kb-references.ts';
 import {
   defineSignalFamily,
   RuleConfigError,
   type RuleProblem,
   type SignalDeps,
   type SignalMatch,
-  type SignalRule,
 } from './signal-family.ts';
 
 const kbRuleSchema = z.strictObject({
@@ -45,16 +45,6 @@ const kbRuleSchema = z.strictObject({
 });
 
 export type KbRule = z.infer<typeof kbRuleSchema>;
-
-/** Name of the match that carries a knowledge base's metric (lower case, as projections look it up). */
-export function kbMetricMatchName(kb: string, metric: string): string {
-  return `kb_metric:${kb}:${metric}`.toLowerCase();
-}
-
-/** Names of the knowledge bases some rule reads: the ones whose metrics the family reports. */
-export function knowledgeBasesReadBy(rules: readonly SignalRule[] | undefined): Set<string> {
-  return new Set((rules as readonly Partial<KbRule>[] | undefined)?.flatMap((r) => (r.kb ? [r.kb] : [])));
-}
 
 interface LoadedKnowledgeBase {
   readonly kb: KnowledgeBaseDocument;

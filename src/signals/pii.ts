@@ -1,7 +1,6 @@
 // `pii` family (condition type `pii`): structured PII found by validators, names and addresses by an entity model.
 import { z } from 'zod';
-import { BUILTIN_MODELS_DIR, defaultSessionPool, resolveModelFile } from '../ml/model-store.ts';
-import { loadSpanModel, SPAN_MODEL_LOADERS, type SpanModelLoader } from '../ml/pii/span-model-loader.ts';
+import type { SpanModelLoader } from '../ml/pii/span-model-loader.ts';
 import type { EntitySpan, SpanModel } from '../ml/span-model.ts';
 import { detectPii, PII_MAX_SPAN_CHARS, resolveOverlaps } from '../pii/detect.ts';
 import { weighEntityEvidence } from '../pii/entity-evidence.ts';
@@ -15,14 +14,12 @@ import {
   UNDETECTED_PII_TYPES,
 } from '../pii/types.ts';
 import type { RequestContext } from '../request/request-context.ts';
-import { modelFileRuleError } from './classifiers.ts';
 import { guardRolesSchema, scopeKey, scopeTexts } from './guard-scope.ts';
 import { runWindows } from './model-windows.ts';
 import {
   defineSignalFamily,
   RuleConfigError,
   type RuleProblem,
-  type SignalDeps,
   type SignalEvaluator,
   type SignalFamily,
   type SignalMatch,
@@ -309,36 +306,6 @@ class RequestSpans {
   }
 }
 
-async function loadModels(
-  rules: readonly PiiRule[],
-  deps: SignalDeps,
-  loaders: readonly SpanModelLoader[],
-): Promise<(SpanModel | undefined)[]> {
-  const specs = rules.map((r) => (needsEntityModel(r) ? (r.model ?? null) : undefined));
-  const builtinDir = deps.builtinModelsDir ?? BUILTIN_MODELS_DIR;
-  const files = await Promise.all(
-    specs.map((spec) =>
-      spec === undefined
-        ? undefined
-        : resolveModelFile(spec ?? undefined, deps.policyDir, BUILTIN_PII_MODEL, builtinDir),
-    ),
-  );
-  const pool = deps.sessionPool ?? defaultSessionPool();
-  const loaded = new Map<string, SpanModel>();
-  try {
-    for (const file of new Set(files)) {
-      if (file !== undefined) loaded.set(file, await loadSpanModel(pool, file, loaders));
-    }
-  } catch (error) {
-    for (const model of loaded.values()) model.close();
-    throw modelFileRuleError(error, files, (ruleIndex) => specs[ruleIndex] === null, {
-      kind: 'a PII entity',
-      builtin: BUILTIN_PII_MODEL,
-    });
-  }
-  return files.map((file) => (file === undefined ? undefined : loaded.get(file)));
-}
-
 /** Rules that need an entity model: validators plus the model's spans, evaluated asynchronously. */
 function entityEvaluator(compiled: readonly CompiledRule[], optIn: ReadonlySet<PiiType>): SignalEvaluator {
   const models = new Set(compiled.flatMap((c) => (c.model ? [c.model] : [])));
@@ -361,10 +328,11 @@ function entityEvaluator(compiled: readonly CompiledRule[], optIn: ReadonlySet<P
   };
 }
 
-/** The `pii` family with the given entity model formats (the default list covers the built-in tagger). */
-export function createPiiFamily(
-  loaders: readonly SpanModelLoader[] = SPAN_MODEL_LOADERS,
-): SignalFamily<PiiRule> {
+/**
+ * The `pii` family with the given entity model formats (by default the ones that cover the built-in tagger). The
+ * model-loading code (ONNX, tokenizers) is imported only for a rule that needs an entity model.
+ */
+export function createPiiFamily(loaders?: readonly SpanModelLoader[]): SignalFamily<PiiRule> {
   return defineSignalFamily<PiiRule>({
     family: 'pii',
     conditionType: 'pii',
@@ -387,14 +355,16 @@ export function createPiiFamily(
             optIn,
           ),
         );
-      return loadModels(rules, deps, loaders).then((models) =>
-        withWarnings(
-          entityEvaluator(
-            rules.map((r, i) => compile(r, models[i])),
-            optIn,
+      return import('./pii-entity-models.ts')
+        .then(({ loadPiiEntityModels }) => loadPiiEntityModels(rules, deps, loaders))
+        .then((models) =>
+          withWarnings(
+            entityEvaluator(
+              rules.map((r, i) => compile(r, models[i])),
+              optIn,
+            ),
           ),
-        ),
-      );
+        );
     },
   });
 }

@@ -36,18 +36,9 @@ async function filesLoadedBy(file: string): Promise<string[]> {
   return loadedFiles(stderr);
 }
 
-/** Files `semantic-router serve` resolves up to listening with the default policy (its models loaded), then stops it. */
-function filesLoadedByServe(): Promise<string[]> {
-  const args = [
-    'src/cli/main.ts',
-    'serve',
-    '--policy',
-    'policies/default.yaml',
-    '--port',
-    '0',
-    '--admin-port',
-    '0',
-  ];
+/** Files `semantic-router serve` resolves up to listening with `policy` (its models loaded), then stops it. */
+function filesLoadedByServe(policy: string): Promise<string[]> {
+  const args = ['src/cli/main.ts', 'serve', '--policy', policy, '--port', '0', '--admin-port', '0'];
   const child = spawn(process.execPath, [...NODE_ARGS, ...args], {
     cwd: repoRoot,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -78,17 +69,28 @@ describe('training split from serving', () => {
     expect(fromTrain).toContain('src/training/datasets/index.ts');
   });
 
-  it('importing src/app.ts loads the model runtime and no training module', async () => {
+  it('importing src/app.ts loads the session pool and no training module', async () => {
     const loaded = await filesLoadedBy('src/app.ts');
-    expect(loaded).toContain('src/ml/model-store.ts');
-    expect(loaded).toContain('src/ml/wide-mlp/classifier-runtime.ts');
+    expect(loaded).toContain('src/ml/onnx-session-pool.ts');
     expect(loaded.filter((file) => file.startsWith('src/training/'))).toEqual([]);
   });
 
-  it('serve with the default policy loads its models and no training module', async () => {
-    const loaded = await filesLoadedByServe();
+  it('serve with the default policy loads the families it names, no model runtime and no training module', async () => {
+    const loaded = await filesLoadedByServe('policies/default.yaml');
+    expect(loaded).toContain('src/signals/pii.ts');
+    expect(loaded).toContain('src/signals/language.ts');
+    // Families, plugins and algorithms the policy does not name are imported only by a policy that names them.
+    expect(loaded).not.toContain('src/signals/classifiers.ts');
+    expect(loaded).not.toContain('src/ml/model-store.ts');
+    expect(loaded).not.toContain('src/plugins/block.ts');
+    expect(loaded).not.toContain('src/selection/looper/index.ts');
+    expect(loaded.filter((file) => file.startsWith('src/training/'))).toEqual([]);
+  });
+
+  it('serve with the ML example policy loads its models and no training module', async () => {
+    const loaded = await filesLoadedByServe('policies/ml-guardrails.yaml');
     expect(loaded).toContain('src/ml/wide-mlp/classifier-runtime.ts');
-    expect(loaded).toContain('src/ml/tagger/token-tagger.ts');
+    expect(loaded).toContain('src/signals/classifiers.ts');
     expect(loaded.filter((file) => file.startsWith('src/training/'))).toEqual([]);
   });
 

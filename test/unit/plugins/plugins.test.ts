@@ -4,11 +4,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PolicyError } from '../../../src/errors.ts';
 import { createRequestRouter } from '../../../src/pipeline.ts';
-import { PLUGINS } from '../../../src/plugins/index.ts';
+import { PLUGINS as PLUGIN_REGISTRY } from '../../../src/plugins/index.ts';
 import { type PluginDefinition, plugin, type ResponsePhaseContext } from '../../../src/plugins/plugin.ts';
 import { compilePolicyText } from '../../../src/policy/load-policy.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
 import { StreamProcessor } from '../../../src/server/stream-processor.ts';
+
+const PLUGINS = await PLUGIN_REGISTRY.loadAll();
 
 const opened: Policy[] = [];
 afterEach(() => {

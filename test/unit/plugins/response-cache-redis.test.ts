@@ -2,7 +2,7 @@
 // by one is served by the other; with Redis gone, both keep serving requests (the cache misses, never fails).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PhaseResult } from '../../../src/mutations.ts';
-import { PLUGINS } from '../../../src/plugins/index.ts';
+import { PLUGINS as PLUGIN_REGISTRY } from '../../../src/plugins/index.ts';
 import type { PluginDefinition } from '../../../src/plugins/plugin.ts';
 import { responseCacheConfigSchema } from '../../../src/plugins/response-cache/cache-config.ts';
 import { createResponseCachePlugin } from '../../../src/plugins/response-cache/response-cache-plugin.ts';
@@ -11,6 +11,8 @@ import type { Policy } from '../../../src/policy/policy.ts';
 import { RedisStore } from '../../../src/state/redis-store.ts';
 import { RedisServer, redisSkipReason } from '../../helpers/redis-server.ts';
 import { askReplica, compilePlugins } from '../../helpers/response-plugins.ts';
+
+const PLUGINS = await PLUGIN_REGISTRY.loadAll();
 
 interface Replica {
   readonly policy: Policy;

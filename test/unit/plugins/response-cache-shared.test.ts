@@ -3,7 +3,7 @@
 // reaches the store and the other's own copies; a failing store is a miss, counted, never a failed request.
 import { describe, expect, it } from 'vitest';
 import type { PhaseResult } from '../../../src/mutations.ts';
-import { PLUGINS } from '../../../src/plugins/index.ts';
+import { PLUGINS as PLUGIN_REGISTRY } from '../../../src/plugins/index.ts';
 import type { PluginDefinition } from '../../../src/plugins/plugin.ts';
 import { responseCacheConfigSchema } from '../../../src/plugins/response-cache/cache-config.ts';
 import { FOLLOW_INTERVAL_MS } from '../../../src/plugins/response-cache/flush-log.ts';
@@ -18,6 +18,8 @@ import { sparseDot, toSparse } from '../../../src/plugins/response-cache/sparse-
 import type { Policy } from '../../../src/policy/policy.ts';
 import { MemoryStore, type SharedStore } from '../../../src/state/shared-store.ts';
 import { askReplica, compilePlugins } from '../../helpers/response-plugins.ts';
+
+const PLUGINS = await PLUGIN_REGISTRY.loadAll();
 
 // Calibrated similarities with the lexical model: PARAPHRASE 0.959 to QUESTION, OTHER 0.916.
 const THRESHOLD = 0.95;

@@ -3,7 +3,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { PhaseResult } from '../../../src/mutations.ts';
 import { createRequestRouter, planRoute } from '../../../src/pipeline.ts';
-import { PLUGINS } from '../../../src/plugins/index.ts';
+import { PLUGINS as PLUGIN_REGISTRY } from '../../../src/plugins/index.ts';
 import type { PluginDefinition } from '../../../src/plugins/plugin.ts';
 import { responseCacheConfigSchema } from '../../../src/plugins/response-cache/cache-config.ts';
 import { createResponseCachePlugin } from '../../../src/plugins/response-cache/response-cache-plugin.ts';
@@ -16,6 +16,8 @@ import { StreamProcessor } from '../../../src/server/stream-processor.ts';
 import { RouteRecord } from '../../../src/telemetry/route-record.ts';
 import { contextFor } from '../../helpers/request-context.ts';
 import { chatAnswer, chatStream, compilePlugins, parseOpenAiStream } from '../../helpers/response-plugins.ts';
+
+const PLUGINS = await PLUGIN_REGISTRY.loadAll();
 
 type Body = Record<string, unknown>;
 

@@ -11,7 +11,7 @@ import { AdminServer } from '../../../src/admin/admin-server.ts';
 import { readinessReport } from '../../../src/admin/readiness.ts';
 import { explainReplayCommand } from '../../../src/cli/explain-replay.ts';
 import { HEADER } from '../../../src/headers.ts';
-import { PLUGINS } from '../../../src/plugins/index.ts';
+import { PLUGINS as PLUGIN_REGISTRY } from '../../../src/plugins/index.ts';
 import type { PluginDefinition } from '../../../src/plugins/plugin.ts';
 import { ReplayStore } from '../../../src/plugins/replay-store.ts';
 import { routerReplayDefinition } from '../../../src/plugins/router-replay.ts';
@@ -19,6 +19,8 @@ import { compilePolicyText } from '../../../src/policy/load-policy.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
 import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { chatAnswer, exchange } from '../../helpers/response-plugins.ts';
+
+const PLUGINS = await PLUGIN_REGISTRY.loadAll();
 
 function replayPolicy(
   configuration: Record<string, unknown>,

@@ -23,6 +23,9 @@ import { PEER_FRAGMENTS } from '../../helpers/peer-fragment.ts';
 import type { ContextInput } from '../../helpers/request-context.ts';
 import { selectionContext } from '../../helpers/selection-context.ts';
 
+// The registry imports an algorithm's module when a policy names it; these tests use them directly.
+await selectionAlgorithms.loadAll();
+
 interface Recorded {
   readonly model: string;
   readonly messages: readonly unknown[] | undefined;

@@ -4,6 +4,9 @@ import { selectionAlgorithms } from '../../../src/selection/model-selector.ts';
 import { MemoryStore, type SharedStore } from '../../../src/state/shared-store.ts';
 import { answers, choose, closeLivePolicy, liveState, openBreaker, ref, requestOf } from './live-fixtures.ts';
 
+// The registry imports an algorithm's module when a policy names it; these tests use them directly.
+await selectionAlgorithms.loadAll();
+
 afterAll(closeLivePolicy);
 
 const definition = selectionAlgorithms.get('session_aware');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestContext } from '../../../src/request/request-context.ts';
-import { signalFamilies } from '../../../src/signals/index.ts';
+import { loadAllSignalFamilies } from '../../../src/signals/index.ts';
 import { knowledgeBaseSchema } from '../../../src/signals/kb/knowledge-base-schema.ts';
 import {
   referenceNames,
@@ -17,6 +17,8 @@ import {
 import { type ContextInput, contextFor } from '../../helpers/request-context.ts';
 import { writeTinyEmbedding } from '../training/embedding/tiny-embedding.ts';
 import { DOMAIN_SPEC, GUARD_SPEC, JAILBREAK_SPEC, writeTinyModel } from './ml/tiny-models.ts';
+
+const signalFamilies = await loadAllSignalFamilies();
 
 /** A two-label knowledge base for the `kb` family, written here (it embeds with the built-in model). */
 const kbDir = mkdtempSync(path.join(tmpdir(), 'signal-contract-kb-'));

@@ -17,6 +17,9 @@ import {
 } from '../../../../src/selection/model-selector.ts';
 import { selectionContext } from '../../../helpers/selection-context.ts';
 
+// The registry imports an algorithm's module when a policy names it; these tests use them directly.
+await selectionAlgorithms.loadAll();
+
 const GPT4O = 'gpt-4o-2024-05-13';
 const LLAMA7B = 'Llama-2-7b-hf';
 const HARD = 'Compute the eigenvalues of the 3x3 matrix and prove that the integral of the series converges.';

@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { TextEmbeddingModel } from '../../../src/ml/embedding/text-embedder.ts';
 import type { PhaseResult } from '../../../src/mutations.ts';
 import { createRequestRouter } from '../../../src/pipeline.ts';
-import { PLUGINS } from '../../../src/plugins/index.ts';
+import { PLUGINS as PLUGIN_REGISTRY } from '../../../src/plugins/index.ts';
 import type { PluginDefinition } from '../../../src/plugins/plugin.ts';
 import { responseCacheConfigSchema } from '../../../src/plugins/response-cache/cache-config.ts';
 import { lexicalEmbedder } from '../../../src/plugins/response-cache/cache-similarity.ts';
@@ -14,6 +14,8 @@ import type { Policy } from '../../../src/policy/policy.ts';
 import { StreamProcessor } from '../../../src/server/stream-processor.ts';
 import { MemoryStore } from '../../../src/state/shared-store.ts';
 import { askReplica, chatAnswer, compilePlugins, exchange } from '../../helpers/response-plugins.ts';
+
+const PLUGINS = await PLUGIN_REGISTRY.loadAll();
 
 /** The cache with the built-in lexical model, counting the texts it embeds. */
 async function countingCache(configuration: Record<string, unknown> = {}) {

@@ -111,27 +111,40 @@ function floats(outputs: Feeds): Float32Array {
   return data;
 }
 
-/** Runs `handle` `runs` times back to back while a 1 ms interval ticks: run times and the longest tick gap. */
+/**
+ * Runs `handle` `runs` times back to back while a 1 ms interval ticks: run times, the longest tick gap, and the
+ * median number of ticks the event loop ran while a run was in progress.
+ */
 async function tickedRuns(handle: OnnxModelHandle, feeds: Feeds, runs: number) {
   let last = performance.now();
   let maxGapMs = 0;
+  let ticksInRun = 0;
   const ticker = setInterval(() => {
     const now = performance.now();
     maxGapMs = Math.max(maxGapMs, now - last);
     last = now;
+    ticksInRun++;
   }, 1);
   const runMs: number[] = [];
+  const ticks: number[] = [];
   try {
     for (let k = 0; k < runs; k++) {
       const started = performance.now();
+      ticksInRun = 0;
       await handle.run(feeds);
+      ticks.push(ticksInRun);
       runMs.push(performance.now() - started);
     }
   } finally {
     clearInterval(ticker);
   }
   runMs.sort((a, b) => a - b);
-  return { medianMs: runMs[Math.floor(runs / 2)] ?? 0, maxGapMs };
+  ticks.sort((a, b) => a - b);
+  return {
+    medianMs: runMs[Math.floor(runs / 2)] ?? 0,
+    maxGapMs,
+    medianTicks: ticks[Math.floor(runs / 2)] ?? 0,
+  };
 }
 
 describe('OnnxSessionPool placement', () => {
@@ -190,8 +203,11 @@ describe('OnnxSessionPool placement', () => {
       `slow model: ${onMain.medianMs.toFixed(1)} ms per run on main (max tick gap ${onMain.maxGapMs.toFixed(1)} ms), ` +
         `${onWorker.medianMs.toFixed(1)} ms in a worker (max tick gap ${onWorker.maxGapMs.toFixed(1)} ms)`,
     );
+    console.info(`ticks per run: ${onMain.medianTicks} on main, ${onWorker.medianTicks} in a worker`);
+    // A run on the main thread blocks the loop for (about) all of it; load only makes that gap longer.
     expect(onMain.maxGapMs).toBeGreaterThanOrEqual(0.8 * onMain.medianMs);
-    expect(onWorker.maxGapMs).toBeLessThan(0.5 * onMain.medianMs);
+    // Counted rather than timed: a busy machine may stall any thread, but only a worker run lets the loop tick.
+    expect(onWorker.medianTicks).toBeGreaterThan(4 * Math.max(1, onMain.medianTicks));
   });
 
   it('rejects a failing worker inference with InferenceError and keeps serving', async () => {

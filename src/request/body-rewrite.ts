@@ -1,6 +1,7 @@
 // The rewritten request body without re-serialising what did not change: the routing patches (model, reasoning
 // switch, system prompt) replace top-level members, so every other member keeps its original bytes. A long prompt is
 // not walked and escaped again (re-serialising 384K lone surrogates alone took ~35 ms of event loop).
+import { allocateWithFramingRoom } from './framing-room.ts';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -113,5 +114,21 @@ export function rewriteTopLevel(
     joined.push(part);
   });
   joined.push(Buffer.from('}'));
-  return Buffer.concat(joined);
+  let length = 0;
+  for (const part of joined) length += part.length;
+  return length >= LARGE_REWRITE_BYTES ? joinWithFramingRoom(joined, length) : Buffer.concat(joined, length);
+}
+
+/** Rewritten bodies from this size on (the encoder's LARGE_ANSWER_BODY_BYTES) get room for their answer's framing. */
+const LARGE_REWRITE_BYTES = 256 * 1024;
+
+/** Buffer.concat's bytes, allocated with room for the ext_proc answer's fields on either side (framing-room.ts). */
+function joinWithFramingRoom(parts: readonly Buffer[], length: number): Buffer {
+  const joined = allocateWithFramingRoom(length);
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.length;
+  }
+  return joined;
 }

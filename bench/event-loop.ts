@@ -58,7 +58,7 @@ export interface EventLoopRow {
   readonly p99OwnStallMs: number | undefined;
   /** Longest garbage-collection pause of the router's main thread during the phase (ms). */
   readonly maxGcMs: number;
-  /** Full (mark-compact) collections of the router's main thread per large body of the phase (for the baseline: during it). */
+  /** Full (mark-compact) collections of the router's main thread per large body of the phase (baseline: in all). */
   readonly fullGcsPerBody: number;
   /** Router CPU (all threads) per large body, sent alone (ms); for the baseline, per small request. */
   readonly cpuMsPerBody: number | undefined;

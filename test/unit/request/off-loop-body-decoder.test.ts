@@ -103,7 +103,8 @@ describe('off-loop body decoding', () => {
   it('rewrites a large body to the in-loop bytes with the member ranges the worker found', async () => {
     // Quote-heavy text (code), repeated keys and spacing: member ranges that are easy to get wrong.
     const code = 'const s = obj["key"]; print("a \\"b\\" c")\n'.repeat(OFF_LOOP_BODY_BYTES / 40);
-    const text = `{ "model" : "a", "stream":true,\n "messages": [{"role":"user","content":${JSON.stringify(code)}}], "model":"auto" }`;
+    const messages = `[{"role":"user","content":${JSON.stringify(code)}}]`;
+    const text = `{ "model" : "a", "stream":true,\n "messages": ${messages}, "model":"auto" }`;
     const body = Buffer.from(text);
     const offLoop = decoder();
     const context = await parseRequestBounded(policy, input('chat_completions', body), offLoop);

@@ -2,8 +2,7 @@
 // turn of the router costs for a body of --size bytes, in interleaved rounds, median and fastest. On a shared
 // machine the median also counts waiting for a core; the fastest is the step's own cost.
 //   - rewrite, members scanned: rewriteTopLevel finding the top-level members itself (small bodies, or no worker);
-//   - rewrite, members from the worker: what the router does for a large body the worker decoded (into fresh memory,
-//     or into memory made resident while the worker decoded);
+//   - rewrite, members from the worker: what the router does for a large body the worker decoded;
 //   - answer framed in place / answer copied in slices (longest turn): the ext_proc answer of the rewritten body;
 //   - reply deserialisation: the decoded body arriving from the worker (structured clone).
 //   node --import tsx bench/event-loop-turns.ts [--size 8M] [--rounds 15]
@@ -12,7 +11,6 @@ import { parseArgs } from 'node:util';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { yieldToEventLoop } from '../src/event-loop.ts';
 import { rememberTopLevelMembers, rewriteTopLevel, topLevelMembers } from '../src/request/body-rewrite.ts';
-import { prepareFramingRoom } from '../src/request/framing-room.ts';
 import { encodeAnswerInSlices } from '../src/server/response-encoder.ts';
 import { fmt, table } from './format.ts';
 
@@ -62,25 +60,6 @@ export async function measureLargeBodyTurns(sizeBytes: number, rounds: number): 
     cases.push([
       `rewrite ${label}, members from the worker`,
       () => longestTurn(() => rewriteTopLevel(known, original, patched)),
-    ]);
-  }
-  // The router's rewrite copies into memory nobody used before (its earlier rewrites are still waiting for a GC):
-  // hold on to the last outputs so that the allocator cannot hand the same pages back.
-  const held: Buffer[] = [];
-  const keep = (rewritten: Buffer) => {
-    held.push(rewritten);
-    if (held.length > 4) held.shift();
-  };
-  for (const prepare of [false, true]) {
-    cases.push([
-      `rewrite prose, members from the worker, ${prepare ? 'memory prepared during the decode' : 'fresh memory'}`,
-      async () => {
-        const { bytes: source, original } = body(PROSE, sizeBytes);
-        rememberTopLevelMembers(source, topLevelMembers(source) ?? []);
-        if (prepare) await prepareFramingRoom(source);
-        const patched = { ...original, model: 'meta-llama/Llama-4-Scout' };
-        return longestTurn(() => keep(rewriteTopLevel(source, original, patched)));
-      },
     ]);
   }
   const { bytes, original } = body(PROSE, sizeBytes);

@@ -125,17 +125,15 @@ export function rewriteTopLevel(
   joined.push(Buffer.from('}'));
   let length = 0;
   for (const part of joined) length += part.length;
-  return length >= LARGE_REWRITE_BYTES
-    ? joinWithFramingRoom(joined, length, bytes)
-    : Buffer.concat(joined, length);
+  return length >= LARGE_REWRITE_BYTES ? joinWithFramingRoom(joined, length) : Buffer.concat(joined, length);
 }
 
 /** Rewritten bodies from this size on (the encoder's LARGE_ANSWER_BODY_BYTES) get room for their answer's framing. */
 const LARGE_REWRITE_BYTES = 256 * 1024;
 
 /** Buffer.concat's bytes, allocated with room for the ext_proc answer's fields on either side (framing-room.ts). */
-function joinWithFramingRoom(parts: readonly Buffer[], length: number, source: Uint8Array): Buffer {
-  const joined = allocateWithFramingRoom(length, source);
+function joinWithFramingRoom(parts: readonly Buffer[], length: number): Buffer {
+  const joined = allocateWithFramingRoom(length);
   let offset = 0;
   for (const part of parts) {
     joined.set(part, offset);

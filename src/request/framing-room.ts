@@ -2,7 +2,6 @@
 // place (the protobuf fields before and after the body written into that room), so the body is never copied into a
 // second multi-megabyte answer buffer. Only bodies allocated here have room; any other view (a slice of a received
 // message, of Buffer's pool) is never written around.
-import { COPY_SLICE_BYTES, yieldToEventLoop } from '../event-loop.ts';
 
 /** Bytes kept free before and after the body: enough for the answer's headers, metadata and field prefixes. */
 export const FRAMING_ROOM_BYTES = 16 * 1024;
@@ -14,37 +13,9 @@ interface Room {
 
 const rooms = new WeakMap<Uint8Array, Room>();
 
-/** Memory made resident ahead of the rewrite of a request body (keyed by that body's bytes). */
-const prepared = new WeakMap<Uint8Array, Buffer>();
-
-/** Bytes a rewrite may add (model name, reasoning switches, a system prompt) and still use the prepared memory. */
-export const PREPARED_GROWTH_BYTES = 64 * 1024;
-
-/**
- * Makes memory resident for the rewrite of `source`, COPY_SLICE_BYTES per event-loop turn: the rewrite then copies
- * into pages already mapped (writing 8 MiB into fresh memory takes ~4 ms of page faults in one turn; into mapped
- * pages, under 1 ms). Run it while the body is decoded on the worker.
- */
-export async function prepareFramingRoom(source: Uint8Array): Promise<void> {
-  const whole = Buffer.allocUnsafe(source.length + PREPARED_GROWTH_BYTES + 2 * FRAMING_ROOM_BYTES);
-  for (let from = 0; from < whole.length; from += COPY_SLICE_BYTES) {
-    await yieldToEventLoop();
-    whole.fill(0, from, Math.min(whole.length, from + COPY_SLICE_BYTES));
-  }
-  prepared.set(source, whole);
-}
-
-/**
- * An uninitialised body of `length` bytes with FRAMING_ROOM_BYTES free on either side; in the memory prepared for
- * the rewrite of `source` when there is some and it is large enough.
- */
-export function allocateWithFramingRoom(length: number, source?: Uint8Array): Buffer {
-  const ready = source && prepared.get(source);
-  if (source) prepared.delete(source);
-  const whole =
-    ready && ready.length >= length + 2 * FRAMING_ROOM_BYTES
-      ? ready
-      : Buffer.allocUnsafe(length + 2 * FRAMING_ROOM_BYTES);
+/** An uninitialised body of `length` bytes with FRAMING_ROOM_BYTES free on either side. */
+export function allocateWithFramingRoom(length: number): Buffer {
+  const whole = Buffer.allocUnsafe(length + 2 * FRAMING_ROOM_BYTES);
   const body = whole.subarray(FRAMING_ROOM_BYTES, FRAMING_ROOM_BYTES + length);
   rooms.set(body, { whole });
   return body;

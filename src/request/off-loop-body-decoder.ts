@@ -7,7 +7,6 @@ import { yieldToEventLoop } from '../event-loop.ts';
 import type { LlmApi } from './apis/types.ts';
 import type { DecodeReply, DecodeRequest } from './body-decode-messages.ts';
 import { rememberTopLevelMembers } from './body-rewrite.ts';
-import { prepareFramingRoom } from './framing-room.ts';
 import { toShared } from './shared-bytes.ts';
 
 /** Bodies from this size on are decoded off the event loop (below, in-loop decoding costs well under 1 ms). */
@@ -86,11 +85,7 @@ export class OffLoopBodyDecoder {
   ): Promise<{ bytes: Uint8Array; decoded: DecodedBody | undefined }> {
     const shared = await toShared(bytes);
     const worker = this.#ensureWorker();
-    // While the worker decodes, the memory of the rewrite is made resident a slice per turn (framing-room.ts).
-    const [reply] = await Promise.all([
-      worker && this.#request(worker, shared, api, maxDepth),
-      prepareFramingRoom(shared),
-    ]);
+    const reply = worker && (await this.#request(worker, shared, api, maxDepth));
     // The reply was deserialized in this turn: routing goes on after the next poll for I/O (a setImmediate alone
     // would run in this very loop iteration).
     await yieldToEventLoop();

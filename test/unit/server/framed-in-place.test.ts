@@ -8,8 +8,6 @@ import {
   allocateWithFramingRoom,
   FRAMING_ROOM_BYTES,
   frameInRoom,
-  PREPARED_GROWTH_BYTES,
-  prepareFramingRoom,
 } from '../../../src/request/framing-room.ts';
 import {
   encodeAnswerInSlices,
@@ -94,35 +92,5 @@ describe('answers framed around a large rewritten body', () => {
     expect(frameInRoom(field, small, field)).toBeUndefined();
     expect(frameInRoom(field, slice, field)).toBeUndefined();
     expect(received.every((byte) => byte === 0x63)).toBe(true);
-  });
-});
-
-describe('memory made resident for the rewrite while the body is decoded', () => {
-  it.each([
-    ['a rewrite that grows the body a little', 'meta-llama/Llama-4-Scout'],
-    ['a rewrite that grows it beyond the prepared memory', 'm'.repeat(PREPARED_GROWTH_BYTES + 1)],
-  ])('gives the same rewritten bytes and answer for %s', async (_, model) => {
-    const { bytes, original } = largeRequest(LARGE_ANSWER_BODY_BYTES * 2);
-    const patched = { ...original, model };
-    const unprepared = Buffer.from(rewriteTopLevel(Buffer.from(bytes), original, patched));
-    await prepareFramingRoom(bytes);
-    const rewritten = rewriteTopLevel(bytes, original, patched);
-    expect(sameBytes(rewritten, unprepared)).toBe(true);
-    const result = answerFor(rewritten);
-    const answer = encodeAnswerInSlices('request_body', result);
-    expect(Buffer.isBuffer(answer)).toBe(true);
-    expect(sameBytes(answer as Buffer, encodeProcessingResponse('request_body', result))).toBe(true);
-  });
-
-  it('lets other callbacks run while it makes the memory resident', async () => {
-    const { bytes } = largeRequest(4 * 1024 * 1024);
-    let ran = false;
-    setImmediate(() => {
-      ran = true;
-    });
-    const preparing = prepareFramingRoom(bytes);
-    expect(ran).toBe(false);
-    await preparing;
-    expect(ran).toBe(true);
   });
 });

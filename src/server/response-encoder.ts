@@ -311,8 +311,8 @@ export function encodeProcessingResponse(phase: Phase, result: PhaseResult): Buf
 
 /**
  * The same bytes as encodeProcessingResponse; a replacement body of LARGE_ANSWER_BODY_BYTES or more is framed in
- * place when the rewrite left room around it (framing-room.ts: no copy), else copied into place 1 MiB per
- * event-loop turn, so an 8 MiB rewrite does not hold the loop for one long copy.
+ * place when the rewrite left room around it (framing-room.ts: no copy; ready the next turn), else copied into
+ * place 1 MiB per event-loop turn, so an 8 MiB rewrite does not hold the loop for one long copy.
  */
 export function encodeAnswerInSlices(phase: Phase, result: PhaseResult): Buffer | Promise<Buffer> {
   if (result.kind !== 'continue' || result.body === undefined || result.body.length < LARGE_ANSWER_BODY_BYTES)
@@ -322,7 +322,10 @@ export function encodeAnswerInSlices(phase: Phase, result: PhaseResult): Buffer 
   if (!deferred) return writer.buffer;
   const prefix = writer.buffer.subarray(0, deferred.at);
   const suffix = writer.buffer.subarray(deferred.at);
-  return frameInRoom(prefix, deferred.bytes, suffix) ?? copyBodyInSlices(prefix, deferred.bytes, suffix);
+  const framed = frameInRoom(prefix, deferred.bytes, suffix);
+  // grpc-js copies the answer into its frame as soon as it has it: not in the turn that copied the rewritten body.
+  if (framed) return yieldToEventLoop().then(() => framed);
+  return copyBodyInSlices(prefix, deferred.bytes, suffix);
 }
 
 async function copyBodyInSlices(prefix: Buffer, body: Uint8Array, suffix: Buffer): Promise<Buffer> {

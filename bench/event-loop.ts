@@ -58,6 +58,8 @@ export interface EventLoopRow {
   readonly p99OwnStallMs: number | undefined;
   /** Longest garbage-collection pause of the router's main thread during the phase (ms). */
   readonly maxGcMs: number;
+  /** Full (mark-compact) collections of the router's main thread per large body of the phase (baseline: in all). */
+  readonly fullGcsPerBody: number;
   /** Router CPU (all threads) per large body, sent alone (ms); for the baseline, per small request. */
   readonly cpuMsPerBody: number | undefined;
   /** Large bodies sent (half of them alone, for the CPU figure; half next to the small requests). */
@@ -301,6 +303,7 @@ export async function measureEventLoopStalls(options: EventLoopOptions = {}): Pr
       maxOwnStallMs: baseline.report.ownMaxMs,
       p99OwnStallMs: baseline.report.ownP99Ms,
       maxGcMs: baseline.report.gcMaxMs,
+      fullGcsPerBody: baseline.report.fullGcs,
       cpuMsPerBody: smallCpuMs,
       largeBodies: 0,
       largeOutcome: '-',
@@ -334,6 +337,7 @@ export async function measureEventLoopStalls(options: EventLoopOptions = {}): Pr
             maxOwnStallMs: phase.report.ownMaxMs,
             p99OwnStallMs: phase.report.ownP99Ms,
             maxGcMs: phase.report.gcMaxMs,
+            fullGcsPerBody: phase.report.fullGcs / rounds,
             cpuMsPerBody,
             largeBodies: 2 * rounds,
             largeOutcome: [...outcomes].join(', '),
@@ -368,6 +372,7 @@ export function eventLoopTable(rows: readonly EventLoopRow[]): string {
       'max own stall ms',
       'p99 own stall ms',
       'max GC ms',
+      'full GCs/body',
       'router CPU/body ms',
       'large answered',
       'small answered',
@@ -380,6 +385,7 @@ export function eventLoopTable(rows: readonly EventLoopRow[]): string {
       fmt(row.maxOwnStallMs, 1),
       fmt(row.p99OwnStallMs, 1),
       fmt(row.maxGcMs, 1),
+      fmt(row.fullGcsPerBody, 2),
       fmt(row.cpuMsPerBody, 1),
       row.largeBodies > 0 ? `${row.largeBodies} ${row.largeOutcome}` : '-',
       String(row.smallAnswered),

@@ -1,5 +1,6 @@
 // Messages between the router and its body-decoding worker thread (see off-loop-body-decoder.ts).
 import type { LlmApi } from './apis/types.ts';
+import type { Member } from './body-rewrite.ts';
 
 export interface DecodeRequest {
   readonly id: number;
@@ -16,6 +17,8 @@ export type DecodeReply =
       readonly kind: 'decoded';
       readonly body: Record<string, unknown>;
       readonly promptTokens: number;
+      /** The body's top-level members and their byte ranges, for the rewrite (undefined: not one object). */
+      readonly members: readonly Member[] | undefined;
     }
   /** The body is not a request the API accepts: the router answers this error as it would have in-loop. */
   | { readonly id: number; readonly kind: 'invalid'; readonly code: string; readonly message: string }

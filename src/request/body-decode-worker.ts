@@ -1,8 +1,10 @@
-// Body-decoding worker thread: UTF-8 validation, the depth check, JSON.parse and the token estimate of large
-// request bodies, off the router's event loop. Runs the very functions the router runs in-loop for small bodies.
+// Body-decoding worker thread: UTF-8 validation, the depth check, JSON.parse, the token estimate and the top-level
+// member ranges (for the rewrite) of large request bodies, off the router's event loop. Runs the very functions the
+// router runs in-loop for small bodies.
 import { parentPort } from 'node:worker_threads';
 import { InvalidRequestError } from '../errors.ts';
 import type { DecodeReply, DecodeRequest } from './body-decode-messages.ts';
+import { topLevelMembers } from './body-rewrite.ts';
 import { decodeJsonBody, parseLlmRequest } from './openai-request.ts';
 import { buildRequestContext } from './request-context.ts';
 
@@ -16,7 +18,7 @@ function decode({ id, bytes, api, maxDepth }: DecodeRequest): DecodeReply {
     const body = decodeJsonBody(bytes, { maxDepth });
     const request = parseLlmRequest(api, body);
     const { promptTokens } = buildRequestContext({ method: 'POST', path: '', headers: NO_HEADERS, request });
-    return { id, kind: 'decoded', body, promptTokens };
+    return { id, kind: 'decoded', body, promptTokens, members: topLevelMembers(bytes) };
   } catch (error) {
     if (error instanceof InvalidRequestError) {
       return { id, kind: 'invalid', code: error.code, message: error.message };

@@ -1,6 +1,7 @@
 // The rewritten request body without re-serialising what did not change: the routing patches (model, reasoning
 // switch, system prompt) replace top-level members, so every other member keeps its original bytes. A long prompt is
 // not walked and escaped again (re-serialising 384K lone surrogates alone took ~35 ms of event loop).
+import { allocateWithFramingRoom } from './framing-room.ts';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -15,11 +16,19 @@ const OPEN = Buffer.from('{');
 const SEPARATOR = Buffer.from(',');
 const CLOSE = Buffer.from('}');
 
-interface Member {
+export interface Member {
   readonly key: string;
   /** Byte range of the whole member, `"key": value`. */
   readonly start: number;
   readonly end: number;
+}
+
+/** Top-level members of large bodies, found by the body-decoding worker: the rewrite does not scan them again. */
+const knownMembers = new WeakMap<Uint8Array, readonly Member[]>();
+
+/** Records the top-level members of `bytes` (topLevelMembers of the very same bytes, computed elsewhere). */
+export function rememberTopLevelMembers(bytes: Uint8Array, members: readonly Member[]): void {
+  knownMembers.set(bytes, members);
 }
 
 function isSpace(byte: number | undefined): boolean {
@@ -51,9 +60,10 @@ function stringEnd(bytes: Uint8Array, open: number): number {
 
 /**
  * The members of a JSON object's top level, with their byte ranges; undefined when the bytes are not one object
- * (the caller then serialises the whole value). The bytes must already have parsed as JSON.
+ * (the caller then serialises the whole value). The bytes must already have parsed as JSON. Walks every string
+ * of the body (tens of ms for 8 MiB of quote-heavy text): large bodies have theirs found off the event loop.
  */
-function topLevelMembers(bytes: Uint8Array): Member[] | undefined {
+export function topLevelMembers(bytes: Uint8Array): Member[] | undefined {
   let i = 0;
   while (isSpace(bytes[i])) i++;
   if (bytes[i] !== OPEN_BRACE) return undefined;
@@ -103,7 +113,7 @@ export function rewriteTopLevel(
   original: Readonly<Record<string, unknown>>,
   patched: Readonly<Record<string, unknown>>,
 ): Buffer {
-  const members = topLevelMembers(bytes);
+  const members = knownMembers.get(bytes) ?? topLevelMembers(bytes);
   if (!members) return Buffer.from(JSON.stringify(patched), 'utf8');
   const lastOf = new Map<string, Member>();
   for (const member of members) lastOf.set(member.key, member);
@@ -126,5 +136,21 @@ export function rewriteTopLevel(
     joined.push(part);
   });
   joined.push(CLOSE);
-  return Buffer.concat(joined);
+  let length = 0;
+  for (const part of joined) length += part.length;
+  return length >= LARGE_REWRITE_BYTES ? joinWithFramingRoom(joined, length) : Buffer.concat(joined, length);
+}
+
+/** Rewritten bodies from this size on (the encoder's LARGE_ANSWER_BODY_BYTES) get room for their answer's framing. */
+const LARGE_REWRITE_BYTES = 256 * 1024;
+
+/** Buffer.concat's bytes, allocated with room for the ext_proc answer's fields on either side (framing-room.ts). */
+function joinWithFramingRoom(parts: readonly Buffer[], length: number): Buffer {
+  const joined = allocateWithFramingRoom(length);
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.length;
+  }
+  return joined;
 }

@@ -6,6 +6,7 @@ import { InvalidRequestError } from '../errors.ts';
 import { yieldToEventLoop } from '../event-loop.ts';
 import type { LlmApi } from './apis/types.ts';
 import type { DecodeReply, DecodeRequest } from './body-decode-messages.ts';
+import { rememberTopLevelMembers } from './body-rewrite.ts';
 import { toShared } from './shared-bytes.ts';
 
 /** Bodies from this size on are decoded off the event loop (below, in-loop decoding costs well under 1 ms). */
@@ -101,6 +102,7 @@ export class OffLoopBodyDecoder {
         reply.code as ConstructorParameters<typeof InvalidRequestError>[1],
       );
     }
+    if (reply.members) rememberTopLevelMembers(shared, reply.members);
     return { bytes: shared, decoded: { body: reply.body, promptTokens: reply.promptTokens } };
   }
 

@@ -5,6 +5,7 @@
 // messages it imports; test/unit/server/response-encoder.test.ts decodes the bytes with Envoy's own protos.
 import { COPY_SLICE_BYTES, yieldToEventLoop } from '../event-loop.ts';
 import type { BodyMode, ContinueResult, DynamicMetadata, HeaderPair, PhaseResult } from '../mutations.ts';
+import { frameInRoom } from '../request/framing-room.ts';
 import type { Phase } from './wire.ts';
 
 const LEN = 2;
@@ -84,9 +85,12 @@ class Writer {
 
   bytes(field: number, bytes: Uint8Array): void {
     this.header(field, bytes.length);
-    if (this.deferLargeBody && bytes.length >= LARGE_ANSWER_BODY_BYTES)
+    if (this.deferLargeBody && bytes.length >= LARGE_ANSWER_BODY_BYTES) {
+      // The buffer holds everything but these bytes: the caller puts them between `buffer[..at]` and `buffer[at..]`.
       this.deferred = { at: this.offset, bytes };
-    else this.buffer.set(bytes, this.offset);
+      return;
+    }
+    this.buffer.set(bytes, this.offset);
     this.offset += bytes.length;
   }
 
@@ -306,7 +310,8 @@ export function encodeProcessingResponse(phase: Phase, result: PhaseResult): Buf
 }
 
 /**
- * The same bytes as encodeProcessingResponse; a replacement body of LARGE_ANSWER_BODY_BYTES or more is copied into
+ * The same bytes as encodeProcessingResponse; a replacement body of LARGE_ANSWER_BODY_BYTES or more is framed in
+ * place when the rewrite left room around it (framing-room.ts: no copy; ready the next turn), else copied into
  * place 1 MiB per event-loop turn, so an 8 MiB rewrite does not hold the loop for one long copy.
  */
 export function encodeAnswerInSlices(phase: Phase, result: PhaseResult): Buffer | Promise<Buffer> {
@@ -315,13 +320,23 @@ export function encodeAnswerInSlices(phase: Phase, result: PhaseResult): Buffer 
   const writer = encodeInto(phase, result, true);
   const deferred = writer.deferred;
   if (!deferred) return writer.buffer;
-  return (async () => {
-    for (let from = 0; from < deferred.bytes.length; from += COPY_SLICE_BYTES) {
-      writer.buffer.set(deferred.bytes.subarray(from, from + COPY_SLICE_BYTES), deferred.at + from);
-      await yieldToEventLoop();
-    }
-    return writer.buffer;
-  })();
+  const prefix = writer.buffer.subarray(0, deferred.at);
+  const suffix = writer.buffer.subarray(deferred.at);
+  const framed = frameInRoom(prefix, deferred.bytes, suffix);
+  // grpc-js copies the answer into its frame as soon as it has it: not in the turn that copied the rewritten body.
+  if (framed) return yieldToEventLoop().then(() => framed);
+  return copyBodyInSlices(prefix, deferred.bytes, suffix);
+}
+
+async function copyBodyInSlices(prefix: Buffer, body: Uint8Array, suffix: Buffer): Promise<Buffer> {
+  const answer = Buffer.allocUnsafe(prefix.length + body.length + suffix.length);
+  answer.set(prefix, 0);
+  answer.set(suffix, prefix.length + body.length);
+  for (let from = 0; from < body.length; from += COPY_SLICE_BYTES) {
+    answer.set(body.subarray(from, from + COPY_SLICE_BYTES), prefix.length + from);
+    await yieldToEventLoop();
+  }
+  return answer;
 }
 
 function encodeInto(phase: Phase, result: PhaseResult, deferLargeBody: boolean): Writer {
@@ -331,9 +346,17 @@ function encodeInto(phase: Phase, result: PhaseResult, deferLargeBody: boolean):
   const phaseMessage = delimited(common.total);
   const metadata = result.dynamicMetadata && measureMetadata(result.dynamicMetadata);
   const mode = result.modeOverride ? modeSize(result.modeOverride) : -1;
+  // A deferred body's bytes are left out of the buffer (see Writer.bytes).
+  const deferredBytes =
+    deferLargeBody && result.body !== undefined && result.body.length >= LARGE_ANSWER_BODY_BYTES
+      ? result.body.length
+      : 0;
   const w = new Writer(
     Buffer.allocUnsafe(
-      delimited(phaseMessage) + (metadata ? delimited(metadata.size) : 0) + (mode >= 0 ? delimited(mode) : 0),
+      delimited(phaseMessage) +
+        (metadata ? delimited(metadata.size) : 0) +
+        (mode >= 0 ? delimited(mode) : 0) -
+        deferredBytes,
     ),
     deferLargeBody,
   );

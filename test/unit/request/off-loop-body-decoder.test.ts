@@ -7,6 +7,7 @@ import { parseRequest, parseRequestBounded, type RouteInput } from '../../../src
 import { loadPolicyFile } from '../../../src/policy/load-policy.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
 import type { LlmApi } from '../../../src/request/apis/types.ts';
+import { rewriteTopLevel } from '../../../src/request/body-rewrite.ts';
 import {
   OFF_LOOP_BODY_BYTES,
   OffLoopBodyDecoder,
@@ -97,6 +98,22 @@ describe('off-loop body decoding', () => {
     expect(offLoop.stats).toEqual({ decoded: 1, fallbacks: 0, workersLost: 0 });
     expect(isShared(context.bodyBytes ?? new Uint8Array())).toBe(true);
     expect(routingView(context)).toEqual(routingView(parseRequest(policy, input(api, body))));
+  });
+
+  it('rewrites a large body to the in-loop bytes with the member ranges the worker found', async () => {
+    // Quote-heavy text (code), repeated keys and spacing: member ranges that are easy to get wrong.
+    const code = 'const s = obj["key"]; print("a \\"b\\" c")\n'.repeat(OFF_LOOP_BODY_BYTES / 40);
+    const messages = `[{"role":"user","content":${JSON.stringify(code)}}]`;
+    const text = `{ "model" : "a", "stream":true,\n "messages": ${messages}, "model":"auto" }`;
+    const body = Buffer.from(text);
+    const offLoop = decoder();
+    const context = await parseRequestBounded(policy, input('chat_completions', body), offLoop);
+    expect(offLoop.stats.decoded).toBe(1);
+    const original = context.request.body;
+    const patched = { ...original, model: 'meta-llama/Llama-4-Scout', temperature: 0 };
+    const rewritten = rewriteTopLevel(context.bodyBytes ?? new Uint8Array(), original, patched);
+    expect(Buffer.compare(rewritten, rewriteTopLevel(body, original, patched))).toBe(0);
+    expect(JSON.parse(rewritten.toString('utf8'))).toEqual(patched);
   });
 
   it.each([

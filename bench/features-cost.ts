@@ -19,16 +19,13 @@ import { observeResponseCache } from '../src/plugins/response-cache/cache-metric
 import { RESPONSE_CACHE } from '../src/plugins/response-cache/response-cache-registry.ts';
 import { loadPolicyFile } from '../src/policy/load-policy.ts';
 import type { Policy } from '../src/policy/policy.ts';
-import type { HeaderMap } from '../src/server/ext-proc-messages.ts';
-import { StreamProcessor } from '../src/server/stream-processor.ts';
-import { readHeaderMap } from '../src/server/wire.ts';
 import { AggregatedMetrics } from '../src/telemetry/aggregated-metrics.ts';
 import { createTelemetry, type Telemetry } from '../src/telemetry/telemetry.ts';
 import { runBenchMain } from './child-processes.ts';
-import { loadExtProcDefinition, REPO_ROOT } from './ext-proc-proto.ts';
+import { REPO_ROOT } from './ext-proc-proto.ts';
 import { writeFeaturesPolicy } from './features-policy.ts';
 import { fmt, table } from './format.ts';
-import { buildWorkload } from './workload.ts';
+import { driveExchange, type Exchange, loadExchanges } from './in-process-exchange.ts';
 
 export const FEATURES_TARGET = 1.3;
 
@@ -71,30 +68,6 @@ export interface FeaturesCost {
   readonly medianExtraUs: number | undefined;
 }
 
-interface Exchange {
-  readonly requestHeaders: HeaderMap | undefined;
-  readonly body: Uint8Array;
-  readonly responseHeaders: HeaderMap | undefined;
-  readonly answer: Uint8Array;
-}
-
-/** The workload's pre-encoded ext_proc messages, decoded once: the measured loop does no protobuf work. */
-function loadExchanges(data: string, size: number, seed: number, skipLong: boolean): Exchange[] {
-  const { process: method } = loadExtProcDefinition();
-  const items = buildWorkload({ dataDir: data, size, seed, encode: method.requestSerialize });
-  return items
-    .filter((item) => !skipLong || item.source !== 'long')
-    .map((item) => {
-      const [headers, body, responseHeaders, answer] = item.messages.map((m) => method.requestDeserialize(m));
-      return {
-        requestHeaders: headers?.request_headers?.headers,
-        body: body?.request_body?.body ?? new Uint8Array(),
-        responseHeaders: responseHeaders?.response_headers?.headers,
-        answer: answer?.response_body?.body ?? new Uint8Array(),
-      };
-    });
-}
-
 interface Variant {
   readonly name: FeaturesVariantName;
   readonly policy: Policy;
@@ -102,27 +75,11 @@ interface Variant {
   readonly telemetry: Telemetry;
 }
 
-async function drive(variant: Variant, exchange: Exchange): Promise<void> {
-  const processor = new StreamProcessor(variant.router, {
-    maxBodyBytes: 8 * 1024 * 1024,
-    failOpen: false,
-    onUnexpectedError: () => {},
-    telemetry: variant.telemetry.startStream(),
-  });
-  const { headers } = readHeaderMap(exchange.requestHeaders, processor.headerLimits);
-  processor.onRequestHeaders(headers, false);
-  const routed = await processor.onRequestBody(exchange.body, true);
-  if (routed.kind !== 'immediate') {
-    await processor.onResponseHeaders(readHeaderMap(exchange.responseHeaders).headers);
-    await processor.onResponseBody(exchange.answer, true);
-  }
-  processor.release();
-}
-
 /** CPU µs per request of one block of `exchanges`. */
 async function block(variant: Variant, exchanges: readonly Exchange[]): Promise<number> {
   const before = process.cpuUsage();
-  for (const exchange of exchanges) await drive(variant, exchange);
+  for (const exchange of exchanges)
+    await driveExchange(variant.router, variant.telemetry.startStream(), exchange);
   const used = process.cpuUsage(before);
   return (used.user + used.system) / exchanges.length;
 }
@@ -171,7 +128,11 @@ export async function measureFeaturesCost(options: FeaturesCostOptions): Promise
     for (const name of names) variants.push(await variantFor(name, files[name]()));
     for (const variant of variants)
       for (let i = 0; i < options.warmup; i++)
-        await drive(variant, exchanges[i % exchanges.length] as Exchange);
+        await driveExchange(
+          variant.router,
+          variant.telemetry.startStream(),
+          exchanges[i % exchanges.length] as Exchange,
+        );
     const samples = variants.map(() => [] as number[]);
     let offset = options.warmup;
     for (let round = 0; round < options.rounds; round++) {

@@ -22,19 +22,16 @@ import type { RoutedRequest } from '../src/pipeline.ts';
 import { createRequestRouter, type RequestRouter } from '../src/pipeline.ts';
 import { loadPolicyFile } from '../src/policy/load-policy.ts';
 import type { AnswerSummary } from '../src/response/response-tracker.ts';
-import type { HeaderMap } from '../src/server/ext-proc-messages.ts';
-import { StreamProcessor } from '../src/server/stream-processor.ts';
-import { readHeaderMap } from '../src/server/wire.ts';
 import { AggregatedMetrics } from '../src/telemetry/aggregated-metrics.ts';
 import { traceSpanProcessorsFromEnv } from '../src/telemetry/otel-env.ts';
 import type { RouteRecord } from '../src/telemetry/route-record.ts';
 import type { StreamTelemetry } from '../src/telemetry/stream-telemetry.ts';
 import { createTelemetry, type Telemetry } from '../src/telemetry/telemetry.ts';
 import { runBenchMain } from './child-processes.ts';
-import { loadExtProcDefinition, REPO_ROOT } from './ext-proc-proto.ts';
+import { REPO_ROOT } from './ext-proc-proto.ts';
 import { fmt, table } from './format.ts';
+import { driveExchange, type Exchange, loadExchanges } from './in-process-exchange.ts';
 import { mainThreadCpuUs } from './thread-cpu.ts';
-import { buildWorkload } from './workload.ts';
 
 export const TRACING_TARGETS = { full: 0.15, sampled10: 0.03 } as const;
 
@@ -94,47 +91,6 @@ const ALL_VARIANTS: readonly Variant[] = [
     env: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
   },
 ];
-
-interface Exchange {
-  readonly requestHeaders: HeaderMap | undefined;
-  readonly body: Uint8Array;
-  readonly responseHeaders: HeaderMap | undefined;
-  readonly answer: Uint8Array;
-}
-
-/** The workload's pre-encoded ext_proc messages, decoded once: the measured loop does no protobuf work. */
-function loadExchanges(data: string, size: number, seed: number, skipLong: boolean): Exchange[] {
-  const { process: method } = loadExtProcDefinition();
-  const items = buildWorkload({ dataDir: data, size, seed, encode: method.requestSerialize });
-  return items
-    .filter((item) => !skipLong || item.source !== 'long')
-    .map((item) => {
-      const [headers, body, responseHeaders, answer] = item.messages.map((m) => method.requestDeserialize(m));
-      return {
-        requestHeaders: headers?.request_headers?.headers,
-        body: body?.request_body?.body ?? new Uint8Array(),
-        responseHeaders: responseHeaders?.response_headers?.headers,
-        answer: answer?.response_body?.body ?? new Uint8Array(),
-      };
-    });
-}
-
-async function drive(router: RequestRouter, telemetry: StreamTelemetry, exchange: Exchange): Promise<void> {
-  const processor = new StreamProcessor(router, {
-    maxBodyBytes: 8 * 1024 * 1024,
-    failOpen: false,
-    onUnexpectedError: () => {},
-    telemetry,
-  });
-  const { headers } = readHeaderMap(exchange.requestHeaders, processor.headerLimits);
-  processor.onRequestHeaders(headers, false);
-  const routed = await processor.onRequestBody(exchange.body, true);
-  if (routed.kind !== 'immediate') {
-    await processor.onResponseHeaders(readHeaderMap(exchange.responseHeaders).headers);
-    await processor.onResponseBody(exchange.answer, true);
-  }
-  processor.release();
-}
 
 /** One stream's telemetry calls, recorded once and replayed on each variant without routing again. */
 class CallRecorder implements StreamTelemetry {
@@ -250,7 +206,7 @@ async function block(
 ): Promise<{ process: number; mainThread: number | undefined }> {
   const before = process.cpuUsage();
   const mainBefore = mainThreadCpuUs();
-  for (const exchange of exchanges) await drive(router, variant.telemetry.startStream(), exchange);
+  for (const exchange of exchanges) await driveExchange(router, variant.telemetry.startStream(), exchange);
   await variant.flush();
   const used = process.cpuUsage(before);
   const mainAfter = mainThreadCpuUs();
@@ -287,7 +243,11 @@ export async function measureTracingCost(options: TracingCostOptions): Promise<T
     const telemetries = VARIANTS.map((variant) => telemetryFor(variant, sink.tracesUrl));
     for (const variant of telemetries) {
       for (let i = 0; i < options.warmup; i++)
-        await drive(router, variant.telemetry.startStream(), exchanges[i % exchanges.length] as Exchange);
+        await driveExchange(
+          router,
+          variant.telemetry.startStream(),
+          exchanges[i % exchanges.length] as Exchange,
+        );
       await variant.flush();
     }
     const cpu = VARIANTS.map(() => [] as number[]);
@@ -317,7 +277,7 @@ export async function measureTracingCost(options: TracingCostOptions): Promise<T
     // The telemetry alone: each request's recorded calls replayed, without the routing around them.
     const recorded = exchanges.slice(0, options.requests).map(() => new CallRecorder());
     for (let i = 0; i < recorded.length; i++)
-      await drive(router, recorded[i] as CallRecorder, exchanges[i] as Exchange);
+      await driveExchange(router, recorded[i] as CallRecorder, exchanges[i] as Exchange);
     const alone = VARIANTS.map(() => [] as number[]);
     for (let round = 0; round < options.rounds + 2; round++) {
       for (let k = 0; k < VARIANTS.length; k++) {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { type App, startApp } from '../../src/app.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
+import type { Telemetry } from '../../src/telemetry/noop-telemetry.ts';
 import { createExtProcClient } from './ext-proc-client.ts';
 
 export interface LoopbackRouter {
@@ -16,7 +17,7 @@ export interface LoopbackRouter {
 
 export async function startLoopbackRouter(
   policyText: string,
-  options: { readonly admin?: boolean; readonly maxBodyBytes?: number } = {},
+  options: { readonly admin?: boolean; readonly maxBodyBytes?: number; readonly telemetry?: Telemetry } = {},
 ): Promise<LoopbackRouter> {
   const workDir = mkdtempSync(path.join(tmpdir(), 'router-loopback-'));
   const policyFile = path.join(workDir, 'policy.yaml');
@@ -30,6 +31,7 @@ export async function startLoopbackRouter(
     failOpen: false,
     logger: silentLogger,
     ...(options.admin && { admin: { host: '127.0.0.1', port: 0 } }),
+    ...(options.telemetry && { telemetry: options.telemetry }),
   });
   const client = createExtProcClient(app.port);
   return {

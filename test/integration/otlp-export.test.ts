@@ -1,21 +1,12 @@
 // Spans leave the router over OTLP/gRPC: a real router over loopback ext_proc exports to an OTLP trace receiver
 // started here, and the spans continue the trace named by the request's `traceparent` (or the stream metadata).
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, startApp } from '../../src/app.ts';
-import { silentLogger } from '../../src/telemetry/logger.ts';
 import { createTelemetry, type Telemetry } from '../../src/telemetry/telemetry.ts';
-import {
-  createExtProcClient,
-  ExtProcExchange,
-  headerMap,
-  runHttpExchange,
-  setHeaders,
-} from '../helpers/ext-proc-client.ts';
+import { ExtProcExchange, headerMap, runHttpExchange, setHeaders } from '../helpers/ext-proc-client.ts';
+import { type LoopbackRouter, startLoopbackRouter } from '../helpers/loopback-router.ts';
 
 // The part of opentelemetry/proto/collector/trace/v1 this test reads (field numbers as in the OTLP protos; no
 // .proto files ship in node_modules and the exporter encodes by hand).
@@ -140,9 +131,8 @@ async function waitFor<T>(find: () => T | undefined, what: string, timeoutMs = 1
 
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let telemetry: Telemetry;
-let app: App;
+let router: LoopbackRouter;
 let client: grpc.Client;
-let workDir: string;
 
 beforeAll(async () => {
   receiver = await startReceiver();
@@ -155,28 +145,14 @@ beforeAll(async () => {
       OTEL_BSP_SCHEDULE_DELAY: '50',
     },
   });
-  workDir = mkdtempSync(path.join(tmpdir(), 'router-otlp-'));
-  const policyFile = path.join(workDir, 'policy.yaml');
-  copyFileSync('policies/default.yaml', policyFile);
-  app = await startApp({
-    policyFile,
-    host: '127.0.0.1',
-    port: 0,
-    maxBodyBytes: 64 * 1024,
-    shutdownGraceMs: 2000,
-    failOpen: false,
-    logger: silentLogger,
-    telemetry,
-  });
-  client = createExtProcClient(app.port);
+  router = await startLoopbackRouter(readFileSync('policies/default.yaml', 'utf8'), { telemetry });
+  client = router.client;
 });
 
 afterAll(async () => {
-  client?.close();
-  await app?.close();
+  await router?.close();
   await telemetry?.shutdown();
   receiver?.server.forceShutdown();
-  rmSync(workDir, { recursive: true, force: true });
 });
 
 const chat = (content: string) => ({ model: 'auto', messages: [{ role: 'user', content }] });

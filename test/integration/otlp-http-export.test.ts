@@ -1,25 +1,21 @@
 // Spans leave the router over OTLP/HTTP protobuf (the router's own encoder and processor): a real router over
 // loopback ext_proc exports to an HTTP receiver started here, which decodes them with the OTLP protos.
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, startApp } from '../../src/app.ts';
-import { silentLogger } from '../../src/telemetry/logger.ts';
 import { createTelemetry, type Telemetry } from '../../src/telemetry/telemetry.ts';
-import { createExtProcClient, runHttpExchange, setHeaders } from '../helpers/ext-proc-client.ts';
+import { runHttpExchange, setHeaders } from '../helpers/ext-proc-client.ts';
+import { type LoopbackRouter, startLoopbackRouter } from '../helpers/loopback-router.ts';
 import { type DecodedSpan, decodeSpans } from '../helpers/otlp-trace-proto.ts';
 
 const spans: DecodedSpan[] = [];
 const contentTypes = new Set<string | undefined>();
 let receiver: Server;
 let telemetry: Telemetry;
-let app: App;
+let router: LoopbackRouter;
 let client: grpc.Client;
-let workDir: string;
 
 async function waitFor<T>(find: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -52,28 +48,14 @@ beforeAll(async () => {
       OTEL_BSP_SCHEDULE_DELAY: '50',
     },
   });
-  workDir = mkdtempSync(path.join(tmpdir(), 'router-otlp-http-'));
-  const policyFile = path.join(workDir, 'policy.yaml');
-  copyFileSync('policies/default.yaml', policyFile);
-  app = await startApp({
-    policyFile,
-    host: '127.0.0.1',
-    port: 0,
-    maxBodyBytes: 64 * 1024,
-    shutdownGraceMs: 2000,
-    failOpen: false,
-    logger: silentLogger,
-    telemetry,
-  });
-  client = createExtProcClient(app.port);
+  router = await startLoopbackRouter(readFileSync('policies/default.yaml', 'utf8'), { telemetry });
+  client = router.client;
 });
 
 afterAll(async () => {
-  client?.close();
-  await app?.close();
+  await router?.close();
   await telemetry?.shutdown();
   receiver?.close();
-  rmSync(workDir, { recursive: true, force: true });
 });
 
 describe('OTLP trace export over HTTP (protobuf)', () => {

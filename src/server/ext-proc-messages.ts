@@ -74,6 +74,12 @@ export interface ProcessingRequest {
   request_trailers?: HttpTrailers;
   response_trailers?: HttpTrailers;
   observability_mode?: boolean;
+  /** How Envoy sends bodies on this stream (first message only; the router does not read it). */
+  protocol_config?: {
+    request_body_mode?: string;
+    response_body_mode?: string;
+    send_body_without_waiting_for_header_response?: boolean;
+  };
 }
 
 export type HeaderAppendAction =

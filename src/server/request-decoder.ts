@@ -29,6 +29,7 @@ const REQUEST_CASES: readonly (ProcessingRequestCase | undefined)[] = [
 ];
 const METADATA_CONTEXT = 8;
 const OBSERVABILITY_MODE = 10;
+const PROTOCOL_CONFIG = 11;
 
 /** Thrown inside the decoder for anything it leaves to the full decoder; never escapes it. */
 const NOT_HANDLED = new Error('left to the full decoder');
@@ -192,6 +193,38 @@ function httpTrailers(reader: WireReader, end: number, maxHeaders: number): Http
   return message;
 }
 
+/** envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode by number. */
+const BODY_SEND_MODES = ['NONE', 'STREAMED', 'BUFFERED', 'BUFFERED_PARTIAL', 'FULL_DUPLEX_STREAMED', 'GRPC'];
+
+function bodySendMode(reader: WireReader): string {
+  const mode = BODY_SEND_MODES[reader.uint32()];
+  // An enum value newer than these protos: proto-loader would give its number.
+  if (mode === undefined) throw NOT_HANDLED;
+  return mode;
+}
+
+function protocolConfig(reader: WireReader, end: number): NonNullable<ProcessingRequest['protocol_config']> {
+  const config: NonNullable<ProcessingRequest['protocol_config']> = {};
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    expectWireType(tag, VARINT);
+    switch (tag >>> 3) {
+      case 1:
+        config.request_body_mode = bodySendMode(reader);
+        break;
+      case 2:
+        config.response_body_mode = bodySendMode(reader);
+        break;
+      case 3:
+        config.send_body_without_waiting_for_header_response = reader.bool();
+        break;
+      default:
+        throw NOT_HANDLED;
+    }
+  }
+  return config;
+}
+
 export interface RequestDecoderOptions {
   /** Request headers decoded at most; a longer list is left to the full decoder (which caps it). */
   readonly maxHeaders: number;
@@ -222,12 +255,17 @@ export function decodeProcessingRequest(
         else message[requestCase as 'request_trailers'] = httpTrailers(reader, end, options.maxHeaders);
         message.request = requestCase;
       } else if (field === METADATA_CONTEXT) {
+        // Struct values, rare and varied: the field alone is a ProcessingRequest holding only metadata_context,
+        // which the full decoder reads exactly as it reads the whole message.
         expectWireType(tag, LENGTH_DELIMITED);
         if (message.metadata_context !== undefined) throw NOT_HANDLED;
         const end = reader.payloadEnd();
-        // The field alone is a ProcessingRequest holding only metadata_context: the full decoder reads it.
         message.metadata_context = options.decodeFull(bytes.subarray(fieldStart, end)).metadata_context;
         reader.pos = end;
+      } else if (field === PROTOCOL_CONFIG) {
+        expectWireType(tag, LENGTH_DELIMITED);
+        if (message.protocol_config !== undefined) throw NOT_HANDLED;
+        message.protocol_config = protocolConfig(reader, reader.payloadEnd());
       } else if (field === OBSERVABILITY_MODE) {
         expectWireType(tag, VARINT);
         message.observability_mode = reader.bool();

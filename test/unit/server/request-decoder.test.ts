@@ -93,6 +93,31 @@ describe('decodeProcessingRequest', () => {
     expect(decoded).toEqual(fullDecode(bytes));
   });
 
+  it('reads the protocol configuration Envoy sends with the first message as proto-loader does', () => {
+    // Field 11 (protocol_config, newer than these protos) as raw bytes: { request_body_mode: STREAMED,
+    // send_body_without_waiting_for_header_response: true }, before and after the headers.
+    const protocol = Buffer.from([(11 << 3) | 2, 4, 0x08, 0x01, 0x18, 0x01]);
+    const headersOnly = envoyEncode({
+      request_headers: { headers: { headers } },
+      metadata_context: metadata,
+    });
+    for (const bytes of [Buffer.concat([headersOnly, protocol]), Buffer.concat([protocol, headersOnly])]) {
+      const decoded = decode(bytes);
+      expect(decoded?.protocol_config).toEqual({
+        request_body_mode: 'STREAMED',
+        send_body_without_waiting_for_header_response: true,
+      });
+      expect(decoded).toEqual(fullDecode(bytes));
+    }
+    for (const mode of [0, 1, 2, 3, 4, 5]) {
+      const bytes = Buffer.concat([headersOnly, Buffer.from([(11 << 3) | 2, 4, 0x08, mode, 0x10, 5 - mode])]);
+      expect(decode(bytes)).toEqual(fullDecode(bytes));
+    }
+    // A body mode newer than the router's protos is left to proto-loader (which gives its number).
+    const newer = Buffer.concat([headersOnly, Buffer.from([(11 << 3) | 2, 2, 0x08, 9])]);
+    expect(decode(newer)).toBeUndefined();
+  });
+
   it('hands bodies back as views of the received bytes, without copying', () => {
     const bytes = envoyEncode({ request_body: { body: Buffer.from('x'.repeat(1000)) } });
     const body = decode(bytes)?.request_body?.body as Buffer;
@@ -106,13 +131,10 @@ describe('decodeProcessingRequest', () => {
       attributes: { 'envoy.filters.http.ext_proc': { fields: { 'request.path': { string_value: '/' } } } },
     });
     expect(decode(withAttributes)).toBeUndefined();
-    // Field 11 (protocol_config, newer than these protos) as raw bytes: { request_body_mode: 1 }.
-    const withProtocol = Buffer.concat([
-      envoyEncode({ request_body: {} }),
-      Buffer.from([(11 << 3) | 2, 2, 0x08, 0x01]),
-    ]);
-    expect(decode(withProtocol)).toBeUndefined();
-    expect(fullDecode(withProtocol).request).toBe('request_body');
+    // Field 15, unknown to the router's protos.
+    const withUnknown = Buffer.concat([envoyEncode({ request_body: {} }), Buffer.from([(15 << 3) | 0, 1])]);
+    expect(decode(withUnknown)).toBeUndefined();
+    expect(fullDecode(withUnknown).request).toBe('request_body');
   });
 
   it('leaves to proto-loader a header list longer than the limit, and reads one at the limit', () => {

@@ -2,6 +2,7 @@
 // headers alone holds the event loop for 100+ ms, so the wire bytes are scanned first (tags and lengths only, up to
 // the cap) and a message with more headers than the cap is decoded with `cap + 2` of them: the router answers 431.
 import protobuf from 'protobufjs';
+import { lengthDelimitedField } from '../protobuf-wire.ts';
 
 /** ProcessingRequest.request_headers, HttpHeaders.headers, HeaderMap.headers: all field 1 or 2, length-delimited. */
 const REQUEST_HEADERS_FIELD = 2;
@@ -79,30 +80,13 @@ export function capRequestHeaders(
   const keptMap = entries.slice(0, cap + 1).map((entry) => headerMap.subarray(entry.start, entry.end));
   const keptHttp = httpFields.map((field) =>
     field === mapField
-      ? lengthDelimited(HTTP_HEADERS_MAP_FIELD, keptMap)
+      ? lengthDelimitedField(HTTP_HEADERS_MAP_FIELD, keptMap)
       : httpHeaders.subarray(field.start, field.end),
   );
   const message = top.map((field) =>
     field === headersField
-      ? lengthDelimited(REQUEST_HEADERS_FIELD, keptHttp)
+      ? lengthDelimitedField(REQUEST_HEADERS_FIELD, keptHttp)
       : bytes.subarray(field.start, field.end),
   );
   return { bytes: Buffer.concat(message), truncated: true };
-}
-
-function varint(value: number): Buffer {
-  const out: number[] = [];
-  let v = value >>> 0;
-  while (v > 0x7f) {
-    out.push((v & 0x7f) | 0x80);
-    v >>>= 7;
-  }
-  out.push(v);
-  return Buffer.from(out);
-}
-
-/** A length-delimited field made of already-encoded parts. */
-function lengthDelimited(fieldNumber: number, parts: readonly Uint8Array[]): Buffer {
-  const payload = Buffer.concat(parts);
-  return Buffer.concat([varint((fieldNumber << 3) | LENGTH_DELIMITED), varint(payload.length), payload]);
 }

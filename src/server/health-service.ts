@@ -2,6 +2,7 @@
 // Its messages are a string, an enum and a map of them, so they are encoded here by hand: the router no longer
 // parses health.proto with proto-loader at start-up (grpc-health-check did so on import, ~25 ms before ready).
 import * as grpc from '@grpc/grpc-js';
+import { lengthDelimitedField, varintBytes } from '../protobuf-wire.ts';
 
 export type ServingStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
 
@@ -24,22 +25,6 @@ interface CheckResponse {
 }
 interface ListResponse {
   readonly statuses: Readonly<Record<string, CheckResponse>>;
-}
-
-function varint(value: number): number[] {
-  const bytes: number[] = [];
-  let rest = value;
-  while (rest > 0x7f) {
-    bytes.push((rest & 0x7f) | 0x80);
-    rest >>>= 7;
-  }
-  bytes.push(rest);
-  return bytes;
-}
-
-/** Field `field` of wire type 2 (length-delimited) holding `bytes`. */
-function lengthDelimited(field: number, bytes: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([(field << 3) | 2, ...varint(bytes.length)]), bytes]);
 }
 
 /** Every field of a message as (number, varint value or bytes); unknown wire types make the message invalid. */
@@ -70,7 +55,7 @@ function* fieldsOf(message: Buffer): Generator<[number, number | Buffer]> {
 }
 
 const encodeCheckRequest = ({ service }: CheckRequest): Buffer =>
-  service ? lengthDelimited(1, Buffer.from(service)) : Buffer.alloc(0);
+  service ? lengthDelimitedField(1, Buffer.from(service)) : Buffer.alloc(0);
 
 function decodeCheckRequest(bytes: Buffer): CheckRequest {
   let service = '';
@@ -81,7 +66,7 @@ function decodeCheckRequest(bytes: Buffer): CheckRequest {
 
 function encodeCheckResponse({ status }: CheckResponse): Buffer {
   const number = STATUS_NUMBERS[status];
-  return number === 0 ? Buffer.alloc(0) : Buffer.from([0x08, ...varint(number)]);
+  return number === 0 ? Buffer.alloc(0) : Buffer.from([0x08, ...varintBytes(number)]);
 }
 
 function decodeCheckResponse(bytes: Buffer): CheckResponse {
@@ -94,11 +79,11 @@ function decodeCheckResponse(bytes: Buffer): CheckResponse {
 function encodeListResponse({ statuses }: ListResponse): Buffer {
   return Buffer.concat(
     Object.entries(statuses).map(([service, response]) =>
-      lengthDelimited(
+      lengthDelimitedField(
         1,
         Buffer.concat([
-          lengthDelimited(1, Buffer.from(service)),
-          lengthDelimited(2, encodeCheckResponse(response)),
+          lengthDelimitedField(1, Buffer.from(service)),
+          lengthDelimitedField(2, encodeCheckResponse(response)),
         ]),
       ),
     ),

@@ -5,6 +5,7 @@
 // messages it imports; test/unit/server/response-encoder.test.ts decodes the bytes with Envoy's own protos.
 import { COPY_SLICE_BYTES, yieldToEventLoop } from '../event-loop.ts';
 import type { BodyMode, ContinueResult, DynamicMetadata, HeaderPair, PhaseResult } from '../mutations.ts';
+import { varintSize } from '../protobuf-wire.ts';
 import { frameInRoom } from '../request/framing-room.ts';
 import type { Phase } from './wire.ts';
 
@@ -26,15 +27,6 @@ const MODE_OVERRIDE = 9;
 
 const OVERWRITE_IF_EXISTS_OR_ADD = 2;
 const BODY_MODE: Readonly<Record<BodyMode, number>> = { NONE: 0, STREAMED: 1, BUFFERED: 2 };
-
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 0x80);
-    size++;
-  }
-  return size;
-}
 
 /** Tag + length + payload of a length-delimited field (every field number here is below 16: one tag byte). */
 const delimited = (length: number) => 1 + varintSize(length) + length;

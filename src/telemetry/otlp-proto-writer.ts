@@ -2,21 +2,14 @@
 // (or string) reserves one length byte, is written, then gets its length; the rare one of 128 bytes or more moves
 // its content up by the extra length bytes. Only the wire types OTLP traces use.
 
+import { varintSize } from '../protobuf-wire.ts';
+
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
 const WIRE_LENGTH = 2;
 const WIRE_FIXED32 = 5;
 
 const TWO_POW_32 = 0x1_0000_0000;
-
-export function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 0x80);
-    size++;
-  }
-  return size;
-}
 
 /** Bytes a length-delimited field of `length` bytes takes after its tag. */
 export function lengthDelimitedSize(length: number): number {

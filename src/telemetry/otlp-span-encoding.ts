@@ -6,7 +6,8 @@
 import type { Attributes, AttributeValue, HrTime, Link, SpanStatus } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { lengthDelimitedSize, ProtoWriter, varintSize } from './otlp-proto-writer.ts';
+import { varintSize } from '../protobuf-wire.ts';
+import { lengthDelimitedSize, ProtoWriter } from './otlp-proto-writer.ts';
 
 type InstrumentationScope = ReadableSpan['instrumentationScope'];
 type SpanEvent = ReadableSpan['events'][number];

@@ -22,6 +22,7 @@ import type { Policy } from '../src/policy/policy.ts';
 import { AggregatedMetrics } from '../src/telemetry/aggregated-metrics.ts';
 import { createTelemetry, type Telemetry } from '../src/telemetry/telemetry.ts';
 import { runBenchMain } from './child-processes.ts';
+import { IN_PROCESS_OPTIONS, inProcessRun } from './cli-options.ts';
 import { REPO_ROOT } from './ext-proc-proto.ts';
 import { writeFeaturesPolicy } from './features-policy.ts';
 import { fmt, table } from './format.ts';
@@ -187,32 +188,16 @@ export function formatFeaturesCost(result: FeaturesCost): string {
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      requests: { type: 'string', default: '400' },
-      rounds: { type: 'string', default: '8' },
-      warmup: { type: 'string', default: '300' },
-      policy: { type: 'string', default: 'policies/default.yaml' },
-      data: { type: 'string', default: '../shared/data' },
-      'skip-long': { type: 'boolean', default: false },
+      ...IN_PROCESS_OPTIONS,
       only: { type: 'string' },
       'features-policy': { type: 'string' },
-      json: { type: 'boolean', default: false },
     },
   });
-  const int = (name: string, value: string, min: number) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
-    return n;
-  };
   const only = values.only;
   if (only !== undefined && only !== 'default' && only !== 'features')
     throw new Error("--only must be 'default' or 'features'");
   const result = await measureFeaturesCost({
-    requests: int('requests', values.requests, 1),
-    rounds: int('rounds', values.rounds, 1),
-    warmup: int('warmup', values.warmup, 0),
-    policy: values.policy,
-    data: values.data,
-    skipLong: values['skip-long'],
+    ...inProcessRun(values),
     ...(only !== undefined && { only }),
     ...(values['features-policy'] !== undefined && { featuresPolicy: values['features-policy'] }),
   });

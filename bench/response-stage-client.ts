@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
+import { integerOption } from './cli-options.ts';
 import { ExtProcCall } from './ext-proc-call.ts';
 import {
   type BenchProcessingRequest,
@@ -225,16 +226,11 @@ async function main(): Promise<void> {
     },
   });
   if (!values.targets) throw new Error('usage: response-stage-client.ts --targets JSON');
-  const int = (name: string, value: string, min: number) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
-    return n;
-  };
-  const requests = int('requests', values.requests, 1);
-  const warmup = int('warmup', values.warmup, 0);
-  const concurrency = int('concurrency', values.concurrency, 1);
-  const rounds = Math.min(int('rounds', values.rounds, 1), requests);
-  const tokens = int('tokens', values.tokens, 1);
+  const requests = integerOption('requests', values.requests, 1);
+  const warmup = integerOption('warmup', values.warmup, 0);
+  const concurrency = integerOption('concurrency', values.concurrency, 1);
+  const rounds = Math.min(integerOption('rounds', values.rounds, 1), requests);
+  const tokens = integerOption('tokens', values.tokens, 1);
   const specs = JSON.parse(values.targets) as TargetSpec[];
   const { process: method } = loadExtProcDefinition();
   const encode = method.requestSerialize as (m: BenchProcessingRequest) => Buffer;

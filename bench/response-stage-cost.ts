@@ -24,6 +24,7 @@ import { loadPolicyFile } from '../src/policy/load-policy.ts';
 import type { Policy } from '../src/policy/policy.ts';
 import { StreamProcessor } from '../src/server/stream-processor.ts';
 import { runBenchMain, runToCompletion, type ServerProcess, startServer } from './child-processes.ts';
+import { integerOption } from './cli-options.ts';
 import { REPO_ROOT } from './ext-proc-proto.ts';
 import { fmt, table } from './format.ts';
 import { stopTracking } from './response-passthrough.ts';
@@ -78,19 +79,14 @@ function readOptions(): Options {
       json: { type: 'boolean', default: false },
     },
   });
-  const int = (name: string, value: string, min: number) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
-    return n;
-  };
   return {
-    requests: int('requests', values.requests, 1),
-    warmup: int('warmup', values.warmup, 0),
-    concurrency: int('concurrency', values.concurrency, 1),
-    rounds: int('rounds', values.rounds, 1),
-    tokens: int('tokens', values.tokens, 1),
+    requests: integerOption('requests', values.requests, 1),
+    warmup: integerOption('warmup', values.warmup, 0),
+    concurrency: integerOption('concurrency', values.concurrency, 1),
+    rounds: integerOption('rounds', values.rounds, 1),
+    tokens: integerOption('tokens', values.tokens, 1),
     policy: values.policy,
-    minMs: int('min-ms', values['min-ms'], 1),
+    minMs: integerOption('min-ms', values['min-ms'], 1),
     json: values.json,
   };
 }

@@ -28,6 +28,7 @@ import type { RouteRecord } from '../src/telemetry/route-record.ts';
 import type { StreamTelemetry } from '../src/telemetry/stream-telemetry.ts';
 import { createTelemetry, type Telemetry } from '../src/telemetry/telemetry.ts';
 import { runBenchMain } from './child-processes.ts';
+import { IN_PROCESS_OPTIONS, inProcessRun } from './cli-options.ts';
 import { REPO_ROOT } from './ext-proc-proto.ts';
 import { fmt, table } from './format.ts';
 import { driveExchange, type Exchange, loadExchanges } from './in-process-exchange.ts';
@@ -362,28 +363,12 @@ export function formatTracingCost(result: TracingCost): string {
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      requests: { type: 'string', default: '400' },
-      rounds: { type: 'string', default: '8' },
-      warmup: { type: 'string', default: '300' },
-      policy: { type: 'string', default: 'policies/default.yaml' },
-      data: { type: 'string', default: '../shared/data' },
-      'skip-long': { type: 'boolean', default: false },
+      ...IN_PROCESS_OPTIONS,
       variants: { type: 'string' },
-      json: { type: 'boolean', default: false },
     },
   });
-  const int = (name: string, value: string, min: number) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
-    return n;
-  };
   const result = await measureTracingCost({
-    requests: int('requests', values.requests, 1),
-    rounds: int('rounds', values.rounds, 1),
-    warmup: int('warmup', values.warmup, 0),
-    policy: values.policy,
-    data: values.data,
-    skipLong: values['skip-long'],
+    ...inProcessRun(values),
     ...(values.variants !== undefined && { variants: values.variants.split(',').map((name) => name.trim()) }),
   });
   process.stdout.write(`${values.json ? JSON.stringify(result, null, 2) : formatTracingCost(result)}\n`);

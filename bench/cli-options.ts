@@ -1,0 +1,38 @@
+// Command-line options the benches share.
+
+/** `value` of option `--name` as an integer ≥ `min`, or an error naming the option. */
+export function integerOption(name: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
+  return n;
+}
+
+/** The options of the in-process benches that replay the workload (bench/in-process-exchange.ts). */
+export const IN_PROCESS_OPTIONS = {
+  requests: { type: 'string', default: '400' },
+  rounds: { type: 'string', default: '8' },
+  warmup: { type: 'string', default: '300' },
+  policy: { type: 'string', default: 'policies/default.yaml' },
+  data: { type: 'string', default: '../shared/data' },
+  'skip-long': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+} as const;
+
+/** The run settings those options give. */
+export function inProcessRun(values: {
+  readonly requests: string;
+  readonly rounds: string;
+  readonly warmup: string;
+  readonly policy: string;
+  readonly data: string;
+  readonly 'skip-long': boolean;
+}) {
+  return {
+    requests: integerOption('requests', values.requests, 1),
+    rounds: integerOption('rounds', values.rounds, 1),
+    warmup: integerOption('warmup', values.warmup, 0),
+    policy: values.policy,
+    data: values.data,
+    skipLong: values['skip-long'],
+  };
+}

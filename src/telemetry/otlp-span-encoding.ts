@@ -7,6 +7,7 @@ import type { Attributes, AttributeValue, HrTime, Link, SpanStatus } from '@open
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { varintSize } from '../protobuf-wire.ts';
+import { attributeLists } from './direct-span.ts';
 import { lengthDelimitedSize, ProtoWriter } from './otlp-proto-writer.ts';
 
 type InstrumentationScope = ReadableSpan['instrumentationScope'];
@@ -167,6 +168,15 @@ function writeAttributes(writer: ProtoWriter, field: number, attributes: Attribu
   }
 }
 
+function writeAttributeLists(
+  writer: ProtoWriter,
+  field: number,
+  keys: readonly string[],
+  values: readonly AttributeValue[],
+): void {
+  for (let i = 0; i < keys.length; i++) writeKeyValue(writer, field, keys[i] as string, values[i]);
+}
+
 function spanFlags(traceFlags: number, isRemote: boolean | undefined): number {
   return (
     (traceFlags & 0xff) | SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE | (isRemote ? SPAN_FLAGS_CONTEXT_IS_REMOTE : 0)
@@ -217,7 +227,9 @@ export function writeSpanField(writer: ProtoWriter, span: ReadableSpan): void {
   writer.varintField(6, span.kind + 1);
   writeTime(writer, 7, span.startTime);
   writeTime(writer, 8, span.endTime);
-  writeAttributes(writer, 9, span.attributes);
+  const lists = attributeLists(span);
+  if (lists) writeAttributeLists(writer, 9, lists.attributeKeys, lists.attributeValues);
+  else writeAttributes(writer, 9, span.attributes);
   if (span.droppedAttributesCount) writer.varintField(10, span.droppedAttributesCount);
   for (const event of span.events) writeEvent(writer, event);
   if (span.droppedEventsCount) writer.varintField(12, span.droppedEventsCount);

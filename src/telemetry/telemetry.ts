@@ -3,8 +3,9 @@
 // store get this object. `noopTelemetry` (the default everywhere) creates no spans and records no metrics.
 import { createNoopMeter } from '@opentelemetry/api';
 import type { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import type { BasicTracerProvider, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { AggregatedMetrics } from './aggregated-metrics.ts';
+import { DirectTracer, spanLimitsFromEnv } from './direct-tracer.ts';
 import { noopTelemetry, type Telemetry } from './noop-telemetry.ts';
 import {
   isTrue,
@@ -14,7 +15,7 @@ import {
   traceSpanProcessorsFromEnv,
 } from './otel-env.ts';
 import { RouterMetrics } from './router-metrics.ts';
-import { sdkMetrics, sdkTrace } from './sdk-modules.ts';
+import { sdkMetrics } from './sdk-modules.ts';
 import { INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION } from './semconv.ts';
 import { RecordingStreamTelemetry } from './stream-telemetry.ts';
 
@@ -84,17 +85,21 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
   if (spanProcessors.length === 0 && readers.length === 0) return noopTelemetry;
 
   const resource = resourceFromEnv(env);
-  let tracerProvider: BasicTracerProvider | undefined;
-  if (spanProcessors.length > 0) {
-    const { BasicTracerProvider } = sdkTrace();
-    tracerProvider = new BasicTracerProvider({ resource, sampler: samplerFromEnv(env), spanProcessors });
-  }
+  const tracer =
+    spanProcessors.length > 0
+      ? new DirectTracer({
+          resource,
+          scope: { name: INSTRUMENTATION_SCOPE, version: INSTRUMENTATION_VERSION },
+          sampler: samplerFromEnv(env),
+          processors: spanProcessors,
+          limits: spanLimitsFromEnv(env),
+        })
+      : undefined;
   let meterProvider: MeterProvider | undefined;
   if (readers.length > 0) {
     const { MeterProvider } = sdkMetrics();
     meterProvider = new MeterProvider({ resource, readers });
   }
-  const tracer = tracerProvider?.getTracer(INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION);
   const meter = meterProvider?.getMeter(INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION) ?? createNoopMeter();
   const metrics = new RouterMetrics(meter, aggregated);
   const recordPromptText =
@@ -111,7 +116,7 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
     startStream: (metadata) => new RecordingStreamTelemetry(deps, tracer ? metadata : undefined),
     shutdown: () => {
       shutdown ??= bounded(
-        Promise.all([tracerProvider?.shutdown(), meterProvider?.shutdown()]).then(() => {}),
+        Promise.all([tracer?.shutdown(), meterProvider?.shutdown()]).then(() => {}),
         options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
       );
       return shutdown;

@@ -1,7 +1,15 @@
 // The router's OTLP span encoder against the SDK's own serialiser: the same spans, decoded with the OTLP protos,
 // read the same field for field (ids, parent, kind, times, every attribute type, events, links, status, flags,
 // resource, scope).
-import { type Context, ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
+import {
+  type Context,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -13,6 +21,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
+import { DirectTracer, spanLimitsFromEnv } from '../../../src/telemetry/direct-tracer.ts';
 import { ProtoWriter } from '../../../src/telemetry/otlp-proto-writer.ts';
 import {
   encodeExportRequest,
@@ -22,14 +31,32 @@ import {
 } from '../../../src/telemetry/otlp-span-encoding.ts';
 import { decodeTraceRequest } from '../../helpers/otlp-trace-proto.ts';
 
-function recordSpans(): ReadableSpan[] {
-  const exporter = new InMemorySpanExporter();
+const RESOURCE = resourceFromAttributes({ 'service.name': 'router-under-test', 'deployment.zone': 'eu-1' });
+
+type TracerKind = 'sdk' | 'direct';
+
+/** The SDK's tracer, or the router's own (direct-tracer.ts), both exporting into `exporter`. */
+function tracerOf(kind: TracerKind, exporter: InMemorySpanExporter): Tracer {
+  const processor = new SimpleSpanProcessor(exporter);
+  if (kind === 'direct')
+    return new DirectTracer({
+      resource: RESOURCE,
+      scope: { name: 'semantic-router', version: '1.2.3' },
+      sampler: new AlwaysOnSampler(),
+      processors: [processor],
+      limits: spanLimitsFromEnv({}),
+    });
   const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'router-under-test', 'deployment.zone': 'eu-1' }),
+    resource: RESOURCE,
     sampler: new AlwaysOnSampler(),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    spanProcessors: [processor],
   });
-  const tracer = provider.getTracer('semantic-router', '1.2.3');
+  return provider.getTracer('semantic-router', '1.2.3');
+}
+
+function recordSpans(kind: TracerKind = 'sdk'): ReadableSpan[] {
+  const exporter = new InMemorySpanExporter();
+  const tracer = tracerOf(kind, exporter);
   const remoteParent: Context = trace.setSpanContext(ROOT_CONTEXT, {
     traceId: '0af7651916cd43dd8448eb211c80319c',
     spanId: 'b7ad6b7169203331',
@@ -58,6 +85,7 @@ function recordSpans(): ReadableSpan[] {
     attributes: { 'link.kind': 'follows' },
   });
   const child = tracer.startSpan('router.upstream_response', {}, trace.setSpan(remoteParent, root));
+  child.setAttribute('http.response.status_code', 500);
   child.setAttribute('http.response.status_code', 503);
   child.setStatus({ code: SpanStatusCode.ERROR });
   child.end();
@@ -83,15 +111,38 @@ function encodeOurs(spans: readonly ReadableSpan[]): Buffer {
   ]);
 }
 
+/** A decoded request without what differs from run to run: ids and times. */
+function withoutIdsAndTimes(request: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(request, (key, value) =>
+      /^(traceId|spanId|parentSpanId|startTimeUnixNano|endTimeUnixNano|timeUnixNano)$/.test(key)
+        ? undefined
+        : value,
+    ),
+  );
+}
+
 describe('OTLP span encoding', () => {
-  it('decodes to what the SDK serialiser sends for the same spans', () => {
-    const spans = recordSpans();
-    const ours = decodeTraceRequest(encodeOurs(spans));
-    const sdk = decodeTraceRequest(ProtobufTraceSerializer.serializeRequest(spans) as Uint8Array);
-    expect(ours).toEqual(sdk);
-    // The comparison saw the spans, not two empty requests.
-    expect(JSON.stringify(ours)).toContain('router.upstream_response');
-    expect(JSON.stringify(ours)).toContain('x'.repeat(300));
+  it.each<TracerKind>(['sdk', 'direct'])(
+    'decodes to what the SDK serialiser sends for the same spans (%s tracer)',
+    (kind) => {
+      const spans = recordSpans(kind);
+      const ours = decodeTraceRequest(encodeOurs(spans));
+      const sdk = decodeTraceRequest(ProtobufTraceSerializer.serializeRequest(spans) as Uint8Array);
+      expect(ours).toEqual(sdk);
+      // The comparison saw the spans, not two empty requests.
+      expect(JSON.stringify(ours)).toContain('router.upstream_response');
+      expect(JSON.stringify(ours)).toContain('x'.repeat(300));
+    },
+  );
+
+  it("the router's tracer records what the SDK's tracer records", () => {
+    const sdk = decodeTraceRequest(
+      ProtobufTraceSerializer.serializeRequest(recordSpans('sdk')) as Uint8Array,
+    );
+    const direct = decodeTraceRequest(encodeOurs(recordSpans('direct')));
+    expect(withoutIdsAndTimes(direct)).toEqual(withoutIdsAndTimes(sdk));
+    expect(JSON.stringify(direct)).toContain('router.retry.attempt');
   });
 
   it('keeps ids, the remote parent, kind, status and UTF-8 text as sent', () => {

@@ -11,6 +11,14 @@ const WIRE_FIXED32 = 5;
 
 const TWO_POW_32 = 0x1_0000_0000;
 
+/** Value of each hex digit by character code; -1 for anything else. */
+const HEX_VALUES = new Int8Array(128).fill(-1);
+for (let digit = 0; digit < 16; digit++) {
+  const text = digit.toString(16);
+  HEX_VALUES[text.charCodeAt(0)] = digit;
+  HEX_VALUES[text.toUpperCase().charCodeAt(0)] = digit;
+}
+
 /** Bytes a length-delimited field of `length` bytes takes after its tag. */
 export function lengthDelimitedSize(length: number): number {
   return varintSize(length) + length;
@@ -147,7 +155,17 @@ export class ProtoWriter {
     const length = hex.length >>> 1;
     this.varint(length);
     this.ensure(length);
-    this.pos += this.buffer.write(hex, this.pos, length, 'hex');
+    // Ids are 16 or 32 hex digits: decoded here, cheaper than a call into Buffer#write. Like Buffer#write, it
+    // stops at the first pair that is not hex.
+    const buffer = this.buffer;
+    let pos = this.pos;
+    for (let i = 0; i < length; i++) {
+      const high = HEX_VALUES[hex.charCodeAt(2 * i)] ?? -1;
+      const low = HEX_VALUES[hex.charCodeAt(2 * i + 1)] ?? -1;
+      if ((high | low) < 0) break;
+      buffer[pos++] = (high << 4) | low;
+    }
+    this.pos = pos;
   }
 
   /** Starts a length-delimited field (a nested message); returns what `endField` takes. */

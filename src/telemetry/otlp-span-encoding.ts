@@ -117,7 +117,8 @@ function writeShortKeyValue(writer: ProtoWriter, field: number, key: Uint8Array,
   let pos = writer.pos;
   buffer[pos++] = field * 8 + 2;
   buffer[pos++] = length;
-  for (let i = 0; i < keyLength; i++) buffer[pos++] = key[i] as number;
+  buffer.set(key, pos);
+  pos += keyLength;
   buffer[pos++] = TAG_VALUE;
   buffer[pos++] = valueLength;
   if (typeof value === 'string') {

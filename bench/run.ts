@@ -10,7 +10,7 @@
 // reads idle RSS (startup.ts), `--soak SECONDS` holds a steady load and compares RSS (soak.ts).
 // Usage: npm run bench [-- --json] [--policy FILE] [--ml-policy FILE]
 //        [--variants ml,tracing,features,event-loop,startup|none] [--soak SECONDS]
-//        [--data DIR relative to the repo root] [--readme] [--tracing-rounds N (2)]
+//        [--data DIR relative to the repo root] [--readme] [--tracing-rounds N (3)]
 // Durations, concurrency and the client are set by BENCH_* variables: see bench/load-generator.ts.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';

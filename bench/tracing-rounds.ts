@@ -20,7 +20,7 @@ export const TRACING_VARIANTS: readonly TracingVariant[] = [
   },
 ];
 
-export const DEFAULT_TRACING_ROUNDS = 2;
+export const DEFAULT_TRACING_ROUNDS = 3;
 
 export interface TracingRoundsResult {
   /** The router with tracing off, pooled over the rounds. */

@@ -270,7 +270,7 @@ export class DirectSpan implements Span, ReadableSpan, AttributeLists {
     const attributes: SpanAttributes = {};
     if (typeof exception === 'string') attributes['exception.message'] = exception;
     else if (exception) {
-      const type = exception.code?.toString() ?? exception.name;
+      const type = exception.code ? exception.code.toString() : exception.name;
       if (type) attributes['exception.type'] = type;
       if (exception.message) attributes['exception.message'] = exception.message;
       if (exception.stack) attributes['exception.stacktrace'] = exception.stack;

@@ -4,13 +4,17 @@
 //   - rewrite, members scanned: rewriteTopLevel finding the top-level members itself (small bodies, or no worker);
 //   - rewrite, members from the worker: what the router does for a large body the worker decoded;
 //   - answer framed in place / answer copied in slices (longest turn): the ext_proc answer of the rewritten body;
-//   - reply deserialisation: the decoded body arriving from the worker (structured clone).
+//   - reply deserialisation: the decoded body arriving from the worker (structured clone);
+//   - body decoded by the worker (longest turn): OffLoopBodyDecoder.decode end to end, the reply's deserialisation
+//     included (a worker of its own, started before the rounds).
 //   node --import tsx bench/event-loop-turns.ts [--size 8M] [--rounds 15]
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { yieldToEventLoop } from '../src/event-loop.ts';
 import { rememberTopLevelMembers, rewriteTopLevel, topLevelMembers } from '../src/request/body-rewrite.ts';
+import { OffLoopBodyDecoder } from '../src/request/off-loop-body-decoder.ts';
+import { joinShared } from '../src/request/shared-bytes.ts';
 import { encodeAnswerInSlices } from '../src/server/response-encoder.ts';
 import { fmt, table } from './format.ts';
 
@@ -93,6 +97,14 @@ export async function measureLargeBodyTurns(sizeBytes: number, rounds: number): 
       return longestTurn(() => receiveMessageOnPort(port1));
     },
   ]);
+  const decoder = new OffLoopBodyDecoder();
+  const shared = await joinShared([bytes], bytes.length);
+  if ((await decoder.decode(shared, 'chat_completions', 64)).decoded === undefined)
+    throw new Error('the body-decoding worker did not decode the body');
+  cases.push([
+    'body decoded by the worker (longest turn)',
+    () => longestTurn(() => decoder.decode(shared, 'chat_completions', 64)),
+  ]);
   const samples = new Map<string, number[]>(cases.map(([name]) => [name, []]));
   for (let round = 0; round < rounds + 1; round++) {
     const order = round % 2 === 0 ? cases : [...cases].reverse();
@@ -102,6 +114,7 @@ export async function measureLargeBodyTurns(sizeBytes: number, rounds: number): 
     }
   }
   port1.close();
+  await decoder.close();
   const quantile = (values: readonly number[], q: number) =>
     [...values].sort((a, b) => a - b)[Math.floor(q * (values.length - 1))] ?? Number.NaN;
   return table(

@@ -2,7 +2,8 @@
 // turn of the router costs for a body of --size bytes, in interleaved rounds, median and fastest. On a shared
 // machine the median also counts waiting for a core; the fastest is the step's own cost.
 //   - rewrite, members scanned: rewriteTopLevel finding the top-level members itself (small bodies, or no worker);
-//   - rewrite, members from the worker: what the router does for a large body the worker decoded;
+//   - rewrite, members from the worker: the rewrite of a large body the worker decoded, into new memory;
+//   - rewrite, members and space from the worker: what the router does for it, into the memory the worker prepared;
 //   - answer framed in place / answer copied in slices (longest turn): the ext_proc answer of the rewritten body;
 //   - reply deserialisation: the decoded body arriving from the worker (structured clone);
 //   - body decoded by the worker (longest turn): OffLoopBodyDecoder.decode end to end, the reply's deserialisation
@@ -14,6 +15,7 @@ import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { yieldToEventLoop } from '../src/event-loop.ts';
 import { rememberTopLevelMembers, rewriteTopLevel, topLevelMembers } from '../src/request/body-rewrite.ts';
 import { OffLoopBodyDecoder } from '../src/request/off-loop-body-decoder.ts';
+import { prepareRewriteSpace, rememberRewriteSpace } from '../src/request/rewrite-space.ts';
 import { joinShared } from '../src/request/shared-bytes.ts';
 import { encodeAnswerInSlices } from '../src/server/response-encoder.ts';
 import { fmt, table } from './format.ts';
@@ -64,6 +66,14 @@ export async function measureLargeBodyTurns(sizeBytes: number, rounds: number): 
     cases.push([
       `rewrite ${label}, members from the worker`,
       () => longestTurn(() => rewriteTopLevel(known, original, patched)),
+    ]);
+    cases.push([
+      `rewrite ${label}, members and space from the worker`,
+      () => {
+        const space = prepareRewriteSpace(known.length);
+        if (space) rememberRewriteSpace(known, space);
+        return longestTurn(() => rewriteTopLevel(known, original, patched));
+      },
     ]);
   }
   const { bytes, original } = body(PROSE, sizeBytes);

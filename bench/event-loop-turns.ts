@@ -2,15 +2,21 @@
 // turn of the router costs for a body of --size bytes, in interleaved rounds, median and fastest. On a shared
 // machine the median also counts waiting for a core; the fastest is the step's own cost.
 //   - rewrite, members scanned: rewriteTopLevel finding the top-level members itself (small bodies, or no worker);
-//   - rewrite, members from the worker: what the router does for a large body the worker decoded;
+//   - rewrite, members from the worker: the rewrite of a large body the worker decoded, into new memory;
+//   - rewrite, members and space from the worker: what the router does for it, into the memory the worker prepared;
 //   - answer framed in place / answer copied in slices (longest turn): the ext_proc answer of the rewritten body;
-//   - reply deserialisation: the decoded body arriving from the worker (structured clone).
+//   - reply deserialisation: the decoded body arriving from the worker (structured clone);
+//   - body decoded by the worker (longest turn): OffLoopBodyDecoder.decode end to end, the reply's deserialisation
+//     included (a worker of its own, started before the rounds).
 //   node --import tsx bench/event-loop-turns.ts [--size 8M] [--rounds 15]
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { yieldToEventLoop } from '../src/event-loop.ts';
 import { rememberTopLevelMembers, rewriteTopLevel, topLevelMembers } from '../src/request/body-rewrite.ts';
+import { OffLoopBodyDecoder } from '../src/request/off-loop-body-decoder.ts';
+import { prepareRewriteSpace, rememberRewriteSpace } from '../src/request/rewrite-space.ts';
+import { joinShared } from '../src/request/shared-bytes.ts';
 import { encodeAnswerInSlices } from '../src/server/response-encoder.ts';
 import { fmt, table } from './format.ts';
 
@@ -61,6 +67,14 @@ export async function measureLargeBodyTurns(sizeBytes: number, rounds: number): 
       `rewrite ${label}, members from the worker`,
       () => longestTurn(() => rewriteTopLevel(known, original, patched)),
     ]);
+    cases.push([
+      `rewrite ${label}, members and space from the worker`,
+      () => {
+        const space = prepareRewriteSpace(known.length);
+        if (space) rememberRewriteSpace(known, space);
+        return longestTurn(() => rewriteTopLevel(known, original, patched));
+      },
+    ]);
   }
   const { bytes, original } = body(PROSE, sizeBytes);
   const answerOf = (rewritten: Buffer) =>
@@ -93,6 +107,14 @@ export async function measureLargeBodyTurns(sizeBytes: number, rounds: number): 
       return longestTurn(() => receiveMessageOnPort(port1));
     },
   ]);
+  const decoder = new OffLoopBodyDecoder();
+  const shared = await joinShared([bytes], bytes.length);
+  if ((await decoder.decode(shared, 'chat_completions', 64)).decoded === undefined)
+    throw new Error('the body-decoding worker did not decode the body');
+  cases.push([
+    'body decoded by the worker (longest turn)',
+    () => longestTurn(() => decoder.decode(shared, 'chat_completions', 64)),
+  ]);
   const samples = new Map<string, number[]>(cases.map(([name]) => [name, []]));
   for (let round = 0; round < rounds + 1; round++) {
     const order = round % 2 === 0 ? cases : [...cases].reverse();
@@ -102,6 +124,7 @@ export async function measureLargeBodyTurns(sizeBytes: number, rounds: number): 
     }
   }
   port1.close();
+  await decoder.close();
   const quantile = (values: readonly number[], q: number) =>
     [...values].sort((a, b) => a - b)[Math.floor(q * (values.length - 1))] ?? Number.NaN;
   return table(

@@ -19,6 +19,8 @@ export type DecodeReply =
       readonly promptTokens: number;
       /** The body's top-level members and their byte ranges, for the rewrite (undefined: not one object). */
       readonly members: readonly Member[] | undefined;
+      /** Memory with its pages touched for the body's rewrite (rewrite-space.ts); undefined: none to spare. */
+      readonly rewriteSpace: SharedArrayBuffer | undefined;
     }
   /** The body is not a request the API accepts: the router answers this error as it would have in-loop. */
   | { readonly id: number; readonly kind: 'invalid'; readonly code: string; readonly message: string }

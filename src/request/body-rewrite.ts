@@ -1,7 +1,8 @@
 // The rewritten request body without re-serialising what did not change: the routing patches (model, reasoning
 // switch, system prompt) replace top-level members, so every other member keeps its original bytes. A long prompt is
 // not walked and escaped again (re-serialising 384K lone surrogates alone took ~35 ms of event loop).
-import { allocateWithFramingRoom } from './framing-room.ts';
+import { allocateWithFramingRoom, FRAMING_ROOM_BYTES } from './framing-room.ts';
+import { takeRewriteSpace } from './rewrite-space.ts';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -138,15 +139,36 @@ export function rewriteTopLevel(
   joined.push(CLOSE);
   let length = 0;
   for (const part of joined) length += part.length;
-  return length >= LARGE_REWRITE_BYTES ? joinWithFramingRoom(joined, length) : Buffer.concat(joined, length);
+  return length >= LARGE_REWRITE_BYTES
+    ? joinWithFramingRoom(joined, length, takeRewriteSpace(bytes))
+    : Buffer.concat(joined, length);
 }
 
 /** Rewritten bodies from this size on (the encoder's LARGE_ANSWER_BODY_BYTES) get room for their answer's framing. */
 const LARGE_REWRITE_BYTES = 256 * 1024;
 
+/**
+ * Where in prepared shared memory to start the rewrite (0-7) so that its largest part lands at its source's
+ * alignment within 8 bytes: V8 copies into shared memory a word at a time only then (else ~3 times slower).
+ */
+function coAlignedStart(parts: readonly Buffer[]): number {
+  let offset = FRAMING_ROOM_BYTES;
+  let largest = { length: -1, source: 0, target: 0 };
+  for (const part of parts) {
+    if (part.length > largest.length)
+      largest = { length: part.length, source: part.byteOffset, target: offset };
+    offset += part.length;
+  }
+  return (((largest.source - largest.target) % 8) + 8) % 8;
+}
+
 /** Buffer.concat's bytes, allocated with room for the ext_proc answer's fields on either side (framing-room.ts). */
-function joinWithFramingRoom(parts: readonly Buffer[], length: number): Buffer {
-  const joined = allocateWithFramingRoom(length);
+function joinWithFramingRoom(
+  parts: readonly Buffer[],
+  length: number,
+  space: SharedArrayBuffer | undefined,
+): Buffer {
+  const joined = allocateWithFramingRoom(length, space && { buffer: space, start: coAlignedStart(parts) });
   let offset = 0;
   for (const part of parts) {
     joined.set(part, offset);

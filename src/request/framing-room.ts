@@ -13,9 +13,22 @@ interface Room {
 
 const rooms = new WeakMap<Uint8Array, Room>();
 
-/** An uninitialised body of `length` bytes with FRAMING_ROOM_BYTES free on either side. */
-export function allocateWithFramingRoom(length: number): Buffer {
-  const whole = Buffer.allocUnsafe(length + 2 * FRAMING_ROOM_BYTES);
+/** Memory prepared for a body (rewrite-space.ts) and where in it the allocation starts. */
+export interface PreparedSpace {
+  readonly buffer: SharedArrayBuffer;
+  readonly start: number;
+}
+
+/**
+ * An uninitialised body of `length` bytes with FRAMING_ROOM_BYTES free on either side: in `space` when it is large
+ * enough, else newly allocated.
+ */
+export function allocateWithFramingRoom(length: number, space?: PreparedSpace): Buffer {
+  const wholeLength = length + 2 * FRAMING_ROOM_BYTES;
+  const whole =
+    space !== undefined && space.buffer.byteLength >= space.start + wholeLength
+      ? Buffer.from(space.buffer, space.start, wholeLength)
+      : Buffer.allocUnsafe(wholeLength);
   const body = whole.subarray(FRAMING_ROOM_BYTES, FRAMING_ROOM_BYTES + length);
   rooms.set(body, { whole });
   return body;

@@ -7,6 +7,7 @@ import { yieldToEventLoop } from '../event-loop.ts';
 import type { LlmApi } from './apis/types.ts';
 import type { DecodeReply, DecodeRequest } from './body-decode-messages.ts';
 import { rememberTopLevelMembers } from './body-rewrite.ts';
+import { rememberRewriteSpace } from './rewrite-space.ts';
 import { toShared } from './shared-bytes.ts';
 
 /** Bodies from this size on are decoded off the event loop (below, in-loop decoding costs well under 1 ms). */
@@ -103,6 +104,7 @@ export class OffLoopBodyDecoder {
       );
     }
     if (reply.members) rememberTopLevelMembers(shared, reply.members);
+    if (reply.rewriteSpace) rememberRewriteSpace(shared, reply.rewriteSpace);
     return { bytes: shared, decoded: { body: reply.body, promptTokens: reply.promptTokens } };
   }
 

@@ -100,6 +100,47 @@ describe('off-loop body decoding', () => {
     expect(routingView(context)).toEqual(routingView(parseRequest(policy, input(api, body))));
   });
 
+  /** Characters of the long strings below: bodies of several MiB, with text beyond Latin-1 and lone surrogates. */
+  const MEBI_CHARS = 1024 * 1024;
+  const LONG_STRING_BODIES: [string, LlmApi, unknown][] = [
+    [
+      'chat completions, one-byte prompt and a long system prompt beyond Latin-1',
+      'chat_completions',
+      {
+        model: 'auto',
+        messages: [
+          { role: 'system', content: text(MEBI_CHARS + 3, 'system') },
+          { role: 'user', content: 'x'.repeat(MEBI_CHARS) },
+        ],
+      },
+    ],
+    [
+      'Responses API, input parts with a lone surrogate',
+      'responses',
+      {
+        model: 'auto',
+        input: [{ role: 'user', content: [{ type: 'input_text', text: `${text(MEBI_CHARS, 'i')}\ud83d` }] }],
+      },
+    ],
+    [
+      'Anthropic Messages, text blocks',
+      'messages',
+      {
+        model: 'auto',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'é'.repeat(MEBI_CHARS + 1) }] }],
+      },
+    ],
+  ];
+
+  it.each(LONG_STRING_BODIES)('gives the in-loop context for a multi-megabyte %s', async (_, api, json) => {
+    const body = Buffer.from(JSON.stringify(json));
+    const offLoop = decoder();
+    const context = await parseRequestBounded(policy, input(api, body), offLoop);
+    expect(offLoop.stats).toEqual({ decoded: 1, fallbacks: 0, workersLost: 0 });
+    expect(routingView(context)).toEqual(routingView(parseRequest(policy, input(api, body))));
+  });
+
   it('rewrites a large body to the in-loop bytes with the member ranges the worker found', async () => {
     // Quote-heavy text (code), repeated keys and spacing: member ranges that are easy to get wrong.
     const code = 'const s = obj["key"]; print("a \\"b\\" c")\n'.repeat(OFF_LOOP_BODY_BYTES / 40);

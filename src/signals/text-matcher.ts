@@ -135,7 +135,9 @@ export class TextMatcher {
       }
       entries[patternId]?.termIds.push(termId);
     });
-    if (insensitivePatterns.size > 0) this.insensitive = new AhoCorasick([...insensitivePatterns.keys()]);
+    // lowerCaseFold() reads ASCII as the automaton's lowerCaseAscii does; a lower-cased text has no A–Z left.
+    if (insensitivePatterns.size > 0)
+      this.insensitive = new AhoCorasick([...insensitivePatterns.keys()], { lowerCaseAscii: true });
     if (sensitivePatterns.size > 0) this.sensitive = new AhoCorasick([...sensitivePatterns.keys()]);
   }
 

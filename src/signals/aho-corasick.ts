@@ -19,6 +19,9 @@ const UPPER_A = 65;
 const UPPER_Z = 90;
 const TO_LOWER = 32;
 
+/** A fold-table value that stops the scan (scanEnds returns false): the caller reads that text another way. */
+export const FOLD_STOP = 0xffff;
+
 export interface AhoCorasickOptions {
   /** Read ASCII A–Z as a–z, in the patterns and in every text scanned, at no cost per character. */
   readonly lowerCaseAscii?: boolean;
@@ -117,12 +120,13 @@ export class AhoCorasick {
    * `scan` without an object per hit. With `fold`, each UTF-16 code unit `c` ≥ 128 of `text` is read as `fold[c]`
    * (a case folding that keeps every character one code unit long), so the text need not be copied; ASCII units
    * are read as they are, or lower-cased with `lowerCaseAscii` (no table read for them: most text is ASCII).
+   * Returns false when a unit folded to FOLD_STOP stopped the scan (the hits before it were reported), else true.
    */
   scanEnds(
     text: string,
     onHit: (patternId: number, start: number, end: number) => boolean | undefined,
     fold?: Uint16Array,
-  ): void {
+  ): boolean {
     const delta = this.asciiDelta;
     const used = this.nonAsciiUsed;
     const hasOutput = this.hasOutput;
@@ -133,12 +137,14 @@ export class AhoCorasick {
       else {
         const code = fold === undefined ? unit : (fold[unit] as number);
         if (code < ASCII) state = delta[(state << 7) | code] as number;
+        else if (code === FOLD_STOP && fold !== undefined) return false;
         else if ((((used[code >>> 5] as number) >>> (code & 31)) & 1) === 0)
           state = 0; // in no pattern: every fail link ends at the root, which has no edge for it
         else state = this.step(state, code);
       }
-      if (hasOutput[state] === 1 && this.report(state, i + 1, onHit)) return;
+      if (hasOutput[state] === 1 && this.report(state, i + 1, onHit)) return true;
     }
+    return true;
   }
 
   /** Goto, following fail links, for a code unit ≥ 128 that occurs in some pattern. */

@@ -198,6 +198,8 @@ describe('TextMatcher case folding', () => {
     ['Deseret (astral, with case)', '\u{10400} \u{10428}', '\u{10428}', 2],
     ['lone surrogates around a word', '\uD800URGENT\uDC00 \uD83D\uDE00Urgent\uD83D\uDE00', 'urgent', 2],
     ['Han text, no word boundaries', '请翻译这个函数FUNCTION函数', '函数', 2],
+    ['hits before a character that stops the folded scan', 'kelvin KELVIN \u0130 Kelvin', 'kelvin', 3],
+    ['U+FFFF (the stop marker) next to a word', 'urgent\uFFFF URGENT \uFFFFurgent', 'urgent', 3],
   ])('folds %s like toLowerCase', (_label, text, keyword, expected) => {
     const term = { text: keyword, caseSensitive: false, regex: false };
     expect([...new TextMatcher([term]).countAll(text)]).toEqual([expected]);

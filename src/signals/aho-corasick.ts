@@ -15,6 +15,17 @@ interface Node {
 }
 
 const ASCII = 128;
+const UPPER_A = 65;
+const UPPER_Z = 90;
+const TO_LOWER = 32;
+
+/** A fold-table value that stops the scan (scanEnds returns false): the caller reads that text another way. */
+export const FOLD_STOP = 0xffff;
+
+export interface AhoCorasickOptions {
+  /** Read ASCII A–Z as a–z, in the patterns and in every text scanned, at no cost per character. */
+  readonly lowerCaseAscii?: boolean;
+}
 
 export class AhoCorasick {
   private readonly nodes: Node[] = [{ next: new Map(), fail: 0, outputs: [] }];
@@ -29,7 +40,10 @@ export class AhoCorasick {
   /** 1 for a node with outputs: one byte read per character instead of two offsets. */
   private hasOutput: Uint8Array = new Uint8Array(1);
 
-  constructor(patterns: readonly string[]) {
+  private readonly lowerCaseAscii: boolean;
+
+  constructor(patterns: readonly string[], options: AhoCorasickOptions = {}) {
+    this.lowerCaseAscii = options.lowerCaseAscii ?? false;
     patterns.forEach((pattern, id) => {
       this.insert(pattern, id);
     });
@@ -43,7 +57,8 @@ export class AhoCorasick {
   private insert(pattern: string, id: number): void {
     let state = 0;
     for (let i = 0; i < pattern.length; i++) {
-      const code = pattern.charCodeAt(i);
+      const unit = pattern.charCodeAt(i);
+      const code = this.lowerCaseAscii && unit >= UPPER_A && unit <= UPPER_Z ? unit + TO_LOWER : unit;
       if (code >= ASCII)
         this.nonAsciiUsed[code >>> 5] = (this.nonAsciiUsed[code >>> 5] as number) | (1 << (code & 31));
       let target = this.nodes[state]?.next.get(code);
@@ -82,6 +97,9 @@ export class AhoCorasick {
         if (inherited.length > 0) childNode.outputs = [...childNode.outputs, ...inherited];
       }
     }
+    if (this.lowerCaseAscii)
+      for (let row = 0; row < this.asciiDelta.length; row += ASCII)
+        this.asciiDelta.copyWithin(row + UPPER_A, row + UPPER_A + TO_LOWER, row + UPPER_Z + TO_LOWER + 1);
     this.outputStart = new Int32Array(this.nodes.length + 1);
     const ids: number[] = [];
     this.nodes.forEach((node, n) => {
@@ -99,27 +117,34 @@ export class AhoCorasick {
   }
 
   /**
-   * `scan` without an object per hit. With `fold`, each UTF-16 code unit `c` of `text` is read as `fold[c]`
-   * (a case folding that keeps every character one code unit long), so the text need not be copied.
+   * `scan` without an object per hit. With `fold`, each UTF-16 code unit `c` ≥ 128 of `text` is read as `fold[c]`
+   * (a case folding that keeps every character one code unit long), so the text need not be copied; ASCII units
+   * are read as they are, or lower-cased with `lowerCaseAscii` (no table read for them: most text is ASCII).
+   * Returns false when a unit folded to FOLD_STOP stopped the scan (the hits before it were reported), else true.
    */
   scanEnds(
     text: string,
     onHit: (patternId: number, start: number, end: number) => boolean | undefined,
     fold?: Uint16Array,
-  ): void {
+  ): boolean {
     const delta = this.asciiDelta;
     const used = this.nonAsciiUsed;
     const hasOutput = this.hasOutput;
     let state = 0;
     for (let i = 0; i < text.length; i++) {
       const unit = text.charCodeAt(i);
-      const code = fold === undefined ? unit : (fold[unit] as number);
-      if (code < ASCII) state = delta[(state << 7) | code] as number;
-      else if ((((used[code >>> 5] as number) >>> (code & 31)) & 1) === 0)
-        state = 0; // in no pattern: every fail link ends at the root, which has no edge for it
-      else state = this.step(state, code);
-      if (hasOutput[state] === 1 && this.report(state, i + 1, onHit)) return;
+      if (unit < ASCII) state = delta[(state << 7) | unit] as number;
+      else {
+        const code = fold === undefined ? unit : (fold[unit] as number);
+        if (code < ASCII) state = delta[(state << 7) | code] as number;
+        else if (code === FOLD_STOP && fold !== undefined) return false;
+        else if ((((used[code >>> 5] as number) >>> (code & 31)) & 1) === 0)
+          state = 0; // in no pattern: every fail link ends at the root, which has no edge for it
+        else state = this.step(state, code);
+      }
+      if (hasOutput[state] === 1 && this.report(state, i + 1, onHit)) return true;
     }
+    return true;
   }
 
   /** Goto, following fail links, for a code unit ≥ 128 that occurs in some pattern. */

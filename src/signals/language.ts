@@ -172,7 +172,9 @@ export const languageFamily = defineSignalFamily<LanguageRule>({
     const detectLanguage = createLanguageDetector((text) => eld.detect(text));
     return {
       evaluate(context) {
-        const detected = detectLanguage(context.lastUserText);
+        // The detector reads only the first MAX_DETECT_CHARS, which the signal-text cap (it keeps the head) leaves
+        // as they are; reading them from the capped text would first copy all 64K of its concatenation.
+        const detected = detectLanguage(context.lastUserFullText);
         if (!detected) return [];
         const matches: SignalMatch[] = [];
         for (const rule of rules) {

@@ -1,5 +1,5 @@
 // Finds many keywords (literal, word-bounded, optionally case-sensitive) and regexes in one pass per text.
-import { AhoCorasick } from './aho-corasick.ts';
+import { AhoCorasick, FOLD_STOP } from './aho-corasick.ts';
 import { RuleConfigError } from './signal-family.ts';
 
 export interface MatcherTerm {
@@ -23,15 +23,16 @@ function needsWordBoundary(text: string): boolean {
 /**
  * Characters whose lower case is not one code unit of its own: U+0130 (two units), U+03A3 (final or medial sigma
  * by its neighbours) and the high surrogates of the astral scripts with case (Deseret, Osage, Vithkuqi, Old
- * Hungarian, Garay, Warang Citi, Medefaidrin, Adlam). A text without them is lower-cased unit by unit.
+ * Hungarian, Garay, Warang Citi, Medefaidrin, Adlam). A text without them is lower-cased unit by unit; the fold
+ * table stops the scan at them (FOLD_STOP), and at U+FFFF, whose code is that marker.
  */
-const COMPLEX_LOWER_CASE = /[\u0130\u03a3\ud801\ud803\ud806\ud81b\ud83a]/;
+const COMPLEX_LOWER_CASE = [0x130, 0x3a3, 0xd801, 0xd803, 0xd806, 0xd81b, 0xd83a, FOLD_STOP];
 
 let lowerCaseTable: Uint16Array | undefined;
 
 /**
  * UTF-16 code unit → its lower case, built on first use from one `toLowerCase()` of every BMP character. Reading a
- * text through it gives `text.toLowerCase()` when the text has none of COMPLEX_LOWER_CASE, without the copy: for
+ * text through it gives `text.toLowerCase()` until a unit of COMPLEX_LOWER_CASE stops it, without the copy: for
  * two-byte strings (CJK, emoji, lone surrogates) `toLowerCase()` costs more than the whole scan.
  */
 function lowerCaseFold(): Uint16Array {
@@ -48,6 +49,7 @@ function lowerCaseFold(): Uint16Array {
   lowerCaseTable = new Uint16Array(0x10000);
   for (let code = 0; code < units.length; code++)
     lowerCaseTable[code] = units[code] === code ? lower.charCodeAt(code) : code;
+  for (const code of COMPLEX_LOWER_CASE) lowerCaseTable[code] = FOLD_STOP;
   return lowerCaseTable;
 }
 
@@ -135,7 +137,9 @@ export class TextMatcher {
       }
       entries[patternId]?.termIds.push(termId);
     });
-    if (insensitivePatterns.size > 0) this.insensitive = new AhoCorasick([...insensitivePatterns.keys()]);
+    // lowerCaseFold() reads ASCII as the automaton's lowerCaseAscii does; a lower-cased text has no A–Z left.
+    if (insensitivePatterns.size > 0)
+      this.insensitive = new AhoCorasick([...insensitivePatterns.keys()], { lowerCaseAscii: true });
     if (sensitivePatterns.size > 0) this.sensitive = new AhoCorasick([...sensitivePatterns.keys()]);
   }
 
@@ -150,7 +154,18 @@ export class TextMatcher {
     const to = owned?.to ?? Number.POSITIVE_INFINITY;
     if (this.insensitive !== undefined) {
       // Letters keep being letters (and digits digits) in lower case, so word boundaries read the same in `text`.
-      if (COMPLEX_LOWER_CASE.test(text))
+      // Literals are counted first: when the folded scan stops, nothing else has been counted yet.
+      const folded = countLiterals(
+        this.insensitive,
+        this.insensitiveEntries,
+        text,
+        counts,
+        lowerCaseFold(),
+        from,
+        to,
+      );
+      if (!folded) {
+        counts.fill(0);
         countLiterals(
           this.insensitive,
           this.insensitiveEntries,
@@ -160,7 +175,7 @@ export class TextMatcher {
           from,
           to,
         );
-      else countLiterals(this.insensitive, this.insensitiveEntries, text, counts, lowerCaseFold(), from, to);
+      }
     }
     if (this.sensitive !== undefined)
       countLiterals(this.sensitive, this.sensitiveEntries, text, counts, undefined, from, to);
@@ -181,7 +196,10 @@ export class TextMatcher {
   }
 }
 
-/** Adds the word-bounded occurrences of each literal in `haystack` (read through `fold`) to its terms' counts. */
+/**
+ * Adds the word-bounded occurrences of each literal in `haystack` (read through `fold`) to its terms' counts;
+ * false when the fold stopped the scan (FOLD_STOP) and the counts are partial.
+ */
 function countLiterals(
   automaton: AhoCorasick,
   entries: readonly LiteralEntry[],
@@ -190,8 +208,8 @@ function countLiterals(
   fold: Uint16Array | undefined,
   from = 0,
   to = Number.POSITIVE_INFINITY,
-): void {
-  automaton.scanEnds(
+): boolean {
+  return automaton.scanEnds(
     haystack,
     (patternId, start, end) => {
       if (start < from || start >= to) return undefined;

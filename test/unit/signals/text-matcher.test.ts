@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../src/seeded-random.ts';
 import { AhoCorasick } from '../../../src/signals/aho-corasick.ts';
 import { type MatcherTerm, TextMatcher } from '../../../src/signals/text-matcher.ts';
+import { dataTexts, randomTexts } from '../../helpers/equivalence-texts.ts';
 
 function hits(patterns: readonly string[], text: string): string[] {
   const found: string[] = [];
@@ -139,11 +140,36 @@ describe('AhoCorasick.scanEnds', () => {
     }
   });
 
-  it('reads the text through a fold table', () => {
-    const fold = new Uint16Array(0x10000).map((_, code) => (code >= 65 && code <= 90 ? code + 32 : code));
+  it('reads non-ASCII text through a fold table, ASCII through lowerCaseAscii', () => {
+    // Ä → ä, and the Kelvin sign → k (a non-ASCII unit folded to ASCII).
+    const fold = new Uint16Array(0x10000).map((_, code) =>
+      code === 0xc4 ? 0xe4 : code === 0x212a ? 0x6b : code,
+    );
     const found: number[] = [];
-    new AhoCorasick(['ab']).scanEnds('AB ab Ab', (_id, start) => void found.push(start), fold);
-    expect(found).toEqual([0, 3, 6]);
+    new AhoCorasick(['äb', 'ok'], { lowerCaseAscii: true }).scanEnds(
+      'ÄB äb Äb O\u212a ok',
+      (_id, start) => void found.push(start),
+      fold,
+    );
+    expect(found).toEqual([0, 3, 6, 9, 12]);
+    const sensitive: number[] = [];
+    new AhoCorasick(['ab']).scanEnds('AB ab Ab', (_id, start) => void sensitive.push(start), fold);
+    expect(sensitive).toEqual([3]);
+  });
+
+  it('lowerCaseAscii finds what scanning the lower-cased text finds, on random texts', () => {
+    const word = randomWords(12);
+    for (let trial = 0; trial < 300; trial++) {
+      const patterns = [...new Set(Array.from({ length: 1 + (trial % 5) }, () => word('abAB', 3, 1)))];
+      const text = word('abABé', 40);
+      const found: string[] = [];
+      new AhoCorasick(patterns, { lowerCaseAscii: true }).scanEnds(text, (patternId, start, end) => {
+        found.push(`${patterns[patternId]?.toLowerCase()}@${start}-${end}`);
+        return undefined;
+      });
+      const lower = [...new Set(patterns.map((p) => p.toLowerCase()))];
+      expect([...new Set(found)].sort()).toEqual(naiveHits(lower, text.toLowerCase()));
+    }
   });
 });
 
@@ -172,6 +198,8 @@ describe('TextMatcher case folding', () => {
     ['Deseret (astral, with case)', '\u{10400} \u{10428}', '\u{10428}', 2],
     ['lone surrogates around a word', '\uD800URGENT\uDC00 \uD83D\uDE00Urgent\uD83D\uDE00', 'urgent', 2],
     ['Han text, no word boundaries', '请翻译这个函数FUNCTION函数', '函数', 2],
+    ['hits before a character that stops the folded scan', 'kelvin KELVIN \u0130 Kelvin', 'kelvin', 3],
+    ['U+FFFF (the stop marker) next to a word', 'urgent\uFFFF URGENT \uFFFFurgent', 'urgent', 3],
   ])('folds %s like toLowerCase', (_label, text, keyword, expected) => {
     const term = { text: keyword, caseSensitive: false, regex: false };
     expect([...new TextMatcher([term]).countAll(text)]).toEqual([expected]);
@@ -190,6 +218,33 @@ describe('TextMatcher case folding', () => {
       const text = word(alphabet, 40) + (trial % 3 === 0 ? '\u{10400}\u{10428}' : '');
       const counts = new TextMatcher(terms).countAll(text);
       expect([...counts], `${JSON.stringify(terms)} in ${JSON.stringify(text)}`).toEqual(
+        terms.map((term) => referenceCount(term, text)),
+      );
+    }
+  });
+
+  it('agrees with toLowerCase on the data sets, for keywords in mixed case of both kinds', () => {
+    const terms: MatcherTerm[] = [
+      ...[
+        'The',
+        'of',
+        'Proof',
+        'patient record',
+        'SQL query',
+        'c++',
+        'def ',
+        'ß',
+        'é',
+        'σ',
+        'и',
+        'の',
+        '的',
+      ].map((text) => ({ text, caseSensitive: false, regex: false })),
+      ...['The', 'DNA', 'é'].map((text) => ({ text, caseSensitive: true, regex: false })),
+    ];
+    const matcher = new TextMatcher(terms);
+    for (const text of [...dataTexts(), ...randomTexts(500, 21)]) {
+      expect([...matcher.countAll(text)], JSON.stringify(text)).toEqual(
         terms.map((term) => referenceCount(term, text)),
       );
     }

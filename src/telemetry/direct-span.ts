@@ -22,7 +22,6 @@ import {
   hrTime,
   hrTimeDuration,
   type InstrumentationScope,
-  isAttributeValue,
   isTimeInput,
   isTimeInputHrTime,
   millisToHrTime,
@@ -53,6 +52,42 @@ export interface AttributeLists {
 }
 
 const EXCEPTION_EVENT = 'exception';
+
+// Shared until a span sets its own: most spans have no links or events and end once.
+const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
+const NO_EVENTS: TimedEvent[] = Object.freeze([]) as unknown as TimedEvent[];
+const UNSET_STATUS: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
+const NOT_ENDED: HrTime = Object.freeze([0, 0]) as unknown as HrTime;
+const NO_DURATION: HrTime = Object.freeze([-1, -1]) as unknown as HrTime;
+
+/** isAttributeValue of @opentelemetry/core, with the primitives the router sets checked first. */
+function isValidAttributeValue(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return true;
+    case 'object':
+      return Array.isArray(value) ? isHomogeneousArray(value) : false;
+    default:
+      return false;
+  }
+}
+
+/** Null and undefined anywhere; otherwise one primitive type throughout. */
+function isHomogeneousArray(values: readonly unknown[]): boolean {
+  let type: string | undefined;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value == null) continue;
+    const valueType = typeof value;
+    if (valueType === type) continue;
+    if (type !== undefined || (valueType !== 'string' && valueType !== 'number' && valueType !== 'boolean'))
+      return false;
+    type = valueType;
+  }
+  return true;
+}
 
 /** A time as the SDK span takes it: performance timestamps, epoch milliseconds, Dates and HrTimes. */
 function toHrTime(input: TimeInput | undefined): HrTime {
@@ -101,12 +136,12 @@ export class DirectSpan implements Span, ReadableSpan, AttributeLists {
   readonly instrumentationScope: InstrumentationScope;
   readonly attributeKeys: string[] = [];
   readonly attributeValues: AttributeValue[] = [];
-  readonly links: Link[] = [];
-  readonly events: TimedEvent[] = [];
+  links: Link[] = NO_LINKS;
+  events: TimedEvent[] = NO_EVENTS;
   name: string;
-  status: SpanStatus = { code: SpanStatusCode.UNSET };
-  endTime: HrTime = [0, 0];
-  duration: HrTime = [-1, -1];
+  status: SpanStatus = UNSET_STATUS;
+  endTime: HrTime = NOT_ENDED;
+  duration: HrTime = NO_DURATION;
   ended = false;
   droppedAttributesCount = 0;
   droppedEventsCount = 0;
@@ -144,7 +179,7 @@ export class DirectSpan implements Span, ReadableSpan, AttributeLists {
 
   setAttribute(key: string, value?: SpanAttributes[string]): this {
     if (value == null || this.endedWarning()) return this;
-    if (key.length === 0 || !isAttributeValue(value)) {
+    if (key.length === 0 || !isValidAttributeValue(value)) {
       diag.warn(`Invalid attribute ${key.length === 0 ? 'key' : 'value set for key'}: ${key}`);
       return this;
     }
@@ -176,6 +211,7 @@ export class DirectSpan implements Span, ReadableSpan, AttributeLists {
       this.droppedEventsCount++;
       return this;
     }
+    if (this.events === NO_EVENTS) this.events = [];
     if (this.events.length >= limit) {
       this.events.shift();
       this.droppedEventsCount++;
@@ -206,6 +242,7 @@ export class DirectSpan implements Span, ReadableSpan, AttributeLists {
       this.droppedLinksCount++;
       return this;
     }
+    if (this.links === NO_LINKS) this.links = [];
     if (this.links.length >= limit) {
       this.links.shift();
       this.droppedLinksCount++;

@@ -7,8 +7,10 @@ import {
   type Context,
   context as contextApi,
   INVALID_SPAN_CONTEXT,
+  type Link,
   SamplingDecision,
   type Span,
+  type SpanContext,
   SpanKind,
   type SpanOptions,
   TraceFlags,
@@ -46,31 +48,37 @@ export function spanLimitsFromEnv(env: Env): ResolvedSpanLimits {
 }
 
 const ID_POOL_BYTES = 4096;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
 
-/** Random W3C ids from a pool refilled by the system's CSPRNG; an all-zero id (invalid) is never returned. */
+/**
+ * Random W3C ids, cut from a pool of hex digits that the system's CSPRNG refills: one hex conversion per ~170
+ * spans, and each id a slice of it. An all-zero id (invalid) is never returned.
+ */
 export class RandomIds {
-  private readonly pool = Buffer.allocUnsafe(ID_POOL_BYTES);
-  private offset = ID_POOL_BYTES;
+  private readonly bytes = Buffer.allocUnsafe(ID_POOL_BYTES);
+  private hex = '';
+  private offset = 0;
 
   traceId(): string {
-    return this.take(16);
+    const id = this.take(32);
+    return id === ZERO_TRACE_ID ? `${ZERO_TRACE_ID.slice(1)}1` : id;
   }
 
   spanId(): string {
-    return this.take(8);
+    const id = this.take(16);
+    return id === ZERO_SPAN_ID ? `${ZERO_SPAN_ID.slice(1)}1` : id;
   }
 
-  private take(bytes: number): string {
-    if (this.offset + bytes > ID_POOL_BYTES) {
-      randomFillSync(this.pool);
+  private take(digits: number): string {
+    if (this.offset + digits > this.hex.length) {
+      randomFillSync(this.bytes);
+      this.hex = this.bytes.toString('hex');
       this.offset = 0;
     }
     const start = this.offset;
-    this.offset += bytes;
-    let zero = true;
-    for (let i = start; i < start + bytes && zero; i++) zero = this.pool[i] === 0;
-    if (zero) this.pool[start + bytes - 1] = 1;
-    return this.pool.toString('hex', start, start + bytes);
+    this.offset += digits;
+    return this.hex.slice(start, start + digits);
   }
 }
 
@@ -94,6 +102,10 @@ class ProcessorChain implements SpanProcessor {
   }
 }
 
+/** Contexts of spans this tracer made: valid by construction, so a child skips the id checks. */
+const OWN_CONTEXTS = new WeakSet<SpanContext>();
+const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
+
 export interface DirectTracerOptions {
   readonly resource: Resource;
   readonly scope: InstrumentationScope;
@@ -114,15 +126,19 @@ export class DirectTracer implements Tracer {
     const parentContext = options.root ? trace.deleteSpan(context) : context;
     if (isTracingSuppressed(parentContext)) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
     const parent = trace.getSpanContext(parentContext);
-    const validParent = parent && trace.isSpanContextValid(parent) ? parent : undefined;
+    const validParent =
+      parent && (OWN_CONTEXTS.has(parent) || trace.isSpanContextValid(parent)) ? parent : undefined;
     const traceId = validParent?.traceId ?? this.ids.traceId();
     const spanId = this.ids.spanId();
     const kind = options.kind ?? SpanKind.INTERNAL;
-    const links = (options.links ?? []).map((link) => ({
-      context: link.context,
-      attributes: sanitizeAttributes(link.attributes),
-    }));
-    const attributes = sanitizeAttributes(options.attributes);
+    const links =
+      options.links === undefined
+        ? NO_LINKS
+        : options.links.map((link) => ({
+            context: link.context,
+            attributes: sanitizeAttributes(link.attributes),
+          }));
+    const attributes = options.attributes === undefined ? {} : sanitizeAttributes(options.attributes);
     const sampling = this.options.sampler.shouldSample(parentContext, traceId, name, kind, attributes, links);
     const traceState = sampling.traceState ?? validParent?.traceState;
     const traceFlags =
@@ -142,8 +158,12 @@ export class DirectTracer implements Tracer {
       limits: this.options.limits,
       processor: this.processor,
     });
-    span.addLinks(links);
-    span.setAttributes(sanitizeAttributes(Object.assign(attributes, sampling.attributes)));
+    OWN_CONTEXTS.add(spanContext);
+    if (links.length > 0) span.addLinks(links);
+    const initial = sampling.attributes
+      ? sanitizeAttributes(Object.assign(attributes, sampling.attributes))
+      : attributes;
+    span.setAttributes(initial);
     this.processor.onStart(span, parentContext);
     return span;
   }

@@ -6,7 +6,7 @@
 // the response cache's instruments on the features variant's meter: only its requests look the cache up);
 // tracing is off. CPU is process.cpuUsage() over each block of requests.
 // Target: features ≤ 1.3× the router without them.
-// Usage: node --import tsx bench/features-cost.ts [--requests 400] [--rounds 8] [--warmup 300]
+// Usage: node --import tsx bench/features-cost.ts [--requests 400] [--rounds 8] [--warmup 3000]
 //        [--policy policies/default.yaml] [--data ../shared/data] [--skip-long] [--json]
 //        [--only default|features] (one variant alone, for a CPU profile)
 //        [--features-policy FILE] (measure FILE as the features variant, e.g. one feature alone)

@@ -4,7 +4,7 @@
 // gRPC client is not limited to one core. Prints one GeneratorResult as JSON on stdout; progress on stderr.
 // Usage: node --import tsx bench/load-generator.ts --target HOST:PORT --pid SERVER_PID [--verify router|noop]
 //        [--data DIR]
-// Env: BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (2), BENCH_LATENCY_REQUESTS (2000), BENCH_CONCURRENCY (16,64),
+// Env: BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (10), BENCH_LATENCY_REQUESTS (2000), BENCH_CONCURRENCY (16,64),
 //      BENCH_CLIENT (grpc-js | http2), BENCH_GENERATOR_THREADS (2), BENCH_CHANNELS (2),
 //      BENCH_WORKLOAD_SIZE (2000), BENCH_SEED (42), BENCH_DATA (../shared/data)
 import { availableParallelism } from 'node:os';
@@ -83,7 +83,9 @@ function readOptions(): GeneratorOptions {
     client,
     dataDir: path.resolve(REPO_ROOT, values.data ?? process.env.BENCH_DATA ?? '../shared/data'),
     seconds: envNumber('BENCH_SECONDS', 5),
-    warmupSeconds: envNumber('BENCH_WARMUP_SECONDS', 2),
+    // The servers are measured warm, as they serve: after 2 s the router's CPU per request still carried ~10 %
+    // of JIT compilation and not-yet-optimised code (2026-12-03: 277-282 µs after 2 s, 251-254 µs after 10 or 20 s).
+    warmupSeconds: envNumber('BENCH_WARMUP_SECONDS', 10),
     latencyRequests: Math.floor(envNumber('BENCH_LATENCY_REQUESTS', 2000)),
     concurrency,
     threads,

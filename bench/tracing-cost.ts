@@ -9,7 +9,7 @@
 // full collection per block would cost more than the requests: the default policy's heap holds the language
 // detector's tables.) The main thread's share is read apart (thread-cpu.ts): the rest is V8's helper threads.
 // Targets: 100 % ≤ +15 %, 10 % ≤ +3 % router CPU per request vs tracing off.
-// Usage: node --import tsx bench/tracing-cost.ts [--requests 400] [--rounds 8] [--warmup 300]
+// Usage: node --import tsx bench/tracing-cost.ts [--requests 400] [--rounds 8] [--warmup 3000]
 //        [--policy policies/default.yaml] [--data ../shared/data] [--skip-long] [--json]
 //        [--variants '100%,unsampled,10% parent-based'] (tracing off is always measured: the baseline)
 import { type ChildProcess, fork } from 'node:child_process';

@@ -27,6 +27,7 @@ import { REPO_ROOT } from './ext-proc-proto.ts';
 import { writeFeaturesPolicy } from './features-policy.ts';
 import { fmt, table } from './format.ts';
 import { driveExchange, type Exchange, loadExchanges } from './in-process-exchange.ts';
+import { roundOrder } from './round-order.ts';
 
 export const FEATURES_TARGET = 1.3;
 
@@ -142,9 +143,9 @@ export async function measureFeaturesCost(options: FeaturesCostOptions): Promise
         (_, i) => exchanges[(offset + i) % exchanges.length] as Exchange,
       );
       offset += options.requests;
-      // Alternate which variant goes first: neither always pays for the other's garbage.
-      const order = round % 2 === 0 ? variants.keys() : [...variants.keys()].reverse();
-      for (const index of order) samples[index]?.push(await block(variants[index] as Variant, slice));
+      // Neither variant always pays for the other's garbage (round-order.ts).
+      for (const index of roundOrder(round, variants.length))
+        samples[index]?.push(await block(variants[index] as Variant, slice));
     }
     const [base, features] = samples;
     const paired = base && features && features.length === base.length;

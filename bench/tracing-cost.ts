@@ -1,6 +1,6 @@
 // What tracing costs the router, in process: the StreamProcessor driven through the four ext_proc phases of the
 // benchmark's request mix (bench/workload.ts, from ../shared/data) with the default policy, once per variant —
-// tracing off, 100 % sampling, 10 % parent-based sampling — in interleaved rounds (the variants' order rotates).
+// tracing off, 100 % sampling, 10 % parent-based sampling — in interleaved rounds (the variants' order changes).
 // Spans go through the real span processor and OTLP/HTTP (protobuf) export, set up from OTEL_* variables as
 // `serve` sets them up, to the do-nothing sink in a child process (its CPU is not counted). Metrics are on in
 // every variant (a Prometheus reader, as `serve` has). Each variant keeps one telemetry for the whole run (warmed
@@ -32,6 +32,7 @@ import { IN_PROCESS_OPTIONS, inProcessRun } from './cli-options.ts';
 import { REPO_ROOT } from './ext-proc-proto.ts';
 import { fmt, table } from './format.ts';
 import { driveExchange, type Exchange, loadExchanges } from './in-process-exchange.ts';
+import { roundOrder } from './round-order.ts';
 import { mainThreadCpuUs } from './thread-cpu.ts';
 
 export const TRACING_TARGETS = { full: 0.15, sampled10: 0.03 } as const;
@@ -256,14 +257,13 @@ export async function measureTracingCost(options: TracingCostOptions): Promise<T
     const bytes = VARIANTS.map(() => 0);
     const exports = VARIANTS.map(() => 0);
     for (let round = 0; round < options.rounds; round++) {
-      // Every variant of a round routes the same requests; the order of the variants rotates.
+      // Every variant of a round routes the same requests; the order of the variants changes (round-order.ts).
       const offset = (round * options.requests) % exchanges.length;
       const slice = Array.from(
         { length: options.requests },
         (_, i) => exchanges[(offset + i) % exchanges.length] as Exchange,
       );
-      for (let k = 0; k < VARIANTS.length; k++) {
-        const index = (round + k) % VARIANTS.length;
+      for (const index of roundOrder(round, VARIANTS.length)) {
         const before = await sink.received();
         const used = await block(router, telemetries[index] as VariantTelemetry, slice);
         cpu[index]?.push(used.process);
@@ -281,8 +281,7 @@ export async function measureTracingCost(options: TracingCostOptions): Promise<T
       await driveExchange(router, recorded[i] as CallRecorder, exchanges[i] as Exchange);
     const alone = VARIANTS.map(() => [] as number[]);
     for (let round = 0; round < options.rounds + 2; round++) {
-      for (let k = 0; k < VARIANTS.length; k++) {
-        const index = (round + k) % VARIANTS.length;
+      for (const index of roundOrder(round, VARIANTS.length)) {
         const used = await replayBlock(telemetries[index] as VariantTelemetry, recorded);
         if (round >= 2) alone[index]?.push(used / recorded.length);
       }

@@ -20,6 +20,22 @@ export const IN_PROCESS_OPTIONS = {
   json: { type: 'boolean', default: false },
 } as const;
 
+/** What one in-process bench run replays, and how often. */
+export interface InProcessRunOptions {
+  /** Requests per block (one variant, one round). */
+  readonly requests: number;
+  readonly rounds: number;
+  /** Requests per variant before measuring (JIT, caches). */
+  readonly warmup: number;
+  /** Policy file, relative to the repository root. */
+  readonly policy: string;
+  /** Data directory, relative to the repository root. */
+  readonly data: string;
+  readonly seed?: number;
+  /** Leave out the rare ~120K-character prompts: their signal time jitters more than what the bench measures. */
+  readonly skipLong?: boolean;
+}
+
 /** The run settings those options give. */
 export function inProcessRun(values: {
   readonly requests: string;
@@ -28,7 +44,7 @@ export function inProcessRun(values: {
   readonly policy: string;
   readonly data: string;
   readonly 'skip-long': boolean;
-}) {
+}): InProcessRunOptions {
   return {
     requests: integerOption('requests', values.requests, 1),
     rounds: integerOption('rounds', values.rounds, 1),

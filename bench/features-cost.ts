@@ -22,7 +22,7 @@ import type { Policy } from '../src/policy/policy.ts';
 import { AggregatedMetrics } from '../src/telemetry/aggregated-metrics.ts';
 import { createTelemetry, type Telemetry } from '../src/telemetry/telemetry.ts';
 import { runBenchMain } from './child-processes.ts';
-import { IN_PROCESS_OPTIONS, inProcessRun } from './cli-options.ts';
+import { IN_PROCESS_OPTIONS, type InProcessRunOptions, inProcessRun } from './cli-options.ts';
 import { REPO_ROOT } from './ext-proc-proto.ts';
 import { writeFeaturesPolicy } from './features-policy.ts';
 import { fmt, table } from './format.ts';
@@ -33,19 +33,7 @@ export const FEATURES_TARGET = 1.3;
 
 export type FeaturesVariantName = 'default' | 'features';
 
-export interface FeaturesCostOptions {
-  /** Requests per block (one variant, one round). */
-  readonly requests: number;
-  readonly rounds: number;
-  /** Requests per variant before measuring (JIT, caches). */
-  readonly warmup: number;
-  /** Policy file, relative to the repository root. */
-  readonly policy: string;
-  /** Data directory, relative to the repository root. */
-  readonly data: string;
-  readonly seed?: number;
-  /** Leave out the rare ~120K-character prompts: their signal time jitters more than the features cost. */
-  readonly skipLong?: boolean;
+export interface FeaturesCostOptions extends InProcessRunOptions {
   /** A features policy file to measure instead of the one written from `policy` (e.g. one feature alone). */
   readonly featuresPolicy?: string;
   /** Measure one variant alone (for a CPU profile); no ratio then. */

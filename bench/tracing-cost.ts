@@ -28,7 +28,7 @@ import type { RouteRecord } from '../src/telemetry/route-record.ts';
 import type { StreamTelemetry } from '../src/telemetry/stream-telemetry.ts';
 import { createTelemetry, type Telemetry } from '../src/telemetry/telemetry.ts';
 import { runBenchMain } from './child-processes.ts';
-import { IN_PROCESS_OPTIONS, inProcessRun } from './cli-options.ts';
+import { IN_PROCESS_OPTIONS, type InProcessRunOptions, inProcessRun } from './cli-options.ts';
 import { REPO_ROOT } from './ext-proc-proto.ts';
 import { fmt, table } from './format.ts';
 import { driveExchange, type Exchange, loadExchanges } from './in-process-exchange.ts';
@@ -37,21 +37,9 @@ import { mainThreadCpuUs } from './thread-cpu.ts';
 
 export const TRACING_TARGETS = { full: 0.15, sampled10: 0.03 } as const;
 
-export interface TracingCostOptions {
-  /** Requests per block (one variant, one round). */
-  readonly requests: number;
-  readonly rounds: number;
-  /** Requests per variant before measuring (JIT, caches). */
-  readonly warmup: number;
-  /** Policy file, relative to the repository root. */
-  readonly policy: string;
-  /** Data directory, relative to the repository root. */
-  readonly data: string;
-  readonly seed?: number;
+export interface TracingCostOptions extends InProcessRunOptions {
   /** Names of the tracing variants to measure besides `off` (default all: 100%, unsampled, 10% parent-based). */
   readonly variants?: readonly string[];
-  /** Leave out the rare ~120K-character prompts: their signal time jitters more than tracing costs. */
-  readonly skipLong?: boolean;
 }
 
 export interface VariantCost {

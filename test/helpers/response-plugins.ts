@@ -34,6 +34,25 @@ export async function compilePlugins(
   );
 }
 
+/** A stream processor that has read the headers of a chat completion POST; unexpected errors fail the test. */
+export function chatCompletionPost(router: RequestRouter): StreamProcessor {
+  const processor = new StreamProcessor(router, {
+    maxBodyBytes: 1024 * 1024,
+    failOpen: false,
+    onUnexpectedError: (error) => {
+      throw error;
+    },
+  });
+  processor.onRequestHeaders(
+    new Map([
+      [':method', 'POST'],
+      [':path', '/v1/chat/completions'],
+    ]),
+    false,
+  );
+  return processor;
+}
+
 /** A stream processor whose unexpected and plugin errors fail the test. */
 function failingProcessor(router: RequestRouter): StreamProcessor {
   return new StreamProcessor(router, {

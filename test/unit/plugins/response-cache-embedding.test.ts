@@ -11,9 +11,14 @@ import { lexicalEmbedder } from '../../../src/plugins/response-cache/cache-simil
 import { createResponseCachePlugin } from '../../../src/plugins/response-cache/response-cache-plugin.ts';
 import { ResponseCacheRegistry } from '../../../src/plugins/response-cache/response-cache-registry.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
-import { StreamProcessor } from '../../../src/server/stream-processor.ts';
 import { MemoryStore } from '../../../src/state/shared-store.ts';
-import { askReplica, chatAnswer, compilePlugins, exchange } from '../../helpers/response-plugins.ts';
+import {
+  askReplica,
+  chatAnswer,
+  chatCompletionPost,
+  compilePlugins,
+  exchange,
+} from '../../helpers/response-plugins.ts';
 
 const PLUGINS = await PLUGIN_REGISTRY.loadAll();
 
@@ -56,20 +61,7 @@ function cacheHeader(result: PhaseResult): string | undefined {
 
 /** The request phase's result for `messages` (a chat completion). */
 async function requestPhase(policy: Policy, messages: readonly unknown[]): Promise<PhaseResult> {
-  const processor = new StreamProcessor(createRequestRouter(policy), {
-    maxBodyBytes: 1024 * 1024,
-    failOpen: false,
-    onUnexpectedError: (error) => {
-      throw error;
-    },
-  });
-  processor.onRequestHeaders(
-    new Map([
-      [':method', 'POST'],
-      [':path', '/v1/chat/completions'],
-    ]),
-    false,
-  );
+  const processor = chatCompletionPost(createRequestRouter(policy));
   const result = await processor.onRequestBody(
     Buffer.from(JSON.stringify({ model: 'auto', messages })),
     true,

@@ -8,7 +8,8 @@ import { createRequestRouter, defaultRouterDeps, type RequestRouter } from '../.
 import { compilePolicyText } from '../../../src/policy/load-policy.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
 import { PoolStateRegistry } from '../../../src/pools/pool-state.ts';
-import { StreamProcessor } from '../../../src/server/stream-processor.ts';
+import type { StreamProcessor } from '../../../src/server/stream-processor.ts';
+import { chatCompletionPost } from '../../helpers/response-plugins.ts';
 
 const opened: Policy[] = [];
 afterEach(() => {
@@ -39,20 +40,7 @@ async function setup(text = POLICY) {
 }
 
 async function send(router: RequestRouter, model: string) {
-  const processor = new StreamProcessor(router, {
-    maxBodyBytes: 1024 * 1024,
-    failOpen: false,
-    onUnexpectedError: (error) => {
-      throw error;
-    },
-  });
-  processor.onRequestHeaders(
-    new Map([
-      [':method', 'POST'],
-      [':path', '/v1/chat/completions'],
-    ]),
-    false,
-  );
+  const processor = chatCompletionPost(router);
   const result = await processor.onRequestBody(
     Buffer.from(JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] })),
     true,

@@ -173,6 +173,24 @@ async function startReceiver(
   return { server, url: `http://127.0.0.1:${port}/v1/traces`, received };
 }
 
+type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+
+/** A receiver answering `statuses` and an uncompressed sender to it, both closed once `use` settles. */
+async function withPlainSender(
+  statuses: readonly number[],
+  timeoutMillis: number,
+  use: (sender: OtlpHttpSender, receiver: Receiver) => Promise<void>,
+): Promise<void> {
+  const receiver = await startReceiver(...statuses);
+  const sender = new OtlpHttpSender({ url: receiver.url, headers: {}, timeoutMillis, compression: 'none' });
+  try {
+    await use(sender, receiver);
+  } finally {
+    sender.close();
+    receiver.server.close();
+  }
+}
+
 describe('OtlpHttpSender', () => {
   it('POSTs protobuf with the configured headers, gzip-compressed, over one kept-alive connection', async () => {
     const receiver = await startReceiver(200);
@@ -206,61 +224,28 @@ describe('OtlpHttpSender', () => {
     }
   });
 
-  it('rejects at once when the collector refuses the body', async () => {
-    const receiver = await startReceiver(400);
-    const sender = new OtlpHttpSender({
-      url: receiver.url,
-      headers: {},
-      timeoutMillis: 5000,
-      compression: 'none',
-    });
-    try {
+  it('rejects at once when the collector refuses the body', () =>
+    withPlainSender([400], 5000, async (sender, receiver) => {
       await expect(sender.send(Buffer.alloc(0))).rejects.toThrow(/400/);
       expect(receiver.received).toHaveLength(1);
-    } finally {
-      sender.close();
-      receiver.server.close();
-    }
-  });
+    }));
 
-  it('retries an export the collector cannot take yet (503 with Retry-After) until it is accepted', async () => {
-    const receiver = await startReceiver(503, 503, 200);
-    const sender = new OtlpHttpSender({
-      url: receiver.url,
-      headers: {},
-      timeoutMillis: 5000,
-      compression: 'none',
-    });
-    try {
+  it('retries an export the collector cannot take yet (503 with Retry-After) until it is accepted', () =>
+    withPlainSender([503, 503, 200], 5000, async (sender, receiver) => {
       await sender.send(Buffer.from([1, 2, 3]));
       expect(receiver.received.map((request) => [...request.body])).toEqual([
         [1, 2, 3],
         [1, 2, 3],
         [1, 2, 3],
       ]);
-    } finally {
-      sender.close();
-      receiver.server.close();
-    }
-  });
+    }));
 
-  it('stops retrying when the next try would pass the export timeout', async () => {
-    const receiver = await startReceiver(502);
-    // 502 without Retry-After: the first backoff (about 1 s) is past the 300 ms timeout.
-    const sender = new OtlpHttpSender({
-      url: receiver.url,
-      headers: {},
-      timeoutMillis: 300,
-      compression: 'none',
-    });
-    try {
+  // 502 without Retry-After: the first backoff (about 1 s) is past the 300 ms timeout.
+  it('stops retrying when the next try would pass the export timeout', () =>
+    withPlainSender([502], 300, async (sender, receiver) => {
       await expect(sender.send(Buffer.alloc(0))).rejects.toThrow(/502/);
       expect(receiver.received).toHaveLength(1);
-    } finally {
-      sender.close();
-      receiver.server.close();
-    }
-  });
+    }));
 
   it('refuses an endpoint that is not http or https', () => {
     expect(

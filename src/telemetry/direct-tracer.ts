@@ -10,7 +10,6 @@ import {
   type Link,
   SamplingDecision,
   type Span,
-  type SpanContext,
   SpanKind,
   type SpanOptions,
   TraceFlags,
@@ -102,8 +101,6 @@ class ProcessorChain implements SpanProcessor {
   }
 }
 
-/** Contexts of spans this tracer made: valid by construction, so a child skips the id checks. */
-const OWN_CONTEXTS = new WeakSet<SpanContext>();
 const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
 
 export interface DirectTracerOptions {
@@ -126,8 +123,7 @@ export class DirectTracer implements Tracer {
     const parentContext = options.root ? trace.deleteSpan(context) : context;
     if (isTracingSuppressed(parentContext)) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
     const parent = trace.getSpanContext(parentContext);
-    const validParent =
-      parent && (OWN_CONTEXTS.has(parent) || trace.isSpanContextValid(parent)) ? parent : undefined;
+    const validParent = parent && trace.isSpanContextValid(parent) ? parent : undefined;
     const traceId = validParent?.traceId ?? this.ids.traceId();
     const spanId = this.ids.spanId();
     const kind = options.kind ?? SpanKind.INTERNAL;
@@ -158,7 +154,6 @@ export class DirectTracer implements Tracer {
       limits: this.options.limits,
       processor: this.processor,
     });
-    OWN_CONTEXTS.add(spanContext);
     if (links.length > 0) span.addLinks(links);
     const initial = sampling.attributes
       ? sanitizeAttributes(Object.assign(attributes, sampling.attributes))

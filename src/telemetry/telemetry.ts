@@ -1,5 +1,5 @@
-// OpenTelemetry SDK setup: a tracer provider when tracing is enabled, a meter provider when some metric reader
-// is, both built from the standard OTEL_* variables. Nothing is registered globally: the server and the policy
+// OpenTelemetry setup: the router's tracer (direct-tracer.ts) when tracing is enabled, the SDK's meter provider when
+// some metric reader is, both built from the standard OTEL_* variables. Nothing is registered globally: the server and the policy
 // store get this object. `noopTelemetry` (the default everywhere) creates no spans and records no metrics.
 import { createNoopMeter } from '@opentelemetry/api';
 import type { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';

@@ -56,6 +56,15 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /**
+ * Node options for every server a bench starts, from BENCH_SERVER_NODE_ARGS (space-separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/profiles` to profile the servers under the bench's load (Node refuses
+ * `--cpu-prof` in NODE_OPTIONS).
+ */
+function serverNodeArgs(): string[] {
+  return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg.length > 0);
+}
+
+/**
  * Runs `node ARGS` in the repository root (through tsx when the entry point is TypeScript) and waits for its
  * "listening" log line.
  */
@@ -67,11 +76,15 @@ export function startServer(
 ): Promise<ServerProcess> {
   const started = performance.now();
   const child = track(
-    spawn(process.execPath, [...(args[0]?.endsWith('.ts') ? ['--import', 'tsx'] : []), ...args], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', ...env },
-    }),
+    spawn(
+      process.execPath,
+      [...serverNodeArgs(), ...(args[0]?.endsWith('.ts') ? ['--import', 'tsx'] : []), ...args],
+      {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', ...env },
+      },
+    ),
   );
   const tail: string[] = [];
   return new Promise((resolve, reject) => {

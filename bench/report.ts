@@ -40,7 +40,8 @@ function cpuVerdict(noop: GeneratorResult, router: GeneratorResult): Verdict {
       `the router spends ${fmt(extra)} µs of CPU per request beyond the gRPC stack the no-op also runs ` +
         `(${fmt(noop.cpuUsPerRequest)} µs); the budget allows ${fmt(allowed)} µs.`,
       'that excess is routing work in the router process (JSON parse, signals, body rewrite, larger ' +
-        'answers): profile it with `node --cpu-prof --import tsx src/cli/main.ts serve ...` under this load.',
+        'answers; the `floor` variant measures it without signals or decisions): profile it under this load ' +
+        'with BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" npm run bench.',
     );
   }
   return {

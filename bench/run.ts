@@ -1,7 +1,8 @@
 // `npm run bench`: the router and a no-op ext_proc server, each in its own process, driven in turn by the
 // same load generator (a third process) with the same request mix; prints CPU per request, latency,
 // throughput, RSS and the router/no-op ratios against the budgets in DESIGN.md. Then router variants, each
-// compared with the router above: `ml` serves the ML policy (added latency, RSS, ready time), `tracing` turns
+// compared with the router above: `floor` serves the policy without signals or decisions (floor-policy.ts: what the
+// router costs before any signal runs, against the no-op), `ml` serves the ML policy (added latency, RSS, ready time), `tracing` turns
 // OpenTelemetry tracing on at 100 % and 10 % sampling with an OTLP/HTTP exporter (extra CPU), each measured in
 // rounds alternating with the router without tracing (tracing-rounds.ts).
 // `features` serves the same policy with every feature of the later issues on (features-policy.ts). Last, one
@@ -9,7 +10,7 @@
 // `event-loop` sends bodies up to 8 MiB beside small requests (event-loop.ts), `startup` times spawn to ready and
 // reads idle RSS (startup.ts), `--soak SECONDS` holds a steady load and compares RSS (soak.ts).
 // Usage: npm run bench [-- --json] [--policy FILE] [--ml-policy FILE]
-//        [--variants ml,tracing,features,event-loop,startup|none] [--soak SECONDS]
+//        [--variants floor,ml,tracing,features,event-loop,startup|none] [--soak SECONDS]
 //        [--data DIR relative to the repo root] [--readme] [--tracing-rounds N (3)]
 // Durations, concurrency and the client are set by BENCH_* variables: see bench/load-generator.ts.
 import { execFileSync } from 'node:child_process';
@@ -20,6 +21,7 @@ import { runBenchMain, runToCompletion, type ServerProcess, startServer } from '
 import { eventLoopTable, measureEventLoopStalls } from './event-loop.ts';
 import { REPO_ROOT } from './ext-proc-proto.ts';
 import { writeFeaturesPolicy } from './features-policy.ts';
+import { writeFloorPolicy } from './floor-policy.ts';
 import { startOtlpSink } from './otlp-sink.ts';
 import { benchSection, writeBenchSection } from './readme-section.ts';
 import { buildReport, formatReport } from './report.ts';
@@ -36,6 +38,7 @@ import {
 import { DEFAULT_TRACING_ROUNDS, measureTracingRounds } from './tracing-rounds.ts';
 import {
   featuresVerdicts,
+  floorVerdicts,
   formatVariant,
   type Measured,
   mlVerdicts,
@@ -53,7 +56,7 @@ interface Target {
 }
 
 const HOST = '127.0.0.1';
-const DEFAULT_VARIANTS = ['ml', 'tracing', 'features', 'event-loop', 'startup'];
+const DEFAULT_VARIANTS = ['floor', 'ml', 'tracing', 'features', 'event-loop', 'startup'];
 
 async function measure(target: Target, data: string | undefined): Promise<Measured> {
   process.stderr.write(`${target.name}: starting server\n`);
@@ -119,6 +122,18 @@ async function main(): Promise<number> {
   const report = buildReport(noop.result, router.result);
   const variants: { spec: VariantSpec; measured: Measured; baseline?: Measured }[] = [];
   let eventLoopText: string | undefined;
+  if (wanted.has('floor')) {
+    const spec: VariantSpec = {
+      name: 'floor',
+      description: `${values.policy} without signals, projections or decisions (bench/floor-policy.ts)`,
+      policy: writeFloorPolicy(values.policy),
+      verdicts: floorVerdicts(noop),
+    };
+    variants.push({
+      spec,
+      measured: await measure(routerTarget('floor', spec.policy as string), values.data),
+    });
+  }
   if (wanted.has('ml')) {
     const spec: VariantSpec = {
       name: 'ml',

@@ -28,6 +28,8 @@ export interface VariantSpec {
 export const ML_BUDGET = { addedP99Ms: 3, rssMiB: 250, readyMs: 1000 } as const;
 export const TRACING_BUDGET = { cpuRatio: 1.15 } as const;
 export const FEATURES_BUDGET = { cpuRatio: 1.3 } as const;
+/** The router's own budget against the no-op (report.ts), applied to the policy without signals or decisions. */
+export const FLOOR_BUDGET = { cpuRatio: 1.5 } as const;
 
 function phase(result: GeneratorResult, name: string): PhaseMeasurement | undefined {
   return result.phases.find((candidate) => candidate.name === name);
@@ -85,6 +87,29 @@ export function featuresVerdicts(baseline: Measured, variant: Measured): Variant
     },
   ];
 }
+
+/**
+ * The policy without signals or decisions against the no-op and the router: when this floor alone misses the
+ * router's budget, faster signals cannot meet it.
+ */
+export function floorVerdicts(noop: Measured): VariantSpec['verdicts'] {
+  return (router, floor) => {
+    const ratio = cpu(floor) / cpu(noop);
+    const signalsShare = (cpu(router) - cpu(floor)) / (cpu(router) - cpu(noop));
+    return [
+      {
+        budget: `CPU per request without signals or decisions ≤ ${FLOOR_BUDGET.cpuRatio}× the no-op's`,
+        met: ratio <= FLOOR_BUDGET.cpuRatio,
+        detail:
+          `${fmt(cpu(floor))} µs vs ${fmt(cpu(noop))} µs = ${fmt(ratio, 2)}×; the signals and decisions add ` +
+          `${fmt(cpu(router) - cpu(floor))} µs, ${fmt(signalsShare * 100)} % of the router's ` +
+          `${fmt(cpu(router) - cpu(noop))} µs beyond the no-op`,
+      },
+    ];
+  };
+}
+
+const cpu = (m: Measured) => m.result.cpuUsPerRequest;
 
 interface Row {
   readonly metric: string;

@@ -112,6 +112,41 @@ export interface RoutingPlan {
   readonly stripUsageFrame: boolean;
 }
 
+/**
+ * One request's selection context. A class, not an object literal with a `signal` getter: V8 builds such a literal
+ * through a slow runtime path on every request. The client-gone AbortSignal is made only when a looper reads it.
+ */
+class RequestSelectionContext implements SelectionContext {
+  readonly request: SelectionContext['request'];
+  readonly signals: SelectionContext['signals'];
+  readonly decision: string;
+  readonly models: SelectionContext['models'];
+  readonly pools: SelectionContext['pools'];
+  readonly stats: SelectionContext['stats'];
+  readonly store: SelectionContext['store'];
+  readonly random: () => number;
+  readonly looper: SelectionContext['looper'];
+
+  constructor(
+    fields: Omit<SelectionContext, 'signal'>,
+    private readonly clientGone: Cancellation | undefined,
+  ) {
+    this.request = fields.request;
+    this.signals = fields.signals;
+    this.decision = fields.decision;
+    this.models = fields.models;
+    this.pools = fields.pools;
+    this.stats = fields.stats;
+    this.store = fields.store;
+    this.random = fields.random;
+    this.looper = fields.looper;
+  }
+
+  get signal(): AbortSignal | undefined {
+    return this.clientGone?.signal;
+  }
+}
+
 function resolveModel(policy: Policy, name: string): CompiledModel {
   const model = policy.modelsByName.get(name);
   if (!model) throw new UnknownModelError(name);
@@ -254,20 +289,20 @@ async function routeDecision(
   if (candidates.length === 0) {
     throw new UnknownModelError(winner.modelRefs[0]?.model ?? policy.defaultModel.name, api);
   }
-  const selectionContext: SelectionContext = {
-    request: context,
-    signals,
-    decision: winner.name,
-    models: policy.modelsByName,
-    pools: deps.pools,
-    stats: deps.stats,
-    store: deps.store,
-    random: deps.random,
-    looper: policy.looper && (deps.callModels ? httpLooperCaller(policy.looper) : PLAN_ONLY_LOOPER),
-    get signal() {
-      return clientGone?.signal;
+  const selectionContext = new RequestSelectionContext(
+    {
+      request: context,
+      signals,
+      decision: winner.name,
+      models: policy.modelsByName,
+      pools: deps.pools,
+      stats: deps.stats,
+      store: deps.store,
+      random: deps.random,
+      looper: policy.looper && (deps.callModels ? httpLooperCaller(policy.looper) : PLAN_ONLY_LOOPER),
     },
-  };
+    clientGone,
+  );
   const pending = winner.selector.select(candidates, selectionContext);
   const chosen = pending instanceof Promise ? await pending : pending;
   const modelRef = chosen.candidate;

@@ -4,7 +4,9 @@
 export interface HeaderValue {
   key: string;
   value?: string;
-  raw_value?: Uint8Array;
+  raw_value?: Uint8Array | undefined;
+  /** `raw_value` already read as text (the router's own decoder, for ASCII header lists); never on the wire. */
+  raw_text?: string | undefined;
 }
 
 export interface HeaderMap {

@@ -76,6 +76,14 @@ class WireReader {
     return text;
   }
 
+  /** A string or bytes field read from `region` (the ASCII text of bytes from `regionStart` on): no copy, no call. */
+  regionText(region: string, regionStart: number): string {
+    const end = this.payloadEnd();
+    const text = region.slice(this.pos - regionStart, end - regionStart);
+    this.pos = end;
+    return text;
+  }
+
   bytesField(): Buffer {
     const end = this.payloadEnd();
     const slice = this.bytes.subarray(this.pos, end);
@@ -88,22 +96,44 @@ function expectWireType(tag: number, wireType: number): void {
   if ((tag & 7) !== wireType) throw NOT_HANDLED;
 }
 
-function headerValue(reader: WireReader, end: number): HeaderValue {
+/**
+ * The text of a header list's bytes when every byte is ASCII (then UTF-8 and Latin-1 read the same), else undefined.
+ * One conversion for the whole list instead of one or two per header.
+ */
+function asciiRegion(bytes: Buffer, start: number, end: number): string | undefined {
+  let any = 0;
+  for (let i = start; i < end; i++) any |= bytes[i] as number;
+  return any < 0x80 ? bytes.toString('latin1', start, end) : undefined;
+}
+
+function headerValue(
+  reader: WireReader,
+  end: number,
+  region: string | undefined,
+  regionStart: number,
+): HeaderValue {
   const header: Partial<HeaderValue> = {};
   while (reader.pos < end) {
     const tag = reader.uint32();
     switch (tag >>> 3) {
       case 1:
         expectWireType(tag, LENGTH_DELIMITED);
-        header.key = reader.string();
+        header.key = region === undefined ? reader.string() : reader.regionText(region, regionStart);
         break;
       case 2:
         expectWireType(tag, LENGTH_DELIMITED);
-        header.value = reader.string();
+        header.value = region === undefined ? reader.string() : reader.regionText(region, regionStart);
         break;
       case 3:
         expectWireType(tag, LENGTH_DELIMITED);
-        header.raw_value = reader.bytesField();
+        // The last occurrence wins, as for any singular field.
+        if (region === undefined) {
+          header.raw_value = reader.bytesField();
+          header.raw_text = undefined;
+        } else {
+          header.raw_text = reader.regionText(region, regionStart);
+          header.raw_value = undefined;
+        }
         break;
       default:
         throw NOT_HANDLED;
@@ -114,6 +144,8 @@ function headerValue(reader: WireReader, end: number): HeaderValue {
 
 function headerMap(reader: WireReader, end: number, maxHeaders: number): HeaderMap {
   const headers: HeaderValue[] = [];
+  const regionStart = reader.pos;
+  const region = asciiRegion(reader.bytes, regionStart, end);
   while (reader.pos < end) {
     const tag = reader.uint32();
     if (tag >>> 3 !== 1) throw NOT_HANDLED;
@@ -121,7 +153,7 @@ function headerMap(reader: WireReader, end: number, maxHeaders: number): HeaderM
     // Over the cap, the full decoder decodes a bounded part of the list and marks the message truncated.
     if (headers.length >= maxHeaders) throw NOT_HANDLED;
     const valueEnd = reader.payloadEnd();
-    headers.push(headerValue(reader, valueEnd));
+    headers.push(headerValue(reader, valueEnd, region, regionStart));
   }
   return { headers };
 }

@@ -45,13 +45,16 @@ export function readHeaderMap(
   for (let i = 0; i < count && overLimit === undefined; i++) {
     const header = list[i] as HeaderValue;
     if (typeof header.key !== 'string' || header.key.length === 0) continue;
+    const rawText = header.raw_text;
     const raw = header.raw_value;
-    bytes += header.key.length + (raw && raw.length > 0 ? raw.length : (header.value?.length ?? 0));
+    // raw_text is ASCII: its length is its byte count.
+    const rawLength = rawText !== undefined ? rawText.length : (raw?.length ?? 0);
+    bytes += header.key.length + (rawLength > 0 ? rawLength : (header.value?.length ?? 0));
     if (bytes > limits.maxBytes) {
       overLimit = `more than ${limits.maxBytes} bytes of headers`;
       break;
     }
-    const value = raw && raw.length > 0 ? utf8Text(raw) : (header.value ?? '');
+    const value = rawLength === 0 ? (header.value ?? '') : (rawText ?? utf8Text(raw as Uint8Array));
     const name = header.key.toLowerCase();
     const previous = headers.get(name);
     if (previous === undefined) headers.set(name, value);

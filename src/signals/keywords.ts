@@ -96,7 +96,7 @@ export const keywordsFamily = defineSignalFamily<KeywordRule>({
           const scan = matcher.scan(chunkText);
           present.forEach((flags, ruleIndex) => {
             if (approximate[ruleIndex]) return;
-            scan.termCounts(ruleIndex).forEach((count, term) => {
+            scan.forEachTermCount(ruleIndex, (count, term) => {
               if (count > 0) flags[term] = 1;
             });
           });

@@ -158,7 +158,7 @@ export const structureFamily = defineSignalFamily<StructureRule>({
           if (needsScan) {
             const scan = matcher.scan(text.slice(chunk.from, chunk.to), owned);
             counts.forEach((ruleCounts, ruleIndex) => {
-              scan.termCounts(ruleIndex).forEach((count, term) => {
+              scan.forEachTermCount(ruleIndex, (count, term) => {
                 ruleCounts[term] = (ruleCounts[term] ?? 0) + count;
               });
             });

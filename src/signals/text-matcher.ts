@@ -223,7 +223,13 @@ function countLiterals(
   );
 }
 
-/** Terms of many rules compiled into one matcher; `counts(rule)` reads one rule's slice of a scan. */
+/** One scan's occurrence counts, read rule by rule. */
+export interface RuleTermCounts {
+  /** Calls `visit` with the count of each of the rule's terms, in the rule's order. */
+  forEachTermCount(ruleIndex: number, visit: (count: number, term: number) => void): void;
+}
+
+/** Terms of many rules compiled into one matcher; `forEachTermCount(rule)` reads one rule's part of a scan. */
 export class RuleTermMatcher {
   private readonly ranges: readonly { readonly start: number; readonly end: number }[];
   private readonly matcher: TextMatcher;
@@ -263,15 +269,16 @@ export class RuleTermMatcher {
    * One pass over `text`; the result gives per-rule occurrence counts of each term (with `owned`, of the
    * occurrences starting in that range, see TextMatcher.countAll).
    */
-  scan(
-    text: string,
-    owned?: { readonly from: number; readonly to: number },
-  ): { termCounts(ruleIndex: number): Uint32Array } {
+  scan(text: string, owned?: { readonly from: number; readonly to: number }): RuleTermCounts {
     const counts = this.matcher.countAll(text, owned);
+    const ranges = this.ranges;
     return {
-      termCounts: (ruleIndex) => {
-        const range = this.ranges[ruleIndex] ?? { start: 0, end: 0 };
-        return counts.subarray(range.start, range.end);
+      // Indexes into the one count array: a small typed array's `subarray` would first move its elements to a
+      // buffer of their own (an allocation V8's GC then sweeps), once per scan.
+      forEachTermCount(ruleIndex, visit) {
+        const range = ranges[ruleIndex];
+        if (range === undefined) return;
+        for (let id = range.start; id < range.end; id++) visit(counts[id] as number, id - range.start);
       },
     };
   }

@@ -38,6 +38,9 @@ function resolveDotSegments(segments: readonly string[]): string[] {
   return out;
 }
 
+/** A path the steps below would only lower-case. */
+const PLAIN_PATH = /^(?:\/[A-Za-z0-9_-]+)+$/;
+
 /**
  * The path the router classifies: query and fragment dropped; percent-escapes decoded (repeatedly: a double
  * encoded `%252F` is still a slash to a decoding chain); backslashes as slashes; matrix parameters (`;x`) dropped;
@@ -45,6 +48,8 @@ function resolveDotSegments(segments: readonly string[]): string[] {
  * slashes dropped; lower case. Always starts with `/`.
  */
 export function normalizeRequestPath(raw: string): string {
+  // Nearly every path: segments of letters, digits, `_` and `-`, nothing to decode, trim or resolve.
+  if (PLAIN_PATH.test(raw)) return raw.toLowerCase();
   let path = raw;
   const end = path.search(/[?#]/);
   if (end >= 0) path = path.slice(0, end);

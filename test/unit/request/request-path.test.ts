@@ -24,6 +24,10 @@ describe('normalizeRequestPath', () => {
     ['/v1/%E0%A4%A', '/v1/%e0%a4%a'],
     ['', '/'],
     ['*', '/*'],
+    ['/V1/Chat_Completions-2', '/v1/chat_completions-2'],
+    ['v1/chat/completions', '/v1/chat/completions'],
+    ['/v1/chat/completions.', '/v1/chat/completions.'],
+    ['/v1/chat/completions ', '/v1/chat/completions'],
   ])('%s → %s', (raw, normalized) => {
     expect(normalizeRequestPath(raw)).toBe(normalized);
   });

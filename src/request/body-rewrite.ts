@@ -36,15 +36,17 @@ function isSpace(byte: number | undefined): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 }
 
+const asBuffer = (bytes: Uint8Array): Buffer =>
+  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
 /** The JSON string `bytes[open..close]` (both quotes) as a value: plain ASCII without escapes read directly. */
-function jsonKey(bytes: Uint8Array, open: number, close: number): string {
+function jsonKey(bytes: Buffer, open: number, close: number): string {
   let plain = true;
   for (let i = open + 1; i < close && plain; i++)
     plain = (bytes[i] as number) < 0x80 && bytes[i] !== BACKSLASH;
-  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return plain
-    ? view.toString('latin1', open + 1, close)
-    : (JSON.parse(view.toString('utf8', open, close + 1)) as string);
+    ? bytes.toString('latin1', open + 1, close)
+    : (JSON.parse(bytes.toString('utf8', open, close + 1)) as string);
 }
 
 /** Index of the quote closing the string that opens at `open` (a quote not escaped by a backslash). */
@@ -64,7 +66,8 @@ function stringEnd(bytes: Uint8Array, open: number): number {
  * (the caller then serialises the whole value). The bytes must already have parsed as JSON. Walks every string
  * of the body (tens of ms for 8 MiB of quote-heavy text): large bodies have theirs found off the event loop.
  */
-export function topLevelMembers(bytes: Uint8Array): Member[] | undefined {
+export function topLevelMembers(body: Uint8Array): Member[] | undefined {
+  const bytes = asBuffer(body);
   let i = 0;
   while (isSpace(bytes[i])) i++;
   if (bytes[i] !== OPEN_BRACE) return undefined;
@@ -118,8 +121,9 @@ export function rewriteTopLevel(
   if (!members) return Buffer.from(JSON.stringify(patched), 'utf8');
   const lastOf = new Map<string, Member>();
   for (const member of members) lastOf.set(member.key, member);
+  const source = asBuffer(bytes);
+  if (bytes.length < LARGE_REWRITE_BYTES) return rewriteSmall(source, lastOf, original, patched);
   const parts: Buffer[] = [];
-  const source = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (const key of Object.keys(patched)) {
     const value = patched[key];
     if (value === undefined) continue;
@@ -146,6 +150,55 @@ export function rewriteTopLevel(
 
 /** Rewritten bodies from this size on (the encoder's LARGE_ANSWER_BODY_BYTES) get room for their answer's framing. */
 const LARGE_REWRITE_BYTES = 256 * 1024;
+
+/**
+ * rewriteTopLevel's bytes for a body that is not large, written into one buffer: kept members copied from `source`
+ * by range, new ones written as text (no Buffer per member, no concat).
+ */
+function rewriteSmall(
+  source: Buffer,
+  lastOf: ReadonlyMap<string, Member>,
+  original: Readonly<Record<string, unknown>>,
+  patched: Readonly<Record<string, unknown>>,
+): Buffer {
+  const keys = Object.keys(patched);
+  // Per key: the kept member, the new member's JSON, or undefined (an undefined value is left out).
+  const parts: (Member | string | undefined)[] = [];
+  let length = 2;
+  let count = 0;
+  for (const key of keys) {
+    const value = patched[key];
+    if (value === undefined) {
+      parts.push(undefined);
+      continue;
+    }
+    const member = lastOf.get(key);
+    if (member !== undefined && Object.hasOwn(original, key) && original[key] === value) {
+      parts.push(member);
+      length += member.end - member.start;
+    } else {
+      const text = `${JSON.stringify(key)}:${JSON.stringify(value)}`;
+      parts.push(text);
+      length += Buffer.byteLength(text, 'utf8');
+    }
+    count++;
+  }
+  length += Math.max(0, count - 1);
+  const out = Buffer.allocUnsafe(length);
+  let offset = 0;
+  out[offset++] = OPEN_BRACE;
+  let written = 0;
+  for (const part of parts) {
+    if (part === undefined) continue;
+    if (written++ > 0) out[offset++] = COMMA;
+    offset +=
+      typeof part === 'string'
+        ? out.write(part, offset, 'utf8')
+        : source.copy(out, offset, part.start, part.end);
+  }
+  out[offset++] = CLOSE_BRACE;
+  return out;
+}
 
 /**
  * Where in prepared shared memory to start the rewrite (0-7) so that its largest part lands at its source's

@@ -34,6 +34,20 @@ describe('rewriteTopLevel', () => {
     expect(out).toContain('"y":{"z":[1,2,{"w":"}"}]}');
   });
 
+  it.each([
+    ['small', 100],
+    ['large', 300 * 1024],
+  ])('writes a %s body as the kept members byte for byte, separated by commas', (_size, contentChars) => {
+    const messages = `[ {"role": "user", "content": "${'é'.repeat(contentChars / 2)}"} ]`;
+    const text = `{"model": "auto", "messages": ${messages}, "x": 1, "n": 1.50}`;
+    const { out } = rewrite(text, (b) => {
+      b.model = 'Qwen/Qwen3-8B';
+      delete b.x;
+      b.y = { z: 'ü' };
+    });
+    expect(out).toBe(`{"model":"Qwen/Qwen3-8B","messages": ${messages},"n": 1.50,"y":{"z":"ü"}}`);
+  });
+
   it('keeps escaped keys and lone surrogates exactly as sent', () => {
     const text = '{"mo\\u0064el":"auto","content":"\\ud800 lone","n":-1.5e3}';
     const { out, patched } = rewrite(text, (b) => {

@@ -11,7 +11,7 @@
 // reads idle RSS (startup.ts), `--soak SECONDS` holds a steady load and compares RSS (soak.ts).
 // Usage: npm run bench [-- --json] [--policy FILE] [--ml-policy FILE]
 //        [--variants floor,ml,tracing,features,event-loop,startup|none] [--soak SECONDS]
-//        [--data DIR relative to the repo root] [--readme] [--tracing-rounds N (3)]
+//        [--data DIR relative to the repo root] [--readme] [--rounds N (2)] [--tracing-rounds N (3)]
 // Durations, concurrency and the client are set by BENCH_* variables: see bench/load-generator.ts.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -35,7 +35,7 @@ import {
   type StartupResult,
   targetRows,
 } from './targets.ts';
-import { DEFAULT_TRACING_ROUNDS, measureTracingRounds } from './tracing-rounds.ts';
+import { DEFAULT_TRACING_ROUNDS, measureTracingRounds, pooled } from './tracing-rounds.ts';
 import {
   featuresVerdicts,
   floorVerdicts,
@@ -56,6 +56,8 @@ interface Target {
 }
 
 const HOST = '127.0.0.1';
+/** Rounds of the no-op and the router (their figures pooled): one pair of runs varied by ±7 % between runs. */
+const DEFAULT_ROUNDS = 2;
 const DEFAULT_VARIANTS = ['floor', 'ml', 'tracing', 'features', 'event-loop', 'startup'];
 
 async function measure(target: Target, data: string | undefined): Promise<Measured> {
@@ -93,8 +95,12 @@ async function main(): Promise<number> {
       readme: { type: 'boolean', default: false },
       soak: { type: 'string' },
       'tracing-rounds': { type: 'string', default: String(DEFAULT_TRACING_ROUNDS) },
+      rounds: { type: 'string', default: String(DEFAULT_ROUNDS) },
     },
   });
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error(`--rounds takes a positive integer, got '${values.rounds}'`);
   const tracingRounds = Number(values['tracing-rounds']);
   if (!Number.isInteger(tracingRounds) || tracingRounds < 1)
     throw new Error(`--tracing-rounds takes a positive integer, got '${values['tracing-rounds']}'`);
@@ -116,9 +122,19 @@ async function main(): Promise<number> {
     serverArgs: ['dist/src/cli/main.js', 'serve', '--policy', policy, '--port', '0', '--host', HOST],
     ...(env && { env }),
   });
-  // One after the other: each server has the machine to itself (and the load generator).
-  const noop = await measure(noopTarget, values.data);
-  const router = await measure(routerTarget('router', values.policy), values.data);
+  // One after the other: each server has the machine to itself (and the load generator). Alternating rounds
+  // (no-op, router | router, no-op | …) pooled: a slower spell of the machine hits both alike.
+  const noopRuns: Measured[] = [];
+  const routerRuns: Measured[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? (['noop', 'router'] as const) : (['router', 'noop'] as const);
+    for (const which of order) {
+      if (which === 'noop') noopRuns.push(await measure(noopTarget, values.data));
+      else routerRuns.push(await measure(routerTarget('router', values.policy), values.data));
+    }
+  }
+  const noop = pooled(noopRuns);
+  const router = pooled(routerRuns);
   const report = buildReport(noop.result, router.result);
   const variants: { spec: VariantSpec; measured: Measured; baseline?: Measured }[] = [];
   let eventLoopText: string | undefined;

@@ -12,10 +12,33 @@ function run(cpuMs: number, requests: number): Measured {
     cpuUsPerRequest: (cpuMs * 1000) / requests,
     rssMb: 100,
     peakRssMb: 100,
+    requests,
+    errors: 0,
+    mismatches: 0,
+    problems: {},
+    routedTo: {},
     phases: [
-      { name: 'c1', concurrency: 1, serverCpuMs: 999, requests: 10 },
-      { name: 'c64', concurrency: 64, serverCpuMs: cpuMs, requests },
+      { name: 'c1', concurrency: 1, serverCpuMs: 999, requests: 10, seconds: 1 },
+      { name: 'c64', concurrency: 64, serverCpuMs: cpuMs, requests, seconds: 1 },
     ],
+  } as unknown as GeneratorResult;
+  return { result, readyMs: 300 };
+}
+
+function phasedRun(
+  c64: { requests: number; seconds: number; serverCpuMs: number },
+  { errors, peakRssMb }: { errors: number; peakRssMb: number },
+): Measured {
+  const result = {
+    cpuUsPerRequest: (c64.serverCpuMs * 1000) / c64.requests,
+    rssMb: 100,
+    peakRssMb,
+    requests: c64.requests,
+    errors,
+    mismatches: 0,
+    problems: errors > 0 ? { 'stream reset': errors } : {},
+    routedTo: { 'small-chat': c64.requests },
+    phases: [{ name: 'c64', concurrency: 64, ...c64, requestsPerSecond: c64.requests / c64.seconds }],
   } as unknown as GeneratorResult;
   return { result, readyMs: 300 };
 }
@@ -86,5 +109,23 @@ describe('tracing rounds', () => {
   it('pools CPU over the throughput phases of every run', () => {
     expect(pooled([run(100, 1000), run(300, 1000)]).result.cpuUsPerRequest).toBeCloseTo(200, 6);
     expect(() => pooled([])).toThrow(/no run/);
+  });
+
+  it('pools each phase, and keeps every run’s errors, answers and peak RSS', () => {
+    const first = phasedRun({ requests: 1000, seconds: 1, serverCpuMs: 100 }, { errors: 2, peakRssMb: 210 });
+    const second = phasedRun({ requests: 3000, seconds: 2, serverCpuMs: 200 }, { errors: 0, peakRssMb: 190 });
+    const result = pooled([first, second]).result;
+    const c64 = result.phases.find((phase) => phase.name === 'c64');
+    expect(c64?.requestsPerSecond).toBeCloseTo(4000 / 3, 6);
+    expect(c64?.serverCpuUsPerRequest).toBeCloseTo(75, 6);
+    expect(result).toMatchObject({
+      requests: 4000,
+      errors: 2,
+      mismatches: 0,
+      peakRssMb: 210,
+      rssMb: 100,
+      problems: { 'stream reset': 2 },
+      routedTo: { 'small-chat': 4000 },
+    });
   });
 });

@@ -103,7 +103,7 @@ export function buildRequestContext(options: RequestContextOptions): RequestCont
 }
 
 // A class rather than an object literal: V8 builds a literal with getters through a slow runtime path and keeps it
-// in dictionary mode, so every signal's read of a context field was a hash lookup (routing in process: -13 %).
+// in dictionary mode, so every signal's read of a context field was a hash lookup (routing in process: -7 to -13 %).
 class BuiltRequestContext {
   readonly method: string;
   readonly path: string;

@@ -2,8 +2,8 @@
 // same load generator (a third process) with the same request mix; prints CPU per request, latency,
 // throughput, RSS and the router/no-op ratios against the budgets in DESIGN.md. Then router variants, each
 // compared with the router above: `floor` serves the policy without signals or decisions (floor-policy.ts: what the
-// router costs before any signal runs, against the no-op), `ml` serves the ML policy (added latency, RSS, ready time), `tracing` turns
-// OpenTelemetry tracing on at 100 % and 10 % sampling with an OTLP/HTTP exporter (extra CPU), each measured in
+// router costs before any signal runs, against the no-op), `ml` serves the ML policy (added latency, RSS, ready
+// time), `tracing` turns OpenTelemetry tracing on at 100 % and 10 % sampling with an OTLP/HTTP exporter (extra CPU), each measured in
 // rounds alternating with the router without tracing (tracing-rounds.ts).
 // `features` serves the same policy with every feature of the later issues on (features-policy.ts). Last, one
 // table of every performance target with its ratio (targets.ts); `--readme` writes it into the README.

@@ -3,8 +3,9 @@
 // throughput, RSS and the router/no-op ratios against the budgets in DESIGN.md. Then router variants, each
 // compared with the router above: `floor` serves the policy without signals or decisions (floor-policy.ts: what the
 // router costs before any signal runs, against the no-op), `ml` serves the ML policy (added latency, RSS, ready
-// time), `tracing` turns OpenTelemetry tracing on at 100 % and 10 % sampling with an OTLP/HTTP exporter (extra CPU), each measured in
-// rounds alternating with the router without tracing (tracing-rounds.ts).
+// time), `tracing` turns OpenTelemetry tracing on at 100 % and 10 % sampling with an OTLP/HTTP exporter (extra
+// CPU), each measured in rounds alternating with the router without tracing (tracing-rounds.ts). The no-op and the
+// router themselves run in alternating rounds too (`--rounds`), their figures pooled.
 // `features` serves the same policy with every feature of the later issues on (features-policy.ts). Last, one
 // table of every performance target with its ratio (targets.ts); `--readme` writes it into the README.
 // `event-loop` sends bodies up to 8 MiB beside small requests (event-loop.ts), `startup` times spawn to ready and

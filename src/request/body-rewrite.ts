@@ -119,59 +119,37 @@ export function rewriteTopLevel(
 ): Buffer {
   const members = knownMembers.get(bytes) ?? topLevelMembers(bytes);
   if (!members) return Buffer.from(JSON.stringify(patched), 'utf8');
-  const lastOf = new Map<string, Member>();
-  for (const member of members) lastOf.set(member.key, member);
+  const { parts, length } = memberParts(members, original, patched);
   const source = asBuffer(bytes);
-  if (bytes.length < LARGE_REWRITE_BYTES) return rewriteSmall(source, lastOf, original, patched);
-  const parts: Buffer[] = [];
-  for (const key of Object.keys(patched)) {
-    const value = patched[key];
-    if (value === undefined) continue;
-    const member = lastOf.get(key);
-    const kept = member !== undefined && Object.hasOwn(original, key) && original[key] === value;
-    parts.push(
-      kept
-        ? source.subarray(member.start, member.end)
-        : Buffer.from(`${JSON.stringify(key)}:${JSON.stringify(value)}`, 'utf8'),
-    );
-  }
+  if (length < LARGE_REWRITE_BYTES) return writeParts(source, parts, length);
   const joined: Buffer[] = [OPEN];
   parts.forEach((part, index) => {
     if (index > 0) joined.push(SEPARATOR);
-    joined.push(part);
+    joined.push(typeof part === 'string' ? Buffer.from(part, 'utf8') : source.subarray(part.start, part.end));
   });
   joined.push(CLOSE);
-  let length = 0;
-  for (const part of joined) length += part.length;
-  return length >= LARGE_REWRITE_BYTES
-    ? joinWithFramingRoom(joined, length, takeRewriteSpace(bytes))
-    : Buffer.concat(joined, length);
+  return joinWithFramingRoom(joined, length, takeRewriteSpace(bytes));
 }
 
 /** Rewritten bodies from this size on (the encoder's LARGE_ANSWER_BODY_BYTES) get room for their answer's framing. */
 const LARGE_REWRITE_BYTES = 256 * 1024;
 
-/**
- * rewriteTopLevel's bytes for a body that is not large, written into one buffer: kept members copied from `source`
- * by range, new ones written as text (no Buffer per member, no concat).
- */
-function rewriteSmall(
-  source: Buffer,
-  lastOf: ReadonlyMap<string, Member>,
+/** A member of the rewritten body: a kept member's byte range in the source, or a new member's JSON. */
+type Part = Member | string;
+
+/** The rewritten body's members in `patched`'s key order, and its length in bytes (braces and commas included). */
+function memberParts(
+  members: readonly Member[],
   original: Readonly<Record<string, unknown>>,
   patched: Readonly<Record<string, unknown>>,
-): Buffer {
-  const keys = Object.keys(patched);
-  // Per key: the kept member, the new member's JSON, or undefined (an undefined value is left out).
-  const parts: (Member | string | undefined)[] = [];
+): { parts: Part[]; length: number } {
+  const lastOf = new Map<string, Member>();
+  for (const member of members) lastOf.set(member.key, member);
+  const parts: Part[] = [];
   let length = 2;
-  let count = 0;
-  for (const key of keys) {
+  for (const key of Object.keys(patched)) {
     const value = patched[key];
-    if (value === undefined) {
-      parts.push(undefined);
-      continue;
-    }
+    if (value === undefined) continue;
     const member = lastOf.get(key);
     if (member !== undefined && Object.hasOwn(original, key) && original[key] === value) {
       parts.push(member);
@@ -181,22 +159,23 @@ function rewriteSmall(
       parts.push(text);
       length += Buffer.byteLength(text, 'utf8');
     }
-    count++;
   }
-  length += Math.max(0, count - 1);
+  return { parts, length: length + Math.max(0, parts.length - 1) };
+}
+
+/** The parts written into one buffer: kept members copied by range, new ones as text (no Buffer per member). */
+function writeParts(source: Buffer, parts: readonly Part[], length: number): Buffer {
   const out = Buffer.allocUnsafe(length);
   let offset = 0;
   out[offset++] = OPEN_BRACE;
-  let written = 0;
-  for (const part of parts) {
-    if (part === undefined) continue;
-    if (written++ > 0) out[offset++] = COMMA;
+  parts.forEach((part, index) => {
+    if (index > 0) out[offset++] = COMMA;
     offset +=
       typeof part === 'string'
         ? out.write(part, offset, 'utf8')
         : source.copy(out, offset, part.start, part.end);
-  }
-  out[offset++] = CLOSE_BRACE;
+  });
+  out[offset] = CLOSE_BRACE;
   return out;
 }
 

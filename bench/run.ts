@@ -24,6 +24,7 @@ import { REPO_ROOT } from './ext-proc-proto.ts';
 import { writeFeaturesPolicy } from './features-policy.ts';
 import { writeFloorPolicy } from './floor-policy.ts';
 import { startOtlpSink } from './otlp-sink.ts';
+import { pooled } from './pooled-runs.ts';
 import { benchSection, writeBenchSection } from './readme-section.ts';
 import { buildReport, formatReport } from './report.ts';
 import type { GeneratorResult } from './results.ts';
@@ -36,7 +37,7 @@ import {
   type StartupResult,
   targetRows,
 } from './targets.ts';
-import { DEFAULT_TRACING_ROUNDS, measureTracingRounds, pooled } from './tracing-rounds.ts';
+import { DEFAULT_TRACING_ROUNDS, measureTracingRounds } from './tracing-rounds.ts';
 import {
   featuresVerdicts,
   floorVerdicts,

@@ -1,9 +1,10 @@
 // The bench's tracing variants: measured in rounds alternating with the router without tracing, CPU pooled over
 // the rounds, and judged against that router rather than the one measured at the start of the run.
 import { describe, expect, it } from 'vitest';
+import { pooled } from '../../../bench/pooled-runs.ts';
 import type { GeneratorResult } from '../../../bench/results.ts';
 import { targetRows } from '../../../bench/targets.ts';
-import { measureTracingRounds, pooled } from '../../../bench/tracing-rounds.ts';
+import { measureTracingRounds } from '../../../bench/tracing-rounds.ts';
 import type { Measured } from '../../../bench/variants.ts';
 
 /** A run whose throughput phases used `cpuMs` for `requests` (a c=1 phase that must not count). */

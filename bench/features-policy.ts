@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { type Document, parseDocument } from 'yaml';
 
 const HUGE = 1_000_000_000;
 
@@ -38,7 +38,12 @@ export function writeFeaturesPolicy(policyFile: string): string {
       | undefined;
     document.setIn(['routing', 'decisions', i, 'plugins'], [...(plugins?.toJSON() ?? []), MISSING_CACHE]);
   }
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'bench-features-')), path.basename(policyFile));
+  return writePolicyVariant(policyFile, 'features', document);
+}
+
+/** Writes a variant of `policyFile` (same file name) to a new temporary directory and returns its path. */
+export function writePolicyVariant(policyFile: string, variant: string, document: Document): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), `bench-${variant}-`)), path.basename(policyFile));
   writeFileSync(file, document.toString());
   return file;
 }

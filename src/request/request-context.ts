@@ -14,6 +14,9 @@ export function estimateTokens(text: string): number {
   return estimateJoinedTokens([text]);
 }
 
+/** Any character the estimate does not count as Latin script. */
+const BEYOND_LATIN = /[\u0370-\uffff]/;
+
 /** estimateTokens of the texts joined with newlines, without joining them. */
 export function estimateJoinedTokens(texts: readonly string[]): number {
   // The newlines between the texts are Latin-script characters.
@@ -24,6 +27,8 @@ export function estimateJoinedTokens(texts: readonly string[]): number {
   // Latin is the rest: most prompts are nearly all Latin, and one test per character is about twice as fast.
   for (const text of texts) {
     characters += text.length;
+    // A string V8 holds as one byte per character cannot match: the regex answers without reading it.
+    if (!BEYOND_LATIN.test(text)) continue;
     for (let i = 0; i < text.length; i++) {
       const code = text.charCodeAt(i);
       if (code >= 0x0370) {

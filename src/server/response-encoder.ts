@@ -98,50 +98,76 @@ class Writer {
   }
 }
 
+/**
+ * Lengths the size pass measured, read back in the same order by the write pass. Answers are encoded synchronously,
+ * one at a time, so one tape serves them all: no object or array per header, metadata entry or answer.
+ */
+class SizeTape {
+  private sizes = new Int32Array(64);
+  private length = 0;
+  private cursor = 0;
+
+  /** Starts an answer's size pass. */
+  rewind(): void {
+    this.length = 0;
+    this.cursor = 0;
+  }
+
+  push(size: number): number {
+    if (this.length === this.sizes.length) {
+      const grown = new Int32Array(this.sizes.length * 2);
+      grown.set(this.sizes);
+      this.sizes = grown;
+    }
+    this.sizes[this.length++] = size;
+    return size;
+  }
+
+  /** A slot filled later (`fill`): a message's size goes before the sizes of its fields. */
+  reserve(): number {
+    this.push(0);
+    return this.length - 1;
+  }
+
+  fill(slot: number, size: number): number {
+    this.sizes[slot] = size;
+    return size;
+  }
+
+  next(): number {
+    return this.sizes[this.cursor++] as number;
+  }
+}
+
+const tape = new SizeTape();
+
 // --- HeaderMutation { repeated HeaderValueOption set_headers = 1; repeated string remove_headers = 2; }
 // HeaderValueOption { HeaderValue header = 1; HeaderAppendAction append_action = 3; }
 // HeaderValue { string key = 1; bytes raw_value = 3; } (raw_value only: Envoy rejects value and raw_value both)
 
-interface HeaderSizes {
-  readonly total: number;
-  readonly keys: number[];
-  readonly values: number[];
-}
-
-function headerMutationSizes(set: readonly HeaderPair[], remove: readonly string[]): HeaderSizes {
-  const keys: number[] = [];
-  const values: number[] = [];
+/** The HeaderMutation's size; taped: each set header's key and value lengths, each removed name's length. */
+function measureHeaderMutation(set: readonly HeaderPair[], remove: readonly string[]): number {
   let total = 0;
-  for (const [key, value] of set) {
-    const k = utf8(key);
-    const v = utf8(value);
-    keys.push(k);
-    values.push(v);
-    total += delimited(headerOptionSize(k, v));
-  }
-  for (const name of remove) total += delimited(utf8(name));
-  return { total, keys, values };
+  for (const [key, value] of set)
+    total += delimited(headerOptionSize(tape.push(utf8(key)), tape.push(utf8(value))));
+  for (const name of remove) total += delimited(tape.push(utf8(name)));
+  return total;
 }
 
 const headerValueSize = (key: number, value: number) => delimited(key) + delimited(value);
 const headerOptionSize = (key: number, value: number) => delimited(headerValueSize(key, value)) + 2;
 
-function writeHeaderMutation(
-  w: Writer,
-  set: readonly HeaderPair[],
-  remove: readonly string[],
-  sizes: HeaderSizes,
-): void {
-  set.forEach(([key, value], i) => {
-    const k = sizes.keys[i] as number;
-    const v = sizes.values[i] as number;
+function writeHeaderMutation(w: Writer, set: readonly HeaderPair[], remove: readonly string[]): void {
+  for (const [key, value] of set) {
+    const k = tape.next();
+    const v = tape.next();
     w.header(1, headerOptionSize(k, v));
     w.header(1, headerValueSize(k, v));
     w.string(1, key, k);
     w.string(3, value, v);
     w.uint(3, OVERWRITE_IF_EXISTS_OR_ADD);
-  });
-  for (const name of remove) w.string(2, name, utf8(name));
+  }
+  for (const name of remove) w.string(2, name, tape.next());
 }
 
 // --- Struct { map<string, Value> fields = 1; } entry { string key = 1; Value value = 2; }
@@ -149,71 +175,55 @@ function writeHeaderMutation(
 
 type FlatValue = string | number | boolean;
 
-/** One `key: value` of a flat struct, measured once for the size pass and the write pass. */
-interface MeasuredEntry {
-  readonly key: string;
-  readonly keyLength: number;
-  readonly value: FlatValue;
-  /** UTF-8 bytes of a string value (0 for numbers and booleans). */
-  readonly valueLength: number;
-  /** The Value message. */
-  readonly valueSize: number;
-  /** The map entry message (key and value fields). */
-  readonly entrySize: number;
-}
+/** The Value message of `value` whose string (if it is one) is `length` UTF-8 bytes long. */
+const valueSize = (value: FlatValue, length: number) =>
+  typeof value === 'string' ? delimited(length) : typeof value === 'number' ? 9 : 2;
 
-interface MeasuredNamespace {
-  readonly name: string;
-  readonly nameLength: number;
-  readonly entries: readonly MeasuredEntry[];
-  /** The inner Struct (its entries). */
-  readonly structSize: number;
-  /** The outer map entry (name and Value{struct_value}). */
-  readonly entrySize: number;
-}
+/** A namespace's outer map entry: its name and Value{struct_value: Struct of `structSize`}. */
+const namespaceEntrySize = (nameLength: number, structSize: number) =>
+  delimited(nameLength) + delimited(delimited(structSize));
 
-interface MeasuredMetadata {
-  readonly namespaces: readonly MeasuredNamespace[];
-  readonly size: number;
-}
-
-function measureMetadata(metadata: DynamicMetadata): MeasuredMetadata {
-  const namespaces: MeasuredNamespace[] = [];
+/**
+ * The metadata Struct's size; taped per namespace: its name's length and its Struct's size, then each entry's key
+ * length and string value length (0 for numbers and booleans). for…in reads an unchanged object in the same order
+ * in the write pass.
+ */
+function measureMetadata(metadata: DynamicMetadata): number {
   let size = 0;
   for (const name in metadata) {
     const values = metadata[name] as Readonly<Record<string, FlatValue>>;
-    const entries: MeasuredEntry[] = [];
+    const nameLength = tape.push(utf8(name));
+    const structSlot = tape.reserve();
     let structSize = 0;
     for (const key in values) {
       const value = values[key] as FlatValue;
-      const keyLength = utf8(key);
-      const valueLength = typeof value === 'string' ? utf8(value) : 0;
-      const valueSize =
-        typeof value === 'string' ? delimited(valueLength) : typeof value === 'number' ? 9 : 2;
-      const entrySize = delimited(keyLength) + delimited(valueSize);
-      entries.push({ key, keyLength, value, valueLength, valueSize, entrySize });
-      structSize += delimited(entrySize);
+      const keyLength = tape.push(utf8(key));
+      const valueLength = tape.push(typeof value === 'string' ? utf8(value) : 0);
+      structSize += delimited(delimited(keyLength) + delimited(valueSize(value, valueLength)));
     }
-    const nameLength = utf8(name);
-    const entrySize = delimited(nameLength) + delimited(delimited(structSize));
-    namespaces.push({ name, nameLength, entries, structSize, entrySize });
-    size += delimited(entrySize);
+    size += delimited(namespaceEntrySize(nameLength, tape.fill(structSlot, structSize)));
   }
-  return { namespaces, size };
+  return size;
 }
 
-function writeMetadata(w: Writer, metadata: MeasuredMetadata): void {
-  for (const namespace of metadata.namespaces) {
-    w.header(1, namespace.entrySize);
-    w.string(1, namespace.name, namespace.nameLength);
-    w.header(2, delimited(namespace.structSize));
-    w.header(5, namespace.structSize);
-    for (const entry of namespace.entries) {
-      w.header(1, entry.entrySize);
-      w.string(1, entry.key, entry.keyLength);
-      w.header(2, entry.valueSize);
-      const value = entry.value;
-      if (typeof value === 'string') w.string(3, value, entry.valueLength);
+function writeMetadata(w: Writer, metadata: DynamicMetadata): void {
+  for (const name in metadata) {
+    const values = metadata[name] as Readonly<Record<string, FlatValue>>;
+    const nameLength = tape.next();
+    const structSize = tape.next();
+    w.header(1, namespaceEntrySize(nameLength, structSize));
+    w.string(1, name, nameLength);
+    w.header(2, delimited(structSize));
+    w.header(5, structSize);
+    for (const key in values) {
+      const value = values[key] as FlatValue;
+      const keyLength = tape.next();
+      const valueLength = tape.next();
+      const size = valueSize(value, valueLength);
+      w.header(1, delimited(keyLength) + delimited(size));
+      w.string(1, key, keyLength);
+      w.header(2, size);
+      if (typeof value === 'string') w.string(3, value, valueLength);
       else if (typeof value === 'number') w.double(2, value);
       else w.uint(4, value ? 1 : 0);
     }
@@ -226,32 +236,39 @@ function writeMetadata(w: Writer, metadata: MeasuredMetadata): void {
 const NO_PAIRS: readonly HeaderPair[] = [];
 const NO_NAMES: readonly string[] = [];
 
-interface CommonSizes {
-  readonly total: number;
-  readonly headers: HeaderSizes | undefined;
-  readonly bodyMutation: number;
+const hasHeaderMutation = (result: ContinueResult) =>
+  (result.setHeaders !== undefined && result.setHeaders.length > 0) ||
+  (result.removeHeaders !== undefined && result.removeHeaders.length > 0);
+
+/** The BodyMutation's size, or -1 for none. */
+function bodyMutationSize(result: ContinueResult): number {
+  if (result.body !== undefined) return delimited(result.body.length);
+  return result.clearBody ? 2 : -1;
 }
 
-function commonSizes(result: ContinueResult): CommonSizes {
-  const set = result.setHeaders ?? NO_PAIRS;
-  const remove = result.removeHeaders ?? NO_NAMES;
-  const headers = set.length > 0 || remove.length > 0 ? headerMutationSizes(set, remove) : undefined;
-  let total = headers ? delimited(headers.total) : 0;
-  let bodyMutation = -1;
-  if (result.body !== undefined) bodyMutation = delimited(result.body.length);
-  else if (result.clearBody) bodyMutation = 2;
+/** The CommonResponse's size; taped: the HeaderMutation's size (when there is one), then its own. */
+function measureCommon(result: ContinueResult): number {
+  let total = 0;
+  if (hasHeaderMutation(result)) {
+    const slot = tape.reserve();
+    total += delimited(
+      tape.fill(slot, measureHeaderMutation(result.setHeaders ?? NO_PAIRS, result.removeHeaders ?? NO_NAMES)),
+    );
+  }
+  const bodyMutation = bodyMutationSize(result);
   if (bodyMutation >= 0) total += delimited(bodyMutation);
   if (result.clearRouteCache) total += 2;
-  return { total, headers, bodyMutation };
+  return total;
 }
 
-function writeCommon(w: Writer, result: ContinueResult, sizes: CommonSizes): void {
-  if (sizes.headers) {
-    w.header(2, sizes.headers.total);
-    writeHeaderMutation(w, result.setHeaders ?? NO_PAIRS, result.removeHeaders ?? NO_NAMES, sizes.headers);
+function writeCommon(w: Writer, result: ContinueResult): void {
+  if (hasHeaderMutation(result)) {
+    w.header(2, tape.next());
+    writeHeaderMutation(w, result.setHeaders ?? NO_PAIRS, result.removeHeaders ?? NO_NAMES);
   }
-  if (sizes.bodyMutation >= 0) {
-    w.header(3, sizes.bodyMutation);
+  const bodyMutation = bodyMutationSize(result);
+  if (bodyMutation >= 0) {
+    w.header(3, bodyMutation);
     if (result.body !== undefined) w.bytes(1, result.body);
     else w.uint(2, 1);
   }
@@ -275,23 +292,24 @@ function writeMode(w: Writer, mode: NonNullable<ContinueResult['modeOverride']>)
 // --- ImmediateResponse { HttpStatus status = 1 {code = 1}; HeaderMutation headers = 2; bytes body = 3; string details = 5; }
 
 function encodeImmediate(result: Extract<PhaseResult, { kind: 'immediate' }>): Writer {
-  const headers = headerMutationSizes(result.headers, NO_NAMES);
+  tape.rewind();
+  const headers = measureHeaderMutation(result.headers, NO_NAMES);
   const statusSize = 1 + varintSize(result.status);
   const details = utf8(result.details);
   const immediate =
-    delimited(statusSize) + delimited(headers.total) + delimited(result.body.length) + delimited(details);
-  const metadata = result.dynamicMetadata && measureMetadata(result.dynamicMetadata);
-  const w = new Writer(Buffer.allocUnsafe(delimited(immediate) + (metadata ? delimited(metadata.size) : 0)));
+    delimited(statusSize) + delimited(headers) + delimited(result.body.length) + delimited(details);
+  const metadata = result.dynamicMetadata ? measureMetadata(result.dynamicMetadata) : -1;
+  const w = new Writer(Buffer.allocUnsafe(delimited(immediate) + (metadata >= 0 ? delimited(metadata) : 0)));
   w.header(IMMEDIATE_RESPONSE, immediate);
   w.header(1, statusSize);
   w.uint(1, result.status);
-  w.header(2, headers.total);
-  writeHeaderMutation(w, result.headers, NO_NAMES, headers);
+  w.header(2, headers);
+  writeHeaderMutation(w, result.headers, NO_NAMES);
   w.bytes(3, result.body);
   w.string(5, result.details, details);
-  if (metadata) {
-    w.header(DYNAMIC_METADATA, metadata.size);
-    writeMetadata(w, metadata);
+  if (result.dynamicMetadata) {
+    w.header(DYNAMIC_METADATA, metadata);
+    writeMetadata(w, result.dynamicMetadata);
   }
   return w;
 }
@@ -333,10 +351,11 @@ async function copyBodyInSlices(prefix: Buffer, body: Uint8Array, suffix: Buffer
 
 function encodeInto(phase: Phase, result: PhaseResult, deferLargeBody: boolean): Writer {
   if (result.kind === 'immediate') return encodeImmediate(result);
-  const common = commonSizes(result);
+  tape.rewind();
+  const common = measureCommon(result);
   // HeadersResponse / BodyResponse { CommonResponse response = 1; }
-  const phaseMessage = delimited(common.total);
-  const metadata = result.dynamicMetadata && measureMetadata(result.dynamicMetadata);
+  const phaseMessage = delimited(common);
+  const metadata = result.dynamicMetadata ? measureMetadata(result.dynamicMetadata) : -1;
   const mode = result.modeOverride ? modeSize(result.modeOverride) : -1;
   // A deferred body's bytes are left out of the buffer (see Writer.bytes).
   const deferredBytes =
@@ -346,18 +365,18 @@ function encodeInto(phase: Phase, result: PhaseResult, deferLargeBody: boolean):
   const w = new Writer(
     Buffer.allocUnsafe(
       delimited(phaseMessage) +
-        (metadata ? delimited(metadata.size) : 0) +
+        (metadata >= 0 ? delimited(metadata) : 0) +
         (mode >= 0 ? delimited(mode) : 0) -
         deferredBytes,
     ),
     deferLargeBody,
   );
   w.header(PHASE_FIELD[phase], phaseMessage);
-  w.header(1, common.total);
-  writeCommon(w, result, common);
-  if (metadata) {
-    w.header(DYNAMIC_METADATA, metadata.size);
-    writeMetadata(w, metadata);
+  w.header(1, common);
+  writeCommon(w, result);
+  if (result.dynamicMetadata) {
+    w.header(DYNAMIC_METADATA, metadata);
+    writeMetadata(w, result.dynamicMetadata);
   }
   if (result.modeOverride) {
     w.header(MODE_OVERRIDE, mode);

@@ -38,4 +38,11 @@ describe('prompt token estimate (one test per Latin character)', () => {
     expect(estimateTokens('\ud83d\ude00\ud83d\ude00')).toBe(2);
     expect(estimateJoinedTokens(['abc', 'αβ'])).toBe(Math.ceil(4 / 4 + 2 / 2));
   });
+
+  it('counts accented Latin as Latin and reads the script boundary at U+0370', () => {
+    expect(estimateTokens('café señor')).toBe(Math.ceil(10 / 4));
+    expect(estimateTokens('\u036f'.repeat(8))).toBe(2);
+    expect(estimateTokens('\u0370'.repeat(8))).toBe(4);
+    expect(estimateJoinedTokens(['plain ascii', 'and \uffff'])).toBe(Math.ceil(16 / 4 + 1));
+  });
 });

@@ -175,6 +175,39 @@ describe('encodeProcessingResponse', () => {
     expect(fields.other?.structValue).toEqual({});
   });
 
+  it('writes each metadata namespace with its own entries, after headers and a removed header', () => {
+    const dynamicMetadata = {
+      first: { model: 'small-chat', tokens: 42 },
+      second: { pool: 'l4-pool', 'ünïcode key': 'välue', streaming: true },
+    };
+    const decoded = decode(
+      encodeProcessingResponse('response_headers', {
+        kind: 'continue',
+        setHeaders: [['x-router-model', 'small-chat']],
+        removeHeaders: ['x-drop'],
+        dynamicMetadata,
+      }),
+    ) as {
+      response_headers: {
+        response: { header_mutation: { set_headers: unknown[]; remove_headers: string[] } };
+      };
+      dynamic_metadata: { fields: Record<string, { structValue: { fields: Record<string, unknown> } }> };
+    };
+    const mutation = decoded.response_headers.response.header_mutation;
+    expect(mutation.set_headers).toHaveLength(1);
+    expect(mutation.remove_headers).toEqual(['x-drop']);
+    const fields = decoded.dynamic_metadata.fields;
+    expect(fields.first?.structValue.fields).toEqual({
+      model: { kind: 'stringValue', stringValue: 'small-chat' },
+      tokens: { kind: 'numberValue', numberValue: 42 },
+    });
+    expect(fields.second?.structValue.fields).toEqual({
+      pool: { kind: 'stringValue', stringValue: 'l4-pool' },
+      'ünïcode key': { kind: 'stringValue', stringValue: 'välue' },
+      streaming: { kind: 'boolValue', boolValue: true },
+    });
+  });
+
   it('writes lengths past one varint byte: large bodies and many headers', () => {
     const body = Buffer.alloc(300_000, 'x');
     const setHeaders: [string, string][] = Array.from({ length: 200 }, (_, i) => [`x-h-${i}`, 'v'.repeat(i)]);

@@ -119,6 +119,20 @@ function endWithStatus(call: ProcessStream, code: grpc.status, message: string):
   call.emit('error', new RouterEndedStream(code, message));
 }
 
+/**
+ * Logs a failure of a stream the router has let go. Made out here: a closure made inside handleStream would keep
+ * that call's whole scope (processor, routing results) reachable from the call.
+ */
+function lateErrorLogger(
+  logger: Logger,
+  ids: Readonly<Record<string, string>>,
+): (error: Error & { code?: number }) => void {
+  return (error) => {
+    if (!(error instanceof RouterEndedStream) && error.code !== grpc.status.CANCELLED)
+      logger.warn('ext_proc stream error', { ...errorFields(error), ...ids });
+  };
+}
+
 /** What process() returns for a ProcessingRequest with no phase the router knows. */
 const UNKNOWN_MESSAGE = Symbol('unknown ext_proc message');
 
@@ -128,7 +142,11 @@ export class ExtProcServer {
     '': 'NOT_SERVING',
     [EXT_PROC_SERVICE]: 'NOT_SERVING',
   });
-  private readonly streams = new Set<ProcessStream>();
+  /**
+   * Streams open now. A count, not a Set of calls: a Set's table, once the Set is old, keeps every call it held
+   * when it was resized alive until the next full collection (see handleStream).
+   */
+  private openStreams = 0;
   /** One line per answered request (policy `response.access_log`): names, tokens, timing, cost; never text. */
   private readonly accessLogger: Logger;
   private port = 0;
@@ -148,7 +166,7 @@ export class ExtProcServer {
   }
 
   get activeStreams(): number {
-    return this.streams.size;
+    return this.openStreams;
   }
 
   async listen(address: string): Promise<number> {
@@ -169,7 +187,7 @@ export class ExtProcServer {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.options.logger.warn('shutdown grace period over, cancelling streams', {
-          streams: this.streams.size,
+          streams: this.openStreams,
         });
         this.server.forceShutdown();
         resolve();
@@ -183,7 +201,7 @@ export class ExtProcServer {
 
   private handleStream(call: ProcessStream): void {
     const logger = this.options.logger;
-    this.streams.add(call);
+    this.openStreams++;
     const lease = this.options.leaseRouter();
     const telemetry = this.options.telemetry ?? noopTelemetry;
     const streamTelemetry = telemetry.startStream(
@@ -202,14 +220,7 @@ export class ExtProcServer {
     // Envoy expects answers in message order; body handling is async, so messages are processed one at a time.
     let queue: Promise<void> = Promise.resolve();
     let closed = false;
-    const release = (streamFailed = false) => {
-      if (closed) return;
-      closed = true;
-      this.streams.delete(call);
-      processor.release(streamFailed);
-      lease.release();
-    };
-    call.on('data', (message: ProcessingRequest) => {
+    const onData = (message: ProcessingRequest) => {
       queue = queue.then(async () => {
         if (closed) return;
         try {
@@ -235,21 +246,43 @@ export class ExtProcServer {
           endWithStatus(call, grpc.status.INTERNAL, 'the router failed to process this message');
         }
       });
-    });
-    call.on('end', () => {
+    };
+    const onEnd = () => {
       void queue.then(() => {
         if (!closed) call.end();
         release();
       });
-    });
+    };
     // grpc-js reports a client's cancel (and Envoy closing the stream) as `cancelled`: not an error.
-    call.on('cancelled', () => release());
-    call.on('error', (error: Error & { code?: number }) => {
+    const onCancelled = () => release();
+    const onError = (error: Error & { code?: number }) => {
       if (error instanceof RouterEndedStream) return;
       const failed = error.code !== grpc.status.CANCELLED;
       if (failed) logger.warn('ext_proc stream error', fields(error));
       release(failed);
-    });
+    };
+    const release = (streamFailed = false) => {
+      if (closed) return;
+      closed = true;
+      this.openStreams--;
+      processor.release(streamFailed);
+      lease.release();
+      // The call outlives the stream: Node's http2 session keeps each stream in a Map whose old tables, once the
+      // Map is in the old generation, hold the streams they had until the next full collection, and every young
+      // collection copies (then promotes) all a held stream reaches. Without these listeners that is grpc-js's
+      // part only, not this stream's processor, parsed body and routing results: about half of the router's
+      // promoted bytes under load. grpc-js's own `error` listener stays and answers a later error with a status;
+      // a later failure is still logged, with the ids the stream had.
+      call.off('data', onData);
+      call.off('end', onEnd);
+      call.off('cancelled', onCancelled);
+      call.off('error', onError);
+      call.on('error', lateErrorLogger(logger, streamTelemetry.logFields()));
+    };
+    call.on('data', onData);
+    call.on('end', onEnd);
+    call.on('cancelled', onCancelled);
+    call.on('error', onError);
   }
 
   private async process(

@@ -47,6 +47,7 @@ export interface StreamProcessorOptions {
 const STATUS_PSEUDO_HEADER = ':status';
 
 const NO_METADATA: FilterMetadata = new Map();
+const NO_HEADERS: ReadonlyMap<string, string> = new Map();
 
 function statusOf(headers: ReadonlyMap<string, string>): number | undefined {
   const status = Number(headers.get(STATUS_PSEUDO_HEADER));
@@ -84,7 +85,7 @@ function answerFacts(
 }
 
 export class StreamProcessor {
-  private requestHeaders = new Map<string, string>();
+  private requestHeaders: ReadonlyMap<string, string> = NO_HEADERS;
   private method = '';
   private path = '';
   private api: LlmApi | undefined;
@@ -104,7 +105,7 @@ export class StreamProcessor {
   /** The pool that answered: the chosen one, or its fallback when Envoy retried there (failover). */
   private answeringPool: CompiledPool | undefined;
   private tracker: ResponseTracker | undefined;
-  private responseHeaders: ReadonlyMap<string, string> = new Map();
+  private responseHeaders: ReadonlyMap<string, string> = NO_HEADERS;
   private streamEnded = false;
   /** The answer is a stream of server-sent events (its body flows to the client chunk by chunk). */
   private sse = false;
@@ -378,7 +379,7 @@ export class StreamProcessor {
     void this.endAnswer(false);
     this.routed?.rateLimit?.release();
     this.bodyChunks = [];
-    this.requestHeaders = new Map();
+    this.requestHeaders = NO_HEADERS;
     this.metadata = NO_METADATA;
     this.routed = undefined;
     this.telemetry.close(streamFailed);

@@ -3,7 +3,7 @@
 // The README's performance section is this table (see readme-section.ts).
 import { fmt } from './format.ts';
 import type { PhaseMeasurement } from './results.ts';
-import type { Measured } from './variants.ts';
+import { cpuPerRequest, type Measured } from './variants.ts';
 
 export const TARGETS = {
   routerCpuRatio: 1.5,
@@ -68,7 +68,6 @@ function phase(measured: Measured, concurrency: number): PhaseMeasurement | unde
   return measured.result.phases.find((p) => p.concurrency === concurrency);
 }
 
-const cpu = (m: Measured) => m.result.cpuUsPerRequest;
 const peakRss = (m: Measured) => Math.max(m.result.rssMb, m.result.peakRssMb);
 
 function ratioRow(
@@ -97,10 +96,10 @@ function extraCpuRow(
   limit: number,
 ): TargetRow {
   if (!variant) return notMeasured(figure, `≤ +${limit * 100} % CPU`, '--variants tracing');
-  const extra = cpu(variant) / cpu(router) - 1;
+  const extra = cpuPerRequest(variant) / cpuPerRequest(router) - 1;
   return {
     figure,
-    measured: `${fmt(cpu(variant))} vs ${fmt(cpu(router))} µs`,
+    measured: `${fmt(cpuPerRequest(variant))} vs ${fmt(cpuPerRequest(router))} µs`,
     ratio: `${extra >= 0 ? '+' : ''}${fmt(extra * 100, 1)} %`,
     target: `≤ +${limit * 100} % CPU`,
     met: extra <= limit,
@@ -126,8 +125,8 @@ export function targetRows(inputs: TargetInputs): TargetRow[] {
   const rows: TargetRow[] = [
     ratioRow(
       'router CPU per request vs no-op (c=16+64)',
-      cpu(router),
-      cpu(noop),
+      cpuPerRequest(router),
+      cpuPerRequest(noop),
       'µs',
       0,
       `≤ ${TARGETS.routerCpuRatio}× (stretch ${TARGETS.routerCpuStretch}×)`,
@@ -155,8 +154,8 @@ export function targetRows(inputs: TargetInputs): TargetRow[] {
           // The cache stores nothing (features-policy.ts): every lookup misses an empty bucket, which skips the
           // embedding. A miss in a bucket holding answers embeds the last user turn as well.
           'CPU with every feature on vs router (cache empty, every lookup a miss)',
-          cpu(inputs.features),
-          cpu(router),
+          cpuPerRequest(inputs.features),
+          cpuPerRequest(router),
           'µs',
           0,
           `≤ ${TARGETS.featuresCpuRatio}×`,

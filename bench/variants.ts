@@ -9,6 +9,9 @@ export interface Measured {
   readonly readyMs: number;
 }
 
+/** CPU µs per request of a measured run. */
+export const cpuPerRequest = (m: Measured) => m.result.cpuUsPerRequest;
+
 export interface VariantVerdict {
   readonly budget: string;
   readonly met: boolean;
@@ -94,22 +97,21 @@ export function featuresVerdicts(baseline: Measured, variant: Measured): Variant
  */
 export function floorVerdicts(noop: Measured): VariantSpec['verdicts'] {
   return (router, floor) => {
-    const ratio = cpu(floor) / cpu(noop);
-    const signalsShare = (cpu(router) - cpu(floor)) / (cpu(router) - cpu(noop));
+    const ratio = cpuPerRequest(floor) / cpuPerRequest(noop);
+    const signalsShare =
+      (cpuPerRequest(router) - cpuPerRequest(floor)) / (cpuPerRequest(router) - cpuPerRequest(noop));
     return [
       {
         budget: `CPU per request without signals or decisions ≤ ${FLOOR_BUDGET.cpuRatio}× the no-op's`,
         met: ratio <= FLOOR_BUDGET.cpuRatio,
         detail:
-          `${fmt(cpu(floor))} µs vs ${fmt(cpu(noop))} µs = ${fmt(ratio, 2)}×; the signals and decisions add ` +
-          `${fmt(cpu(router) - cpu(floor))} µs, ${fmt(signalsShare * 100)} % of the router's ` +
-          `${fmt(cpu(router) - cpu(noop))} µs beyond the no-op`,
+          `${fmt(cpuPerRequest(floor))} µs vs ${fmt(cpuPerRequest(noop))} µs = ${fmt(ratio, 2)}×; the signals and decisions add ` +
+          `${fmt(cpuPerRequest(router) - cpuPerRequest(floor))} µs, ${fmt(signalsShare * 100)} % of the router's ` +
+          `${fmt(cpuPerRequest(router) - cpuPerRequest(noop))} µs beyond the no-op`,
       },
     ];
   };
 }
-
-const cpu = (m: Measured) => m.result.cpuUsPerRequest;
 
 interface Row {
   readonly metric: string;

@@ -173,10 +173,17 @@ export class SignalEngine {
   async evaluate(context: RequestContext, only?: ReadonlySet<string>): Promise<SignalReport> {
     const running: (FamilyOutcome | Promise<FamilyOutcome>)[] = [];
     let pending = false;
+    // One clock read between two families: a family that finished synchronously ended when the next one starts.
+    let now = performance.now();
     for (const entry of this.evaluators) {
       if (only !== undefined && !only.has(entry.family)) continue;
-      const outcome = this.runFamily(entry, context);
-      if (outcome instanceof Promise) pending = true;
+      const outcome = this.runFamily(entry, context, now);
+      if (outcome instanceof Promise) {
+        pending = true;
+        now = performance.now();
+      } else {
+        now = outcome.startedAt + outcome.durationMs;
+      }
       running.push(outcome);
     }
     const families = pending ? await Promise.all(running) : (running as FamilyOutcome[]);
@@ -194,8 +201,11 @@ export class SignalEngine {
   }
 
   /** Synchronous for a synchronous family (most are): no promise, no microtask. */
-  private runFamily(entry: FamilyEvaluator, context: RequestContext): FamilyOutcome | Promise<FamilyOutcome> {
-    const startedAt = performance.now();
+  private runFamily(
+    entry: FamilyEvaluator,
+    context: RequestContext,
+    startedAt: number,
+  ): FamilyOutcome | Promise<FamilyOutcome> {
     const run = new FamilyRun(this.options.maxScanChars);
     let result: readonly SignalMatch[] | Promise<readonly SignalMatch[]>;
     try {

@@ -51,17 +51,22 @@ export interface AnswerRecord {
   readonly cost?: number | undefined;
 }
 
-/** Attribute objects by their values (a tree of maps, one level per label), for label sets of any size. */
+/**
+ * Attribute objects by their values (a tree of maps, one level per label), for label sets of up to four labels.
+ * The values are separate parameters, not a rest array: no array per lookup on the per-request path.
+ */
 class LabelSets {
   private readonly root = new Map<string, unknown>();
 
-  constructor(private readonly keys: readonly string[]) {}
+  constructor(private readonly keys: readonly string[]) {
+    if (keys.length < 1 || keys.length > 4) throw new RangeError('a label set has one to four labels');
+  }
 
-  get(...values: string[]): Attributes {
+  get(v0: string, v1 = '', v2 = '', v3 = ''): Attributes {
     let level = this.root;
     const last = this.keys.length - 1;
     for (let i = 0; i < last; i++) {
-      const value = values[i] ?? '';
+      const value = i === 0 ? v0 : i === 1 ? v1 : v2;
       let next = level.get(value) as Map<string, unknown> | undefined;
       if (!next) {
         next = new Map();
@@ -69,9 +74,10 @@ class LabelSets {
       }
       level = next;
     }
-    const leaf = values[last] ?? '';
+    const leaf = last === 0 ? v0 : last === 1 ? v1 : last === 2 ? v2 : v3;
     let attributes = level.get(leaf) as Attributes | undefined;
     if (!attributes) {
+      const values = [v0, v1, v2, v3];
       attributes = Object.freeze(Object.fromEntries(this.keys.map((key, i) => [key, values[i] ?? ''])));
       level.set(leaf, attributes);
     }

@@ -1,6 +1,7 @@
 // The rewritten request body without re-serialising what did not change: the routing patches (model, reasoning
 // switch, system prompt) replace top-level members, so every other member keeps its original bytes. A long prompt is
 // not walked and escaped again (re-serialising 384K lone surrogates alone took ~35 ms of event loop).
+import { bufferView } from '../buffer-view.ts';
 import { allocateWithFramingRoom, FRAMING_ROOM_BYTES } from './framing-room.ts';
 import { takeRewriteSpace } from './rewrite-space.ts';
 
@@ -36,9 +37,6 @@ function isSpace(byte: number | undefined): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 }
 
-const asBuffer = (bytes: Uint8Array): Buffer =>
-  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-
 /** The JSON string `bytes[open..close]` (both quotes) as a value: plain ASCII without escapes read directly. */
 function jsonKey(bytes: Buffer, open: number, close: number): string {
   let plain = true;
@@ -67,7 +65,7 @@ function stringEnd(bytes: Uint8Array, open: number): number {
  * of the body (tens of ms for 8 MiB of quote-heavy text): large bodies have theirs found off the event loop.
  */
 export function topLevelMembers(body: Uint8Array): Member[] | undefined {
-  const bytes = asBuffer(body);
+  const bytes = bufferView(body);
   let i = 0;
   while (isSpace(bytes[i])) i++;
   if (bytes[i] !== OPEN_BRACE) return undefined;
@@ -120,7 +118,7 @@ export function rewriteTopLevel(
   const members = knownMembers.get(bytes) ?? topLevelMembers(bytes);
   if (!members) return Buffer.from(JSON.stringify(patched), 'utf8');
   const { parts, length } = memberParts(members, original, patched);
-  const source = asBuffer(bytes);
+  const source = bufferView(bytes);
   if (length < LARGE_REWRITE_BYTES) return writeParts(source, parts, length);
   const joined: Buffer[] = [OPEN];
   parts.forEach((part, index) => {

@@ -1,5 +1,6 @@
 // Request bodies: bytes → bounded-depth JSON object → the typed request of its API (src/request/apis/); `model` rewrite.
 import { isUtf8 } from 'node:buffer';
+import { bufferView } from '../buffer-view.ts';
 import { InvalidRequestError } from '../errors.ts';
 import { chatCompletionsApi } from './apis/chat-completions.ts';
 import { completionsApi } from './apis/completions.ts';
@@ -21,7 +22,7 @@ export const DEFAULT_MAX_JSON_DEPTH = 64;
 function utf8Text(bytes: Uint8Array): string | undefined {
   if (!isUtf8(bytes)) return undefined;
   const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8', bom);
+  return bufferView(bytes).toString('utf8', bom);
 }
 
 const QUOTE = 0x22;

@@ -4,6 +4,7 @@
 // `\n` of a line ending, inside a field name. The parser works on bytes (CR and LF never occur inside a multi-byte
 // UTF-8 sequence), decodes only complete lines, and reports each frame with the exact bytes it was made of, so a
 // caller can forward the stream byte for byte while leaving some frames out.
+import { bufferView } from '../buffer-view.ts';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -66,11 +67,6 @@ function fieldIs(view: Uint8Array, at: number, end: number, name: readonly numbe
   return true;
 }
 
-/** A Buffer view of the bytes (no copy): Buffer.indexOf is a memchr, several times faster than Uint8Array's. */
-function asBuffer(chunk: Uint8Array): Buffer {
-  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-}
-
 /** view[start, end) as a plain Uint8Array view: cheaper to make than Buffer's own subarray (a FastBuffer). */
 function bytesOf(view: Uint8Array, start: number, end: number): Uint8Array {
   return new Uint8Array(view.buffer, view.byteOffset + start, end - start);
@@ -129,7 +125,8 @@ export class SseParser {
   push(chunk: Uint8Array): SseFrame[] {
     const frames: SseFrame[] = [];
     if (chunk.length === 0) return frames;
-    const bytes = asBuffer(chunk);
+    // A Buffer view: Buffer.indexOf is a memchr, several times faster than Uint8Array's.
+    const bytes = bufferView(chunk);
     let offset = 0;
     // A frame cut by the last chunk boundary is completed line by line, so that only its own bytes are copied
     // (and never more than the limit); the frames after it are read in place.

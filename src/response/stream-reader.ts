@@ -1,5 +1,6 @@
 // One streamed (SSE) answer of an LLM API, read chunk by chunk: token timing, usage, end and errors; optionally
 // with the usage-only chunk the router asked for (src/response/include-usage.ts) left out of what the client gets.
+import { bufferView } from '../buffer-view.ts';
 import { isObject, type JsonObject } from '../request/apis/fields.ts';
 import type { LlmApi } from '../request/apis/types.ts';
 import {
@@ -135,9 +136,7 @@ export class StreamResponseReader {
    */
   #skipKnownFrames(chunk: Uint8Array): number {
     if (!this.#parser.atFrameBoundary || !this.#shapes.hasRawShapes) return 0;
-    const bytes = Buffer.isBuffer(chunk)
-      ? chunk
-      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const bytes = bufferView(chunk);
     let offset = 0;
     for (;;) {
       const end = this.#shapes.matchRaw(bytes, offset, this.#maxFrameBytes);

@@ -1,12 +1,9 @@
 // Reading ext_proc request messages: header maps under limits. Answers are written by response-encoder.ts.
+import { bufferView } from '../buffer-view.ts';
 import type { HeaderMap, HeaderValue } from './ext-proc-messages.ts';
 
 /** The bytes as UTF-8 text, without copying them first (protobufjs hands out Buffers under Node). */
-function utf8Text(bytes: Uint8Array): string {
-  return (
-    Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  ).toString('utf8');
-}
+const utf8Text = (bytes: Uint8Array): string => bufferView(bytes).toString('utf8');
 
 export type Phase = 'request_headers' | 'request_body' | 'response_headers' | 'response_body';
 

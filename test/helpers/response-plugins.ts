@@ -35,9 +35,9 @@ export async function compilePlugins(
 }
 
 /** A stream processor that has read the headers of a chat completion POST; unexpected errors fail the test. */
-export function chatCompletionPost(router: RequestRouter): StreamProcessor {
+export function chatCompletionPost(router: RequestRouter, maxBodyBytes = 1024 * 1024): StreamProcessor {
   const processor = new StreamProcessor(router, {
-    maxBodyBytes: 1024 * 1024,
+    maxBodyBytes,
     failOpen: false,
     onUnexpectedError: (error) => {
       throw error;

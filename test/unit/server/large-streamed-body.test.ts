@@ -6,7 +6,8 @@ import { createRequestRouter } from '../../../src/pipeline.ts';
 import { compilePolicyText } from '../../../src/policy/load-policy.ts';
 import type { Policy } from '../../../src/policy/policy.ts';
 import { OFF_LOOP_BODY_BYTES } from '../../../src/request/off-loop-body-decoder.ts';
-import { StreamProcessor } from '../../../src/server/stream-processor.ts';
+import type { StreamProcessor } from '../../../src/server/stream-processor.ts';
+import { chatCompletionPost } from '../../helpers/response-plugins.ts';
 
 let policy: Policy;
 beforeAll(async () => {
@@ -31,23 +32,7 @@ routing:
 });
 afterAll(() => policy.close());
 
-function processor(): StreamProcessor {
-  const p = new StreamProcessor(createRequestRouter(policy), {
-    maxBodyBytes: 8 * 1024 * 1024,
-    failOpen: false,
-    onUnexpectedError: (error) => {
-      throw error;
-    },
-  });
-  p.onRequestHeaders(
-    new Map([
-      [':method', 'POST'],
-      [':path', '/v1/chat/completions'],
-    ]),
-    false,
-  );
-  return p;
-}
+const processor = (): StreamProcessor => chatCompletionPost(createRequestRouter(policy), 8 * 1024 * 1024);
 
 const bodyOf = (result: PhaseResult) => (result.kind === 'continue' ? result.body : undefined);
 

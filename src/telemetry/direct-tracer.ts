@@ -20,6 +20,7 @@ import { type InstrumentationScope, isTracingSuppressed, sanitizeAttributes } fr
 import type { Resource } from '@opentelemetry/resources';
 import type { Sampler, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { DirectSpan, type ResolvedSpanLimits } from './direct-span.ts';
+import { isValidSpanContext } from './samplers.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -123,7 +124,7 @@ export class DirectTracer implements Tracer {
     const parentContext = options.root ? trace.deleteSpan(context) : context;
     if (isTracingSuppressed(parentContext)) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
     const parent = trace.getSpanContext(parentContext);
-    const validParent = parent && trace.isSpanContextValid(parent) ? parent : undefined;
+    const validParent = parent && isValidSpanContext(parent) ? parent : undefined;
     const traceId = validParent?.traceId ?? this.ids.traceId();
     const spanId = this.ids.spanId();
     const kind = options.kind ?? SpanKind.INTERNAL;

@@ -8,6 +8,12 @@ import type { BufferConfig, Sampler, SpanExporter, SpanProcessor } from '@opente
 import { DEFAULT_OTLP_HTTP_TRACES_URL, DEFAULT_OTLP_TIMEOUT_MS, OtlpHttpSender } from './otlp-http-sender.ts';
 import { OtlpProtoSpanProcessor } from './otlp-span-processor.ts';
 import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+} from './samplers.ts';
+import {
   grpc,
   otlpGrpcMetrics,
   otlpGrpcTrace,
@@ -68,7 +74,6 @@ export function keyValues(env: Env, name: string): Record<string, string> {
 /** OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG; default parentbased_always_on, as the specification says. */
 export function samplerFromEnv(env: Env): Sampler {
   const name = value(env, 'OTEL_TRACES_SAMPLER')?.toLowerCase() ?? 'parentbased_always_on';
-  const { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler } = sdkTrace();
   const ratio = () => {
     const arg = number(env, 'OTEL_TRACES_SAMPLER_ARG') ?? 1;
     if (arg < 0 || arg > 1) throw new Error(`OTEL_TRACES_SAMPLER_ARG=${arg} is outside [0, 1]`);
@@ -82,11 +87,11 @@ export function samplerFromEnv(env: Env): Sampler {
     case 'traceidratio':
       return ratio();
     case 'parentbased_always_on':
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+      return new ParentBasedSampler(new AlwaysOnSampler());
     case 'parentbased_always_off':
-      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+      return new ParentBasedSampler(new AlwaysOffSampler());
     case 'parentbased_traceidratio':
-      return new ParentBasedSampler({ root: ratio() });
+      return new ParentBasedSampler(ratio());
     default:
       throw new Error(
         `OTEL_TRACES_SAMPLER=${name} is not supported (always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio)`,

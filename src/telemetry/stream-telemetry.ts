@@ -123,10 +123,10 @@ export class RecordingStreamTelemetry implements StreamTelemetry {
     if (!tracer || this.span) return NO_HEADERS;
     const parent = parentContext(headers, this.metadata);
     // No attributes at start: the sampler decides first (ours never look at attributes), and an unsampled span
-    // gets none.
+    // gets none. The start stays a performance.now() reading: only a recording span turns it into an HrTime.
     const span = tracer.startSpan(
       A.SPAN.stream,
-      { kind: SpanKind.SERVER, startTime: hrTime(this.startedAt) },
+      { kind: SpanKind.SERVER, startTime: this.startedAt },
       parent,
     );
     this.span = span;

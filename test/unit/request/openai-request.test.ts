@@ -13,6 +13,7 @@ import {
   estimateJoinedTokens,
   estimateTokens,
 } from '../../../src/request/request-context.ts';
+import { seededRandom } from '../../../src/seeded-random.ts';
 import { contextFor } from '../../helpers/request-context.ts';
 
 function thrown(fn: () => unknown): InvalidRequestError {
@@ -321,6 +322,22 @@ describe('estimateTokens', () => {
     [Array.from({ length: 9 }, (_, i) => 'ab'.repeat(i))],
   ])('of %j joined with newlines, counted without joining', (texts) => {
     expect(estimateJoinedTokens(texts)).toBe(estimateTokens(texts.join('\n')));
+  });
+
+  it('a long text counts as its short pieces do (long texts are read run by run)', () => {
+    const pieces = [
+      'Latin text with accents: café, naïve. ',
+      'Привет, мир! ',
+      '字字字 ',
+      '😀 ',
+      '\ud83d',
+      'x\u036f\u0370',
+    ];
+    const random = seededRandom(7);
+    const parts = Array.from({ length: 3000 }, () => pieces[Math.floor(random() * pieces.length)] as string);
+    expect(parts.join('\n').length).toBeGreaterThan(20_000);
+    expect(estimateTokens(parts.join('\n'))).toBe(estimateJoinedTokens(parts));
+    expect(estimateTokens(`${'a'.repeat(9000)}字`)).toBe(2251);
   });
 });
 

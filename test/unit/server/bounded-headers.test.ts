@@ -47,6 +47,24 @@ describe('capRequestHeaders', () => {
     });
   });
 
+  it('skips fields of every wire type (groups too) before the headers, and still caps them', () => {
+    const tag = (field: number, wireType: number) => field * 8 + wireType;
+    const unknownFields = Buffer.from([
+      ...[tag(12, 0), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], // a 10-byte varint
+      ...[tag(13, 1), 1, 2, 3, 4, 5, 6, 7, 8], // fixed64
+      ...[tag(14, 5), 1, 2, 3, 4], // fixed32
+      ...[tag(15, 3), tag(1, 0), 7, tag(3, 3), tag(2, 5), 0, 0, 0, 0, tag(3, 4), tag(15, 4)], // nested groups
+    ]);
+    const capped = capRequestHeaders(Buffer.concat([unknownFields, headersMessage(100_000)]), 100);
+    expect(capped.truncated).toBe(true);
+    const message = codec.requestDeserialize(capped.bytes as Buffer);
+    expect(message.request_headers?.headers?.headers).toHaveLength(101);
+    expect(message.metadata_context).toBeDefined();
+    // A group that never ends is not a message: decoded as sent.
+    const unended = Buffer.concat([Buffer.from([tag(15, 3), tag(1, 0), 7]), headersMessage(2000)]);
+    expect(capRequestHeaders(unended, 100).bytes).toBe(unended);
+  });
+
   it('leaves body messages and malformed bytes to the decoder', () => {
     const body = codec.requestSerialize({
       request_body: { body: Buffer.alloc(64 * 1024, 1), end_of_stream: true },

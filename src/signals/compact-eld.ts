@@ -2,12 +2,14 @@
 // JavaScript object literal: importing it costs ~28 MiB of heap (one small object per n-gram) and ~80 MiB of RSS
 // while V8 compiles it. Here the same file is read as text and packed (~3 MiB), and eld's detection steps run over
 // the packed arrays (eld's own code iterates an object per n-gram: ~3× the CPU); every score stays eld's (tested
-// against eld on the lingua test set).
-import { readFileSync } from 'node:fs';
+// against eld on the lingua test set). The build stores the packed table as an image (ngram-table-image.ts) that a
+// start reads instead of parsing the text again.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { findPackageFile } from '../package-files.ts';
 import { MAX_PACKED_CHARS, PackedKeyIndex, PackedKeySet, packNgram, packUnits } from './ngram-keys.ts';
+import { encodeNgramTableImage, readNgramTableImage, sourceDigest } from './ngram-table-image.ts';
 
 export interface EldResult {
   readonly language: string;
@@ -147,30 +149,100 @@ class LiteralReader {
   }
 }
 
-class PackedNgramTable implements NgramTable {
-  /** N-grams that pack into a number (all of eld's) → n-gram number. */
-  private readonly packed: PackedKeyIndex;
-  /** Any other n-gram (longer, or with a character ≥ 256) → n-gram number. */
-  private readonly other = new Map<string, number>();
+/** Everything a PackedNgramTable holds, as typed arrays and plain data: what its stored image is made of. */
+export interface NgramTableParts {
+  readonly type: string;
+  readonly languages: Readonly<Record<number, string>>;
   readonly ngramCount: number;
+  /** Slots of the index of the n-grams that pack into a number (PackedKeyIndex.parts). */
+  readonly packedKeys: Float64Array;
+  readonly packedValues: Int32Array;
+  /** The other n-grams (longer, or with a character ≥ 256) and their numbers. */
+  readonly other: readonly (readonly [ngram: string, index: number])[];
+  readonly offsets: Uint32Array;
+  readonly languageIndexes: Uint8Array;
+  readonly scores: Int32Array;
+}
 
-  constructor(
+export class PackedNgramTable implements NgramTable {
+  private constructor(
     readonly type: string,
     readonly languages: Readonly<Record<number, string>>,
-    ngrams: readonly string[],
+    readonly ngramCount: number,
+    /** N-grams that pack into a number (all of eld's) → n-gram number. */
+    private readonly packed: PackedKeyIndex,
+    /** Any other n-gram (longer, or with a character ≥ 256) → n-gram number. */
+    private readonly other: ReadonlyMap<string, number>,
     /** Pairs of n-gram i are at [offsets[i], offsets[i + 1]). */
     private readonly offsets: Uint32Array,
     private readonly languageIndexes: Uint8Array,
     private readonly scores: Int32Array,
-  ) {
+  ) {}
+
+  static fromNgrams(
+    type: string,
+    languages: Readonly<Record<number, string>>,
+    ngrams: readonly string[],
+    offsets: Uint32Array,
+    languageIndexes: Uint8Array,
+    scores: Int32Array,
+  ): PackedNgramTable {
     const entries: [number, number][] = [];
+    const other = new Map<string, number>();
     ngrams.forEach((ngram, i) => {
       const key = packNgram(ngram);
-      if (key === undefined) this.other.set(ngram, i);
+      if (key === undefined) other.set(ngram, i);
       else entries.push([key, i]);
     });
-    this.packed = new PackedKeyIndex(entries);
-    this.ngramCount = ngrams.length;
+    const packed = new PackedKeyIndex(entries);
+    return new PackedNgramTable(
+      type,
+      languages,
+      ngrams.length,
+      packed,
+      other,
+      offsets,
+      languageIndexes,
+      scores,
+    );
+  }
+
+  /** The table of a stored image; undefined when the parts do not fit together. */
+  static fromParts(parts: NgramTableParts): PackedNgramTable | undefined {
+    const packed = PackedKeyIndex.fromParts(parts.packedKeys, parts.packedValues);
+    const pairs = parts.scores.length;
+    if (
+      !packed ||
+      parts.offsets.length !== parts.ngramCount + 1 ||
+      parts.offsets[parts.ngramCount] !== pairs ||
+      parts.languageIndexes.length !== pairs
+    )
+      return undefined;
+    return new PackedNgramTable(
+      parts.type,
+      parts.languages,
+      parts.ngramCount,
+      packed,
+      new Map(parts.other),
+      parts.offsets,
+      parts.languageIndexes,
+      parts.scores,
+    );
+  }
+
+  parts(): NgramTableParts {
+    const { keys, values } = this.packed.parts();
+    return {
+      type: this.type,
+      languages: this.languages,
+      ngramCount: this.ngramCount,
+      packedKeys: keys,
+      packedValues: values,
+      other: [...this.other],
+      offsets: this.offsets,
+      languageIndexes: this.languageIndexes,
+      scores: this.scores,
+    };
   }
 
   private numberOf(ngram: string): number {
@@ -264,7 +336,7 @@ function readNgrams(reader: LiteralReader): PackedNgrams {
 }
 
 /** Packs the source text of an eld n-gram module (`export const ngramsData = {type, languages, ngrams, …}`). */
-export function parseNgramTable(source: string): NgramTable {
+export function parseNgramTable(source: string): PackedNgramTable {
   const marker = 'ngramsData';
   const start = source.indexOf('=', source.indexOf(marker));
   if (source.indexOf(marker) < 0 || start < 0) throw new NgramTableError(`no ${marker} object`);
@@ -285,7 +357,7 @@ export function parseNgramTable(source: string): NgramTable {
     reader.accept(',');
   }
   if (!type || !languages || !ngrams) throw new NgramTableError('type, languages or ngrams missing');
-  return new PackedNgramTable(
+  return PackedNgramTable.fromNgrams(
     type,
     languages,
     ngrams.ngrams,
@@ -524,19 +596,38 @@ class PackedEld implements EldDetector {
   }
 }
 
-async function packedDetector(): Promise<EldDetector> {
+/** Where `npm run build` puts the table's image: dist/ (this module is dist/src/signals/compact-eld.js). */
+export const NGRAM_IMAGE_FILE = fileURLToPath(new URL('../../eld-ngrams.bin', import.meta.url));
+
+/** The source of eld's 'extrasmall' n-gram module (what an image is made from and checked against). */
+export function readEldNgramSource(dir = eldDirectory()): Buffer {
+  return readFileSync(join(dir, 'src', 'ngrams', 'extrasmall.js'));
+}
+
+async function packedDetector(imageFile: string): Promise<EldDetector> {
   const dir = eldDirectory();
-  const table = parseNgramTable(readFileSync(join(dir, 'src', 'ngrams', 'extrasmall.js'), 'utf8'));
+  const source = readEldNgramSource(dir);
+  const table =
+    readNgramTableImage(imageFile, source, PackedNgramTable.fromParts) ??
+    parseNgramTable(source.toString('utf8'));
   return new PackedEld(table, await eldData(dir));
+}
+
+/** Writes the image of eld's installed n-gram table to `file` (the build's step); returns its size in bytes. */
+export function writeNgramTableImage(file: string): number {
+  const source = readEldNgramSource();
+  const image = encodeNgramTableImage(parseNgramTable(source.toString('utf8')).parts(), sourceDigest(source));
+  writeFileSync(file, image);
+  return image.length;
 }
 
 /**
  * eld's 'extrasmall' detector over the packed table; if eld's files ever change shape, eld's own static build
  * (same results, more memory) rather than no language detection.
  */
-export async function loadCompactEld(): Promise<EldDetector> {
+export async function loadCompactEld(imageFile = NGRAM_IMAGE_FILE): Promise<EldDetector> {
   try {
-    return await packedDetector();
+    return await packedDetector(imageFile);
   } catch {
     // Files moved or reshaped by an eld upgrade (test/unit/signals/compact-eld.test.ts then fails too).
     return (await import('eld/extrasmall')).eld;

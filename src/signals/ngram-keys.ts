@@ -68,11 +68,31 @@ export class PackedKeyIndex {
   private readonly values: Int32Array;
   private readonly mask: number;
 
-  constructor(entries: readonly (readonly [key: number, value: number])[]) {
-    const size = tableSize(entries.length);
-    this.keys = new Float64Array(size);
-    this.values = new Int32Array(size);
+  /** `slots`: the slots of an index as `parts()` returned them (fromParts checks them), instead of `entries`. */
+  constructor(
+    entries: readonly (readonly [key: number, value: number])[],
+    slots?: { readonly keys: Float64Array; readonly values: Int32Array },
+  ) {
+    const size = slots?.keys.length ?? tableSize(entries.length);
+    this.keys = slots?.keys ?? new Float64Array(size);
+    this.values = slots?.values ?? new Int32Array(size);
     this.mask = size - 1;
+    this.insert(entries);
+  }
+
+  /** The index whose slots `parts()` returned (a stored image of it); undefined when they cannot be one. */
+  static fromParts(keys: Float64Array, values: Int32Array): PackedKeyIndex | undefined {
+    const size = keys.length;
+    if (size < 16 || (size & (size - 1)) !== 0 || values.length !== size) return undefined;
+    return new PackedKeyIndex([], { keys, values });
+  }
+
+  /** The slots, for a stored image of the index (fromParts). */
+  parts(): { readonly keys: Float64Array; readonly values: Int32Array } {
+    return { keys: this.keys, values: this.values };
+  }
+
+  private insert(entries: readonly (readonly [key: number, value: number])[]): void {
     for (const [key, value] of entries) {
       let slot = slotOf(key, this.mask);
       while (this.values[slot] !== 0 && this.keys[slot] !== key) slot = (slot + 1) & this.mask;

@@ -3,6 +3,7 @@
 // its content up by the extra length bytes. Only the wire types OTLP traces use.
 
 import { varintSize } from '../protobuf-wire.ts';
+import { HEX_DIGIT_VALUES } from './hex-digits.ts';
 
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
@@ -10,14 +11,6 @@ const WIRE_LENGTH = 2;
 const WIRE_FIXED32 = 5;
 
 const TWO_POW_32 = 0x1_0000_0000;
-
-/** Value of each hex digit by character code; -1 for anything else. */
-const HEX_VALUES = new Int8Array(128).fill(-1);
-for (let digit = 0; digit < 16; digit++) {
-  const text = digit.toString(16);
-  HEX_VALUES[text.charCodeAt(0)] = digit;
-  HEX_VALUES[text.toUpperCase().charCodeAt(0)] = digit;
-}
 
 /** Bytes a length-delimited field of `length` bytes takes after its tag. */
 export function lengthDelimitedSize(length: number): number {
@@ -160,8 +153,8 @@ export class ProtoWriter {
     const buffer = this.buffer;
     let pos = this.pos;
     for (let i = 0; i < length; i++) {
-      const high = HEX_VALUES[hex.charCodeAt(2 * i)] ?? -1;
-      const low = HEX_VALUES[hex.charCodeAt(2 * i + 1)] ?? -1;
+      const high = HEX_DIGIT_VALUES[hex.charCodeAt(2 * i)] ?? -1;
+      const low = HEX_DIGIT_VALUES[hex.charCodeAt(2 * i + 1)] ?? -1;
       if ((high | low) < 0) break;
       buffer[pos++] = (high << 4) | low;
     }

@@ -14,21 +14,14 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { Sampler } from '@opentelemetry/sdk-trace-base';
+import { HEX_DIGIT_VALUES } from './hex-digits.ts';
 
 const SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.RECORD_AND_SAMPLED });
 const NOT_SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.NOT_RECORD });
 
-/** Value of each hex digit (either case) by character code; -1 for anything else. */
-const HEX_DIGIT = new Int8Array(128).fill(-1);
-for (let digit = 0; digit < 16; digit++) {
-  const text = digit.toString(16);
-  HEX_DIGIT[text.charCodeAt(0)] = digit;
-  HEX_DIGIT[text.toUpperCase().charCodeAt(0)] = digit;
-}
-
 function hexDigit(id: string, index: number): number {
   const code = id.charCodeAt(index);
-  return code < 128 ? (HEX_DIGIT[code] as number) : -1;
+  return code < 128 ? (HEX_DIGIT_VALUES[code] as number) : -1;
 }
 
 /** `digits` hex digits, not all zero: the W3C rule for trace (32) and span (16) ids, as the API checks it. */

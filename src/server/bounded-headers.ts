@@ -1,7 +1,7 @@
 // Bounds the work a request_headers message can cause before the router sees it. protobuf decoding of 100,000
 // headers alone holds the event loop for 100+ ms, so the wire bytes are scanned first (tags and lengths only, up to
 // the cap) and a message with more headers than the cap is decoded with `cap + 2` of them: the router answers 431.
-import { lengthDelimitedField } from '../protobuf-wire.ts';
+import { lengthDelimitedField, MALFORMED_MESSAGE, WireCursor } from '../protobuf-wire.ts';
 
 /** ProcessingRequest.request_headers, HttpHeaders.headers, HeaderMap.headers: all field 1 or 2, length-delimited. */
 const REQUEST_HEADERS_FIELD = 2;
@@ -19,68 +19,12 @@ interface Field {
   readonly end: number;
 }
 
-/** Thrown inside the scan for bytes that are not a well-formed message; never escapes `fields`. */
-const MALFORMED = new Error('malformed protobuf message');
-/** Groups nested deeper than this are not skipped: the message is decoded as usual (and fails there). */
-const MAX_GROUP_DEPTH = 64;
-
-/** Reads tags and lengths and skips values, as protobuf's reader does, failing past the end of the bytes. */
-class FieldCursor {
-  pos = 0;
-  constructor(private readonly bytes: Uint8Array) {}
-
-  get atEnd(): boolean {
-    return this.pos >= this.bytes.length;
-  }
-
-  /** A varint's low 32 bits (tags and lengths are read so); up to 10 bytes long. */
-  uint32(): number {
-    let value = 0;
-    for (let index = 0; index < 10; index++) {
-      if (this.pos >= this.bytes.length) throw MALFORMED;
-      const byte = this.bytes[this.pos++] as number;
-      if (index < 5) value |= (byte & 0x7f) << (7 * index);
-      if (byte < 0x80) return value >>> 0;
-    }
-    throw MALFORMED;
-  }
-
-  skip(length: number): void {
-    if (this.pos + length > this.bytes.length) throw MALFORMED;
-    this.pos += length;
-  }
-
-  skipValue(wireType: number, depth = 0): void {
-    switch (wireType) {
-      case 0:
-        this.uint32();
-        return;
-      case 1:
-        this.skip(8);
-        return;
-      case LENGTH_DELIMITED:
-        this.skip(this.uint32());
-        return;
-      case 3: // a group: its fields up to the END_GROUP tag
-        if (depth >= MAX_GROUP_DEPTH) throw MALFORMED;
-        for (let inner = this.uint32() & 7; inner !== 4; inner = this.uint32() & 7)
-          this.skipValue(inner, depth + 1);
-        return;
-      case 5:
-        this.skip(4);
-        return;
-      default:
-        throw MALFORMED;
-    }
-  }
-}
-
 /**
  * The top-level fields of a message, without decoding them (undefined for malformed bytes: decode as usual); at
  * most `limit` of them.
  */
 function fields(bytes: Uint8Array, limit = Number.POSITIVE_INFINITY): Field[] | undefined {
-  const cursor = new FieldCursor(bytes);
+  const cursor = new WireCursor(bytes);
   const out: Field[] = [];
   try {
     while (!cursor.atEnd && out.length < limit) {
@@ -98,7 +42,7 @@ function fields(bytes: Uint8Array, limit = Number.POSITIVE_INFINITY): Field[] | 
       out.push({ number: tag >>> 3, wireType, start, payloadStart, end: cursor.pos });
     }
   } catch (error) {
-    if (error !== MALFORMED) throw error;
+    if (error !== MALFORMED_MESSAGE) throw error;
     return undefined;
   }
   return out;

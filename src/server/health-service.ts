@@ -2,7 +2,7 @@
 // Its messages are a string, an enum and a map of them, so they are encoded here by hand: the router no longer
 // parses health.proto with proto-loader at start-up (grpc-health-check did so on import, ~25 ms before ready).
 import * as grpc from '@grpc/grpc-js';
-import { lengthDelimitedField, varintBytes } from '../protobuf-wire.ts';
+import { lengthDelimitedField, varintBytes, WireCursor } from '../protobuf-wire.ts';
 
 export type ServingStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
 
@@ -27,30 +27,19 @@ interface ListResponse {
   readonly statuses: Readonly<Record<string, CheckResponse>>;
 }
 
-/** Every field of a message as (number, varint value or bytes); unknown wire types make the message invalid. */
+const MALFORMED_HEALTH_MESSAGE = new Error('malformed health message');
+
+/** Every field of a message as (number, varint value or bytes); groups and unknown wire types make it invalid. */
 function* fieldsOf(message: Buffer): Generator<[number, number | Buffer]> {
-  let at = 0;
-  const readVarint = (): number => {
-    let value = 0;
-    for (let shift = 0; ; shift += 7) {
-      if (at >= message.length || shift > 28) throw new Error('malformed health message');
-      const byte = message[at++] as number;
-      value |= (byte & 0x7f) << shift;
-      if (byte < 0x80) return value >>> 0;
-    }
-  };
-  while (at < message.length) {
-    const key = readVarint();
+  const cursor = new WireCursor(message, MALFORMED_HEALTH_MESSAGE);
+  while (!cursor.atEnd) {
+    const key = cursor.uint32();
     const field = key >>> 3;
     const wireType = key & 7;
-    if (wireType === 0) yield [field, readVarint()];
-    else if (wireType === 2) {
-      const length = readVarint();
-      if (at + length > message.length) throw new Error('malformed health message');
-      yield [field, message.subarray(at, at + length)];
-      at += length;
-    } else if (wireType === 1 || wireType === 5) at += wireType === 1 ? 8 : 4;
-    else throw new Error('malformed health message');
+    if (wireType === 0) yield [field, cursor.uint32()];
+    else if (wireType === 2) yield [field, cursor.lengthDelimited() as Buffer];
+    else if (wireType === 1 || wireType === 5) cursor.skipValue(wireType);
+    else throw MALFORMED_HEALTH_MESSAGE;
   }
 }
 

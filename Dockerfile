@@ -13,7 +13,9 @@ COPY package.json package-lock.json ./
 # Install scripts stay off (package.json allowScripts): onnxruntime-node ships its binaries in the package.
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
+# tsc, then the n-gram image and the bundle the ENTRYPOINT runs (dist/bundle/main.js; its workers stay in dist/src).
 RUN npm run build \
   && npm prune --omit=dev --ignore-scripts \
   && for napi in node_modules/onnxruntime-node/bin/napi-v*; do \
@@ -42,7 +44,7 @@ EXPOSE 50051 9190
 # default is 127.0.0.1); set SEMANTIC_ROUTER_ADMIN_PORT when serving with another --admin-port.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.SEMANTIC_ROUTER_ADMIN_PORT}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "dist/src/cli/main.js", "serve"]
+ENTRYPOINT ["node", "dist/bundle/main.js", "serve"]
 # The admin server binds the container's interfaces so a published port reaches it; publish it on the host's
 # loopback (-p 127.0.0.1:9190:9190), or drop --admin-host to keep it inside the container.
 CMD ["--policy", "policies/default.yaml", "--host", "0.0.0.0", "--port", "50051", "--admin-host", "0.0.0.0", "--admin-port", "9190"]

@@ -16,6 +16,9 @@ function track(child: ChildProcess): ChildProcess {
 }
 
 /** Sends SIGTERM to every live child (used on SIGINT/SIGTERM of the benchmark itself). */
+/** The router as `npm start` and the container run it: the bundle `npm run build` writes (scripts/bundle.mjs). */
+export const ROUTER_ENTRY = 'dist/bundle/main.js';
+
 export function terminateAll(): void {
   for (const child of live) child.kill('SIGTERM');
 }

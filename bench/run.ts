@@ -18,7 +18,13 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { runBenchMain, runToCompletion, type ServerProcess, startServer } from './child-processes.ts';
+import {
+  ROUTER_ENTRY,
+  runBenchMain,
+  runToCompletion,
+  type ServerProcess,
+  startServer,
+} from './child-processes.ts';
 import { eventLoopTable, measureEventLoopStalls } from './event-loop.ts';
 import { REPO_ROOT } from './ext-proc-proto.ts';
 import { writeFeaturesPolicy } from './features-policy.ts';
@@ -110,9 +116,11 @@ async function main(): Promise<number> {
   for (const name of wanted) {
     if (![...DEFAULT_VARIANTS, 'none', ''].includes(name)) throw new Error(`unknown variant '${name}'`);
   }
-  // Both servers run the compiled JavaScript (`npm run build`), as `npm start` does.
+  // Both servers run the compiled JavaScript (`npm run build`), the router bundled as `npm start` runs it.
   process.stderr.write('building (npm run build)\n');
   execFileSync(process.execPath, [TSC, '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  for (const step of ['scripts/build-ngram-image.mjs', 'scripts/bundle.mjs'])
+    execFileSync(process.execPath, [step], { cwd: REPO_ROOT, stdio: 'inherit' });
   const noopTarget: Target = {
     name: 'no-op',
     verify: 'noop',
@@ -121,7 +129,7 @@ async function main(): Promise<number> {
   const routerTarget = (name: string, policy: string, env?: Record<string, string>): Target => ({
     name,
     verify: 'router',
-    serverArgs: ['dist/src/cli/main.js', 'serve', '--policy', policy, '--port', '0', '--host', HOST],
+    serverArgs: [ROUTER_ENTRY, 'serve', '--policy', policy, '--port', '0', '--host', HOST],
     ...(env && { env }),
   });
   // One after the other: each server has the machine to itself (and the load generator). Alternating rounds

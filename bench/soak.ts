@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runBenchMain, startServer } from './child-processes.ts';
+import { ROUTER_ENTRY, runBenchMain, startServer } from './child-processes.ts';
 import { REPO_ROOT } from './ext-proc-proto.ts';
 import { fmt } from './format.ts';
 import { processMemory } from './proc-stats.ts';
@@ -93,7 +93,7 @@ function runGenerator(
   });
 }
 
-/** Starts `dist/src/cli/main.js serve` (dist/ must be built), loads it for `seconds` and samples its RSS. */
+/** Starts the bundled router's `serve` (dist/ must be built), loads it for `seconds` and samples its RSS. */
 export async function measureSoak(options: SoakOptions = {}): Promise<SoakFigures> {
   const policy = options.policy ?? 'policies/default.yaml';
   const seconds = options.seconds ?? 600;
@@ -101,7 +101,7 @@ export async function measureSoak(options: SoakOptions = {}): Promise<SoakFigure
   const sampleEvery = options.sampleEverySeconds ?? 5;
   const settleSeconds = Math.min(options.settleSeconds ?? 30, seconds / 3);
   const server = await startServer('router', [
-    'dist/src/cli/main.js',
+    ROUTER_ENTRY,
     'serve',
     '--policy',
     policy,

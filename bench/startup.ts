@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runBenchMain, startServer } from './child-processes.ts';
+import { ROUTER_ENTRY, runBenchMain, startServer } from './child-processes.ts';
 import { REPO_ROOT } from './ext-proc-proto.ts';
 import { fmt, table } from './format.ts';
 import { processCpuMs, processMemory } from './proc-stats.ts';
@@ -49,7 +49,7 @@ export function spread(values: readonly number[]): Spread {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Starts `dist/src/cli/main.js serve --policy POLICY` `runs` times, one after the other (dist/ must be built). */
+/** Starts the bundled router's `serve --policy POLICY` `runs` times, one after the other (dist/ must be built). */
 export async function measureStartup(options: StartupOptions): Promise<StartupFigures> {
   const runs = Math.max(1, Math.floor(options.runs ?? 5));
   const settleMs = options.settleMs ?? 1_000;
@@ -58,7 +58,7 @@ export async function measureStartup(options: StartupOptions): Promise<StartupFi
   const rss: number[] = [];
   for (let run = 0; run < runs; run++) {
     const server = await startServer(`router (${options.policy})`, [
-      'dist/src/cli/main.js',
+      ROUTER_ENTRY,
       'serve',
       '--policy',
       options.policy,

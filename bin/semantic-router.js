@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Entry point of the `semantic-router` command: the compiled JavaScript (`npm run build`) when it is there,
-// otherwise the TypeScript sources through tsx's loader.
+// Entry point of the `semantic-router` command: the bundled router (`npm run build`) when it is there, else the
+// compiled JavaScript, otherwise the TypeScript sources through tsx's loader.
 import { existsSync } from 'node:fs';
 
-const compiled = new URL('../dist/src/cli/main.js', import.meta.url);
-if (existsSync(compiled)) {
-  await import(compiled.href);
+const built = ['../dist/bundle/main.js', '../dist/src/cli/main.js']
+  .map((relative) => new URL(relative, import.meta.url))
+  .find((url) => existsSync(url));
+if (built) {
+  await import(built.href);
 } else {
   const { register } = await import('tsx/esm/api');
   register();

@@ -8,9 +8,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const DEFAULT_INPUTS = ['src', 'bench', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+export const DEFAULT_INPUTS = ['src', 'bench', 'scripts', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
 export const DEFAULT_STAMP = 'dist/.build-stamp';
-export const DEFAULT_OUTPUT = 'dist/src/cli/main.js';
+export const DEFAULT_OUTPUT = 'dist/bundle/main.js';
 
 /** Newest mtime (ms) of the given files and folders, folders walked recursively; absent ones are skipped. */
 export function newestMtimeMs(paths) {

@@ -35,9 +35,15 @@ export interface ServingRouter {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `serve` on a free port and resolves once it logs that it is listening. */
-export function startRouterProcess(args: readonly string[]): Promise<ServingRouter> {
-  const child = spawn(process.execPath, [...CLI, 'serve', '--port', '0', '--host', '127.0.0.1', ...args], {
+/**
+ * Starts `serve` on a free port and resolves once it logs that it is listening. `entry`: node's arguments before
+ * `serve` (default: the sources through tsx).
+ */
+export function startRouterProcess(
+  args: readonly string[],
+  entry: readonly string[] = CLI,
+): Promise<ServingRouter> {
+  const child = spawn(process.execPath, [...entry, 'serve', '--port', '0', '--host', '127.0.0.1', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let logs = '';

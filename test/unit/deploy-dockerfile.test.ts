@@ -117,8 +117,12 @@ describe('Dockerfile', () => {
     expect(healthcheck).toMatch(/--interval=\d+s/);
     expect(healthcheck).toContain('/healthz');
     const entrypoint = JSON.parse(all(runtime, 'ENTRYPOINT').at(-1)?.args ?? 'null') as string[];
-    expect(entrypoint).toEqual(['node', 'dist/src/cli/main.js', 'serve']);
-    // tsconfig.build.json compiles src/cli/main.ts to dist/src/cli/main.js.
+    expect(entrypoint).toEqual(['node', 'dist/bundle/main.js', 'serve']);
+    // npm run build bundles dist/src/cli/main.js (tsc's output of src/cli/main.ts) into dist/bundle/main.js.
+    const packageJson = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(packageJson.scripts.build).toMatch(/node scripts\/bundle\.mjs/);
     const buildConfig = JSON.parse(readFileSync(path.join(repoRoot, 'tsconfig.build.json'), 'utf8')) as {
       compilerOptions: { outDir: string; rootDir: string };
     };
@@ -142,6 +146,16 @@ describe('Dockerfile', () => {
     // The default command binds the container's interfaces, so `-p 127.0.0.1:9190:9190` reaches the admin port.
     expect(flag('--admin-host')).toBe('0.0.0.0');
     expect(flag('--host')).toBe('0.0.0.0');
+  });
+
+  it('copies every script npm run build runs into the build stage', () => {
+    const packageJson = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    const scripts = [...(packageJson.scripts.build ?? '').matchAll(/node (scripts\/\S+)/g)].map((m) => m[1]);
+    expect(scripts.length).toBeGreaterThan(0);
+    const copied = all(build, 'COPY').map((i) => i.args.split(/\s+/)[0]);
+    for (const script of scripts) expect(copied, script).toContain(path.dirname(script as string));
   });
 
   it('sends the build context the COPY instructions need and nothing heavy', () => {

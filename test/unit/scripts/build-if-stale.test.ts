@@ -27,7 +27,7 @@ function run(now: number, fails = false): number {
     build: () => {
       builds++;
       if (fails) return 2;
-      touch('dist/src/cli/main.js', now + 5_000);
+      touch('dist/bundle/main.js', now + 5_000);
       return 0;
     },
   });
@@ -95,7 +95,7 @@ describe('build-if-stale', () => {
 
   it('rebuilds when dist/ was removed even with a stamp', () => {
     run(T0 + 60_000);
-    rmSync(path.join(root, 'dist/src'), { recursive: true });
+    rmSync(path.join(root, 'dist/bundle'), { recursive: true });
     expect(staleReason({ root })).toMatch(/missing/);
   });
 });

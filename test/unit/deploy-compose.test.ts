@@ -89,7 +89,7 @@ describe('deploy/docker-compose.yaml matches deploy/envoy.yaml', () => {
     expect(flags.length).toBeGreaterThan(0);
     for (const name of flags) expect(serveUsage, name).toContain(`${name} `);
     expect(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8')).toMatch(
-      /^ENTRYPOINT \["node", "dist\/src\/cli\/main\.js", "serve"\]$/m,
+      /^ENTRYPOINT \["node", "dist\/bundle\/main\.js", "serve"\]$/m,
     );
     expect(service('semantic-router').build).toEqual({ context: '..', dockerfile: 'Dockerfile' });
   });

@@ -8,7 +8,18 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const DEFAULT_INPUTS = ['src', 'bench', 'scripts', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+// The bundle (scripts/bundle.mjs) holds the dependencies' code too: npm rewrites its lock files when it changes
+// node_modules (node_modules/.package-lock.json on every install that changed something).
+export const DEFAULT_INPUTS = [
+  'src',
+  'bench',
+  'scripts',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'package.json',
+  'package-lock.json',
+  'node_modules/.package-lock.json',
+];
 export const DEFAULT_STAMP = 'dist/.build-stamp';
 export const DEFAULT_OUTPUT = 'dist/bundle/main.js';
 

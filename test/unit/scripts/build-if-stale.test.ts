@@ -59,16 +59,23 @@ describe('build-if-stale', () => {
     expect(builds).toBe(1);
   });
 
-  it.each(['src/policy/new-module.ts', 'src/app.ts', 'bench/run.ts', 'tsconfig.json', 'package.json'])(
-    'rebuilds after %s changes',
-    (file) => {
-      run(T0 + 60_000);
-      touch(file, T0 + 90_000);
-      expect(staleReason({ root })).toMatch(/changed/);
-      run(T0 + 120_000);
-      expect(builds).toBe(2);
-    },
-  );
+  it.each([
+    'src/policy/new-module.ts',
+    'src/app.ts',
+    'bench/run.ts',
+    'tsconfig.json',
+    'package.json',
+    'scripts/bundle.mjs',
+    // An npm install that changed the dependencies the bundle holds.
+    'package-lock.json',
+    'node_modules/.package-lock.json',
+  ])('rebuilds after %s changes', (file) => {
+    run(T0 + 60_000);
+    touch(file, T0 + 90_000);
+    expect(staleReason({ root })).toMatch(/changed/);
+    run(T0 + 120_000);
+    expect(builds).toBe(2);
+  });
 
   it('rebuilds after a source file is deleted (its folder changes)', () => {
     touch('src/old.ts', T0);

@@ -15,10 +15,10 @@ function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
-/** Sends SIGTERM to every live child (used on SIGINT/SIGTERM of the benchmark itself). */
 /** The router as `npm start` and the container run it: the bundle `npm run build` writes (scripts/bundle.mjs). */
 export const ROUTER_ENTRY = 'dist/bundle/main.js';
 
+/** Sends SIGTERM to every live child (used on SIGINT/SIGTERM of the benchmark itself). */
 export function terminateAll(): void {
   for (const child of live) child.kill('SIGTERM');
 }

@@ -2,6 +2,7 @@
 export declare const DEFAULT_INPUTS: readonly string[];
 export declare const DEFAULT_STAMP: string;
 export declare const DEFAULT_OUTPUT: string;
+export declare const DEFAULT_INSTALLED: string;
 
 export interface BuildPaths {
   /** The project root; the other paths are relative to it. */
@@ -9,11 +10,20 @@ export interface BuildPaths {
   readonly inputs?: readonly string[];
   readonly stamp?: string;
   readonly output?: string;
+  /** npm's hidden lock file: what is installed, compared by content. */
+  readonly installed?: string;
+}
+
+export interface BuildStamp {
+  readonly startedMs: number;
+  /** installedDigest at that build's start; undefined in stamps written before it was recorded. */
+  readonly installed: string | undefined;
 }
 
 export declare function newestMtimeMs(paths: readonly string[]): number;
-export declare function readStamp(stampFile: string): number | undefined;
-export declare function writeStamp(stampFile: string, startedMs: number): void;
+export declare function installedDigest(file: string): string;
+export declare function readStamp(stampFile: string): BuildStamp | undefined;
+export declare function writeStamp(stampFile: string, startedMs: number, installed: string): void;
 export declare function staleReason(paths: BuildPaths): string | undefined;
 export declare function buildIfStale(
   options: BuildPaths & {

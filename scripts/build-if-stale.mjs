@@ -4,22 +4,16 @@
 // is still newer than it. Directories count too: deleting or renaming a file changes its folder's mtime.
 // `npm run build` alone always builds and writes no stamp: the next `npm start` after it builds once more.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// The bundle (scripts/bundle.mjs) holds the dependencies' code too: npm rewrites its lock files when it changes
-// node_modules (node_modules/.package-lock.json on every install that changed something).
-export const DEFAULT_INPUTS = [
-  'src',
-  'bench',
-  'scripts',
-  'tsconfig.json',
-  'tsconfig.build.json',
-  'package.json',
-  'package-lock.json',
-  'node_modules/.package-lock.json',
-];
+export const DEFAULT_INPUTS = ['src', 'bench', 'scripts', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+// The bundle (scripts/bundle.mjs) holds the dependencies' code too, so what npm installed is an input as well: its
+// hidden lock file names every installed package's version. Compared by content, not mtime: npm rewrites it on
+// every install, with the same bytes when nothing changed.
+export const DEFAULT_INSTALLED = 'node_modules/.package-lock.json';
 export const DEFAULT_STAMP = 'dist/.build-stamp';
 export const DEFAULT_OUTPUT = 'dist/bundle/main.js';
 
@@ -41,19 +35,30 @@ export function newestMtimeMs(paths) {
   return newest;
 }
 
-/** The start time recorded by the last successful build, or undefined (no stamp, unreadable stamp). */
+/** The SHA-1 of what npm installed (DEFAULT_INSTALLED), or 'none' without one (another package manager). */
+export function installedDigest(file) {
+  try {
+    return createHash('sha1').update(readFileSync(file)).digest('hex');
+  } catch {
+    return 'none';
+  }
+}
+
+/** The last successful build's start time and installed digest, or undefined (no stamp, unreadable stamp). */
 export function readStamp(stampFile) {
   try {
-    const startedMs = Number(JSON.parse(readFileSync(stampFile, 'utf8')).startedMs);
-    return Number.isFinite(startedMs) ? startedMs : undefined;
+    const stamp = JSON.parse(readFileSync(stampFile, 'utf8'));
+    const startedMs = Number(stamp.startedMs);
+    if (!Number.isFinite(startedMs)) return undefined;
+    return { startedMs, installed: typeof stamp.installed === 'string' ? stamp.installed : undefined };
   } catch {
     return undefined;
   }
 }
 
-export function writeStamp(stampFile, startedMs) {
+export function writeStamp(stampFile, startedMs, installed) {
   mkdirSync(path.dirname(stampFile), { recursive: true });
-  writeFileSync(stampFile, `${JSON.stringify({ startedMs })}\n`);
+  writeFileSync(stampFile, `${JSON.stringify({ startedMs, installed })}\n`);
 }
 
 /** Why a build is needed, or undefined when dist/ is current. Paths are relative to `root`. */
@@ -62,12 +67,15 @@ export function staleReason({
   inputs = DEFAULT_INPUTS,
   stamp = DEFAULT_STAMP,
   output = DEFAULT_OUTPUT,
+  installed = DEFAULT_INSTALLED,
 }) {
   if (!existsSync(path.join(root, output))) return `${output} is missing`;
-  const builtFrom = readStamp(path.join(root, stamp));
-  if (builtFrom === undefined) return `no build stamp (${stamp})`;
-  if (newestMtimeMs(inputs.map((input) => path.join(root, input))) > builtFrom)
+  const built = readStamp(path.join(root, stamp));
+  if (built === undefined) return `no build stamp (${stamp})`;
+  if (newestMtimeMs(inputs.map((input) => path.join(root, input))) > built.startedMs)
     return 'sources changed since the last build';
+  if (built.installed !== installedDigest(path.join(root, installed)))
+    return 'the installed dependencies changed since the last build';
   return undefined;
 }
 
@@ -82,9 +90,11 @@ export function buildIfStale({ root, build, log = () => {}, now = Date.now, ...p
     return 0;
   }
   log(`building: ${reason}`);
+  // Both taken before the build: what changes while it runs is seen by the next start.
   const startedMs = now();
+  const installed = installedDigest(path.join(root, paths.installed ?? DEFAULT_INSTALLED));
   const status = build(root);
-  if (status === 0) writeStamp(path.join(root, paths.stamp ?? DEFAULT_STAMP), startedMs);
+  if (status === 0) writeStamp(path.join(root, paths.stamp ?? DEFAULT_STAMP), startedMs, installed);
   return status;
 }
 

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain .mjs build script, without type declarations
 import { bundleRouter } from '../../scripts/bundle.mjs';
 import { METRIC } from '../../src/telemetry/metric-names.ts';
 import { createExtProcClient, runHttpExchange, setHeaders } from '../helpers/ext-proc-client.ts';

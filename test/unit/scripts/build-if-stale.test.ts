@@ -49,7 +49,7 @@ describe('build-if-stale', () => {
     expect(staleReason({ root })).toMatch(/missing/);
     expect(run(T0 + 60_000)).toBe(0);
     expect(builds).toBe(1);
-    expect(readStamp(path.join(root, 'dist/.build-stamp'))).toBe(T0 + 60_000);
+    expect(readStamp(path.join(root, 'dist/.build-stamp'))?.startedMs).toBe(T0 + 60_000);
   });
 
   it('does not rebuild when nothing changed since the last build', () => {
@@ -66,15 +66,39 @@ describe('build-if-stale', () => {
     'tsconfig.json',
     'package.json',
     'scripts/bundle.mjs',
-    // An npm install that changed the dependencies the bundle holds.
-    'package-lock.json',
-    'node_modules/.package-lock.json',
   ])('rebuilds after %s changes', (file) => {
     run(T0 + 60_000);
     touch(file, T0 + 90_000);
     expect(staleReason({ root })).toMatch(/changed/);
     run(T0 + 120_000);
     expect(builds).toBe(2);
+  });
+
+  it('rebuilds after npm installed other dependencies (the bundle holds their code)', () => {
+    touch('node_modules/.package-lock.json', T0, '{"packages":{"node_modules/yaml":{"version":"2.9.1"}}}');
+    run(T0 + 60_000);
+    expect(staleReason({ root })).toBeUndefined();
+    // Same mtime, other content: compared by content.
+    touch('node_modules/.package-lock.json', T0, '{"packages":{"node_modules/yaml":{"version":"2.9.2"}}}');
+    expect(staleReason({ root })).toMatch(/installed dependencies changed/);
+    run(T0 + 120_000);
+    expect(builds).toBe(2);
+    expect(staleReason({ root })).toBeUndefined();
+  });
+
+  it('does not rebuild after an install that changed nothing (npm rewrites its lock file all the same)', () => {
+    touch('node_modules/.package-lock.json', T0, '{"packages":{}}');
+    run(T0 + 60_000);
+    touch('node_modules/.package-lock.json', T0 + 90_000, '{"packages":{}}');
+    expect(staleReason({ root })).toBeUndefined();
+    run(T0 + 120_000);
+    expect(builds).toBe(1);
+  });
+
+  it('rebuilds once after a stamp written before dependencies were recorded', () => {
+    run(T0 + 60_000);
+    writeFileSync(path.join(root, 'dist/.build-stamp'), `${JSON.stringify({ startedMs: T0 + 60_000 })}\n`);
+    expect(staleReason({ root })).toMatch(/installed dependencies changed/);
   });
 
   it('rebuilds after a source file is deleted (its folder changes)', () => {

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain .mjs build script, without type declarations
 import { bundleRouter, relocateModuleSource } from '../../../scripts/bundle.mjs';
 
 let root: string;

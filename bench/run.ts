@@ -14,10 +14,9 @@
 //        [--variants floor,ml,tracing,features,event-loop,startup|none] [--soak SECONDS]
 //        [--data DIR relative to the repo root] [--readme] [--rounds N (2)] [--tracing-rounds N (3)]
 // Durations, concurrency and the client are set by BENCH_* variables: see bench/load-generator.ts.
-import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { npmRunBuild } from '../scripts/build-if-stale.mjs';
 import {
   ROUTER_ENTRY,
   runBenchMain,
@@ -53,8 +52,6 @@ import {
   tracingVerdicts,
   type VariantSpec,
 } from './variants.ts';
-
-const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 interface Target {
   readonly name: string;
@@ -118,9 +115,9 @@ async function main(): Promise<number> {
   }
   // Both servers run the compiled JavaScript (`npm run build`), the router bundled as `npm start` runs it.
   process.stderr.write('building (npm run build)\n');
-  execFileSync(process.execPath, [TSC, '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'inherit' });
-  for (const step of ['scripts/build-ngram-image.mjs', 'scripts/bundle.mjs'])
-    execFileSync(process.execPath, [step], { cwd: REPO_ROOT, stdio: 'inherit' });
+  // The build's output on stderr: stdout carries the report (or --json).
+  const built = npmRunBuild(REPO_ROOT, ['ignore', 2, 'inherit']);
+  if (built !== 0) throw new Error(`npm run build failed with exit status ${built}`);
   const noopTarget: Target = {
     name: 'no-op',
     verify: 'noop',

@@ -24,6 +24,7 @@ export declare function newestMtimeMs(paths: readonly string[]): number;
 export declare function installedDigest(file: string): string;
 export declare function readStamp(stampFile: string): BuildStamp | undefined;
 export declare function writeStamp(stampFile: string, startedMs: number, installed: string): void;
+export declare function npmRunBuild(root: string, stdio?: import('node:child_process').StdioOptions): number;
 export declare function staleReason(paths: BuildPaths): string | undefined;
 export declare function buildIfStale(
   options: BuildPaths & {

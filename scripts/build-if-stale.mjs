@@ -98,13 +98,14 @@ export function buildIfStale({ root, build, log = () => {}, now = Date.now, ...p
   return status;
 }
 
-function npmRunBuild(root) {
+/** Runs `npm run build` in `root`; its exit status. `stdio` as spawnSync takes it. */
+export function npmRunBuild(root, stdio = 'inherit') {
   const npm = process.env.npm_execpath;
   // Under npm, npm_execpath is npm's CLI script: run it with this node, as npm itself does.
   const [command, args] = npm
     ? [process.execPath, [npm, 'run', 'build']]
     : [process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build']];
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  const result = spawnSync(command, args, { cwd: root, stdio });
   return result.status ?? 1;
 }
 
